@@ -1,0 +1,76 @@
+/**
+ * One error class for everything that reaches a client, with a stable machine code.
+ *
+ * The registry below is the single place where codes map to HTTP status and public
+ * message (imgproxy's mapping, reference §7.4). Anything derived from user input must
+ * surface as one of these with a 4xx/5xx status; a plain `Error` escaping to the HTTP
+ * layer becomes a 500 and means a bug here.
+ */
+
+export const ERROR_CODES = {
+  /** Path, option or preset the parser could not accept; expired URL. */
+  INVALID_URL: { status: 404, message: 'Invalid URL' },
+  /** Signature missing, malformed or wrong; bad shared secret. */
+  FORBIDDEN: { status: 403, message: 'Forbidden' },
+  /** A security option used without IMGPROXY_ALLOW_SECURITY_OPTIONS. */
+  SECURITY_OPTION_FORBIDDEN: { status: 403, message: 'Invalid URL' },
+  /** Source not in IMGPROXY_ALLOWED_SOURCES, or resolving to a forbidden address. */
+  INVALID_SOURCE_URL: { status: 404, message: 'Invalid source URL' },
+  /** Scheme not enabled, network error, too many redirects. */
+  SOURCE_UNREACHABLE: { status: 404, message: 'Source is unreachable' },
+  /** Origin answered 4xx: mirrored status. */
+  SOURCE_CLIENT_ERROR: { status: 404, message: 'Source is unreachable' },
+  /** Origin answered 5xx. */
+  SOURCE_BAD_GATEWAY: { status: 502, message: 'Source is unreachable' },
+  /** Origin did not answer within IMGPROXY_DOWNLOAD_TIMEOUT. */
+  SOURCE_TIMEOUT: { status: 504, message: 'Source is unreachable' },
+  /** Source larger than the allowed file size. */
+  SOURCE_TOO_BIG: { status: 422, message: 'Invalid source image' },
+  /** Source resolution over the limit. */
+  SOURCE_RESOLUTION_TOO_BIG: { status: 422, message: 'Invalid source image' },
+  /** Type could not be detected from the magic bytes. */
+  INVALID_IMAGE: { status: 422, message: 'Invalid source image' },
+  /** Detected type we do not load, or a decode failure (truncated, corrupt). */
+  UNSUPPORTED_IMAGE: { status: 422, message: 'Broken or unsupported image' },
+  /** Requested output format cannot be produced. */
+  UNSUPPORTED_OUTPUT: { status: 422, message: 'Invalid URL' },
+  /** Queue full (IMGPROXY_REQUESTS_QUEUE_SIZE). */
+  TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests' },
+  /** Whole request exceeded IMGPROXY_TIMEOUT. */
+  TIMEOUT: { status: 503, message: 'Timeout' },
+  /** Client went away before the answer. */
+  CANCELLED: { status: 499, message: 'Cancelled' },
+  /** Unknown route. */
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  /** A bug. */
+  INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ProxyError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Text safe to send to the client. `message` holds the detail for the log. */
+  readonly publicMessage: string;
+
+  constructor(code: ErrorCode, detail?: string, opts: { status?: number; cause?: unknown } = {}) {
+    const entry = ERROR_CODES[code];
+    super(detail ?? entry.message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ProxyError';
+    this.code = code;
+    this.status = opts.status ?? entry.status;
+    this.publicMessage = entry.message;
+  }
+}
+
+export function isProxyError(err: unknown): err is ProxyError {
+  return err instanceof ProxyError;
+}
+
+/** Wraps anything thrown into a ProxyError; unknown errors become INTERNAL (a bug). */
+export function toProxyError(err: unknown): ProxyError {
+  if (err instanceof ProxyError) return err;
+  if (err instanceof Error && err.name === 'AbortError') return new ProxyError('CANCELLED', err.message, { cause: err });
+  return new ProxyError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+}

@@ -1,0 +1,230 @@
+/**
+ * The processing-options model: plain data, fully normalised. Both URL dialects produce it;
+ * the pipeline consumes it; the cache key is a canonical serialisation of it (so aliases,
+ * argument order and presets that expand to the same options share one entry).
+ *
+ * Defaults that come from configuration (quality, strip_metadata, …) are filled in by
+ * `defaultOptions(config)`, so the key reflects the effective values.
+ */
+import type { Config } from './config/index.js';
+
+export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Formats we can detect in a source. */
+export type ImageFormat = OutputFormat | 'pdf';
+
+export const RESIZING_TYPES = ['fit', 'fill', 'fill-down', 'force', 'auto'] as const;
+export type ResizingType = (typeof RESIZING_TYPES)[number];
+
+export const GRAVITY_TYPES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce', 'sm', 'fp'] as const;
+export type GravityType = (typeof GRAVITY_TYPES)[number];
+
+export interface Gravity {
+  type: GravityType;
+  /** Offsets for compass gravities (≥1 px absolute, <1 relative); focus point for `fp`. */
+  x: number;
+  y: number;
+}
+
+export interface ExtendOptions {
+  enabled: boolean;
+  gravity: Gravity;
+}
+
+export interface CropOptions {
+  width: number;
+  height: number;
+  /** null → use the main `gravity`. */
+  gravity: Gravity | null;
+}
+
+export interface TrimOptions {
+  threshold: number;
+  /** Hex colour `rrggbb` or null for auto (top-left pixel). */
+  color: string | null;
+  equalHor: boolean;
+  equalVer: boolean;
+}
+
+export interface Padding {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
+
+export interface Rgb {
+  r: number;
+  g: number;
+  b: number;
+}
+
+export const WATERMARK_POSITIONS = ['ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're'] as const;
+export type WatermarkPosition = (typeof WATERMARK_POSITIONS)[number];
+
+export interface WatermarkOptions {
+  opacity: number;
+  position: WatermarkPosition;
+  x: number;
+  y: number;
+  scale: number;
+}
+
+export const RESIZING_ALGORITHMS = ['nearest', 'linear', 'cubic', 'lanczos2', 'lanczos3'] as const;
+export type ResizingAlgorithm = (typeof RESIZING_ALGORITHMS)[number];
+
+export interface ProcessingOptions {
+  resizingType: ResizingType;
+  resizingAlgorithm: ResizingAlgorithm;
+  width: number;
+  height: number;
+  minWidth: number;
+  minHeight: number;
+  zoomX: number;
+  zoomY: number;
+  dpr: number;
+  enlarge: boolean;
+  extend: ExtendOptions;
+  extendAspectRatio: ExtendOptions;
+  gravity: Gravity;
+  crop: CropOptions | null;
+  trim: TrimOptions | null;
+  padding: Padding | null;
+  autoRotate: boolean;
+  rotate: number;
+  flipHorizontal: boolean;
+  flipVertical: boolean;
+  background: Rgb | null;
+  blur: number;
+  sharpen: number;
+  pixelate: number;
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  /** null = off; intensity 0–1 and tint colour. */
+  monochrome: { intensity: number; color: string } | null;
+  stripMetadata: boolean;
+  keepCopyright: boolean;
+  stripColorProfile: boolean;
+  preserveHdr: boolean;
+  enforceThumbnail: boolean;
+  /** 0 = resolve from formatQuality / config. */
+  quality: number;
+  formatQuality: Partial<Record<OutputFormat, number>>;
+  maxBytes: number;
+  /** Explicit output format; null = automatic. */
+  format: OutputFormat | null;
+  /** Format preferences negotiated from Accept (or forced by ENFORCE_*). */
+  preferWebp: boolean;
+  preferAvif: boolean;
+  preferJxl: boolean;
+  enforceWebp: boolean;
+  enforceAvif: boolean;
+  enforceJxl: boolean;
+  skipProcessingFormats: OutputFormat[];
+  raw: boolean;
+  cachebuster: string;
+  /** Unix seconds; 0 = none. Never part of the cache key. */
+  expires: number;
+  filename: string;
+  returnAttachment: boolean;
+  watermark: WatermarkOptions | null;
+  page: number;
+  pages: number;
+  disableAnimation: boolean;
+  // Security options (only settable with IMGPROXY_ALLOW_SECURITY_OPTIONS).
+  maxSrcResolution: number;
+  maxSrcFileSize: number;
+  maxAnimationFrames: number;
+  maxAnimationFrameResolution: number;
+  maxResultDimension: number;
+  /** Presets that were applied, for logging only; never part of the key. */
+  usedPresets: string[];
+}
+
+const CENTER: Gravity = { type: 'ce', x: 0, y: 0 };
+
+export function defaultOptions(config: Config): ProcessingOptions {
+  const p = config.processing;
+  const s = config.security;
+  return {
+    resizingType: 'fit',
+    resizingAlgorithm: 'lanczos3',
+    width: 0,
+    height: 0,
+    minWidth: 0,
+    minHeight: 0,
+    zoomX: 1,
+    zoomY: 1,
+    dpr: 1,
+    enlarge: false,
+    extend: { enabled: false, gravity: { ...CENTER } },
+    extendAspectRatio: { enabled: false, gravity: { ...CENTER } },
+    gravity: { ...CENTER },
+    crop: null,
+    trim: null,
+    padding: null,
+    autoRotate: p.autoRotate,
+    rotate: 0,
+    flipHorizontal: false,
+    flipVertical: false,
+    background: null,
+    blur: 0,
+    sharpen: 0,
+    pixelate: 0,
+    brightness: 0,
+    contrast: 1,
+    saturation: 1,
+    monochrome: null,
+    stripMetadata: p.stripMetadata,
+    keepCopyright: p.keepCopyright,
+    stripColorProfile: p.stripColorProfile,
+    preserveHdr: p.preserveHdr,
+    enforceThumbnail: p.enforceThumbnail,
+    quality: 0,
+    formatQuality: {},
+    maxBytes: 0,
+    format: null,
+    preferWebp: false,
+    preferAvif: false,
+    preferJxl: false,
+    enforceWebp: false,
+    enforceAvif: false,
+    enforceJxl: false,
+    skipProcessingFormats: [...(p.skipProcessingFormats as OutputFormat[])],
+    raw: false,
+    cachebuster: '',
+    expires: 0,
+    filename: '',
+    returnAttachment: false,
+    watermark: null,
+    page: 0,
+    pages: 1,
+    disableAnimation: false,
+    maxSrcResolution: s.maxSrcResolution,
+    maxSrcFileSize: s.maxSrcFileSize,
+    maxAnimationFrames: s.maxAnimationFrames,
+    maxAnimationFrameResolution: s.maxAnimationFrameResolution,
+    maxResultDimension: s.maxResultDimension,
+    usedPresets: [],
+  };
+}
+
+/** Options that change headers or validity but never the bytes: left out of the cache key. */
+export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets'] as const satisfies readonly (keyof ProcessingOptions)[];
+
+export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+  svg: 'image/svg+xml',
+  jxl: 'image/jxl',
+  bmp: 'image/bmp',
+  ico: 'image/x-icon',
+  heic: 'image/heif',
+  pdf: 'application/pdf',
+};

@@ -1,0 +1,24 @@
+/**
+ * The processing contract: bytes + options in, bytes + metadata out. Pure with respect to
+ * I/O (the watermark image is resolved by the caller and passed in).
+ */
+import type { ImageFormat, OutputFormat, ProcessingOptions } from '../options.js';
+
+export interface ProcessResult {
+  data: Buffer;
+  format: OutputFormat;
+  contentType: string;
+  width: number;
+  height: number;
+  originFormat: ImageFormat;
+  originWidth: number;
+  originHeight: number;
+}
+
+export interface ProcessContext {
+  signal?: AbortSignal;
+  /** Decoded-ready watermark image bytes, when configured. */
+  watermark?: Buffer;
+}
+
+export type Processor = (source: Buffer, options: ProcessingOptions, ctx: ProcessContext) => Promise<ProcessResult>;

@@ -1,0 +1,17 @@
+/**
+ * ImageRequest: the one model both URL dialects produce. Plain data; the cache key is a
+ * pure function of it plus the configured key headers/cookies.
+ */
+import type { ProcessingOptions } from './options.js';
+
+export type RequestKind = 'image' | 'info';
+
+export interface ImageRequest {
+  kind: RequestKind;
+  /** Fully resolved source URL (base URL and replacements applied), e.g. `http://…`, `local:///a.jpg`, `s3://b/k`. */
+  source: string;
+  /** Normalised options (defaults, presets, client hints and Accept negotiation applied). */
+  options: ProcessingOptions;
+  /** The path part that was signed (for logs). */
+  signedPath: string;
+}

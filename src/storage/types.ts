@@ -1,0 +1,73 @@
+/**
+ * The storage contract shared by sources and the L2 cache. A backend knows bytes and
+ * metadata, never images. Each backend (fs, s3, gcs, abs, swift) is one file in this folder
+ * that exports a factory returning a `StorageBackend`.
+ */
+import type { Readable } from 'node:stream';
+
+export interface BlobMeta {
+  /** Body length in bytes. */
+  size: number;
+  contentType?: string;
+  /** Unix ms when the entry was written. */
+  createdAt: number;
+  /** Unix ms after which the entry is expired; undefined = never. */
+  expiresAt?: number;
+  /** Validator of the stored object (the backend's own, or ours). */
+  etag?: string;
+  lastModified?: string;
+  /** Small string map stored with the object (e.g. upstream validators, dimensions). */
+  extra?: Record<string, string>;
+}
+
+export interface BlobEntry {
+  meta: BlobMeta;
+  body: Readable;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Conditional read: when the object's etag matches, resolves `{ notModified: true }`. */
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+}
+
+export type GetResult = BlobEntry | { notModified: true; meta: BlobMeta } | null;
+
+export interface PutMeta {
+  contentType?: string;
+  expiresAt?: number;
+  lastModified?: string;
+  etag?: string;
+  extra?: Record<string, string>;
+}
+
+export interface ListItem {
+  key: string;
+  size: number;
+  /** Unix ms of last modification/use when the backend knows it. */
+  mtime?: number;
+}
+
+/** A bucket/container (plus optional key prefix) of one backend. */
+export interface BlobStore {
+  readonly name: string;
+  /** Resolves null when the key does not exist (or is expired: expired entries are misses). */
+  get(key: string, opts?: GetOptions): Promise<GetResult>;
+  head(key: string): Promise<BlobMeta | null>;
+  /** Atomic: readers see either the previous entry or the whole new one, never a part. */
+  put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix?: string): AsyncIterable<ListItem>;
+}
+
+export interface StorageBackend {
+  readonly kind: 'fs' | 's3' | 'gcs' | 'abs' | 'swift';
+  /** Opens a bucket/container; `prefix` is prepended to every key. */
+  open(bucket: string, prefix?: string): BlobStore;
+  close?(): Promise<void>;
+}
+
+export function isNotModified(r: GetResult): r is { notModified: true; meta: BlobMeta } {
+  return r !== null && 'notModified' in r;
+}
