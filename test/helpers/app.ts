@@ -1,0 +1,33 @@
+/**
+ * Starts a real pixproxy app on 127.0.0.1:0 with a given environment (no .env file), with a
+ * temporary cache directory unless one is given. Returns its base URL and a stop function.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+
+export interface RunningApp {
+  app: App;
+  url: string;
+  cacheDir: string;
+  stop(opts?: { keepCache?: boolean }): Promise<void>;
+}
+
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  const cacheDir = env.PP_CACHE_DIR ?? (await mkdtemp(join(tmpdir(), 'pixproxy-test-')));
+  const config = loadConfig({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true', PP_CACHE_DIR: cacheDir, PP_CACHE_CLEANUP_INTERVAL_SECS: '0', ...env });
+  const app = await createApp(config, { logger: silentLogger(), defaultMetrics: false });
+  const { port } = await app.listen(0, '127.0.0.1');
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    cacheDir,
+    async stop(opts = {}) {
+      await app.close();
+      if (!opts.keepCache && env.PP_CACHE_DIR === undefined) await rm(cacheDir, { recursive: true, force: true });
+    },
+  };
+}
