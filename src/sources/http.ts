@@ -67,6 +67,24 @@ function decoded(body: Readable, encoding: string | undefined): Readable {
   return pipeline(body, decoder, () => undefined);
 }
 
+/**
+ * Drops a response body we will not read. undici's body emits an AbortError when destroyed,
+ * so it gets a listener first; otherwise that error would surface as an uncaught exception.
+ */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+/** Drains a small body (redirects, errors) so the keep-alive connection can be reused. */
+async function drain(body: Readable & { dump(opts?: { limit?: number }): Promise<void> }): Promise<void> {
+  try {
+    await body.dump({ limit: 64 * 1024 });
+  } catch {
+    discard(body);
+  }
+}
+
 function findProxyError(err: unknown): ProxyError | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (e instanceof ProxyError) return e;
@@ -125,8 +143,8 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         total += chunk.length;
         if (maxBytes > 0 && total > maxBytes) {
-          stream.destroy();
-          body.destroy();
+          discard(stream);
+          discard(body);
           throw new ProxyError('SOURCE_TOO_BIG', `source body exceeds ${maxBytes} bytes: ${url}`);
         }
         chunks.push(chunk);
@@ -164,7 +182,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       const status = res.statusCode;
 
       if (REDIRECT_STATUSES.has(status)) {
-        res.body.destroy();
+        await drain(res.body);
         const location = headerString(res.headers.location);
         if (!location) throw new ProxyError('SOURCE_UNREACHABLE', `redirect ${status} without Location from ${u.href}`);
         if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_UNREACHABLE', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
@@ -181,13 +199,13 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
         const lengthHeader = headerString(res.headers['content-length']);
         const declared = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
         if (fo.maxBytes > 0 && declared !== undefined && declared > fo.maxBytes) {
-          res.body.destroy();
+          discard(res.body);
           throw new ProxyError('SOURCE_TOO_BIG', `source Content-Length ${declared} exceeds ${fo.maxBytes} bytes: ${u.href}`);
         }
         const body = await readBody(res.body, headerString(res.headers['content-encoding']), declared, fo.maxBytes, u.href);
         return toResponse(200, body, picked);
       }
-      res.body.destroy();
+      await drain(res.body);
       if (status === 304 && conditional) return toResponse(304, Buffer.alloc(0), picked);
       if (status >= 400 && status < 500) throw new ProxyError('SOURCE_CLIENT_ERROR', `origin answered ${status}: ${u.href}`, { status });
       if (status >= 500) throw new ProxyError('SOURCE_BAD_GATEWAY', `origin answered ${status}: ${u.href}`);
