@@ -114,7 +114,8 @@ export function createLocalSource(config: Config): Source {
     try {
       const st = await handle.stat();
       if (!st.isFile()) throw notFound(`not a regular file: ${url}`);
-      const etag = makeEtag(localPathOf(url), st.size, st.mtimeMs);
+      // Keyed on the physical path below the root, so aliases of one file share a validator.
+      const etag = makeEtag(path.relative(await realRoot(), real), st.size, st.mtimeMs);
       const lastModified = st.mtime.toUTCString();
       const headers: Record<string, string> = { etag, 'last-modified': lastModified };
       const base = { etag, lastModified, headers };
