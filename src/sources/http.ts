@@ -126,8 +126,8 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       throw new ProxyError('INVALID_SOURCE_URL', `not a valid URL: ${JSON.stringify(raw)}`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      // Only reachable through a redirect: the dispatcher sends other schemes elsewhere.
-      throw new ProxyError('SOURCE_UNREACHABLE', `redirect to ${u.protocol} is not followed (hop ${hop}): ${raw}`);
+      // After hop 0 this is a redirect to file:, gopher:, local: … which we never follow.
+      throw new ProxyError('SOURCE_UNREACHABLE', hop === 0 ? `not an http(s) URL: ${raw}` : `redirect to ${u.protocol} is not followed (hop ${hop}): ${raw}`);
     }
     if (!isSourceAllowed(u.href, config)) {
       throw new ProxyError('INVALID_SOURCE_URL', hop === 0 ? `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${raw}` : `redirect (hop ${hop}) to a source not allowed by IMGPROXY_ALLOWED_SOURCES: ${u.href}`);
@@ -135,7 +135,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
     return u;
   }
 
-  async function readBody(body: Readable, encoding: string | undefined, declared: number | undefined, maxBytes: number, url: string): Promise<Buffer> {
+  async function readBody(body: Readable, encoding: string | undefined, declared: number | undefined, maxBytes: number, url: string, signal: AbortSignal): Promise<Buffer> {
     const stream = decoded(body, encoding);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -150,7 +150,8 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
         chunks.push(chunk);
       }
     } catch (err) {
-      if (err instanceof ProxyError) throw err;
+      // Our deadline, the caller's cancel and undici's idle timers are mapped by fetchUrl.
+      if (err instanceof ProxyError || isTimeoutError(err) || signal.aborted) throw err;
       // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
       throw new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${total} bytes: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -202,7 +203,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
           discard(res.body);
           throw new ProxyError('SOURCE_TOO_BIG', `source Content-Length ${declared} exceeds ${fo.maxBytes} bytes: ${u.href}`);
         }
-        const body = await readBody(res.body, headerString(res.headers['content-encoding']), declared, fo.maxBytes, u.href);
+        const body = await readBody(res.body, headerString(res.headers['content-encoding']), declared, fo.maxBytes, u.href, signal);
         return toResponse(200, body, picked);
       }
       await drain(res.body);
