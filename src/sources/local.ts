@@ -16,9 +16,9 @@
  */
 import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config/index.js';
+import { ConfigError, type Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import type { FetchOptions, Source, SourceResponse } from './types.js';
 
@@ -64,6 +64,25 @@ function etagMatches(header: string, etag: string): boolean {
   const strip = (t: string): string => t.trim().replace(/^W\//, '');
   const mine = strip(etag);
   return header.split(',').some((t) => t.trim() === '*' || strip(t) === mine);
+}
+
+/**
+ * Boot-time check of IMGPROXY_LOCAL_FILESYSTEM_ROOT, as imgproxy does: it must exist and be a
+ * directory (ConfigError otherwise). Returns a warning to log when it is `/`, which exposes
+ * the whole filesystem to anyone who can sign a URL.
+ */
+export async function checkLocalFilesystemRoot(config: Config): Promise<string | undefined> {
+  const raw = config.download.localFilesystemRoot;
+  if (raw === '') return undefined;
+  const root = path.resolve(raw);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(root)).isDirectory();
+  } catch (err) {
+    throw new ConfigError(`IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${root} is not accessible (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!isDir) throw new ConfigError(`IMGPROXY_LOCAL_FILESYSTEM_ROOT: expected a directory, got ${root}`);
+  return (await realpath(root)) === path.parse(root).root ? 'IMGPROXY_LOCAL_FILESYSTEM_ROOT is the filesystem root: every readable file can be served' : undefined;
 }
 
 export function createLocalSource(config: Config): Source {

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
+import { ConfigError, loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { createLocalSource, localPathOf } from '../../../src/sources/local.js';
+import { checkLocalFilesystemRoot, createLocalSource, localPathOf } from '../../../src/sources/local.js';
 import type { Source } from '../../../src/sources/types.js';
 
 let base: string;
@@ -152,5 +152,13 @@ describe('local source', () => {
 
   it('localPathOf decodes and strips query and fragment', () => {
     expect(localPathOf('local:///a%20b/c.png?x#y')).toBe('/a b/c.png');
+  });
+
+  it('checkLocalFilesystemRoot: directory ok, / warns, missing or a file refuses', async () => {
+    expect(await checkLocalFilesystemRoot(loadConfig({ IMGPROXY_LOCAL_FILESYSTEM_ROOT: root }))).toBeUndefined();
+    expect(await checkLocalFilesystemRoot(loadConfig({}))).toBeUndefined();
+    expect(await checkLocalFilesystemRoot(loadConfig({ IMGPROXY_LOCAL_FILESYSTEM_ROOT: '/' }))).toMatch(/filesystem root/);
+    await expect(checkLocalFilesystemRoot(loadConfig({ IMGPROXY_LOCAL_FILESYSTEM_ROOT: path.join(base, 'nope') }))).rejects.toBeInstanceOf(ConfigError);
+    await expect(checkLocalFilesystemRoot(loadConfig({ IMGPROXY_LOCAL_FILESYSTEM_ROOT: path.join(base, 'secret.txt') }))).rejects.toThrow(/expected a directory/);
   });
 });
