@@ -10,6 +10,7 @@ import { createImgproxyDialect, type ImgproxyDialect } from './dialects/imgproxy
 import { varyHeader } from './negotiate.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
+import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { processImage } from './processing/pipeline.js';
 import type { Processor } from './processing/types.js';
@@ -52,8 +53,10 @@ export interface AppOptions {
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.server.logLevel);
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true);
-  const dialect = createImgproxyDialect(config);
-  const sources = createSources(config, createStorageSources(config, logger), logger);
+  const dialect = createImgproxyDialect(config, { logger });
+  const rootWarning = await checkLocalFilesystemRoot(config);
+  if (rootWarning) logger.warn(rootWarning);
+  const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger });
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
@@ -120,6 +123,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       })));
       await cache.close();
       await stores.close();
+      await sources.close();
     },
   };
 }

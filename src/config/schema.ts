@@ -54,6 +54,8 @@ export const schema = {
     prometheusNamespace: str(['IMGPROXY_PROMETHEUS_NAMESPACE']),
     enableDebugHeaders: bool(['IMGPROXY_ENABLE_DEBUG_HEADERS'], false),
     developmentErrorsMode: bool(['IMGPROXY_DEVELOPMENT_ERRORS_MODE'], false),
+    /** Node cluster processes sharing the listen socket and the L2; 1 = single process. */
+    processes: int(['PIXPROXY_PROCESSES'], 1, { min: 1, max: 256 }),
   },
 
   security: {

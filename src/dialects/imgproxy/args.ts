@@ -1,0 +1,133 @@
+/**
+ * Argument parsers for imgproxy processing options, mirroring Go's strconv rules where
+ * imgproxy relies on them (ParseBool, Atoi, ParseFloat). Every failure is a ProxyError
+ * INVALID_URL that names the option, what it expects and what came, so bad input can
+ * never surface as a 500.
+ */
+import { ProxyError } from '../../errors.js';
+import { OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat, type Rgb } from '../../options.js';
+
+export function invalidArg(name: string, expected: string, got: string): ProxyError {
+  return new ProxyError('INVALID_URL', `Invalid ${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+export function ensureMaxArgs(name: string, args: readonly string[], max: number): void {
+  if (args.length > max) {
+    throw new ProxyError('INVALID_URL', `Invalid ${name} arguments: expected at most ${max}, got ${args.length} (${args.join(':')})`);
+  }
+}
+
+/** `args[i]`, or '' when absent (noUncheckedIndexedAccess). */
+export function arg(args: readonly string[], i: number): string {
+  return args[i] ?? '';
+}
+
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+/**
+ * imgproxy logs an invalid boolean and treats it as false instead of failing the request;
+ * we keep the outcome (false) so URLs that work there work here.
+ */
+export function parseBool(value: string): boolean {
+  return GO_TRUE.has(value);
+}
+
+const INT_RE = /^[+-]?\d+$/;
+// strconv.ParseFloat also takes hex floats, inf and nan; none of those is a sensible
+// image parameter, so we accept decimal notation only.
+const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export function parseInt(name: string, value: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  const n = INT_RE.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalidArg(name, rangeText('an integer', min, max), value);
+  return n;
+}
+
+export function parseFloat(name: string, value: string, min = -Infinity, max = Infinity, minExclusive = false): number {
+  const n = FLOAT_RE.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (minExclusive && n === min)) {
+    throw invalidArg(name, rangeText('a number', min, max, minExclusive), value);
+  }
+  return n;
+}
+
+function rangeText(kind: string, min: number, max: number, minExclusive = false): string {
+  const lo = Number.isFinite(min) && min > Number.MIN_SAFE_INTEGER;
+  const hi = Number.isFinite(max) && max < Number.MAX_SAFE_INTEGER;
+  const low = minExclusive ? `> ${min}` : `≥ ${min}`;
+  if (lo && hi) return `${kind} ${low} and ≤ ${max}`;
+  if (lo) return `${kind} ${low}`;
+  if (hi) return `${kind} ≤ ${max}`;
+  return kind;
+}
+
+const HEX_RE = /^(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
+
+/** `rgb` or `rrggbb` → lowercase `rrggbb`. */
+export function parseHexColor(name: string, value: string): string {
+  if (!HEX_RE.test(value)) throw invalidArg(name, 'a hex colour (rgb or rrggbb)', value);
+  const v = value.toLowerCase();
+  return v.length === 3 ? [...v].map((c) => c + c).join('') : v;
+}
+
+export function hexToRgb(hex: string): Rgb {
+  const n = Number.parseInt(hex, 16);
+  return { r: (n >> 16) & 0xff, g: (n >> 8) & 0xff, b: n & 0xff };
+}
+
+const FORMAT_ALIASES: Readonly<Record<string, OutputFormat>> = { jpg: 'jpeg' };
+
+export function parseFormat(name: string, value: string): OutputFormat {
+  const v = value.toLowerCase();
+  const f = FORMAT_ALIASES[v] ?? v;
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(f)) throw invalidArg(name, `one of ${OUTPUT_FORMATS.join(', ')}, jpg`, value);
+  return f as OutputFormat;
+}
+
+export function parseEnum<const T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw invalidArg(name, `one of ${allowed.join(', ')}`, value);
+  return value as T;
+}
+
+/** URL-safe base64 without padding (Go's RawURLEncoding after trimming `=`), strictly. */
+export function decodeBase64Url(value: string): Buffer | undefined {
+  const v = value.replace(/=+$/, '');
+  if (!/^[A-Za-z0-9_-]*$/.test(v) || v.length % 4 === 1) return undefined;
+  return Buffer.from(v, 'base64url');
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes → string, or undefined when they are not valid UTF-8. */
+export function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const satisfies readonly GravityType[];
+export const CROP_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'sm', 'fp'];
+export const EXTEND_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'fp'];
+
+/**
+ * `type[:x[:y]]` onto `prev`: offsets not given keep their previous value (imgproxy keeps
+ * them in its key map), `sm` takes no offsets and clears them, `fp` needs exactly two
+ * coordinates in [0, 1].
+ */
+export function parseGravity(name: string, args: readonly string[], allowed: readonly GravityType[], prev: Gravity): Gravity {
+  const type = parseEnum(`${name} type`, arg(args, 0), allowed);
+  if (type === 'sm') {
+    ensureMaxArgs(name, args, 1);
+    return { type, x: 0, y: 0 };
+  }
+  if (type === 'fp' && args.length !== 3) {
+    throw new ProxyError('INVALID_URL', `Invalid ${name} arguments: fp needs x and y, got ${JSON.stringify(args.join(':'))}`);
+  }
+  ensureMaxArgs(name, args, 3);
+  const [lo, hi] = type === 'fp' ? [0, 1] : [-Infinity, Infinity];
+  const x = args.length > 1 ? parseFloat(`${name} x offset`, arg(args, 1), lo, hi) : prev.x;
+  const y = args.length > 2 ? parseFloat(`${name} y offset`, arg(args, 2), lo, hi) : prev.y;
+  return { type, x, y };
+}

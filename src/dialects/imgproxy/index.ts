@@ -1,0 +1,96 @@
+/**
+ * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 sources and
+ * `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
+ * features → `default` preset → URL options left to right with presets expanded in
+ * place → URL extension. Presets and replacements are parsed once, at creation.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Config } from '../../config/index.js';
+import { ProxyError } from '../../errors.js';
+import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
+import type { Logger } from '../../observability/logger.js';
+import { RESIZING_TYPES, defaultOptions, type ProcessingOptions } from '../../options.js';
+import type { ImageRequest } from '../../request.js';
+import { parseFormat } from './args.js';
+import { createOptionApplier, splitOptions } from './apply-options.js';
+import { splitPath } from './path.js';
+import { loadPresets } from './presets.js';
+import { verifySignature } from './signature.js';
+import { createSourceDecoder } from './source-url.js';
+
+export { sign, verifySignature } from './signature.js';
+export { loadPresets } from './presets.js';
+export { OPTION_TABLE, type OptionSpec } from './option-table.js';
+
+export interface InfoRequest {
+  readonly source: string;
+  readonly signedPath: string;
+  /** Raw `name:args` segments, unparsed: /info has its own options. */
+  readonly segments: { name: string; args: string[] }[];
+}
+
+export interface ImgproxyDialect {
+  /** `rawPath`: after the path prefix, percent-encoded, without the query string. */
+  parseImage(rawPath: string, headers: IncomingHttpHeaders): ImageRequest;
+  /** `rawPath`: without the `/info` prefix, which is not signed either. */
+  parseInfo(rawPath: string, headers: IncomingHttpHeaders): InfoRequest;
+}
+
+export interface ImgproxyDialectDeps {
+  logger?: Logger;
+  /** Unix seconds, for `expires`. */
+  now?: () => number;
+  /** Reads IMGPROXY_PRESETS_PATH. */
+  readFile?: (path: string) => string;
+}
+
+/** Throws ConfigError when a preset or IMGPROXY_URL_REPLACEMENTS is invalid. */
+export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps = {}): ImgproxyDialect {
+  const presets = loadPresets(config, deps.readFile);
+  const applier = createOptionApplier(config, presets, { logger: deps.logger, now: deps.now });
+  const decodeSource = createSourceDecoder(config);
+  const separator = config.urls.argumentsSeparator;
+
+  function initialOptions(headers: IncomingHttpHeaders): ProcessingOptions {
+    const o = defaultOptions(config);
+    applyClientFeatures(o, detectClientFeatures(headers, config), config);
+    if (presets.has('default')) applier.applyPresets(o, ['default']);
+    return o;
+  }
+
+  function parseImage(rawPath: string, headers: IncomingHttpHeaders): ImageRequest {
+    const { signature, signedPath, parts } = splitPath(rawPath);
+    verifySignature(signature, signedPath, config.security);
+
+    let sourceParts: readonly string[];
+    let options: ProcessingOptions;
+    if (config.urls.onlyPresets) {
+      options = initialOptions(headers);
+      applier.applyPresets(options, (parts[0] ?? '').split(separator));
+      sourceParts = parts.slice(1);
+    } else {
+      if ((RESIZING_TYPES as readonly string[]).includes(parts[0] ?? '')) {
+        throw new ProxyError('INVALID_URL', "It looks like you're using the deprecated basic URL format");
+      }
+      options = initialOptions(headers);
+      const split = splitOptions(parts, separator);
+      applier.applyOptions(options, split.options, { preset: false, chain: [] });
+      sourceParts = split.rest;
+    }
+
+    const { url, extension } = decodeSource(sourceParts);
+    // raw streams the source untouched, so an extension cannot convert anything.
+    if (!options.raw && extension !== '') options.format = parseFormat('extension', extension);
+    return { kind: 'image', source: url, options, signedPath };
+  }
+
+  function parseInfo(rawPath: string, _headers: IncomingHttpHeaders): InfoRequest {
+    const { signature, signedPath, parts } = splitPath(rawPath);
+    verifySignature(signature, signedPath, config.security);
+    const split = splitOptions(parts, separator);
+    const { url } = decodeSource(split.rest);
+    return { source: url, signedPath, segments: split.options.map((s) => ({ name: s.name, args: [...s.args] })) };
+  }
+
+  return { parseImage, parseInfo };
+}

@@ -1,0 +1,300 @@
+/**
+ * The imgproxy processing-option table: one entry per option with its canonical name,
+ * aliases and an `apply` that parses the arguments onto ProcessingOptions. Adding an
+ * option is adding an entry. Semantics follow imgproxy's options/parser (apply.go,
+ * parse.go): too many arguments, a bad number or a bad enum value is INVALID_URL;
+ * an invalid boolean is false.
+ */
+import type { Config } from '../../config/index.js';
+import { ProxyError } from '../../errors.js';
+import {
+  RESIZING_ALGORITHMS,
+  RESIZING_TYPES,
+  WATERMARK_POSITIONS,
+  type ExtendOptions,
+  type OutputFormat,
+  type ProcessingOptions,
+} from '../../options.js';
+import {
+  CROP_GRAVITIES,
+  EXTEND_GRAVITIES,
+  arg,
+  decodeBase64Url,
+  ensureMaxArgs,
+  hexToRgb,
+  invalidArg,
+  parseBool,
+  parseEnum,
+  parseFloat,
+  parseFormat,
+  parseGravity,
+  parseHexColor,
+  parseInt,
+  utf8,
+} from './args.js';
+
+export interface ApplyContext {
+  readonly config: Config;
+  /** Expands presets in place (the `preset` option); knows the recursion chain. */
+  expandPresets(o: ProcessingOptions, names: readonly string[]): void;
+  /** Unix seconds; injectable for tests of `expires`. */
+  now(): number;
+}
+
+export interface OptionSpec {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  /** Only usable with IMGPROXY_ALLOW_SECURITY_OPTIONS. */
+  readonly security?: boolean;
+  apply(o: ProcessingOptions, args: readonly string[], ctx: ApplyContext): void;
+}
+
+/** Single-argument option: checks the count, hands the value to `set`. */
+function single(name: string, set: (o: ProcessingOptions, value: string) => void): OptionSpec['apply'] {
+  return (o, args) => {
+    ensureMaxArgs(name, args, 1);
+    set(o, arg(args, 0));
+  };
+}
+
+function boolOption(name: string, aliases: readonly string[], key: BoolKey): OptionSpec {
+  return { name, aliases, apply: single(name, (o, v) => { o[key] = parseBool(v); }) };
+}
+
+type BoolKey = { [K in keyof ProcessingOptions]: ProcessingOptions[K] extends boolean ? K : never }[keyof ProcessingOptions];
+
+const nonNegInt = (name: string, v: string): number => parseInt(name, v, 0);
+const positiveFloat = (name: string, v: string): number => parseFloat(name, v, 0, Infinity, true);
+
+function applySize(o: ProcessingOptions, args: readonly string[]): void {
+  ensureMaxArgs('size', args, 7);
+  if (arg(args, 0) !== '') o.width = nonNegInt('width', arg(args, 0));
+  if (arg(args, 1) !== '') o.height = nonNegInt('height', arg(args, 1));
+  if (arg(args, 2) !== '') o.enlarge = parseBool(arg(args, 2));
+  if (arg(args, 3) !== '') o.extend = parseExtend('extend', args.slice(3), o.extend);
+}
+
+function parseExtend(name: string, args: readonly string[], prev: ExtendOptions): ExtendOptions {
+  ensureMaxArgs(name, args, 4);
+  const enabled = parseBool(arg(args, 0));
+  const gravity = args.length > 1 ? parseGravity(`${name} gravity`, args.slice(1), EXTEND_GRAVITIES, prev.gravity) : { ...prev.gravity };
+  return { enabled, gravity };
+}
+
+function setAdjust(o: ProcessingOptions, key: 'brightness' | 'contrast' | 'saturation', v: string): void {
+  if (key === 'brightness') o.brightness = parseInt('brightness', v, -255, 255);
+  else o[key] = parseFloat(key, v, 0);
+}
+
+function applySecurityResolution(key: 'maxSrcResolution' | 'maxAnimationFrameResolution', name: string): OptionSpec['apply'] {
+  // Megapixels, like the config variables the option overrides.
+  return single(name, (o, v) => { o[key] = parseFloat(name, v, 0); });
+}
+
+export const OPTION_TABLE: readonly OptionSpec[] = [
+  {
+    name: 'resize', aliases: ['rs'],
+    apply(o, args) {
+      ensureMaxArgs('resize', args, 8);
+      if (arg(args, 0) !== '') o.resizingType = parseEnum('resizing type', arg(args, 0), RESIZING_TYPES);
+      if (args.length > 1) applySize(o, args.slice(1));
+    },
+  },
+  { name: 'size', aliases: ['s'], apply: (o, args) => applySize(o, args) },
+  { name: 'resizing_type', aliases: ['rt'], apply: single('resizing_type', (o, v) => { o.resizingType = parseEnum('resizing type', v, RESIZING_TYPES); }) },
+  { name: 'resizing_algorithm', aliases: ['ra'], apply: single('resizing_algorithm', (o, v) => { o.resizingAlgorithm = parseEnum('resizing algorithm', v, RESIZING_ALGORITHMS); }) },
+  { name: 'width', aliases: ['w'], apply: single('width', (o, v) => { o.width = nonNegInt('width', v); }) },
+  { name: 'height', aliases: ['h'], apply: single('height', (o, v) => { o.height = nonNegInt('height', v); }) },
+  { name: 'min-width', aliases: ['mw'], apply: single('min-width', (o, v) => { o.minWidth = nonNegInt('min-width', v); }) },
+  { name: 'min-height', aliases: ['mh'], apply: single('min-height', (o, v) => { o.minHeight = nonNegInt('min-height', v); }) },
+  {
+    name: 'zoom', aliases: ['z'],
+    apply(o, args) {
+      ensureMaxArgs('zoom', args, 2);
+      o.zoomX = positiveFloat('zoom x', arg(args, 0));
+      o.zoomY = args.length > 1 ? positiveFloat('zoom y', arg(args, 1)) : o.zoomX;
+    },
+  },
+  { name: 'dpr', aliases: [], apply: single('dpr', (o, v) => { o.dpr = positiveFloat('dpr', v); }) },
+  boolOption('enlarge', ['el'], 'enlarge'),
+  { name: 'extend', aliases: ['ex'], apply: (o, args) => { o.extend = parseExtend('extend', args, o.extend); } },
+  { name: 'extend_aspect_ratio', aliases: ['extend_ar', 'exar'], apply: (o, args) => { o.extendAspectRatio = parseExtend('extend_aspect_ratio', args, o.extendAspectRatio); } },
+  { name: 'gravity', aliases: ['g'], apply: (o, args) => { o.gravity = parseGravity('gravity', args, CROP_GRAVITIES, o.gravity); } },
+  {
+    name: 'crop', aliases: ['c'],
+    apply(o, args) {
+      const width = parseFloat('crop width', arg(args, 0), 0);
+      const height = args.length > 1 ? parseFloat('crop height', arg(args, 1), 0) : (o.crop?.height ?? 0);
+      const gravity = args.length > 2
+        ? parseGravity('crop gravity', args.slice(2), CROP_GRAVITIES, o.crop?.gravity ?? { type: 'ce', x: 0, y: 0 })
+        : (o.crop?.gravity ?? null);
+      // 0:0 crops nothing whatever the gravity: one normal form for the cache key.
+      o.crop = width === 0 && height === 0 ? null : { width, height, gravity };
+    },
+  },
+  {
+    name: 'trim', aliases: ['t'],
+    apply(o, args) {
+      ensureMaxArgs('trim', args, 4);
+      const threshold = arg(args, 0) === '' ? null : parseFloat('trim threshold', arg(args, 0));
+      const color = arg(args, 1) === '' ? null : parseHexColor('trim color', arg(args, 1));
+      const equalHor = arg(args, 2) === '' ? (o.trim?.equalHor ?? false) : parseBool(arg(args, 2));
+      const equalVer = arg(args, 3) === '' ? (o.trim?.equalVer ?? false) : parseBool(arg(args, 3));
+      // An empty threshold switches trimming off (imgproxy deletes the threshold key).
+      o.trim = threshold === null ? null : { threshold, color, equalHor, equalVer };
+    },
+  },
+  {
+    name: 'padding', aliases: ['pd'],
+    apply(o, args) {
+      ensureMaxArgs('padding', args, 4);
+      // CSS shorthand: right defaults to top, bottom to top, left to right.
+      const top = arg(args, 0) !== '' ? nonNegInt('padding top', arg(args, 0)) : (o.padding?.top ?? 0);
+      const right = arg(args, 1) !== '' ? nonNegInt('padding right', arg(args, 1)) : top;
+      const bottom = arg(args, 2) !== '' ? nonNegInt('padding bottom', arg(args, 2)) : top;
+      const left = arg(args, 3) !== '' ? nonNegInt('padding left', arg(args, 3)) : right;
+      o.padding = top + right + bottom + left === 0 ? null : { top, right, bottom, left };
+    },
+  },
+  boolOption('auto_rotate', ['ar'], 'autoRotate'),
+  {
+    name: 'rotate', aliases: ['rot'],
+    apply: single('rotate', (o, v) => {
+      const n = parseInt('rotate', v);
+      if (n % 90 !== 0) throw new ProxyError('INVALID_URL', `Rotation angle must be a multiple of 90, got ${JSON.stringify(v)}`);
+      o.rotate = ((n % 360) + 360) % 360;
+    }),
+  },
+  {
+    name: 'flip', aliases: ['fl'],
+    apply(o, args) {
+      ensureMaxArgs('flip', args, 2);
+      if (arg(args, 0) !== '') o.flipHorizontal = parseBool(arg(args, 0));
+      if (arg(args, 1) !== '') o.flipVertical = parseBool(arg(args, 1));
+    },
+  },
+  {
+    name: 'background', aliases: ['bg'],
+    apply(o, args) {
+      if (args.length === 1) {
+        o.background = arg(args, 0) === '' ? null : hexToRgb(parseHexColor('background', arg(args, 0)));
+        return;
+      }
+      if (args.length !== 3) throw new ProxyError('INVALID_URL', `Invalid background arguments: expected r:g:b or a hex colour, got ${JSON.stringify(args.join(':'))}`);
+      const channel = (name: string, v: string): number => {
+        if (!/^\d+$/.test(v) || Number(v) > 255) throw invalidArg(`background ${name}`, 'an integer from 0 to 255', v);
+        return Number(v);
+      };
+      o.background = { r: channel('red', arg(args, 0)), g: channel('green', arg(args, 1)), b: channel('blue', arg(args, 2)) };
+    },
+  },
+  {
+    name: 'adjust', aliases: ['a'],
+    apply(o, args) {
+      ensureMaxArgs('adjust', args, 3);
+      if (arg(args, 0) !== '') setAdjust(o, 'brightness', arg(args, 0));
+      if (arg(args, 1) !== '') setAdjust(o, 'contrast', arg(args, 1));
+      if (arg(args, 2) !== '') setAdjust(o, 'saturation', arg(args, 2));
+    },
+  },
+  { name: 'brightness', aliases: ['br'], apply: single('brightness', (o, v) => setAdjust(o, 'brightness', v)) },
+  { name: 'contrast', aliases: ['co'], apply: single('contrast', (o, v) => setAdjust(o, 'contrast', v)) },
+  { name: 'saturation', aliases: ['sa'], apply: single('saturation', (o, v) => setAdjust(o, 'saturation', v)) },
+  {
+    name: 'monochrome', aliases: ['mc'],
+    apply(o, args) {
+      ensureMaxArgs('monochrome', args, 2);
+      const intensity = parseFloat('monochrome intensity', arg(args, 0), 0, 1);
+      const color = arg(args, 1) !== '' ? parseHexColor('monochrome color', arg(args, 1)) : (o.monochrome?.color ?? 'b3b3b3');
+      o.monochrome = intensity === 0 ? null : { intensity, color };
+    },
+  },
+  { name: 'blur', aliases: ['bl'], apply: single('blur', (o, v) => { o.blur = positiveFloat('blur', v); }) },
+  { name: 'sharpen', aliases: ['sh'], apply: single('sharpen', (o, v) => { o.sharpen = positiveFloat('sharpen', v); }) },
+  { name: 'pixelate', aliases: ['pix'], apply: single('pixelate', (o, v) => { o.pixelate = nonNegInt('pixelate', v); }) },
+  {
+    name: 'watermark', aliases: ['wm'],
+    apply(o, args) {
+      // imgproxy accepts up to 7 (Pro positions use more) and ignores what OSS does not read.
+      ensureMaxArgs('watermark', args, 7);
+      const opacity = parseFloat('watermark opacity', arg(args, 0), 0, 1);
+      const prev = o.watermark ?? { opacity: 0, position: 'ce', x: 0, y: 0, scale: 0 };
+      const position = arg(args, 1) !== '' ? parseEnum('watermark position', arg(args, 1), WATERMARK_POSITIONS) : prev.position;
+      const x = arg(args, 2) !== '' ? parseFloat('watermark x offset', arg(args, 2)) : prev.x;
+      const y = arg(args, 3) !== '' ? parseFloat('watermark y offset', arg(args, 3)) : prev.y;
+      const scale = arg(args, 4) !== '' ? positiveFloat('watermark scale', arg(args, 4)) : prev.scale;
+      o.watermark = opacity === 0 ? null : { opacity, position, x, y, scale };
+    },
+  },
+  boolOption('strip_metadata', ['sm'], 'stripMetadata'),
+  boolOption('keep_copyright', ['kcr'], 'keepCopyright'),
+  boolOption('strip_color_profile', ['scp'], 'stripColorProfile'),
+  boolOption('preserve_hdr', ['ph'], 'preserveHdr'),
+  boolOption('enforce_thumbnail', ['eth'], 'enforceThumbnail'),
+  // 0 restores the configured default (documented range 0–100).
+  { name: 'quality', aliases: ['q'], apply: single('quality', (o, v) => { o.quality = parseInt('quality', v, 0, 100); }) },
+  {
+    name: 'format_quality', aliases: ['fq'],
+    apply(o, args) {
+      if (args.length % 2 !== 0) throw new ProxyError('INVALID_URL', `Invalid format_quality arguments: missing quality for ${JSON.stringify(args[args.length - 1])}`);
+      const fq: Partial<Record<OutputFormat, number>> = { ...o.formatQuality };
+      for (let i = 0; i < args.length; i += 2) {
+        fq[parseFormat('format_quality format', arg(args, i))] = parseInt('format_quality quality', arg(args, i + 1), 1, 100);
+      }
+      o.formatQuality = fq;
+    },
+  },
+  { name: 'max_bytes', aliases: ['mb'], apply: single('max_bytes', (o, v) => { o.maxBytes = nonNegInt('max_bytes', v); }) },
+  { name: 'format', aliases: ['f', 'ext'], apply: single('format', (o, v) => { o.format = parseFormat('format', v); }) },
+  { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = nonNegInt('page', v); }) },
+  { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = parseInt('pages', v, 1); }) },
+  boolOption('disable_animation', ['da'], 'disableAnimation'),
+  {
+    // `sp` is what the official imgproxy-js-core builder emits for skip_processing.
+    name: 'skip_processing', aliases: ['skp', 'sp'],
+    apply(o, args) {
+      const formats = new Set(o.skipProcessingFormats);
+      for (const a of args) formats.add(parseFormat('skip_processing format', a));
+      // A set: sorted so that argument order does not change the options (or the cache key).
+      o.skipProcessingFormats = [...formats].sort();
+    },
+  },
+  boolOption('raw', [], 'raw'),
+  { name: 'cachebuster', aliases: ['cb'], apply: single('cachebuster', (o, v) => { o.cachebuster = v; }) },
+  {
+    name: 'expires', aliases: ['exp'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('expires', args, 1);
+      const ts = parseInt('expires', arg(args, 0));
+      if (ts > 0 && ts < ctx.now()) throw new ProxyError('INVALID_URL', 'Expired URL');
+      o.expires = Math.max(ts, 0);
+    },
+  },
+  {
+    name: 'filename', aliases: ['fn'],
+    apply(o, args) {
+      ensureMaxArgs('filename', args, 2);
+      const name = arg(args, 0);
+      if (arg(args, 1) !== '' && parseBool(arg(args, 1))) {
+        const bytes = decodeBase64Url(name);
+        const text = bytes && utf8(bytes);
+        if (text === undefined) throw invalidArg('filename', 'URL-safe base64 of a UTF-8 name', name);
+        o.filename = text;
+      } else {
+        o.filename = name;
+      }
+    },
+  },
+  boolOption('return_attachment', ['att'], 'returnAttachment'),
+  { name: 'preset', aliases: ['pr'], apply: (o, args, ctx) => ctx.expandPresets(o, args) },
+  { name: 'max_src_resolution', aliases: ['msr'], security: true, apply: applySecurityResolution('maxSrcResolution', 'max_src_resolution') },
+  { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = nonNegInt('max_src_file_size', v); }) },
+  { name: 'max_animation_frames', aliases: ['maf'], security: true, apply: single('max_animation_frames', (o, v) => { o.maxAnimationFrames = parseInt('max_animation_frames', v, 1); }) },
+  { name: 'max_animation_frame_resolution', aliases: ['mafr'], security: true, apply: applySecurityResolution('maxAnimationFrameResolution', 'max_animation_frame_resolution') },
+  { name: 'max_result_dimension', aliases: ['mrd'], security: true, apply: single('max_result_dimension', (o, v) => { o.maxResultDimension = nonNegInt('max_result_dimension', v); }) },
+];
+
+/** Name or alias → spec. */
+export const OPTIONS_BY_NAME: ReadonlyMap<string, OptionSpec> = new Map(
+  OPTION_TABLE.flatMap((spec) => [spec.name, ...spec.aliases].map((n) => [n, spec] as const)),
+);

@@ -1,0 +1,255 @@
+/**
+ * The http:// and https:// source, on undici.
+ *
+ * Security shape: every connection goes through the SSRF-guarded connector (ssrf-guard.ts);
+ * redirects are followed by hand so each hop is re-checked against IMGPROXY_ALLOWED_SOURCES
+ * and limited to http/https (undici's own redirect handling would check nothing); the whole
+ * download, redirects included, runs under IMGPROXY_DOWNLOAD_TIMEOUT; the body is capped
+ * on Content-Length and again while it streams, so a lying or absent length cannot make us
+ * buffer more than the limit. Every failure leaves as a ProxyError with a 4xx/5xx status.
+ */
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { Agent, errors as undiciErrors } from 'undici';
+import type { Config } from '../config/index.js';
+import { ProxyError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { isSourceAllowed } from '../security/allowed-sources.js';
+import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js';
+import type { FetchOptions, Source, SourceResponse } from './types.js';
+
+export interface HttpSourceOptions {
+  metrics?: Metrics;
+  /** DNS resolver for the guarded lookup; tests only (defaults to dns.lookup). */
+  resolve?: Resolver;
+}
+
+export interface HttpSource extends Source {
+  /** Closes pooled keep-alive connections. */
+  close(): Promise<void>;
+}
+
+/** Response headers the origin sub-store and the TTL policy need. */
+export const CACHING_HEADERS = ['cache-control', 'expires', 'age', 'date', 'etag', 'last-modified', 'content-type', 'vary'] as const;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+type HeaderValue = string | string[] | undefined;
+
+function headerString(v: HeaderValue): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function pickHeaders(raw: Record<string, HeaderValue>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of CACHING_HEADERS) {
+    const v = headerString(raw[name]);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+function toResponse(status: 200 | 304, body: Buffer, headers: Record<string, string>): SourceResponse {
+  const res: SourceResponse = { status, body, headers };
+  if (headers['content-type'] !== undefined) res.contentType = headers['content-type'];
+  if (headers.etag !== undefined) res.etag = headers.etag;
+  if (headers['last-modified'] !== undefined) res.lastModified = headers['last-modified'];
+  return res;
+}
+
+/** Decodes a compressed body even though we never ask for one (imgproxy does the same). */
+function decoded(body: Readable, encoding: string | undefined): Readable {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  const decoder =
+    enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
+  if (!decoder) return body;
+  // The size cap below then applies to the decoded bytes: a small gzip bomb stays capped.
+  return pipeline(body, decoder, () => undefined);
+}
+
+/**
+ * Drops a response body we will not read. undici's body emits an AbortError when destroyed,
+ * so it gets a listener first; otherwise that error would surface as an uncaught exception.
+ */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+/** Drains a small body (redirects, errors) so the keep-alive connection can be reused. */
+async function drain(body: Readable & { dump(opts?: { limit?: number }): Promise<void> }): Promise<void> {
+  try {
+    await body.dump({ limit: 64 * 1024 });
+  } catch {
+    discard(body);
+  }
+}
+
+function findProxyError(err: unknown): ProxyError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof ProxyError) return e;
+  }
+  return undefined;
+}
+
+function isTimeoutError(err: unknown): boolean {
+  return (
+    err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError
+  );
+}
+
+export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): HttpSource {
+  const d = config.download;
+  const timeoutMs = d.downloadTimeout * 1000;
+  const keepAliveMs = d.clientKeepAliveTimeout * 1000;
+  const agent = new Agent({
+    connect: createGuardedConnector(config.security, {
+      timeout: timeoutMs,
+      rejectUnauthorized: !d.ignoreSslVerification,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+    // 0 disables keep-alive: requests then go out with `reset: true` (Connection: close).
+    ...(keepAliveMs > 0 ? { keepAliveTimeout: keepAliveMs, keepAliveMaxTimeout: keepAliveMs } : {}),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+
+  function count(scheme: string, outcome: string): void {
+    opts.metrics?.upstreamFetches.inc({ scheme, outcome });
+  }
+
+  function checkUrl(raw: string, hop: number): URL {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new ProxyError('INVALID_SOURCE_URL', `not a valid URL: ${JSON.stringify(raw)}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      // After hop 0 this is a redirect to file:, gopher:, local: … which we never follow.
+      throw new ProxyError('SOURCE_UNREACHABLE', hop === 0 ? `not an http(s) URL: ${raw}` : `redirect to ${u.protocol} is not followed (hop ${hop}): ${raw}`);
+    }
+    if (!isSourceAllowed(u.href, config)) {
+      throw new ProxyError('INVALID_SOURCE_URL', hop === 0 ? `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${raw}` : `redirect (hop ${hop}) to a source not allowed by IMGPROXY_ALLOWED_SOURCES: ${u.href}`);
+    }
+    return u;
+  }
+
+  async function readBody(body: Readable, encoding: string | undefined, declared: number | undefined, maxBytes: number, url: string, signal: AbortSignal): Promise<Buffer> {
+    const stream = decoded(body, encoding);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (maxBytes > 0 && total > maxBytes) {
+          discard(stream);
+          discard(body);
+          throw new ProxyError('SOURCE_TOO_BIG', `source body exceeds ${maxBytes} bytes: ${url}`);
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      // Our deadline, the caller's cancel and undici's idle timers are mapped by fetchUrl.
+      if (err instanceof ProxyError || isTimeoutError(err) || signal.aborted) throw err;
+      // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
+      throw new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${total} bytes: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (declared !== undefined && encoding === undefined && total < declared) {
+      throw new ProxyError('UNSUPPORTED_IMAGE', `source body truncated: ${total} of ${declared} bytes: ${url}`);
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  async function follow(url: string, fo: FetchOptions, signal: AbortSignal): Promise<SourceResponse> {
+    const conditional = fo.ifNoneMatch !== undefined || fo.ifModifiedSince !== undefined;
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const u = checkUrl(current, hop);
+      const headers: Record<string, string> = { 'user-agent': d.userAgent };
+      if (fo.ifNoneMatch !== undefined) headers['if-none-match'] = fo.ifNoneMatch;
+      if (fo.ifModifiedSince !== undefined) headers['if-modified-since'] = fo.ifModifiedSince;
+      if (u.username || u.password) {
+        headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      }
+      const res = await agent.request({
+        origin: u.origin,
+        path: `${u.pathname}${u.search}`,
+        method: 'GET',
+        headers,
+        signal,
+        reset: keepAliveMs === 0,
+      });
+      const status = res.statusCode;
+
+      if (REDIRECT_STATUSES.has(status)) {
+        await drain(res.body);
+        const location = headerString(res.headers.location);
+        if (!location) throw new ProxyError('SOURCE_UNREACHABLE', `redirect ${status} without Location from ${u.href}`);
+        if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_UNREACHABLE', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
+        try {
+          current = new URL(location, u).href;
+        } catch {
+          throw new ProxyError('SOURCE_UNREACHABLE', `invalid redirect Location ${JSON.stringify(location)} from ${u.href}`);
+        }
+        continue;
+      }
+
+      const picked = pickHeaders(res.headers);
+      if (status === 200) {
+        const lengthHeader = headerString(res.headers['content-length']);
+        const declared = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
+        if (fo.maxBytes > 0 && declared !== undefined && declared > fo.maxBytes) {
+          discard(res.body);
+          throw new ProxyError('SOURCE_TOO_BIG', `source Content-Length ${declared} exceeds ${fo.maxBytes} bytes: ${u.href}`);
+        }
+        const body = await readBody(res.body, headerString(res.headers['content-encoding']), declared, fo.maxBytes, u.href, signal);
+        return toResponse(200, body, picked);
+      }
+      await drain(res.body);
+      if (status === 304 && conditional) return toResponse(304, Buffer.alloc(0), picked);
+      if (status >= 400 && status < 500) throw new ProxyError('SOURCE_CLIENT_ERROR', `origin answered ${status}: ${u.href}`, { status });
+      if (status >= 500) throw new ProxyError('SOURCE_BAD_GATEWAY', `origin answered ${status}: ${u.href}`);
+      throw new ProxyError('SOURCE_UNREACHABLE', `origin answered unexpected status ${status}: ${u.href}`);
+    }
+  }
+
+  async function fetchUrl(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    // One controller for the whole download: the deadline and the caller's cancel both abort it,
+    // and its reason says which one fired.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new ProxyError('SOURCE_TIMEOUT', `download exceeded IMGPROXY_DOWNLOAD_TIMEOUT=${d.downloadTimeout}s: ${url}`)), timeoutMs);
+    const onCancel = (): void => controller.abort(new ProxyError('CANCELLED', `source fetch cancelled: ${url}`));
+    if (fo.signal?.aborted) onCancel();
+    else fo.signal?.addEventListener('abort', onCancel, { once: true });
+    try {
+      return await follow(url, fo, controller.signal);
+    } catch (err) {
+      const reason: unknown = controller.signal.reason;
+      if (controller.signal.aborted && reason instanceof ProxyError) throw reason;
+      const pe = findProxyError(err);
+      if (pe) throw pe;
+      if (isTimeoutError(err)) throw new ProxyError('SOURCE_TIMEOUT', `source timed out: ${url}: ${(err as Error).message}`, { cause: err });
+      throw new ProxyError('SOURCE_UNREACHABLE', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      fo.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  return {
+    schemes: ['http', 'https'],
+    async fetch(url, fo) {
+      const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+      try {
+        const res = await fetchUrl(url, fo);
+        count(scheme, res.status === 304 ? 'not_modified' : 'ok');
+        return res;
+      } catch (err) {
+        count(scheme, err instanceof ProxyError ? err.code.toLowerCase() : 'error');
+        throw err;
+      }
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The source dispatcher: one `fetch(url)` over every scheme. http/https and local:// live
+ * here; the storage schemes (s3, gs, abs, swift) come in through `extra`.
+ *
+ * IMGPROXY_ALLOWED_SOURCES is checked here for every scheme before any I/O (and again by the
+ * http source on each redirect hop). A scheme that is unknown or not enabled answers 404
+ * "Source is unreachable" as imgproxy does, and the log names the variable that enables it.
+ */
+import type { Config } from '../config/index.js';
+import { ProxyError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { isSourceAllowed } from '../security/allowed-sources.js';
+import { createHttpSource, type HttpSourceOptions } from './http.js';
+import { createLocalSource } from './local.js';
+import type { FetchOptions, Source, SourceResponse } from './types.js';
+
+export type { FetchOptions, Source, SourceResponse } from './types.js';
+export { detectImageFormat } from './detect.js';
+
+export interface Sources {
+  fetch(url: string, opts: FetchOptions): Promise<SourceResponse>;
+  /** Lower-case scheme of a source URL without `:`, or null when it has none. */
+  schemeOf(url: string): string | null;
+  /** Closes pooled connections (http keep-alive). */
+  close(): Promise<void>;
+}
+
+/** The variable that turns each optional scheme on, for the log line of a disabled one. */
+const ENABLED_BY: Readonly<Record<string, string>> = {
+  local: 'IMGPROXY_LOCAL_FILESYSTEM_ROOT',
+  s3: 'IMGPROXY_USE_S3',
+  gs: 'IMGPROXY_USE_GCS',
+  abs: 'IMGPROXY_USE_ABS',
+  swift: 'IMGPROXY_USE_SWIFT',
+};
+
+export function schemeOf(url: string): string | null {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
+  return m?.[1] ? m[1].toLowerCase() : null;
+}
+
+export interface CreateSourcesOptions {
+  metrics?: Metrics;
+  /** Passed to the http source (tests inject a resolver). */
+  http?: Omit<HttpSourceOptions, 'metrics'>;
+}
+
+export function createSources(config: Config, extra: Source[] = [], logger?: Logger, opts: CreateSourcesOptions = {}): Sources {
+  const log = logger?.child({ module: 'sources' });
+  const http = createHttpSource(config, { ...opts.http, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  const bySchemes = new Map<string, Source>();
+  for (const s of http.schemes) bySchemes.set(s, http);
+  if (config.download.localFilesystemRoot !== '') bySchemes.set('local', createLocalSource(config));
+  for (const source of extra) for (const s of source.schemes) bySchemes.set(s.toLowerCase(), source);
+
+  async function fetch(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    const scheme = schemeOf(url);
+    const source = scheme === null ? undefined : bySchemes.get(scheme);
+    if (!source) {
+      const enabler = scheme === null ? undefined : ENABLED_BY[scheme];
+      const why = scheme === null ? 'source URL has no scheme' : enabler ? `${scheme}:// needs ${enabler}` : `unknown source scheme ${scheme}://`;
+      log?.warn({ url, scheme }, why);
+      throw new ProxyError('SOURCE_UNREACHABLE', `${why}: ${url}`);
+    }
+    if (!isSourceAllowed(url, config)) throw new ProxyError('INVALID_SOURCE_URL', `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${url}`);
+    if (source === http) return http.fetch(url, fo);
+    // The http source counts its own fetches; count the others here.
+    try {
+      const res = await source.fetch(url, fo);
+      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: res.status === 304 ? 'not_modified' : 'ok' });
+      return res;
+    } catch (err) {
+      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: err instanceof ProxyError ? err.code.toLowerCase() : 'error' });
+      throw err;
+    }
+  }
+
+  return { fetch, schemeOf, close: () => http.close() };
+}

@@ -1,0 +1,170 @@
+/**
+ * The local:// source: `local:///path/to/file` read from under IMGPROXY_LOCAL_FILESYSTEM_ROOT.
+ *
+ * Containment, in three layers (ipx's CVE-2025-54387 was a prefix check that let
+ * `/root-evil` pass for `/root`):
+ *  1. lexical: the percent-decoded path joined to the root must stay inside it (`..`,
+ *     `%2e%2e`, encoded slashes), compared with path.relative, never a string prefix;
+ *  2. symlinks: the realpath of the file must stay inside the realpath of the root;
+ *  3. we open that realpath with O_NOFOLLOW and take size and mtime from the open handle,
+ *     so what we stat is what we read. A directory component swapped for a symlink between
+ *     the realpath and the open remains a (narrow) TOCTOU window; only openat2's
+ *     RESOLVE_BENEATH would close it, which Node does not expose.
+ *
+ * Validators as imgproxy's fs transport: ETag = base64url(sha256(path, size, mtime)),
+ * Last-Modified from mtime; If-None-Match / If-Modified-Since answer 304.
+ */
+import { createHash } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, type Config } from '../config/index.js';
+import { ProxyError } from '../errors.js';
+import type { FetchOptions, Source, SourceResponse } from './types.js';
+
+const PREFIX = 'local://';
+
+function notFound(detail: string): ProxyError {
+  return new ProxyError('SOURCE_CLIENT_ERROR', detail, { status: 404 });
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+/** The file path a `local:///…` URL names, decoded; throws INVALID_SOURCE_URL on anything odd. */
+export function localPathOf(url: string): string {
+  if (!url.toLowerCase().startsWith(PREFIX)) throw new ProxyError('INVALID_SOURCE_URL', `not a local:// URL: ${url}`);
+  let rest = url.slice(PREFIX.length);
+  // Query and fragment are not part of a file name: a literal `?` or `#` in one arrives as %3F / %23.
+  const cut = rest.search(/[?#]/);
+  if (cut !== -1) rest = rest.slice(0, cut);
+  if (!rest.startsWith('/')) {
+    // `local://host/x`: a host has no meaning here, and guessing one is how paths get confused.
+    throw new ProxyError('INVALID_SOURCE_URL', `local:// URL must have an empty host (local:///path): ${url}`);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rest);
+  } catch {
+    throw new ProxyError('INVALID_SOURCE_URL', `bad percent-encoding in ${url}`);
+  }
+  if (decoded.includes('\0')) throw new ProxyError('INVALID_SOURCE_URL', `NUL byte in ${url}`);
+  return decoded;
+}
+
+function makeEtag(filePath: string, size: number, mtimeMs: number): string {
+  const h = createHash('sha256').update(filePath).update('\0').update(String(size)).update('\0').update(String(mtimeMs));
+  return `"${h.digest('base64url')}"`;
+}
+
+/** RFC 9110 §13.1.2: weak comparison, a list of tags, or `*`. */
+function etagMatches(header: string, etag: string): boolean {
+  const strip = (t: string): string => t.trim().replace(/^W\//, '');
+  const mine = strip(etag);
+  return header.split(',').some((t) => t.trim() === '*' || strip(t) === mine);
+}
+
+/**
+ * Boot-time check of IMGPROXY_LOCAL_FILESYSTEM_ROOT, as imgproxy does: it must exist and be a
+ * directory (ConfigError otherwise). Returns a warning to log when it is `/`, which exposes
+ * the whole filesystem to anyone who can sign a URL.
+ */
+export async function checkLocalFilesystemRoot(config: Config): Promise<string | undefined> {
+  const raw = config.download.localFilesystemRoot;
+  if (raw === '') return undefined;
+  const root = path.resolve(raw);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(root)).isDirectory();
+  } catch (err) {
+    throw new ConfigError(`IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${root} is not accessible (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!isDir) throw new ConfigError(`IMGPROXY_LOCAL_FILESYSTEM_ROOT: expected a directory, got ${root}`);
+  return (await realpath(root)) === path.parse(root).root ? 'IMGPROXY_LOCAL_FILESYSTEM_ROOT is the filesystem root: every readable file can be served' : undefined;
+}
+
+export function createLocalSource(config: Config): Source {
+  const root = path.resolve(config.download.localFilesystemRoot);
+  let realRootCache: string | undefined;
+
+  async function realRoot(refresh = false): Promise<string> {
+    if (realRootCache === undefined || refresh) {
+      try {
+        realRootCache = await realpath(root);
+      } catch (err) {
+        throw new ProxyError('SOURCE_UNREACHABLE', `IMGPROXY_LOCAL_FILESYSTEM_ROOT ${root} is not accessible: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return realRootCache;
+  }
+
+  async function resolveInside(url: string): Promise<string> {
+    const rel = localPathOf(url);
+    const lexical = path.resolve(root, `.${path.sep}${rel}`);
+    if (!isInside(root, lexical)) throw new ProxyError('INVALID_SOURCE_URL', `path escapes IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${url}`);
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') throw new ProxyError('SOURCE_CLIENT_ERROR', `permission denied: ${url}`, { status: 403, cause: err });
+      throw notFound(`file not found: ${url}`);
+    }
+    // The root itself may be a symlink repointed by an atomic deploy: re-resolve once before refusing.
+    if (!isInside(await realRoot(), real) && !isInside(await realRoot(true), real)) {
+      throw new ProxyError('INVALID_SOURCE_URL', `symlink escapes IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${url}`);
+    }
+    return real;
+  }
+
+  async function fetchFile(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    if (fo.signal?.aborted) throw new ProxyError('CANCELLED', `local read cancelled: ${url}`);
+    const real = await resolveInside(url);
+    let handle;
+    try {
+      handle = await open(real, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') throw new ProxyError('SOURCE_CLIENT_ERROR', `permission denied: ${url}`, { status: 403, cause: err });
+      throw notFound(`file not readable: ${url}`);
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw notFound(`not a regular file: ${url}`);
+      // Keyed on the physical path below the root, so aliases of one file share a validator.
+      const etag = makeEtag(path.relative(await realRoot(), real), st.size, st.mtimeMs);
+      const lastModified = st.mtime.toUTCString();
+      const headers: Record<string, string> = { etag, 'last-modified': lastModified };
+      const base = { etag, lastModified, headers };
+
+      // RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only when it is absent.
+      if (fo.ifNoneMatch !== undefined) {
+        if (etagMatches(fo.ifNoneMatch, etag)) return { status: 304, body: Buffer.alloc(0), ...base };
+      } else if (fo.ifModifiedSince !== undefined) {
+        const since = Date.parse(fo.ifModifiedSince);
+        // HTTP dates have second precision: compare the mtime truncated to seconds.
+        if (!Number.isNaN(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since) return { status: 304, body: Buffer.alloc(0), ...base };
+      }
+
+      if (fo.maxBytes > 0 && st.size > fo.maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `file is ${st.size} bytes, over ${fo.maxBytes}: ${url}`);
+      const body = await handle.readFile(fo.signal ? { signal: fo.signal } : {});
+      // The file may have grown since the stat.
+      if (fo.maxBytes > 0 && body.length > fo.maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `file is over ${fo.maxBytes} bytes: ${url}`);
+      return { status: 200, body, ...base };
+    } catch (err) {
+      if (err instanceof ProxyError) throw err;
+      if (err instanceof Error && err.name === 'AbortError') throw new ProxyError('CANCELLED', `local read cancelled: ${url}`, { cause: err });
+      // EISDIR and friends on read: the path does not name a readable image file.
+      throw notFound(`cannot read ${url}: ${(err as Error).message}`);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  return {
+    schemes: ['local'],
+    fetch: fetchFile,
+  };
+}

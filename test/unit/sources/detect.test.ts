@@ -1,0 +1,131 @@
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ImageFormat } from '../../../src/options.js';
+import { SVG_SCAN_LIMIT, detectImageFormat } from '../../../src/sources/detect.js';
+
+function ftyp(major: string, compatible: string[]): Buffer {
+  const size = 16 + compatible.length * 4;
+  const b = Buffer.alloc(size + 8);
+  b.writeUInt32BE(size, 0);
+  b.write('ftyp', 4, 'latin1');
+  b.write(major, 8, 'latin1');
+  compatible.forEach((c, i) => b.write(c, 16 + i * 4, 'latin1'));
+  b.writeUInt32BE(8, size);
+  b.write('meta', size + 4, 'latin1');
+  return b;
+}
+
+function bmp(): Buffer {
+  const b = Buffer.alloc(58);
+  b.write('BM', 0, 'latin1');
+  b.writeUInt32LE(58, 2);
+  b.writeUInt32LE(54, 10);
+  b.writeUInt32LE(40, 14); // BITMAPINFOHEADER
+  b.writeInt32LE(1, 18);
+  b.writeInt32LE(1, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(24, 28);
+  return b;
+}
+
+function ico(): Buffer {
+  const b = Buffer.alloc(22);
+  b.writeUInt16LE(0, 0);
+  b.writeUInt16LE(1, 2); // type icon
+  b.writeUInt16LE(1, 4); // one image
+  b[6] = 16;
+  b[7] = 16;
+  b.writeUInt16LE(1, 10); // planes
+  b.writeUInt16LE(32, 12);
+  b.writeUInt32LE(1000, 14);
+  b.writeUInt32LE(22, 18);
+  return b;
+}
+
+describe('detectImageFormat: samples made with sharp', () => {
+  const samples = new Map<string, Buffer>();
+  beforeAll(async () => {
+    const base = sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 10, b: 10 } } });
+    samples.set('jpeg', await base.clone().jpeg().toBuffer());
+    samples.set('png', await base.clone().png().toBuffer());
+    samples.set('gif', await base.clone().gif().toBuffer());
+    samples.set('webp', await base.clone().webp().toBuffer());
+    samples.set('avif', await base.clone().avif({ effort: 0 }).toBuffer());
+    samples.set('tiff', await base.clone().tiff().toBuffer());
+    samples.set('svg-rendered-png', await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')).png().toBuffer());
+  });
+
+  it.each<[string, ImageFormat]>([
+    ['jpeg', 'jpeg'],
+    ['png', 'png'],
+    ['gif', 'gif'],
+    ['webp', 'webp'],
+    ['avif', 'avif'],
+    ['tiff', 'tiff'],
+    ['svg-rendered-png', 'png'],
+  ])('%s → %s', (name, format) => {
+    const buf = samples.get(name);
+    expect(buf).toBeDefined();
+    expect(detectImageFormat(buf as Buffer)).toBe(format);
+  });
+});
+
+describe('detectImageFormat: hand-made signatures', () => {
+  it.each<[string, Buffer, ImageFormat | null]>([
+    ['heic major brand', ftyp('heic', ['mif1', 'heic']), 'heic'],
+    ['heix major brand', ftyp('heix', ['mif1']), 'heic'],
+    ['mif1 with heic compatible', ftyp('mif1', ['mif1', 'heic']), 'heic'],
+    ['mif1 with avif compatible', ftyp('mif1', ['mif1', 'miaf', 'avif']), 'avif'],
+    ['avis (AVIF sequence)', ftyp('avis', ['avis', 'msf1']), 'avif'],
+    ['bare mif1 (generic HEIF)', ftyp('mif1', ['mif1']), 'heic'],
+    ['mp4 video is not an image', ftyp('isom', ['isom', 'iso2', 'mp41']), null],
+    ['tiff big-endian', Buffer.from('4d4d002a00000008', 'hex'), 'tiff'],
+    ['BigTIFF little-endian', Buffer.from('49492b0008000000', 'hex'), 'tiff'],
+    ['jxl codestream', Buffer.from('ff0afa', 'hex'), 'jxl'],
+    ['jxl container', Buffer.from('0000000c4a584c200d0a870a0000001466747970', 'hex'), 'jxl'],
+    ['pdf', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'), 'pdf'],
+    ['bmp', bmp(), 'bmp'],
+    ['ico', ico(), 'ico'],
+    ['"BM" text is not a BMP', Buffer.from('BMW owners manual, chapter one'), null],
+    ['cursor is not an icon', Buffer.from('0000020001001010000000000000000000000000000000', 'hex'), null],
+    ['truncated png signature', Buffer.from('89504e47', 'hex'), null],
+    ['empty', Buffer.alloc(0), null],
+    ['html', Buffer.from('<!doctype html><html><body><svg></svg></body></html>'), null],
+    ['json', Buffer.from('{"svg": true}'), null],
+  ])('%s', (_name, buf, format) => {
+    expect(detectImageFormat(buf)).toBe(format);
+  });
+
+  it('ignores the declared type: a PNG is a PNG whatever the origin says', () => {
+    expect(detectImageFormat(Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from('rest')]))).toBe('png');
+  });
+});
+
+describe('detectImageFormat: svg', () => {
+  it.each([
+    ['bare root', '<svg xmlns="http://www.w3.org/2000/svg"/>'],
+    ['with BOM', '\ufeff<svg xmlns="http://www.w3.org/2000/svg"></svg>'],
+    ['declaration, comment, doctype', '<?xml version="1.0" encoding="UTF-8"?>\n<!-- made by hand -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg width="1" height="1"></svg>'],
+    ['doctype with internal subset containing >', '<!DOCTYPE svg [ <!ENTITY e "a>b"> <!ELEMENT x ANY> ]>\n<svg>&e;</svg>'],
+    ['namespaced root', '<?xml version="1.0"?><svg:svg xmlns:svg="http://www.w3.org/2000/svg"></svg:svg>'],
+    ['leading whitespace and newline after name', '  \n\t<svg\n  viewBox="0 0 1 1"></svg>'],
+  ])('%s', (_name, text) => {
+    expect(detectImageFormat(Buffer.from(text, 'utf8'))).toBe('svg');
+  });
+
+  it.each([
+    ['another root', '<?xml version="1.0"?><html><svg/></html>'],
+    ['svgfoo is not svg', '<svgfoo/>'],
+    ['unterminated comment', '<!-- <svg>'],
+    ['text before root', 'hello <svg/>'],
+  ])('refuses %s', (_name, text) => {
+    expect(detectImageFormat(Buffer.from(text, 'utf8'))).toBeNull();
+  });
+
+  it(`stops scanning after ${SVG_SCAN_LIMIT} bytes`, () => {
+    const within = `<!--${' '.repeat(SVG_SCAN_LIMIT - 100)}--><svg/>`;
+    const beyond = `<!--${' '.repeat(SVG_SCAN_LIMIT + 100)}--><svg/>`;
+    expect(detectImageFormat(Buffer.from(within))).toBe('svg');
+    expect(detectImageFormat(Buffer.from(beyond))).toBeNull();
+  });
+});

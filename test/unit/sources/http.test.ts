@@ -1,0 +1,386 @@
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Env } from '../../../src/config/index.js';
+import { ProxyError } from '../../../src/errors.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { createHttpSource, type HttpSource, type HttpSourceOptions } from '../../../src/sources/http.js';
+import { startOrigin, type Origin } from './origin.js';
+
+const LOOPBACK: Env = { IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+async function origin(handler: Parameters<typeof startOrigin>[0]): Promise<Origin> {
+  const o = await startOrigin(handler);
+  cleanups.push(() => o.close());
+  return o;
+}
+
+function source(env: Env = LOOPBACK, opts: HttpSourceOptions = {}): HttpSource {
+  const s = createHttpSource(loadConfig({ ...env }), opts);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function rejection(p: Promise<unknown>): Promise<ProxyError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProxyError);
+    return err as ProxyError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const PNG_BYTES = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+describe('http source: a working fetch', () => {
+  it('returns the body, lower-cased caching headers and validators, and sends the User-Agent', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, {
+        'Content-Type': 'image/png',
+        'Cache-Control': 'public, max-age=60',
+        ETag: '"abc"',
+        'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT',
+        Vary: 'Accept',
+        'X-Other': 'dropped',
+      });
+      res.end(PNG_BYTES);
+    });
+    const s = source({ ...LOOPBACK, IMGPROXY_USER_AGENT: 'pixproxy-test/7' });
+    const res = await s.fetch(`${o.url}/a.png?x=1#frag`, { maxBytes: 0 });
+    expect(res.status).toBe(200);
+    expect(res.body.equals(PNG_BYTES)).toBe(true);
+    expect(res.contentType).toBe('image/png');
+    expect(res.etag).toBe('"abc"');
+    expect(res.lastModified).toBe('Wed, 21 Oct 2015 07:28:00 GMT');
+    expect(res.headers['cache-control']).toBe('public, max-age=60');
+    expect(res.headers.vary).toBe('Accept');
+    expect(res.headers['x-other']).toBeUndefined();
+    expect(o.requests[0]?.headers['user-agent']).toBe('pixproxy-test/7');
+    expect(o.requests[0]?.url).toBe('/a.png?x=1');
+  });
+
+  it('decodes a gzip body the origin sends anyway', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Encoding': 'gzip' });
+      res.end(gzipSync(PNG_BYTES));
+    });
+    const res = await source().fetch(`${o.url}/`, { maxBytes: 0 });
+    expect(res.body.equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('counts fetches in the metrics', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(req.url === '/ok' ? 200 : 404);
+      res.end('x');
+    });
+    const metrics = createMetrics('', false);
+    const s = source(LOOPBACK, { metrics });
+    await s.fetch(`${o.url}/ok`, { maxBytes: 0 });
+    await rejection(s.fetch(`${o.url}/missing`, { maxBytes: 0 }));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('upstream_fetches_total{scheme="http",outcome="ok"} 1');
+    expect(text).toContain('upstream_fetches_total{scheme="http",outcome="source_client_error"} 1');
+  });
+
+  it('sends Connection: close when IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT=0', async () => {
+    const o = await origin((_req, res) => res.end('x'));
+    await source({ ...LOOPBACK, IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT: '0' }).fetch(`${o.url}/`, { maxBytes: 0 });
+    expect(o.requests[0]?.headers.connection).toBe('close');
+  });
+});
+
+describe('http source: SSRF guard', () => {
+  it('refuses a loopback IP literal by default, before any request', async () => {
+    const o = await origin((_req, res) => res.end('secret'));
+    const err = await rejection(source({}).fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.status).toBe(404);
+    expect(o.requests).toHaveLength(0);
+  });
+
+  it('refuses an IPv6 loopback literal', async () => {
+    const err = await rejection(source({}).fetch('http://[::1]:9/', { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+  });
+
+  it('refuses an IPv4-mapped loopback literal even with private addresses allowed', async () => {
+    const err = await rejection(source({ IMGPROXY_ALLOW_PRIVATE_SOURCE_ADDRESSES: 'true' }).fetch('http://[::ffff:127.0.0.1]:9/', { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.message).toContain('IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES');
+  });
+
+  it('refuses a hostname that resolves to loopback at connect time (localhost)', async () => {
+    const o = await origin((_req, res) => res.end('secret'));
+    const err = await rejection(source({}).fetch(`http://localhost:${o.port}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.status).toBe(404);
+    expect(err.message).toMatch(/localhost resolves to a forbidden address/);
+    expect(o.requests).toHaveLength(0);
+  });
+
+  it('connects to the address the guard checked, keeping the original Host', async () => {
+    const o = await origin((req, res) => res.end(req.headers.host));
+    const resolved: string[] = [];
+    const s = source(LOOPBACK, {
+      resolve: async (hostname) => {
+        resolved.push(hostname);
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    const res = await s.fetch(`http://images.invalid:${o.port}/x`, { maxBytes: 0 });
+    expect(res.body.toString()).toBe(`images.invalid:${o.port}`);
+    expect(resolved).toEqual(['images.invalid']);
+  });
+
+  it('refuses a hostname when any of its addresses is forbidden', async () => {
+    const o = await origin((_req, res) => res.end('x'));
+    const s = source({}, { resolve: async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }] });
+    const err = await rejection(s.fetch(`http://mixed.invalid:${o.port}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.message).toContain('10.0.0.7');
+  });
+
+  it('allows a loopback origin with IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES=true', async () => {
+    const o = await origin((_req, res) => res.end('ok'));
+    const res = await source(LOOPBACK).fetch(`http://localhost:${o.port}/`, { maxBytes: 0 });
+    expect(res.body.toString()).toBe('ok');
+  });
+
+  it('a connection refused is SOURCE_UNREACHABLE', async () => {
+    const o = await origin((_req, res) => res.end('x'));
+    const url = o.url;
+    await o.close();
+    const err = await rejection(source().fetch(`${url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.status).toBe(404);
+  });
+});
+
+describe('http source: redirects', () => {
+  function redirector(o: { url: string }, to: (n: number) => string): Parameters<typeof startOrigin>[0] {
+    return (req, res) => {
+      const m = /^\/r\/(\d+)$/.exec(req.url ?? '');
+      if (m) {
+        const n = Number(m[1]);
+        res.writeHead(302, { Location: n > 0 ? to(n - 1) : '/final' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      res.end(PNG_BYTES);
+      void o;
+    };
+  }
+
+  it('follows a chain (relative and absolute Locations) up to the limit', async () => {
+    const holder = { url: '' };
+    const o = await origin(redirector(holder, (n) => (n % 2 ? `/r/${n}` : `${holder.url}/r/${n}`)));
+    holder.url = o.url;
+    const res = await source({ ...LOOPBACK, IMGPROXY_MAX_REDIRECTS: '3' }).fetch(`${o.url}/r/2`, { maxBytes: 0 });
+    expect(res.body.equals(PNG_BYTES)).toBe(true);
+    expect(o.requests.map((r) => r.url)).toEqual(['/r/2', '/r/1', '/r/0', '/final']);
+  });
+
+  it('more hops than IMGPROXY_MAX_REDIRECTS is SOURCE_UNREACHABLE', async () => {
+    const o = await origin(redirector({ url: '' }, (n) => `/r/${n}`));
+    const err = await rejection(source({ ...LOOPBACK, IMGPROXY_MAX_REDIRECTS: '2' }).fetch(`${o.url}/r/5`, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.message).toContain('too many redirects');
+    expect(o.requests).toHaveLength(3);
+  });
+
+  it('IMGPROXY_MAX_REDIRECTS=0 follows none', async () => {
+    const o = await origin(redirector({ url: '' }, (n) => `/r/${n}`));
+    const err = await rejection(source({ ...LOOPBACK, IMGPROXY_MAX_REDIRECTS: '0' }).fetch(`${o.url}/r/0`, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(o.requests).toHaveLength(1);
+  });
+
+  it('re-checks IMGPROXY_ALLOWED_SOURCES on every hop', async () => {
+    const o = await origin((req, res) => {
+      if (req.url === '/ok/start') {
+        res.writeHead(301, { Location: '/secret/data' });
+        res.end();
+        return;
+      }
+      res.end('should not be fetched');
+    });
+    const s = source({ ...LOOPBACK, IMGPROXY_ALLOWED_SOURCES: `${o.url}/ok/` });
+    const err = await rejection(s.fetch(`${o.url}/ok/start`, { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.message).toContain('redirect');
+    expect(o.requests.map((r) => r.url)).toEqual(['/ok/start']);
+  });
+
+  it.each(['file:///etc/passwd', 'local:///etc/passwd', 'ftp://127.0.0.1/x', 'gopher://127.0.0.1:6379/_x'])('refuses a redirect to %s', async (location) => {
+    const o = await origin((_req, res) => {
+      res.writeHead(307, { Location: location });
+      res.end();
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.status).toBe(404);
+  });
+
+  it('a redirect hop to a forbidden address is refused by the guard', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data/' });
+      res.end();
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.message).toContain('link-local');
+  });
+
+  it('a redirect without Location is SOURCE_UNREACHABLE', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(302);
+      res.end();
+    });
+    expect((await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }))).code).toBe('SOURCE_UNREACHABLE');
+  });
+});
+
+describe('http source: origin statuses', () => {
+  it.each([
+    [404, 'SOURCE_CLIENT_ERROR', 404],
+    [403, 'SOURCE_CLIENT_ERROR', 403],
+    [410, 'SOURCE_CLIENT_ERROR', 410],
+    [500, 'SOURCE_BAD_GATEWAY', 502],
+    [503, 'SOURCE_BAD_GATEWAY', 502],
+    [204, 'SOURCE_UNREACHABLE', 404],
+    [206, 'SOURCE_UNREACHABLE', 404],
+  ])('origin %i → %s %i', async (originStatus, code, status) => {
+    const o = await origin((_req, res) => {
+      res.writeHead(originStatus);
+      res.end();
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe(code);
+    expect(err.status).toBe(status);
+  });
+
+  it('forwards conditional headers and maps a 304 to an empty not-modified response', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"v1"' && req.headers['if-modified-since'] === 'Wed, 21 Oct 2015 07:28:00 GMT') {
+        res.writeHead(304, { ETag: '"v1"', 'Cache-Control': 'max-age=30' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { ETag: '"v1"' });
+      res.end(PNG_BYTES);
+    });
+    const res = await source().fetch(`${o.url}/`, { maxBytes: 0, ifNoneMatch: '"v1"', ifModifiedSince: 'Wed, 21 Oct 2015 07:28:00 GMT' });
+    expect(res.status).toBe(304);
+    expect(res.body.length).toBe(0);
+    expect(res.etag).toBe('"v1"');
+    expect(res.headers['cache-control']).toBe('max-age=30');
+    const full = await source().fetch(`${o.url}/`, { maxBytes: 0, ifNoneMatch: '"v0"' });
+    expect(full.status).toBe(200);
+  });
+
+  it('a 304 to an unconditional request is SOURCE_UNREACHABLE', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(304);
+      res.end();
+    });
+    expect((await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }))).code).toBe('SOURCE_UNREACHABLE');
+  });
+});
+
+describe('http source: limits', () => {
+  it('a stalled origin is SOURCE_TIMEOUT 504 after IMGPROXY_DOWNLOAD_TIMEOUT', async () => {
+    const o = await origin(() => {
+      /* never answers */
+    });
+    const started = Date.now();
+    const err = await rejection(source({ ...LOOPBACK, IMGPROXY_DOWNLOAD_TIMEOUT: '1' }).fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_TIMEOUT');
+    expect(err.status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a body that stalls after the headers is SOURCE_TIMEOUT too', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '100' });
+      res.write(Buffer.alloc(10));
+    });
+    const err = await rejection(source({ ...LOOPBACK, IMGPROXY_DOWNLOAD_TIMEOUT: '1' }).fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_TIMEOUT');
+  });
+
+  it('refuses a Content-Length over maxBytes before reading the body', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.end(Buffer.alloc(1000));
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 999 }));
+    expect(err.code).toBe('SOURCE_TOO_BIG');
+    expect(err.status).toBe(422);
+    expect(err.message).toContain('Content-Length');
+  });
+
+  it('stops a chunked body without length once it passes maxBytes', async () => {
+    let written = 0;
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      const timer = setInterval(() => {
+        if (res.destroyed || written > 10_000_000) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        written += 64 * 1024;
+        res.write(Buffer.alloc(64 * 1024));
+      }, 1);
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 100_000 }));
+    expect(err.code).toBe('SOURCE_TOO_BIG');
+    expect(err.message).not.toContain('Content-Length');
+    expect(o.requests[0]?.headers['content-length']).toBeUndefined();
+    expect(written).toBeLessThan(10_000_000);
+  });
+
+  it('a body of exactly maxBytes passes', async () => {
+    const o = await origin((_req, res) => res.end(Buffer.alloc(500, 1)));
+    const res = await source().fetch(`${o.url}/`, { maxBytes: 500 });
+    expect(res.body.length).toBe(500);
+  });
+
+  it('caps the decoded size of a compressed body (gzip bomb)', async () => {
+    const bomb = gzipSync(Buffer.alloc(5_000_000));
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(bomb.length) });
+      res.end(bomb);
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 100_000 }));
+    expect(err.code).toBe('SOURCE_TOO_BIG');
+  });
+
+  it('a body cut before its Content-Length is a 4xx, never a 500', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write(Buffer.alloc(100), () => res.socket?.destroy());
+    });
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }));
+    expect(['UNSUPPORTED_IMAGE', 'SOURCE_UNREACHABLE']).toContain(err.code);
+    expect([422, 404]).toContain(err.status);
+  });
+
+  it('the caller signal cancels the download', async () => {
+    const o = await origin(() => {
+      /* never answers */
+    });
+    const ac = new AbortController();
+    const p = source().fetch(`${o.url}/`, { maxBytes: 0, signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    const err = await rejection(p);
+    expect(err.code).toBe('CANCELLED');
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Env } from '../../../src/config/index.js';
+import { ProxyError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { createSources, schemeOf, type Sources } from '../../../src/sources/index.js';
+import type { Source } from '../../../src/sources/types.js';
+import { startOrigin } from './origin.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+function logCapture(): { lines: { msg: string; level: number }[]; logger: ReturnType<typeof createLogger> } {
+  const lines: { msg: string; level: number }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as { msg: string; level: number });
+      cb();
+    },
+  });
+  return { lines, logger: createLogger('debug', sink) };
+}
+
+function sources(env: Env, extra: Source[] = [], logger?: ReturnType<typeof createLogger>): Sources {
+  const s = createSources(loadConfig({ ...env }), extra, logger, { metrics: createMetrics('', false) });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function rejection(p: Promise<unknown>): Promise<ProxyError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProxyError);
+    return err as ProxyError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('schemeOf', () => {
+  it('extracts the lower-cased scheme', () => {
+    expect(schemeOf('HTTPS://x/y')).toBe('https');
+    expect(schemeOf('s3://bucket/key')).toBe('s3');
+    expect(schemeOf('local:///a')).toBe('local');
+    expect(schemeOf('/relative')).toBeNull();
+    expect(schemeOf('1http://x')).toBeNull();
+  });
+});
+
+describe('createSources', () => {
+  it('dispatches http to the http source', async () => {
+    const o = await startOrigin((_req, res) => res.end('hello'));
+    cleanups.push(() => o.close());
+    const res = await sources({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' }).fetch(`${o.url}/x`, { maxBytes: 0 });
+    expect(res.body.toString()).toBe('hello');
+  });
+
+  it('dispatches local:// when IMGPROXY_LOCAL_FILESYSTEM_ROOT is set', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pixproxy-idx-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'a.txt'), 'local bytes');
+    const res = await sources({ IMGPROXY_LOCAL_FILESYSTEM_ROOT: dir }).fetch('local:///a.txt', { maxBytes: 0 });
+    expect(res.body.toString()).toBe('local bytes');
+  });
+
+  it.each([
+    ['local:///a.png', 'local:// needs IMGPROXY_LOCAL_FILESYSTEM_ROOT'],
+    ['s3://bucket/key', 's3:// needs IMGPROXY_USE_S3'],
+    ['gs://bucket/key', 'gs:// needs IMGPROXY_USE_GCS'],
+    ['abs://container/blob', 'abs:// needs IMGPROXY_USE_ABS'],
+    ['swift://container/object', 'swift:// needs IMGPROXY_USE_SWIFT'],
+    ['ftp://host/x', 'unknown source scheme ftp://'],
+    ['file:///etc/passwd', 'unknown source scheme file://'],
+    ['no-scheme-here', 'source URL has no scheme'],
+  ])('%s is SOURCE_UNREACHABLE, logged as "%s"', async (url, message) => {
+    const { lines, logger } = logCapture();
+    const err = await rejection(sources({}, [], logger).fetch(url, { maxBytes: 0 }));
+    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.status).toBe(404);
+    expect(lines.some((l) => l.level === 40 && l.msg === message)).toBe(true);
+  });
+
+  it('dispatches extra sources by scheme', async () => {
+    const seen: string[] = [];
+    const s3: Source = {
+      schemes: ['s3'],
+      async fetch(url) {
+        seen.push(url);
+        return { status: 200, body: Buffer.from('s3 bytes'), headers: {} };
+      },
+    };
+    const res = await sources({}, [s3]).fetch('S3://bucket/key', { maxBytes: 0 });
+    expect(res.body.toString()).toBe('s3 bytes');
+    expect(seen).toEqual(['S3://bucket/key']);
+  });
+
+  it('checks IMGPROXY_ALLOWED_SOURCES for every scheme before any I/O', async () => {
+    const seen: string[] = [];
+    const s3: Source = {
+      schemes: ['s3'],
+      async fetch(url) {
+        seen.push(url);
+        return { status: 200, body: Buffer.alloc(0), headers: {} };
+      },
+    };
+    const o = await startOrigin((_req, res) => res.end('x'));
+    cleanups.push(() => o.close());
+    const s = sources({ IMGPROXY_ALLOWED_SOURCES: 's3://good/', IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' }, [s3]);
+    expect((await rejection(s.fetch('s3://bad/key', { maxBytes: 0 }))).code).toBe('INVALID_SOURCE_URL');
+    expect((await rejection(s.fetch(`${o.url}/x`, { maxBytes: 0 }))).code).toBe('INVALID_SOURCE_URL');
+    expect(seen).toEqual([]);
+    expect(o.requests).toHaveLength(0);
+    await s.fetch('s3://good/key', { maxBytes: 0 });
+    expect(seen).toEqual(['s3://good/key']);
+  });
+});
