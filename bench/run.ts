@@ -8,7 +8,7 @@
  * Scenarios: miss, origin-hit, l1-hit, l2-hit, stampede, scale. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,14 @@ function memoryTarget(results: ScenarioResult[]): TargetCheck | null {
   return { target: 'peak RSS under load ≤ L1 budget + 300 MB', measured: `${peak} MB in ${worst.id} (L1 budget ${budget} MB → limit ${budget + 300} MB)`, met: peak <= budget + 300 };
 }
 
+/** The main thread's profile in a --cpu-prof-dir (default names: CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile). */
+function mainThreadProfile(dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const main = files.find((f) => f.split('.')[4] === '0') ?? files[0];
+  return main ? join(dir, main) : null;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
   const env = { root: ROOT, pixproxyEntry: opts.pixproxyEntry };
   const origin = await startBaseline(env, 'origin', srcDir);
   log(`origin on ${origin.url}`);
-  const ctx: Ctx = { opts, env, srcDir, workDir, resultsDir, tools, origin, log, profiles: [], memo: new Map() };
+  const ctx: Ctx = { opts, env, srcDir, workDir, resultsDir, tools, origin, log, runId: date, profiles: [], memo: new Map() };
 
   const results: ScenarioResult[] = [];
   try {
@@ -159,12 +167,13 @@ async function main(): Promise<void> {
 
   const profiles: ProfileSummary[] = [];
   for (const p of ctx.profiles) {
-    if (!existsSync(p.file)) {
-      log(`profile ${p.file} was not written`);
+    const file = mainThreadProfile(p.dir);
+    if (!file) {
+      log(`no CPU profile was written into ${p.dir}`);
       continue;
     }
-    const s = summarizeProfile(p.file, 15, ROOT);
-    profiles.push({ scenario: p.scenario, file: relative(ROOT, p.file), totalMs: s.totalMs, top: s.top });
+    const s = summarizeProfile(file, 15, ROOT);
+    profiles.push({ scenario: p.scenario, file: relative(ROOT, file), totalMs: s.totalMs, top: s.top });
   }
 
   const report = renderReport(

@@ -42,8 +42,11 @@ export interface PixproxyOptions {
   cacheDir: string;
   /** L1 budget in MB (PP_CACHE_MEMORY_MAX_MB); undefined = pixproxy's default. */
   memoryMb?: number;
-  /** Write a V8 CPU profile named `<profile.name>.cpuprofile` into `profile.dir`. */
-  profile?: { dir: string; name: string };
+  /**
+   * Write V8 CPU profiles into this directory (one per thread: with tsx, the module-loader
+   * thread writes one too; the main thread's file has thread id 0 in its name).
+   */
+  profileDir?: string;
 }
 
 /** The environment pixproxy runs with in every scenario (also used by the L2 pre-fill). */
@@ -67,7 +70,7 @@ export function pixproxyEnv(port: number, o: PixproxyOptions): Record<string, st
 
 export async function startPixproxy(env: ServerEnv, o: PixproxyOptions): Promise<Server> {
   const port = await freePort();
-  const prof = o.profile ? ['--cpu-prof', '--cpu-prof-dir', o.profile.dir, '--cpu-prof-name', `${o.profile.name}.cpuprofile`] : [];
+  const prof = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
   const proc = spawnProc('pixproxy', process.execPath, nodeArgs(env.pixproxyEntry, prof), { cwd: env.root, env: pixproxyEnv(port, o) });
   return started('pixproxy', proc, port);
 }

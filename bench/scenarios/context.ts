@@ -34,8 +34,10 @@ export interface Ctx {
   tools: Set<Tool>;
   origin: Server;
   log(msg: string): void;
-  /** CPU profiles written in this run. */
-  profiles: Array<{ scenario: string; file: string }>;
+  /** Date-based id of this run (report and profile names). */
+  runId: string;
+  /** Directories that received pixproxy CPU profiles in this run. */
+  profiles: Array<{ scenario: string; dir: string }>;
   /** Baseline rows already measured in this run, by key (hit baselines are shared by L1 and L2). */
   memo: Map<string, Row>;
 }

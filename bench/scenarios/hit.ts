@@ -14,7 +14,7 @@ import { freePort } from '../lib/proc.js';
 import { startNginx } from '../nginx.js';
 import { startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, unreliable, warm, type Ctx, type MeasureSpec } from './context.js';
-import { DEFAULT_L1_MB, MIX, originBase, pixproxyCacheDir } from './shared.js';
+import { DEFAULT_L1_MB, MIX, originBase, pixproxyCacheDir, profileDir } from './shared.js';
 
 export const HIT_CONNECTIONS = 16;
 const HIT_PATTERN = '/insecure/rs:fit:300:300/plain/{origin}/{src}@{ext}';
@@ -61,7 +61,7 @@ export async function hitScenario(ctx: Ctx, layer: 'L1' | 'L2'): Promise<Scenari
   const expect = layer === 'L1' ? 'HIT-L1' : 'HIT-L2';
   let pix: Server | undefined;
   try {
-    const profile = layer === 'L1' && ctx.opts.profile ? { profile: { dir: join(ctx.resultsDir, 'prof'), name: 'pixproxy-l1-hit' } } : {};
+    const profile = layer === 'L1' && ctx.opts.profile ? { profileDir: profileDir(ctx, 'l1-hit') } : {};
     pix = await startPixproxy(ctx.env, { cacheDir: pixproxyCacheDir(ctx), ...(layer === 'L2' ? { memoryMb: 0 } : {}), ...profile });
     const hitDir = join(ctx.workDir, 'hits');
     mkdirSync(hitDir, { recursive: true });
@@ -104,6 +104,6 @@ export async function hitScenario(ctx: Ctx, layer: 'L1' | 'L2'): Promise<Scenari
     return result;
   } finally {
     await pix?.stop();
-    if (layer === 'L1' && ctx.opts.profile) ctx.profiles.push({ scenario: 'l1-hit', file: join(ctx.resultsDir, 'prof', 'pixproxy-l1-hit.cpuprofile') });
+    if (layer === 'L1' && ctx.opts.profile) ctx.profiles.push({ scenario: 'l1-hit', dir: profileDir(ctx, 'l1-hit') });
   }
 }

@@ -4,12 +4,11 @@
  * bare sharp server holding the bytes (the physical limit), and ipx fetching from the same
  * origin. Sources rotate over the 12 MP JPEG, the 2 MP PNG with alpha and the 1 MP JPEG.
  */
-import { join } from 'node:path';
 import type { ScenarioResult } from '../report.js';
 import { fmtRatio, ratio } from '../report.js';
 import { startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, unreliable, warmSpecs, type Ctx, type MeasureSpec } from './context.js';
-import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir } from './shared.js';
+import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir, profileDir } from './shared.js';
 
 export const MISS_CONNECTIONS = 4;
 
@@ -26,7 +25,7 @@ export async function missScenario(ctx: Ctx): Promise<ScenarioResult> {
   const o = originBase(ctx);
   const servers: Server[] = [];
   try {
-    const pix = await startPixproxy(ctx.env, { cacheDir: pixproxyCacheDir(ctx), ...(ctx.opts.profile ? { profile: { dir: join(ctx.resultsDir, 'prof'), name: 'pixproxy-miss' } } : {}) });
+    const pix = await startPixproxy(ctx.env, { cacheDir: pixproxyCacheDir(ctx), ...(ctx.opts.profile ? { profileDir: profileDir(ctx, 'miss') } : {}) });
     servers.push(pix);
     const sharpSrv = await startBaseline(ctx.env, 'sharp', ctx.srcDir);
     servers.push(sharpSrv);
@@ -56,6 +55,6 @@ export async function missScenario(ctx: Ctx): Promise<ScenarioResult> {
     return result;
   } finally {
     for (const s of servers) await s.stop();
-    if (ctx.opts.profile) ctx.profiles.push({ scenario: 'miss', file: join(ctx.resultsDir, 'prof', 'pixproxy-miss.cpuprofile') });
+    if (ctx.opts.profile) ctx.profiles.push({ scenario: 'miss', dir: profileDir(ctx, 'miss') });
   }
 }

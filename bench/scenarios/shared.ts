@@ -35,3 +35,8 @@ export interface OriginStats {
 export function originStats(ctx: Ctx, path = ''): Promise<OriginStats> {
   return getJson<OriginStats>(`${ctx.origin.url}/__stats?path=${encodeURIComponent(path)}`);
 }
+
+/** Where pixproxy writes its CPU profiles for one scenario of this run. */
+export function profileDir(ctx: Ctx, scenario: string): string {
+  return join(ctx.resultsDir, 'prof', `${ctx.runId}-${scenario}`);
+}
