@@ -87,7 +87,7 @@ interface Job {
   vectorScale: number;
 }
 
-function loadOptions(job: Job, page: number, pages: number, density?: number): SharpOptions {
+function loadOptions(page: number, pages: number, density?: number): SharpOptions {
   return {
     failOn: 'error',
     limitInputPixels: false,
@@ -139,7 +139,7 @@ function tailSize(plan: GeometryPlan, format: OutputFormat): { width: number; he
 }
 
 /** Decode, trim, orient and rotate a still image, then run the whole frame pipeline. */
-async function processStill(job: Job, stack: number): Promise<Frame> {
+async function processStill(job: Job, page: number, stack: number): Promise<Frame> {
   const { o, info, ctx } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
   const rotation = rotationOf(o);
@@ -155,25 +155,22 @@ async function processStill(job: Job, stack: number): Promise<Frame> {
   const fuse = earlyPlan !== null && (job.isVector || !job.config.processing.disableShrinkOnLoad);
 
   let frame: Frame;
-  let plan: GeometryPlan;
-  if (info.decoded) {
-    frame = info.decoded;
-    plan = planFor(frame.width, frame.height, job);
-  } else {
+  if (info.decoded) frame = info.decoded;
+  else {
     let density: number | undefined;
     if (job.isVector) {
       const prescale = fuse && earlyPlan ? Math.max(earlyPlan.wscale, earlyPlan.hscale) : 1;
       density = SVG_BASE_DENSITY * job.vectorScale * prescale;
     }
-    let p: Sharp = sharp(job.source, loadOptions(job, Math.max(0, o.page), stack, density));
+    let p: Sharp = sharp(job.source, loadOptions(page, stack, density));
     if (o.autoRotate) p = p.autoOrient();
     if (fuse && earlyPlan) p = p.resize(earlyPlan.scaledWidth, earlyPlan.scaledHeight, { fit: 'fill', kernel });
     frame = await toFrame(p, job.depth);
-    checkAbort(ctx.signal);
-    if (o.trim) frame = await trimFrame(frame, o.trim);
-    if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-    plan = earlyPlan ?? planFor(frame.width, frame.height, job);
   }
+  checkAbort(ctx.signal);
+  if (o.trim) frame = await trimFrame(frame, o.trim);
+  if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
+  const plan = fuse && earlyPlan ? earlyPlan : planFor(frame.width, frame.height, job);
 
   frame = await cropFrame(frame, plan.crop);
   frame = await resizeFrame(frame, plan.scaledWidth, plan.scaledHeight, kernel);
@@ -186,7 +183,7 @@ async function processStill(job: Job, stack: number): Promise<Frame> {
 async function processAnimation(job: Job, page: number, count: number): Promise<Frame[]> {
   const { o, ctx } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
-  const strip = await toFrame(sharp(job.source, loadOptions(job, page, count)), job.depth);
+  const strip = await toFrame(sharp(job.source, loadOptions(page, count)), job.depth);
   const frameH = strip.height / count;
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
@@ -301,7 +298,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     const d = (info.delay ?? []).slice(page, page + frames);
     delay = Array.from({ length: out.length }, (_, i) => d[i] ?? DEFAULT_DELAY_MS);
   } else {
-    out = [await processStill(job, stack)];
+    out = [await processStill(job, page, stack)];
   }
   checkAbort(ctx.signal);
   const encoded = await encode(job, out, delay);

@@ -372,3 +372,26 @@ describe('SVG, skip_processing, metadata, quality', () => {
     expect(await pixelDistance(marked.data, plain.data)).toBeGreaterThan(2);
   });
 });
+
+describe('decode paths', () => {
+  it('vector guard renders an SVG over max_src_resolution smaller instead of rejecting it', async () => {
+    // 200 x 100 = 20000 px; limit 5000 px → scale sqrt(1/4) = 0.5
+    const r = await run(svg(), opts({ format: 'png', maxSrcResolution: 0.005 }), {});
+    expect([r.width, r.height]).toEqual([100, 50]);
+  });
+
+  it('IMGPROXY_DISABLE_SHRINK_ON_LOAD gives the same geometry and nearly the same pixels', async () => {
+    const off = await createProcessor(loadConfig({ IMGPROXY_DISABLE_SHRINK_ON_LOAD: 'true' }))(jpeg, opts({ width: 30 }), {});
+    const on = await run(jpeg, opts({ width: 30 }), {});
+    expect([off.width, off.height]).toEqual([on.width, on.height]);
+    expect(await pixelDistance(off.data, on.data)).toBeLessThan(4);
+  });
+
+  it('the fused (shrink-on-load) path and the staged path agree', async () => {
+    const fused = await run(jpeg, opts({ width: 60 }), {});
+    // A full-size crop forces the staged path without changing the image.
+    const staged = await run(jpeg, opts({ width: 60, crop: { width: 120, height: 80, gravity: null } }), {});
+    expect([staged.width, staged.height]).toEqual([60, 40]);
+    expect(await pixelDistance(fused.data, staged.data)).toBeLessThan(4);
+  });
+});
