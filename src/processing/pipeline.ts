@@ -112,7 +112,7 @@ function planFor(width: number, height: number, job: Job): GeometryPlan {
 }
 
 /** Steps after the resize, shared by still images and every animation frame. */
-async function finishFrame(f: Frame, plan: GeometryPlan, job: Job, overlays: OverlayOptions[] | null): Promise<Frame> {
+async function finishFrame(f: Frame, plan: GeometryPlan, job: Job, overlays: Overlays): Promise<Frame> {
   const { o, ctx } = job;
   let cur = await cropFrame(f, plan.resultCrop);
   cur = await filterFrame(cur, o);
@@ -123,19 +123,24 @@ async function finishFrame(f: Frame, plan: GeometryPlan, job: Job, overlays: Ove
   const fixed = fixSize(cur.width, cur.height, job.format);
   cur = await resizeFrame(cur, fixed.width, fixed.height, kernelFor(o.resizingAlgorithm));
   if (o.background !== null || !FORMAT_TRAITS[job.format].alpha) cur = await flattenFrame(cur, o.background);
-  if (overlays) cur = await compositeFrame(cur, overlays);
+  const marks = await overlays(cur.width, cur.height);
+  if (marks) cur = await compositeFrame(cur, marks);
   return cur;
 }
 
-async function watermarkFor(job: Job, width: number, height: number): Promise<OverlayOptions[] | null> {
-  const wm = job.o.watermark;
-  if (!wm || !job.ctx.watermark || wm.opacity <= 0) return null;
-  return watermarkOverlays(job.ctx.watermark, { width, height }, wm, job.config.processing.watermarkOpacity);
-}
+/** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
+type Overlays = (width: number, height: number) => Promise<OverlayOptions[] | null>;
 
-/** Predicts the size after the tail steps, so the watermark can be prepared once. */
-function tailSize(plan: GeometryPlan, format: OutputFormat): { width: number; height: number } {
-  return fixSize(plan.width, plan.height, format);
+function watermarkFor(job: Job): Overlays {
+  const wm = job.o.watermark;
+  const image = job.ctx.watermark;
+  if (!wm || !image || wm.opacity <= 0) return async () => null;
+  let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
+  return (width, height) => {
+    const key = `${width}x${height}`;
+    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity) };
+    return cached.overlays;
+  };
 }
 
 /** Decode, trim, orient and rotate a still image, then run the whole frame pipeline. */
@@ -175,8 +180,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Fram
   frame = await cropFrame(frame, plan.crop);
   frame = await resizeFrame(frame, plan.scaledWidth, plan.scaledHeight, kernel);
   checkAbort(ctx.signal);
-  const size = tailSize(plan, job.format);
-  return finishFrame(frame, plan, job, await watermarkFor(job, size.width, size.height));
+  return finishFrame(frame, plan, job, watermarkFor(job));
 }
 
 /** Splits the stacked frames, runs each through the frame pipeline, returns them in order. */
@@ -188,17 +192,13 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
   let plan: GeometryPlan | null = null;
-  let overlays: OverlayOptions[] | null = null;
+  const overlays = watermarkFor(job);
   const out: Frame[] = [];
   for (let i = 0; i < count; i++) {
     checkAbort(ctx.signal);
     let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
     frame = await rotateFlipFrame(frame, rotationOf(o), o.flipHorizontal, o.flipVertical);
-    if (!plan) {
-      plan = planFor(frame.width, frame.height, job);
-      const size = tailSize(plan, job.format);
-      overlays = await watermarkFor(job, size.width, size.height);
-    }
+    plan ??= planFor(frame.width, frame.height, job);
     frame = await cropFrame(frame, plan.crop);
     frame = await resizeFrame(frame, plan.scaledWidth, plan.scaledHeight, kernel);
     out.push(await finishFrame(frame, plan, job, overlays));
