@@ -1,0 +1,460 @@
+/**
+ * Geometry: pure arithmetic that turns a source size and the processing options into a plan
+ * of every size-changing step (pre-crop, scale, result crop, extend, extend-aspect-ratio,
+ * padding), with the same numbers imgproxy's `processing/prepare.go`, `crop.go`,
+ * `calc_position.go`, `extend.go`, `padding.go` and `fix_size.go` produce. No sharp here, so
+ * the whole matrix of options is unit-tested without decoding anything.
+ *
+ * Coordinates: the plan works in the *final* orientation (after EXIF orientation, the rotate
+ * option and the flip option). imgproxy crops before rotating and rotates the crop gravity
+ * instead; the pipeline rotates first and crops afterwards, which selects the same region.
+ */
+import type { Gravity, OutputFormat, ProcessingOptions } from '../options.js';
+
+// ---------------------------------------------------------------------------------------------
+// Go-compatible integer helpers (imgproxy's `imath`). Go's math.Round rounds half away from
+// zero and math.RoundToEven is banker's rounding; JS Math.round differs for negative halves.
+
+export function goRound(x: number): number {
+  return Math.sign(x) * Math.round(Math.abs(x));
+}
+
+export function roundToEven(x: number): number {
+  if (Math.abs(x % 1) === 0.5) return 2 * Math.round(x / 2);
+  return goRound(x);
+}
+
+export function scaleInt(a: number, scale: number): number {
+  return a === 0 ? 0 : goRound(a * scale);
+}
+
+export function scaleToEven(a: number, scale: number): number {
+  return a === 0 ? 0 : roundToEven(a * scale);
+}
+
+function shrinkToEven(a: number, shrink: number): number {
+  return a === 0 ? 0 : roundToEven(a / shrink);
+}
+
+export function minNonZero(a: number, b: number): number {
+  if (a === 0) return b;
+  if (b === 0) return a;
+  return Math.min(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Rect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** A crop step: either a fixed rectangle or "let libvips' attention strategy choose". */
+export type CropStep = { kind: 'rect'; rect: Rect } | { kind: 'smart'; width: number; height: number };
+
+/** Places an image of the current size at (left, top) on a width × height canvas. */
+export interface EmbedStep {
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+}
+
+export interface GeometryInput {
+  /** Source size after EXIF orientation (and after trim, when trimmed). */
+  width: number;
+  height: number;
+  /** SVG and other vector sources ignore the no-enlarge rule. */
+  isVector: boolean;
+}
+
+export interface GeometryPlan {
+  /** Source size in the final orientation (rotate option applied). */
+  srcWidth: number;
+  srcHeight: number;
+  /** Crop before resize (the `crop` option), or null. */
+  crop: CropStep | null;
+  /** Size after the pre-crop. */
+  croppedWidth: number;
+  croppedHeight: number;
+  wscale: number;
+  hscale: number;
+  dprScale: number;
+  /** Size after scaling; the resize target. */
+  scaledWidth: number;
+  scaledHeight: number;
+  targetWidth: number;
+  targetHeight: number;
+  /** Crop to the requested size after resize, or null. */
+  resultCrop: CropStep | null;
+  /** Size after the result crop. */
+  resultWidth: number;
+  resultHeight: number;
+  extend: EmbedStep | null;
+  extendAspectRatio: EmbedStep | null;
+  /** Padding in output pixels (already multiplied by the DPR scale). */
+  padding: { top: number; right: number; bottom: number; left: number } | null;
+  /** Final size before the per-format size fix. */
+  width: number;
+  height: number;
+}
+
+type GeometryOptions = Pick<
+  ProcessingOptions,
+  | 'resizingType'
+  | 'width'
+  | 'height'
+  | 'minWidth'
+  | 'minHeight'
+  | 'zoomX'
+  | 'zoomY'
+  | 'dpr'
+  | 'enlarge'
+  | 'extend'
+  | 'extendAspectRatio'
+  | 'gravity'
+  | 'crop'
+  | 'padding'
+  | 'rotate'
+  | 'maxResultDimension'
+>;
+
+/** `crop` option value → pixels: 0 = none, ≥1 absolute, <1 relative (at least 1 px). */
+export function cropSize(orig: number, crop: number): number {
+  if (crop === 0) return 0;
+  if (crop >= 1) return Math.trunc(crop);
+  return Math.max(1, scaleInt(orig, crop));
+}
+
+/**
+ * Top-left corner of an inner box inside an outer box for a gravity (imgproxy calcPosition).
+ * Compass offsets ≥ 1 are pixels multiplied by `dpr`; smaller ones are fractions of the outer
+ * size. `fp` centres the box on a relative focus point. The result is clamped so the inner box
+ * stays inside the outer one unless `allowOverflow`.
+ */
+export function calcPosition(
+  width: number,
+  height: number,
+  innerWidth: number,
+  innerHeight: number,
+  gravity: Gravity,
+  dpr: number,
+  allowOverflow = false,
+): { left: number; top: number } {
+  let left: number;
+  let top: number;
+  if (gravity.type === 'fp') {
+    left = scaleToEven(width, gravity.x) - Math.trunc(innerWidth / 2);
+    top = scaleToEven(height, gravity.y) - Math.trunc(innerHeight / 2);
+  } else {
+    const offX = Math.abs(gravity.x) >= 1 ? roundToEven(gravity.x * dpr) : scaleToEven(width, gravity.x);
+    const offY = Math.abs(gravity.y) >= 1 ? roundToEven(gravity.y * dpr) : scaleToEven(height, gravity.y);
+    left = shrinkToEven(width - innerWidth + 1, 2) + offX;
+    top = shrinkToEven(height - innerHeight + 1, 2) + offY;
+    const t = gravity.type;
+    if (t === 'no' || t === 'noea' || t === 'nowe') top = offY;
+    if (t === 'ea' || t === 'noea' || t === 'soea') left = width - innerWidth - offX;
+    if (t === 'so' || t === 'soea' || t === 'sowe') top = height - innerHeight - offY;
+    if (t === 'we' || t === 'nowe' || t === 'sowe') left = offX;
+  }
+  const [minX, maxX] = allowOverflow ? [-innerWidth + 1, width - 1] : [0, width - innerWidth];
+  const [minY, maxY] = allowOverflow ? [-innerHeight + 1, height - 1] : [0, height - innerHeight];
+  return { left: Math.max(minX, Math.min(left, maxX)), top: Math.max(minY, Math.min(top, maxY)) };
+}
+
+/** imgproxy cropImage: a crop of (w, h) on an image of (imgW, imgH), or null when it is a no-op. */
+function planCrop(imgW: number, imgH: number, w: number, h: number, gravity: Gravity, offsetScale: number): CropStep | null {
+  if (w === 0 && h === 0) return null;
+  const cw = minNonZero(w, imgW);
+  const ch = minNonZero(h, imgH);
+  if (cw >= imgW && ch >= imgH) return null;
+  if (gravity.type === 'sm') return { kind: 'smart', width: cw, height: ch };
+  const { left, top } = calcPosition(imgW, imgH, cw, ch, gravity, offsetScale, false);
+  return { kind: 'rect', rect: { left, top, width: cw, height: ch } };
+}
+
+function cropStepSize(step: CropStep | null, w: number, h: number): [number, number] {
+  if (!step) return [w, h];
+  return step.kind === 'rect' ? [step.rect.width, step.rect.height] : [step.width, step.height];
+}
+
+/** imgproxy extendImage: embed into (w, h) when it is larger in some dimension. */
+function planExtend(imgW: number, imgH: number, w: number, h: number, gravity: Gravity, dpr: number): EmbedStep | null {
+  if (w <= imgW && h <= imgH) return null;
+  const cw = w <= 0 ? imgW : w;
+  const ch = h <= 0 ? imgH : h;
+  const { left, top } = calcPosition(cw, ch, imgW, imgH, gravity, dpr, false);
+  return { width: cw, height: ch, left, top };
+}
+
+interface Scales {
+  wscale: number;
+  hscale: number;
+  dprScale: number;
+}
+
+/** imgproxy calcScale: per-axis scale factors and the effective DPR scale. */
+function calcScale(srcW: number, srcH: number, o: GeometryOptions, isVector: boolean): Scales {
+  const dstW = o.width === 0 ? srcW : o.width;
+  const dstH = o.height === 0 ? srcH : o.height;
+  let wshrink = dstW === srcW ? 1 : srcW / dstW;
+  let hshrink = dstH === srcH ? 1 : srcH / dstH;
+
+  if (wshrink !== 1 || hshrink !== 1) {
+    let rt = o.resizingType;
+    if (rt === 'auto') {
+      const srcD = srcW - srcH;
+      const dstD = dstW - dstH;
+      rt = (srcD >= 0 && dstD >= 0) || (srcD < 0 && dstD < 0) ? 'fill' : 'fit';
+    }
+    if (o.width === 0 && rt !== 'force') wshrink = hshrink;
+    else if (o.height === 0 && rt !== 'force') hshrink = wshrink;
+    else if (rt === 'fit') wshrink = hshrink = Math.max(wshrink, hshrink);
+    else if (rt === 'fill' || rt === 'fill-down') wshrink = hshrink = Math.min(wshrink, hshrink);
+  }
+
+  wshrink /= o.zoomX;
+  hshrink /= o.zoomY;
+
+  let dprScale = o.dpr;
+  if (!o.enlarge && !isVector) {
+    const minShrink = Math.min(wshrink, hshrink);
+    if (minShrink < 1) {
+      wshrink /= minShrink;
+      hshrink /= minShrink;
+      // The target cannot be reached without enlarging; a DPR < 1 would move even further
+      // from it, so compensate. With extend, keep the composition independent of DPR.
+      if (!o.extend.enabled) dprScale /= minShrink;
+    }
+    // The smaller shrink is the largest DPR scale that still does not enlarge.
+    dprScale = Math.min(dprScale, Math.min(wshrink, hshrink));
+  }
+
+  if (o.minWidth > 0) {
+    const minShrink = srcW / o.minWidth;
+    if (minShrink < wshrink) {
+      hshrink /= wshrink / minShrink;
+      wshrink = minShrink;
+    }
+  }
+  if (o.minHeight > 0) {
+    const minShrink = srcH / o.minHeight;
+    if (minShrink < hshrink) {
+      wshrink /= hshrink / minShrink;
+      hshrink = minShrink;
+    }
+  }
+
+  wshrink /= dprScale;
+  hshrink /= dprScale;
+  if (wshrink > srcW) wshrink = srcW;
+  if (hshrink > srcH) hshrink = srcH;
+  return { wscale: 1 / wshrink, hscale: 1 / hshrink, dprScale };
+}
+
+interface Sizes {
+  targetWidth: number;
+  targetHeight: number;
+  scaledWidth: number;
+  scaledHeight: number;
+  resultCropWidth: number;
+  resultCropHeight: number;
+  earWidth: number;
+  earHeight: number;
+}
+
+/** imgproxy calcSizes: target, scaled, result-crop and extend-aspect-ratio sizes. */
+function calcSizes(wts: number, hts: number, s: Scales, o: GeometryOptions): Sizes {
+  const targetWidth = scaleInt(o.width, s.dprScale * o.zoomX);
+  const targetHeight = scaleInt(o.height, s.dprScale * o.zoomY);
+  const scaledWidth = scaleInt(wts, s.wscale);
+  const scaledHeight = scaleInt(hts, s.hscale);
+  let resultCropWidth = targetWidth;
+  let resultCropHeight = targetHeight;
+
+  if (o.resizingType === 'fill-down' && !o.enlarge) {
+    // Cannot fill without enlarging: crop to the requested aspect ratio instead.
+    const diffW = targetWidth / scaledWidth;
+    const diffH = targetHeight / scaledHeight;
+    if (diffW > diffH && diffW > 1) {
+      resultCropHeight = scaleInt(scaledWidth, targetHeight / targetWidth);
+      resultCropWidth = scaledWidth;
+    } else if (diffH > diffW && diffH > 1) {
+      resultCropWidth = scaleInt(scaledHeight, targetWidth / targetHeight);
+      resultCropHeight = scaledHeight;
+    }
+  }
+
+  let earWidth = 0;
+  let earHeight = 0;
+  if (o.extendAspectRatio.enabled && targetWidth > 0 && targetHeight > 0) {
+    const outW = minNonZero(scaledWidth, resultCropWidth);
+    const outH = minNonZero(scaledHeight, resultCropHeight);
+    const diffW = targetWidth / outW;
+    const diffH = targetHeight / outH;
+    if (diffH > diffW) {
+      earHeight = scaleInt(outW, targetHeight / targetWidth);
+      earWidth = outW;
+    } else if (diffW > diffH) {
+      earWidth = scaleInt(outH, targetWidth / targetHeight);
+      earHeight = outH;
+    }
+  }
+  return { targetWidth, targetHeight, scaledWidth, scaledHeight, resultCropWidth, resultCropHeight, earWidth, earHeight };
+}
+
+/**
+ * imgproxy limitScale: shrink everything so the result, including extend and padding, fits
+ * max_result_dimension. It downscales, it never rejects.
+ */
+function limitScale(wts: number, hts: number, s: Scales, z: Sizes, o: GeometryOptions): { s: Scales; z: Sizes } {
+  const maxDim = o.maxResultDimension;
+  if (maxDim <= 0) return { s, z };
+  let outW = minNonZero(z.scaledWidth, z.resultCropWidth);
+  let outH = minNonZero(z.scaledHeight, z.resultCropHeight);
+  if (o.extend.enabled) {
+    outW = Math.max(outW, z.targetWidth);
+    outH = Math.max(outH, z.targetHeight);
+  } else if (o.extendAspectRatio.enabled) {
+    outW = Math.max(outW, z.earWidth);
+    outH = Math.max(outH, z.earHeight);
+  }
+  if (o.padding) {
+    outW += scaleToEven(o.padding.left, s.dprScale) + scaleToEven(o.padding.right, s.dprScale);
+    outH += scaleToEven(o.padding.top, s.dprScale) + scaleToEven(o.padding.bottom, s.dprScale);
+  }
+  if (outW <= maxDim && outH <= maxDim) return { s, z };
+
+  const down = maxDim / Math.max(outW, outH);
+  // Never below one pixel per axis.
+  const ns: Scales = {
+    wscale: Math.max(s.wscale * down, 1 / wts),
+    hscale: Math.max(s.hscale * down, 1 / hts),
+    dprScale: s.dprScale * down,
+  };
+  return { s: ns, z: calcSizes(wts, hts, ns, o) };
+}
+
+/** Computes the geometry plan for a source of the given (oriented) size. */
+export function planGeometry(input: GeometryInput, o: GeometryOptions): GeometryPlan {
+  const swap = (((o.rotate % 360) + 360) % 360) % 180 === 90;
+  const srcWidth = swap ? input.height : input.width;
+  const srcHeight = swap ? input.width : input.height;
+
+  const cropW = o.crop ? cropSize(srcWidth, o.crop.width) : 0;
+  const cropH = o.crop ? cropSize(srcHeight, o.crop.height) : 0;
+  const wts = minNonZero(cropW, srcWidth);
+  const hts = minNonZero(cropH, srcHeight);
+
+  const s0 = calcScale(wts, hts, o, input.isVector);
+  const z0 = calcSizes(wts, hts, s0, o);
+  const { s, z } = limitScale(wts, hts, s0, z0, o);
+
+  // Pre-resize crop; DPR does not apply to its offsets.
+  const crop = o.crop ? planCrop(srcWidth, srcHeight, cropW, cropH, o.crop.gravity ?? o.gravity, 1) : null;
+  const [croppedWidth, croppedHeight] = cropStepSize(crop, srcWidth, srcHeight);
+
+  const scaledWidth = z.scaledWidth;
+  const scaledHeight = z.scaledHeight;
+
+  const resultCrop = planCrop(scaledWidth, scaledHeight, z.resultCropWidth, z.resultCropHeight, o.gravity, s.dprScale);
+  const [resultWidth, resultHeight] = cropStepSize(resultCrop, scaledWidth, scaledHeight);
+  let w = resultWidth;
+  let h = resultHeight;
+
+  let extend: EmbedStep | null = null;
+  if (o.extend.enabled) {
+    extend = planExtend(w, h, z.targetWidth, z.targetHeight, o.extend.gravity, s.dprScale);
+    if (extend) [w, h] = [extend.width, extend.height];
+  }
+
+  let extendAspectRatio: EmbedStep | null = null;
+  if (o.extendAspectRatio.enabled && z.earWidth !== 0 && z.earHeight !== 0) {
+    extendAspectRatio = planExtend(w, h, z.earWidth, z.earHeight, o.extendAspectRatio.gravity, s.dprScale);
+    if (extendAspectRatio) [w, h] = [extendAspectRatio.width, extendAspectRatio.height];
+  }
+
+  let padding: GeometryPlan['padding'] = null;
+  if (o.padding) {
+    padding = {
+      top: scaleToEven(o.padding.top, s.dprScale),
+      right: scaleToEven(o.padding.right, s.dprScale),
+      bottom: scaleToEven(o.padding.bottom, s.dprScale),
+      left: scaleToEven(o.padding.left, s.dprScale),
+    };
+    if (padding.top + padding.right + padding.bottom + padding.left === 0) padding = null;
+    else {
+      w += padding.left + padding.right;
+      h += padding.top + padding.bottom;
+    }
+  }
+
+  return {
+    srcWidth,
+    srcHeight,
+    crop,
+    croppedWidth,
+    croppedHeight,
+    wscale: s.wscale,
+    hscale: s.hscale,
+    dprScale: s.dprScale,
+    scaledWidth,
+    scaledHeight,
+    targetWidth: z.targetWidth,
+    targetHeight: z.targetHeight,
+    resultCrop,
+    resultWidth,
+    resultHeight,
+    extend,
+    extendAspectRatio,
+    padding,
+    width: w,
+    height: h,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-format size limits (imgproxy fix_size.go).
+
+const WEBP_MAX_DIMENSION = 16383;
+const HEIF_MAX_DIMENSION = 16384;
+const GIF_MAX_DIMENSION = 65535;
+/** libvips' cgif resolution limit as imgproxy reads it (INT_MAX / 4). */
+const GIF_MAX_RESOLUTION = Math.floor(2147483647 / 4);
+const ICO_MAX_DIMENSION = 256;
+
+/**
+ * The scale factor the output format forces on a width × height image (1 = fits). GIF's
+ * factor is the square root of the larger of its two limits, as imgproxy computes it.
+ */
+export function fixSizeScale(width: number, height: number, format: OutputFormat): number {
+  const maxSide = Math.max(width, height);
+  const byDimension = (limit: number): number => {
+    const shrink = maxSide / limit;
+    return shrink <= 1 ? 1 : 1 / shrink;
+  };
+  switch (format) {
+    case 'webp':
+      return byDimension(WEBP_MAX_DIMENSION);
+    case 'avif':
+    case 'heic':
+      return byDimension(HEIF_MAX_DIMENSION);
+    case 'ico':
+      return byDimension(ICO_MAX_DIMENSION);
+    case 'gif': {
+      const shrink = Math.max((width * height) / GIF_MAX_RESOLUTION, maxSide / GIF_MAX_DIMENSION);
+      return shrink <= 1 ? 1 : Math.sqrt(1 / shrink);
+    }
+    default:
+      return 1;
+  }
+}
+
+/** The size after the per-format fix (libvips resize rounds each side to the nearest pixel). */
+export function fixSize(width: number, height: number, format: OutputFormat): { width: number; height: number } {
+  const scale = fixSizeScale(width, height, format);
+  if (scale === 1) return { width, height };
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
