@@ -3,9 +3,11 @@
  * source bytes in memory and runs the same sharp transform per request, nothing else: no URL
  * dialect, no fetch, no cache. wrk drives it with the same number of requests in flight.
  *
- * `GET /<anything>/<name>?w=&h=&f=jpeg|png` → sharp(bytes).rotate().resize(w, h, inside,
- * no enlargement).<f>({ quality: 80 }). sharp's operation cache is off so repeated
- * sources are decoded every time, as they are for a real miss.
+ * `GET /<anything>/<name>?w=&h=&f=jpg|png` → sharp(bytes).rotate().resize(w, h, inside,
+ * no enlargement) then the encoder with pixproxy's default settings (JPEG q80 with mozjpeg's
+ * trellis/deringing/optimised coding as in src/processing/format.ts; PNG at sharp's
+ * defaults), so the baseline does the same pixel work and only the proxy around it differs.
+ * sharp's operation cache is off (as in pixproxy) so every request decodes its source.
  *
  * usage: node --import tsx bench/baselines/sharp-server.ts <port> <dir>
  */
@@ -17,6 +19,7 @@ import sharp from 'sharp';
 const port = Number(process.argv[2]);
 const dir = process.argv[3] ?? '.';
 sharp.cache(false);
+const JPEG = { quality: 80, progressive: false, trellisQuantisation: true, overshootDeringing: true, quantisationTable: 3, optimiseCoding: true } as const;
 
 const files = new Map<string, Buffer>();
 for (const name of readdirSync(dir)) if (['.jpg', '.png'].includes(extname(name))) files.set(name, readFileSync(join(dir, name)));
@@ -38,7 +41,7 @@ createServer((req, res) => {
   const h = Number(url.searchParams.get('h')) || undefined;
   const png = url.searchParams.get('f') === 'png';
   const pipe = sharp(input).rotate().resize(w, h, { fit: 'inside', withoutEnlargement: true });
-  (png ? pipe.png() : pipe.jpeg({ quality: 80 })).toBuffer().then(
+  (png ? pipe.png() : pipe.jpeg(JPEG)).toBuffer().then(
     (out) => {
       res.writeHead(200, { 'Content-Type': png ? 'image/png' : 'image/jpeg', 'Content-Length': out.length });
       res.end(out);
