@@ -155,6 +155,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
     seenRoot = true;
     yield { kind: 'open', start: pos, end: p, name, attrs, selfClosing, depth: stack.length };
     if (!selfClosing) stack.push(name);
+    pos = p;
   }
   if (stack.length > 0) throw new XmlSyntaxError(`unclosed element <${stack[stack.length - 1] ?? ''}>`, n);
   if (!seenRoot) throw new XmlSyntaxError('no root element', n);
