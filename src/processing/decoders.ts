@@ -29,7 +29,14 @@ function bad(detail: string): ProxyError {
 /** 'bmp' or 'ico' from the magic bytes, else null. */
 export function sniffExtraFormat(buf: Buffer): 'bmp' | 'ico' | null {
   if (buf.length >= 26 && buf[0] === 0x42 && buf[1] === 0x4d) return 'bmp';
-  if (buf.length >= 22 && buf.readUInt16LE(0) === 0 && (buf.readUInt16LE(2) === 1 || buf.readUInt16LE(2) === 2) && buf.readUInt16LE(4) > 0) return 'ico';
+  if (buf.length >= 22 && buf.readUInt16LE(0) === 0) {
+    // "00 00 01 00" alone also starts e.g. an ISO-BMFF box of size 256: require a directory
+    // that fits and a first entry with a zero reserved byte (and sane planes for icons).
+    const type = buf.readUInt16LE(2);
+    const count = buf.readUInt16LE(4);
+    const planes = buf.readUInt16LE(10);
+    if ((type === 1 || type === 2) && count > 0 && 6 + count * 16 <= buf.length && buf[9] === 0 && (type === 2 || planes <= 1)) return 'ico';
+  }
   return null;
 }
 

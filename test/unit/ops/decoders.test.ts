@@ -148,6 +148,13 @@ describe('decodeExtra: ICO', () => {
     }
   });
 
+  it('does not mistake an ISO-BMFF box of size 256 for an ICO', () => {
+    const mp4ish = Buffer.alloc(64);
+    mp4ish.writeUInt32BE(256, 0);
+    mp4ish.write('ftypheic', 4, 'latin1');
+    expect(sniffExtraFormat(mp4ish)).toBeNull();
+  });
+
   it('encodeIco refuses images over 256 px', () => {
     expect(() => encodeIco(Buffer.alloc(8), 257, 10)).toThrow(RangeError);
     const ico = encodeIco(Buffer.alloc(8), 256, 256);
