@@ -8,6 +8,7 @@
  * Works on the lexer's token spans: kept tokens are copied verbatim, tags that lose
  * attributes are rebuilt from the original attribute text.
  */
+import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import { type EntityDecl, type XmlAttr, XmlSyntaxError, decodeXmlText, isPredefinedEntity, lexXml, mapEntityRefs } from './xml-lexer.js';
 
@@ -29,6 +30,11 @@ const ANIMATION_ELEMENTS = new Set(['animate', 'set', 'animatetransform', 'anima
 
 /** Elements whose href loads a raster or another SVG as an image. */
 const IMAGE_ELEMENTS = new Set(['image', 'feimage']);
+
+/** The size limit the configuration asks for (IMGPROXY_SVG_UNLIMITED → none). */
+export function svgSanitizeOptions(config: Config): { maxBytes: number } {
+  return { maxBytes: config.security.svgUnlimited ? 0 : DEFAULT_SVG_MAX_BYTES };
+}
 
 export interface SanitizeSvgOptions {
   /** Input size limit in bytes; ≤ 0 or Infinity = unlimited. Default 10 MB. */
@@ -98,9 +104,9 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
       case 'text':
       case 'cdata': {
         if (skipDepth >= 0) break;
-        let t = tok.kind === 'text' ? expand(src, tok.start, escapeText) : src;
-        if (styleDepth >= 0) t = sanitizeCss(t);
-        emit(t);
+        if (tok.kind === 'text') emit(styleDepth >= 0 ? sanitizeCss(expand(src, tok.start, escapeText)) : expand(src, tok.start, escapeText));
+        // CSS is cleaned inside the CDATA markers only, so a rule cannot swallow the "]]>".
+        else emit(styleDepth >= 0 ? `<![CDATA[${sanitizeCss(src.slice(9, -3))}]]>` : src);
         break;
       }
       case 'open': {

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../../../src/errors.js';
-import { sanitizeSvg } from '../../../src/processing/svg-sanitize.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { sanitizeSvg, svgSanitizeOptions } from '../../../src/processing/svg-sanitize.js';
 
 const svg = (body: string, head = ''): Buffer =>
   Buffer.from(`${head}<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" height="40" viewBox="0 0 40 40">${body}</svg>`);
@@ -121,6 +122,17 @@ describe('sanitizeSvg', () => {
     const doc = `<!DOCTYPE s [<!ENTITY a "${'x'.repeat(1000)}">]><svg xmlns="http://www.w3.org/2000/svg"><text>${'&a;'.repeat(200)}</text></svg>`;
     expectUnsupported(() => sanitizeSvg(Buffer.from(doc), { maxBytes: 10_000 }));
     expect(sanitizeSvg(Buffer.from(doc), { maxBytes: 0 }).length).toBeGreaterThan(200_000);
+  });
+
+  it('cleans CSS inside CDATA without breaking the section', () => {
+    const out = sanitized('<style><![CDATA[@import url(http://evil.example/a.css)]]></style><style><![CDATA[ .a{fill:url(https://evil.example/p)} ]]></style>');
+    expect(out).not.toContain('evil');
+    expect(out).toContain('<style><![CDATA[]]></style><style><![CDATA[ .a{fill:none} ]]></style>');
+  });
+
+  it('takes its size limit from IMGPROXY_SVG_UNLIMITED', () => {
+    expect(svgSanitizeOptions(loadConfig({}))).toEqual({ maxBytes: 10 * 1024 * 1024 });
+    expect(svgSanitizeOptions(loadConfig({ IMGPROXY_SVG_UNLIMITED: 'true' }))).toEqual({ maxBytes: 0 });
   });
 
   it('removes <?xml-stylesheet?> processing instructions', () => {
