@@ -30,10 +30,8 @@ export function hexKey(i: number | string): string {
 export function bodyFor(i: number, size: number): Buffer {
   const out = Buffer.alloc(size);
   let seed = 0;
-  let block = Buffer.alloc(0);
   for (let off = 0; off < size; off += 32) {
-    block = createHash('sha256').update(`${i}:${seed++}`).digest();
-    block.copy(out, off, 0, Math.min(32, size - off));
+    createHash('sha256').update(`${i}:${seed++}`).digest().copy(out, off, 0, Math.min(32, size - off));
   }
   return out;
 }
