@@ -95,3 +95,24 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+/** Independent disk measure: bytes and count of entry files under a store dir (walks the tree, skips temps and `origin/`). */
+export async function diskUsage(root: string): Promise<{ bytes: number; files: number }> {
+  const { readdir, lstat } = await import('node:fs/promises');
+  let bytes = 0;
+  let files = 0;
+  async function walk(d: string, depth: number): Promise<void> {
+    for (const name of await readdir(d).catch(() => [] as string[])) {
+      const p = join(d, name);
+      const st = await lstat(p);
+      if (st.isDirectory()) {
+        if (depth < 2 && /^[0-9a-f]{2}$/.test(name)) await walk(p, depth + 1);
+      } else if (depth === 2 && !name.startsWith('.')) {
+        bytes += st.size;
+        files++;
+      }
+    }
+  }
+  await walk(root, 0);
+  return { bytes, files };
+}
