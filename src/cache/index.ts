@@ -185,6 +185,12 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     return image;
   }
 
+  async function flush(): Promise<void> {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+    await origin.flush();
+    await budget?.settled();
+  }
+
   return {
     key: (req, headers) => transformedKey(req, headers, c),
 
@@ -240,15 +246,11 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
 
     getSource: (url, fetcher) => origin.getSource(url, fetcher),
 
-    async flush() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-      await origin.flush();
-      await budget?.settled();
-    },
+    flush,
 
     async close() {
       closed = true;
-      await this.flush();
+      await flush();
       l1?.clear();
       updateL1Gauges();
       await budget?.close();

@@ -175,6 +175,28 @@ describe('disk budget: background rebuild', () => {
     expect(gauge.values.find((v) => v.labels.layer === 'l2')?.value).toBe(disk.bytes);
   }, 120_000);
 
+  it('a zero-byte file left by a crash does not poison the index (Next.js #93757): writes go on, the sweep removes it', async () => {
+    const s = stores();
+    const poison = hexKey('poison');
+    const shard = join(s.l2.dir, poison.slice(0, 2), poison.slice(2, 4));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(shard, { recursive: true });
+    await writeFile(join(shard, poison), '');
+    const future = new Date(Date.now() + 3_600_000); // mtime = expiry: looks live to a stat-only scan
+    await utimes(join(shard, poison), future, future);
+    const b = budgetFor(s, 1_000_000);
+    await b.scanned;
+    expect(b.totals().entries).toBe(1);
+    await s.l2.put(hexKey('ok'), Buffer.alloc(100), {});
+    expect(await has(s.l2, hexKey('ok'))).toBe(true);
+    expect(await s.l2.get(poison)).toBeNull();
+    expect(await b.sweep()).toMatchObject({ damaged: 0 }); // already removed by the read above
+    await writeFile(join(shard, poison), '');
+    await utimes(join(shard, poison), future, future);
+    expect(await b.sweep()).toMatchObject({ damaged: 1 });
+    expect((await diskUsage(s.l2.dir)).files).toBe(1);
+  });
+
   it('PP_CACHE_DISK_MAX_MB unset → unbounded, with a startup warning', async () => {
     const cap = captureLogger('info');
     const b = budgetFor(stores(), undefined, { logger: cap.logger });
