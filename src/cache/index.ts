@@ -26,7 +26,7 @@ import { createSingleFlight } from './singleflight.js';
 import { readAll, withTimeout } from './util.js';
 
 export { createCacheStores, type CacheStores } from './stores.js';
-export type { DiskBudget } from './budget.js';
+export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
 export type { SourceFetcher, SourceOutcome, SourceResult, ConditionalHeaders } from './origin.js';
 export { originFreshness, isOriginCacheable } from './origin.js';
 
