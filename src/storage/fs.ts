@@ -1,10 +1,7 @@
 /**
  * Filesystem BlobStore: one file per entry under sharded directories (`ab/cd/<key>`).
  *
- * Each file is a small self-describing header followed by the body:
- *
- *   magic "PXC\0" (4) | format version u16 | reserved u16 | meta JSON length u32 |
- *   meta JSON | body length u64 | sha256(body) (32) | body
+ * Each file is a small self-describing header followed by the body (fs-format.ts).
  *
  * Why one file: a sidecar pair (PreviewProxy's `.bin` + `.meta`) can be seen half-written.
  * Why temp + fsync + rename: readers (and a restart after `kill -9`) see either the old file
@@ -16,19 +13,13 @@
  * (`entries()`) tells size, expiry and recency without reading any file: that is what the
  * cache's disk budget rebuilds its index from at startup.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { BODY_HEAD, bodyDigest, DamagedEntryError, encodeEntry, FIXED_HEAD, MAGIC, MAX_META_BYTES, parseHeader } from './fs-format.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
-const MAGIC = Buffer.from('PXC\0', 'latin1');
-const FORMAT_VERSION = 1;
-/** magic + version + reserved + meta length. */
-const FIXED_HEAD = 12;
-/** body length + sha256. */
-const BODY_HEAD = 40;
-const MAX_META_BYTES = 1 << 20;
 /** mtime written for entries that never expire (2100-01-01): stat readers see "not expired". */
 export const NO_EXPIRY_MTIME_MS = 4_102_444_800_000;
 const KEY_RE = /^[0-9a-f]{8,128}$/;
@@ -94,13 +85,6 @@ export interface FsBackend extends StorageBackend {
   open(bucket: string, prefix?: string): FsBlobStore;
 }
 
-export class DamagedEntryError extends Error {
-  constructor(detail: string) {
-    super(`damaged cache entry: ${detail}`);
-    this.name = 'DamagedEntryError';
-  }
-}
-
 export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBackend {
   const base = resolve(root);
   return {
@@ -122,41 +106,6 @@ function isNoEnt(err: unknown): boolean {
 
 function yieldToLoop(): Promise<void> {
   return new Promise((r) => setImmediate(r));
-}
-
-export function encodeEntry(body: Buffer, meta: BlobMeta): Buffer[] {
-  const metaJson = Buffer.from(JSON.stringify(meta), 'utf8');
-  const head = Buffer.alloc(FIXED_HEAD);
-  MAGIC.copy(head, 0);
-  head.writeUInt16BE(FORMAT_VERSION, 4);
-  head.writeUInt32BE(metaJson.length, 8);
-  const bodyHead = Buffer.alloc(BODY_HEAD);
-  bodyHead.writeBigUInt64BE(BigInt(body.length), 0);
-  createHash('sha256').update(body).digest().copy(bodyHead, 8);
-  return [head, metaJson, bodyHead, body];
-}
-
-/** Parses the header; `total` is the file size, checked against the declared lengths. */
-function parseHeader(buf: Buffer, total: number): { meta: BlobMeta; bodyOffset: number; digest: Buffer } {
-  if (total < FIXED_HEAD + BODY_HEAD || buf.length < FIXED_HEAD) throw new DamagedEntryError('short file');
-  if (!buf.subarray(0, 4).equals(MAGIC)) throw new DamagedEntryError('bad magic');
-  const version = buf.readUInt16BE(4);
-  if (version !== FORMAT_VERSION) throw new DamagedEntryError(`unknown format version ${version}`);
-  const metaLen = buf.readUInt32BE(8);
-  if (metaLen > MAX_META_BYTES) throw new DamagedEntryError('meta too large');
-  const bodyHeadAt = FIXED_HEAD + metaLen;
-  if (buf.length < bodyHeadAt + BODY_HEAD) throw new DamagedEntryError('short header');
-  let meta: BlobMeta;
-  try {
-    meta = JSON.parse(buf.subarray(FIXED_HEAD, bodyHeadAt).toString('utf8')) as BlobMeta;
-  } catch {
-    throw new DamagedEntryError('unparsable meta');
-  }
-  if (typeof meta !== 'object' || meta === null || typeof meta.size !== 'number') throw new DamagedEntryError('invalid meta');
-  const bodyLen = Number(buf.readBigUInt64BE(bodyHeadAt));
-  const bodyOffset = bodyHeadAt + BODY_HEAD;
-  if (bodyLen !== meta.size || bodyOffset + bodyLen !== total) throw new DamagedEntryError('length mismatch');
-  return { meta, bodyOffset, digest: buf.subarray(bodyHeadAt + 8, bodyHeadAt + BODY_HEAD) };
 }
 
 async function toBuffer(body: Buffer | Readable): Promise<Buffer> {
@@ -214,7 +163,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
       try {
         parsed = parseHeader(buf, buf.length);
         const body = buf.subarray(parsed.bodyOffset);
-        if (!createHash('sha256').update(body).digest().equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
+        if (!bodyDigest(body).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
       } catch (err) {
         if (!(err instanceof DamagedEntryError)) throw err;
         await removeIfSame(key, file, fh);
@@ -454,3 +403,5 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     },
   };
 }
+
+export { DamagedEntryError } from './fs-format.js';
