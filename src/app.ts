@@ -12,7 +12,7 @@ import { createImageCache, createCacheStores, type ImageCache } from './cache/in
 import { createSources, type Sources } from './sources/index.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createStorageSources } from './sources/storage-source.js';
-import { processImage } from './processing/pipeline.js';
+import { createProcessor } from './processing/pipeline.js';
 import type { Processor } from './processing/types.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
@@ -65,7 +65,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const ctx: AppContext = { config, logger, metrics, dialect, sources, cache, limiter, process: processImage, watermark, vary: varyHeader(config) };
+  const ctx: AppContext = { config, logger, metrics, dialect, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config) };
   const handler = createRequestHandler(ctx);
   const servers: Server[] = [];
 

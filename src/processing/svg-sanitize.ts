@@ -1,5 +1,274 @@
-// placeholder: replaced by the ops branch
-/** Placeholder SVG sanitiser: returns the input unchanged until the ops branch lands. */
-export function sanitizeSvg(svg: Buffer): Buffer {
-  return svg;
+/**
+ * SVG sanitiser: strips everything in an SVG that can run code or make the renderer (or a
+ * browser the SVG is served to as-is) reach outside the document, and keeps the rest
+ * byte for byte. Policy follows imgproxy (processing/svg/svg.go, href.go), stricter where
+ * noted: external http(s) references are removed too, because nothing the renderer fetches
+ * should be chosen by the image author (SSRF, tracking pixels).
+ *
+ * Works on the lexer's token spans: kept tokens are copied verbatim, tags that lose
+ * attributes are rebuilt from the original attribute text.
+ */
+import type { Config } from '../config/index.js';
+import { ProxyError } from '../errors.js';
+import { type EntityDecl, type XmlAttr, XmlSyntaxError, decodeXmlText, isPredefinedEntity, lexXml, mapEntityRefs } from './xml-lexer.js';
+
+/** imgproxy's limit for SVG sources unless IMGPROXY_SVG_UNLIMITED. */
+export const DEFAULT_SVG_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Elements removed with their whole subtree (compared by local name, case-insensitively, so
+ * `svg:script` or `SCRIPT` do not slip through): scripts, anything embedding HTML or another
+ * document, and HTML elements that fetch or redirect.
+ */
+const DROP_ELEMENTS = new Set([
+  'script', 'handler', 'listener', 'iframe', 'frame', 'frameset', 'form', 'foreignobject', 'embed', 'object',
+  'applet', 'base', 'link', 'meta', 'audio', 'video', 'source', 'track', 'input', 'button', 'textarea', 'noscript',
+]);
+
+/** SMIL elements that can rewrite an attribute at render time (e.g. set href to javascript:). */
+const ANIMATION_ELEMENTS = new Set(['animate', 'set', 'animatetransform', 'animatemotion', 'animatecolor']);
+
+/** Elements whose href loads a raster or another SVG as an image. */
+const IMAGE_ELEMENTS = new Set(['image', 'feimage']);
+
+/** The size limit the configuration asks for (IMGPROXY_SVG_UNLIMITED → none). */
+export function svgSanitizeOptions(config: Config): { maxBytes: number } {
+  return { maxBytes: config.security.svgUnlimited ? 0 : DEFAULT_SVG_MAX_BYTES };
+}
+
+export interface SanitizeSvgOptions {
+  /** Input size limit in bytes; ≤ 0 or Infinity = unlimited. Default 10 MB. */
+  maxBytes?: number;
+}
+
+/** Returns the sanitised SVG. Malformed or oversized input → ProxyError UNSUPPORTED_IMAGE. */
+export function sanitizeSvg(svg: Buffer, opts?: { maxBytes?: number }): Buffer {
+  const maxBytes = opts?.maxBytes ?? DEFAULT_SVG_MAX_BYTES;
+  const limited = maxBytes > 0 && Number.isFinite(maxBytes);
+  if (limited && svg.length > maxBytes) throw new ProxyError('UNSUPPORTED_IMAGE', `SVG is ${svg.length} bytes, over the ${maxBytes}-byte limit (IMGPROXY_SVG_UNLIMITED lifts it)`);
+  const { text, reencoded } = decodeSvgText(svg);
+  try {
+    // Entity expansion may grow the document; the same limit bounds the output so a
+    // declared entity referenced many times cannot turn a small file into a huge one.
+    return Buffer.from(sanitizeText(text, reencoded, limited ? Math.max(maxBytes, svg.length) : Infinity), 'utf8');
+  } catch (err) {
+    if (err instanceof XmlSyntaxError) throw new ProxyError('UNSUPPORTED_IMAGE', `malformed SVG: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+function localName(qname: string): string {
+  const i = qname.indexOf(':');
+  return (i >= 0 ? qname.slice(i + 1) : qname).toLowerCase();
+}
+
+function sanitizeText(s: string, reencoded: boolean, budget: number): string {
+  const entities = new Map<string, EntityDecl>();
+  let skipDepth = -1; // depth of the dropped element whose subtree we are inside, or -1
+  let styleDepth = -1;
+  const parts: string[] = [];
+  let size = 0;
+  const emit = (t: string): void => {
+    size += t.length;
+    if (size > budget) throw new ProxyError('UNSUPPORTED_IMAGE', 'SVG grows over the size limit when its entities are expanded');
+    parts.push(t);
+  };
+  // Custom entities are expanded here (the DOCTYPE that declares them is dropped), but only
+  // plain-text ones: a replacement text holding `&` or `<` is how entity bombs and markup
+  // injection work, so referencing such an entity rejects the document.
+  const expand = (raw: string, at: number, escape: (v: string) => string): string =>
+    mapEntityRefs(raw, at, (ref, name) => {
+      if (name.startsWith('#') || isPredefinedEntity(name)) return ref;
+      const decl = entities.get(name);
+      if (!decl) throw new XmlSyntaxError(`undeclared entity &${name};`, at);
+      if (decl.value === null) throw new XmlSyntaxError(`external entity &${name}; is not allowed`, at);
+      if (/[&<%]/.test(decl.value)) throw new XmlSyntaxError(`entity &${name}; has markup or references in its value`, at);
+      return escape(decl.value);
+    });
+
+  for (const tok of lexXml(s)) {
+    const src = s.slice(tok.start, tok.end);
+    switch (tok.kind) {
+      case 'doctype':
+        // Dropped whole: SVG needs no DTD, and keeping one would let a browser given the
+        // file as-is expand entities or fetch an external subset.
+        for (const e of tok.entities) if (!entities.has(e.name)) entities.set(e.name, e);
+        break;
+      case 'pi':
+        // Only the XML declaration survives; <?xml-stylesheet?> would load external CSS.
+        if (tok.target.toLowerCase() === 'xml') emit(reencoded ? src.replace(/\sencoding\s*=\s*("[^"]*"|'[^']*')/, ' encoding="UTF-8"') : src);
+        break;
+      case 'comment':
+        if (skipDepth < 0) emit(src);
+        break;
+      case 'text':
+      case 'cdata': {
+        if (skipDepth >= 0) break;
+        if (tok.kind === 'text') emit(styleDepth >= 0 ? sanitizeCss(expand(src, tok.start, escapeText)) : expand(src, tok.start, escapeText));
+        // CSS is cleaned inside the CDATA markers only, so a rule cannot swallow the "]]>".
+        else emit(styleDepth >= 0 ? `<![CDATA[${sanitizeCss(src.slice(9, -3))}]]>` : src);
+        break;
+      }
+      case 'open': {
+        if (skipDepth >= 0) break;
+        const local = localName(tok.name);
+        if (DROP_ELEMENTS.has(local) || (ANIMATION_ELEMENTS.has(local) && isDangerousAnimation(tok.attrs, entities))) {
+          if (!tok.selfClosing) skipDepth = tok.depth;
+          break;
+        }
+        if (local === 'style' && !tok.selfClosing) styleDepth = tok.depth;
+        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, expand));
+        break;
+      }
+      case 'close':
+        if (skipDepth >= 0) {
+          if (tok.depth === skipDepth) skipDepth = -1;
+          break;
+        }
+        if (tok.depth === styleDepth) styleDepth = -1;
+        emit(src);
+        break;
+    }
+  }
+  return parts.join('');
+}
+
+/** The start tag with unsafe attributes removed; verbatim when nothing changes. */
+function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, expand: (raw: string, at: number, escape: (v: string) => string) => string): string {
+  let changed = false;
+  const kept: string[] = [];
+  for (const a of attrs) {
+    const valueStart = a.end - 1 - a.raw.length; // raw sits right before the closing quote
+    const expanded = expand(a.raw, a.start, escapeAttr);
+    const value = decodeXmlText(expanded);
+    const verdict = attrVerdict(a.name, local, value);
+    if (verdict === 'drop') {
+      changed = true;
+      continue;
+    }
+    let text = s.slice(a.start, a.end);
+    let newRaw = expanded;
+    if (verdict === 'css') {
+      // Cleaned in decoded form so character references cannot hide a URL, then re-escaped.
+      const cleaned = sanitizeCss(value);
+      if (cleaned !== value) newRaw = escapeAttr(cleaned);
+    }
+    if (newRaw !== a.raw) {
+      const quote = s[a.end - 1] ?? '"';
+      text = s.slice(a.start, valueStart) + newRaw + quote;
+      changed = true;
+    }
+    kept.push(text);
+  }
+  if (!changed) return s.slice(start, end);
+  return `<${qname}${kept.join('')}${selfClosing ? '/>' : '>'}`;
+}
+
+type Verdict = 'keep' | 'drop' | 'css';
+
+function attrVerdict(qname: string, element: string, value: string): Verdict {
+  const name = qname.toLowerCase();
+  const local = localName(qname);
+  // Event handlers: imgproxy keeps a list of ~111 names; every on* is stricter and covers
+  // names added to browsers later. No SVG presentation attribute starts with "on".
+  if (local.startsWith('on')) return 'drop';
+  // xml:base would re-anchor every relative reference onto an attacker's origin.
+  if (name === 'xml:base') return 'drop';
+  if (local === 'href' || local === 'src' || local === 'action' || local === 'formaction') {
+    const v = normaliseUrl(value);
+    if (v === '' || v.startsWith('#')) return 'keep';
+    if (IMAGE_ELEMENTS.has(element) && local === 'href') return isDataImage(v) || isRelative(v) ? 'keep' : 'drop';
+    return 'drop';
+  }
+  if (/url\(|@import|expression\(|(?:java|vb)script:/.test(normaliseUrl(value).replace(/\\/g, ''))) return 'css';
+  return 'keep';
+}
+
+/**
+ * SMIL can set href (or an on* attribute) to any value at render time, bypassing the
+ * attribute checks above: such animation elements are dropped.
+ */
+function isDangerousAnimation(attrs: XmlAttr[], entities: Map<string, EntityDecl>): boolean {
+  const plain = new Map<string, string>();
+  for (const [k, v] of entities) if (v.value !== null && !/[&<%]/.test(v.value)) plain.set(k, v.value);
+  for (const a of attrs) {
+    let v: string;
+    try {
+      v = decodeXmlText(a.raw, plain);
+    } catch {
+      return true;
+    }
+    const local = localName(a.name);
+    if (local === 'attributename') {
+      const target = localName(v.trim());
+      if (target === 'href' || target === 'src' || target.startsWith('on') || v.trim().toLowerCase() === 'xml:base') return true;
+    }
+    if (['values', 'from', 'to', 'by'].includes(local) && /(?:java|vb)script:/.test(normaliseUrl(v))) return true;
+  }
+  return false;
+}
+
+/** What a browser would see as the URL: entities decoded already; whitespace and controls removed, lower-cased. */
+function normaliseUrl(v: string): string {
+  // Browsers drop tabs/newlines inside URLs and trim controls, so "java\tscript:" is javascript:.
+  // eslint-disable-next-line no-control-regex
+  return v.replace(/[\u0000-\u0020\u007f-\u009f]/g, '').toLowerCase();
+}
+
+function isDataImage(v: string): boolean {
+  // Only raster data: an embedded SVG would be a nested document with its own scripts.
+  return /^data:image\/(?:png|jpeg|jpg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)[;,]/.test(v);
+}
+
+function isRelative(v: string): boolean {
+  // No scheme and not network-path (`//host/…`, which inherits http(s)); backslashes count as
+  // slashes to URL parsers.
+  return !/^[a-z][a-z0-9+.-]*:/.test(v) && !/^[/\\]{2}/.test(v);
+}
+
+/**
+ * CSS (a <style> element or a style/presentation attribute) may pull external resources
+ * through @import and url(); both are neutralised, fragment and raster data: URLs stay.
+ */
+export function sanitizeCss(css: string): string {
+  return css
+    .replace(/@import\b[^;]*;?/gi, '')
+    .replace(/url\s*\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))\s*\)/gi, (whole: string, dq?: string, sq?: string, bare?: string) => {
+      const v = normaliseUrl(decodeCssEscapes(dq ?? sq ?? bare ?? ''));
+      return v.startsWith('#') || isDataImage(v) ? whole : 'none';
+    })
+    .replace(/expression\s*\(/gi, 'none(')
+    .replace(/(?:java|vb)script\s*:/gi, 'blocked:');
+}
+
+function decodeCssEscapes(v: string): string {
+  return v.replace(/\\([0-9a-fA-F]{1,6})\s?/g, (_m, hex: string) => String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff))).replace(/\\(.)/g, '$1');
+}
+
+function escapeText(v: string): string {
+  return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function escapeAttr(v: string): string {
+  return escapeText(v).replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/**
+ * Bytes → text. UTF-8 (with or without BOM) is kept as is; UTF-16 and single-byte
+ * encodings named in the XML declaration are converted, and the output is UTF-8 with the
+ * declaration rewritten to say so.
+ */
+function decodeSvgText(buf: Buffer): { text: string; reencoded: boolean } {
+  try {
+    if (buf[0] === 0xff && buf[1] === 0xfe) return { text: new TextDecoder('utf-16le', { fatal: true }).decode(buf), reencoded: true };
+    if (buf[0] === 0xfe && buf[1] === 0xff) return { text: new TextDecoder('utf-16be', { fatal: true }).decode(buf), reencoded: true };
+    const head = buf.subarray(0, 256).toString('latin1');
+    const declared = /^(?:\uFEFF|\xEF\xBB\xBF)?<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1]?.toLowerCase();
+    if (declared && declared !== 'utf-8' && declared !== 'utf8' && declared !== 'us-ascii' && declared !== 'ascii') {
+      return { text: new TextDecoder(declared, { fatal: true }).decode(buf), reencoded: true };
+    }
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf), reencoded: false };
+  } catch (err) {
+    throw new ProxyError('UNSUPPORTED_IMAGE', `SVG text cannot be decoded: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -1,0 +1,259 @@
+/**
+ * The image cache: L1 (memory) → L2 (a BlobStore: fs or an object store) for transformed
+ * results, the origin sub-store for raw source bytes, and single-flight for concurrent misses.
+ * Seed: "Once an image has been fetched and processed, subsequent requests for the same image
+ * and parameters are served from cache."
+ *
+ * Every cache failure degrades to working without the cache (see report.ts). `store()` is
+ * fire-and-forget after the response, never on its critical path (PreviewProxy awaited its
+ * L2 write before answering, reference §3.9).
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../options.js';
+import type { ProcessResult } from '../processing/types.js';
+import type { ImageRequest } from '../request.js';
+import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
+import type { DiskBudget } from './budget.js';
+import { transformedKey } from './key.js';
+import { createMemoryCache } from './memory.js';
+import { createOriginCache, type SourceFetcher, type SourceResult } from './origin.js';
+import { createErrorReporter } from './report.js';
+import { createSingleFlight } from './singleflight.js';
+import { readAll, withTimeout } from './util.js';
+
+export { createCacheStores, type CacheStores } from './stores.js';
+export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
+export type { SourceFetcher, SourceOutcome, SourceResult, ConditionalHeaders } from './origin.js';
+export { originFreshness, isOriginCacheable } from './origin.js';
+
+export interface CachedImage {
+  data: Buffer;
+  contentType: string;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  etag: string;
+  createdAt: number;
+  originWidth?: number;
+  originHeight?: number;
+  originSize?: number;
+}
+
+export type CacheLayerHit = 'HIT-L1' | 'HIT-L2';
+
+export interface ImageCache {
+  key(req: ImageRequest, headers: IncomingHttpHeaders): string;
+  /** L1 → L2; an L2 hit is promoted to L1. Never rejects: errors are misses. */
+  lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit } | null>;
+  /** Fire-and-forget after the response; never throws, never rejects unhandled. */
+  store(key: string, image: CachedImage): void;
+  singleflight: { run<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; joined: boolean }> };
+  /** Source bytes through the origin sub-store (direct fetch when it is off or for local://). */
+  getSource(url: string, fetcher: SourceFetcher): Promise<SourceResult>;
+  /** Resolves when background writes have finished (tests, graceful stop). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ImageCacheDeps {
+  config: Config;
+  l2: BlobStore | null;
+  origin: BlobStore | null;
+  metrics: Metrics;
+  logger: Logger;
+  budget?: DiskBudget | null;
+}
+
+/** Strong ETag of the result bytes: differs per options and format, stable across restarts. */
+export function computeEtag(data: Buffer): string {
+  return `"${createHash('sha256').update(data).digest('base64url').slice(0, 27)}"`;
+}
+
+/** The entry to respond with and then store: the ETag is computed once, here. */
+export function makeCachedImage(result: ProcessResult, extra: { originSize?: number; createdAt?: number } = {}): CachedImage {
+  return {
+    data: result.data,
+    contentType: result.contentType,
+    format: result.format,
+    width: result.width,
+    height: result.height,
+    etag: computeEtag(result.data),
+    createdAt: extra.createdAt ?? Date.now(),
+    originWidth: result.originWidth,
+    originHeight: result.originHeight,
+    ...(extra.originSize !== undefined ? { originSize: extra.originSize } : {}),
+  };
+}
+
+const META_VERSION = '1';
+
+function encodeMeta(image: CachedImage): Record<string, string> {
+  const x: Record<string, string> = {
+    v: META_VERSION,
+    format: image.format,
+    width: String(image.width),
+    height: String(image.height),
+    createdAt: String(image.createdAt),
+  };
+  if (image.originWidth !== undefined) x.originWidth = String(image.originWidth);
+  if (image.originHeight !== undefined) x.originHeight = String(image.originHeight);
+  if (image.originSize !== undefined) x.originSize = String(image.originSize);
+  return x;
+}
+
+function optNum(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** null when the stored meta is not one we wrote (other version, foreign object): a miss. */
+export function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
+  const x = meta.extra;
+  if (!x || x.v !== META_VERSION || meta.contentType === undefined || meta.etag === undefined) return null;
+  const format = x.format as OutputFormat;
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) return null;
+  const width = optNum(x.width);
+  const height = optNum(x.height);
+  const createdAt = optNum(x.createdAt) ?? meta.createdAt;
+  if (width === undefined || height === undefined || data.length !== meta.size) return null;
+  const originWidth = optNum(x.originWidth);
+  const originHeight = optNum(x.originHeight);
+  const originSize = optNum(x.originSize);
+  return {
+    data,
+    contentType: meta.contentType,
+    format,
+    width,
+    height,
+    etag: meta.etag,
+    createdAt,
+    ...(originWidth !== undefined ? { originWidth } : {}),
+    ...(originHeight !== undefined ? { originHeight } : {}),
+    ...(originSize !== undefined ? { originSize } : {}),
+  };
+}
+
+export function createImageCache(deps: ImageCacheDeps): ImageCache {
+  const { config, l2, metrics } = deps;
+  const c = config.cache;
+  const logger = deps.logger.child({ module: 'cache' });
+  const report = createErrorReporter(c.reportErrors, logger, metrics);
+  const budget = deps.budget ?? null;
+  const diskTtlMs = c.diskTtlSecs * 1000;
+
+  const l1 = createMemoryCache<CachedImage>({
+    maxBytes: c.memoryMaxMb * 1024 * 1024,
+    ttlMs: c.memoryTtlSecs * 1000,
+    onEvict: () => metrics.cacheEvictions.inc({ layer: 'memory' }),
+  });
+  const updateL1Gauges = (): void => {
+    if (!l1) return;
+    metrics.cacheBytes.set({ layer: 'memory' }, l1.bytes);
+    metrics.cacheEntries.set({ layer: 'memory' }, l1.entries);
+  };
+
+  const imageFlight = createSingleFlight({ onJoin: () => metrics.singleflightJoins.inc({ kind: 'image' }) });
+  const sourceFlight = createSingleFlight({ onJoin: () => metrics.singleflightJoins.inc({ kind: 'origin' }) });
+  const origin = createOriginCache({
+    store: deps.origin,
+    defaultTtlMs: diskTtlMs,
+    timeoutMs: c.backendTimeoutMs,
+    singleflight: sourceFlight,
+    metrics,
+    report,
+    budget,
+  });
+
+  const pending = new Set<Promise<void>>();
+  let closed = false;
+
+  async function readL2(key: string): Promise<CachedImage | null> {
+    if (!l2) return null;
+    const r = await withTimeout(l2.get(key), c.backendTimeoutMs, 'l2 get');
+    if (r === null || isNotModified(r)) return null;
+    const data = await withTimeout(readAll(r.body), c.backendTimeoutMs, 'l2 read');
+    const image = decodeImage(r.meta, data);
+    if (!image) {
+      // Not one of ours (or an older layout): drop it so the next store replaces it cleanly.
+      void l2.delete(key).catch((err: unknown) => report('l2', 'delete', err));
+    }
+    return image;
+  }
+
+  async function flush(): Promise<void> {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+    await origin.flush();
+    await budget?.settled();
+  }
+
+  return {
+    key: (req, headers) => transformedKey(req, headers, c),
+
+    async lookup(key) {
+      if (l1) {
+        const hit = l1.get(key);
+        metrics.cacheLookups.inc({ layer: 'memory', outcome: hit ? 'hit' : 'miss' });
+        if (hit) return { image: hit, layer: 'HIT-L1' };
+      }
+      if (!l2) return null;
+      let image: CachedImage | null = null;
+      try {
+        image = await readL2(key);
+      } catch (err) {
+        report('l2', 'get', err);
+      }
+      metrics.cacheLookups.inc({ layer: 'l2', outcome: image ? 'hit' : 'miss' });
+      if (!image) return null;
+      if (l1) {
+        // Promotion restarts the L1 TTL, as PreviewProxy's does.
+        l1.set(key, image);
+        updateL1Gauges();
+      }
+      return { image, layer: 'HIT-L2' };
+    },
+
+    store(key, input) {
+      try {
+        if (closed) return;
+        const image = input.etag === '' ? { ...input, etag: computeEtag(input.data) } : input;
+        if (l1) {
+          l1.set(key, image);
+          updateL1Gauges();
+        }
+        // A TTL of 0 means "expired on arrival": nothing worth writing.
+        if (!l2 || diskTtlMs <= 0 || !(budget?.admits(image.data.length) ?? true)) return;
+        const p = l2
+          .put(key, image.data, {
+            contentType: image.contentType,
+            etag: image.etag,
+            expiresAt: Date.now() + diskTtlMs,
+            extra: encodeMeta(image),
+          })
+          .catch((err: unknown) => report('l2', 'put', err));
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      } catch (err) {
+        report('l2', 'put', err);
+      }
+    },
+
+    singleflight: imageFlight,
+
+    getSource: (url, fetcher) => origin.getSource(url, fetcher),
+
+    flush,
+
+    async close() {
+      closed = true;
+      await flush();
+      l1?.clear();
+      updateL1Gauges();
+      await budget?.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * L1: transformed results in memory, bounded by bytes (PP_CACHE_MEMORY_MAX_MB) with a TTL
+ * from insertion (PP_CACHE_MEMORY_TTL_SECS), on lru-cache. Seed: "The L1 cache stores
+ * transformed images in RAM … a cache hit here avoids both disk I/O and recomputation."
+ *
+ * One big image must not flush the hot set, so entries larger than 1/8 of the budget are
+ * not admitted. A budget of 0 disables L1, and so does a TTL of 0 (an entry that is expired
+ * on arrival is never worth keeping; lru-cache would read 0 as "no TTL").
+ */
+import { LRUCache } from 'lru-cache';
+
+/** Accounting overhead per entry beyond the body (key, object, strings). */
+const ENTRY_OVERHEAD = 512;
+export const MAX_ENTRY_FRACTION = 8;
+
+export interface MemoryCache<V extends { data: Buffer }> {
+  get(key: string): V | undefined;
+  set(key: string, value: V): boolean;
+  delete(key: string): void;
+  readonly bytes: number;
+  readonly entries: number;
+  clear(): void;
+}
+
+export function createMemoryCache<V extends { data: Buffer }>(opts: {
+  maxBytes: number;
+  ttlMs: number;
+  onEvict?: (key: string) => void;
+}): MemoryCache<V> | null {
+  if (opts.maxBytes <= 0 || opts.ttlMs <= 0) return null;
+  const maxEntrySize = Math.max(1, Math.floor(opts.maxBytes / MAX_ENTRY_FRACTION));
+  const lru = new LRUCache<string, V>({
+    maxSize: opts.maxBytes,
+    maxEntrySize,
+    sizeCalculation: (v, k) => v.data.length + k.length + ENTRY_OVERHEAD,
+    ttl: opts.ttlMs,
+    // TTL counts from insertion (like PreviewProxy's moka time_to_live), not from the last read.
+    updateAgeOnGet: false,
+    allowStale: false,
+    dispose: (_v, k, reason) => {
+      if (reason === 'evict') opts.onEvict?.(k);
+    },
+  });
+  return {
+    get: (key) => lru.get(key),
+    set(key, value) {
+      if (value.data.length + key.length + ENTRY_OVERHEAD > maxEntrySize) return false;
+      lru.set(key, value);
+      return lru.has(key);
+    },
+    delete: (key) => {
+      lru.delete(key);
+    },
+    get bytes() {
+      return lru.calculatedSize;
+    },
+    get entries() {
+      return lru.size;
+    },
+    clear: () => lru.clear(),
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Origin sub-store: raw source bytes keyed by the source URL only, so one source requested
+ * in several variants is downloaded once. Seed: "The origin sub-store allows the same source
+ * file to be fetched only once … This applies to HTTP and S3 sources" and "the TTL of an
+ * origin entry is derived from the upstream response headers (Cache-Control: max-age or
+ * Expires), falling back to PP_CACHE_DISK_TTL_SECS when no headers are present."
+ *
+ * Freshness follows RFC 9111 as a shared cache (http-cache-semantics): `no-store` and
+ * `private` are not stored, s-maxage beats max-age beats Expires, Age and Date count.
+ * PreviewProxy (reference §3.5) ignored all of that and only on one code path.
+ *
+ * A stale entry that has a validator (ETag / Last-Modified) is kept on disk for another
+ * PP_CACHE_DISK_TTL_SECS so it can be revalidated: a 304 refreshes its expiry and reuses
+ * the stored body, a 200 replaces it. Concurrent requests for one URL share one upstream
+ * fetch (per-URL single-flight), whether or not the store is enabled.
+ */
+import CachePolicy from 'http-cache-semantics';
+import { ProxyError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SourceResponse } from '../sources/types.js';
+import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
+import type { DiskBudget } from './budget.js';
+import { originKey } from './key.js';
+import type { ErrorReporter } from './report.js';
+import { readAll, withTimeout } from './util.js';
+import type { SingleFlight } from './singleflight.js';
+
+export interface ConditionalHeaders {
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+}
+export type SourceFetcher = (conditional: ConditionalHeaders) => Promise<SourceResponse>;
+export type SourceOutcome = 'hit' | 'revalidated' | 'miss';
+export interface SourceResult {
+  response: SourceResponse;
+  outcome: SourceOutcome;
+}
+
+export interface OriginCache {
+  getSource(url: string, fetcher: SourceFetcher): Promise<SourceResult>;
+  /** Resolves when background writes have finished. */
+  flush(): Promise<void>;
+}
+
+/** Sources whose bytes we keep: remote ones. `local://` is already on disk. */
+const CACHEABLE_SCHEMES = new Set(['http:', 'https:', 's3:', 'gs:', 'abs:', 'swift:']);
+
+export function isOriginCacheable(url: string): boolean {
+  const colon = url.indexOf(':');
+  return colon > 0 && CACHEABLE_SCHEMES.has(url.slice(0, colon + 1).toLowerCase());
+}
+
+export interface Freshness {
+  /** False for `no-store`, `private` (shared cache) and other unstorable responses. */
+  storable: boolean;
+  /** How long the response stays fresh from now (ms). */
+  freshMs: number;
+  /** Whether the response stated its freshness (max-age, s-maxage, Expires, no-cache). */
+  explicit: boolean;
+}
+
+const EXPLICIT_CC = /(?:^|[\s,])(?:s-maxage|max-age)\s*=|(?:^|[\s,])no-cache(?:$|[\s,=])/i;
+
+/** RFC 9111 freshness of an upstream response for a shared cache, with the seed's fallback. */
+export function originFreshness(headers: Readonly<Record<string, string>>, defaultTtlMs: number): Freshness {
+  const policy = new CachePolicy({ url: '/', method: 'GET', headers: {} }, { status: 200, headers: { ...headers } }, { shared: true });
+  if (!policy.storable()) return { storable: false, freshMs: 0, explicit: true };
+  const explicit = EXPLICIT_CC.test(headers['cache-control'] ?? '') || headers.expires !== undefined;
+  // "falling back to PP_CACHE_DISK_TTL_SECS when no headers are present" (not the RFC's
+  // Last-Modified heuristic, which would give arbitrary lifetimes).
+  if (!explicit) return { storable: true, freshMs: defaultTtlMs, explicit: false };
+  // maxAge() counts from the response's Date (Expires − Date); age() is the Age header
+  // plus time since; what is left is the freshness we may still use.
+  return { storable: true, freshMs: Math.max(0, Math.round((policy.maxAge() - policy.age()) * 1000)), explicit: true };
+}
+
+/** Headers a 304 may not overwrite in the stored response (they describe its body). */
+const BODY_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range']);
+
+function mergeHeaders(stored: Record<string, string>, fresh: Record<string, string>): Record<string, string> {
+  const out = { ...stored };
+  for (const [k, v] of Object.entries(fresh)) if (!BODY_HEADERS.has(k)) out[k] = v;
+  return out;
+}
+
+interface Cached {
+  body: Buffer;
+  meta: BlobMeta;
+  freshUntil: number;
+  headers: Record<string, string>;
+}
+
+function decode(meta: BlobMeta, body: Buffer, url: string): Cached | null {
+  const x = meta.extra;
+  if (!x || x.url !== url) return null;
+  const freshUntil = Number(x.freshUntil);
+  if (!Number.isFinite(freshUntil)) return null;
+  let headers: Record<string, string>;
+  try {
+    headers = JSON.parse(x.headers ?? '{}') as Record<string, string>;
+  } catch {
+    return null;
+  }
+  return { body, meta, freshUntil, headers };
+}
+
+function toResponse(c: Cached, headers = c.headers, etag = c.meta.etag, lastModified = c.meta.lastModified): SourceResponse {
+  return {
+    status: 200,
+    body: c.body,
+    headers,
+    ...(c.meta.contentType !== undefined ? { contentType: c.meta.contentType } : {}),
+    ...(etag !== undefined ? { etag } : {}),
+    ...(lastModified !== undefined ? { lastModified } : {}),
+  };
+}
+
+export function createOriginCache(deps: {
+  store: BlobStore | null;
+  /** PP_CACHE_DISK_TTL_SECS in ms: fallback freshness, and how long a stale validated entry is kept. */
+  defaultTtlMs: number;
+  timeoutMs: number;
+  singleflight: SingleFlight;
+  metrics: Metrics;
+  report: ErrorReporter;
+  budget?: DiskBudget | null;
+}): OriginCache {
+  const { store, defaultTtlMs, metrics, report } = deps;
+  const pending = new Set<Promise<void>>();
+
+  function track(p: Promise<void>): void {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }
+
+  function save(key: string, url: string, res: SourceResponse, existed: boolean): void {
+    if (!store) return;
+    const headers: Record<string, string> = { ...res.headers };
+    if (res.etag !== undefined) headers.etag ??= res.etag;
+    if (res.lastModified !== undefined) headers['last-modified'] ??= res.lastModified;
+    const f = originFreshness(headers, defaultTtlMs);
+    const now = Date.now();
+    const freshUntil = now + f.freshMs;
+    const validator = res.etag !== undefined || res.lastModified !== undefined;
+    const expiresAt = freshUntil + (validator ? defaultTtlMs : 0);
+    if (!f.storable || expiresAt <= now || !(deps.budget?.admits(res.body.length) ?? true)) {
+      // A newer answer says "don't keep": drop what we had rather than serve it later.
+      if (existed) track(store.delete(key).catch((err: unknown) => report('origin', 'delete', err)));
+      return;
+    }
+    const extra: Record<string, string> = { url, freshUntil: String(freshUntil), headers: JSON.stringify(res.headers) };
+    track(
+      store
+        .put(key, res.body, {
+          expiresAt,
+          extra,
+          ...(res.contentType !== undefined ? { contentType: res.contentType } : {}),
+          ...(res.etag !== undefined ? { etag: res.etag } : {}),
+          ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}),
+        })
+        .catch((err: unknown) => report('origin', 'put', err)),
+    );
+  }
+
+  async function read(key: string, url: string): Promise<Cached | null> {
+    if (!store) return null;
+    try {
+      const r = await withTimeout(store.get(key), deps.timeoutMs, 'origin get');
+      if (r === null || isNotModified(r)) return null;
+      const body = await withTimeout(readAll(r.body), deps.timeoutMs, 'origin read');
+      return decode(r.meta, body, url);
+    } catch (err) {
+      report('origin', 'get', err);
+      return null;
+    }
+  }
+
+  async function load(url: string, fetcher: SourceFetcher): Promise<SourceResult> {
+    const key = originKey(url);
+    const cached = await read(key, url);
+    if (cached && cached.freshUntil > Date.now()) {
+      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      return { response: toResponse(cached), outcome: 'hit' };
+    }
+    const conditional: ConditionalHeaders = {};
+    if (cached?.meta.etag !== undefined) conditional.ifNoneMatch = cached.meta.etag;
+    if (cached?.meta.lastModified !== undefined) conditional.ifModifiedSince = cached.meta.lastModified;
+    const res = await fetcher(conditional);
+    if (res.status === 304) {
+      if (!cached || (conditional.ifNoneMatch === undefined && conditional.ifModifiedSince === undefined)) {
+        throw new ProxyError('SOURCE_BAD_GATEWAY', `source answered 304 to an unconditional request: ${url}`);
+      }
+      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      // RFC 9111 §4.3.4: the stored response's headers are updated from the 304; body reused.
+      const response = toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag ?? cached.meta.etag, res.lastModified ?? cached.meta.lastModified);
+      save(key, url, response, true);
+      return { response, outcome: 'revalidated' };
+    }
+    if (store) metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
+    save(key, url, res, cached !== null);
+    return { response: res, outcome: 'miss' };
+  }
+
+  return {
+    getSource(url, fetcher) {
+      if (!store || !isOriginCacheable(url)) {
+        // Still coalesced: concurrent variants of one local file read it once.
+        return deps.singleflight.run(`direct:${url}`, async () => ({ response: await fetcher({}), outcome: 'miss' as const })).then((r) => r.value);
+      }
+      return deps.singleflight.run(`origin:${url}`, () => load(url, fetcher)).then((r) => r.value);
+    },
+    async flush() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

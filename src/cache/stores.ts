@@ -1,0 +1,65 @@
+/**
+ * Builds the L2 stores from IMGPROXY_CACHE_USE: the transformed store at
+ * `<root>/[bucket]/[prefix]/` and the origin sub-store at `<…>/origin/` (seed table
+ * "Transformed <PP_CACHE_DIR>/ · Origin <PP_CACHE_DIR>/origin/"), plus, for fs, the disk
+ * budget that bounds both together. Unset → fs; `none` or empty → no L2 ("When blank, the
+ * cache is disabled").
+ */
+import type { Config } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createFsBackend } from '../storage/fs.js';
+import type { BlobStore } from '../storage/types.js';
+import { createDiskBudget, type DiskBudget } from './budget.js';
+import { createErrorReporter } from './report.js';
+
+export interface CacheStores {
+  l2: BlobStore | null;
+  origin: BlobStore | null;
+  /** fs only: size bookkeeping, LRU eviction and the periodic sweep. */
+  budget: DiskBudget | null;
+  close(): Promise<void>;
+}
+
+const MB = 1024 * 1024;
+
+/** `[bucket]/[prefix]` for the transformed store; the origin sub-store sits in its `origin/`. */
+export function originPrefix(prefix: string): string {
+  const p = prefix.replace(/\/+$/, '');
+  return p === '' ? 'origin' : `${p}/origin`;
+}
+
+export function createCacheStores(config: Config, logger: Logger, metrics?: Metrics): CacheStores {
+  const c = config.cache;
+  const log = logger.child({ module: 'cache' });
+  switch (c.use) {
+    case 'none':
+      return { l2: null, origin: null, budget: null, close: async () => undefined };
+    case 'fs': {
+      const backend = createFsBackend(c.dir);
+      const l2 = backend.open(c.bucket, c.pathPrefix);
+      const origin = backend.open(c.bucket, originPrefix(c.pathPrefix));
+      const report = createErrorReporter(c.reportErrors, log, metrics);
+      const budget = createDiskBudget({
+        maxBytes: c.diskMaxMb === undefined ? undefined : c.diskMaxMb * MB,
+        cleanupIntervalMs: c.cleanupIntervalSecs * 1000,
+        logger: log,
+        ...(metrics ? { metrics } : {}),
+        onError: (op, err) => report('disk', op, err),
+      });
+      budget.attach('l2', l2);
+      budget.attach('origin', origin);
+      budget.start();
+      return { l2, origin, budget, close: () => budget.close() };
+    }
+    case 's3':
+    case 'gcs':
+    case 'abs':
+    case 'swift':
+    default:
+      // Object-store adapters implement the same BlobStore; open `${bucket}` with
+      // `${pathPrefix}` for l2 and originPrefix(pathPrefix) for origin, no budget
+      // (expiry via meta + bucket lifecycle rules).
+      throw new Error(`IMGPROXY_CACHE_USE=${c.use}: this cache adapter is not wired in yet`);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * `/info` (imgproxy Pro §7.1): JSON facts about a source image. Cheap fields come from the
+ * header (sharp metadata); the slow ones (colours, hashes of pixels) from a small decoded
+ * preview. Field names and shapes follow imgproxy's docs (docs/usage/getting_info.mdx).
+ */
+import { createHash } from 'node:crypto';
+import { encode as blurhashEncode } from 'blurhash';
+import sharp from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
+import { rgbaToThumbHash } from 'thumbhash';
+import { ProxyError } from '../errors.js';
+import type { ImageFormat } from '../options.js';
+import { averageColour, dominantColours, paletteFromPng } from './colour-stats.js';
+import { decodeExtra, sniffExtraFormat } from './decoders.js';
+import type { InfoOptions } from './info-options.js';
+import { readExif, readIptc, readXmp } from './metadata-readers.js';
+
+export { defaultInfoOptions, parseInfoOptions } from './info-options.js';
+export type { HashsumType, InfoOptions } from './info-options.js';
+
+function formatOf(meta: Metadata): ImageFormat | undefined {
+  switch (meta.format) {
+    case 'jpeg':
+    case 'png':
+    case 'webp':
+    case 'gif':
+    case 'svg':
+    case 'tiff':
+      return meta.format;
+    case 'heif':
+      return meta.compression === 'av1' ? 'avif' : 'heic';
+    default:
+      return undefined;
+  }
+}
+
+async function raw(img: Sharp, max: number): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await img
+    .clone()
+    .resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true })
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** Builds the /info JSON for `source`; `sourceSize` is its byte length (Content-Length). */
+export async function imageInfo(source: Buffer, sourceSize: number, opts: InfoOptions): Promise<Record<string, unknown>> {
+  try {
+    return await buildInfo(source, sourceSize, opts);
+  } catch (err) {
+    if (err instanceof ProxyError) throw err;
+    throw new ProxyError('UNSUPPORTED_IMAGE', `cannot read image info: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const extra = sniffExtraFormat(source);
+  let format: ImageFormat | undefined;
+  let meta: Metadata | undefined;
+  let img: Sharp;
+  if (extra) {
+    const decoded = await decodeExtra(source, extra);
+    if (!decoded) throw new ProxyError('UNSUPPORTED_IMAGE', 'unreadable BMP/ICO');
+    format = extra;
+    img = sharp(decoded.data, { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels } });
+  } else {
+    img = sharp(source, { page: opts.page });
+    meta = await img.metadata();
+    format = formatOf(meta);
+    if (!format) throw new ProxyError('UNSUPPORTED_IMAGE', `unsupported source format ${meta.format ?? 'unknown'}`);
+    // Pixel work sees the image the way viewers show it.
+    img = img.rotate();
+  }
+  meta ??= await img.metadata();
+
+  if (opts.size) out.size = sourceSize;
+  if (opts.format) out.format = format;
+  if (opts.dimensions) {
+    const orientation = meta.orientation ?? 1;
+    const swap = orientation >= 5 && orientation <= 8;
+    const w = meta.width;
+    const h = meta.pageHeight ?? meta.height;
+    out.width = swap ? h : w;
+    out.height = swap ? w : h;
+    out.orientation = orientation;
+  }
+  if (opts.exif) out.exif = readExif(meta.exif, opts.exifCanonicalNames);
+  if (opts.iptc) {
+    const { iptc, photoshop } = readIptc(meta.iptc);
+    out.iptc = iptc;
+    if (photoshop) out.photoshop = photoshop;
+  }
+  if (opts.xmp) out.xmp = readXmp(meta.xmp);
+  if (opts.colorspace) out.colorspace = meta.space ?? 'srgb';
+  if (opts.bands) out.bands = meta.channels;
+  if (opts.sampleFormat) out.sample_format = meta.depth ?? 'uchar';
+  if (opts.pagesNumber) out.pages_number = meta.pages ?? 1;
+  if (opts.alpha) {
+    let alpha = meta.hasAlpha === true;
+    if (alpha && opts.alphaCheckTransparency) {
+      // Many PNGs carry an alpha channel that is opaque everywhere.
+      alpha = !(await img.clone().stats()).isOpaque;
+    }
+    out.alpha = alpha;
+  }
+
+  const needPreview = opts.average || opts.dominantColors;
+  if (needPreview) {
+    const preview = await raw(img, 512);
+    if (opts.average) out.average = averageColour(preview.data, opts.averageIgnoreTransparent);
+    if (opts.dominantColors) out.dominant_colors = dominantColours(preview.data, opts.dominantColorsBuildMissed);
+  }
+  if (opts.palette > 0) {
+    const png = await img.clone().resize({ width: 512, height: 512, fit: 'inside', withoutEnlargement: true }).toColourspace('srgb').png({ palette: true, colours: opts.palette, dither: 0 }).toBuffer();
+    out.palette = paletteFromPng(png);
+  }
+  if (opts.blurhash) {
+    const p = await raw(img, 64);
+    out.blurhash = blurhashEncode(new Uint8ClampedArray(p.data.buffer, p.data.byteOffset, p.data.length), p.width, p.height, opts.blurhash.x, opts.blurhash.y);
+  }
+  if (opts.thumbhash) {
+    const p = await raw(img, 100);
+    out.thumbhash = Buffer.from(rgbaToThumbHash(p.width, p.height, p.data)).toString('base64');
+  }
+  if (opts.hashsums.length > 0) {
+    const sums: Record<string, string> = {};
+    for (const t of opts.hashsums) sums[t] = createHash(t).update(source).digest('hex');
+    out.hashsums = sums;
+  }
+  return out;
+}

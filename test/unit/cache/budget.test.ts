@@ -1,0 +1,233 @@
+/**
+ * Disk budget. Seed: "PP_CACHE_DISK_MAX_MB | unlimited | Maximum total size of the disk cache
+ * in megabytes", "PP_CACHE_DISK_MAX_MB is not set by default, meaning disk usage is unbounded",
+ * "PP_CACHE_CLEANUP_INTERVAL_SECS | 600 | How often the background job scans for and removes
+ * expired disk cache entries". Beyond the seed (reference previewproxy §3.7, peers §B.6/B.8):
+ * eviction by least recent use, origin store bounded too, startup without reading files.
+ */
+import { utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDiskBudget, type DiskBudget } from '../../../src/cache/budget.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { createFsBackend, type FsBlobStore } from '../../../src/storage/fs.js';
+import { captureLogger, diskUsage, hexKey, makeTempDir } from './helpers.js';
+
+let dir = '';
+let cleanup: () => Promise<void> = async () => undefined;
+const budgets: DiskBudget[] = [];
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir('pixproxy-budget-'));
+});
+afterEach(async () => {
+  await Promise.all(budgets.splice(0).map((b) => b.close()));
+  await cleanup();
+});
+
+function stores(atimeThrottleMs = 60_000): { l2: FsBlobStore; origin: FsBlobStore } {
+  const backend = createFsBackend(dir, { fsync: false, atimeThrottleMs });
+  return { l2: backend.open(''), origin: backend.open('', 'origin') };
+}
+
+function budgetFor(s: { l2: FsBlobStore; origin?: FsBlobStore }, maxBytes: number | undefined, extra: Partial<Parameters<typeof createDiskBudget>[0]> = {}): DiskBudget {
+  const b = createDiskBudget({ maxBytes, cleanupIntervalMs: 0, logger: silentLogger(), ...extra });
+  b.attach('l2', s.l2);
+  if (s.origin) b.attach('origin', s.origin);
+  b.start();
+  budgets.push(b);
+  return b;
+}
+
+const BODY = 10_000;
+/** Bytes on disk of one entry with an empty-ish meta (header + body). */
+async function entrySize(store: FsBlobStore): Promise<number> {
+  const k = hexKey('probe');
+  await store.put(k, Buffer.alloc(BODY), { expiresAt: Date.now() + 3_600_000 });
+  const [e] = await (async () => {
+    const out = [];
+    for await (const x of store.entries()) if (x.key === k) out.push(x);
+    return out;
+  })();
+  await store.delete(k);
+  return e?.size ?? 0;
+}
+
+async function has(store: FsBlobStore, key: string): Promise<boolean> {
+  return (await store.head(key)) !== null;
+}
+
+describe('disk budget: LRU by use', () => {
+  it('filling past PP_CACHE_DISK_MAX_MB keeps the total on disk within budget; an old entry that was READ survives', async () => {
+    const s = stores();
+    const size = await entrySize(s.l2);
+    const max = size * 10;
+    const b = budgetFor(s, max);
+    await b.scanned;
+    const put = (i: number): Promise<void> => s.l2.put(hexKey(i), Buffer.alloc(BODY, i), { expiresAt: Date.now() + 3_600_000 });
+    for (let i = 0; i < 8; i++) await put(i);
+    await s.l2.get(hexKey(0)); // a use: 0 is now the most recent
+    for (let i = 8; i < 15; i++) await put(i); // 15 entries for room for 10: five evicted
+    await b.settled();
+    const disk = await diskUsage(s.l2.dir);
+    expect(disk.bytes).toBeLessThanOrEqual(max);
+    expect(b.totals().bytes).toBe(disk.bytes);
+    expect(await has(s.l2, hexKey(0))).toBe(true); // read → kept (FIFO would have dropped it first)
+    expect(await has(s.l2, hexKey(1))).toBe(false);
+    expect(await has(s.l2, hexKey(5))).toBe(false);
+    expect(await has(s.l2, hexKey(6))).toBe(true);
+    expect(await has(s.l2, hexKey(14))).toBe(true);
+  });
+
+  it('transformed + origin are bounded together (the origin store is not unbounded)', async () => {
+    const s = stores();
+    const size = await entrySize(s.l2);
+    const max = size * 6;
+    const b = budgetFor(s, max);
+    await b.scanned;
+    for (let i = 0; i < 10; i++) {
+      await s.l2.put(hexKey(`t${i}`), Buffer.alloc(BODY), {});
+      await s.origin.put(hexKey(`o${i}`), Buffer.alloc(BODY), {});
+    }
+    await b.settled();
+    const used = (await diskUsage(s.l2.dir)).bytes + (await diskUsage(s.origin.dir)).bytes;
+    expect(used).toBeLessThanOrEqual(max);
+    expect(b.totals().bytes).toBe(used);
+    expect(b.totals().layers.origin.entries).toBeGreaterThan(0);
+  });
+
+  it('recency survives a restart (atime): after a restart the entry read before it is still preferred', async () => {
+    const s = stores(0);
+    const size = await entrySize(s.l2);
+    const base = Date.now() - 1_000_000;
+    for (let i = 0; i < 10; i++) {
+      await s.l2.put(hexKey(i), Buffer.alloc(BODY), { expiresAt: Date.now() + 3_600_000 });
+      const p = join(s.l2.dir, hexKey(i).slice(0, 2), hexKey(i).slice(2, 4), hexKey(i));
+      await utimes(p, new Date(base + i * 1000), new Date(Date.now() + 3_600_000));
+    }
+    await s.l2.get(hexKey(0)); // persisted to atime (throttle 0)
+    // "Restart": new stores and a new budget over the same directory.
+    const s2 = stores(0);
+    const b = budgetFor(s2, size * 10);
+    await b.scanned;
+    expect(b.totals().entries).toBe(10);
+    for (let i = 10; i < 13; i++) await s2.l2.put(hexKey(i), Buffer.alloc(BODY), {});
+    await b.settled();
+    expect(await has(s2.l2, hexKey(0))).toBe(true);
+    expect(await has(s2.l2, hexKey(1))).toBe(false);
+    expect(await has(s2.l2, hexKey(3))).toBe(false);
+    expect(await has(s2.l2, hexKey(4))).toBe(true);
+  });
+
+  it('pre-existing files over the limit are seen (Next.js #91660) and writes are never refused while they are being counted', async () => {
+    const s = stores();
+    const size = await entrySize(s.l2);
+    for (let i = 0; i < 300; i++) await s.l2.put(hexKey(i), Buffer.alloc(BODY), {});
+    const max = size * 100;
+    const b = budgetFor(s, max);
+    expect(b.counting).toBe(true);
+    const fresh = hexKey('fresh');
+    await s.l2.put(fresh, Buffer.alloc(BODY, 7), {}); // not blocked by uncounted files
+    expect(await has(s.l2, fresh)).toBe(true);
+    await b.scanned;
+    await b.settled();
+    const disk = await diskUsage(s.l2.dir);
+    expect(disk.bytes).toBeLessThanOrEqual(max);
+    expect(b.totals().bytes).toBe(disk.bytes);
+    expect(await has(s.l2, fresh)).toBe(true);
+  });
+
+  it('an entry bigger than the whole budget is not admitted', () => {
+    const b = budgetFor(stores(), 1000);
+    expect(b.admits(999)).toBe(true);
+    expect(b.admits(1001)).toBe(false);
+  });
+});
+
+describe('disk budget: background rebuild', () => {
+  it('with 20,000 entries on disk, start returns at once, lookups work before the scan finishes, and the totals match the disk', async () => {
+    const s = stores();
+    const N = 20_000;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < N) {
+        const i = next++;
+        await s.l2.put(hexKey(i), Buffer.alloc(100 + (i % 50), i % 256), { expiresAt: Date.now() + 3_600_000 });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    const metrics = createMetrics('', false);
+    const t0 = performance.now();
+    const b = budgetFor(s, undefined, { metrics, logger: silentLogger() });
+    expect(performance.now() - t0).toBeLessThan(50);
+    const r = await s.l2.get(hexKey(12_345));
+    expect(r).not.toBeNull();
+    expect(b.counting).toBe(true); // served before the index was rebuilt
+    // A write during the scan is counted exactly once.
+    await s.l2.put(hexKey('during'), Buffer.alloc(500), {});
+    await b.scanned;
+    const disk = await diskUsage(s.l2.dir);
+    expect(disk.files).toBe(N + 1);
+    expect(b.totals().entries).toBe(N + 1);
+    expect(b.totals().bytes).toBe(disk.bytes);
+    const gauge = await metrics.cacheBytes.get();
+    expect(gauge.values.find((v) => v.labels.layer === 'l2')?.value).toBe(disk.bytes);
+  }, 120_000);
+
+  it('a zero-byte file left by a crash does not poison the index (Next.js #93757): writes go on, the sweep removes it', async () => {
+    const s = stores();
+    const poison = hexKey('poison');
+    const shard = join(s.l2.dir, poison.slice(0, 2), poison.slice(2, 4));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(shard, { recursive: true });
+    await writeFile(join(shard, poison), '');
+    const future = new Date(Date.now() + 3_600_000); // mtime = expiry: looks live to a stat-only scan
+    await utimes(join(shard, poison), future, future);
+    const b = budgetFor(s, 1_000_000);
+    await b.scanned;
+    expect(b.totals().entries).toBe(1);
+    await s.l2.put(hexKey('ok'), Buffer.alloc(100), {});
+    expect(await has(s.l2, hexKey('ok'))).toBe(true);
+    expect(await s.l2.get(poison)).toBeNull();
+    expect(await b.sweep()).toMatchObject({ damaged: 0 }); // already removed by the read above
+    await writeFile(join(shard, poison), '');
+    await utimes(join(shard, poison), future, future);
+    expect(await b.sweep()).toMatchObject({ damaged: 1 });
+    expect((await diskUsage(s.l2.dir)).files).toBe(1);
+  });
+
+  it('PP_CACHE_DISK_MAX_MB unset → unbounded, with a startup warning', async () => {
+    const cap = captureLogger('info');
+    const b = budgetFor(stores(), undefined, { logger: cap.logger });
+    await b.scanned;
+    expect(cap.lines().some((l) => l.level === 40 && String(l.msg).includes('PP_CACHE_DISK_MAX_MB'))).toBe(true);
+    expect(b.admits(Number.MAX_SAFE_INTEGER)).toBe(true);
+  });
+});
+
+describe('disk budget: periodic sweep', () => {
+  it('"the background job scans for and removes expired disk cache entries", and stray temp files; close() stops it', async () => {
+    const s = stores();
+    const b = budgetFor(s, undefined, { cleanupIntervalMs: 50, sweep: { tempGraceMs: 0 } });
+    await b.scanned;
+    const live = hexKey('live');
+    await s.l2.put(live, Buffer.alloc(100), { expiresAt: Date.now() + 3_600_000 });
+    for (let i = 0; i < 5; i++) await s.l2.put(hexKey(i), Buffer.alloc(100), { expiresAt: Date.now() + 100 });
+    await s.origin.put(hexKey('o'), Buffer.alloc(100), { expiresAt: Date.now() + 100 });
+    const temp = join(s.l2.dir, live.slice(0, 2), live.slice(2, 4), `.${live}.1.x.tmp`);
+    await writeFile(temp, 'partial');
+    expect(b.totals().entries).toBe(7);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await diskUsage(s.l2.dir)).files).toBe(1);
+    expect((await diskUsage(s.origin.dir)).files).toBe(0);
+    expect(b.totals().entries).toBe(1);
+    expect(await has(s.l2, live)).toBe(true);
+    const { lstat } = await import('node:fs/promises');
+    await expect(lstat(temp)).rejects.toThrow(/ENOENT/);
+    await b.close();
+    await s.l2.put(hexKey('after'), Buffer.alloc(100), { expiresAt: Date.now() + 50 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await diskUsage(s.l2.dir)).files).toBe(2); // no sweep after close()
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * The image cache facade: L1 → L2 with promotion, fire-and-forget store, ETag per result,
+ * error reporting, and the store factory. Seeds: "An L2 hit is copied into L1" (reference
+ * §3.1, seed: "Once an image has been fetched and processed, subsequent requests for the same
+ * image and parameters are served from cache"); "IMGPROXY_CACHE_REPORT_ERRORS: When true,
+ * imgproxy will report cache errors instead of silently falling back to processing without
+ * cache"; "IMGPROXY_CACHE_USE … When blank, the cache is disabled"; "IMGPROXY_CACHE_BUCKET …
+ * When using the filesystem adapter, this can be used as an additional path component".
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computeEtag, createCacheStores, createImageCache, makeCachedImage, type CachedImage } from '../../../src/cache/index.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
+import { createFsBackend } from '../../../src/storage/fs.js';
+import type { BlobStore } from '../../../src/storage/types.js';
+import { captureLogger, collect, hexKey, makeTempDir, testConfig } from './helpers.js';
+
+let dir = '';
+let cleanup: () => Promise<void> = async () => undefined;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir('pixproxy-imgcache-'));
+});
+afterEach(async () => cleanup());
+
+function image(data: Buffer): CachedImage {
+  return makeCachedImage(
+    { data, format: 'webp', contentType: 'image/webp', width: 10, height: 20, originFormat: 'jpeg', originWidth: 100, originHeight: 200 },
+    { originSize: 12345 },
+  );
+}
+
+async function counter(metrics: Metrics, layer: string, outcome: string): Promise<number> {
+  const m = await metrics.cacheLookups.get();
+  return m.values.find((v) => v.labels.layer === layer && v.labels.outcome === outcome)?.value ?? 0;
+}
+
+async function errorsCount(metrics: Metrics): Promise<number> {
+  return (await metrics.cacheErrors.get()).values.reduce((n, v) => n + v.value, 0);
+}
+
+describe('lookup and store', () => {
+  it('miss → null; store → HIT-L1; a fresh process (empty L1) → HIT-L2, promoted → HIT-L1', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const config = testConfig({ PP_CACHE_DIR: dir });
+    const metrics = createMetrics('', false);
+    const a = createImageCache({ config, l2, origin: null, metrics, logger: silentLogger() });
+    const key = hexKey('img');
+    expect(await a.lookup(key)).toBeNull();
+    const img = image(Buffer.from('result-bytes'));
+    a.store(key, img);
+    expect((await a.lookup(key))?.layer).toBe('HIT-L1');
+    await a.close();
+
+    const b = createImageCache({ config, l2, origin: null, metrics, logger: silentLogger() });
+    const fromL2 = await b.lookup(key);
+    expect(fromL2?.layer).toBe('HIT-L2');
+    expect(fromL2?.image).toEqual(img); // every field survives the round trip, etag included
+    expect((await b.lookup(key))?.layer).toBe('HIT-L1');
+    expect(await counter(metrics, 'l2', 'hit')).toBe(1);
+    expect(await counter(metrics, 'l2', 'miss')).toBe(1);
+    expect(await counter(metrics, 'memory', 'hit')).toBe(2);
+    await b.close();
+  });
+
+  it('with L1 disabled (PP_CACHE_MEMORY_MAX_MB=0) every hit comes from L2', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const c = createImageCache({ config: testConfig({ PP_CACHE_MEMORY_MAX_MB: '0' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const key = hexKey('no-l1');
+    c.store(key, image(Buffer.from('x')));
+    await c.flush();
+    expect((await c.lookup(key))?.layer).toBe('HIT-L2');
+    expect((await c.lookup(key))?.layer).toBe('HIT-L2');
+    await c.close();
+  });
+
+  it('L2 entries get PP_CACHE_DISK_TTL_SECS as expiry; 0 writes nothing', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const c = createImageCache({ config: testConfig({ PP_CACHE_DISK_TTL_SECS: '120' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    c.store(hexKey(1), image(Buffer.from('x')));
+    await c.flush();
+    const meta = await l2.head(hexKey(1));
+    expect(Math.abs((meta?.expiresAt ?? 0) - (Date.now() + 120_000))).toBeLessThan(2000);
+    const zero = createImageCache({ config: testConfig({ PP_CACHE_DISK_TTL_SECS: '0' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    zero.store(hexKey(2), image(Buffer.from('y')));
+    await zero.flush();
+    expect(await l2.head(hexKey(2))).toBeNull();
+    await Promise.all([c.close(), zero.close()]);
+  });
+
+  it('an L2 object that is not one of ours is a miss and is dropped', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    await l2.put(hexKey('foreign'), Buffer.from('zzz'), { contentType: 'text/plain' });
+    const c = createImageCache({ config: testConfig(), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    expect(await c.lookup(hexKey('foreign'))).toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await l2.head(hexKey('foreign'))).toBeNull();
+    await c.close();
+  });
+
+  it('the ETag is derived from the result bytes: equal bytes → equal ETag, different → different', () => {
+    expect(computeEtag(Buffer.from('a'))).toBe(computeEtag(Buffer.from('a')));
+    expect(computeEtag(Buffer.from('a'))).not.toBe(computeEtag(Buffer.from('b')));
+    expect(computeEtag(Buffer.from('a'))).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(image(Buffer.from('a')).etag).toBe(computeEtag(Buffer.from('a')));
+  });
+
+  it('the key is sha256 over the request (no signature), exposed as cache.key()', () => {
+    const config = testConfig();
+    const c = createImageCache({ config, l2: null, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const req = { kind: 'image' as const, source: 'https://e.com/a.jpg', options: {} as never, signedPath: '/x' };
+    expect(c.key(req, {})).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.key({ ...req, signedPath: '/y' }, {})).toBe(c.key(req, {}));
+  });
+
+  it('singleflight on the facade coalesces and counts joins', async () => {
+    const metrics = createMetrics('', false);
+    const c = createImageCache({ config: testConfig(), l2: null, origin: null, metrics, logger: silentLogger() });
+    let calls = 0;
+    const runs = await Promise.all(Array.from({ length: 5 }, () => c.singleflight.run('k', async () => ++calls)));
+    expect(calls).toBe(1);
+    expect(runs.every((r) => r.value === 1)).toBe(true);
+    expect((await metrics.singleflightJoins.get()).values[0]?.value).toBe(4);
+  });
+});
+
+describe('cache errors fall back to working without the cache', () => {
+  async function unwritableStore(): Promise<BlobStore> {
+    // The cache root is a regular file: every mkdir/open under it fails (works as root too).
+    const root = join(dir, 'not-a-dir');
+    await writeFile(root, 'x');
+    return createFsBackend(root).open('');
+  }
+
+  for (const reportErrors of [true, false]) {
+    it(`IMGPROXY_CACHE_REPORT_ERRORS=${reportErrors}: store never throws, the error is counted${reportErrors ? ' and logged at error level with detail' : ', no error-level log'}`, async () => {
+      const cap = captureLogger('debug');
+      const metrics = createMetrics('', false);
+      const c = createImageCache({
+        config: testConfig({ IMGPROXY_CACHE_REPORT_ERRORS: String(reportErrors) }),
+        l2: await unwritableStore(),
+        origin: null,
+        metrics,
+        logger: cap.logger,
+      });
+      const key = hexKey('e');
+      expect(() => c.store(key, image(Buffer.from('data')))).not.toThrow();
+      await c.flush();
+      expect(await errorsCount(metrics)).toBe(1);
+      const errorLines = cap.lines().filter((l) => l.level === 50);
+      if (reportErrors) {
+        expect(errorLines.length).toBe(1);
+        expect(JSON.stringify(errorLines[0])).toMatch(/ENOTDIR|EEXIST/);
+      } else {
+        expect(errorLines.length).toBe(0);
+        expect(cap.lines().some((l) => l.level === 20 && String(l.msg).includes('cache'))).toBe(true);
+      }
+      // The request path still works: L1 serves the result.
+      expect((await c.lookup(key))?.layer).toBe('HIT-L1');
+      await c.close();
+    });
+  }
+
+  it('an L2 read error is a miss (and counted), not a failure', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const key = hexKey('eisdir');
+    // A directory where the entry file should be: open() works, reading fails with EISDIR.
+    await mkdir(join(l2.dir, key.slice(0, 2), key.slice(2, 4), key), { recursive: true });
+    const metrics = createMetrics('', false);
+    const c = createImageCache({ config: testConfig({ IMGPROXY_CACHE_REPORT_ERRORS: 'true' }), l2, origin: null, metrics, logger: silentLogger() });
+    expect(await c.lookup(key)).toBeNull();
+    expect(await errorsCount(metrics)).toBe(1);
+    await c.close();
+  });
+});
+
+describe('createCacheStores', () => {
+  it('IMGPROXY_CACHE_USE empty/none → no L2 and no origin store', async () => {
+    const s = createCacheStores(testConfig({ IMGPROXY_CACHE_USE: '' }), silentLogger());
+    expect([s.l2, s.origin, s.budget]).toEqual([null, null, null]);
+    await s.close();
+  });
+
+  it('unset → fs at <PP_CACHE_DIR>/<bucket>/<prefix>/ with the origin sub-store in origin/', async () => {
+    const config = testConfig({ PP_CACHE_DIR: dir, IMGPROXY_CACHE_BUCKET: 'bkt', IMGPROXY_CACHE_PATH_PREFIX: 'img/v1', PP_CACHE_DISK_MAX_MB: '10' });
+    const s = createCacheStores(config, silentLogger(), createMetrics('', false));
+    expect(s.budget?.maxBytes).toBe(10 * 1024 * 1024);
+    const c = createImageCache({ config, l2: s.l2, origin: s.origin, metrics: createMetrics('', false), logger: silentLogger(), budget: s.budget });
+    c.store(hexKey('t'), image(Buffer.from('t')));
+    await c.flush();
+    const key = hexKey('t');
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(join(dir, 'bkt', 'img', 'v1', key.slice(0, 2), key.slice(2, 4), key))).isFile()).toBe(true);
+    expect(s.origin && (await collect(s.origin.list())).length).toBe(0);
+    await s.origin?.put(hexKey('o'), Buffer.from('o'), {});
+    const ok = hexKey('o');
+    expect((await stat(join(dir, 'bkt', 'img', 'v1', 'origin', ok.slice(0, 2), ok.slice(2, 4), ok))).isFile()).toBe(true);
+    // The transformed store's walk does not count the nested origin store.
+    expect(s.l2 && (await collect(s.l2.list())).map((i) => i.key)).toEqual([key]);
+    await c.close();
+    await s.close();
+  });
+});
