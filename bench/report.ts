@@ -63,6 +63,8 @@ export interface RunInfo {
   durationS: number;
   runs: number;
   elapsedS: number;
+  /** How pixproxy was started. */
+  pixproxy: string;
 }
 
 export function fmtNum(v: number | null | undefined, digits = 1): string {
@@ -140,6 +142,6 @@ export function renderReport(info: RunInfo, scenarios: ScenarioResult[], profile
   }
 
   lines.push('## Environment', '');
-  lines.push(`- node ${info.node}; ${info.sharp}`, `- CPU: ${info.cpus}`, `- load average before/after: ${info.loadBefore} / ${info.loadAfter} (other work on the machine skews every number)`, `- ${info.wrk || 'wrk: not available'}; ${info.nginx || 'nginx: not available'}`, '');
+  lines.push(`- pixproxy: \`${info.pixproxy}\``, `- node ${info.node}; ${info.sharp}`, `- CPU: ${info.cpus}`, `- load average before/after: ${info.loadBefore} / ${info.loadAfter} (other work on the machine skews every number)`, `- ${info.wrk || 'wrk: not available'}; ${info.nginx || 'nginx: not available'}`, '');
   return lines.join('\n');
 }

@@ -191,6 +191,7 @@ async function main(): Promise<void> {
       durationS: opts.durationS,
       runs: opts.runs,
       elapsedS: (Date.now() - started) / 1000,
+      pixproxy: `node ${/\.[cm]?ts$/.test(opts.pixproxyEntry) ? '--import tsx ' : ''}${opts.pixproxyEntry}`,
     },
     results,
     profiles,
