@@ -11,7 +11,6 @@ import { varyHeader } from './negotiate.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
-import { createStorageSources } from './sources/storage-source.js';
 import { createProcessor } from './processing/pipeline.js';
 import type { Processor } from './processing/types.js';
 import { loadWatermark } from './processing/watermark.js';
@@ -56,9 +55,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const dialect = createImgproxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
-  const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
-  const stores = await createCacheStores(config, logger);
-  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger });
+  const sources = createSources(config, [], logger, { metrics });
+  const stores = createCacheStores(config, logger, metrics);
+  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const limiter = createLimiter(workers, config.server.requestsQueueSize, {
     onChange: (_active, waiting) => metrics.queueLength.set(waiting),
@@ -69,9 +68,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const handler = createRequestHandler(ctx);
   const servers: Server[] = [];
 
-  if (config.cache.use === 'fs' && config.cache.diskMaxMb === undefined) {
-    logger.warn('PP_CACHE_DISK_MAX_MB is not set: the disk cache is unbounded. Set it in production to prevent disk exhaustion.');
-  }
 
   async function listenOn(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
     await new Promise<void>((resolve, reject) => {

@@ -10,11 +10,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.js';
 import type { ImageRequest } from '../request.js';
 import { MIME_TYPES } from '../options.js';
-import type { CachedImage } from '../cache/index.js';
+import { makeCachedImage, type CachedImage } from '../cache/index.js';
 import { detectImageFormat } from '../sources/detect.js';
 import type { AppContext } from '../app.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
-import { resultEtag } from './etag.js';
 import type { RequestLog } from './server.js';
 
 export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, rawPath: string, log: RequestLog): Promise<void> {
@@ -57,18 +56,7 @@ async function compute(ctx: AppContext, request: ImageRequest): Promise<CachedIm
   try {
     const result = await ctx.process(response.body, opts, ctx.watermark ? { watermark: ctx.watermark } : {});
     ctx.metrics.transforms.inc({ format: result.format });
-    return {
-      data: result.data,
-      contentType: result.contentType,
-      format: result.format,
-      width: result.width,
-      height: result.height,
-      etag: resultEtag(result.data),
-      createdAt: Date.now(),
-      originWidth: result.originWidth,
-      originHeight: result.originHeight,
-      originSize: response.body.length,
-    };
+    return makeCachedImage(result, { originSize: response.body.length });
   } finally {
     ctx.metrics.imagesInProgress.dec();
   }
