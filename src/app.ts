@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config } from './config/index.js';
 import { createImgproxyDialect, type ImgproxyDialect } from './dialects/imgproxy/index.js';
+import { createPreviewProxyDialect, type PreviewProxyDialect } from './dialects/previewproxy/index.js';
 import { varyHeader } from './negotiate.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
@@ -23,7 +24,10 @@ export interface AppContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** imgproxy's URL API (root path style unless PIXPROXY_PATH_DIALECT=previewproxy). */
   readonly dialect: ImgproxyDialect;
+  /** PreviewProxy's URL API: `/proxy?url=` always, root path style when chosen. */
+  readonly previewproxy: PreviewProxyDialect;
   readonly sources: Sources;
   readonly cache: ImageCache;
   readonly limiter: Limiter;
@@ -53,6 +57,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? createLogger(config.server.logLevel);
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true);
   const dialect = createImgproxyDialect(config, { logger });
+  const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
   const sources = createSources(config, [], logger, { metrics });
@@ -64,7 +69,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const ctx: AppContext = { config, logger, metrics, dialect, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config) };
+  const ctx: AppContext = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config) };
   const handler = createRequestHandler(ctx);
   const servers: Server[] = [];
 

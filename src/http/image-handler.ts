@@ -16,8 +16,9 @@ import type { AppContext } from '../app.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './server.js';
 
-export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, rawPath: string, log: RequestLog): Promise<void> {
-  const request = ctx.dialect.parseImage(rawPath, req.headers);
+/** `parse` turns the request into an ImageRequest with the dialect that owns the route. */
+export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, parse: () => ImageRequest, log: RequestLog): Promise<void> {
+  const request = parse();
   log.source = request.source;
 
   if (request.options.raw) {
