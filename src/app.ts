@@ -115,9 +115,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const grace = config.server.gracefulStopTimeout * 1000;
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
         const force = setTimeout(() => s.closeAllConnections(), grace);
+        // Keep-alive connections become idle as their in-flight responses finish: close
+        // them as they do, instead of waiting for the keep-alive timeout.
+        const idle = setInterval(() => s.closeIdleConnections(), 50);
         force.unref();
+        idle.unref();
         s.close(() => {
           clearTimeout(force);
+          clearInterval(idle);
           resolve();
         });
         s.closeIdleConnections();
