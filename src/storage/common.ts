@@ -22,9 +22,9 @@ const EXTRA = 'ppx';
 export function encodeUserMeta(meta: PutMeta, createdAt: number): Record<string, string> {
   const out: Record<string, string> = { [CREATED]: String(createdAt) };
   if (meta.expiresAt !== undefined) out[EXPIRES] = String(Math.trunc(meta.expiresAt));
-  if (meta.etag !== undefined) out[ETAG] = encodeURIComponent(meta.etag);
-  if (meta.lastModified !== undefined) out[LAST_MODIFIED] = encodeURIComponent(meta.lastModified);
-  for (const [k, v] of Object.entries(meta.extra ?? {})) out[EXTRA + Buffer.from(k, 'utf8').toString('hex')] = encodeURIComponent(v);
+  if (meta.etag !== undefined) out[ETAG] = encodeValue(meta.etag);
+  if (meta.lastModified !== undefined) out[LAST_MODIFIED] = encodeValue(meta.lastModified);
+  for (const [k, v] of Object.entries(meta.extra ?? {})) out[EXTRA + Buffer.from(k, 'utf8').toString('hex')] = encodeValue(v);
   return out;
 }
 
@@ -36,7 +36,16 @@ export interface DecodedUserMeta {
   extra?: Record<string, string>;
 }
 
+/**
+ * Azure (and some S3-compatibles) drop user metadata with an empty value, so '' is stored
+ * as a lone `%`, which percent-encoding never produces.
+ */
+function encodeValue(v: string): string {
+  return v === '' ? '%' : encodeURIComponent(v);
+}
+
 function decode(v: string): string {
+  if (v === '%') return '';
   try {
     return decodeURIComponent(v);
   } catch {
