@@ -17,6 +17,8 @@ export interface ConformanceFixture {
    * (fs); the credentials test then reports itself skipped.
    */
   withWrongCredentials?: () => Promise<BlobStore>;
+  /** Why withWrongCredentials is absent (shown as the skip reason). */
+  noCredentialsReason?: string;
 }
 
 const LARGE = 9 * 1024 * 1024; // over 8 MiB, so chunked/multipart paths are exercised
@@ -212,7 +214,7 @@ export function describeConformance(name: string, makeStore: () => Promise<Confo
 
     it('rejects wrong credentials with a clear error, quickly', async (ctx) => {
       if (!fx.withWrongCredentials) {
-        ctx.skip('backend has no credentials');
+        ctx.skip(fx.noCredentialsReason ?? 'backend has no credentials');
         return;
       }
       const bad = await fx.withWrongCredentials();
