@@ -53,7 +53,7 @@ EOC
 { common $APORT; printf '[pipeline:main]\npipeline = account-server\n[app:account-server]\nuse = egg:swift#account\n[account-replicator]\n[account-auditor]\n[account-reaper]\n'; } > "$E/account-server.conf"
 { common $PPORT; cat <<EOC
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 allow_account_management = true
@@ -83,6 +83,14 @@ use = egg:swift#copy
 use = egg:swift#slo
 [filter:dlo]
 use = egg:swift#dlo
+# Object versioning, so S3 version ids (PutBucketVersioning through s3api) can be tested.
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+allow_versioned_writes = true
+allow_object_versioning = true
+# object versioning is built on symlinks
+[filter:symlink]
+use = egg:swift#symlink
 EOC
 } > "$E/proxy-server.conf"
 # Debian's python has the swift modules; a pyenv python3 earlier on PATH would not.

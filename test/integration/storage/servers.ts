@@ -149,16 +149,36 @@ export async function swiftSession(s: SwiftServer): Promise<{ token: string; sto
 }
 
 export async function createSwiftContainer(s: SwiftServer, container: string, headers: Record<string, string> = {}): Promise<void> {
-  const { token, storageUrl } = await swiftSession(s);
-  const res = await fetch(`${storageUrl}/${encodeURIComponent(container)}`, { method: 'PUT', headers: { 'x-auth-token': token, ...headers } });
-  if (!res.ok) throw new Error(`swift container ${container}: ${res.status}`);
+  await retrying(`create container ${container}`, async () => {
+    const { token, storageUrl } = await swiftSession(s);
+    const res = await fetch(`${storageUrl}/${encodeURIComponent(container)}`, { method: 'PUT', headers: { 'x-auth-token': token, ...headers } });
+    if (!res.ok) throw new Error(`swift container ${container}: ${res.status}`);
+  });
+}
+
+/** Test set-up only: a fresh SAIO sometimes answers 503 while its account is autocreated. */
+async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= 20) throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 export async function createS3Bucket(s: SwiftServer, bucket: string): Promise<void> {
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const c = new S3Client({ endpoint: s.endpoint, region: s.s3.region, forcePathStyle: true, credentials: s.s3 });
+  const c = new S3Client({ endpoint: s.endpoint, region: s.s3.region, forcePathStyle: true, credentials: s.s3, maxAttempts: 1 });
   try {
-    await c.send(new CreateBucketCommand({ Bucket: bucket }));
+    await retrying(`create bucket ${bucket}`, async () => {
+      try {
+        await c.send(new CreateBucketCommand({ Bucket: bucket }));
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
+      }
+    });
   } finally {
     c.destroy();
   }
