@@ -138,6 +138,17 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
     return session;
   }
 
+  /** Authentication is shared by concurrent calls, so one caller's abort only ends its own wait. */
+  function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+    if (!signal) return p;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(new ProxyError('CANCELLED', `swift ${what}: aborted`, { cause: signal.reason }));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
   interface Req {
     method: string;
     path: string;
@@ -148,7 +159,7 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
 
   async function request(r: Req, target: string): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const s = await getSession();
+      const s = await withSignal(getSession(), r.signal, `${r.method} ${target}`);
       let res: Response;
       try {
         res = await fetch(`${s.storageUrl}${r.path}`, {
