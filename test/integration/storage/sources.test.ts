@@ -3,6 +3,7 @@
  * the app builds them, against real servers: Swift SAIO (Swift and S3 via s3api), Azurite and
  * the firebase Storage emulator.
  */
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
@@ -272,4 +273,61 @@ describe('createStorageSources / createCacheBackend configuration', () => {
       await made.backend.close?.();
     });
   }
+});
+
+describe.skipIf(skipSwift !== undefined)('swift auth: Keystone v3 catalog and one re-auth on 401', () => {
+  // Identity is a small loopback Keystone stand-in; storage is the real SAIO behind it.
+  let identity: Server;
+  let url = '';
+  const bodies: unknown[] = [];
+  let issued = 0;
+
+  beforeAll(async () => {
+    identity = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString()));
+      req.on('end', () => {
+        void (async () => {
+          const body = JSON.parse(raw || '{}') as { auth?: { identity?: { password?: { user?: { name?: string; password?: string } } } } };
+          bodies.push(body);
+          const user = body.auth?.identity?.password?.user;
+          if (req.method !== 'POST' || req.url !== '/v3/auth/tokens' || user?.name !== 'demo' || user.password !== 'secret') {
+            res.writeHead(401).end('{"error":{"code":401}}');
+            return;
+          }
+          issued++;
+          const real = await fetch(swift?.authUrl ?? '', { headers: { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' } });
+          // The first token handed out is already revoked: the adapter must re-auth once.
+          const token = issued === 1 ? 'AUTH_tkrevoked0000000000000000000000' : (real.headers.get('x-auth-token') ?? '');
+          const storage = real.headers.get('x-storage-url') ?? '';
+          res.writeHead(201, { 'content-type': 'application/json', 'x-subject-token': token });
+          res.end(JSON.stringify({ token: { expires_at: new Date(Date.now() + 3_600_000).toISOString(), catalog: [{ type: 'identity', endpoints: [] }, { type: 'object-store', endpoints: [{ interface: 'internal', url: 'http://127.0.0.1:1/nope' }, { interface: 'public', url: storage }] }] } }));
+        })();
+      });
+    });
+    await new Promise<void>((r) => identity.listen(0, '127.0.0.1', r));
+    const a = identity.address();
+    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/v3`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => identity?.close(r));
+  });
+
+  it('authenticates with v3 (auto-detected from the URL), uses the public object-store endpoint, re-auths on 401', async () => {
+    if (swift) await createSwiftContainer(swift, 'keystone');
+    const { createSwiftBackend } = await import('../../../src/storage/swift.js');
+    const b = createSwiftBackend({ authUrl: url, username: 'demo', apiKey: 'secret', tenant: 'proj', domain: 'Default' });
+    const store = b.open('keystone');
+    await store.put('k', Buffer.from('via keystone'), {});
+    expect(issued).toBe(2);
+    expect((await store.head('k'))?.size).toBe(12);
+    expect(bodies[0]).toMatchObject({ auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { name: 'Default' } } } }, scope: { project: { name: 'proj', domain: { name: 'Default' } } } } });
+    await b.close?.();
+
+    const bad = createSwiftBackend({ authUrl: url, username: 'demo', apiKey: 'wrong' });
+    const err = await rejection(bad.open('keystone').head('k'));
+    expect(err.message).toMatch(/authentication failed/);
+    expect(err.status).toBe(403);
+    await bad.close?.();
+  });
 });
