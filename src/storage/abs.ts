@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, storageError, toBlobMeta, toReadable } from './common.js';
+import { encodeUserMeta, isExpired, normalizePrefix, notModified, parseHttpDate, storageError, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface AbsBackendOptions {
@@ -98,7 +98,7 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
           try {
             const r = await cc.getBlobClient(pre + key).download(0, undefined, {
               ...(o.signal ? { abortSignal: o.signal } : {}),
-              ...(o.ifNoneMatch ? { conditions: { ifNoneMatch: o.ifNoneMatch } } : o.ifModifiedSince ? { conditions: { ifModifiedSince: new Date(o.ifModifiedSince) } } : {}),
+              ...(o.ifNoneMatch ? { conditions: { ifNoneMatch: o.ifNoneMatch } } : parseHttpDate(o.ifModifiedSince) ? { conditions: { ifModifiedSince: parseHttpDate(o.ifModifiedSince) } } : {}),
             });
             const body = toReadable(r.readableStreamBody, `abs GET ${target(key)}`);
             const meta = toBlobMeta({

@@ -121,6 +121,13 @@ export function toBlobMeta(n: NativeMeta): BlobMeta {
   return meta;
 }
 
+/** A client-supplied HTTP date, or undefined when it does not parse (then it is ignored, as RFC 9110 says). */
+export function parseHttpDate(v: string | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
 export function isExpired(meta: BlobMeta, now = Date.now()): boolean {
   return meta.expiresAt !== undefined && meta.expiresAt < now;
 }

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, storageError, toBlobMeta, toReadable } from './common.js';
+import { encodeUserMeta, isExpired, normalizePrefix, notModified, parseHttpDate, storageError, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -148,7 +148,7 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
                 Bucket: bucket,
                 Key: pre + key,
                 ...(o.version ? { VersionId: o.version } : {}),
-                ...(o.ifNoneMatch ? { IfNoneMatch: o.ifNoneMatch } : o.ifModifiedSince ? { IfModifiedSince: new Date(o.ifModifiedSince) } : {}),
+                ...(o.ifNoneMatch ? { IfNoneMatch: o.ifNoneMatch } : parseHttpDate(o.ifModifiedSince) ? { IfModifiedSince: parseHttpDate(o.ifModifiedSince) } : {}),
               }),
               o.signal ? { abortSignal: o.signal } : {},
             );
@@ -186,7 +186,7 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
             Metadata: encodeUserMeta(meta, Date.now()),
             ...(meta.contentType ? { ContentType: meta.contentType } : {}),
             ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
-            ...(meta.httpExpires ? { Expires: new Date(meta.httpExpires) } : {}),
+            ...(parseHttpDate(meta.httpExpires) ? { Expires: parseHttpDate(meta.httpExpires) } : {}),
           };
           try {
             if (Buffer.isBuffer(body)) {

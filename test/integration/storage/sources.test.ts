@@ -20,6 +20,7 @@ import {
   startAzurite,
   startGcsEmulator,
   startSwift,
+  swiftSession,
   type AzuriteServer,
   type GcsServer,
   type SwiftServer,
@@ -329,5 +330,24 @@ describe.skipIf(skipSwift !== undefined)('swift auth: Keystone v3 catalog and on
     expect(err.message).toMatch(/authentication failed/);
     expect(err.status).toBe(403);
     await bad.close?.();
+  });
+});
+
+describe.skipIf(skipSwift !== undefined)('swift native expiry', () => {
+  it('sets X-Delete-At from expiresAt, so Swift itself stops serving the object', async () => {
+    if (!swift) return;
+    await createSwiftContainer(swift, 'ttl');
+    const { createSwiftBackend } = await import('../../../src/storage/swift.js');
+    const b = createSwiftBackend({ authUrl: swift.authUrl, username: swift.username, apiKey: swift.apiKey });
+    const expiresAt = Date.now() + 2500;
+    await b.open('ttl').put('short', Buffer.from('x'), { expiresAt });
+    const { token, storageUrl } = await swiftSession(swift);
+    const raw = (): Promise<Response> => fetch(`${storageUrl}/ttl/short`, { method: 'HEAD', headers: { 'x-auth-token': token } });
+    const before = await raw();
+    expect(before.status).toBe(200);
+    expect(before.headers.get('x-delete-at')).toBe(String(Math.ceil(expiresAt / 1000)));
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await raw()).status).toBe(404);
+    await b.close?.();
   });
 });
