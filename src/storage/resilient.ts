@@ -90,7 +90,8 @@ export function withResilience(store: BlobStore, opts: ResilienceOptions): Resil
         reject(err);
       }, opts.timeoutMs);
     });
-    const call = callerSignal?.aborted ? Promise.reject(new ProxyError('CANCELLED', `${store.name} ${op}: aborted by the caller`)) : fn(ac.signal);
+    // Through an async wrapper, so a backend that throws synchronously is still a counted failure.
+    const call = callerSignal?.aborted ? Promise.reject(new ProxyError('CANCELLED', `${store.name} ${op}: aborted by the caller`)) : (async () => fn(ac.signal))();
     // The loser of the race must not surface later as an unhandled rejection.
     call.catch(() => undefined);
     try {
