@@ -4,6 +4,7 @@
  * the firebase Storage emulator.
  */
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
@@ -351,5 +352,32 @@ describe.skipIf(skipSwift !== undefined)('swift native expiry', () => {
     await new Promise((r) => setTimeout(r, 4000));
     expect((await raw()).status).toBe(404);
     await b.close?.();
+  });
+});
+
+describe('source download timeout', () => {
+  it('answers SOURCE_TIMEOUT (504) when the backend never answers within IMGPROXY_DOWNLOAD_TIMEOUT', async () => {
+    const silent = createServer(() => undefined);
+    const sockets = new Set<Socket>();
+    silent.on('connection', (s) => {
+      sockets.add(s);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const a = silent.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    try {
+      const [source] = createStorageSources(
+        loadConfig({ IMGPROXY_USE_SWIFT: '1', IMGPROXY_SWIFT_AUTH_URL: `http://127.0.0.1:${port}/auth/v1.0`, IMGPROXY_SWIFT_USERNAME: 'u', IMGPROXY_SWIFT_API_KEY: 'k', IMGPROXY_DOWNLOAD_TIMEOUT: '1' }),
+        logger,
+      );
+      const started = Date.now();
+      const err = await rejection(source?.fetch('swift://c/k.png', FETCH) ?? Promise.resolve());
+      expect(err.code).toBe('SOURCE_TIMEOUT');
+      expect(err.status).toBe(504);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
