@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config } from './config/index.js';
 import { createImgproxyDialect, type ImgproxyDialect } from './dialects/imgproxy/index.js';
+import { createPreviewProxyDialect, type PreviewProxyDialect } from './dialects/previewproxy/index.js';
 import { varyHeader } from './negotiate.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
-import { createStorageSources } from './sources/storage-source.js';
 import { createProcessor } from './processing/pipeline.js';
 import type { Processor } from './processing/types.js';
 import { loadWatermark } from './processing/watermark.js';
@@ -24,7 +24,10 @@ export interface AppContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** imgproxy's URL API (root path style unless PIXPROXY_PATH_DIALECT=previewproxy). */
   readonly dialect: ImgproxyDialect;
+  /** PreviewProxy's URL API: `/proxy?url=` always, root path style when chosen. */
+  readonly previewproxy: PreviewProxyDialect;
   readonly sources: Sources;
   readonly cache: ImageCache;
   readonly limiter: Limiter;
@@ -54,24 +57,22 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? createLogger(config.server.logLevel);
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true);
   const dialect = createImgproxyDialect(config, { logger });
+  const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
-  const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
-  const stores = await createCacheStores(config, logger);
-  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger });
+  const sources = createSources(config, [], logger, { metrics });
+  const stores = createCacheStores(config, logger, metrics);
+  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const limiter = createLimiter(workers, config.server.requestsQueueSize, {
     onChange: (_active, waiting) => metrics.queueLength.set(waiting),
   });
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const ctx: AppContext = { config, logger, metrics, dialect, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config) };
+  const ctx: AppContext = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config) };
   const handler = createRequestHandler(ctx);
   const servers: Server[] = [];
 
-  if (config.cache.use === 'fs' && config.cache.diskMaxMb === undefined) {
-    logger.warn('PP_CACHE_DISK_MAX_MB is not set: the disk cache is unbounded. Set it in production to prevent disk exhaustion.');
-  }
 
   async function listenOn(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
     await new Promise<void>((resolve, reject) => {
@@ -114,9 +115,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const grace = config.server.gracefulStopTimeout * 1000;
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
         const force = setTimeout(() => s.closeAllConnections(), grace);
+        // Keep-alive connections become idle as their in-flight responses finish: close
+        // them as they do, instead of waiting for the keep-alive timeout.
+        const idle = setInterval(() => s.closeIdleConnections(), 50);
         force.unref();
+        idle.unref();
         s.close(() => {
           clearTimeout(force);
+          clearInterval(idle);
           resolve();
         });
         s.closeIdleConnections();

@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   TIMEOUT: { status: 503, message: 'Timeout' },
   /** Client went away before the answer. */
   CANCELLED: { status: 499, message: 'Cancelled' },
+  /** PreviewProxy dialect: a bad parameter or source (PreviewProxy's `invalid_params`). */
+  BAD_REQUEST: { status: 400, message: 'Invalid params' },
+  /** PreviewProxy dialect: a PreviewProxy parameter pixproxy does not implement (video seek, text watermark…). */
+  UNSUPPORTED_PARAM: { status: 400, message: 'Unsupported parameter' },
+  /** PreviewProxy dialect: source host not in PP_ALLOWED_HOSTS (PreviewProxy's `host_not_allowed`). */
+  HOST_NOT_ALLOWED: { status: 403, message: 'Host not allowed' },
   /** Unknown route. */
   NOT_FOUND: { status: 404, message: 'Not found' },
   /** A bug. */

@@ -127,6 +127,9 @@ export function createOriginCache(deps: {
 }): OriginCache {
   const { store, defaultTtlMs, metrics, report } = deps;
   const pending = new Set<Promise<void>>();
+  // Entries whose write is still in flight: a request arriving between the end of a
+  // fetch and the end of its write must not fetch the source again.
+  const writing = new Map<string, Cached>();
 
   function track(p: Promise<void>): void {
     pending.add(p);
@@ -149,21 +152,29 @@ export function createOriginCache(deps: {
       return;
     }
     const extra: Record<string, string> = { url, freshUntil: String(freshUntil), headers: JSON.stringify(res.headers) };
+    const putMeta = {
+      expiresAt,
+      extra,
+      ...(res.contentType !== undefined ? { contentType: res.contentType } : {}),
+      ...(res.etag !== undefined ? { etag: res.etag } : {}),
+      ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}),
+    };
+    const entry: Cached = { body: res.body, meta: { ...putMeta, size: res.body.length, createdAt: now }, freshUntil, headers: res.headers };
+    writing.set(key, entry);
     track(
       store
-        .put(key, res.body, {
-          expiresAt,
-          extra,
-          ...(res.contentType !== undefined ? { contentType: res.contentType } : {}),
-          ...(res.etag !== undefined ? { etag: res.etag } : {}),
-          ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}),
-        })
-        .catch((err: unknown) => report('origin', 'put', err)),
+        .put(key, res.body, putMeta)
+        .catch((err: unknown) => report('origin', 'put', err))
+        .finally(() => {
+          if (writing.get(key) === entry) writing.delete(key);
+        }),
     );
   }
 
   async function read(key: string, url: string): Promise<Cached | null> {
     if (!store) return null;
+    const inFlight = writing.get(key);
+    if (inFlight) return inFlight;
     try {
       const r = await withTimeout(store.get(key), deps.timeoutMs, 'origin get');
       if (r === null || isNotModified(r)) return null;

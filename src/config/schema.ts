@@ -27,6 +27,22 @@ function parseQuality(v: string): number | undefined {
   return Number.isInteger(n) && n >= 0 && n <= 100 ? n : undefined;
 }
 
+const PP_BASE_RE = /^(?:https?:\/\/|s3:\/|local:\/)/;
+const PP_RESERVED_ALIASES = new Set(['s3', 'local', 'http', 'https', 'enc']);
+
+/** PreviewProxy skips a bad alias with a warning; we refuse to start instead. */
+function parseUrlAliases(raw: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const name = item.slice(0, eq).trim();
+    const base = item.slice(eq + 1).trim();
+    if (eq <= 0 || !/^[A-Za-z0-9_.+-]+$/.test(name) || PP_RESERVED_ALIASES.has(name.toLowerCase()) || !PP_BASE_RE.test(base)) return undefined;
+    out[name] = base;
+  }
+  return out;
+}
+
 export const schema = {
   server: {
     /** `host:port` or `:port`. PP_PORT is an alias giving only the port. */
@@ -56,6 +72,11 @@ export const schema = {
     developmentErrorsMode: bool(['IMGPROXY_DEVELOPMENT_ERRORS_MODE'], false),
     /** Node cluster processes sharing the listen socket and the L2; 1 = single process. */
     processes: int(['PIXPROXY_PROCESSES'], 1, { min: 1, max: 256 }),
+    /**
+     * Which dialect owns the root path-style catch-all: the two path grammars overlap, so the
+     * operator chooses. `/proxy?url=` is PreviewProxy's whatever this says.
+     */
+    pathDialect: oneOf(['PIXPROXY_PATH_DIALECT'], ['imgproxy', 'previewproxy'], 'imgproxy'),
   },
 
   security: {
@@ -146,6 +167,31 @@ export const schema = {
     watermarkOpacity: float(['IMGPROXY_WATERMARK_OPACITY'], 1, { min: 0, max: 1 }),
   },
 
+  /** The PreviewProxy URL dialect (reference previewproxy.md §2, §4). */
+  previewproxy: {
+    /** HMAC-SHA256 key (raw UTF-8); empty = signatures not required. */
+    hmacKey: str(['PP_HMAC_KEY']),
+    /** Hosts for http(s) sources; `*.x.com` matches exactly one label; empty = all. */
+    allowedHosts: custom(['PP_ALLOWED_HOSTS'], [] as readonly string[], 'a comma-separated list of hosts or *.domain wildcards', (raw) =>
+      raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''),
+    ),
+    /** AES-128/192/256-CBC key for `enc/` sources; null = encrypted sources refused. */
+    sourceUrlEncryptionKey: custom(['PP_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, 'a hex-encoded key of 16, 24 or 32 bytes', (raw) => {
+      const v = raw.trim();
+      if (!/^(?:[0-9a-fA-F]{2})+$/.test(v) || ![16, 24, 32].includes(v.length / 2)) return undefined;
+      return Buffer.from(v, 'hex');
+    }),
+    /** The one bucket `s3:/key` sources read from. */
+    s3Bucket: str(['PP_S3_BUCKET']),
+    /** Base for relative sources (`/photos/a.jpg`); empty = relative sources refused. */
+    defaultSourceUrl: custom(['PP_DEFAULT_SOURCE_URL'], '', 'a base starting with http://, https://, s3:/ or local:/', (raw) => {
+      const v = raw.trim();
+      return PP_BASE_RE.test(v) ? v : undefined;
+    }),
+    /** `name=base,…`: `name:/path` sources resolve to `base/path`. */
+    urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas; names of letters, digits, _ . + -, not s3, local, http, https or enc; bases starting with http://, https://, s3:/ or local:/', parseUrlAliases),
+  },
+
   cache: {
     /**
      * L2 adapter. Unset → `fs` (the embedded default); explicitly empty or `none` → no L2.
@@ -202,6 +248,10 @@ export const schema = {
     swiftTimeoutSeconds: int(['IMGPROXY_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 }),
     swiftAllowedBuckets: list(['IMGPROXY_SWIFT_ALLOWED_BUCKETS']),
     swiftDeniedBuckets: list(['IMGPROXY_SWIFT_DENIED_BUCKETS']),
+    /** Explicit S3 keys (sources and cache); when unset the SDK's default credential chain applies. */
+    awsAccessKeyId: str(['AWS_ACCESS_KEY_ID']),
+    awsSecretAccessKey: str(['AWS_SECRET_ACCESS_KEY']),
+    awsSessionToken: str(['AWS_SESSION_TOKEN']),
     // Cache adapters (IMGPROXY_CACHE_*)
     cacheS3Region: str(['IMGPROXY_CACHE_S3_REGION', 'AWS_REGION'], 'us-west-1'),
     cacheS3Endpoint: str(['IMGPROXY_CACHE_S3_ENDPOINT']),

@@ -10,15 +10,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.js';
 import type { ImageRequest } from '../request.js';
 import { MIME_TYPES } from '../options.js';
-import type { CachedImage } from '../cache/index.js';
+import { makeCachedImage, type CachedImage } from '../cache/index.js';
 import { detectImageFormat } from '../sources/detect.js';
 import type { AppContext } from '../app.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
-import { resultEtag } from './etag.js';
 import type { RequestLog } from './server.js';
 
-export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, rawPath: string, log: RequestLog): Promise<void> {
-  const request = ctx.dialect.parseImage(rawPath, req.headers);
+/** `parse` turns the request into an ImageRequest with the dialect that owns the route. */
+export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, parse: () => ImageRequest, log: RequestLog): Promise<void> {
+  const request = parse();
   log.source = request.source;
 
   if (request.options.raw) {
@@ -35,19 +35,60 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
   }
 
   const deadline = ctx.config.server.timeout * 1000;
+  const signal = interestIn(ctx, key, res);
   const { value: image, joined } = await withTimeout(
-    ctx.cache.singleflight.run(key, () => ctx.limiter.run(() => compute(ctx, request))),
+    ctx.cache.singleflight.run(key, async () => {
+      const computed = await ctx.limiter.run(() => compute(ctx, request, signal), signal);
+      // Stored once per computation, after the waiting responses have been written (they
+      // are written in the microtasks that follow), and whether or not the client that
+      // started it is still there.
+      setImmediate(() => ctx.cache.store(key, computed));
+      return computed;
+    }),
     deadline,
   );
   log.cache = 'MISS';
   log.joined = joined;
   sendImage(ctx, req, res, request, image, 'MISS');
-  // Storing happens after the response is handed to the socket and never fails it;
-  // only the leader stores (followers received the same object).
-  if (!joined) res.once('finish', () => ctx.cache.store(key, image));
 }
 
-async function compute(ctx: AppContext, request: ImageRequest): Promise<CachedImage> {
+interface Interest {
+  clients: number;
+  controller: AbortController;
+}
+
+const interests = new WeakMap<AppContext, Map<string, Interest>>();
+
+/**
+ * Counts the clients waiting for one key. When the last of them goes away before its
+ * answer, the computation is abandoned: dropped from the worker queue if it is still
+ * waiting there, stopped at the next pipeline stage if it is running. While any
+ * single-flight follower still waits, the work goes on.
+ */
+function interestIn(ctx: AppContext, key: string, res: ServerResponse): AbortSignal {
+  let byKey = interests.get(ctx);
+  if (!byKey) {
+    byKey = new Map();
+    interests.set(ctx, byKey);
+  }
+  const map = byKey;
+  let entry = map.get(key);
+  if (!entry) {
+    entry = { clients: 0, controller: new AbortController() };
+    map.set(key, entry);
+  }
+  const e = entry;
+  e.clients++;
+  res.once('close', () => {
+    e.clients--;
+    if (e.clients > 0) return;
+    if (map.get(key) === e) map.delete(key);
+    if (!res.writableFinished) e.controller.abort(new ProxyError('CANCELLED', 'every client waiting for this image went away'));
+  });
+  return e.controller.signal;
+}
+
+async function compute(ctx: AppContext, request: ImageRequest, signal: AbortSignal): Promise<CachedImage> {
   const opts = request.options;
   const maxBytes = opts.maxSrcFileSize;
   const { response } = await ctx.cache.getSource(request.source, (conditional) => ctx.sources.fetch(request.source, { maxBytes, ...conditional }));
@@ -55,20 +96,9 @@ async function compute(ctx: AppContext, request: ImageRequest): Promise<CachedIm
   if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
   ctx.metrics.imagesInProgress.inc();
   try {
-    const result = await ctx.process(response.body, opts, ctx.watermark ? { watermark: ctx.watermark } : {});
+    const result = await ctx.process(response.body, opts, ctx.watermark ? { watermark: ctx.watermark, signal } : { signal });
     ctx.metrics.transforms.inc({ format: result.format });
-    return {
-      data: result.data,
-      contentType: result.contentType,
-      format: result.format,
-      width: result.width,
-      height: result.height,
-      etag: resultEtag(result.data),
-      createdAt: Date.now(),
-      originWidth: result.originWidth,
-      originHeight: result.originHeight,
-      originSize: response.body.length,
-    };
+    return makeCachedImage(result, { originSize: response.body.length });
   } finally {
     ctx.metrics.imagesInProgress.dec();
   }

@@ -26,6 +26,7 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
   const prefix = ctx.config.server.pathPrefix;
   const healthPaths = new Set(['/health', ...(ctx.config.server.healthCheckPath ? [ctx.config.server.healthCheckPath] : [])]);
   const serveMetrics = ctx.config.server.prometheusBind === '';
+  const pathDialect = ctx.config.server.pathDialect;
   const secret = ctx.config.server.secret ? Buffer.from(`Bearer ${ctx.config.server.secret}`) : null;
   const cors: Record<string, string> = ctx.config.server.allowOrigin
     ? { 'Access-Control-Allow-Origin': ctx.config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
@@ -107,7 +108,12 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
         const auth = Buffer.from(req.headers.authorization ?? '');
         if (auth.length !== secret.length || !timingSafeEqual(auth, secret)) throw new ProxyError('FORBIDDEN', 'bad or missing Authorization secret');
       }
-      const work = path.startsWith('/info/') ? handleInfo(ctx, req, res, path.slice('/info'.length), log) : handleImage(ctx, req, res, path, log);
+      const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+      let work: Promise<void>;
+      if (path.startsWith('/info/')) work = handleInfo(ctx, req, res, path.slice('/info'.length), log);
+      else if (path === '/proxy') work = handleImage(ctx, req, res, () => ctx.previewproxy.parseQuery(query(), req.headers), log);
+      else if (pathDialect === 'previewproxy') work = handleImage(ctx, req, res, () => ctx.previewproxy.parsePath(path, query(), req.headers), log);
+      else work = handleImage(ctx, req, res, () => ctx.dialect.parseImage(path, req.headers), log);
       work.catch(fail);
     } catch (err) {
       fail(err);

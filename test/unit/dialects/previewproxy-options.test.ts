@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { createPreviewProxyDialect } from '../../../src/dialects/previewproxy/index.js';
+import { f32Display, f32Fixed4 } from '../../../src/dialects/previewproxy/rust-format.js';
+import { defaultOptions } from '../../../src/options.js';
+import { config, expectProxyError } from './helpers.js';
+
+const SRC = 'https://e.com/a.jpg';
+const WM = 'https://logo.example/wm.png';
+const cfg = config({ IMGPROXY_WATERMARK_URL: WM });
+const d = createPreviewProxyDialect(cfg);
+const opts = (query: string) => d.parseQuery(new URLSearchParams(`url=${SRC}&${query}`), {}).options;
+const signed = (query: string) => d.parseQuery(new URLSearchParams(`url=${SRC}&${query}`), {}).signedPath;
+
+describe('size and fit', () => {
+  it('w/h, 0 = auto, clamped to 8192 (in the options and the canonical string)', () => {
+    expect(opts('w=300')).toMatchObject({ width: 300, height: 0, resizingType: 'fit', enlarge: true });
+    expect(opts('w=0&h=120')).toMatchObject({ width: 0, height: 120 });
+    expect(opts('w=100000&h=9000')).toMatchObject({ width: 8192, height: 8192 });
+    expect(signed('w=100000')).toBe(`w=8192:${SRC}`);
+  });
+
+  it('contain (default) upscales: fit + enlarge', () => {
+    expect(opts('w=300&h=200&fit=contain')).toMatchObject({ resizingType: 'fit', enlarge: true });
+    expect(opts('w=300&h=200')).toEqual(opts('w=300&h=200&fit=contain'));
+  });
+
+  it('cover and crop: centre fill with enlarge (identical in PreviewProxy)', () => {
+    const cover = opts('w=300&h=200&fit=cover');
+    expect(cover).toMatchObject({ resizingType: 'fill', enlarge: true, gravity: { type: 'ce', x: 0, y: 0 } });
+    expect(opts('w=300&h=200&fit=crop')).toEqual(cover);
+  });
+
+  it('fit without a size changes nothing', () => {
+    const none = defaultOptions(cfg);
+    expect(opts('fit=cover')).toEqual(none);
+  });
+
+  it('rotate 90/270 swaps the box: PreviewProxy resizes, then rotates', () => {
+    expect(opts('w=300&h=200&rotate=90')).toMatchObject({ width: 200, height: 300, rotate: 90 });
+    expect(opts('w=300&h=200&rotate=270')).toMatchObject({ width: 200, height: 300, rotate: 270 });
+    expect(opts('w=300&h=200&rotate=180')).toMatchObject({ width: 300, height: 200, rotate: 180 });
+  });
+});
+
+describe('format and quality', () => {
+  it.each(['jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico'])('format=%s', (f) => {
+    expect(opts(`format=${f}`).format).toBe(f);
+  });
+
+  it('best = automatic (null): source format or Accept negotiation', () => {
+    expect(opts('format=best').format).toBeNull();
+    const neg = createPreviewProxyDialect(config({ IMGPROXY_AUTO_WEBP: 'true' }));
+    const r = neg.parseQuery(new URLSearchParams(`url=${SRC}&format=best`), { accept: 'image/webp,*/*' });
+    expect(r.options).toMatchObject({ format: null, preferWebp: true });
+    expect(r.signedPath).toBe(`format=best:${SRC}`);
+  });
+
+  it('jxl is 422: sharp has no JPEG XL encoder', () => {
+    expectProxyError(() => opts('format=jxl'), 422, 'UNSUPPORTED_OUTPUT');
+    expectProxyError(() => d.parsePath(`/jxl/${SRC}`, new URLSearchParams(), {}), 422, 'UNSUPPORTED_OUTPUT');
+  });
+
+  it('q clamped into 1–100 as PreviewProxy JPEG does; signed as given', () => {
+    expect(opts('q=75').quality).toBe(75);
+    expect(opts('q=0').quality).toBe(1);
+    expect(opts('q=150').quality).toBe(100);
+    expect(signed('q=150')).toBe(`q=150:${SRC}`);
+  });
+});
+
+describe('rotate and flip', () => {
+  it('0/90/180/270; anything else 400 (PreviewProxy ignores it silently)', () => {
+    expect(opts('rotate=0').rotate).toBe(0);
+    expect(opts('rotate=180').rotate).toBe(180);
+    expect(expectProxyError(() => opts('rotate=45'), 400, 'BAD_REQUEST').message).toMatch(/rotate/);
+    expectProxyError(() => opts('rotate=360'), 400, 'BAD_REQUEST');
+  });
+
+  it('flip h/v', () => {
+    expect(opts('flip=h')).toMatchObject({ flipHorizontal: true, flipVertical: false });
+    expect(opts('flip=v')).toMatchObject({ flipHorizontal: false, flipVertical: true });
+  });
+});
+
+describe('colour and blur', () => {
+  it('grayscale → full-intensity neutral monochrome; other values → off', () => {
+    expect(opts('grayscale=1').monochrome).toEqual({ intensity: 1, color: '808080' });
+    expect(opts('grayscale=TRUE').monochrome).toEqual({ intensity: 1, color: '808080' });
+    expect(opts('grayscale=yes').monochrome).toBeNull();
+    expect(signed('grayscale=true')).toBe(`grayscale=1:${SRC}`);
+    expect(signed('grayscale=no')).toBe(`grayscale=0:${SRC}`);
+  });
+
+  it('bright: additive 8-bit offset, clamped to ±255', () => {
+    expect(opts('bright=40').brightness).toBe(40);
+    expect(opts('bright=-300').brightness).toBe(-255);
+    expectProxyError(() => opts('bright=1.5'), 400, 'BAD_REQUEST');
+  });
+
+  it('contrast: image::contrast percent → multiplier ((100 + c) / 100)², floor at −100', () => {
+    expect(opts('contrast=0').contrast).toBe(1);
+    expect(opts('contrast=50').contrast).toBeCloseTo(2.25, 10);
+    expect(opts('contrast=-50').contrast).toBeCloseTo(0.25, 10);
+    expect(opts('contrast=-250').contrast).toBe(0);
+  });
+
+  it('blur: sigma clamped to 0–100, signed in Rust f32 Display form', () => {
+    expect(opts('blur=2.5').blur).toBe(2.5);
+    expect(opts('blur=500').blur).toBe(100);
+    expect(opts('blur=-3').blur).toBe(0);
+    expect(signed('blur=3.0')).toBe(`blur=3:${SRC}`);
+    expect(signed('blur=0.8')).toBe(`blur=0.8:${SRC}`);
+    expectProxyError(() => opts('blur=NaN'), 400, 'BAD_REQUEST');
+  });
+});
+
+describe('watermark', () => {
+  it('wm naming the configured watermark → WatermarkOptions with PreviewProxy defaults', () => {
+    expect(opts(`wm=${WM}`).watermark).toEqual({ opacity: 1, position: 'noea', x: 0, y: 0, scale: 0.15 });
+  });
+
+  it('opacity, scale (4 decimals in the signature), offsets', () => {
+    const w = opts(`wm=${WM}&wm_opacity=0.5&wm_scale=0.25&wm_pos=nowe&wm_x=10&wm_y=5`).watermark;
+    expect(w).toEqual({ opacity: 0.5, position: 'nowe', x: 10, y: 5, scale: 0.25 });
+    expect(signed(`wm=${WM}&wm_opacity=0.5&wm_scale=0.25&wm_x=10`)).toBe(`wm=${WM}&wm_opacity=0.5000&wm_x=10&wm_scale=0.2500:${SRC}`);
+    expect(opts(`wm=${WM}&wm_opacity=7`).watermark?.opacity).toBe(1);
+    expect(opts(`wm=${WM}&wm_opacity=0`).watermark).toBeNull();
+  });
+
+  it('east/south offsets change sign: PreviewProxy adds them to the top-left corner', () => {
+    expect(opts(`wm=${WM}&wm_pos=soea&wm_x=10&wm_y=5`).watermark).toMatchObject({ position: 'soea', x: -10, y: -5 });
+    expect(opts(`wm=${WM}&wm_pos=ce&wm_x=10&wm_y=5`).watermark).toMatchObject({ x: 10, y: 5 });
+    expect(opts(`wm=${WM}&wm_pos=re&wm_x=-4&wm_y=6`).watermark).toMatchObject({ position: 're', x: 0, y: 6 });
+  });
+
+  it.each([
+    ['ce', 'ce'], ['center', 'ce'], ['c', 'ce'],
+    ['no', 'no'], ['top', 'no'], ['t', 'no'], ['north', 'no'],
+    ['so', 'so'], ['bottom', 'so'], ['b', 'so'], ['south', 'so'],
+    ['ea', 'ea'], ['right', 'ea'], ['r', 'ea'], ['east', 'ea'],
+    ['we', 'we'], ['left', 'we'], ['l', 'we'], ['west', 'we'],
+    ['noea', 'noea'], ['top-right', 'noea'], ['tr', 'noea'], ['north_east', 'noea'],
+    ['nowe', 'nowe'], ['top-left', 'nowe'], ['tl', 'nowe'], ['north_west', 'nowe'],
+    ['soea', 'soea'], ['bottom-right', 'soea'], ['br', 'soea'], ['south_east', 'soea'],
+    ['sowe', 'sowe'], ['bottom-left', 'sowe'], ['bl', 'sowe'], ['south_west', 'sowe'],
+    ['re', 're'], ['repeat', 're'], ['rep', 're'],
+  ])('wm_pos=%s → %s', (spelling, pos) => {
+    expect(opts(`wm=${WM}&wm_pos=${spelling}`).watermark?.position).toBe(pos);
+  });
+
+  it('unknown wm_pos is 400 (PreviewProxy falls back to top-right)', () => {
+    expectProxyError(() => opts(`wm=${WM}&wm_pos=middle`), 400, 'BAD_REQUEST');
+  });
+
+  it('any other wm URL is 400: per-request watermark images are not supported', () => {
+    const err = expectProxyError(() => opts('wm=https://other.example/x.png'), 400, 'UNSUPPORTED_PARAM');
+    expect(err.message).toMatch(/per-request watermark/);
+    // Nothing configured: every wm is refused.
+    expectProxyError(() => createPreviewProxyDialect(config()).parseQuery(new URLSearchParams(`url=${SRC}&wm=${WM}`), {}), 400, 'UNSUPPORTED_PARAM');
+  });
+
+  it('wm_* without wm do nothing, as in PreviewProxy', () => {
+    expect(opts('wm_opacity=0.5&wm_pos=ce').watermark).toBeNull();
+  });
+});
+
+describe('PreviewProxy parameters pixproxy does not implement: 400, never 500', () => {
+  it.each([
+    ['seek=5'], ['seek=auto'], ['gif_anim=all'], ['gif_anim=1-3'], ['gif_af=1'],
+    ['wmt=hello'], ['wmt_color=ff0000'], ['wmt_size=24'], ['wmt_font=sans'],
+  ])('query %s', (query) => {
+    expectProxyError(() => opts(query), 400, 'UNSUPPORTED_PARAM');
+  });
+
+  it.each(['seek:5', 'gif_anim', 'gif_anim:2-4', 'gif_af', 'wmt:hi', 'wmt_color:000000', 'wmt_size:10', 'wmt_font:sans'])('path token %s', (token) => {
+    expectProxyError(() => d.parsePath(`/${token}/${SRC}`, new URLSearchParams(), {}), 400, 'UNSUPPORTED_PARAM');
+  });
+});
+
+describe('Rust float formatting', () => {
+  it('f32 Display: shortest round-trip digits', () => {
+    expect(f32Display(0.8)).toBe('0.8');
+    expect(f32Display(3)).toBe('3');
+    expect(f32Display(0.1)).toBe('0.1');
+    expect(f32Display(1 / 3)).toBe('0.33333334');
+    expect(f32Display(0.0000001)).toBe('0.0000001');
+    expect(f32Display(-0)).toBe('-0');
+  });
+
+  it('{:.4}: exact value, ties to even', () => {
+    expect(f32Fixed4(0.5)).toBe('0.5000');
+    expect(f32Fixed4(0.15)).toBe('0.1500');
+    expect(f32Fixed4(1 / 3)).toBe('0.3333');
+    expect(f32Fixed4(0.03125)).toBe('0.0312'); // exact tie → even
+    expect(f32Fixed4(0.09375)).toBe('0.0938'); // exact tie → even
+    expect(f32Fixed4(0.99999)).toBe('1.0000');
+    expect(f32Fixed4(12.5)).toBe('12.5000');
+  });
+});
