@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { silentLogger } from '../src/observability/logger.js';
-import { resultEtag } from '../src/http/etag.js';
+import { computeEtag, type CachedImage } from '../src/cache/index.js';
 import { expand } from './lib/pattern.js';
 
 const [pattern = '', fromArg = '0', toArg = '0', sourceFile = ''] = process.argv.slice(2);
@@ -24,13 +24,13 @@ async function main(): Promise<void> {
   const { data, info } = await sharp(readFileSync(sourceFile)).resize(300, 300, { fit: 'inside' }).jpeg({ quality: 80 }).toBuffer({ resolveWithObject: true });
   const app = await createApp(loadConfig(process.env), { logger: silentLogger(), defaultMetrics: false });
   const { ctx } = app;
-  const image = {
+  const image: CachedImage = {
     data,
     contentType: 'image/jpeg',
-    format: 'jpeg' as const,
+    format: 'jpeg',
     width: info.width,
     height: info.height,
-    etag: resultEtag(data),
+    etag: computeEtag(data),
     createdAt: Date.now(),
   };
   const started = Date.now();
