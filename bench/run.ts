@@ -44,10 +44,11 @@ const USAGE = `usage: npm run bench -- [options]
   --duration S          seconds per wrk run (default 8, 3 with --quick)
   --runs N              wrk runs per server, reported as medians (default 1)
   --pixproxy-entry F    pixproxy entry point (default src/main.ts through tsx; dist/main.js after npm run build)
+  --env KEY=VALUE       extra environment for pixproxy (repeatable), e.g. to try a tuning
   --keep                keep the scratch directory (cache dirs, nginx config)`;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, durationS: 0, runs: 1, profile: false, scenarios: null, pixproxyEntry: 'src/main.ts', keep: false };
+  const o: Options = { quick: false, durationS: 0, runs: 1, profile: false, scenarios: null, pixproxyEntry: 'src/main.ts', pixproxyEnv: {}, keep: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -67,6 +68,12 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--duration') o.durationS = positive(value(i++, a), a);
     else if (a === '--runs') o.runs = positive(value(i++, a), a);
     else if (a === '--pixproxy-entry') o.pixproxyEntry = value(i++, a);
+    else if (a === '--env') {
+      const kv = value(i++, a);
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new Error(`--env: expected KEY=VALUE, got ${JSON.stringify(kv)}`);
+      o.pixproxyEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -133,7 +140,7 @@ async function main(): Promise<void> {
   const ids: SourceId[] = ['big', 'alpha', 'photo', ...(selected.includes('scale') ? (['huge'] as const) : [])];
   const srcDir = await ensureSources(join(ROOT, 'bench', '.cache', 'src'), ids, log);
 
-  const env = { root: ROOT, pixproxyEntry: opts.pixproxyEntry };
+  const env = { root: ROOT, pixproxyEntry: opts.pixproxyEntry, pixproxyEnv: opts.pixproxyEnv };
   const origin = await startBaseline(env, 'origin', srcDir);
   log(`origin on ${origin.url}`);
   const ctx: Ctx = { opts, env, srcDir, workDir, resultsDir, tools, origin, log, runId: date, profiles: [], memo: new Map() };
@@ -191,7 +198,7 @@ async function main(): Promise<void> {
       durationS: opts.durationS,
       runs: opts.runs,
       elapsedS: (Date.now() - started) / 1000,
-      pixproxy: `node ${/\.[cm]?ts$/.test(opts.pixproxyEntry) ? '--import tsx ' : ''}${opts.pixproxyEntry}`,
+      pixproxy: `${Object.entries(opts.pixproxyEnv).map(([k, v]) => `${k}=${v} `).join('')}node ${/\.[cm]?ts$/.test(opts.pixproxyEntry) ? '--import tsx ' : ''}${opts.pixproxyEntry}`,
     },
     results,
     profiles,

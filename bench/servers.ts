@@ -21,6 +21,8 @@ export interface ServerEnv {
   root: string;
   /** pixproxy entry relative to root: src/main.ts (through tsx) or dist/main.js. */
   pixproxyEntry: string;
+  /** Added to (and overriding) pixproxy's bench environment. */
+  pixproxyEnv?: Record<string, string>;
 }
 
 function nodeArgs(entry: string, extra: string[] = []): string[] {
@@ -71,7 +73,7 @@ export function pixproxyEnv(port: number, o: PixproxyOptions): Record<string, st
 export async function startPixproxy(env: ServerEnv, o: PixproxyOptions): Promise<Server> {
   const port = await freePort();
   const prof = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
-  const proc = spawnProc('pixproxy', process.execPath, nodeArgs(env.pixproxyEntry, prof), { cwd: env.root, env: pixproxyEnv(port, o) });
+  const proc = spawnProc('pixproxy', process.execPath, nodeArgs(env.pixproxyEntry, prof), { cwd: env.root, env: { ...pixproxyEnv(port, o), ...env.pixproxyEnv } });
   return started('pixproxy', proc, port);
 }
 

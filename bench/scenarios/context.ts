@@ -20,6 +20,8 @@ export interface Options {
   /** null = all scenarios. */
   scenarios: Set<string> | null;
   pixproxyEntry: string;
+  /** Extra environment for pixproxy (--env KEY=VALUE), e.g. to try a tuning. */
+  pixproxyEnv: Record<string, string>;
   keep: boolean;
 }
 

@@ -58,7 +58,7 @@ async function missBySize(ctx: Ctx, result: ScenarioResult): Promise<void> {
 async function prefill(ctx: Ctx, cacheDir: string, pattern: string, from: number, to: number): Promise<number> {
   const args = ['--import', 'tsx', join(ctx.env.root, 'bench', 'prefill.ts'), pattern, String(from), String(to), join(ctx.srcDir, 'photo.jpg')];
   ctx.log(`  pre-filling L2 entries ${from}..${to - 1}…`);
-  const r = await runCommand('prefill', process.execPath, args, { cwd: ctx.env.root, env: pixproxyEnv(0, { cacheDir, memoryMb: 0 }) });
+  const r = await runCommand('prefill', process.execPath, args, { cwd: ctx.env.root, env: { ...pixproxyEnv(0, { cacheDir, memoryMb: 0 }), ...ctx.env.pixproxyEnv } });
   if (r.code !== 0) throw new Error(`prefill failed (${r.code}): ${r.stderr.slice(-2000)}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms?: number };
   return out.ms ?? Number.NaN;
