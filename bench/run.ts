@@ -40,7 +40,7 @@ const SCENARIOS: Record<string, { title: string; run: (ctx: Ctx) => Promise<Scen
 const USAGE = `usage: npm run bench -- [options]
   --quick               smoke run: 3 s per wrk run, 10,000 L2 entries instead of 100,000 (~3 min)
   --scenario NAME       only these scenarios (repeat or comma-separate): ${Object.keys(SCENARIOS).join(', ')}
-  --profile             CPU-profile pixproxy in miss and l1-hit (bench/results/prof/)
+  --profile             CPU-profile pixproxy in miss, l1-hit and l2-hit (bench/results/prof/)
   --duration S          seconds per wrk run (default 8, 3 with --quick)
   --runs N              wrk runs per server, reported as medians (default 1)
   --pixproxy-entry F    pixproxy entry point (default src/main.ts through tsx; dist/main.js after npm run build)

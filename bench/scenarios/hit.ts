@@ -61,7 +61,7 @@ export async function hitScenario(ctx: Ctx, layer: 'L1' | 'L2'): Promise<Scenari
   const expect = layer === 'L1' ? 'HIT-L1' : 'HIT-L2';
   let pix: Server | undefined;
   try {
-    const profile = layer === 'L1' && ctx.opts.profile ? { profileDir: profileDir(ctx, 'l1-hit') } : {};
+    const profile = ctx.opts.profile ? { profileDir: profileDir(ctx, id) } : {};
     pix = await startPixproxy(ctx.env, { cacheDir: pixproxyCacheDir(ctx), ...(layer === 'L2' ? { memoryMb: 0 } : {}), ...profile });
     const hitDir = join(ctx.workDir, 'hits');
     mkdirSync(hitDir, { recursive: true });
@@ -104,6 +104,6 @@ export async function hitScenario(ctx: Ctx, layer: 'L1' | 'L2'): Promise<Scenari
     return result;
   } finally {
     await pix?.stop();
-    if (layer === 'L1' && ctx.opts.profile) ctx.profiles.push({ scenario: 'l1-hit', dir: profileDir(ctx, 'l1-hit') });
+    if (ctx.opts.profile) ctx.profiles.push({ scenario: id, dir: profileDir(ctx, id) });
   }
 }
