@@ -37,7 +37,7 @@ import {
 import { fixSize, planGeometry, type GeometryPlan } from './geometry.js';
 import { initSharp, vips } from './sharp-setup.js';
 import { probeSource, type SourceInfo } from './source-probe.js';
-import { sanitizeSvg } from './svg-sanitize.js';
+import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
 
@@ -253,7 +253,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 
   if (shouldSkipProcessing(info.format, o, config)) {
     if (!isVector) checkResolution(origin.width, origin.height, 1, o);
-    const data = isVector && config.security.sanitizeSvg ? sanitizeSvg(source) : source;
+    const data = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
     const format = info.format as OutputFormat;
     return {
       data,
