@@ -13,7 +13,7 @@
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import { loadConfig, type Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions } from '../options.js';
+import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { readExifText } from './exif-text.js';
 import { fitBytes } from './fit-bytes.js';
 import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
@@ -85,6 +85,26 @@ interface Job {
   isVector: boolean;
   /** Vector guard: SVG rendered smaller so it fits max_src_resolution. */
   vectorScale: number;
+  /** Encode as greyscale: the source is grey and nothing below adds colour. */
+  grey: boolean;
+}
+
+function isGreyRgb(c: Rgb | null): boolean {
+  return c === null || (c.r === c.g && c.g === c.b);
+}
+
+/**
+ * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source would come
+ * out with three equal channels. imgproxy keeps the colourspace: we convert back to b-w at
+ * encode time unless an operation can add colour (a coloured background or tint, a
+ * watermark, a colour output like WebP/AVIF whose encoders store RGB anyway).
+ */
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
+  if (!info.grey) return false;
+  if (!isGreyRgb(o.background)) return false;
+  if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
+  if (o.watermark !== null) return false;
+  return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
 }
 
 function loadOptions(page: number, pages: number, density?: number): SharpOptions {
@@ -222,8 +242,9 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   const exif = o.stripMetadata ? (o.keepCopyright ? readExifText(info.exif, false) : {}) : readExifText(info.exif, true);
   if (Object.keys(exif).length > 0 && format !== 'gif') out = out.withExif({ IFD0: exif });
   if (!o.stripMetadata && info.xmp) out = out.withXmp(info.xmp);
-  // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB.
-  if (!o.stripColorProfile && FORMAT_TRAITS[format].colourProfile) out = out.withIccProfile('srgb');
+  // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB. Not for grey
+  // output: an RGB profile on one channel is wrong, and tagging would convert it back to RGB.
+  if (!o.stripColorProfile && !job.grey && FORMAT_TRAITS[format].colourProfile) out = out.withIccProfile('srgb');
   return out;
 }
 
@@ -235,7 +256,8 @@ async function encode(job: Job, frames: Frame[], delay: number[] | null): Promis
   const sixteen = first.depth === 'ushort' && (format === 'png' || format === 'tiff');
   const run = async (q: number): Promise<Buffer> => {
     let p = encoderInput(frames);
-    if (sixteen) p = p.toColourspace(first.channels <= 2 ? 'grey16' : 'rgb16');
+    if (sixteen) p = p.toColourspace(first.channels <= 2 || job.grey ? 'grey16' : 'rgb16');
+    else if (job.grey) p = p.toColourspace('b-w');
     p = applyEncoder(withMetadata(p, job, format), { format, quality: q, animation }, job.config);
     return vips(p.toBuffer(), 'encode');
   };
@@ -289,6 +311,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth: o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar',
     isVector,
     vectorScale,
+    grey: keepsGrey(info, o, format),
   };
 
   let out: Frame[];
