@@ -3,12 +3,19 @@
  * (processing/processing.go):
  *
  *   header probe → resolution limits (before decoding) → skip_processing / SVG passthrough →
- *   output format → decode (shrink-on-load, EXIF orientation, vector guard) → trim → rotate/flip →
+ *   output format → decode (shrink-on-load, vector guard) → trim → EXIF orientation → rotate/flip →
  *   crop → scale → result crop → filters → extend → extend_aspect_ratio → padding → fix size →
  *   flatten → watermark → metadata and colour profile → encode (max_bytes loop).
  *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
  * joined again with their delays. Pure with respect to I/O.
+ *
+ * Known deviations, kept on purpose (README "Processing options"):
+ *  - the watermark of an animation is composited on each frame (overlays prepared once),
+ *    where imgproxy composites once on the joined strip; the watermark image is static, so
+ *    every frame gets the same pixels either way;
+ *  - keep_copyright keeps EXIF Artist and Copyright only: pixels travel through raw buffers,
+ *    sharp cannot write IPTC, so IPTC by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import { loadConfig, type Config } from '../config/index.js';
@@ -26,6 +33,7 @@ import {
   fromFrame,
   hasAlpha,
   kernelFor,
+  orientFrame,
   padFrame,
   resizeFrame,
   rotateFlipFrame,
@@ -178,6 +186,9 @@ async function processStill(job: Job, page: number, stack: number): Promise<Fram
   const early = o.trim === null && !needsRotate && o.crop === null && info.decoded === null;
   const earlyPlan = early ? planFor(baseW, baseH, job) : null;
   const fuse = earlyPlan !== null && (job.isVector || !job.config.processing.disableShrinkOnLoad);
+  // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
+  // top-left pixel and equal_hor/equal_ver refer to the stored axes.
+  const trimFirst = o.trim !== null && o.autoRotate && info.orientation > 1 && info.decoded === null;
 
   let frame: Frame;
   if (info.decoded) frame = info.decoded;
@@ -188,12 +199,13 @@ async function processStill(job: Job, page: number, stack: number): Promise<Fram
       density = SVG_BASE_DENSITY * job.vectorScale * prescale;
     }
     let p: Sharp = sharp(job.source, loadOptions(page, stack, density));
-    if (o.autoRotate) p = p.autoOrient();
+    if (o.autoRotate && !trimFirst) p = p.autoOrient();
     if (fuse && earlyPlan) p = p.resize(earlyPlan.scaledWidth, earlyPlan.scaledHeight, { fit: 'fill', kernel });
     frame = await toFrame(p, job.depth);
   }
   checkAbort(ctx.signal);
   if (o.trim) frame = await trimFrame(frame, o.trim);
+  if (trimFirst) frame = await orientFrame(frame, info.orientation);
   if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
   const plan = fuse && earlyPlan ? earlyPlan : planFor(frame.width, frame.height, job);
 
