@@ -173,6 +173,18 @@ describe('origin sub-store against a loopback origin', () => {
     expect(log[1]).toMatchObject({ ifModifiedSince: lm, status: 304 });
   });
 
+  it('an entry written before validators were kept in extra revalidates with the ones in its meta', async () => {
+    const url = base + '/old.png';
+    const lm = 'Wed, 21 Oct 2015 07:28:00 GMT';
+    resources.set('/old.png', { body: Buffer.from('OLD'), etag: '"old"', lastModified: lm, cacheControl: 'max-age=3600' });
+    const extra = { url, freshUntil: String(Date.now() - 1000), headers: JSON.stringify({ 'content-type': 'image/png' }) };
+    await originStore.put(originKey(url), Buffer.from('OLD'), { expiresAt: Date.now() + DAY, etag: '"old"', lastModified: lm, contentType: 'image/png', extra });
+    const r = await get('/old.png');
+    expect(r.outcome).toBe('revalidated');
+    expect(r.response.body.toString()).toBe('OLD');
+    expect(log[0]).toMatchObject({ ifNoneMatch: '"old"', status: 304 });
+  });
+
   it('no-store and private responses are not stored: every request goes upstream', async () => {
     resources.set('/ns.png', { body: Buffer.from('N'), cacheControl: 'no-store' });
     resources.set('/p.png', { body: Buffer.from('P'), cacheControl: 'private, max-age=600' });
