@@ -12,6 +12,8 @@ import type { ImageRequest } from '../request.js';
 import { MIME_TYPES } from '../options.js';
 import { makeCachedImage, type CachedImage } from '../cache/index.js';
 import { detectImageFormat } from '../sources/detect.js';
+import { parseContentRange } from '../sources/range.js';
+import type { FetchOptions, SourceResponse } from '../sources/types.js';
 import type { AppContext } from '../app.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './server.js';
@@ -22,7 +24,7 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
   log.source = request.source;
 
   if (request.options.raw) {
-    await streamRaw(ctx, request, res, log);
+    await streamRaw(ctx, req, request, res, log);
     return;
   }
 
@@ -133,21 +135,56 @@ function sendImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, r
   res.end(req.method === 'HEAD' ? undefined : image.data);
 }
 
-/** `raw`: the source's bytes untouched (type still sniffed: we never echo a foreign Content-Type). */
-async function streamRaw(ctx: AppContext, request: ImageRequest, res: ServerResponse, log: RequestLog): Promise<void> {
-  const response = await ctx.sources.fetch(request.source, { maxBytes: request.options.maxSrcFileSize });
-  const format = detectImageFormat(response.body);
-  if (format === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
+/**
+ * `raw`: the source's bytes untouched, not limited by workers. The client's Range and
+ * conditional headers go to the source; its status (200, 206, 304) and range/validator
+ * headers come back. The Content-Type is the sniffed one whenever the bytes start at 0
+ * (the origin's may lie); a part from the middle of the file keeps the origin's type only
+ * if it is an image type. We never echo a foreign type: what we cannot call an image is 422.
+ */
+async function streamRaw(ctx: AppContext, req: IncomingMessage, request: ImageRequest, res: ServerResponse, log: RequestLog): Promise<void> {
+  const fo: FetchOptions = { maxBytes: request.options.maxSrcFileSize };
+  const ifNoneMatch = headerValue(req.headers['if-none-match']);
+  const ifModifiedSince = headerValue(req.headers['if-modified-since']);
+  const range = headerValue(req.headers.range);
+  if (ifNoneMatch !== undefined) fo.ifNoneMatch = ifNoneMatch;
+  if (ifModifiedSince !== undefined) fo.ifModifiedSince = ifModifiedSince;
+  if (range !== undefined) fo.range = range;
+  const response = await ctx.sources.fetch(request.source, fo);
   log.cache = 'RAW';
-  res.writeHead(200, {
+  const headers: Record<string, string | number> = {
     ...SECURITY_HEADERS,
-    'Content-Type': MIME_TYPES[format],
-    'Content-Length': response.body.length,
     'Cache-Control': cacheControl(ctx.config.processing.ttl, request.options.expires),
-    ...(response.etag ? { ETag: response.etag } : {}),
-    ...(response.lastModified ? { 'Last-Modified': response.lastModified } : {}),
-  });
+  };
+  if (response.etag) headers.ETag = response.etag;
+  if (response.lastModified) headers['Last-Modified'] = response.lastModified;
+  if (response.acceptRanges) headers['Accept-Ranges'] = response.acceptRanges;
+  if (response.status === 304) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const contentType = rawContentType(response);
+  if (contentType === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
+  headers['Content-Type'] = contentType;
+  headers['Content-Length'] = response.body.length;
+  if (response.status === 206 && response.contentRange) headers['Content-Range'] = response.contentRange;
+  res.writeHead(response.status, headers);
   res.end(response.body);
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function rawContentType(response: SourceResponse): string | null {
+  const fromStart = response.status === 200 || parseContentRange(response.contentRange)?.start === 0;
+  const sniffed = fromStart ? detectImageFormat(response.body) : null;
+  if (sniffed !== null) return MIME_TYPES[sniffed];
+  // The whole file that is not an image stays not an image, whatever the origin calls it.
+  if (response.status === 200) return null;
+  const origin = response.contentType?.trim();
+  return origin !== undefined && /^image\/[\w.+-]+(\s*;.*)?$/i.test(origin) ? origin : null;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
