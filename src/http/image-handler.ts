@@ -17,10 +17,11 @@ import type { FetchOptions, SourceResponse } from '../sources/types.js';
 import type { AppContext } from '../app.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './server.js';
+import type { Resolved } from './resolve.js';
 
-/** `parse` turns the request into an ImageRequest with the dialect that owns the route. */
-export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, parse: () => ImageRequest, log: RequestLog): Promise<void> {
-  const request = parse();
+/** `resolve` parses and verifies with the dialect that owns the route (memoised, see resolve.ts). */
+export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, resolve: () => Resolved, log: RequestLog): Promise<void> {
+  const { request, key } = resolve();
   log.source = request.source;
 
   if (request.options.raw) {
@@ -28,7 +29,6 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
     return;
   }
 
-  const key = ctx.cache.key(request, req.headers);
   const hit = await ctx.cache.lookup(key);
   if (hit) {
     log.cache = hit.layer;

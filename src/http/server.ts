@@ -12,6 +12,7 @@ import { ProxyError, toProxyError } from '../errors.js';
 import type { AppContext } from '../app.js';
 import { requestId, SECURITY_HEADERS } from './headers.js';
 import { handleImage } from './image-handler.js';
+import { createResolver } from './resolve.js';
 import { handleInfo } from './info-handler.js';
 
 export interface RequestLog {
@@ -27,6 +28,7 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
   const healthPaths = new Set(['/health', ...(ctx.config.server.healthCheckPath ? [ctx.config.server.healthCheckPath] : [])]);
   const serveMetrics = ctx.config.server.prometheusBind === '';
   const pathDialect = ctx.config.server.pathDialect;
+  const resolve = createResolver(ctx.config, ctx.cache, ctx.sources);
   const secret = ctx.config.server.secret ? Buffer.from(`Bearer ${ctx.config.server.secret}`) : null;
   const cors: Record<string, string> = ctx.config.server.allowOrigin
     ? { 'Access-Control-Allow-Origin': ctx.config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
@@ -111,9 +113,9 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
       const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
       let work: Promise<void>;
       if (path.startsWith('/info/')) work = handleInfo(ctx, req, res, path.slice('/info'.length), log);
-      else if (path === '/proxy') work = handleImage(ctx, req, res, () => ctx.previewproxy.parseQuery(query(), req.headers), log);
-      else if (pathDialect === 'previewproxy') work = handleImage(ctx, req, res, () => ctx.previewproxy.parsePath(path, query(), req.headers), log);
-      else work = handleImage(ctx, req, res, () => ctx.dialect.parseImage(path, req.headers), log);
+      else if (path === '/proxy') work = handleImage(ctx, req, res, () => resolve(`q\0${url}`, () => ctx.previewproxy.parseQuery(query(), req.headers), req.headers), log);
+      else if (pathDialect === 'previewproxy') work = handleImage(ctx, req, res, () => resolve(`p\0${url}`, () => ctx.previewproxy.parsePath(path, query(), req.headers), req.headers), log);
+      else work = handleImage(ctx, req, res, () => resolve(`i\0${path}`, () => ctx.dialect.parseImage(path, req.headers), req.headers), log);
       work.catch(fail);
     } catch (err) {
       fail(err);

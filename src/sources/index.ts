@@ -20,6 +20,12 @@ export { detectImageFormat } from './detect.js';
 
 export interface Sources {
   fetch(url: string, opts: FetchOptions): Promise<SourceResponse>;
+  /**
+   * Throws unless the URL's scheme is enabled and IMGPROXY_ALLOWED_SOURCES admits it. The
+   * image flow calls it before the cache lookup, so an entry cached under an older
+   * configuration is never served for a source that is no longer allowed.
+   */
+  admit(url: string): Source;
   /** Lower-case scheme of a source URL without `:`, or null when it has none. */
   schemeOf(url: string): string | null;
   /** Closes pooled connections (http keep-alive). */
@@ -54,7 +60,7 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
   if (config.download.localFilesystemRoot !== '') bySchemes.set('local', createLocalSource(config));
   for (const source of extra) for (const s of source.schemes) bySchemes.set(s.toLowerCase(), source);
 
-  async function fetch(url: string, fo: FetchOptions): Promise<SourceResponse> {
+  function admit(url: string): Source {
     const scheme = schemeOf(url);
     const source = scheme === null ? undefined : bySchemes.get(scheme);
     if (!source) {
@@ -64,6 +70,12 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
       throw new ProxyError('SOURCE_UNREACHABLE', `${why}: ${url}`);
     }
     if (!isSourceAllowed(url, config)) throw new ProxyError('INVALID_SOURCE_URL', `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${url}`);
+    return source;
+  }
+
+  async function fetch(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    const source = admit(url);
+    const scheme = schemeOf(url);
     if (source === http) return http.fetch(url, fo);
     // The http source counts its own fetches; count the others here.
     try {
@@ -76,5 +88,5 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
     }
   }
 
-  return { fetch, schemeOf, close: () => http.close() };
+  return { fetch, admit, schemeOf, close: () => http.close() };
 }
