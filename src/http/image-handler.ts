@@ -1,7 +1,7 @@
 /**
  * The image request flow (ARCHITECTURE.md "Data flow of one image request"):
  * parse + verify → cache key → L1 → L2 → single-flight(limiter(origin store / fetch →
- * detect → process)) → respond → store after the response.
+ * detect → process) → store) → respond.
  *
  * Cache hits never wait for a worker. The computation is detached from the client that
  * started it (followers may still need it) and bounded by IMGPROXY_TIMEOUT on its own.
@@ -36,15 +36,20 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
 
   const deadline = ctx.config.server.timeout * 1000;
   const { value: image, joined } = await withTimeout(
-    ctx.cache.singleflight.run(key, () => ctx.limiter.run(() => compute(ctx, request))),
+    ctx.cache.singleflight.run(key, async () => {
+      const computed = await ctx.limiter.run(() => compute(ctx, request));
+      // Seed: "processes the image and stores the result in the cache before serving it".
+      // Stored by the computation itself, before any waiter is answered: a request arriving
+      // after the single-flight ends finds it, and a leader whose client has gone (or timed
+      // out) does not lose it. store() never throws and only starts the L2 write.
+      ctx.cache.store(key, computed);
+      return computed;
+    }),
     deadline,
   );
   log.cache = 'MISS';
   log.joined = joined;
   sendImage(ctx, req, res, request, image, 'MISS');
-  // Storing happens after the response is handed to the socket and never fails it;
-  // only the leader stores (followers received the same object).
-  if (!joined) res.once('finish', () => ctx.cache.store(key, image));
 }
 
 async function compute(ctx: AppContext, request: ImageRequest): Promise<CachedImage> {
