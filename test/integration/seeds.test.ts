@@ -20,6 +20,14 @@
  *   origin TTL under RFC 9111 (s-maxage, Age, no-store, private, revalidation) → unit/cache/origin.test.ts
  *   PP_CACHE_DISK_MAX_MB unset → unbounded (many entries kept) → unit/cache/budget.test.ts
  *   PP_CACHE_DISK_MAX_MB bounds transformed + origin together, LRU survives restarts → unit/cache/budget.test.ts
+ *
+ * Statements that did not hold before these tests (fixed with them):
+ *   [imgproxy] "stores the result in the cache before serving it": results were stored after the
+ *        response had finished, so a request right after it (L1 off) missed, and a leader whose
+ *        client had gone stored nothing → now stored by the computation, writes in flight readable.
+ *   [pp] PP_CACHE_DISK_MAX_MB with the most recently USED entries kept: L1 hits did not count as
+ *        uses of the disk entry, so the hottest image was evicted first → budget.noteUse().
+ *   metrics: cache_entries/cache_bytes{layer="memory"} ignored the L1 TTL → purged at scrape.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
@@ -49,6 +57,12 @@ const ENV = { IMGPROXY_KEY: hex(K1), IMGPROXY_SALT: hex(S1) };
 const signed = (path: string, key = K1, salt = S1): string => `/${sign(path, key, salt, 32)}${path}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MB = 1024 * 1024;
+
+/** Polls `cond` every 100 ms for up to `ms`; the caller's assertion says what failed. */
+async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond()) && Date.now() < end) await sleep(100);
+}
 
 interface Got {
   status: number;
@@ -186,7 +200,7 @@ beforeAll(async () => {
     '/b.jpg': { body: photo, contentType: 'image/jpeg' },
     '/slow.jpg': { body: photo, contentType: 'image/jpeg', delayMs: 400 },
     '/maxage.jpg': { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'max-age=1000' } },
-    '/maxage1.jpg': { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'max-age=1' } },
+    '/maxage2.jpg': { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'max-age=2' } },
     '/noheaders.jpg': { body: photo, contentType: 'image/jpeg' },
   });
 });
@@ -531,8 +545,9 @@ describe('[imgproxy] How it works', () => {
     await sleep(100);
     ctl.abort();
     await gone;
-    await sleep(700);
-    await px.app.ctx.cache.flush();
+    // Nobody is waiting any more: the entry must still appear (polled, the source takes 400 ms).
+    const file = join(px.cacheDir, shardOf(keyOf(px, p)));
+    await until(async () => (await stat(file).catch(() => null)) !== null);
     const r = await get(px, p);
     expect(r.status).toBe(200);
     expect(r.cache).toBe('HIT-L2');
@@ -643,13 +658,13 @@ describe('[pp] L1 and L2', () => {
     it('no headers → PP_CACHE_DISK_TTL_SECS (5000 s)', async () => {
       expect(Math.abs((await originExpiry('noheaders.jpg')) - (Date.now() + 5_000_000))).toBeLessThan(3000);
     });
-    it('max-age=1: once it has passed, a new variant fetches the source again', async () => {
-      await get(px, signed(`/w:141/plain/${origin.url}/maxage1.jpg`));
-      await get(px, signed(`/w:142/plain/${origin.url}/maxage1.jpg`));
-      expect(origin.count('/maxage1.jpg')).toBe(1);
-      await sleep(1200);
-      await get(px, signed(`/w:143/plain/${origin.url}/maxage1.jpg`));
-      expect(origin.count('/maxage1.jpg')).toBe(2);
+    it('max-age=2: once it has passed, a new variant fetches the source again', async () => {
+      await get(px, signed(`/w:141/plain/${origin.url}/maxage2.jpg`));
+      await get(px, signed(`/w:142/plain/${origin.url}/maxage2.jpg`));
+      expect(origin.count('/maxage2.jpg')).toBe(1);
+      await sleep(2200);
+      await get(px, signed(`/w:143/plain/${origin.url}/maxage2.jpg`));
+      expect(origin.count('/maxage2.jpg')).toBe(2);
     });
   });
 });
@@ -758,14 +773,14 @@ describe('[pp] Configuration reference', () => {
     }
   });
 
-  it('PP_CACHE_MEMORY_TTL_SECS "How long entries remain in the memory cache": with 1 s, HIT-L1 then, after it, HIT-L2 (and promoted again)', async () => {
-    const px = await startApp({ ...ENV, PP_CACHE_MEMORY_TTL_SECS: '1' });
+  it('PP_CACHE_MEMORY_TTL_SECS "How long entries remain in the memory cache": with 2 s, HIT-L1 then, after it, HIT-L2 (and promoted again)', async () => {
+    const px = await startApp({ ...ENV, PP_CACHE_MEMORY_TTL_SECS: '2' });
     try {
       const p = signed(`/w:162/plain/${origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       expect((await get(px, p)).cache).toBe('HIT-L1');
       await px.app.ctx.cache.flush();
-      await sleep(1200);
+      await sleep(2200);
       expect((await get(px, p)).cache).toBe('HIT-L2');
       expect((await get(px, p)).cache).toBe('HIT-L1');
     } finally {
@@ -773,14 +788,14 @@ describe('[pp] Configuration reference', () => {
     }
   });
 
-  it('PP_CACHE_DISK_TTL_SECS "How long entries remain on disk before expiry": with 1 s (L1 off), HIT-L2 then, after it, MISS', async () => {
-    const px = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '1', PP_CACHE_MEMORY_MAX_MB: '0' });
+  it('PP_CACHE_DISK_TTL_SECS "How long entries remain on disk before expiry": with 2 s (L1 off), HIT-L2 then, after it, MISS', async () => {
+    const px = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '2', PP_CACHE_MEMORY_MAX_MB: '0' });
     try {
       const p = signed(`/w:163/plain/${origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       await px.app.ctx.cache.flush();
       expect((await get(px, p)).cache).toBe('HIT-L2');
-      await sleep(1200);
+      await sleep(2200);
       const t0 = await transforms(px);
       expect((await get(px, p)).cache).toBe('MISS');
       expect(await transforms(px)).toBe(t0 + 1);
@@ -791,6 +806,7 @@ describe('[pp] Configuration reference', () => {
 
   it('PP_CACHE_DISK_MAX_MB "Maximum total size of the disk cache": filled past 1 MB through the server, the cache dir stays within 1 MB and the most recently USED entry survives', async () => {
     const px = await startApp({ ...ENV, PP_CACHE_DISK_MAX_MB: '1' });
+    let stopped = false;
     try {
       const hot = signed(`/w:600/q:100/plain/${origin.url}/a.jpg`);
       const hotBody = (await get(px, hot)).body;
@@ -812,22 +828,34 @@ describe('[pp] Configuration reference', () => {
       expect(files).toContain(shardOf(keyOf(px, variants[variants.length - 1] as string)));
       expect(files).not.toContain(shardOf(keyOf(px, variants[0] as string)));
       expect((await px.app.ctx.metrics.cacheEvictions.get()).values.find((v) => v.labels.layer === 'l2')?.value ?? 0).toBeGreaterThan(0);
+      // …and after a restart (L1 gone) the hot entry is a disk hit.
+      stopped = true;
+      await px.stop({ keepCache: true });
+      const again = await startApp({ ...ENV, PP_CACHE_DIR: px.cacheDir, PP_CACHE_DISK_MAX_MB: '1' });
+      try {
+        const r = await get(again, hot);
+        expect(r.cache).toBe('HIT-L2');
+        expect(r.body.equals(hotBody)).toBe(true);
+      } finally {
+        await again.stop();
+      }
     } finally {
-      await px.stop();
+      if (!stopped) await px.stop({ keepCache: true });
+      await rm(px.cacheDir, { recursive: true, force: true });
     }
-    // …and after a restart (L1 gone) the hot entry is a disk hit.
   });
 
   it('PP_CACHE_CLEANUP_INTERVAL_SECS "How often the background job scans for and removes expired disk cache entries": 1 s removes them with no request touching them; 0 leaves them', async () => {
-    const swept = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '1', PP_CACHE_CLEANUP_INTERVAL_SECS: '1' });
-    const unswept = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '1', PP_CACHE_CLEANUP_INTERVAL_SECS: '0' });
+    // A 2 s TTL leaves room (on a loaded machine) to see the files before they expire.
+    const swept = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '2', PP_CACHE_CLEANUP_INTERVAL_SECS: '1' });
+    const unswept = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '2', PP_CACHE_CLEANUP_INTERVAL_SECS: '0' });
     try {
       for (const px of [swept, unswept]) {
         await get(px, signed(`/w:164/plain/${origin.url}/a.jpg`));
         await px.app.ctx.cache.flush();
         expect(await entryFiles(px.cacheDir)).toHaveLength(2);
       }
-      await sleep(2600);
+      await until(async () => (await entryFiles(swept.cacheDir)).length === 0, 8000);
       expect(await entryFiles(swept.cacheDir)).toEqual([]);
       expect(await entryFiles(unswept.cacheDir)).toHaveLength(2);
     } finally {
@@ -913,13 +941,13 @@ describe('metrics (issue item 10)', () => {
   });
 
   it('GET /metrics: an L2 hit after L1 expiry counts l2 hit, and cache_entries{memory} follows the L1 TTL', async () => {
-    const px = await startApp({ ...ENV, PP_CACHE_MEMORY_TTL_SECS: '1' });
+    const px = await startApp({ ...ENV, PP_CACHE_MEMORY_TTL_SECS: '2' });
     try {
       const p = signed(`/w:173/plain/${origin.url}/a.jpg`);
       await get(px, p);
       await px.app.ctx.cache.flush();
       expect(sample(await scrape(`${px.url}/metrics`), 'cache_entries', { layer: 'memory' })).toBe(1);
-      await sleep(1200);
+      await sleep(2200);
       const m = await scrape(`${px.url}/metrics`);
       expect(sample(m, 'cache_entries', { layer: 'memory' })).toBe(0);
       expect(sample(m, 'cache_bytes', { layer: 'memory' })).toBe(0);
