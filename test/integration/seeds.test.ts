@@ -28,6 +28,9 @@
  *   [pp] PP_CACHE_DISK_MAX_MB with the most recently USED entries kept: L1 hits did not count as
  *        uses of the disk entry, so the hottest image was evicted first → budget.noteUse().
  *   metrics: cache_entries/cache_bytes{layer="memory"} ignored the L1 TTL → purged at scrape.
+ *   [imgproxy] "protected by the same security measures … processing restrictions": the source
+ *        allowlist was only checked on fetch, so a cached image of a source no longer allowed was
+ *        still served → checked before the cache lookup too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
@@ -349,6 +352,40 @@ describe('[imgproxy] Configuration', () => {
       }
     });
   }
+});
+
+describe('[imgproxy] Why use internal cache?', () => {
+  it('"The cache is protected by the same security measures as imgproxy itself, including URL signatures and processing restrictions": a cached image is not served once the restrictions exclude it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pixproxy-seed-restrict-'));
+    const path = signed(`/w:99/plain/${origin.url}/a.jpg`);
+    try {
+      const one = await startApp({ ...ENV, PP_CACHE_DIR: dir });
+      expect((await get(one, path)).cache).toBe('MISS');
+      await one.stop();
+      // Source allowlist narrowed after the entry was cached: same answer as for an uncached URL.
+      const narrowed = await startApp({ ...ENV, PP_CACHE_DIR: dir, IMGPROXY_ALLOWED_SOURCES: 'https://images.example.com/' });
+      try {
+        const r = await get(narrowed, path);
+        expect(r.status).toBe(404);
+        expect(r.cache).toBeNull();
+        expect((await get(narrowed, signed(`/w:98/plain/${origin.url}/a.jpg`))).status).toBe(404);
+      } finally {
+        await narrowed.stop({ keepCache: true });
+      }
+      // Resolution limit lowered (0.1 MP < 800×600): the limit is in the key, the entry is not reused.
+      const limited = await startApp({ ...ENV, PP_CACHE_DIR: dir, IMGPROXY_MAX_SRC_RESOLUTION: '0.1' });
+      try {
+        const r = await get(limited, path);
+        expect(r.status).toBe(422);
+        expect(r.cache).toBeNull();
+      } finally {
+        await limited.stop({ keepCache: true });
+      }
+      // The signature: covered in "How it works" below (a bad signature on a cached URL is 403).
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('[imgproxy] Cache key', () => {
