@@ -355,6 +355,25 @@ describe('[imgproxy] Configuration', () => {
 });
 
 describe('[imgproxy] Why use internal cache?', () => {
+  it('"working seamlessly with features like modern image format detection and client hints support": Accept and DPR each get their own entry', async () => {
+    const px = await startApp({ ...ENV, IMGPROXY_AUTO_WEBP: 'true', IMGPROXY_ENABLE_CLIENT_HINTS: 'true' });
+    try {
+      const path = signed(`/w:97/plain/${origin.url}/a.jpg`);
+      const plain = await get(px, path, { headers: { Accept: 'image/jpeg' } });
+      expect(plain.headers.get('vary')).toMatch(/Accept.*DPR/);
+      const webp = await get(px, path, { headers: { Accept: 'image/webp' } });
+      expect([webp.cache, webp.headers.get('content-type')]).toEqual(['MISS', 'image/webp']);
+      const dpr2 = await get(px, path, { headers: { Accept: 'image/jpeg', DPR: '2' } });
+      expect(dpr2.cache).toBe('MISS');
+      expect((await size(dpr2.body))[0]).toBe(194);
+      expect((await get(px, path, { headers: { Accept: 'image/jpeg', DPR: '2' } })).cache).toBe('HIT-L1');
+      expect((await get(px, path, { headers: { Accept: 'image/webp' } })).cache).toBe('HIT-L1');
+      expect((await size((await get(px, path, { headers: { Accept: 'image/jpeg' } })).body))[0]).toBe(97);
+    } finally {
+      await px.stop();
+    }
+  });
+
   it('"The cache is protected by the same security measures as imgproxy itself, including URL signatures and processing restrictions": a cached image is not served once the restrictions exclude it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pixproxy-seed-restrict-'));
     const path = signed(`/w:99/plain/${origin.url}/a.jpg`);
