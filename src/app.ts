@@ -11,6 +11,7 @@ import { createPreviewProxyDialect, type PreviewProxyDialect } from './dialects/
 import { varyHeader } from './negotiate.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
+import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createProcessor } from './processing/pipeline.js';
 import type { Processor } from './processing/types.js';
@@ -60,8 +61,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
-  const sources = createSources(config, [], logger, { metrics });
-  const stores = createCacheStores(config, logger, metrics);
+  const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
+  const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const limiter = createLimiter(workers, config.server.requestsQueueSize, {

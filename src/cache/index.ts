@@ -6,7 +6,7 @@
  *
  * Every cache failure degrades to working without the cache (see report.ts). Seed: "stores
  * the result in the cache before serving it": `store()` is called before the response, puts
- * the entry in L1 at once and starts the L2 write without awaiting it (PreviewProxy awaited
+ * the entry in L1 at once and schedules the L2 write without awaiting it (PreviewProxy awaited
  * its L2 write before answering, reference §3.9); until that write ends, lookups find the
  * entry among the writes in flight, so it is in the cache from the moment store() returns.
  */
@@ -242,13 +242,17 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
         // A TTL of 0 means "expired on arrival": nothing worth writing.
         if (!l2 || diskTtlMs <= 0 || !(budget?.admits(image.data.length) ?? true)) return;
         writing.set(key, image);
-        const p = l2
-          .put(key, image.data, {
-            contentType: image.contentType,
-            etag: image.etag,
-            expiresAt: Date.now() + diskTtlMs,
-            extra: encodeMeta(image),
-          })
+        // The entry is visible from here on; the write (checksum, file I/O) starts once the
+        // current responses have been written.
+        const p = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() =>
+            l2.put(key, image.data, {
+              contentType: image.contentType,
+              etag: image.etag,
+              expiresAt: Date.now() + diskTtlMs,
+              extra: encodeMeta(image),
+            }),
+          )
           .catch((err: unknown) => report('l2', 'put', err))
           .finally(() => {
             if (writing.get(key) === image) writing.delete(key);

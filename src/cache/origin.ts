@@ -90,8 +90,28 @@ interface Cached {
   headers: Record<string, string>;
 }
 
-function decode(meta: BlobMeta, body: Buffer, url: string): Cached | null {
-  const x = meta.extra;
+/**
+ * The origin's own validators travel in `extra.validators`: a store's `meta.etag` and
+ * `meta.lastModified` may be the store's own (object stores, fs) when the origin sent none,
+ * and those must never be sent upstream as If-None-Match / If-Modified-Since. Entries
+ * written before `validators` existed fall back to meta, where the fs store kept exactly the
+ * origin's.
+ */
+function originValidators(meta: BlobMeta): Pick<BlobMeta, 'etag' | 'lastModified'> | null {
+  const raw = meta.extra?.validators;
+  if (raw === undefined) {
+    return { ...(meta.etag !== undefined ? { etag: meta.etag } : {}), ...(meta.lastModified !== undefined ? { lastModified: meta.lastModified } : {}) };
+  }
+  try {
+    const v = JSON.parse(raw) as { etag?: unknown; lastModified?: unknown };
+    return { ...(typeof v.etag === 'string' ? { etag: v.etag } : {}), ...(typeof v.lastModified === 'string' ? { lastModified: v.lastModified } : {}) };
+  } catch {
+    return null;
+  }
+}
+
+function decode(stored: BlobMeta, body: Buffer, url: string): Cached | null {
+  const x = stored.extra;
   if (!x || x.url !== url) return null;
   const freshUntil = Number(x.freshUntil);
   if (!Number.isFinite(freshUntil)) return null;
@@ -101,7 +121,10 @@ function decode(meta: BlobMeta, body: Buffer, url: string): Cached | null {
   } catch {
     return null;
   }
-  return { body, meta, freshUntil, headers };
+  const validators = originValidators(stored);
+  if (validators === null) return null;
+  const { etag: _etag, lastModified: _lastModified, ...rest } = stored;
+  return { body, meta: { ...rest, ...validators }, freshUntil, headers };
 }
 
 function toResponse(c: Cached, headers = c.headers, etag = c.meta.etag, lastModified = c.meta.lastModified): SourceResponse {
@@ -151,13 +174,13 @@ export function createOriginCache(deps: {
       if (existed) track(store.delete(key).catch((err: unknown) => report('origin', 'delete', err)));
       return;
     }
-    const extra: Record<string, string> = { url, freshUntil: String(freshUntil), headers: JSON.stringify(res.headers) };
+    const validators = { ...(res.etag !== undefined ? { etag: res.etag } : {}), ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}) };
+    const extra: Record<string, string> = { url, freshUntil: String(freshUntil), headers: JSON.stringify(res.headers), validators: JSON.stringify(validators) };
     const putMeta = {
       expiresAt,
       extra,
       ...(res.contentType !== undefined ? { contentType: res.contentType } : {}),
-      ...(res.etag !== undefined ? { etag: res.etag } : {}),
-      ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}),
+      ...validators,
     };
     const entry: Cached = { body: res.body, meta: { ...putMeta, size: res.body.length, createdAt: now }, freshUntil, headers: res.headers };
     writing.set(key, entry);

@@ -9,6 +9,8 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createFsBackend } from '../storage/fs.js';
+import { createCacheBackend } from '../storage/index.js';
+import { withResilience } from '../storage/resilient.js';
 import type { BlobStore } from '../storage/types.js';
 import { createDiskBudget, type DiskBudget } from './budget.js';
 import { createErrorReporter } from './report.js';
@@ -29,7 +31,7 @@ export function originPrefix(prefix: string): string {
   return p === '' ? 'origin' : `${p}/origin`;
 }
 
-export function createCacheStores(config: Config, logger: Logger, metrics?: Metrics): CacheStores {
+export async function createCacheStores(config: Config, logger: Logger, metrics?: Metrics): Promise<CacheStores> {
   const c = config.cache;
   const log = logger.child({ module: 'cache' });
   switch (c.use) {
@@ -55,11 +57,25 @@ export function createCacheStores(config: Config, logger: Logger, metrics?: Metr
     case 's3':
     case 'gcs':
     case 'abs':
-    case 'swift':
+    case 'swift': {
+      // Object stores: expiry travels in each object's metadata (expired objects are
+      // misses) and bucket lifecycle rules bound growth; no local budget. Every call is
+      // time-boxed and a dead backend trips a circuit breaker, so it adds no latency.
+      const cb = await createCacheBackend(config, logger);
+      if (cb === null) throw new Error(`IMGPROXY_CACHE_USE=${c.use}: no backend configured`);
+      const report = createErrorReporter(c.reportErrors, log, metrics);
+      const guard = (store: BlobStore, layer: 'l2' | 'origin') =>
+        withResilience(store, { timeoutMs: c.backendTimeoutMs, onError: (op, err) => report(layer, op, err) });
+      return {
+        l2: guard(cb.backend.open(cb.bucket, cb.prefix), 'l2'),
+        origin: guard(cb.backend.open(cb.bucket, originPrefix(cb.prefix)), 'origin'),
+        budget: null,
+        close: async () => {
+          await cb.backend.close?.();
+        },
+      };
+    }
     default:
-      // Object-store adapters implement the same BlobStore; open `${bucket}` with
-      // `${pathPrefix}` for l2 and originPrefix(pathPrefix) for origin, no budget
-      // (expiry via meta + bucket lifecycle rules).
-      throw new Error(`IMGPROXY_CACHE_USE=${c.use}: this cache adapter is not wired in yet`);
+      throw new Error(`IMGPROXY_CACHE_USE=${String(c.use)}: unknown adapter`);
   }
 }

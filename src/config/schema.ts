@@ -248,6 +248,10 @@ export const schema = {
     swiftTimeoutSeconds: int(['IMGPROXY_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 }),
     swiftAllowedBuckets: list(['IMGPROXY_SWIFT_ALLOWED_BUCKETS']),
     swiftDeniedBuckets: list(['IMGPROXY_SWIFT_DENIED_BUCKETS']),
+    /** Explicit S3 keys (sources and cache); when unset the SDK's default credential chain applies. */
+    awsAccessKeyId: str(['AWS_ACCESS_KEY_ID']),
+    awsSecretAccessKey: str(['AWS_SECRET_ACCESS_KEY']),
+    awsSessionToken: str(['AWS_SESSION_TOKEN']),
     // Cache adapters (IMGPROXY_CACHE_*)
     cacheS3Region: str(['IMGPROXY_CACHE_S3_REGION', 'AWS_REGION'], 'us-west-1'),
     cacheS3Endpoint: str(['IMGPROXY_CACHE_S3_ENDPOINT']),

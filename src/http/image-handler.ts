@@ -13,6 +13,8 @@ import { MIME_TYPES } from '../options.js';
 import { makeCachedImage, type CachedImage } from '../cache/index.js';
 import { detectImageFormat } from '../sources/detect.js';
 import { isSourceAllowed } from '../security/allowed-sources.js';
+import { parseContentRange } from '../sources/range.js';
+import type { FetchOptions, SourceResponse } from '../sources/types.js';
 import type { AppContext } from '../app.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './server.js';
@@ -29,7 +31,7 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
   }
 
   if (request.options.raw) {
-    await streamRaw(ctx, request, res, log);
+    await streamRaw(ctx, req, request, res, log);
     return;
   }
 
@@ -42,13 +44,14 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
   }
 
   const deadline = ctx.config.server.timeout * 1000;
+  const signal = interestIn(ctx, key, res);
   const { value: image, joined } = await withTimeout(
     ctx.cache.singleflight.run(key, async () => {
-      const computed = await ctx.limiter.run(() => compute(ctx, request));
+      const computed = await ctx.limiter.run(() => compute(ctx, request, signal), signal);
       // Seed: "processes the image and stores the result in the cache before serving it".
-      // Stored by the computation itself, before any waiter is answered: a request arriving
-      // after the single-flight ends finds it, and a leader whose client has gone (or timed
-      // out) does not lose it. store() never throws and only starts the L2 write.
+      // Stored by the computation, before any waiter is answered, whether or not the client
+      // that started it is still there: L1 at once, and the L2 entry is readable as a write
+      // in flight; the disk work itself starts after the responses (store() defers it).
       ctx.cache.store(key, computed);
       return computed;
     }),
@@ -59,7 +62,43 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
   sendImage(ctx, req, res, request, image, 'MISS');
 }
 
-async function compute(ctx: AppContext, request: ImageRequest): Promise<CachedImage> {
+interface Interest {
+  clients: number;
+  controller: AbortController;
+}
+
+const interests = new WeakMap<AppContext, Map<string, Interest>>();
+
+/**
+ * Counts the clients waiting for one key. When the last of them goes away before its
+ * answer, the computation is abandoned: dropped from the worker queue if it is still
+ * waiting there, stopped at the next pipeline stage if it is running. While any
+ * single-flight follower still waits, the work goes on.
+ */
+function interestIn(ctx: AppContext, key: string, res: ServerResponse): AbortSignal {
+  let byKey = interests.get(ctx);
+  if (!byKey) {
+    byKey = new Map();
+    interests.set(ctx, byKey);
+  }
+  const map = byKey;
+  let entry = map.get(key);
+  if (!entry) {
+    entry = { clients: 0, controller: new AbortController() };
+    map.set(key, entry);
+  }
+  const e = entry;
+  e.clients++;
+  res.once('close', () => {
+    e.clients--;
+    if (e.clients > 0) return;
+    if (map.get(key) === e) map.delete(key);
+    if (!res.writableFinished) e.controller.abort(new ProxyError('CANCELLED', 'every client waiting for this image went away'));
+  });
+  return e.controller.signal;
+}
+
+async function compute(ctx: AppContext, request: ImageRequest, signal: AbortSignal): Promise<CachedImage> {
   const opts = request.options;
   const maxBytes = opts.maxSrcFileSize;
   const { response } = await ctx.cache.getSource(request.source, (conditional) => ctx.sources.fetch(request.source, { maxBytes, ...conditional }));
@@ -67,7 +106,7 @@ async function compute(ctx: AppContext, request: ImageRequest): Promise<CachedIm
   if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
   ctx.metrics.imagesInProgress.inc();
   try {
-    const result = await ctx.process(response.body, opts, ctx.watermark ? { watermark: ctx.watermark } : {});
+    const result = await ctx.process(response.body, opts, ctx.watermark ? { watermark: ctx.watermark, signal } : { signal });
     ctx.metrics.transforms.inc({ format: result.format });
     return makeCachedImage(result, { originSize: response.body.length });
   } finally {
@@ -104,21 +143,56 @@ function sendImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, r
   res.end(req.method === 'HEAD' ? undefined : image.data);
 }
 
-/** `raw`: the source's bytes untouched (type still sniffed: we never echo a foreign Content-Type). */
-async function streamRaw(ctx: AppContext, request: ImageRequest, res: ServerResponse, log: RequestLog): Promise<void> {
-  const response = await ctx.sources.fetch(request.source, { maxBytes: request.options.maxSrcFileSize });
-  const format = detectImageFormat(response.body);
-  if (format === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
+/**
+ * `raw`: the source's bytes untouched, not limited by workers. The client's Range and
+ * conditional headers go to the source; its status (200, 206, 304) and range/validator
+ * headers come back. The Content-Type is the sniffed one whenever the bytes start at 0
+ * (the origin's may lie); a part from the middle of the file keeps the origin's type only
+ * if it is an image type. We never echo a foreign type: what we cannot call an image is 422.
+ */
+async function streamRaw(ctx: AppContext, req: IncomingMessage, request: ImageRequest, res: ServerResponse, log: RequestLog): Promise<void> {
+  const fo: FetchOptions = { maxBytes: request.options.maxSrcFileSize };
+  const ifNoneMatch = headerValue(req.headers['if-none-match']);
+  const ifModifiedSince = headerValue(req.headers['if-modified-since']);
+  const range = headerValue(req.headers.range);
+  if (ifNoneMatch !== undefined) fo.ifNoneMatch = ifNoneMatch;
+  if (ifModifiedSince !== undefined) fo.ifModifiedSince = ifModifiedSince;
+  if (range !== undefined) fo.range = range;
+  const response = await ctx.sources.fetch(request.source, fo);
   log.cache = 'RAW';
-  res.writeHead(200, {
+  const headers: Record<string, string | number> = {
     ...SECURITY_HEADERS,
-    'Content-Type': MIME_TYPES[format],
-    'Content-Length': response.body.length,
     'Cache-Control': cacheControl(ctx.config.processing.ttl, request.options.expires),
-    ...(response.etag ? { ETag: response.etag } : {}),
-    ...(response.lastModified ? { 'Last-Modified': response.lastModified } : {}),
-  });
+  };
+  if (response.etag) headers.ETag = response.etag;
+  if (response.lastModified) headers['Last-Modified'] = response.lastModified;
+  if (response.acceptRanges) headers['Accept-Ranges'] = response.acceptRanges;
+  if (response.status === 304) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const contentType = rawContentType(response);
+  if (contentType === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
+  headers['Content-Type'] = contentType;
+  headers['Content-Length'] = response.body.length;
+  if (response.status === 206 && response.contentRange) headers['Content-Range'] = response.contentRange;
+  res.writeHead(response.status, headers);
   res.end(response.body);
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function rawContentType(response: SourceResponse): string | null {
+  const fromStart = response.status === 200 || parseContentRange(response.contentRange)?.start === 0;
+  const sniffed = fromStart ? detectImageFormat(response.body) : null;
+  if (sniffed !== null) return MIME_TYPES[sniffed];
+  // The whole file that is not an image stays not an image, whatever the origin calls it.
+  if (response.status === 200) return null;
+  const origin = response.contentType?.trim();
+  return origin !== undefined && /^image\/[\w.+-]+(\s*;.*)?$/i.test(origin) ? origin : null;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -15,7 +15,8 @@ export async function handleInfo(ctx: AppContext, req: IncomingMessage, res: Ser
   const parsed = ctx.dialect.parseInfo(rawPath, req.headers);
   log.source = parsed.source;
   const opts = parseInfoOptions(parsed.segments, ctx.config);
-  const maxBytes = ctx.config.security.maxSrcFileSize;
+  // `max_src_file_size` (a security option) overrides IMGPROXY_MAX_SRC_FILE_SIZE here too.
+  const maxBytes = opts.maxSrcFileSize;
   const { response } = await ctx.cache.getSource(parsed.source, (conditional) => ctx.sources.fetch(parsed.source, { maxBytes, ...conditional }));
   if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
   const info = await ctx.limiter.run(() => imageInfo(response.body, response.body.length, opts));

@@ -96,6 +96,23 @@ export async function rotateFlipFrame(f: Frame, angle: number, flipH: boolean, f
   return toFrame(p, f.depth);
 }
 
+/** EXIF orientation → the rotation and mirror that show the image upright (libvips autorot). */
+const EXIF_ORIENTATION: Readonly<Record<number, { angle: number; flop: boolean }>> = {
+  2: { angle: 0, flop: true },
+  3: { angle: 180, flop: false },
+  4: { angle: 180, flop: true },
+  5: { angle: 90, flop: true },
+  6: { angle: 90, flop: false },
+  7: { angle: 270, flop: true },
+  8: { angle: 270, flop: false },
+};
+
+/** Applies an EXIF orientation to decoded pixels (for steps that must see the stored image first). */
+export async function orientFrame(f: Frame, orientation: number): Promise<Frame> {
+  const o = EXIF_ORIENTATION[orientation];
+  return o ? rotateFlipFrame(f, o.angle, o.flop, false) : f;
+}
+
 /**
  * imgproxy's embed: adds an alpha channel and places the image on a transparent canvas. A
  * canvas smaller than the image on one axis crops that axis (libvips embed semantics).

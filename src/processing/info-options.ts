@@ -232,3 +232,11 @@ export function parseInfoOptions(segments: { name: string; args: string[] }[], c
   }
   return o;
 }
+
+/** Every /info option with its aliases, in table order (for the README generator). */
+export const INFO_OPTIONS: readonly { name: string; aliases: readonly string[] }[] = Object.keys(HANDLERS).map((name) => ({
+  name,
+  aliases: Object.entries(ALIASES)
+    .filter(([, canonical]) => canonical === name)
+    .map(([alias]) => alias),
+}));

@@ -75,6 +75,13 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions):
     img = img.rotate();
   }
   meta ??= await img.metadata();
+  // Header fields never decode pixels; the fields that do are bounded like processing is
+  // (max_src_resolution / IMGPROXY_MAX_SRC_RESOLUTION), so /info is no way around the limit.
+  const pixelWork = opts.average || opts.dominantColors || opts.palette > 0 || opts.blurhash !== null || opts.thumbhash || (opts.alpha && opts.alphaCheckTransparency);
+  const frameHeight = meta.pageHeight ?? meta.height;
+  if (pixelWork && meta.width * frameHeight > opts.maxSrcResolution * 1e6) {
+    throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: resolution ${meta.width}x${frameHeight} is over ${opts.maxSrcResolution} MP`);
+  }
 
   if (opts.size) out.size = sourceSize;
   if (opts.format) out.format = format;

@@ -3,17 +3,24 @@
  * (processing/processing.go):
  *
  *   header probe → resolution limits (before decoding) → skip_processing / SVG passthrough →
- *   output format → decode (shrink-on-load, EXIF orientation, vector guard) → trim → rotate/flip →
+ *   output format → decode (shrink-on-load, vector guard) → trim → EXIF orientation → rotate/flip →
  *   crop → scale → result crop → filters → extend → extend_aspect_ratio → padding → fix size →
  *   flatten → watermark → metadata and colour profile → encode (max_bytes loop).
  *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
  * joined again with their delays. Pure with respect to I/O.
+ *
+ * Known deviations, kept on purpose (README "Processing options"):
+ *  - the watermark of an animation is composited on each frame (overlays prepared once),
+ *    where imgproxy composites once on the joined strip; the watermark image is static, so
+ *    every frame gets the same pixels either way;
+ *  - keep_copyright keeps EXIF Artist and Copyright only: pixels travel through raw buffers,
+ *    sharp cannot write IPTC, so IPTC by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import { loadConfig, type Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions } from '../options.js';
+import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { readExifText } from './exif-text.js';
 import { fitBytes } from './fit-bytes.js';
 import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
@@ -26,6 +33,7 @@ import {
   fromFrame,
   hasAlpha,
   kernelFor,
+  orientFrame,
   padFrame,
   resizeFrame,
   rotateFlipFrame,
@@ -37,7 +45,7 @@ import {
 import { fixSize, planGeometry, type GeometryPlan } from './geometry.js';
 import { initSharp, vips } from './sharp-setup.js';
 import { probeSource, type SourceInfo } from './source-probe.js';
-import { sanitizeSvg } from './svg-sanitize.js';
+import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
 
@@ -85,6 +93,26 @@ interface Job {
   isVector: boolean;
   /** Vector guard: SVG rendered smaller so it fits max_src_resolution. */
   vectorScale: number;
+  /** Encode as greyscale: the source is grey and nothing below adds colour. */
+  grey: boolean;
+}
+
+function isGreyRgb(c: Rgb | null): boolean {
+  return c === null || (c.r === c.g && c.g === c.b);
+}
+
+/**
+ * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source would come
+ * out with three equal channels. imgproxy keeps the colourspace: we convert back to b-w at
+ * encode time unless an operation can add colour (a coloured background or tint, a
+ * watermark, a colour output like WebP/AVIF whose encoders store RGB anyway).
+ */
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
+  if (!info.grey) return false;
+  if (!isGreyRgb(o.background)) return false;
+  if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
+  if (o.watermark !== null) return false;
+  return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
 }
 
 function loadOptions(page: number, pages: number, density?: number): SharpOptions {
@@ -158,6 +186,9 @@ async function processStill(job: Job, page: number, stack: number): Promise<Fram
   const early = o.trim === null && !needsRotate && o.crop === null && info.decoded === null;
   const earlyPlan = early ? planFor(baseW, baseH, job) : null;
   const fuse = earlyPlan !== null && (job.isVector || !job.config.processing.disableShrinkOnLoad);
+  // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
+  // top-left pixel and equal_hor/equal_ver refer to the stored axes.
+  const trimFirst = o.trim !== null && o.autoRotate && info.orientation > 1 && info.decoded === null;
 
   let frame: Frame;
   if (info.decoded) frame = info.decoded;
@@ -168,12 +199,13 @@ async function processStill(job: Job, page: number, stack: number): Promise<Fram
       density = SVG_BASE_DENSITY * job.vectorScale * prescale;
     }
     let p: Sharp = sharp(job.source, loadOptions(page, stack, density));
-    if (o.autoRotate) p = p.autoOrient();
+    if (o.autoRotate && !trimFirst) p = p.autoOrient();
     if (fuse && earlyPlan) p = p.resize(earlyPlan.scaledWidth, earlyPlan.scaledHeight, { fit: 'fill', kernel });
     frame = await toFrame(p, job.depth);
   }
   checkAbort(ctx.signal);
   if (o.trim) frame = await trimFrame(frame, o.trim);
+  if (trimFirst) frame = await orientFrame(frame, info.orientation);
   if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
   const plan = fuse && earlyPlan ? earlyPlan : planFor(frame.width, frame.height, job);
 
@@ -222,8 +254,9 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   const exif = o.stripMetadata ? (o.keepCopyright ? readExifText(info.exif, false) : {}) : readExifText(info.exif, true);
   if (Object.keys(exif).length > 0 && format !== 'gif') out = out.withExif({ IFD0: exif });
   if (!o.stripMetadata && info.xmp) out = out.withXmp(info.xmp);
-  // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB.
-  if (!o.stripColorProfile && FORMAT_TRAITS[format].colourProfile) out = out.withIccProfile('srgb');
+  // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB. Not for grey
+  // output: an RGB profile on one channel is wrong, and tagging would convert it back to RGB.
+  if (!o.stripColorProfile && !job.grey && FORMAT_TRAITS[format].colourProfile) out = out.withIccProfile('srgb');
   return out;
 }
 
@@ -235,7 +268,8 @@ async function encode(job: Job, frames: Frame[], delay: number[] | null): Promis
   const sixteen = first.depth === 'ushort' && (format === 'png' || format === 'tiff');
   const run = async (q: number): Promise<Buffer> => {
     let p = encoderInput(frames);
-    if (sixteen) p = p.toColourspace(first.channels <= 2 ? 'grey16' : 'rgb16');
+    if (sixteen) p = p.toColourspace(first.channels <= 2 || job.grey ? 'grey16' : 'rgb16');
+    else if (job.grey) p = p.toColourspace('b-w');
     p = applyEncoder(withMetadata(p, job, format), { format, quality: q, animation }, job.config);
     return vips(p.toBuffer(), 'encode');
   };
@@ -253,7 +287,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 
   if (shouldSkipProcessing(info.format, o, config)) {
     if (!isVector) checkResolution(origin.width, origin.height, 1, o);
-    const data = isVector && config.security.sanitizeSvg ? sanitizeSvg(source) : source;
+    const data = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
     const format = info.format as OutputFormat;
     return {
       data,
@@ -289,6 +323,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth: o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar',
     isVector,
     vectorScale,
+    grey: keepsGrey(info, o, format),
   };
 
   let out: Frame[];

@@ -23,6 +23,8 @@ export interface SourceInfo {
   loop: number;
   hasAlpha: boolean;
   depth: Depth;
+  /** Single-channel (plus alpha) greyscale source: b-w or grey16 interpretation. */
+  grey: boolean;
   exif: Buffer | undefined;
   xmp: string | undefined;
   /** Already-decoded pixels for formats libvips cannot load here (BMP, ICO). */
@@ -69,6 +71,7 @@ export async function probeSource(source: Buffer): Promise<SourceInfo> {
       loop: 0,
       hasAlpha: px.channels === 2 || px.channels === 4,
       depth: 'uchar',
+      grey: false,
       exif: undefined,
       xmp: undefined,
       decoded: { ...px, depth: 'uchar' },
@@ -86,6 +89,7 @@ export async function probeSource(source: Buffer): Promise<SourceInfo> {
     loop: meta.loop ?? 0,
     hasAlpha: meta.hasAlpha,
     depth: meta.depth === 'ushort' ? 'ushort' : 'uchar',
+    grey: meta.space === 'b-w' || meta.space === 'grey16',
     exif: meta.exif,
     xmp: meta.xmpAsString,
     decoded: null,

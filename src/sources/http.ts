@@ -16,6 +16,7 @@ import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isSourceAllowed } from '../security/allowed-sources.js';
 import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js';
+import { parseContentRange } from './range.js';
 import type { FetchOptions, Source, SourceResponse } from './types.js';
 
 export interface HttpSourceOptions {
@@ -49,8 +50,12 @@ function pickHeaders(raw: Record<string, HeaderValue>): Record<string, string> {
   return out;
 }
 
-function toResponse(status: 200 | 304, body: Buffer, headers: Record<string, string>): SourceResponse {
+function toResponse(status: 200 | 206 | 304, body: Buffer, headers: Record<string, string>, raw: Record<string, HeaderValue> = {}): SourceResponse {
   const res: SourceResponse = { status, body, headers };
+  const contentRange = headerString(raw['content-range']);
+  const acceptRanges = headerString(raw['accept-ranges']);
+  if (status === 206 && contentRange !== undefined) res.contentRange = contentRange;
+  if (acceptRanges !== undefined) res.acceptRanges = acceptRanges;
   if (headers['content-type'] !== undefined) res.contentType = headers['content-type'];
   if (headers.etag !== undefined) res.etag = headers.etag;
   if (headers['last-modified'] !== undefined) res.lastModified = headers['last-modified'];
@@ -169,6 +174,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       const headers: Record<string, string> = { 'user-agent': d.userAgent };
       if (fo.ifNoneMatch !== undefined) headers['if-none-match'] = fo.ifNoneMatch;
       if (fo.ifModifiedSince !== undefined) headers['if-modified-since'] = fo.ifModifiedSince;
+      if (fo.range !== undefined) headers.range = fo.range;
       if (u.username || u.password) {
         headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
       }
@@ -196,7 +202,20 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       }
 
       const picked = pickHeaders(res.headers);
-      if (status === 200) {
+      // A 206 only counts as one when we asked for a range; it must say which part it is.
+      const partial = status === 206 && fo.range !== undefined;
+      if (partial) {
+        const cr = parseContentRange(headerString(res.headers['content-range']));
+        if (cr === null) {
+          discard(res.body);
+          throw new ProxyError('SOURCE_BAD_GATEWAY', `origin answered 206 without a valid Content-Range: ${u.href}`);
+        }
+        if (fo.maxBytes > 0 && cr.size !== undefined && cr.size > fo.maxBytes) {
+          discard(res.body);
+          throw new ProxyError('SOURCE_TOO_BIG', `source is ${cr.size} bytes (Content-Range), over ${fo.maxBytes}: ${u.href}`);
+        }
+      }
+      if (status === 200 || partial) {
         const lengthHeader = headerString(res.headers['content-length']);
         const declared = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
         if (fo.maxBytes > 0 && declared !== undefined && declared > fo.maxBytes) {
@@ -204,10 +223,10 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
           throw new ProxyError('SOURCE_TOO_BIG', `source Content-Length ${declared} exceeds ${fo.maxBytes} bytes: ${u.href}`);
         }
         const body = await readBody(res.body, headerString(res.headers['content-encoding']), declared, fo.maxBytes, u.href, signal);
-        return toResponse(200, body, picked);
+        return toResponse(partial ? 206 : 200, body, picked, res.headers);
       }
       await drain(res.body);
-      if (status === 304 && conditional) return toResponse(304, Buffer.alloc(0), picked);
+      if (status === 304 && conditional) return toResponse(304, Buffer.alloc(0), picked, res.headers);
       if (status >= 400 && status < 500) throw new ProxyError('SOURCE_CLIENT_ERROR', `origin answered ${status}: ${u.href}`, { status });
       if (status >= 500) throw new ProxyError('SOURCE_BAD_GATEWAY', `origin answered ${status}: ${u.href}`);
       throw new ProxyError('SOURCE_UNREACHABLE', `origin answered unexpected status ${status}: ${u.href}`);

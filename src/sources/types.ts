@@ -1,12 +1,22 @@
 /**
  * What every source (http, local, s3, gs, abs, swift) returns: the whole body (images are
  * decoded from memory) plus the validators and caching headers the origin sub-store needs.
+ *
+ * `range` is only ever sent by the `raw` option's pass-through; a source that does not
+ * support ranges ignores it and answers 200 with the whole body, which HTTP allows.
  */
 
 export interface SourceResponse {
-  /** 200 with a body, or 304 when a conditional request matched (empty body). */
-  status: 200 | 304;
+  /**
+   * 200 with a body, 206 with the part a `range` asked for (`contentRange` set), or 304
+   * when a conditional request matched (empty body).
+   */
+  status: 200 | 206 | 304;
   body: Buffer;
+  /** 206 only: `bytes first-last/complete` as the origin (or the local source) sent it. */
+  contentRange?: string;
+  /** `bytes` when the source serves ranges (origin's Accept-Ranges, or local). */
+  acceptRanges?: string;
   /** Origin's Content-Type, informational only: the type is sniffed from magic bytes. */
   contentType?: string;
   etag?: string;
@@ -17,10 +27,15 @@ export interface SourceResponse {
 
 export interface FetchOptions {
   signal?: AbortSignal;
-  /** Bytes; 0 = unlimited. Enforced on Content-Length and while reading. */
+  /**
+   * Bytes; 0 = unlimited. Enforced on Content-Length and while reading; for a 206 also on
+   * the complete length its Content-Range declares (the limit is about the source file).
+   */
   maxBytes: number;
   ifNoneMatch?: string;
   ifModifiedSince?: string;
+  /** A client's `Range` header value, forwarded as is (raw pass-through only). */
+  range?: string;
 }
 
 export interface Source {

@@ -6,6 +6,11 @@
  *
  * The declared lengths must add up to the file size and the checksum must match: a short,
  * torn or bit-flipped file is detected before anything is served from it.
+ *
+ * The meta JSON is the entry's BlobMeta, plus `"@key"` (the original key) for entries whose
+ * file is named by a hash of their key (fs.ts): `list()` reads it back from there. Entries
+ * named by their own key (the cache's hex digests) don't carry it, so their bytes are the
+ * same as before keys other than hex digests were accepted.
  */
 import { createHash } from 'node:crypto';
 import type { BlobMeta } from './types.js';
@@ -25,20 +30,32 @@ export class DamagedEntryError extends Error {
   }
 }
 
-export function encodeEntry(body: Buffer, meta: BlobMeta): Buffer[] {
-  const metaJson = Buffer.from(JSON.stringify(meta), 'utf8');
+/** Meta JSON property holding the original key of a hash-named entry. */
+const KEY_FIELD = '@key';
+
+export interface ParsedHeader {
+  meta: BlobMeta;
+  /** The original key, stored only by hash-named entries. */
+  key: string | undefined;
+  bodyOffset: number;
+  digest: Buffer;
+}
+
+/** `digest` is sha256(body) when the caller already has it (it is not recomputed). */
+export function encodeEntry(body: Buffer, meta: BlobMeta, opts: { key?: string; digest?: Buffer } = {}): Buffer[] {
+  const metaJson = Buffer.from(JSON.stringify(opts.key === undefined ? meta : { [KEY_FIELD]: opts.key, ...meta }), 'utf8');
   const head = Buffer.alloc(FIXED_HEAD);
   MAGIC.copy(head, 0);
   head.writeUInt16BE(FORMAT_VERSION, 4);
   head.writeUInt32BE(metaJson.length, 8);
   const bodyHead = Buffer.alloc(BODY_HEAD);
   bodyHead.writeBigUInt64BE(BigInt(body.length), 0);
-  createHash('sha256').update(body).digest().copy(bodyHead, 8);
+  (opts.digest ?? bodyDigest(body)).copy(bodyHead, 8);
   return [head, metaJson, bodyHead, body];
 }
 
 /** Parses the header; `total` is the file size, checked against the declared lengths. */
-export function parseHeader(buf: Buffer, total: number): { meta: BlobMeta; bodyOffset: number; digest: Buffer } {
+export function parseHeader(buf: Buffer, total: number): ParsedHeader {
   if (total < FIXED_HEAD + BODY_HEAD || buf.length < FIXED_HEAD) throw new DamagedEntryError('short file');
   if (!buf.subarray(0, 4).equals(MAGIC)) throw new DamagedEntryError('bad magic');
   const version = buf.readUInt16BE(4);
@@ -47,19 +64,26 @@ export function parseHeader(buf: Buffer, total: number): { meta: BlobMeta; bodyO
   if (metaLen > MAX_META_BYTES) throw new DamagedEntryError('meta too large');
   const bodyHeadAt = FIXED_HEAD + metaLen;
   if (buf.length < bodyHeadAt + BODY_HEAD) throw new DamagedEntryError('short header');
-  let meta: BlobMeta;
+  let parsed: unknown;
   try {
-    meta = JSON.parse(buf.subarray(FIXED_HEAD, bodyHeadAt).toString('utf8')) as BlobMeta;
+    parsed = JSON.parse(buf.subarray(FIXED_HEAD, bodyHeadAt).toString('utf8'));
   } catch {
     throw new DamagedEntryError('unparsable meta');
   }
-  if (typeof meta !== 'object' || meta === null || typeof meta.size !== 'number') throw new DamagedEntryError('invalid meta');
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as BlobMeta).size !== 'number') throw new DamagedEntryError('invalid meta');
+  let meta = parsed as BlobMeta;
+  let key: string | undefined;
+  if (KEY_FIELD in parsed) {
+    const { [KEY_FIELD]: stored, ...rest } = parsed as Record<string, unknown>;
+    if (typeof stored !== 'string') throw new DamagedEntryError('invalid key');
+    key = stored;
+    meta = rest as unknown as BlobMeta;
+  }
   const bodyLen = Number(buf.readBigUInt64BE(bodyHeadAt));
   const bodyOffset = bodyHeadAt + BODY_HEAD;
   if (bodyLen !== meta.size || bodyOffset + bodyLen !== total) throw new DamagedEntryError('length mismatch');
-  return { meta, bodyOffset, digest: buf.subarray(bodyHeadAt + 8, bodyHeadAt + BODY_HEAD) };
+  return { meta, key, bodyOffset, digest: buf.subarray(bodyHeadAt + 8, bodyHeadAt + BODY_HEAD) };
 }
-
 
 export function bodyDigest(body: Buffer): Buffer {
   return createHash('sha256').update(body).digest();

@@ -12,17 +12,33 @@
  * The file's mtime holds the entry's expiry and its atime the last use, so a stat-only walk
  * (`entries()`) tells size, expiry and recency without reading any file: that is what the
  * cache's disk budget rebuilds its index from at startup.
+ *
+ * Keys: a lower-case hex digest (what the cache uses) names its own file, `ab/cd/<key>`. Any
+ * other key (`/`, spaces, unicode, `..`, any length) is stored as `ab/cd/<sha256(key)>.k`,
+ * `ab…` being that hash, with the original key in the header: the `.k` suffix keeps these
+ * names apart from every hex key, and nothing of the key reaches the path. `list()` reads
+ * headers to report original keys and body sizes (it is not on the serving path). The
+ * stat-only side (`entries()`, the observer) covers hex keys only, since a hashed name does
+ * not tell its key without reading the file: the disk budget governs what the cache
+ * writes, and `sweep()` still removes expired and damaged hash-named files.
+ *
+ * Validators: an entry put without an etag gets one derived from its body checksum, and
+ * without lastModified the time of the put, like the object stores' own validators; the
+ * etag/lastModified given at put are stored as they are and win.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { BODY_HEAD, bodyDigest, DamagedEntryError, encodeEntry, FIXED_HEAD, MAGIC, MAX_META_BYTES, parseHeader } from './fs-format.js';
+import { notModified } from './common.js';
+import { BODY_HEAD, bodyDigest, DamagedEntryError, encodeEntry, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 /** mtime written for entries that never expire (2100-01-01): stat readers see "not expired". */
 export const NO_EXPIRY_MTIME_MS = 4_102_444_800_000;
 const KEY_RE = /^[0-9a-f]{8,128}$/;
+/** File of an entry whose key is not a hex digest: sha256 of the key + `.k` (never matches KEY_RE). */
+const HASHED_RE = /^[0-9a-f]{64}\.k$/;
 const SHARD_RE = /^[0-9a-f]{2}$/;
 const TEMP_RE = /^\.([0-9a-f]{8,128})\.[^/]*\.tmp$/;
 
@@ -33,7 +49,7 @@ export interface FsBackendOptions {
   atimeThrottleMs?: number;
 }
 
-/** What the disk budget learns from a store; every callback must not throw. */
+/** What the disk budget learns from a store about hex-keyed entries (see above); every callback must not throw. */
 export interface FsStoreObserver {
   /** Called before a new file is published; may evict other entries to make room. */
   beforePut?(key: string, bytes: number): Promise<void> | void;
@@ -73,7 +89,7 @@ export interface SweepResult {
 
 export interface FsBlobStore extends BlobStore {
   readonly dir: string;
-  /** Stat-only walk of every entry file (never reads file contents; skips temp files). */
+  /** Stat-only walk of every hex-keyed entry file (never reads file contents; skips temp and hash-named files). */
   entries(opts?: { batch?: number }): AsyncIterable<FsEntryStat>;
   /** Removes expired entries, too-short files and stale temp files left by a crash. */
   sweep(opts?: SweepOptions): Promise<SweepResult>;
@@ -115,10 +131,23 @@ async function toBuffer(body: Buffer | Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function etagMatches(header: string, etag: string | undefined): boolean {
-  if (etag === undefined) return false;
-  const weak = (t: string): string => t.trim().replace(/^W\//, '');
-  return header.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
+function hashedName(key: string): string {
+  return `${createHash('sha256').update(key, 'utf8').digest('hex')}.k`;
+}
+
+/** Reads and parses the header only (lengths checked against the file size; not the checksum). */
+async function readHeader(fh: FileHandle, size: number): Promise<ParsedHeader> {
+  const first = Buffer.alloc(Math.min(size, 64 * 1024));
+  await fh.read(first, 0, first.length, 0);
+  let buf = first;
+  if (first.length >= FIXED_HEAD && first.subarray(0, 4).equals(MAGIC)) {
+    const need = FIXED_HEAD + first.readUInt32BE(8) + BODY_HEAD;
+    if (need > first.length && need <= size && need <= MAX_META_BYTES + FIXED_HEAD + BODY_HEAD) {
+      buf = Buffer.alloc(need);
+      await fh.read(buf, 0, need, 0);
+    }
+  }
+  return parseHeader(buf, size);
 }
 
 function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
@@ -129,26 +158,42 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   const writing = new Set<string>();
   let tempSeq = 0;
 
-  function pathOf(key: string): { shard: string; file: string } {
-    if (!KEY_RE.test(key)) throw new Error(`fs store: key must be a lower-case hex digest, got ${JSON.stringify(key.slice(0, 80))}`);
-    const shard = join(dir, key.slice(0, 2), key.slice(2, 4));
-    return { shard, file: join(shard, key) };
+  interface Location {
+    shard: string;
+    file: string;
+    name: string;
+    /** Named by a hash of the key: the key is in the header, the observer is not told. */
+    hashed: boolean;
+  }
+
+  function pathOf(key: string): Location {
+    const hashed = !KEY_RE.test(key);
+    const name = hashed ? hashedName(key) : key;
+    const shard = join(dir, name.slice(0, 2), name.slice(2, 4));
+    return { shard, file: join(shard, name), name, hashed };
+  }
+
+  /** A hash-named file must hold this very key (else it is another key's: a miss, left alone). */
+  function holds(loc: Location, key: string, stored: string | undefined): boolean {
+    return !loc.hashed || stored === key;
   }
 
   /** Unlinks `file` only if it is still the inode we judged (a writer may have just replaced it). */
-  async function removeIfSame(key: string, file: string, fh: FileHandle): Promise<void> {
+  async function removeIfSame(key: string, loc: Location, fh: FileHandle): Promise<void> {
+    const { file } = loc;
     try {
       const [mine, current] = await Promise.all([fh.stat(), lstat(file)]);
       if (mine.ino !== current.ino || mine.dev !== current.dev) return;
       await unlink(file);
-      observer?.removed(key);
+      if (!loc.hashed) observer?.removed(key);
     } catch (err) {
       if (!isNoEnt(err)) throw err;
     }
   }
 
   async function get(key: string, getOpts: GetOptions = {}): Promise<GetResult> {
-    const { file } = pathOf(key);
+    const loc = pathOf(key);
+    const { file } = loc;
     let fh: FileHandle;
     try {
       fh = await open(file, 'r');
@@ -159,31 +204,27 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     try {
       const st = await fh.stat();
       const buf = await fh.readFile();
-      let parsed: ReturnType<typeof parseHeader>;
+      let parsed: ParsedHeader;
       try {
         parsed = parseHeader(buf, buf.length);
         const body = buf.subarray(parsed.bodyOffset);
         if (!bodyDigest(body).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
       } catch (err) {
         if (!(err instanceof DamagedEntryError)) throw err;
-        await removeIfSame(key, file, fh);
+        await removeIfSame(key, loc, fh);
         return null;
       }
       const { meta } = parsed;
+      if (!holds(loc, key, parsed.key)) return null;
       const now = Date.now();
       if (meta.expiresAt !== undefined && meta.expiresAt <= now) {
-        await removeIfSame(key, file, fh);
+        await removeIfSame(key, loc, fh);
         return null;
       }
       // Persist recency in atime (throttled) so LRU order survives a restart; mtime keeps the expiry.
       if (now - st.atimeMs > atimeThrottleMs) await fh.utimes(now / 1000, st.mtime).catch(() => undefined);
-      observer?.used(key, st.size);
-      if (getOpts.ifNoneMatch !== undefined && etagMatches(getOpts.ifNoneMatch, meta.etag)) return { notModified: true, meta };
-      if (getOpts.ifNoneMatch === undefined && getOpts.ifModifiedSince !== undefined && meta.lastModified !== undefined) {
-        const since = Date.parse(getOpts.ifModifiedSince);
-        const lm = Date.parse(meta.lastModified);
-        if (Number.isFinite(since) && Number.isFinite(lm) && lm <= since) return { notModified: true, meta };
-      }
+      if (!loc.hashed) observer?.used(key, st.size);
+      if ((getOpts.ifNoneMatch !== undefined || getOpts.ifModifiedSince !== undefined) && notModified(meta, getOpts)) return { notModified: true, meta };
       return { meta, body: Readable.from([buf.subarray(parsed.bodyOffset)]) };
     } finally {
       await fh.close();
@@ -191,34 +232,26 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   }
 
   async function head(key: string): Promise<BlobMeta | null> {
-    const { file } = pathOf(key);
+    const loc = pathOf(key);
     let fh: FileHandle;
     try {
-      fh = await open(file, 'r');
+      fh = await open(loc.file, 'r');
     } catch (err) {
       if (isNoEnt(err)) return null;
       throw err;
     }
     try {
       const st = await fh.stat();
-      const first = Buffer.alloc(Math.min(st.size, 64 * 1024));
-      await fh.read(first, 0, first.length, 0);
-      let buf = first;
-      if (first.length >= FIXED_HEAD && first.subarray(0, 4).equals(MAGIC)) {
-        const need = FIXED_HEAD + first.readUInt32BE(8) + BODY_HEAD;
-        if (need > first.length && need <= st.size && need <= MAX_META_BYTES + FIXED_HEAD + BODY_HEAD) {
-          buf = Buffer.alloc(need);
-          await fh.read(buf, 0, need, 0);
-        }
-      }
       try {
         // Lengths are checked against the file size; the checksum is left to get().
-        const { meta } = parseHeader(buf, st.size);
+        const parsed = await readHeader(fh, st.size);
+        const { meta } = parsed;
+        if (!holds(loc, key, parsed.key)) return null;
         if (meta.expiresAt !== undefined && meta.expiresAt <= Date.now()) return null;
         return meta;
       } catch (err) {
         if (!(err instanceof DamagedEntryError)) throw err;
-        await removeIfSame(key, file, fh);
+        await removeIfSame(key, loc, fh);
         return null;
       }
     } finally {
@@ -227,24 +260,30 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   }
 
   async function put(key: string, body: Buffer | Readable, putMeta: PutMeta): Promise<void> {
-    const { shard, file } = pathOf(key);
+    const loc = pathOf(key);
+    const { shard, file, name } = loc;
     const data = await toBuffer(body);
+    const digest = bodyDigest(data);
+    const createdAt = Date.now();
     const meta: BlobMeta = {
       size: data.length,
-      createdAt: Date.now(),
+      createdAt,
       ...(putMeta.contentType !== undefined ? { contentType: putMeta.contentType } : {}),
       ...(putMeta.expiresAt !== undefined ? { expiresAt: putMeta.expiresAt } : {}),
-      ...(putMeta.etag !== undefined ? { etag: putMeta.etag } : {}),
-      ...(putMeta.lastModified !== undefined ? { lastModified: putMeta.lastModified } : {}),
+      // Validators given at put are kept as they are; otherwise our own, as object stores have.
+      etag: putMeta.etag ?? `"${digest.subarray(0, 16).toString('hex')}"`,
+      lastModified: putMeta.lastModified ?? new Date(createdAt).toUTCString(),
       ...(putMeta.extra !== undefined ? { extra: putMeta.extra } : {}),
+      ...(putMeta.cacheControl !== undefined ? { cacheControl: putMeta.cacheControl } : {}),
+      ...(putMeta.httpExpires !== undefined ? { httpExpires: putMeta.httpExpires } : {}),
     };
-    const parts = encodeEntry(data, meta);
+    const parts = encodeEntry(data, meta, { digest, ...(loc.hashed ? { key } : {}) });
     const total = parts.reduce((n, p) => n + p.length, 0);
-    await observer?.beforePut?.(key, total);
+    if (!loc.hashed) await observer?.beforePut?.(key, total);
 
     // Hidden temp name in the same directory (rename stays within one filesystem); it never
-    // matches KEY_RE, so walks and list() can't mistake it for an entry.
-    const tmp = join(shard, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}${(tempSeq++).toString(36)}.tmp`);
+    // matches KEY_RE or HASHED_RE, so walks and list() can't mistake it for an entry.
+    const tmp = join(shard, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}${(tempSeq++).toString(36)}.tmp`);
     writing.add(tmp);
     try {
       let fh: FileHandle;
@@ -282,7 +321,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
         await fh.close();
       }
       await rename(tmp, file);
-      observer?.written(key, total);
+      if (!loc.hashed) observer?.written(key, total);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;
@@ -292,14 +331,14 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   }
 
   async function del(key: string): Promise<void> {
-    const { file } = pathOf(key);
+    const loc = pathOf(key);
     try {
-      await unlink(file);
+      await unlink(loc.file);
     } catch (err) {
       if (!isNoEnt(err)) throw err;
       return;
     }
-    observer?.removed(key);
+    if (!loc.hashed) observer?.removed(key);
   }
 
   async function readdirOrEmpty(path: string): Promise<string[]> {
@@ -312,14 +351,12 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   }
 
   /** Sequential walk (one directory at a time) so a scan never crowds out serving I/O on the libuv pool. */
-  async function* walk(batch: number, keyPrefix = ''): AsyncGenerator<{ name: string; path: string; shard: string }> {
+  async function* walk(batch: number): AsyncGenerator<{ name: string; path: string; shard: string }> {
     let seen = 0;
-    const p1 = keyPrefix.slice(0, 2);
-    const p2 = keyPrefix.slice(2, 4);
     for (const a of (await readdirOrEmpty(dir)).sort()) {
-      if (!SHARD_RE.test(a) || !a.startsWith(p1)) continue;
+      if (!SHARD_RE.test(a)) continue;
       for (const b of (await readdirOrEmpty(join(dir, a))).sort()) {
-        if (!SHARD_RE.test(b) || !b.startsWith(p2)) continue;
+        if (!SHARD_RE.test(b)) continue;
         const shard = join(dir, a, b);
         for (const name of await readdirOrEmpty(shard)) {
           yield { name, path: join(shard, name), shard: a + b };
@@ -329,9 +366,9 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     }
   }
 
-  async function* entries(o: { batch?: number; prefix?: string } = {}): AsyncGenerator<FsEntryStat> {
-    for await (const { name, path, shard } of walk(o.batch ?? 256, o.prefix)) {
-      if (!KEY_RE.test(name) || !name.startsWith(shard) || (o.prefix !== undefined && !name.startsWith(o.prefix))) continue;
+  async function* entries(o: { batch?: number } = {}): AsyncGenerator<FsEntryStat> {
+    for await (const { name, path, shard } of walk(o.batch ?? 256)) {
+      if (!KEY_RE.test(name) || !name.startsWith(shard)) continue;
       let st;
       try {
         st = await lstat(path);
@@ -345,11 +382,48 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     }
   }
 
-  async function* list(prefix?: string): AsyncGenerator<ListItem> {
+  /**
+   * Reads headers (not bodies): the original key of a hash-named file is only there, and so
+   * is the body size. Damaged, foreign and expired files are left out (get() and the sweep
+   * deal with them).
+   */
+  async function* list(prefix = ''): AsyncGenerator<ListItem> {
     const now = Date.now();
-    for await (const e of entries(prefix !== undefined ? { prefix } : {})) {
-      if (e.expiresAt !== undefined && e.expiresAt <= now) continue;
-      yield { key: e.key, size: e.size, mtime: e.lastUse };
+    // Hex keys can only match a prefix that is itself a hex string; hashed names can match any.
+    const hexPrefix = /^[0-9a-f]*$/.test(prefix);
+    for await (const { name, path, shard } of walk(256)) {
+      const hashed = HASHED_RE.test(name);
+      if (!name.startsWith(shard) || !(hashed || (KEY_RE.test(name) && hexPrefix && name.startsWith(prefix)))) continue;
+      const item = await listItem(path, name, hashed, prefix, now);
+      if (item) yield item;
+    }
+  }
+
+  /** One list() candidate, or null when it is gone, damaged, expired, foreign or out of the prefix. */
+  async function listItem(path: string, name: string, hashed: boolean, prefix: string, now: number): Promise<ListItem | null> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (isNoEnt(err)) return null;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || (st.mtimeMs < NO_EXPIRY_MTIME_MS && st.mtimeMs <= now)) return null;
+      let parsed: ParsedHeader;
+      try {
+        parsed = await readHeader(fh, st.size);
+      } catch (err) {
+        if (err instanceof DamagedEntryError) return null;
+        throw err;
+      }
+      const key = hashed ? parsed.key : name;
+      if (key === undefined || !key.startsWith(prefix) || (hashed && hashedName(key) !== name)) return null;
+      if (parsed.meta.expiresAt !== undefined && parsed.meta.expiresAt <= now) return null;
+      return { key, size: parsed.meta.size, mtime: st.atimeMs };
+    } finally {
+      await fh.close();
     }
   }
 
@@ -369,16 +443,17 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
           res.temps++;
           continue;
         }
-        if (!KEY_RE.test(name) || !name.startsWith(shard)) continue;
+        const hashed = HASHED_RE.test(name);
+        if (!(hashed || KEY_RE.test(name)) || !name.startsWith(shard)) continue;
         const st = await lstat(path);
         if (!st.isFile()) continue;
         if (st.size < FIXED_HEAD + BODY_HEAD) {
           await unlink(path);
-          observer?.removed(name);
+          if (!hashed) observer?.removed(name);
           res.damaged++;
         } else if (st.mtimeMs < NO_EXPIRY_MTIME_MS && st.mtimeMs <= now) {
           await unlink(path);
-          observer?.removed(name);
+          if (!hashed) observer?.removed(name);
           res.expired++;
         }
       } catch (err) {

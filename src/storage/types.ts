@@ -18,6 +18,10 @@ export interface BlobMeta {
   lastModified?: string;
   /** Small string map stored with the object (e.g. upstream validators, dimensions). */
   extra?: Record<string, string>;
+  /** The object's own HTTP caching headers, when the backend keeps them (object stores do). */
+  cacheControl?: string;
+  /** HTTP `Expires` of the object (RFC 9111); unrelated to `expiresAt`. */
+  httpExpires?: string;
 }
 
 export interface BlobEntry {
@@ -30,6 +34,8 @@ export interface GetOptions {
   /** Conditional read: when the object's etag matches, resolves `{ notModified: true }`. */
   ifNoneMatch?: string;
   ifModifiedSince?: string;
+  /** A specific object version: S3 version id, GCS generation; backends without versions ignore it. */
+  version?: string;
 }
 
 export type GetResult = BlobEntry | { notModified: true; meta: BlobMeta } | null;
@@ -40,6 +46,8 @@ export interface PutMeta {
   lastModified?: string;
   etag?: string;
   extra?: Record<string, string>;
+  cacheControl?: string;
+  httpExpires?: string;
 }
 
 export interface ListItem {

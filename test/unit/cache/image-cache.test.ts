@@ -178,14 +178,14 @@ describe('cache errors fall back to working without the cache', () => {
 
 describe('createCacheStores', () => {
   it('IMGPROXY_CACHE_USE empty/none → no L2 and no origin store', async () => {
-    const s = createCacheStores(testConfig({ IMGPROXY_CACHE_USE: '' }), silentLogger());
+    const s = await createCacheStores(testConfig({ IMGPROXY_CACHE_USE: '' }), silentLogger());
     expect([s.l2, s.origin, s.budget]).toEqual([null, null, null]);
     await s.close();
   });
 
   it('unset → fs at <PP_CACHE_DIR>/<bucket>/<prefix>/ with the origin sub-store in origin/', async () => {
     const config = testConfig({ PP_CACHE_DIR: dir, IMGPROXY_CACHE_BUCKET: 'bkt', IMGPROXY_CACHE_PATH_PREFIX: 'img/v1', PP_CACHE_DISK_MAX_MB: '10' });
-    const s = createCacheStores(config, silentLogger(), createMetrics('', false));
+    const s = await createCacheStores(config, silentLogger(), createMetrics('', false));
     expect(s.budget?.maxBytes).toBe(10 * 1024 * 1024);
     const c = createImageCache({ config, l2: s.l2, origin: s.origin, metrics: createMetrics('', false), logger: silentLogger(), budget: s.budget });
     c.store(hexKey('t'), image(Buffer.from('t')));

@@ -173,6 +173,36 @@ describe('origin sub-store against a loopback origin', () => {
     expect(log[1]).toMatchObject({ ifModifiedSince: lm, status: 304 });
   });
 
+  it("the store's own validators are never taken for the origin's (no conditional headers upstream, none in the response)", async () => {
+    // The fs store (like the object stores) gives every entry an etag and a Last-Modified of
+    // its own when the origin sent none.
+    resources.set('/nv.png', { body: Buffer.from('NV'), cacheControl: 'max-age=3600' });
+    await get('/nv.png');
+    const meta = await originStore.head(originKey(base + '/nv.png'));
+    expect(meta?.etag).toBeTruthy();
+    const hit = await get('/nv.png');
+    expect(hit.outcome).toBe('hit');
+    expect(hit.response.etag).toBeUndefined();
+    expect(hit.response.lastModified).toBeUndefined();
+    // ETag only: the store's Last-Modified must not turn into an If-Modified-Since either.
+    resources.set('/eo.png', { body: Buffer.from('EO'), etag: '"eo"', cacheControl: 'no-cache' });
+    await get('/eo.png');
+    expect((await get('/eo.png')).outcome).toBe('revalidated');
+    expect(log.at(-1)).toEqual({ path: '/eo.png', ifNoneMatch: '"eo"', status: 304 });
+  });
+
+  it('an entry written before validators were kept in extra revalidates with the ones in its meta', async () => {
+    const url = base + '/old.png';
+    const lm = 'Wed, 21 Oct 2015 07:28:00 GMT';
+    resources.set('/old.png', { body: Buffer.from('OLD'), etag: '"old"', lastModified: lm, cacheControl: 'max-age=3600' });
+    const extra = { url, freshUntil: String(Date.now() - 1000), headers: JSON.stringify({ 'content-type': 'image/png' }) };
+    await originStore.put(originKey(url), Buffer.from('OLD'), { expiresAt: Date.now() + DAY, etag: '"old"', lastModified: lm, contentType: 'image/png', extra });
+    const r = await get('/old.png');
+    expect(r.outcome).toBe('revalidated');
+    expect(r.response.body.toString()).toBe('OLD');
+    expect(log[0]).toMatchObject({ ifNoneMatch: '"old"', status: 304 });
+  });
+
   it('no-store and private responses are not stored: every request goes upstream', async () => {
     resources.set('/ns.png', { body: Buffer.from('N'), cacheControl: 'no-store' });
     resources.set('/p.png', { body: Buffer.from('P'), cacheControl: 'private, max-age=600' });

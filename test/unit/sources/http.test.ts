@@ -284,6 +284,35 @@ describe('http source: origin statuses', () => {
     expect(full.status).toBe(200);
   });
 
+  it('forwards a Range and returns a 206 with its Content-Range and Accept-Ranges', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers.range === 'bytes=2-5') {
+        res.writeHead(206, { 'Content-Range': `bytes 2-5/${PNG_BYTES.length}`, 'Accept-Ranges': 'bytes', 'Content-Type': 'image/png' });
+        res.end(PNG_BYTES.subarray(2, 6));
+        return;
+      }
+      res.writeHead(200);
+      res.end(PNG_BYTES);
+    });
+    const res = await source().fetch(`${o.url}/`, { maxBytes: 0, range: 'bytes=2-5' });
+    expect(res.status).toBe(206);
+    expect(res.body.equals(PNG_BYTES.subarray(2, 6))).toBe(true);
+    expect(res.contentRange).toBe(`bytes 2-5/${PNG_BYTES.length}`);
+    expect(res.acceptRanges).toBe('bytes');
+    // The complete length counts against maxBytes, not the part.
+    const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: PNG_BYTES.length - 1, range: 'bytes=2-5' }));
+    expect(err.code).toBe('SOURCE_TOO_BIG');
+  });
+
+  it('a 206 without a valid Content-Range, or to a request without Range, is refused', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(206);
+      res.end(PNG_BYTES);
+    });
+    expect((await rejection(source().fetch(`${o.url}/`, { maxBytes: 0, range: 'bytes=0-1' }))).code).toBe('SOURCE_BAD_GATEWAY');
+    expect((await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }))).code).toBe('SOURCE_UNREACHABLE');
+  });
+
   it('a 304 to an unconditional request is SOURCE_UNREACHABLE', async () => {
     const o = await origin((_req, res) => {
       res.writeHead(304);

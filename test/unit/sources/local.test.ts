@@ -117,6 +117,32 @@ describe('local source', () => {
     expect(miss.status).toBe(200);
   });
 
+  it('serves a single byte range as 206 with Content-Range and the type sniffed from the head', async () => {
+    const res = await src.fetch('local:///img/a.png', { maxBytes: 0, range: 'bytes=4-9' });
+    expect(res.status).toBe(206);
+    expect(res.body.equals(IMAGE.subarray(4, 10))).toBe(true);
+    expect(res.contentRange).toBe(`bytes 4-9/${IMAGE.length}`);
+    expect(res.acceptRanges).toBe('bytes');
+    expect(res.contentType).toBe('image/png');
+    // A multi-range request is answered with the whole file, as HTTP allows.
+    const multi = await src.fetch('local:///img/a.png', { maxBytes: 0, range: 'bytes=0-1,4-5' });
+    expect(multi.status).toBe(200);
+    expect(multi.body.equals(IMAGE)).toBe(true);
+  });
+
+  it('a range past the end is 416; a matching If-None-Match wins over the range', async () => {
+    const err = await rejection(src.fetch('local:///img/a.png', { maxBytes: 0, range: `bytes=${IMAGE.length}-` }));
+    expect(err.status).toBe(416);
+    const first = await src.fetch('local:///img/a.png', { maxBytes: 0 });
+    const hit = await src.fetch('local:///img/a.png', { maxBytes: 0, range: 'bytes=0-3', ifNoneMatch: first.etag as string });
+    expect(hit.status).toBe(304);
+  });
+
+  it('maxBytes bounds the file, not the range', async () => {
+    const err = await rejection(src.fetch('local:///img/a.png', { maxBytes: IMAGE.length - 1, range: 'bytes=0-1' }));
+    expect(err.code).toBe('SOURCE_TOO_BIG');
+  });
+
   it('answers 304 to If-Modified-Since at or after the mtime', async () => {
     const at = await src.fetch('local:///img/a.png', { maxBytes: 0, ifModifiedSince: MTIME.toUTCString() });
     expect(at.status).toBe(304);

@@ -2,11 +2,13 @@
  * fs BlobStore: one self-verifying file per entry, atomic publish, damaged entries are
  * misses that get removed, expiry in meta (and mtime), temp files never listed, sweep.
  */
-import { lstat, readdir, readFile, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, lstat, mkdir, readdir, readFile, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAll } from '../../../src/cache/util.js';
-import { createFsBackend, NO_EXPIRY_MTIME_MS, type FsBlobStore } from '../../../src/storage/fs.js';
+import { createFsBackend, NO_EXPIRY_MTIME_MS, type FsBlobStore, type FsStoreObserver } from '../../../src/storage/fs.js';
+import { encodeEntry } from '../../../src/storage/fs-format.js';
 import { isNotModified } from '../../../src/storage/types.js';
 import { bodyFor, collect, hexKey, makeTempDir } from '../cache/helpers.js';
 
@@ -48,11 +50,18 @@ describe('fs store layout and round trip', () => {
     expect(await s.head(key)).toMatchObject({ size: 5000, etag: '"e1"' });
   });
 
-  it('rejects keys that are not hex digests (no path traversal through keys)', async () => {
-    await expect(store.put('../../etc/passwd', Buffer.from('x'), {})).rejects.toThrow(/hex digest/);
+  it('a key that is not a hex digest is stored under a hash of it: nothing of the key reaches the path', async () => {
+    const keys = ['../../etc/passwd', 'a/b c/ü?x=1#f%20', 'ABCDEF0123456789', 'abc', ''];
+    for (const [i, key] of keys.entries()) await store.put(key, Buffer.from(`v${i}`), {});
+    for (const [i, key] of keys.entries()) {
+      expect((await getBody(key))?.toString()).toBe(`v${i}`);
+      const name = `${createHash('sha256').update(key).digest('hex')}.k`;
+      expect((await lstat(join(store.dir, name.slice(0, 2), name.slice(2, 4), name))).isFile()).toBe(true);
+    }
+    // Only shard directories under the store.
+    expect((await readdir(dir)).every((n) => /^[0-9a-f]{2}$/.test(n))).toBe(true);
     expect(() => createFsBackend(dir).open('..', 'x')).toThrow();
   });
-
   it('a missing key is a miss, delete is idempotent', async () => {
     expect(await store.get(hexKey('nope'))).toBeNull();
     const key = hexKey('d');
@@ -200,5 +209,108 @@ describe('temp files and the sweep', () => {
     }
     const files = await readdir(join(store.dir, key.slice(0, 2), key.slice(2, 4)));
     expect(files).toEqual([key]);
+  });
+});
+
+function hashedPath(root: string, key: string): string {
+  const name = `${createHash('sha256').update(key).digest('hex')}.k`;
+  return join(root, name.slice(0, 2), name.slice(2, 4), name);
+}
+
+describe('keys other than hex digests', () => {
+  it('list() returns original keys by any prefix, with body sizes, hex and hash-named entries alike', async () => {
+    const hex = hexKey('h');
+    await store.put(hex, Buffer.alloc(10), {});
+    await store.put('img/a b.jpg', Buffer.alloc(3), {});
+    await store.put('img/sub/ü.png', Buffer.alloc(4), {});
+    await store.put('other/x', Buffer.alloc(5), {});
+    await store.put('img/gone', Buffer.alloc(6), { expiresAt: Date.now() - 1000 });
+    const byKey = async (prefix?: string): Promise<Array<[string, number]>> =>
+      (await collect(store.list(prefix))).map((i): [string, number] => [i.key, i.size]).sort((a, b) => a[0].localeCompare(b[0]));
+    expect(await byKey('img/')).toEqual([
+      ['img/a b.jpg', 3],
+      ['img/sub/ü.png', 4],
+    ]);
+    expect(await byKey(hex.slice(0, 6))).toEqual([[hex, 10]]);
+    expect((await byKey()).map(([k]) => k).sort()).toEqual([hex, 'img/a b.jpg', 'img/sub/ü.png', 'other/x'].sort());
+  });
+
+  it('the stat-only side (entries, observer) covers hex keys only; sweep still removes expired and stale hash-named files', async () => {
+    const seen: string[] = [];
+    const observer: FsStoreObserver = {
+      beforePut: (k) => void seen.push(`before ${k}`),
+      written: (k) => void seen.push(`written ${k}`),
+      used: (k) => void seen.push(`used ${k}`),
+      removed: (k) => void seen.push(`removed ${k}`),
+    };
+    store.setObserver(observer);
+    const hex = hexKey('obs');
+    await store.put(hex, Buffer.from('x'), {});
+    await store.put('named/key', Buffer.from('y'), {});
+    await store.put('named/old', Buffer.from('z'), { expiresAt: Date.now() + 60_000 });
+    await getBody(hex);
+    await getBody('named/key');
+    await store.delete('named/key');
+    expect(seen).toEqual([`before ${hex}`, `written ${hex}`, `used ${hex}`]);
+    expect((await collect(store.entries())).map((e) => e.key)).toEqual([hex]);
+
+    const old = hashedPath(store.dir, 'named/old');
+    await utimes(old, new Date(), new Date(Date.now() - 1000));
+    const temp = `${join(old, '..')}/.${old.split('/').at(-1)}.999.deadbeef.tmp`;
+    await writeFile(temp, Buffer.from('partial'));
+    expect(await store.sweep({ tempGraceMs: 0 })).toEqual({ expired: 1, damaged: 0, temps: 1 });
+    await expect(lstat(old)).rejects.toThrow(/ENOENT/);
+    await expect(lstat(temp)).rejects.toThrow(/ENOENT/);
+    expect(seen).toEqual([`before ${hex}`, `written ${hex}`, `used ${hex}`]);
+  });
+
+  it('a hash-named file that holds another key is a miss and is left alone', async () => {
+    await store.put('key-a', Buffer.from('A'), {});
+    const b = hashedPath(store.dir, 'key-b');
+    await mkdir(join(b, '..'), { recursive: true });
+    await copyFile(hashedPath(store.dir, 'key-a'), b);
+    expect(await store.get('key-b')).toBeNull();
+    expect(await store.head('key-b')).toBeNull();
+    expect((await lstat(b)).isFile()).toBe(true);
+    expect((await collect(store.list())).map((i) => i.key)).toEqual(['key-a']);
+  });
+
+  it('a damaged hash-named entry is a miss and is removed', async () => {
+    await store.put('dmg/x', bodyFor(3, 4096), {});
+    const file = hashedPath(store.dir, 'dmg/x');
+    await truncate(file, 100);
+    expect(await store.get('dmg/x')).toBeNull();
+    await expect(lstat(file)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('metadata and validators', () => {
+  it('without etag/lastModified an entry gets its own (body checksum, time of the put); given ones are stored as they are', async () => {
+    const before = Date.now();
+    await store.put('own', Buffer.from('body'), {});
+    const own = await store.head('own');
+    expect(own?.etag).toBe(`"${createHash('sha256').update('body').digest('hex').slice(0, 32)}"`);
+    expect(Date.parse(own?.lastModified ?? '')).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(isNotModified(await store.get('own', { ifNoneMatch: `W/${own?.etag ?? ''}` }))).toBe(true);
+    expect(isNotModified(await store.get('own', { ifModifiedSince: new Date(Date.now() + 60_000).toUTCString() }))).toBe(true);
+    expect(isNotModified(await store.get('own', { ifModifiedSince: 'Sat, 01 Jan 2000 00:00:00 GMT' }))).toBe(false);
+
+    await store.put('given', Buffer.from('body'), { etag: '"o"', lastModified: 'Wed, 21 Oct 2015 07:28:00 GMT', cacheControl: 'max-age=60', httpExpires: 'Thu, 01 Dec 2033 16:00:00 GMT' });
+    expect(await store.head('given')).toMatchObject({ etag: '"o"', lastModified: 'Wed, 21 Oct 2015 07:28:00 GMT', cacheControl: 'max-age=60', httpExpires: 'Thu, 01 Dec 2033 16:00:00 GMT' });
+  });
+
+  it('an entry written before keys other than hex digests existed reads back as it was (same file, same meta)', async () => {
+    const key = hexKey('legacy');
+    const body = Buffer.from('legacy body');
+    const meta = { size: body.length, createdAt: 1_700_000_000_000, contentType: 'image/png', extra: { v: '1' } };
+    await mkdir(join(pathOf(key), '..'), { recursive: true });
+    await writeFile(pathOf(key), Buffer.concat(encodeEntry(body, meta)));
+    const r = await store.get(key);
+    if (r === null || isNotModified(r)) throw new Error('expected an entry');
+    expect(r.meta).toEqual(meta);
+    expect((await readAll(r.body)).equals(body)).toBe(true);
+    // Hex-keyed entries don't carry their key in the header.
+    await store.put(key, body, {});
+    expect((await readFile(pathOf(key))).includes('@key')).toBe(false);
   });
 });

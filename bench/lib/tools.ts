@@ -1,0 +1,39 @@
+/**
+ * External tools (wrk, nginx): found on PATH, installed with apt-get when running as root,
+ * otherwise reported as missing so the scenarios that need them are skipped with a message.
+ */
+import { runCommand } from './proc.js';
+
+export type Tool = 'wrk' | 'nginx';
+
+async function has(tool: Tool): Promise<boolean> {
+  const r = await runCommand(`which ${tool}`, 'sh', ['-c', `command -v ${tool}`]).catch(() => ({ code: 1 }));
+  return r.code === 0;
+}
+
+/** Returns the set of available tools, installing missing ones when root. */
+export async function ensureTools(tools: readonly Tool[], log: (msg: string) => void): Promise<Set<Tool>> {
+  const missing: Tool[] = [];
+  for (const t of tools) if (!(await has(t))) missing.push(t);
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    log(`installing ${missing.join(', ')} with apt-get (running as root)…`);
+    const env = { DEBIAN_FRONTEND: 'noninteractive' };
+    let r = await runCommand('apt-get', 'apt-get', ['install', '-y', '-q', ...missing], { env });
+    if (r.code !== 0) {
+      await runCommand('apt-get update', 'apt-get', ['update', '-q'], { env });
+      r = await runCommand('apt-get', 'apt-get', ['install', '-y', '-q', ...missing], { env });
+    }
+    if (r.code !== 0) log(`apt-get install failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  const available = new Set<Tool>();
+  for (const t of tools) {
+    if (await has(t)) available.add(t);
+    else log(`MISSING: ${t} is not installed and cannot be installed here (not root). Install it with \`sudo apt-get install -y ${t}\`; the parts that need it are skipped.`);
+  }
+  return available;
+}
+
+export async function toolVersion(cmd: string, args: string[]): Promise<string> {
+  const r = await runCommand(cmd, cmd, args).catch(() => ({ stdout: '', stderr: '' }));
+  return (r.stdout + r.stderr).split('\n')[0]?.trim() ?? '';
+}

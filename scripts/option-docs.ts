@@ -1,0 +1,167 @@
+/**
+ * What the README says about each imgproxy processing option: arguments, default, status.
+ * Names and aliases are NOT here: they come from the option table itself
+ * (src/dialects/imgproxy/option-table.ts), so the README cannot drift from what the parser
+ * accepts. test/unit/docs/option-table.test.ts fails when an option has no entry here or
+ * when the README's generated block is stale (`npx tsx scripts/option-table.ts --write`).
+ */
+
+export type OptionStatus = 'working' | 'partial' | 'not supported';
+
+export interface OptionDoc {
+  args: string;
+  default: string;
+  status: OptionStatus;
+  /** Why partial / not supported, or a difference worth knowing. */
+  note?: string;
+}
+
+const PRO = 'imgproxy Pro option, implemented here';
+
+export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
+  resize: { args: '`%type:%width:%height:%enlarge:%extend…`', default: '–', status: 'working', note: 'meta-option: resizing_type + size' },
+  size: { args: '`%width:%height:%enlarge:%extend…`', default: '–', status: 'working', note: 'meta-option' },
+  resizing_type: { args: '`fit` `fill` `fill-down` `force` `auto`', default: '`fit`', status: 'working' },
+  resizing_algorithm: { args: '`nearest` `linear` `cubic` `lanczos2` `lanczos3`', default: '`lanczos3`', status: 'working', note: PRO },
+  width: { args: 'int ≥ 0', default: '`0` (from height and aspect)', status: 'working' },
+  height: { args: 'int ≥ 0', default: '`0`', status: 'working' },
+  'min-width': { args: 'int ≥ 0', default: '`0`', status: 'working' },
+  'min-height': { args: 'int ≥ 0', default: '`0`', status: 'working' },
+  zoom: { args: '`%x:%y` or one float > 0', default: '`1`', status: 'working' },
+  dpr: { args: 'float > 0', default: '`1`', status: 'working', note: 'also from client hints (`IMGPROXY_ENABLE_CLIENT_HINTS`)' },
+  enlarge: { args: 'bool', default: '`false`', status: 'working', note: 'SVG sources always scale freely' },
+  extend: { args: '`%extend:%gravity:%x:%y`', default: '`false:ce:0:0`', status: 'working', note: 'gravity: compass points or `fp`' },
+  extend_aspect_ratio: { args: '`%extend:%gravity:%x:%y`', default: '`false:ce:0:0`', status: 'working' },
+  gravity: {
+    args: '`%type:%x:%y`; `no` `so` `ea` `we` `noea` `nowe` `soea` `sowe` `ce` `sm` `fp:%x:%y`',
+    default: '`ce:0:0`',
+    status: 'partial',
+    note: '`sm` is libvips attention smartcrop; Pro `obj`/`objw` (object detection) are not supported (404)',
+  },
+  crop: { args: '`%width:%height:%gravity…`', default: '–', status: 'working', note: 'before resize; < 1 relative, ≥ 1 pixels' },
+  trim: {
+    args: '`%threshold:%hex_color:%equal_hor:%equal_ver`',
+    default: 'off',
+    status: 'working',
+    note: 'runs on the stored image, before EXIF orientation (as imgproxy); not applied to animations',
+  },
+  padding: { args: '`%top:%right:%bottom:%left` (CSS shorthand)', default: '`0`', status: 'working', note: 'scales with `dpr`' },
+  auto_rotate: { args: 'bool', default: '`IMGPROXY_AUTO_ROTATE` (`true`)', status: 'working' },
+  rotate: { args: 'multiple of 90', default: '`0`', status: 'working', note: 'other angles → 404' },
+  flip: { args: '`%horizontal:%vertical`', default: '`false:false`', status: 'working' },
+  background: { args: '`%r:%g:%b` or `%hex`; empty = off', default: 'off (white when the output has no alpha)', status: 'working' },
+  adjust: { args: '`%brightness:%contrast:%saturation`', default: '–', status: 'working', note: `meta-option; ${PRO}` },
+  brightness: { args: 'int −255…255', default: '`0`', status: 'working', note: PRO },
+  contrast: { args: 'float ≥ 0', default: '`1`', status: 'working', note: PRO },
+  saturation: { args: 'float ≥ 0', default: '`1`', status: 'working', note: PRO },
+  monochrome: { args: '`%intensity:%hex`', default: '`0:b3b3b3`', status: 'working', note: PRO },
+  blur: { args: 'sigma, float ≥ 0', default: 'off', status: 'working' },
+  sharpen: { args: 'sigma, float ≥ 0', default: 'off', status: 'working' },
+  pixelate: { args: 'block size, int ≥ 0', default: 'off', status: 'working' },
+  watermark: {
+    args: '`%opacity:%position:%x:%y:%scale`; positions: compass points, `re` (tile)',
+    default: 'off',
+    status: 'partial',
+    note: 'image from `IMGPROXY_WATERMARK_DATA`/`_PATH`/`_URL`; Pro `ch` (chessboard) is not supported; on animations it is composited per frame (same pixels as imgproxy\'s once-after-joining for a static watermark)',
+  },
+  strip_metadata: {
+    args: 'bool',
+    default: '`IMGPROXY_STRIP_METADATA` (`true`)',
+    status: 'partial',
+    note: '`false` keeps XMP and the EXIF IFD0 text tags (Artist, Copyright, ImageDescription, Make, Model, Software, DateTime); binary, GPS and sub-IFD EXIF and IPTC are not re-written',
+  },
+  keep_copyright: {
+    args: 'bool',
+    default: '`IMGPROXY_KEEP_COPYRIGHT` (`true`)',
+    status: 'partial',
+    note: 'keeps EXIF Artist and Copyright; IPTC by-line/credit/copyright are lost (sharp cannot write IPTC)',
+  },
+  strip_color_profile: {
+    args: 'bool',
+    default: '`IMGPROXY_STRIP_COLOR_PROFILE` (`true`)',
+    status: 'partial',
+    note: 'pixels are always converted to sRGB; `false` tags the result with an sRGB profile instead of carrying the source profile over; grey results are never tagged',
+  },
+  preserve_hdr: { args: 'bool', default: '`IMGPROXY_PRESERVE_HDR` (`false`)', status: 'working', note: '16-bit kept for PNG and TIFF output; grey stays grey' },
+  enforce_thumbnail: {
+    args: 'bool',
+    default: '`IMGPROXY_ENFORCE_THUMBNAIL` (`false`)',
+    status: 'not supported',
+    note: 'accepted and ignored: sharp does not expose the embedded HEIF/AVIF thumbnail',
+  },
+  quality: { args: 'int 0–100', default: '`0` (→ `format_quality` → `IMGPROXY_FORMAT_QUALITY` → `IMGPROXY_QUALITY`)', status: 'working' },
+  format_quality: { args: '`%format:%quality:…` pairs', default: '`IMGPROXY_FORMAT_QUALITY`', status: 'working' },
+  max_bytes: { args: 'int ≥ 0', default: '`0`', status: 'working', note: 'imgproxy\'s quality-lowering loop; formats with a quality setting only' },
+  format: {
+    args: '`jpeg`/`jpg` `png` `webp` `avif` `gif` `tiff` `svg` `jxl` `bmp` `ico` `heic`',
+    default: 'automatic (see [Format negotiation](#format-negotiation))',
+    status: 'partial',
+    note: 'also the URL extension; `jxl`, `bmp`, `ico`, `heic` output → 422 (no encoder in this sharp); `svg` only for SVG sources',
+  },
+  page: { args: 'int ≥ 0', default: '`0`', status: 'working', note: `multi-page TIFF, animation frame; ${PRO}` },
+  pages: { args: 'int ≥ 1', default: '`1`', status: 'working', note: `pages stacked vertically; ${PRO}` },
+  disable_animation: { args: 'bool', default: '`false`', status: 'working', note: PRO },
+  skip_processing: { args: '`%format:%format…`', default: '`IMGPROXY_SKIP_PROCESSING_FORMATS`', status: 'working', note: 'SVG is still sanitised' },
+  raw: {
+    args: 'bool',
+    default: '`false`',
+    status: 'working',
+    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through; type sniffed (a non-image is 422); buffered up to `IMGPROXY_MAX_SRC_FILE_SIZE`, not streamed; `Accept-Encoding`/`Content-Encoding` are not passed',
+  },
+  cachebuster: { args: 'string', default: '–', status: 'working', note: 'part of the cache key' },
+  expires: { args: 'unix timestamp', default: '–', status: 'working', note: 'past → 404; caps `max-age`' },
+  filename: { args: '`%name:%encoded`', default: 'source basename', status: 'working' },
+  return_attachment: { args: 'bool', default: '`false`', status: 'working' },
+  preset: { args: '`%name:%name…`', default: '–', status: 'working', note: 'unknown preset → 404' },
+  max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', status: 'working' },
+  max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', status: 'working' },
+  max_animation_frames: { args: 'int ≥ 1', default: '`IMGPROXY_MAX_ANIMATION_FRAMES`', status: 'working' },
+  max_animation_frame_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_ANIMATION_FRAME_RESOLUTION`', status: 'working' },
+  max_result_dimension: { args: 'px', default: '`IMGPROXY_MAX_RESULT_DIMENSION`', status: 'working' },
+};
+
+/** imgproxy options this dialect does not accept at all (404 Invalid URL): Pro features. */
+export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
+  { names: '`objects_position` `crop_aspect_ratio` `crop_objects` `blur_detections` `draw_detections`', why: 'object detection (ML)' },
+  { names: '`background_alpha` `duotone` `colorize` `gradient` `unsharp_masking` `blur_areas` `progressive_blur`', why: 'Pro filters not implemented' },
+  { names: '`watermark_url` `watermark_text` `watermark_size` `watermark_rotate` `watermark_shadow`', why: 'Pro watermarks' },
+  { names: '`style` `color_profile` `dpi` `autoquality` `jpeg_options` `png_options` `webp_options` `avif_options`', why: 'Pro encoding and SVG options' },
+  { names: '`video_thumbnail_*` `fallback_image_url` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, fallback, hashsum and cache options' },
+];
+
+export interface InfoOptionDoc {
+  args: string;
+  default: string;
+  note?: string;
+}
+
+/** `/info` options (imgproxy Pro's getting_info), keyed by canonical name. */
+export const INFO_OPTION_DOCS: Readonly<Record<string, InfoOptionDoc>> = {
+  size: { args: 'bool', default: 'on', note: 'source byte length' },
+  format: { args: 'bool', default: 'on' },
+  dimensions: { args: 'bool', default: 'on', note: '`width`, `height` orientation-corrected, and `orientation`' },
+  exif: { args: '`%enabled:%canonical_names`', default: 'on' },
+  iptc: { args: 'bool', default: 'on', note: 'with Photoshop resolution' },
+  xmp: { args: 'bool', default: 'on' },
+  video_meta: { args: 'bool', default: 'on', note: 'accepted; always empty (no video sources)' },
+  colorspace: { args: 'bool', default: 'off' },
+  bands: { args: 'bool', default: 'off' },
+  sample_format: { args: 'bool', default: 'off' },
+  pages_number: { args: 'bool', default: 'off' },
+  alpha: { args: '`%alpha:%check_transparency`', default: 'off' },
+  palette: { args: 'colours, 0 or 2–256', default: 'off' },
+  average: { args: '`%average:%ignore_transparent`', default: 'off' },
+  dominant_colors: { args: '`%enabled:%build_missed`', default: 'off' },
+  blurhash: { args: '`%x_components:%y_components` (1–9)', default: 'off' },
+  thumb_hash: { args: 'bool', default: 'off', note: 'base64' },
+  calc_hashsums: { args: '`md5:sha1:sha256:sha512`', default: 'none' },
+  page: { args: 'int ≥ 0', default: '`0`' },
+  cachebuster: { args: 'string', default: '–' },
+  expires: { args: 'unix timestamp', default: '–', note: 'past → 404' },
+  preset: { args: '`%name…`', default: '–', note: 'accepted and logged; presets are processing options and are not expanded for /info' },
+  max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', note: 'security option; bounds the fields that decode pixels' },
+  max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', note: 'security option' },
+};
+
+/** imgproxy /info options not accepted here (404). */
+export const UNSUPPORTED_INFO_OPTIONS = '`detect_objects` `classify` `crop` `objects_position` `perceptual_hash` `video_thumbnail_*` `hashsum` `bypass_cache` `cache_tags`';

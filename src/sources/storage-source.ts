@@ -1,0 +1,165 @@
+/**
+ * Sources for object-store URLs: `s3://bucket/key`, `gs://bucket/key`, `abs://container/blob`
+ * and `swift://container/object`, each registered only when IMGPROXY_USE_S3/_GCS/_ABS/_SWIFT
+ * is set (the registry answers 404 for the others and names the variable).
+ *
+ * URL grammar as imgproxy (fetcher/transport): the key is the raw text after `bucket/`, not
+ * percent-decoded, so keys may hold `%`, `?` and `#`; IMGPROXY_SOURCE_URL_QUERY_SEPARATOR
+ * (default `?`, empty disables) cuts an S3 version id / GCS generation off the key.
+ * Bucket lists: when the allow list is non-empty a bucket must be on it, and any bucket on
+ * the deny list is refused — deny wins when a bucket is on both (imgproxy's code; its docs
+ * say the opposite).
+ */
+import type { Readable } from 'node:stream';
+import type { Config } from '../config/index.js';
+import { ProxyError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { sourceBackendFactory, type ObjectStoreKind } from '../storage/index.js';
+import type { BlobStore, StorageBackend } from '../storage/types.js';
+import { isNotModified } from '../storage/types.js';
+import type { FetchOptions, Source, SourceResponse } from './types.js';
+
+interface SchemeSpec {
+  scheme: string;
+  kind: ObjectStoreKind;
+  enabled: boolean;
+  allowed: readonly string[];
+  denied: readonly string[];
+  listVars: string;
+}
+
+export interface ParsedStorageUrl {
+  bucket: string;
+  key: string;
+  /** Text after the query separator: S3 version id, GCS generation. */
+  query: string;
+}
+
+/** Splits `scheme://bucket/key[<sep>query]` the way imgproxy does (no percent-decoding). */
+export function parseStorageUrl(url: string, scheme: string, separator: string): ParsedStorageUrl | null {
+  const head = `${scheme}://`;
+  if (!url.toLowerCase().startsWith(head)) return null;
+  const rest = url.slice(head.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  let key = slash < 0 ? '' : rest.slice(slash + 1).replace(/^\/+/, '');
+  let query = '';
+  if (separator !== '') {
+    const i = key.indexOf(separator);
+    if (i >= 0) {
+      query = key.slice(i + separator.length);
+      key = key.slice(0, i);
+    }
+  }
+  return { bucket, key, query };
+}
+
+export function bucketAllowed(bucket: string, allowed: readonly string[], denied: readonly string[]): boolean {
+  if (denied.includes(bucket)) return false;
+  return allowed.length === 0 || allowed.includes(bucket);
+}
+
+async function readBody(body: Readable, maxBytes: number, where: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    n += b.length;
+    // Enforced while reading too: the stored size may be absent or wrong.
+    if (maxBytes > 0 && n > maxBytes) {
+      body.destroy();
+      throw new ProxyError('SOURCE_TOO_BIG', `${where}: more than ${maxBytes} bytes`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source {
+  const factory = sourceBackendFactory(spec.kind, config);
+  const separator = config.urls.sourceUrlQuerySeparator;
+  const timeoutMs = config.download.downloadTimeout * 1000;
+  let backend: Promise<StorageBackend> | undefined;
+  const stores = new Map<string, BlobStore>();
+
+  async function storeFor(bucket: string): Promise<BlobStore> {
+    // Created on first use: the SDK is imported only when a URL of this scheme arrives.
+    backend ??= factory().catch((err: unknown) => {
+      backend = undefined;
+      throw err;
+    });
+    const b = await backend;
+    let s = stores.get(bucket);
+    if (!s) {
+      s = b.open(bucket);
+      stores.set(bucket, s);
+    }
+    return s;
+  }
+
+  return {
+    schemes: [spec.scheme],
+    async fetch(url: string, opts: FetchOptions): Promise<SourceResponse> {
+      const parsed = parseStorageUrl(url, spec.scheme, separator);
+      if (!parsed || parsed.bucket === '' || parsed.key === '') {
+        throw new ProxyError('INVALID_SOURCE_URL', `${spec.scheme} source URL needs a bucket and a key: ${url}`, { status: 404 });
+      }
+      const { bucket, key, query } = parsed;
+      if (!bucketAllowed(bucket, spec.allowed, spec.denied)) {
+        throw new ProxyError('INVALID_SOURCE_URL', `${spec.scheme} bucket ${JSON.stringify(bucket)} is not allowed (${spec.listVars})`, { status: 404 });
+      }
+      const where = `${spec.scheme}://${bucket}/${key}`;
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+      const aborted = (err: unknown): ProxyError => {
+        if (timeout.aborted) return new ProxyError('SOURCE_TIMEOUT', `${where}: no answer within ${timeoutMs} ms`, { cause: err });
+        if (opts.signal?.aborted) return new ProxyError('CANCELLED', `${where}: request cancelled`, { cause: err });
+        return err instanceof ProxyError ? err : new ProxyError('SOURCE_UNREACHABLE', `${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      };
+      try {
+        const store = await storeFor(bucket);
+        const r = await store.get(key, {
+          signal,
+          ...(opts.ifNoneMatch ? { ifNoneMatch: opts.ifNoneMatch } : {}),
+          ...(opts.ifModifiedSince ? { ifModifiedSince: opts.ifModifiedSince } : {}),
+          ...(query ? { version: query } : {}),
+        });
+        if (r === null) throw new ProxyError('SOURCE_CLIENT_ERROR', `${where}: object not found`, { status: 404 });
+        const meta = r.meta;
+        const headers: Record<string, string> = {};
+        if (meta.etag) headers['etag'] = meta.etag;
+        if (meta.lastModified) headers['last-modified'] = meta.lastModified;
+        if (meta.cacheControl) headers['cache-control'] = meta.cacheControl;
+        if (meta.httpExpires) headers['expires'] = meta.httpExpires;
+        if (meta.contentType) headers['content-type'] = meta.contentType;
+        const validators = { ...(meta.etag ? { etag: meta.etag } : {}), ...(meta.lastModified ? { lastModified: meta.lastModified } : {}) };
+        if (isNotModified(r)) return { status: 304, body: Buffer.alloc(0), headers, ...validators };
+        if (opts.maxBytes > 0 && meta.size > opts.maxBytes) {
+          r.body.destroy();
+          throw new ProxyError('SOURCE_TOO_BIG', `${where}: ${meta.size} bytes, over the ${opts.maxBytes} allowed`);
+        }
+        const body = await readBody(r.body, opts.maxBytes, where);
+        return { status: 200, body, headers, ...validators, ...(meta.contentType ? { contentType: meta.contentType } : {}) };
+      } catch (err) {
+        const e = aborted(err);
+        if (e.status >= 500 || e.code === 'SOURCE_UNREACHABLE') logger.warn({ bucket, err: e.message }, 'storage source failed');
+        throw e;
+      }
+    },
+  };
+}
+
+/**
+ * The storage sources enabled by the configuration. Throws ConfigError when an enabled
+ * scheme lacks a required variable (e.g. IMGPROXY_ABS_NAME).
+ */
+export function createStorageSources(config: Config, logger: Logger): Source[] {
+  const s = config.storage;
+  const specs: SchemeSpec[] = [
+    { scheme: 's3', kind: 's3', enabled: s.useS3, allowed: s.s3AllowedBuckets, denied: s.s3DeniedBuckets, listVars: 'IMGPROXY_S3_ALLOWED_BUCKETS / IMGPROXY_S3_DENIED_BUCKETS' },
+    { scheme: 'gs', kind: 'gcs', enabled: s.useGcs, allowed: s.gcsAllowedBuckets, denied: s.gcsDeniedBuckets, listVars: 'IMGPROXY_GCS_ALLOWED_BUCKETS / IMGPROXY_GCS_DENIED_BUCKETS' },
+    { scheme: 'abs', kind: 'abs', enabled: s.useAbs, allowed: s.absAllowedBuckets, denied: s.absDeniedBuckets, listVars: 'IMGPROXY_ABS_ALLOWED_BUCKETS / IMGPROXY_ABS_DENIED_BUCKETS' },
+    { scheme: 'swift', kind: 'swift', enabled: s.useSwift, allowed: s.swiftAllowedBuckets, denied: s.swiftDeniedBuckets, listVars: 'IMGPROXY_SWIFT_ALLOWED_BUCKETS / IMGPROXY_SWIFT_DENIED_BUCKETS' },
+  ];
+  return specs.filter((sp) => sp.enabled).map((sp) => storageSource(sp, config, logger.child({ module: 'storage-source', scheme: sp.scheme })));
+}

@@ -1,0 +1,176 @@
+/**
+ * Azure Blob Storage backend on the official @azure/storage-blob, imported only when an
+ * ABS backend is created. Shared-key auth with an account key; without one,
+ * DefaultAzureCredential (@azure/identity: managed identity, service principal via the
+ * AZURE_* variables, workload identity…).
+ *
+ * Retries are bounded explicitly: the SDK default (4 tries, exponential up to 120 s) turns
+ * an unreachable account into a multi-minute hang of every request.
+ */
+import type { Readable } from 'node:stream';
+import type * as AzureSdk from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
+import { encodeUserMeta, isExpired, normalizePrefix, notModified, parseHttpDate, storageError, toBlobMeta, toReadable } from './common.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
+
+export interface AbsBackendOptions {
+  accountName: string;
+  /** Shared key; empty/undefined → DefaultAzureCredential. */
+  accountKey?: string;
+  /** Blob endpoint; default `https://<account>.blob.core.windows.net` (Azurite: `http://host:port/<account>`). */
+  endpoint?: string;
+  /** Per-try timeout (ms). */
+  requestTimeoutMs?: number;
+  maxTries?: number;
+  /** Block size for stream uploads. */
+  blockSize?: number;
+  listPageSize?: number;
+}
+
+interface RestErrorLike {
+  statusCode?: number;
+  code?: string;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as RestErrorLike | null)?.statusCode;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as RestErrorLike | null)?.code;
+  return code === 'BlobNotFound' || (statusOf(err) === 404 && code !== 'ContainerNotFound');
+}
+
+export async function createAbsBackend(opts: AbsBackendOptions): Promise<StorageBackend> {
+  const sdk: typeof AzureSdk = await import('@azure/storage-blob');
+  const url = (opts.endpoint || `https://${opts.accountName}.blob.core.windows.net`).replace(/\/+$/, '');
+  const pipelineOpts: AzureSdk.StoragePipelineOptions = {
+    retryOptions: {
+      maxTries: opts.maxTries ?? 3,
+      tryTimeoutInMs: opts.requestTimeoutMs ?? 60_000,
+      retryDelayInMs: 200,
+      maxRetryDelayInMs: 2000,
+    },
+  };
+  let service: AzureSdk.BlobServiceClient;
+  if (opts.accountKey) {
+    service = new sdk.BlobServiceClient(url, new sdk.StorageSharedKeyCredential(opts.accountName, opts.accountKey), pipelineOpts);
+  } else {
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    service = new sdk.BlobServiceClient(url, new DefaultAzureCredential(), pipelineOpts);
+  }
+  const blockSize = opts.blockSize ?? 4 * 1024 * 1024;
+  const pageSize = opts.listPageSize ?? 1000;
+
+  return {
+    kind: 'abs',
+    open(container: string, prefix?: string): BlobStore {
+      const pre = normalizePrefix(prefix);
+      const cc: ContainerClient = service.getContainerClient(container);
+      const target = (key: string): string => `${container}/${pre}${key}`;
+      const fail = (op: string, key: string, err: unknown): never => {
+        throw storageError('abs', op, target(key), err, statusOf(err));
+      };
+
+      async function head(key: string): Promise<BlobMeta | null> {
+        try {
+          const p = await cc.getBlobClient(pre + key).getProperties();
+          const meta = toBlobMeta({
+            size: p.contentLength ?? 0,
+            contentType: p.contentType,
+            etag: p.etag,
+            lastModified: p.lastModified,
+            cacheControl: p.cacheControl,
+            user: p.metadata,
+          });
+          return isExpired(meta) ? null : meta;
+        } catch (err) {
+          if (isMissing(err)) return null;
+          return fail('HEAD', key, err);
+        }
+      }
+
+      return {
+        name: `abs:${container}/${pre}`,
+        head,
+
+        async get(key: string, o: GetOptions = {}): Promise<GetResult> {
+          try {
+            const r = await cc.getBlobClient(pre + key).download(0, undefined, {
+              ...(o.signal ? { abortSignal: o.signal } : {}),
+              ...(o.ifNoneMatch ? { conditions: { ifNoneMatch: o.ifNoneMatch } } : parseHttpDate(o.ifModifiedSince) ? { conditions: { ifModifiedSince: parseHttpDate(o.ifModifiedSince) } } : {}),
+            });
+            const body = toReadable(r.readableStreamBody, `abs GET ${target(key)}`);
+            const meta = toBlobMeta({
+              size: r.contentLength ?? 0,
+              contentType: r.contentType,
+              etag: r.etag,
+              lastModified: r.lastModified,
+              cacheControl: r.cacheControl,
+              user: r.metadata,
+            });
+            if (isExpired(meta)) {
+              body.destroy();
+              return null;
+            }
+            if (notModified(meta, o)) {
+              body.destroy();
+              return { notModified: true, meta };
+            }
+            return { meta, body };
+          } catch (err) {
+            if (statusOf(err) === 304) {
+              const meta = await head(key);
+              return meta ? { notModified: true, meta } : null;
+            }
+            if (isMissing(err)) return null;
+            return fail('GET', key, err);
+          }
+        },
+
+        async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
+          const options = {
+            metadata: encodeUserMeta(meta, Date.now()),
+            blobHTTPHeaders: {
+              ...(meta.contentType ? { blobContentType: meta.contentType } : {}),
+              ...(meta.cacheControl ? { blobCacheControl: meta.cacheControl } : {}),
+            },
+          };
+          const bb = cc.getBlockBlobClient(pre + key);
+          try {
+            // Blocks stay invisible until the block list is committed: readers never see a part.
+            if (Buffer.isBuffer(body)) await bb.uploadData(body, options);
+            else await bb.uploadStream(body, blockSize, 2, options);
+          } catch (err) {
+            if (!Buffer.isBuffer(body)) body.destroy();
+            fail('PUT', key, err);
+          }
+        },
+
+        async delete(key: string): Promise<void> {
+          try {
+            await cc.getBlobClient(pre + key).deleteIfExists();
+          } catch (err) {
+            fail('DELETE', key, err);
+          }
+        },
+
+        async *list(listPrefix = ''): AsyncIterable<ListItem> {
+          const pages = cc.listBlobsFlat({ prefix: pre + listPrefix }).byPage({ maxPageSize: pageSize });
+          for (;;) {
+            let page;
+            try {
+              page = await pages.next();
+            } catch (err) {
+              return fail('LIST', `${listPrefix}*`, err);
+            }
+            if (page.done) return;
+            for (const b of page.value.segment.blobItems) {
+              yield { key: b.name.slice(pre.length), size: b.properties.contentLength ?? 0, mtime: b.properties.lastModified.getTime() };
+            }
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Builds object-store backends from the frozen Config: the L2 cache adapter
+ * (IMGPROXY_CACHE_USE=s3|gcs|abs|swift with the IMGPROXY_CACHE_* variables) and, through
+ * `sourceBackendFactory`, the backends behind the s3:// gs:// abs:// swift:// sources.
+ * Each SDK is imported only by the factory of a backend that is actually configured.
+ * `fs` lives in ./fs.ts and is composed by the app, so 'fs' and 'none' answer null here.
+ */
+import type { Config } from '../config/index.js';
+import { ConfigError } from '../config/fields.js';
+import type { Logger } from '../observability/logger.js';
+import type { StorageBackend } from './types.js';
+
+export type ObjectStoreKind = 's3' | 'gcs' | 'abs' | 'swift';
+
+export interface CacheBackend {
+  backend: StorageBackend;
+  bucket: string;
+  prefix: string;
+}
+
+function s3Credentials(config: Config): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+  const s = config.storage;
+  if (!s.awsAccessKeyId || !s.awsSecretAccessKey) return undefined;
+  return { accessKeyId: s.awsAccessKeyId, secretAccessKey: s.awsSecretAccessKey, ...(s.awsSessionToken ? { sessionToken: s.awsSessionToken } : {}) };
+}
+
+function required(value: string, variable: string, why: string): string {
+  if (value.trim() === '') throw new ConfigError(`${variable}: required ${why}`);
+  return value;
+}
+
+interface SwiftSettings {
+  authUrl: string;
+  username: string;
+  apiKey: string;
+  authVersion: number;
+  tenant: string;
+  domain: string;
+  connectTimeoutSeconds: number;
+  timeoutSeconds: number;
+}
+
+/** Validates the settings synchronously (a bad value stops startup) and returns the factory. */
+function backendFactory(
+  kind: ObjectStoreKind,
+  config: Config,
+  which: 'source' | 'cache',
+): () => Promise<StorageBackend> {
+  const s = config.storage;
+  const cache = which === 'cache';
+  const v = (name: string): string => (cache ? `IMGPROXY_CACHE_${name}` : `IMGPROXY_${name}`);
+  const why = cache ? `when IMGPROXY_CACHE_USE=${kind}` : `when IMGPROXY_USE_${kind.toUpperCase()} is set`;
+  const timeoutMs = cache ? undefined : config.download.downloadTimeout * 1000;
+  switch (kind) {
+    case 's3': {
+      const endpoint = cache ? s.cacheS3Endpoint : s.s3Endpoint;
+      const region = cache ? s.cacheS3Region : s.s3Region;
+      const forcePathStyle = cache ? s.cacheS3EndpointUsePathStyle : s.s3EndpointUsePathStyle;
+      const credentials = s3Credentials(config);
+      return async () => {
+        const { createS3Backend } = await import('./s3.js');
+        return createS3Backend({ region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
+      };
+    }
+    case 'gcs': {
+      const keyJson = cache ? s.cacheGcsKey : s.gcsKey;
+      const endpoint = cache ? s.cacheGcsEndpoint : s.gcsEndpoint;
+      if (keyJson) {
+        try {
+          JSON.parse(keyJson);
+        } catch {
+          throw new ConfigError(`${v('GCS_KEY')}: expected a service-account key JSON`);
+        }
+      }
+      return async () => {
+        const { createGcsBackend } = await import('./gcs.js');
+        return createGcsBackend({ ...(keyJson ? { keyJson } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
+      };
+    }
+    case 'abs': {
+      const accountName = required(cache ? s.cacheAbsName : s.absName, v('ABS_NAME'), why);
+      const accountKey = cache ? s.cacheAbsKey : s.absKey;
+      const endpoint = cache ? s.cacheAbsEndpoint : s.absEndpoint;
+      return async () => {
+        const { createAbsBackend } = await import('./abs.js');
+        return createAbsBackend({ accountName, ...(accountKey ? { accountKey } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
+      };
+    }
+    case 'swift': {
+      const sw: SwiftSettings = cache
+        ? { authUrl: s.cacheSwiftAuthUrl, username: s.cacheSwiftUsername, apiKey: s.cacheSwiftApiKey, authVersion: s.cacheSwiftAuthVersion, tenant: s.cacheSwiftTenant, domain: s.cacheSwiftDomain, connectTimeoutSeconds: s.cacheSwiftConnectTimeoutSeconds, timeoutSeconds: s.cacheSwiftTimeoutSeconds }
+        : { authUrl: s.swiftAuthUrl, username: s.swiftUsername, apiKey: s.swiftApiKey, authVersion: s.swiftAuthVersion, tenant: s.swiftTenant, domain: s.swiftDomain, connectTimeoutSeconds: s.swiftConnectTimeoutSeconds, timeoutSeconds: s.swiftTimeoutSeconds };
+      required(sw.authUrl, v('SWIFT_AUTH_URL'), why);
+      required(sw.username, v('SWIFT_USERNAME'), why);
+      required(sw.apiKey, v('SWIFT_API_KEY'), why);
+      return async () => {
+        const { createSwiftBackend } = await import('./swift.js');
+        return createSwiftBackend({
+          authUrl: sw.authUrl,
+          username: sw.username,
+          apiKey: sw.apiKey,
+          authVersion: sw.authVersion,
+          ...(sw.tenant ? { tenant: sw.tenant } : {}),
+          ...(sw.domain ? { domain: sw.domain } : {}),
+          connectTimeoutMs: sw.connectTimeoutSeconds * 1000,
+          timeoutMs: sw.timeoutSeconds * 1000,
+        });
+      };
+    }
+  }
+}
+
+/** Backend factory for a source scheme; throws ConfigError at once when a required variable is missing. */
+export function sourceBackendFactory(kind: ObjectStoreKind, config: Config): () => Promise<StorageBackend> {
+  return backendFactory(kind, config, 'source');
+}
+
+/**
+ * The L2 cache backend for IMGPROXY_CACHE_USE=s3|gcs|abs|swift, or null for fs/none.
+ * The caller wraps the opened store with `withResilience` (./resilient.ts) so a slow or
+ * dead backend never delays requests.
+ */
+export async function createCacheBackend(config: Config, logger: Logger): Promise<CacheBackend | null> {
+  const use = config.cache.use;
+  if (use !== 's3' && use !== 'gcs' && use !== 'abs' && use !== 'swift') return null;
+  const bucket = required(config.cache.bucket, 'IMGPROXY_CACHE_BUCKET', `when IMGPROXY_CACHE_USE=${use}`);
+  const backend = await backendFactory(use, config, 'cache')();
+  logger.info({ module: 'storage', backend: use, bucket, prefix: config.cache.pathPrefix }, 'cache backend ready');
+  return { backend, bucket, prefix: config.cache.pathPrefix };
+}

@@ -1,0 +1,249 @@
+/**
+ * S3 (and S3-compatible: Swift s3api, MinIO, R2, Ceph RGW…) backend on the official
+ * @aws-sdk/client-s3, imported only when an S3 backend is created.
+ *
+ * Custom endpoints get `requestChecksumCalculation`/`responseChecksumValidation:
+ * 'WHEN_REQUIRED'`: with the SDK default, stream uploads go out `aws-chunked` with a trailing
+ * CRC32, which s3rver stores verbatim (corrupt) and Swift's s3api refuses (501).
+ * Stream uploads are multipart in fixed-size parts (memory bounded by one part) because
+ * PutObject needs a Content-Length; anything smaller than a part is a single PutObject.
+ */
+import type { Readable } from 'node:stream';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { encodeUserMeta, isExpired, normalizePrefix, notModified, parseHttpDate, storageError, toBlobMeta, toReadable } from './common.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
+
+export interface S3BackendOptions {
+  region: string;
+  /** Custom endpoint; `http://` is added when the scheme is missing (as imgproxy does). */
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  /** Explicit keys; otherwise the SDK's default credential chain (env, profile, IMDS, …). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+  /** Multipart part size for stream uploads (≥ 5 MiB, S3's minimum). */
+  partSize?: number;
+  listPageSize?: number;
+}
+
+type S3Module = typeof S3Sdk;
+
+interface SdkError {
+  name?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as SdkError | null)?.$metadata?.httpStatusCode;
+}
+
+function isMissing(err: unknown): boolean {
+  const name = (err as SdkError | null)?.name;
+  return name === 'NoSuchKey' || name === 'NotFound' || (statusOf(err) === 404 && name !== 'NoSuchBucket');
+}
+
+export function normalizeS3Endpoint(endpoint: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
+}
+
+export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBackend> {
+  const sdk: S3Module = await import('@aws-sdk/client-s3');
+  const config: S3ClientConfig = {
+    region: opts.region,
+    forcePathStyle: opts.forcePathStyle ?? true,
+    maxAttempts: opts.maxAttempts ?? 3,
+    requestHandler: { connectionTimeout: opts.connectTimeoutMs ?? 10_000, requestTimeout: opts.requestTimeoutMs ?? 60_000 },
+  };
+  if (opts.endpoint) {
+    config.endpoint = normalizeS3Endpoint(opts.endpoint);
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  if (opts.credentials) config.credentials = opts.credentials;
+  const client: S3Client = new sdk.S3Client(config);
+  const partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
+  const pageSize = opts.listPageSize ?? 1000;
+
+  return {
+    kind: 's3',
+    open(bucket: string, prefix?: string): BlobStore {
+      const pre = normalizePrefix(prefix);
+      const target = (key: string): string => `${bucket}/${pre}${key}`;
+      const fail = (op: string, key: string, err: unknown): never => {
+        throw storageError('s3', op, target(key), err, statusOf(err));
+      };
+
+      async function head(key: string, version?: string): Promise<BlobMeta | null> {
+        try {
+          const r = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: pre + key, ...(version ? { VersionId: version } : {}) }));
+          const meta = toBlobMeta({
+            size: r.ContentLength ?? 0,
+            contentType: r.ContentType,
+            etag: r.ETag,
+            lastModified: r.LastModified,
+            cacheControl: r.CacheControl,
+            httpExpires: r.ExpiresString ?? r.Expires,
+            user: r.Metadata,
+          });
+          return isExpired(meta) ? null : meta;
+        } catch (err) {
+          if (isMissing(err)) return null;
+          return fail('HEAD', key, err);
+        }
+      }
+
+      async function putMultipart(key: string, first: Buffer, rest: AsyncIterator<Buffer>, common: Record<string, unknown>): Promise<void> {
+        const created = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: pre + key, ...common }));
+        const uploadId = created.UploadId;
+        const parts: { ETag: string | undefined; PartNumber: number }[] = [];
+        try {
+          let part: Buffer | undefined = first;
+          for (let n = 1; part; n++) {
+            const r = await client.send(new sdk.UploadPartCommand({ Bucket: bucket, Key: pre + key, UploadId: uploadId, PartNumber: n, Body: part, ContentLength: part.length }));
+            parts.push({ ETag: r.ETag, PartNumber: n });
+            const next = await rest.next();
+            part = next.done ? undefined : next.value;
+          }
+          await client.send(new sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: pre + key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        } catch (err) {
+          // Nothing becomes visible before Complete; abort so the parts are not billed.
+          await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: pre + key, UploadId: uploadId })).catch(() => undefined);
+          throw err;
+        }
+      }
+
+      /** Re-chunks a stream into parts of exactly partSize (the last one shorter). */
+      async function* parts(body: Readable): AsyncGenerator<Buffer> {
+        let buf: Buffer[] = [];
+        let n = 0;
+        for await (const c of body) {
+          let b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+          while (n + b.length >= partSize) {
+            const take = partSize - n;
+            buf.push(b.subarray(0, take));
+            yield Buffer.concat(buf);
+            buf = [];
+            n = 0;
+            b = b.subarray(take);
+          }
+          if (b.length > 0) {
+            buf.push(b);
+            n += b.length;
+          }
+        }
+        if (n > 0 || buf.length > 0) yield Buffer.concat(buf);
+      }
+
+      return {
+        name: `s3:${bucket}/${pre}`,
+        head: (key) => head(key),
+
+        async get(key: string, o: GetOptions = {}): Promise<GetResult> {
+          try {
+            const r = await client.send(
+              new sdk.GetObjectCommand({
+                Bucket: bucket,
+                Key: pre + key,
+                ...(o.version ? { VersionId: o.version } : {}),
+                ...(o.ifNoneMatch ? { IfNoneMatch: o.ifNoneMatch } : parseHttpDate(o.ifModifiedSince) ? { IfModifiedSince: parseHttpDate(o.ifModifiedSince) } : {}),
+              }),
+              o.signal ? { abortSignal: o.signal } : {},
+            );
+            const body = toReadable(r.Body, `s3 GET ${target(key)}`);
+            const meta = toBlobMeta({
+              size: r.ContentLength ?? 0,
+              contentType: r.ContentType,
+              etag: r.ETag,
+              lastModified: r.LastModified,
+              cacheControl: r.CacheControl,
+              httpExpires: r.ExpiresString ?? r.Expires,
+              user: r.Metadata,
+            });
+            if (isExpired(meta)) {
+              body.destroy();
+              return null;
+            }
+            if (notModified(meta, o)) {
+              body.destroy();
+              return { notModified: true, meta };
+            }
+            return { meta, body };
+          } catch (err) {
+            if (statusOf(err) === 304) {
+              const meta = await head(key, o.version);
+              return meta ? { notModified: true, meta } : null;
+            }
+            if (isMissing(err)) return null;
+            return fail('GET', key, err);
+          }
+        },
+
+        async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
+          const common = {
+            Metadata: encodeUserMeta(meta, Date.now()),
+            ...(meta.contentType ? { ContentType: meta.contentType } : {}),
+            ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
+            ...(parseHttpDate(meta.httpExpires) ? { Expires: parseHttpDate(meta.httpExpires) } : {}),
+          };
+          try {
+            if (Buffer.isBuffer(body)) {
+              await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: pre + key, Body: body, ContentLength: body.length, ...common }));
+              return;
+            }
+            const it = parts(body);
+            const first = await it.next();
+            const second = first.done ? first : await it.next();
+            if (first.done || second.done) {
+              const one = first.done ? Buffer.alloc(0) : first.value;
+              await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: pre + key, Body: one, ContentLength: one.length, ...common }));
+              return;
+            }
+            const pending = second.value;
+            async function* tail(): AsyncGenerator<Buffer> {
+              yield pending;
+              yield* it;
+            }
+            await putMultipart(key, first.value, tail(), common);
+          } catch (err) {
+            if (!Buffer.isBuffer(body)) body.destroy();
+            fail('PUT', key, err);
+          }
+        },
+
+        async delete(key: string): Promise<void> {
+          // Single DeleteObject: DeleteObjects needs Content-MD5 on several S3-compatibles,
+          // which SDK v3 no longer sends.
+          try {
+            await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: pre + key }));
+          } catch (err) {
+            if (isMissing(err)) return;
+            fail('DELETE', key, err);
+          }
+        },
+
+        async *list(listPrefix = ''): AsyncIterable<ListItem> {
+          let token: string | undefined;
+          do {
+            let r;
+            try {
+              r = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: pre + listPrefix, MaxKeys: pageSize, ...(token ? { ContinuationToken: token } : {}) }));
+            } catch (err) {
+              return fail('LIST', `${listPrefix}*`, err);
+            }
+            for (const o of r.Contents ?? []) {
+              if (o.Key === undefined) continue;
+              yield { key: o.Key.slice(pre.length), size: o.Size ?? 0, ...(o.LastModified ? { mtime: o.LastModified.getTime() } : {}) };
+            }
+            token = r.IsTruncated ? r.NextContinuationToken : undefined;
+          } while (token);
+        },
+      };
+    },
+    async close(): Promise<void> {
+      client.destroy();
+    },
+  };
+}

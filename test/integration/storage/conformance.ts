@@ -1,0 +1,233 @@
+/**
+ * One behavioural suite for every BlobStore backend (fs, s3, gcs, abs, swift), run unchanged
+ * against each. It depends on nothing but the BlobStore interface, so a new backend proves
+ * itself by adding a three-line test file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BlobEntry, BlobStore, GetResult } from '../../../src/storage/types.js';
+import { isNotModified } from '../../../src/storage/types.js';
+
+export interface ConformanceFixture {
+  store: BlobStore;
+  cleanup(): Promise<void>;
+  /**
+   * The same store built with a wrong secret. Omitted by backends without credentials
+   * (fs); the credentials test then reports itself skipped.
+   */
+  withWrongCredentials?: () => Promise<BlobStore>;
+  /** Why withWrongCredentials is absent (shown as the skip reason). */
+  noCredentialsReason?: string;
+}
+
+const LARGE = 9 * 1024 * 1024; // over 8 MiB, so chunked/multipart paths are exercised
+
+async function collect(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+function entry(r: GetResult): BlobEntry {
+  if (r === null) throw new Error('expected an entry, got null');
+  if (isNotModified(r)) throw new Error('expected an entry, got notModified');
+  return r;
+}
+
+/** A deterministic pseudo-random stream of `size` bytes, produced lazily in 64 KiB chunks. */
+function generated(size: number, seed: string): { stream: () => Readable; sha256: string } {
+  const block = (i: number): Buffer => createHash('sha512').update(`${seed}:${i}`).digest();
+  const chunk = 64 * 1024;
+  function* gen(): Generator<Buffer> {
+    let sent = 0;
+    let i = 0;
+    while (sent < size) {
+      const n = Math.min(chunk, size - sent);
+      const parts: Buffer[] = [];
+      for (let got = 0; got < n; got += 64) parts.push(block(i++));
+      yield Buffer.concat(parts).subarray(0, n);
+      sent += n;
+    }
+  }
+  const h = createHash('sha256');
+  for (const b of gen()) h.update(b);
+  return { stream: () => Readable.from(gen()), sha256: h.digest('hex') };
+}
+
+async function sha256Of(body: Readable): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const c of body) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    size += b.length;
+    h.update(b);
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+async function keys(store: BlobStore, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const item of store.list(prefix)) out.push(item.key);
+  return out.sort();
+}
+
+export function describeConformance(name: string, makeStore: () => Promise<ConformanceFixture>): void {
+  describe(`BlobStore conformance: ${name}`, () => {
+    let fx: ConformanceFixture;
+    let store: BlobStore;
+    // Every run writes under its own namespace so reruns against a shared store are clean.
+    const ns = `conf-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const k = (s: string): string => `${ns}/${s}`;
+
+    beforeAll(async () => {
+      fx = await makeStore();
+      store = fx.store;
+    });
+    afterAll(async () => {
+      await fx?.cleanup();
+    });
+
+    it('put then get returns the same bytes', async () => {
+      const data = randomBytes(100_000);
+      await store.put(k('bytes'), data, { contentType: 'application/octet-stream' });
+      const e = entry(await store.get(k('bytes')));
+      expect((await collect(e.body)).equals(data)).toBe(true);
+      expect(e.meta.size).toBe(data.length);
+    });
+
+    it('round-trips metadata: contentType, expiresAt, extra, createdAt', async () => {
+      const before = Date.now();
+      const expiresAt = Date.now() + 3_600_000;
+      const extra = { 'source-etag': '"abc-123"', Width: '640', note: 'é ü / ? # % ;', empty: '' };
+      await store.put(k('meta'), Buffer.from('meta body'), { contentType: 'image/webp', expiresAt, extra });
+      const after = Date.now();
+      const m = await store.head(k('meta'));
+      expect(m).not.toBeNull();
+      expect(m?.contentType).toBe('image/webp');
+      expect(m?.expiresAt).toBe(expiresAt);
+      expect(m?.extra).toEqual(extra);
+      expect(m?.size).toBe(9);
+      // Clock resolution of stores is 1 s at best when they derive it themselves.
+      expect(m?.createdAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(m?.createdAt).toBeLessThanOrEqual(after + 1000);
+      const e = entry(await store.get(k('meta')));
+      expect(e.meta.contentType).toBe('image/webp');
+      expect(e.meta.extra).toEqual(extra);
+      expect((await collect(e.body)).toString()).toBe('meta body');
+    });
+
+    it(`streams a large object (${LARGE} bytes) in and out`, async () => {
+      const g = generated(LARGE, ns);
+      await store.put(k('large'), g.stream(), { contentType: 'application/octet-stream' });
+      const e = entry(await store.get(k('large')));
+      expect(e.meta.size).toBe(LARGE);
+      expect(await sha256Of(e.body)).toEqual({ sha256: g.sha256, size: LARGE });
+    }, 120_000);
+
+    it('keeps keys with spaces, unicode, ?, # and % intact', async () => {
+      const key = k('odd/na me ü?x=1#frag%20%.jpg');
+      await store.put(key, Buffer.from('odd'), {});
+      expect((await collect(entry(await store.get(key)).body)).toString()).toBe('odd');
+      expect(await keys(store, k('odd/'))).toEqual([key]);
+    });
+
+    it('head returns metadata without a body, and null for a missing key', async () => {
+      await store.put(k('head'), Buffer.alloc(1234, 7), { contentType: 'image/png' });
+      const m = await store.head(k('head'));
+      expect(m?.size).toBe(1234);
+      expect(m?.contentType).toBe('image/png');
+      expect(typeof m?.etag).toBe('string');
+      expect(await store.head(k('missing'))).toBeNull();
+    });
+
+    it('get of a missing key resolves null', async () => {
+      expect(await store.get(k('nope/nothing'))).toBeNull();
+    });
+
+    it('delete removes the object; deleting a missing key is not an error', async () => {
+      await store.put(k('del'), Buffer.from('x'), {});
+      expect(await store.head(k('del'))).not.toBeNull();
+      await store.delete(k('del'));
+      expect(await store.get(k('del'))).toBeNull();
+      expect(await store.head(k('del'))).toBeNull();
+      await expect(store.delete(k('del'))).resolves.toBeUndefined();
+    });
+
+    it('lists by prefix across pages', async () => {
+      const names = ['list/a', 'list/b', 'list/c', 'list/d', 'list/e', 'list/sub/f', 'list/sub/g'].map(k);
+      await Promise.all(names.map((n, i) => store.put(n, Buffer.alloc(i + 1), {})));
+      await store.put(k('lost/x'), Buffer.from('x'), {});
+      const items: { key: string; size: number }[] = [];
+      for await (const it of store.list(k('list/'))) items.push({ key: it.key, size: it.size });
+      items.sort((a, b) => a.key.localeCompare(b.key));
+      expect(items).toEqual(names.map((n, i) => ({ key: n, size: i + 1 })).sort((a, b) => a.key.localeCompare(b.key)));
+      expect(await keys(store, k('list/sub/'))).toEqual([k('list/sub/f'), k('list/sub/g')]);
+      expect(await keys(store, k('nothing-here/'))).toEqual([]);
+    });
+
+    it('treats an expired entry as a miss', async () => {
+      await store.put(k('expired'), Buffer.from('old'), { expiresAt: Date.now() - 1000 });
+      expect(await store.get(k('expired'))).toBeNull();
+      expect(await store.head(k('expired'))).toBeNull();
+      await store.put(k('fresh'), Buffer.from('new'), { expiresAt: Date.now() + 60_000 });
+      expect(await store.head(k('fresh'))).not.toBeNull();
+    });
+
+    it('concurrent puts of one key leave one whole version, body and metadata together', async () => {
+      const bodies = Array.from({ length: 5 }, () => randomBytes(300_000));
+      await Promise.all(bodies.map((b, i) => store.put(k('race'), b, { extra: { n: String(i) } })));
+      const e = entry(await store.get(k('race')));
+      const got = await collect(e.body);
+      const idx = bodies.findIndex((b) => b.equals(got));
+      expect(idx).toBeGreaterThanOrEqual(0);
+      expect(e.meta.extra?.n).toBe(String(idx));
+    });
+
+    it('answers a conditional get with notModified when the validator matches', async () => {
+      await store.put(k('cond'), Buffer.from('conditional'), { contentType: 'text/plain' });
+      const m = await store.head(k('cond'));
+      expect(m?.etag).toBeTruthy();
+      const nm = await store.get(k('cond'), { ifNoneMatch: m?.etag ?? '' });
+      expect(nm !== null && isNotModified(nm)).toBe(true);
+      if (nm !== null && isNotModified(nm)) expect(nm.meta.size).toBe(11);
+
+      const other = entry(await store.get(k('cond'), { ifNoneMatch: '"definitely-not-this"' }));
+      expect((await collect(other.body)).toString()).toBe('conditional');
+
+      const future = new Date(Date.now() + 3_600_000).toUTCString();
+      const ims = await store.get(k('cond'), { ifModifiedSince: future });
+      expect(ims !== null && isNotModified(ims)).toBe(true);
+      const past = entry(await store.get(k('cond'), { ifModifiedSince: new Date('2000-01-01T00:00:00Z').toUTCString() }));
+      expect((await collect(past.body)).toString()).toBe('conditional');
+    });
+
+    it('stores the original validators it is given', async () => {
+      const lastModified = 'Wed, 21 Oct 2015 07:28:00 GMT';
+      await store.put(k('validators'), Buffer.from('v'), { etag: '"origin-etag"', lastModified });
+      const m = await store.head(k('validators'));
+      expect(m?.etag).toBe('"origin-etag"');
+      expect(m?.lastModified).toBe(lastModified);
+      const nm = await store.get(k('validators'), { ifNoneMatch: '"origin-etag"' });
+      expect(nm !== null && isNotModified(nm)).toBe(true);
+    });
+
+    it('rejects wrong credentials with a clear error, quickly', async (ctx) => {
+      if (!fx.withWrongCredentials) {
+        ctx.skip(fx.noCredentialsReason ?? 'backend has no credentials');
+        return;
+      }
+      const bad = await fx.withWrongCredentials();
+      const started = Date.now();
+      const err = await bad.get(k('bytes')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/credential|auth|denied|forbidden|signature|unauthori[sz]ed|40[13]/i);
+      await expect(bad.put(k('bad-put'), Buffer.from('x'), {})).rejects.toThrow(/credential|auth|denied|forbidden|signature|unauthori[sz]ed|40[13]/i);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await store.head(k('bad-put'))).toBeNull();
+    });
+  });
+}

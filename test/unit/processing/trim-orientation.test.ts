@@ -1,0 +1,43 @@
+// Trim runs on the image as stored, before EXIF orientation (imgproxy's order), and
+// orientFrame applies all eight EXIF orientations exactly as libvips autorot does.
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
+import { defaultOptions } from '../../../src/options.js';
+import { orientFrame, toFrame } from '../../../src/processing/frame.js';
+import { createProcessor } from '../../../src/processing/pipeline.js';
+
+const config = loadConfig({});
+const run = createProcessor(config);
+
+describe('orientFrame', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i matches sharp autoOrient', async (n) => {
+    const raw = Buffer.alloc(6 * 4 * 3);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 37) % 251;
+    const tagged = await sharp(raw, { raw: { width: 6, height: 4, channels: 3 } }).withMetadata({ orientation: n }).png().toBuffer();
+    const want = await toFrame(sharp(tagged).autoOrient(), 'uchar');
+    const got = await orientFrame(await toFrame(sharp(tagged), 'uchar'), n);
+    expect([got.width, got.height]).toEqual([want.width, want.height]);
+    expect(got.data.equals(want.data)).toBe(true);
+  });
+});
+
+describe('trim and EXIF orientation', () => {
+  it('trims with the stored top-left colour, then orients', async () => {
+    // Stored 100×60, white, a black block at x 40–59, y 20–39, and a red block in the stored
+    // bottom-left corner, which orientation 6 shows top-left.
+    const w = 100;
+    const h = 60;
+    const px = Buffer.alloc(w * h * 3, 255);
+    const paint = (x0: number, y0: number, x1: number, y1: number, c: number[]): void => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) px.set(c, (y * w + x) * 3);
+    };
+    paint(40, 20, 60, 40, [0, 0, 0]);
+    paint(0, 54, 6, 60, [255, 0, 0]);
+    const src = await sharp(px, { raw: { width: w, height: h, channels: 3 } }).withMetadata({ orientation: 6 }).png().toBuffer();
+    const r = await run(src, { ...defaultOptions(config), trim: { threshold: 10, color: null, equalHor: false, equalVer: false } }, {});
+    // Stored white margins go: x 0–59, y 20–59 (60×40 stored) → 40×60 once turned upright.
+    // Trimming after orientation would take red as the colour and trim nothing (60×100).
+    expect([r.width, r.height]).toEqual([40, 60]);
+  });
+});
