@@ -62,6 +62,11 @@ export interface DiskBudget {
   /** False for an entry that could never fit (bigger than the whole budget). */
   admits(bytes: number): boolean;
   totals(): DiskTotals;
+  /**
+   * A use that did not read the file (an L1 hit on an entry also on disk): it becomes the
+   * most recently used. In memory only: no disk I/O on the hit path.
+   */
+  noteUse(layer: DiskLayer, key: string): void;
   /** Runs one sweep now (the timer calls the same). */
   sweep(): Promise<SweepResult>;
   /** Resolves when pending evictions have finished. */
@@ -275,6 +280,21 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     maxBytes,
     admits: (bytes) => maxBytes === undefined || bytes <= maxBytes,
     totals: totalsOf,
+    noteUse(layer, key) {
+      const id = idOf(layer, key);
+      let it = items.get(id);
+      if (it) {
+        items.delete(id);
+      } else {
+        // Found by the rebuild, not merged yet: it joins the ordered (counted) entries.
+        it = found.get(id);
+        if (!it) return;
+        found.delete(id);
+        liveBytes += it.size;
+      }
+      it.lastUse = Date.now();
+      items.set(id, it);
+    },
     sweep,
     async settled() {
       let last: Promise<void> | null = null;

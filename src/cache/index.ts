@@ -4,9 +4,11 @@
  * Seed: "Once an image has been fetched and processed, subsequent requests for the same image
  * and parameters are served from cache."
  *
- * Every cache failure degrades to working without the cache (see report.ts). `store()` is
- * fire-and-forget after the response, never on its critical path (PreviewProxy awaited its
- * L2 write before answering, reference §3.9).
+ * Every cache failure degrades to working without the cache (see report.ts). Seed: "stores
+ * the result in the cache before serving it": `store()` is called before the response, puts
+ * the entry in L1 at once and schedules the L2 write without awaiting it (PreviewProxy awaited
+ * its L2 write before answering, reference §3.9); until that write ends, lookups find the
+ * entry among the writes in flight, so it is in the cache from the moment store() returns.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -49,7 +51,7 @@ export interface ImageCache {
   key(req: ImageRequest, headers: IncomingHttpHeaders): string;
   /** L1 → L2; an L2 hit is promoted to L1. Never rejects: errors are misses. */
   lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit } | null>;
-  /** Fire-and-forget after the response; never throws, never rejects unhandled. */
+  /** Fire-and-forget, before the response; never throws, never rejects unhandled. */
   store(key: string, image: CachedImage): void;
   singleflight: { run<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; joined: boolean }> };
   /** Source bytes through the origin sub-store (direct fetch when it is off or for local://). */
@@ -156,6 +158,12 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     metrics.cacheBytes.set({ layer: 'memory' }, l1.bytes);
     metrics.cacheEntries.set({ layer: 'memory' }, l1.entries);
   };
+  // L1 entries expire lazily; drop the expired ones at scrape time so the gauges follow the TTL.
+  metrics.onCollect(() => {
+    if (!l1) return;
+    l1.purgeStale();
+    updateL1Gauges();
+  });
 
   const imageFlight = createSingleFlight({ onJoin: () => metrics.singleflightJoins.inc({ kind: 'image' }) });
   const sourceFlight = createSingleFlight({ onJoin: () => metrics.singleflightJoins.inc({ kind: 'origin' }) });
@@ -170,6 +178,8 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
   });
 
   const pending = new Set<Promise<void>>();
+  /** L2 writes in flight: readable before the write ends (the entry is already "in the cache"). */
+  const writing = new Map<string, CachedImage>();
   let closed = false;
 
   async function readL2(key: string): Promise<CachedImage | null> {
@@ -198,12 +208,16 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       if (l1) {
         const hit = l1.get(key);
         metrics.cacheLookups.inc({ layer: 'memory', outcome: hit ? 'hit' : 'miss' });
-        if (hit) return { image: hit, layer: 'HIT-L1' };
+        if (hit) {
+          // A use all the same: the disk LRU must not evict what L1 keeps serving.
+          budget?.noteUse('l2', key);
+          return { image: hit, layer: 'HIT-L1' };
+        }
       }
       if (!l2) return null;
-      let image: CachedImage | null = null;
+      let image: CachedImage | null = writing.get(key) ?? null;
       try {
-        image = await readL2(key);
+        image ??= await readL2(key);
       } catch (err) {
         report('l2', 'get', err);
       }
@@ -227,14 +241,22 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
         }
         // A TTL of 0 means "expired on arrival": nothing worth writing.
         if (!l2 || diskTtlMs <= 0 || !(budget?.admits(image.data.length) ?? true)) return;
-        const p = l2
-          .put(key, image.data, {
-            contentType: image.contentType,
-            etag: image.etag,
-            expiresAt: Date.now() + diskTtlMs,
-            extra: encodeMeta(image),
-          })
-          .catch((err: unknown) => report('l2', 'put', err));
+        writing.set(key, image);
+        // The entry is visible from here on; the write (checksum, file I/O) starts once the
+        // current responses have been written.
+        const p = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() =>
+            l2.put(key, image.data, {
+              contentType: image.contentType,
+              etag: image.etag,
+              expiresAt: Date.now() + diskTtlMs,
+              extra: encodeMeta(image),
+            }),
+          )
+          .catch((err: unknown) => report('l2', 'put', err))
+          .finally(() => {
+            if (writing.get(key) === image) writing.delete(key);
+          });
         pending.add(p);
         void p.finally(() => pending.delete(p));
       } catch (err) {

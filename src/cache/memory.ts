@@ -19,6 +19,8 @@ export interface MemoryCache<V extends { data: Buffer }> {
   delete(key: string): void;
   readonly bytes: number;
   readonly entries: number;
+  /** Drops expired entries now (they are otherwise dropped lazily, on access). */
+  purgeStale(): void;
   clear(): void;
 }
 
@@ -56,6 +58,9 @@ export function createMemoryCache<V extends { data: Buffer }>(opts: {
     },
     get entries() {
       return lru.size;
+    },
+    purgeStale: () => {
+      lru.purgeStale();
     },
     clear: () => lru.clear(),
   };

@@ -1,7 +1,7 @@
 /**
  * The image request flow (ARCHITECTURE.md "Data flow of one image request"):
  * parse + verify → cache key → L1 → L2 → single-flight(limiter(origin store / fetch →
- * detect → process)) → respond → store after the response.
+ * detect → process) → store) → respond.
  *
  * Cache hits never wait for a worker. The computation is detached from the client that
  * started it (followers may still need it) and bounded by IMGPROXY_TIMEOUT on its own.
@@ -12,6 +12,7 @@ import type { ImageRequest } from '../request.js';
 import { MIME_TYPES } from '../options.js';
 import { makeCachedImage, type CachedImage } from '../cache/index.js';
 import { detectImageFormat } from '../sources/detect.js';
+import { isSourceAllowed } from '../security/allowed-sources.js';
 import { parseContentRange } from '../sources/range.js';
 import type { FetchOptions, SourceResponse } from '../sources/types.js';
 import type { AppContext } from '../app.js';
@@ -23,6 +24,12 @@ import type { Resolved } from './resolve.js';
 export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, resolve: () => Resolved, log: RequestLog): Promise<void> {
   const { request, key } = resolve();
   log.source = request.source;
+  // Seed: "The cache is protected by the same security measures as imgproxy itself": the
+  // source allowlist is checked before the cache too (sources.fetch checks it again, and
+  // every redirect hop), so narrowing IMGPROXY_ALLOWED_SOURCES also closes cached entries.
+  if (!isSourceAllowed(request.source, ctx.config)) {
+    throw new ProxyError('INVALID_SOURCE_URL', `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${request.source}`);
+  }
 
   if (request.options.raw) {
     await streamRaw(ctx, req, request, res, log);
@@ -41,10 +48,11 @@ export async function handleImage(ctx: AppContext, req: IncomingMessage, res: Se
   const { value: image, joined } = await withTimeout(
     ctx.cache.singleflight.run(key, async () => {
       const computed = await ctx.limiter.run(() => compute(ctx, request, signal), signal);
-      // Stored once per computation, after the waiting responses have been written (they
-      // are written in the microtasks that follow), and whether or not the client that
-      // started it is still there.
-      setImmediate(() => ctx.cache.store(key, computed));
+      // Seed: "processes the image and stores the result in the cache before serving it".
+      // Stored by the computation, before any waiter is answered, whether or not the client
+      // that started it is still there: L1 at once, and the L2 entry is readable as a write
+      // in flight; the disk work itself starts after the responses (store() defers it).
+      ctx.cache.store(key, computed);
       return computed;
     }),
     deadline,

@@ -20,6 +20,8 @@ export interface Metrics {
   readonly transforms: Counter<'format'>;
   readonly imagesInProgress: Gauge;
   readonly queueLength: Gauge;
+  /** Registers `fn` to run at each scrape, before the cache gauges are read (values kept lazily). */
+  onCollect(fn: () => void): void;
 }
 
 export function createMetrics(namespace = '', collectDefaults = true): Metrics {
@@ -27,6 +29,10 @@ export function createMetrics(namespace = '', collectDefaults = true): Metrics {
   const p = namespace ? `${namespace}_` : '';
   if (collectDefaults) collectDefaultMetrics({ register: registry, prefix: p });
   const r = [registry];
+  const collectors: Array<() => void> = [];
+  const collect = (): void => {
+    for (const fn of collectors) fn();
+  };
   return {
     registry,
     requests: new Counter({ name: `${p}requests_total`, help: 'HTTP requests by status', labelNames: ['status'], registers: r }),
@@ -39,8 +45,8 @@ export function createMetrics(namespace = '', collectDefaults = true): Metrics {
       registers: r,
     }),
     cacheLookups: new Counter({ name: `${p}cache_lookups_total`, help: 'Cache lookups by layer and outcome', labelNames: ['layer', 'outcome'], registers: r }),
-    cacheBytes: new Gauge({ name: `${p}cache_bytes`, help: 'Bytes held per cache layer', labelNames: ['layer'], registers: r }),
-    cacheEntries: new Gauge({ name: `${p}cache_entries`, help: 'Entries held per cache layer', labelNames: ['layer'], registers: r }),
+    cacheBytes: new Gauge({ name: `${p}cache_bytes`, help: 'Bytes held per cache layer', labelNames: ['layer'], registers: r, collect }),
+    cacheEntries: new Gauge({ name: `${p}cache_entries`, help: 'Entries held per cache layer', labelNames: ['layer'], registers: r, collect }),
     cacheEvictions: new Counter({ name: `${p}cache_evictions_total`, help: 'Entries evicted per layer', labelNames: ['layer'], registers: r }),
     cacheErrors: new Counter({ name: `${p}cache_errors_total`, help: 'Cache errors per layer and operation', labelNames: ['layer', 'op'], registers: r }),
     singleflightJoins: new Counter({ name: `${p}singleflight_joins_total`, help: 'Requests that joined an in-flight computation', labelNames: ['kind'], registers: r }),
@@ -48,5 +54,8 @@ export function createMetrics(namespace = '', collectDefaults = true): Metrics {
     transforms: new Counter({ name: `${p}transforms_total`, help: 'Images processed by output format', labelNames: ['format'], registers: r }),
     imagesInProgress: new Gauge({ name: `${p}images_in_progress`, help: 'Images being fetched or processed', registers: r }),
     queueLength: new Gauge({ name: `${p}requests_in_queue`, help: 'Requests waiting for a worker', registers: r }),
+    onCollect(fn) {
+      collectors.push(fn);
+    },
   };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger, type Logger } from '../../src/observability/logger.js';
 
 export interface RunningApp {
   app: App;
@@ -16,18 +16,19 @@ export interface RunningApp {
   stop(opts?: { keepCache?: boolean }): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+/** `opts.logger` replaces the silent logger (tests that check what is logged). */
+export async function startApp(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<RunningApp> {
   const cacheDir = env.PP_CACHE_DIR ?? (await mkdtemp(join(tmpdir(), 'pixproxy-test-')));
   const config = loadConfig({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true', PP_CACHE_DIR: cacheDir, PP_CACHE_CLEANUP_INTERVAL_SECS: '0', ...env });
-  const app = await createApp(config, { logger: silentLogger(), defaultMetrics: false });
+  const app = await createApp(config, { logger: opts.logger ?? silentLogger(), defaultMetrics: false });
   const { port } = await app.listen(0, '127.0.0.1');
   return {
     app,
     url: `http://127.0.0.1:${port}`,
     cacheDir,
-    async stop(opts = {}) {
+    async stop(stopOpts = {}) {
       await app.close();
-      if (!opts.keepCache && env.PP_CACHE_DIR === undefined) await rm(cacheDir, { recursive: true, force: true });
+      if (!stopOpts.keepCache && env.PP_CACHE_DIR === undefined) await rm(cacheDir, { recursive: true, force: true });
     },
   };
 }

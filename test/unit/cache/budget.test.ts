@@ -80,6 +80,26 @@ describe('disk budget: LRU by use', () => {
     expect(await has(s.l2, hexKey(14))).toBe(true);
   });
 
+  it('noteUse (an L1 hit, no file read) makes an entry the most recent without touching the disk or the totals', async () => {
+    const s = stores();
+    const size = await entrySize(s.l2);
+    const max = size * 5;
+    const b = budgetFor(s, max);
+    await b.scanned;
+    const put = (i: number): Promise<void> => s.l2.put(hexKey(i), Buffer.alloc(BODY, i), { expiresAt: Date.now() + 3_600_000 });
+    for (let i = 0; i < 5; i++) await put(i);
+    const before = b.totals();
+    b.noteUse('l2', hexKey(0));
+    b.noteUse('l2', hexKey('never-stored'));
+    expect(b.totals()).toEqual(before);
+    for (let i = 5; i < 7; i++) await put(i);
+    await b.settled();
+    expect(await has(s.l2, hexKey(0))).toBe(true);
+    expect(await has(s.l2, hexKey(1))).toBe(false);
+    expect(await has(s.l2, hexKey(2))).toBe(false);
+    expect((await diskUsage(s.l2.dir)).bytes).toBeLessThanOrEqual(max);
+  });
+
   it('transformed + origin are bounded together (the origin store is not unbounded)', async () => {
     const s = stores();
     const size = await entrySize(s.l2);
