@@ -12,7 +12,6 @@ import type { ImageRequest } from '../request.js';
 import { MIME_TYPES } from '../options.js';
 import { makeCachedImage, type CachedImage } from '../cache/index.js';
 import { detectImageFormat } from '../sources/detect.js';
-import { isSourceAllowed } from '../security/allowed-sources.js';
 import { parseContentRange } from '../sources/range.js';
 import type { FetchOptions, SourceResponse } from '../sources/types.js';
 import type { AppContext } from '../app.js';
@@ -24,12 +23,6 @@ import type { Resolved } from './resolve.js';
 export async function handleImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, resolve: () => Resolved, log: RequestLog): Promise<void> {
   const { request, key } = resolve();
   log.source = request.source;
-  // Seed: "The cache is protected by the same security measures as imgproxy itself": the
-  // source allowlist is checked before the cache too (sources.fetch checks it again, and
-  // every redirect hop), so narrowing IMGPROXY_ALLOWED_SOURCES also closes cached entries.
-  if (!isSourceAllowed(request.source, ctx.config)) {
-    throw new ProxyError('INVALID_SOURCE_URL', `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${request.source}`);
-  }
 
   if (request.options.raw) {
     await streamRaw(ctx, req, request, res, log);

@@ -7,8 +7,9 @@
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
  * then answers 404). The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
- * before anything is remembered or looked up, so a cached entry is never served for a
- * source the configuration no longer allows.
+ * before anything is remembered or looked up — seed: "The cache is protected by the same
+ * security measures as imgproxy itself" — so narrowing the allowed sources also closes
+ * entries cached under the older configuration.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
