@@ -171,6 +171,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     store: deps.origin,
     defaultTtlMs: diskTtlMs,
     timeoutMs: c.backendTimeoutMs,
+    memoryBytes: c.originMemoryMaxMb * 1024 * 1024,
     singleflight: sourceFlight,
     metrics,
     report,

@@ -15,6 +15,7 @@
  * fetch (per-URL single-flight), whether or not the store is enabled.
  */
 import CachePolicy from 'http-cache-semantics';
+import { LRUCache } from 'lru-cache';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SourceResponse } from '../sources/types.js';
@@ -147,12 +148,27 @@ export function createOriginCache(deps: {
   metrics: Metrics;
   report: ErrorReporter;
   budget?: DiskBudget | null;
+  /**
+   * Bytes of recently used sources kept in memory in front of the store, so new variants of
+   * a hot source neither read nor re-verify megabytes from disk. 0 disables it.
+   */
+  memoryBytes?: number;
 }): OriginCache {
   const { store, defaultTtlMs, metrics, report } = deps;
   const pending = new Set<Promise<void>>();
   // Entries whose write is still in flight: a request arriving between the end of a
   // fetch and the end of its write must not fetch the source again.
   const writing = new Map<string, Cached>();
+  const memoryBytes = deps.memoryBytes ?? 0;
+  const recent =
+    memoryBytes > 0
+      ? new LRUCache<string, Cached>({
+          maxSize: memoryBytes,
+          // A source bigger than a quarter of the budget would evict everything else.
+          maxEntrySize: Math.max(1, Math.floor(memoryBytes / 4)),
+          sizeCalculation: (c) => Math.max(1, c.body.length),
+        })
+      : null;
 
   function track(p: Promise<void>): void {
     pending.add(p);
@@ -171,6 +187,7 @@ export function createOriginCache(deps: {
     const expiresAt = freshUntil + (validator ? defaultTtlMs : 0);
     if (!f.storable || expiresAt <= now || !(deps.budget?.admits(res.body.length) ?? true)) {
       // A newer answer says "don't keep": drop what we had rather than serve it later.
+      recent?.delete(key);
       if (existed) track(store.delete(key).catch((err: unknown) => report('origin', 'delete', err)));
       return;
     }
@@ -184,6 +201,7 @@ export function createOriginCache(deps: {
     };
     const entry: Cached = { body: res.body, meta: { ...putMeta, size: res.body.length, createdAt: now }, freshUntil, headers: res.headers };
     writing.set(key, entry);
+    recent?.set(key, entry);
     track(
       store
         .put(key, res.body, putMeta)
@@ -196,8 +214,8 @@ export function createOriginCache(deps: {
 
   async function read(key: string, url: string): Promise<Cached | null> {
     if (!store) return null;
-    const inFlight = writing.get(key);
-    if (inFlight) return inFlight;
+    const inMemory = writing.get(key) ?? recent?.get(key);
+    if (inMemory) return inMemory;
     try {
       const r = await withTimeout(store.get(key), deps.timeoutMs, 'origin get');
       if (r === null || isNotModified(r)) return null;

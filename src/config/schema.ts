@@ -214,6 +214,8 @@ export const schema = {
     cleanupIntervalSecs: int(['PP_CACHE_CLEANUP_INTERVAL_SECS'], 600, { min: 0 }),
     /** Key version: bump to retire every existing entry after a release. */
     keyVersion: str(['PIXPROXY_CACHE_KEY_VERSION'], '1'),
+    /** Recently used raw sources kept in memory in front of the origin sub-store (MB). */
+    originMemoryMaxMb: int(['PIXPROXY_ORIGIN_MEMORY_MAX_MB'], 64, { min: 0 }),
     /** Upper bound of a single cache call to a remote backend before we give up on it (ms). */
     backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 }),
   },

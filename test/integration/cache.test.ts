@@ -3,7 +3,7 @@
  * (shared/seeds/imgproxy-internal-cache.txt = [imgproxy], shared/seeds/previewproxy-caching.txt = [pp]).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -111,6 +111,41 @@ describe('L1 / L2 / X-Cache', () => {
     const path = signed(`/w:10/plain/${origin.url}/slow-missing.jpg`);
     const res = await Promise.all(Array.from({ length: 20 }, () => fetch(px.url + path)));
     expect(res.map((r) => r.status)).toEqual(Array(20).fill(404));
+  });
+});
+
+describe('origin sub-store memory tier', () => {
+  it('PIXPROXY_ORIGIN_MEMORY_MAX_MB keeps a hot source in memory: new variants read no disk and fetch nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pixproxy-originmem-'));
+    origin.files.set('/hot.jpg', { body: photo, contentType: 'image/jpeg' });
+    const px = await startApp({ ...ENV, PP_CACHE_DIR: dir });
+    try {
+      expect((await fetch(px.url + signed(`/w:61/plain/${origin.url}/hot.jpg`))).status).toBe(200);
+      await px.app.ctx.cache.flush();
+      // Remove every file of the disk cache: only memory can still answer for the source.
+      await rm(dir, { recursive: true, force: true });
+      const res = await fetch(px.url + signed(`/w:62/plain/${origin.url}/hot.jpg`));
+      expect(res.status).toBe(200);
+      expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBe(62);
+      expect(origin.count('/hot.jpg')).toBe(1);
+    } finally {
+      await px.stop({ keepCache: true });
+    }
+  });
+
+  it('with PIXPROXY_ORIGIN_MEMORY_MAX_MB=0 the source comes from the disk store', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pixproxy-originmem0-'));
+    origin.files.set('/cold.jpg', { body: photo, contentType: 'image/jpeg' });
+    const px = await startApp({ ...ENV, PP_CACHE_DIR: dir, PIXPROXY_ORIGIN_MEMORY_MAX_MB: '0' });
+    try {
+      expect((await fetch(px.url + signed(`/w:63/plain/${origin.url}/cold.jpg`))).status).toBe(200);
+      await px.app.ctx.cache.flush();
+      await rm(dir, { recursive: true, force: true });
+      expect((await fetch(px.url + signed(`/w:64/plain/${origin.url}/cold.jpg`))).status).toBe(200);
+      expect(origin.count('/cold.jpg')).toBe(2);
+    } finally {
+      await px.stop({ keepCache: true });
+    }
   });
 });
 
