@@ -37,6 +37,8 @@ interface Session {
 }
 
 const META_PREFIX = 'x-object-meta-';
+/** How long close() lets requests in flight finish before it cuts them. */
+const CLOSE_GRACE_MS = 1000;
 
 export function resolveAuthVersion(authUrl: string, version = 0): 1 | 2 | 3 {
   if (version === 1 || version === 2 || version === 3) return version;
@@ -296,7 +298,20 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
       };
     },
     async close(): Promise<void> {
-      await dispatcher.close();
+      // Agent.close() waits for every request in flight, and a hung backend answers none:
+      // calls the resilience wrapper gave up on would hold shutdown for up to timeoutMs
+      // (60 s by default). Callers close after their own work has settled, so whatever is
+      // still running after a short grace is abandoned.
+      let grace: NodeJS.Timeout | undefined;
+      const closed = dispatcher.close().then(() => true, () => true);
+      const late = new Promise<false>((r) => {
+        grace = setTimeout(() => r(false), CLOSE_GRACE_MS);
+      });
+      try {
+        if (!(await Promise.race([closed, late]))) await dispatcher.destroy();
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }

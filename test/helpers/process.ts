@@ -23,7 +23,11 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
   child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${logs.join('')}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Nobody holds a server that never said it listens: do not leave it running.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${logs.join('')}`));
+    }, 30_000);
     rl.on('line', (line) => {
       logs.push(line);
       try {

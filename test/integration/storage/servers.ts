@@ -248,6 +248,7 @@ export interface GcsServer {
 }
 
 interface FirebaseStorageEmulator {
+  _persistence: { reset(dirPath: string): void };
   _rulesRuntime: { start: (...a: unknown[]) => Promise<void>; stop: () => Promise<void> };
   _rulesManager: { start: () => Promise<void>; stop: () => Promise<void> };
 }
@@ -262,6 +263,7 @@ interface FirebaseRegistry {
  * which needs no rules runtime, so both rule starters are stubbed. It must go through
  * EmulatorRegistry.start (plain start() answers 500 "Cannot determine host and port").
  * Gaps: no createBucket (buckets appear on first upload), preconditions ignored, no auth.
+ * Blobs live in a directory of this instance's own (see below).
  */
 export async function startGcsEmulator(): Promise<GcsServer> {
   const started = Date.now();
@@ -271,6 +273,11 @@ export async function startGcsEmulator(): Promise<GcsServer> {
   };
   const { EmulatorRegistry } = require('firebase-tools/lib/emulator/registry.js') as { EmulatorRegistry: FirebaseRegistry };
   const emu = new StorageEmulator({ projectId: GCS_PROJECT, host: '127.0.0.1', port, rules: [], auto_download: false });
+  // Every instance defaults to the same `<tmpdir>/firebase/storage/blobs` and its stop()
+  // deletes that whole directory: test files running in parallel (or another checkout's)
+  // would delete each other's objects. Each instance gets its own directory instead.
+  const blobs = await mkdtemp(join(tmpdir(), 'pixproxy-gcs-'));
+  emu._persistence.reset(blobs);
   emu._rulesRuntime.start = async () => {};
   emu._rulesRuntime.stop = async () => {};
   emu._rulesManager.start = async () => {};
@@ -282,6 +289,7 @@ export async function startGcsEmulator(): Promise<GcsServer> {
     startMs: Date.now() - started,
     async stop() {
       await EmulatorRegistry.stop('storage');
+      await rm(blobs, { recursive: true, force: true });
     },
   };
 }
