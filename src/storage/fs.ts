@@ -438,7 +438,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
           if (writing.has(path)) continue;
           const st = await lstat(path);
           // ctime: the temp's mtime is already set to the expiry before rename.
-          if (now - st.ctimeMs < grace) continue;
+          if (grace > 0 && now - st.ctimeMs < grace) continue;
           await unlink(path);
           res.temps++;
           continue;
