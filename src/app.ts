@@ -20,6 +20,7 @@ import { createLimiter, type Limiter } from './limiter.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createRequestHandler, type RequestHandler } from './http/server.js';
+import { cacheControl } from './http/headers.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -36,6 +37,8 @@ export interface AppContext {
   readonly watermark: Buffer | undefined;
   /** `Vary` value for image responses, or null when nothing is negotiated. */
   readonly vary: string | null;
+  /** Cache-Control of a result without `expires` (the common case, computed once). */
+  readonly cacheControl: string;
 }
 
 export interface App {
@@ -70,7 +73,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const ctx: AppContext = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config) };
+  const ctx: AppContext = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config), cacheControl: cacheControl(config.processing.ttl, 0) };
   const handler = createRequestHandler(ctx);
   const servers: Server[] = [];
 

@@ -107,32 +107,45 @@ async function compute(ctx: AppContext, request: ImageRequest, signal: AbortSign
   }
 }
 
+const SECURITY_HEADER_LIST: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
+const dispositions = new WeakMap<ImageRequest, { format: string; value: string }>();
+
+/** Content-Disposition per resolved request (memoised requests are reused objects). */
+function dispositionFor(request: ImageRequest, image: CachedImage): string {
+  const known = dispositions.get(request);
+  if (known?.format === image.format) return known.value;
+  const value = contentDisposition(request.options.filename, request.source, image.format, request.options.returnAttachment);
+  dispositions.set(request, { format: image.format, value });
+  return value;
+}
+
+/**
+ * Writes a cached or fresh result. On the hit path this is most of the work left, so the
+ * headers go to writeHead as one flat list (no per-header object spread or setHeader).
+ */
 function sendImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, request: ImageRequest, image: CachedImage, outcome: 'HIT-L1' | 'HIT-L2' | 'MISS'): void {
   const cfg = ctx.config;
   const opts = request.options;
-  const headers: Record<string, string | number> = {
-    ...SECURITY_HEADERS,
-    'Cache-Control': cacheControl(cfg.processing.ttl, opts.expires),
-    ETag: image.etag,
-    'X-Cache': outcome,
-  };
-  if (ctx.vary) headers.Vary = ctx.vary;
+  const headers: (string | number)[] = [
+    ...SECURITY_HEADER_LIST,
+    'Cache-Control', opts.expires === 0 ? ctx.cacheControl : cacheControl(cfg.processing.ttl, opts.expires),
+    'ETag', image.etag,
+    'X-Cache', outcome,
+  ];
+  if (ctx.vary) headers.push('Vary', ctx.vary);
   if (cfg.server.enableDebugHeaders) {
-    if (image.originWidth !== undefined) headers['X-Origin-Width'] = image.originWidth;
-    if (image.originHeight !== undefined) headers['X-Origin-Height'] = image.originHeight;
-    if (image.originSize !== undefined) headers['X-Origin-Content-Length'] = image.originSize;
-    headers['X-Result-Width'] = image.width;
-    headers['X-Result-Height'] = image.height;
+    if (image.originWidth !== undefined) headers.push('X-Origin-Width', image.originWidth);
+    if (image.originHeight !== undefined) headers.push('X-Origin-Height', image.originHeight);
+    if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', image.originSize);
+    headers.push('X-Result-Width', image.width, 'X-Result-Height', image.height);
   }
   if (ifNoneMatchHits(req.headers['if-none-match'], image.etag)) {
-    res.writeHead(304, headers);
+    res.writeHead(304, headers.map(String));
     res.end();
     return;
   }
-  headers['Content-Type'] = image.contentType;
-  headers['Content-Length'] = image.data.length;
-  headers['Content-Disposition'] = contentDisposition(opts.filename, request.source, image.format, opts.returnAttachment);
-  res.writeHead(200, headers);
+  headers.push('Content-Type', image.contentType, 'Content-Length', image.data.length, 'Content-Disposition', dispositionFor(request, image));
+  res.writeHead(200, headers.map(String));
   res.end(req.method === 'HEAD' ? undefined : image.data);
 }
 

@@ -34,6 +34,21 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
     ? { 'Access-Control-Allow-Origin': ctx.config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
     : {};
 
+  // Labelled metric children, looked up once per label value rather than hashed per request.
+  const byStatus = new Map<number, { inc(): void }>();
+  const byOutcome = new Map<string, { observe(v: number): void }>();
+  const countStatus = (status: number) => {
+    let c = byStatus.get(status);
+    if (!c) byStatus.set(status, (c = ctx.metrics.requests.labels(String(status))));
+    c.inc();
+  };
+  const observeDuration = (outcome: string, seconds: number) => {
+    let h = byOutcome.get(outcome);
+    if (!h) byOutcome.set(outcome, (h = ctx.metrics.requestDuration.labels(outcome)));
+    h.observe(seconds);
+  };
+  const logInfo = ctx.logger.isLevelEnabled('info');
+
   return (req, res) => {
     const started = process.hrtime.bigint();
     const id = requestId(req.headers['x-request-id'], randomUUID);
@@ -49,9 +64,9 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.metrics.requests.inc({ status: String(status) });
-      if (log.cache) ctx.metrics.requestDuration.observe({ outcome: log.cache }, durationMs / 1000);
-      if (quiet) return;
+      countStatus(status);
+      if (log.cache) observeDuration(log.cache, durationMs / 1000);
+      if (quiet || !logInfo) return;
       ctx.logger.info({ reqId: id, method: req.method, path, status, durationMs: Math.round(durationMs * 100) / 100, source: log.source, cache: log.cache, joined: log.joined || undefined }, 'request');
     });
 
