@@ -1,6 +1,7 @@
 /**
  * Prints the README's "Configuration reference": every variable of src/config/schema.ts,
- * grouped by section, with aliases, default and what it accepts. `--write` replaces the
+ * grouped by section, with aliases, default, what it accepts and what it means (the field's
+ * `.describe()` text; a field without one is an error). `--write` replaces the
  * generated block in README.md; test/unit/docs/config-table.test.ts fails when it drifts.
  *
  *   npx tsx scripts/config-table.ts --write
@@ -35,14 +36,25 @@ function showDefault(v: unknown): string {
   return `\`${String(v)}\``;
 }
 
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
+/** Canonical names of the fields without a description (the schema's type forbids them too). */
+export function undescribed(sections: object = schema): string[] {
+  return Object.values(sections).flatMap((fields) =>
+    Object.values(fields as Record<string, Field<unknown>>).filter((f) => !f.doc?.trim()).map((f) => f.names[0] ?? '?'),
+  );
+}
+
 export function renderBlock(): string {
+  const missing = undescribed();
+  if (missing.length > 0) throw new Error(`config fields without a description: ${missing.join(', ')}`);
   const out = [BEGIN, ''];
   for (const [section, fields] of Object.entries(schema)) {
-    out.push(`#### ${SECTION_TITLES[section] ?? section}`, '', '| Variable | Aliases | Default | Accepts |', '|---|---|---|---|');
+    out.push(`#### ${SECTION_TITLES[section] ?? section}`, '', '| Variable | Aliases | Default | Accepts | Meaning |', '|---|---|---|---|---|');
     for (const f of Object.values(fields as Record<string, Field<unknown>>)) {
       const [name, ...aliases] = f.names;
       const def = f.onEmpty ? `${showDefault(f.default)} (empty: ${showDefault(f.onEmpty())})` : showDefault(f.default);
-      out.push(`| \`${name ?? ''}\` | ${aliases.length ? aliases.map((a) => `\`${a}\``).join(', ') : '–'} | ${def} | ${f.accepts.replace(/\|/g, '\\|')} |`);
+      out.push(`| \`${name ?? ''}\` | ${aliases.length ? aliases.map((a) => `\`${a}\``).join(', ') : '–'} | ${def} | ${cell(f.accepts)} | ${cell(f.doc ?? '')} |`);
     }
     out.push('');
   }

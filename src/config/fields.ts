@@ -2,6 +2,7 @@
  * Field constructors for the configuration schema: each field knows its environment
  * names (canonical first, aliases after), its default, how to parse a raw string and a
  * short description of what it accepts, used verbatim in the startup error message.
+ * `.describe(text)` adds what the variable does, for the README's configuration reference.
  */
 
 export class ConfigError extends Error {
@@ -20,10 +21,24 @@ export interface Field<T> {
   parse(raw: string): T;
   /** What an explicitly empty value means; the default when absent. */
   readonly onEmpty?: () => T;
+  /** What the variable does (the README's "Meaning" column); set with describe(). */
+  readonly doc?: string;
+  /** The same field with its description. */
+  describe(doc: string): DescribedField<T>;
 }
 
+export type DescribedField<T> = Field<T> & { readonly doc: string };
+
 function field<T>(names: string | readonly string[], def: T, accepts: string, parse: (raw: string) => T, onEmpty?: () => T): Field<T> {
-  return { names: typeof names === 'string' ? [names] : names, default: def, accepts, parse, ...(onEmpty ? { onEmpty } : {}) };
+  const f: Field<T> = {
+    names: typeof names === 'string' ? [names] : names,
+    default: def,
+    accepts,
+    parse,
+    ...(onEmpty ? { onEmpty } : {}),
+    describe: (doc) => ({ ...f, doc }),
+  };
+  return f;
 }
 
 function fail(accepts: string, raw: string): never {

@@ -1,13 +1,15 @@
 /**
  * The configuration schema: every variable pixproxy reads, grouped by concern, with its
- * default. Canonical names are imgproxy's (IMGPROXY_*); PreviewProxy's PP_* names are
- * aliases or, for the cache variables its seed defines, canonical.
+ * default and what it does (`.describe()`, the README's "Meaning" column; the type below
+ * refuses a field without one). Canonical names are imgproxy's (IMGPROXY_*); PreviewProxy's
+ * PP_* names are aliases or, for the cache variables its seed defines, canonical.
  *
- * Adding a variable: add a field here (the type of `Config` follows), read it from the
- * frozen config where it is needed, document it in the README. Nothing else reads
+ * Adding a variable: add a field here with its description (the type of `Config`
+ * follows), read it from the frozen config where it is needed, regenerate the README's
+ * reference with `npx tsx scripts/config-table.ts --write`. Nothing else reads
  * process.env.
  */
-import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str } from './fields.js';
+import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type DescribedField } from './fields.js';
 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
 const FORMAT_ALIASES: Readonly<Record<string, string>> = { jpg: 'jpeg' };
@@ -45,232 +47,355 @@ function parseUrlAliases(raw: string): Record<string, string> | undefined {
 
 export const schema = {
   server: {
-    /** `host:port` or `:port`. PP_PORT is an alias giving only the port. */
-    bind: str(['IMGPROXY_BIND'], ':8080'),
-    port: optInt(['PP_PORT', 'PORT'], { min: 0, max: 65535 }),
+    bind: str(['IMGPROXY_BIND'], ':8080')
+      .describe('Address the image server listens on: `host:port`, or `:port` for every interface.'),
+    port: optInt(['PP_PORT', 'PORT'], { min: 0, max: 65535 })
+      .describe('Port to listen on; when set it replaces the port of IMGPROXY_BIND.'),
     pathPrefix: custom(['IMGPROXY_PATH_PREFIX'], '', 'a path starting with / (e.g. /img)', (raw) => {
       const p = raw.trim().replace(/\/+$/, '');
       return p === '' || p.startsWith('/') ? p : undefined;
-    }),
-    maxClients: int(['IMGPROXY_MAX_CLIENTS'], 2048, { min: 0 }),
-    /** Images processed at once; 0 = automatic (2 × cores). */
-    workers: int(['IMGPROXY_WORKERS', 'IMGPROXY_CONCURRENCY'], 0, { min: 0 }),
-    /** Requests allowed to wait for a worker; 0 = unlimited. */
-    requestsQueueSize: int(['IMGPROXY_REQUESTS_QUEUE_SIZE'], 0, { min: 0 }),
-    /** Whole-request timeout in seconds → 503. */
-    timeout: int(['IMGPROXY_TIMEOUT'], 10, { min: 1 }),
-    keepAliveTimeout: int(['IMGPROXY_KEEP_ALIVE_TIMEOUT'], 10, { min: 0 }),
-    readRequestTimeout: int(['IMGPROXY_READ_REQUEST_TIMEOUT'], 10, { min: 1 }),
-    gracefulStopTimeout: int(['IMGPROXY_GRACEFUL_STOP_TIMEOUT'], 20, { min: 0 }),
-    allowOrigin: str(['IMGPROXY_ALLOW_ORIGIN']),
-    secret: str(['IMGPROXY_SECRET']),
-    healthCheckPath: str(['IMGPROXY_HEALTH_CHECK_PATH']),
-    logLevel: oneOf(['IMGPROXY_LOG_LEVEL', 'PP_LOG_LEVEL'], ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
-    prometheusBind: str(['IMGPROXY_PROMETHEUS_BIND', 'PP_PROMETHEUS_BIND']),
-    prometheusNamespace: str(['IMGPROXY_PROMETHEUS_NAMESPACE']),
-    enableDebugHeaders: bool(['IMGPROXY_ENABLE_DEBUG_HEADERS'], false),
-    developmentErrorsMode: bool(['IMGPROXY_DEVELOPMENT_ERRORS_MODE'], false),
-    /** Node cluster processes sharing the listen socket and the L2; 1 = single process. */
-    processes: int(['PIXPROXY_PROCESSES'], 1, { min: 1, max: 256 }),
-    /**
-     * Which dialect owns the root path-style catch-all: the two path grammars overlap, so the
-     * operator chooses. `/proxy?url=` is PreviewProxy's whatever this says.
-     */
-    pathDialect: oneOf(['PIXPROXY_PATH_DIALECT'], ['imgproxy', 'previewproxy'], 'imgproxy'),
+    }).describe('Prefix in front of every route (e.g. `/img`); paths outside it answer 404.'),
+    maxClients: int(['IMGPROXY_MAX_CLIENTS'], 2048, { min: 0 })
+      .describe('Most client connections open at once (further ones are refused); 0 = unlimited.'),
+    workers: int(['IMGPROXY_WORKERS', 'IMGPROXY_CONCURRENCY'], 0, { min: 0 })
+      .describe('Images processed at once; 0 = 2 × CPU cores. Cache hits do not wait for a worker.'),
+    requestsQueueSize: int(['IMGPROXY_REQUESTS_QUEUE_SIZE'], 0, { min: 0 })
+      .describe('Requests allowed to wait for a worker; one more is answered 429. 0 = unlimited.'),
+    timeout: int(['IMGPROXY_TIMEOUT'], 10, { min: 1 })
+      .describe('Seconds an image request may take on a miss (queue, download, processing) before a 503.'),
+    keepAliveTimeout: int(['IMGPROXY_KEEP_ALIVE_TIMEOUT'], 10, { min: 0 })
+      .describe('Seconds an idle client keep-alive connection stays open.'),
+    readRequestTimeout: int(['IMGPROXY_READ_REQUEST_TIMEOUT'], 10, { min: 1 })
+      .describe('Seconds a client has to send the request headers; a whole request may take this plus IMGPROXY_TIMEOUT.'),
+    gracefulStopTimeout: int(['IMGPROXY_GRACEFUL_STOP_TIMEOUT'], 20, { min: 0 })
+      .describe('Seconds shutdown waits for responses in flight before closing the remaining connections.'),
+    allowOrigin: str(['IMGPROXY_ALLOW_ORIGIN'])
+      .describe('`Access-Control-Allow-Origin` sent on every response (with `Access-Control-Allow-Methods: GET, OPTIONS`); empty = no CORS headers.'),
+    secret: str(['IMGPROXY_SECRET'])
+      .describe('When set, image and `/info` requests need `Authorization: Bearer <secret>` (403 otherwise).'),
+    healthCheckPath: str(['IMGPROXY_HEALTH_CHECK_PATH'])
+      .describe('A path answering the health check in addition to `/health`.'),
+    logLevel: oneOf(['IMGPROXY_LOG_LEVEL', 'PP_LOG_LEVEL'], ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info')
+      .describe('Lowest level written to the JSON log (stdout).'),
+    prometheusBind: str(['IMGPROXY_PROMETHEUS_BIND', 'PP_PROMETHEUS_BIND'])
+      .describe('`host:port` of a separate listener for Prometheus metrics; empty = `/metrics` on the main server.'),
+    prometheusNamespace: str(['IMGPROXY_PROMETHEUS_NAMESPACE'])
+      .describe('Prefix (`<namespace>_`) of every metric name.'),
+    enableDebugHeaders: bool(['IMGPROXY_ENABLE_DEBUG_HEADERS'], false)
+      .describe('Adds `X-Origin-Width`, `X-Origin-Height`, `X-Origin-Content-Length`, `X-Result-Width` and `X-Result-Height` to image responses.'),
+    developmentErrorsMode: bool(['IMGPROXY_DEVELOPMENT_ERRORS_MODE'], false)
+      .describe('Error bodies carry the internal detail after the public message (development only: it shows internals).'),
+    processes: int(['PIXPROXY_PROCESSES'], 1, { min: 1, max: 256 })
+      .describe('Node cluster processes sharing the listen socket and the L2 cache; 1 = a single process.'),
+    // The two path grammars overlap, so the operator chooses which one owns the root.
+    pathDialect: oneOf(['PIXPROXY_PATH_DIALECT'], ['imgproxy', 'previewproxy'], 'imgproxy')
+      .describe('URL dialect of root paths; `/proxy?url=` is PreviewProxy\'s whatever this says.'),
   },
 
   security: {
-    keys: hexList(['IMGPROXY_KEY']),
-    salts: hexList(['IMGPROXY_SALT']),
-    signatureSize: int(['IMGPROXY_SIGNATURE_SIZE'], 32, { min: 1, max: 32 }),
-    trustedSignatures: list(['IMGPROXY_TRUSTED_SIGNATURES']),
-    allowedSources: list(['IMGPROXY_ALLOWED_SOURCES']),
-    allowLoopbackSourceAddresses: bool(['IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES'], false),
-    allowLinkLocalSourceAddresses: bool(['IMGPROXY_ALLOW_LINK_LOCAL_SOURCE_ADDRESSES'], false),
-    /** imgproxy allows private ranges by default; we block them (reference §12 "beat"). */
-    allowPrivateSourceAddresses: bool(['IMGPROXY_ALLOW_PRIVATE_SOURCE_ADDRESSES'], false),
-    /** Bytes; 0 = unlimited. */
-    maxSrcFileSize: int(['IMGPROXY_MAX_SRC_FILE_SIZE', 'PP_MAX_SOURCE_BYTES'], 0, { min: 0 }),
-    /** Megapixels. */
-    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0 }),
-    maxAnimationFrames: int(['IMGPROXY_MAX_ANIMATION_FRAMES'], 1, { min: 1 }),
-    maxAnimationFrameResolution: float(['IMGPROXY_MAX_ANIMATION_FRAME_RESOLUTION'], 0, { min: 0 }),
-    maxResultDimension: int(['IMGPROXY_MAX_RESULT_DIMENSION'], 0, { min: 0 }),
-    allowSecurityOptions: bool(['IMGPROXY_ALLOW_SECURITY_OPTIONS'], false),
-    sanitizeSvg: bool(['IMGPROXY_SANITIZE_SVG'], true),
-    svgUnlimited: bool(['IMGPROXY_SVG_UNLIMITED'], false),
+    keys: hexList(['IMGPROXY_KEY'])
+      .describe('HMAC keys of imgproxy URL signatures, tried in order with the salt at the same position; empty = signatures not checked.'),
+    salts: hexList(['IMGPROXY_SALT'])
+      .describe('Salts paired with IMGPROXY_KEY (as many as keys).'),
+    signatureSize: int(['IMGPROXY_SIGNATURE_SIZE'], 32, { min: 1, max: 32 })
+      .describe('Bytes of the HMAC-SHA256 kept in a signature.'),
+    trustedSignatures: list(['IMGPROXY_TRUSTED_SIGNATURES'])
+      .describe('Signatures accepted as they are, without checking the HMAC.'),
+    allowedSources: list(['IMGPROXY_ALLOWED_SOURCES'])
+      .describe('Source URL prefixes allowed (`*` matches anything but `/`), checked on every redirect too; empty = every source.'),
+    allowLoopbackSourceAddresses: bool(['IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES'], false)
+      .describe('Lets http(s) sources connect to loopback addresses (checked at connect time).'),
+    allowLinkLocalSourceAddresses: bool(['IMGPROXY_ALLOW_LINK_LOCAL_SOURCE_ADDRESSES'], false)
+      .describe('Lets http(s) sources connect to link-local addresses (cloud metadata endpoints live there).'),
+    // imgproxy allows private ranges by default; we block them (reference §12 "beat").
+    allowPrivateSourceAddresses: bool(['IMGPROXY_ALLOW_PRIVATE_SOURCE_ADDRESSES'], false)
+      .describe('Lets http(s) sources connect to private-network addresses (blocked by default, unlike imgproxy).'),
+    maxSrcFileSize: int(['IMGPROXY_MAX_SRC_FILE_SIZE', 'PP_MAX_SOURCE_BYTES'], 0, { min: 0 })
+      .describe('Largest source in bytes (422 beyond); 0 = unlimited. Default of the `max_src_file_size` option.'),
+    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0 })
+      .describe('Largest source in megapixels, all frames counted (422 beyond). Default of `max_src_resolution`.'),
+    maxAnimationFrames: int(['IMGPROXY_MAX_ANIMATION_FRAMES'], 1, { min: 1 })
+      .describe('Frames of an animated source that are processed; 1 = the first frame only (still output).'),
+    maxAnimationFrameResolution: float(['IMGPROXY_MAX_ANIMATION_FRAME_RESOLUTION'], 0, { min: 0 })
+      .describe('When > 0, animated sources are limited per frame (megapixels) instead of by IMGPROXY_MAX_SRC_RESOLUTION.'),
+    maxResultDimension: int(['IMGPROXY_MAX_RESULT_DIMENSION'], 0, { min: 0 })
+      .describe('Longest side of a result in pixels; larger results are scaled down to fit. 0 = no limit.'),
+    allowSecurityOptions: bool(['IMGPROXY_ALLOW_SECURITY_OPTIONS'], false)
+      .describe('Allows the `max_src_*`, `max_animation_*` and `max_result_dimension` URL options (refused with 403 otherwise).'),
+    sanitizeSvg: bool(['IMGPROXY_SANITIZE_SVG'], true)
+      .describe('Strips scripts, event handlers and external references from SVG sources before they are used.'),
+    svgUnlimited: bool(['IMGPROXY_SVG_UNLIMITED'], false)
+      .describe('Lifts the 10 MB size limit of the SVG sanitiser.'),
   },
 
   urls: {
-    baseUrl: str(['IMGPROXY_BASE_URL']),
-    urlReplacements: str(['IMGPROXY_URL_REPLACEMENTS']),
-    base64UrlIncludesFilename: bool(['IMGPROXY_BASE64_URL_INCLUDES_FILENAME'], false),
+    baseUrl: str(['IMGPROXY_BASE_URL'])
+      .describe('Prefix added to imgproxy source URLs that do not already start with it.'),
+    urlReplacements: str(['IMGPROXY_URL_REPLACEMENTS'])
+      .describe('`pattern=replacement` rules separated by `;` rewriting the start of imgproxy source URLs (`*` matches anything but `/`).'),
+    base64UrlIncludesFilename: bool(['IMGPROXY_BASE64_URL_INCLUDES_FILENAME'], false)
+      .describe('The last segment of a base64 source is a filename for SEO, not part of the encoded URL.'),
     argumentsSeparator: custom(['IMGPROXY_ARGUMENTS_SEPARATOR'], ':', 'a single character other than /', (raw) =>
       raw.length === 1 && raw !== '/' ? raw : undefined,
-    ),
-    presets: str(['IMGPROXY_PRESETS']),
-    presetsPath: str(['IMGPROXY_PRESETS_PATH']),
-    presetsSeparator: custom(['IMGPROXY_PRESETS_SEPARATOR'], ',', 'a non-empty separator', (raw) => (raw.length > 0 ? raw : undefined)),
-    onlyPresets: bool(['IMGPROXY_ONLY_PRESETS'], false),
-    allowedProcessingOptions: list(['IMGPROXY_ALLOWED_PROCESSING_OPTIONS']),
-    sourceUrlQuerySeparator: custom(['IMGPROXY_SOURCE_URL_QUERY_SEPARATOR'], '?', 'a separator string, or empty to disable', (raw) => raw, () => ''),
+    ).describe('Separator between an option\'s name and its arguments in imgproxy URLs and presets.'),
+    presets: str(['IMGPROXY_PRESETS'])
+      .describe('Named option sets, `name=options`; a preset named `default` applies to every imgproxy request.'),
+    presetsPath: str(['IMGPROXY_PRESETS_PATH'])
+      .describe('File read at startup with one preset a line (`#` comments), added to IMGPROXY_PRESETS.'),
+    presetsSeparator: custom(['IMGPROXY_PRESETS_SEPARATOR'], ',', 'a non-empty separator', (raw) => (raw.length > 0 ? raw : undefined))
+      .describe('Separator between the presets of IMGPROXY_PRESETS.'),
+    onlyPresets: bool(['IMGPROXY_ONLY_PRESETS'], false)
+      .describe('The options segment of imgproxy URLs holds only preset names.'),
+    allowedProcessingOptions: list(['IMGPROXY_ALLOWED_PROCESSING_OPTIONS'])
+      .describe('URL options allowed (names as written in the URL; presets are not restricted); empty = all.'),
+    sourceUrlQuerySeparator: custom(['IMGPROXY_SOURCE_URL_QUERY_SEPARATOR'], '?', 'a separator string, or empty to disable', (raw) => raw, () => '')
+      .describe('In s3://, gs://, abs:// and swift:// sources, what follows it is the object version; empty = all of it is the key.'),
   },
 
   download: {
-    /** Seconds. */
-    downloadTimeout: int(['IMGPROXY_DOWNLOAD_TIMEOUT'], 5, { min: 1 }),
-    maxRedirects: int(['IMGPROXY_MAX_REDIRECTS'], 10, { min: 0 }),
-    userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/0.1'),
-    localFilesystemRoot: str(['IMGPROXY_LOCAL_FILESYSTEM_ROOT', 'PP_LOCAL_BASE_DIR']),
-    clientKeepAliveTimeout: int(['IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT'], 90, { min: 0 }),
-    ignoreSslVerification: bool(['IMGPROXY_IGNORE_SSL_VERIFICATION'], false),
-    useEtag: bool(['IMGPROXY_USE_ETAG'], true),
-    useLastModified: bool(['IMGPROXY_USE_LAST_MODIFIED'], true),
-    etagBuster: str(['IMGPROXY_ETAG_BUSTER']),
-    cacheControlPassthrough: bool(['IMGPROXY_CACHE_CONTROL_PASSTHROUGH'], false),
-    setCanonicalHeader: bool(['IMGPROXY_SET_CANONICAL_HEADER'], false),
+    downloadTimeout: int(['IMGPROXY_DOWNLOAD_TIMEOUT'], 5, { min: 1 })
+      .describe('Seconds a source download may take, redirects included (http and storage sources).'),
+    maxRedirects: int(['IMGPROXY_MAX_REDIRECTS'], 10, { min: 0 })
+      .describe('Redirects followed when fetching an http(s) source.'),
+    userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/0.1')
+      .describe('`User-Agent` sent to http(s) origins.'),
+    localFilesystemRoot: str(['IMGPROXY_LOCAL_FILESYSTEM_ROOT', 'PP_LOCAL_BASE_DIR'])
+      .describe('Directory `local://` sources are read from (never outside it); empty = `local://` off.'),
+    clientKeepAliveTimeout: int(['IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT'], 90, { min: 0 })
+      .describe('Seconds an idle connection to an origin is kept for reuse; 0 = no keep-alive.'),
+    ignoreSslVerification: bool(['IMGPROXY_IGNORE_SSL_VERIFICATION'], false)
+      .describe('Accepts any TLS certificate from https origins.'),
+    useEtag: bool(['IMGPROXY_USE_ETAG'], true)
+      .describe('Parsed but not used yet: results always carry an ETag and If-None-Match is always honoured.'),
+    useLastModified: bool(['IMGPROXY_USE_LAST_MODIFIED'], true)
+      .describe('Parsed but not used yet: processed results carry no Last-Modified.'),
+    etagBuster: str(['IMGPROXY_ETAG_BUSTER'])
+      .describe('Parsed but not used yet (in imgproxy it changes every ETag).'),
+    cacheControlPassthrough: bool(['IMGPROXY_CACHE_CONTROL_PASSTHROUGH'], false)
+      .describe('Parsed but not used yet: Cache-Control always comes from IMGPROXY_TTL and `expires`, never from the source.'),
+    setCanonicalHeader: bool(['IMGPROXY_SET_CANONICAL_HEADER'], false)
+      .describe('Parsed but not used yet: no `Link: rel="canonical"` header is sent.'),
   },
 
   processing: {
-    /** Seconds for Cache-Control max-age; 0 → no-cache. */
-    ttl: int(['IMGPROXY_TTL', 'PP_TTL'], 31_536_000, { min: 0 }),
-    quality: int(['IMGPROXY_QUALITY'], 80, { min: 1, max: 100 }),
-    formatQuality: map<number>(['IMGPROXY_FORMAT_QUALITY'], { webp: 79, avif: 63, jxl: 77 }, 'format=quality pairs, e.g. jpeg=80,avif=60', parseQuality),
-    preferredFormats: custom(['IMGPROXY_PREFERRED_FORMATS'], ['jpeg', 'png', 'gif'] as readonly string[], `a comma-separated list of ${OUTPUT_FORMATS.join(', ')}`, parseFormatList),
-    skipProcessingFormats: custom(['IMGPROXY_SKIP_PROCESSING_FORMATS'], [] as readonly string[], 'a comma-separated list of formats', parseFormatList),
-    autoRotate: bool(['IMGPROXY_AUTO_ROTATE'], true),
-    stripMetadata: bool(['IMGPROXY_STRIP_METADATA'], true),
-    keepCopyright: bool(['IMGPROXY_KEEP_COPYRIGHT'], true),
-    stripColorProfile: bool(['IMGPROXY_STRIP_COLOR_PROFILE'], true),
-    preserveHdr: bool(['IMGPROXY_PRESERVE_HDR'], false),
-    enforceThumbnail: bool(['IMGPROXY_ENFORCE_THUMBNAIL'], false),
-    disableShrinkOnLoad: bool(['IMGPROXY_DISABLE_SHRINK_ON_LOAD'], false),
-    autoWebp: bool(['IMGPROXY_AUTO_WEBP', 'IMGPROXY_ENABLE_WEBP_DETECTION'], false),
-    autoAvif: bool(['IMGPROXY_AUTO_AVIF', 'IMGPROXY_ENABLE_AVIF_DETECTION'], false),
-    autoJxl: bool(['IMGPROXY_AUTO_JXL'], false),
-    enforceWebp: bool(['IMGPROXY_ENFORCE_WEBP'], false),
-    enforceAvif: bool(['IMGPROXY_ENFORCE_AVIF'], false),
-    enforceJxl: bool(['IMGPROXY_ENFORCE_JXL'], false),
-    enableClientHints: bool(['IMGPROXY_ENABLE_CLIENT_HINTS'], false),
-    /** AVIF encoder speed 0 (slow, small) – 9 (fast); sharp effort = 9 − speed. */
-    avifSpeed: int(['IMGPROXY_AVIF_SPEED'], 8, { min: 0, max: 9 }),
-    webpEffort: int(['IMGPROXY_WEBP_EFFORT'], 4, { min: 0, max: 6 }),
-    webpPreset: oneOf(['IMGPROXY_WEBP_PRESET'], ['default', 'photo', 'picture', 'drawing', 'icon', 'text'], 'default'),
-    jpegProgressive: bool(['IMGPROXY_JPEG_PROGRESSIVE'], false),
-    pngInterlaced: bool(['IMGPROXY_PNG_INTERLACED'], false),
-    pngQuantize: bool(['IMGPROXY_PNG_QUANTIZE'], false),
-    pngQuantizationColors: int(['IMGPROXY_PNG_QUANTIZATION_COLORS'], 256, { min: 2, max: 256 }),
-    alwaysRasterizeSvg: bool(['IMGPROXY_ALWAYS_RASTERIZE_SVG'], false),
-    watermarkData: str(['IMGPROXY_WATERMARK_DATA']),
-    watermarkPath: str(['IMGPROXY_WATERMARK_PATH']),
-    watermarkUrl: str(['IMGPROXY_WATERMARK_URL']),
-    watermarkOpacity: float(['IMGPROXY_WATERMARK_OPACITY'], 1, { min: 0, max: 1 }),
+    ttl: int(['IMGPROXY_TTL', 'PP_TTL'], 31_536_000, { min: 0 })
+      .describe('Seconds in `Cache-Control: max-age` of results (capped by `expires`); 0 = `no-cache`.'),
+    quality: int(['IMGPROXY_QUALITY'], 80, { min: 1, max: 100 })
+      .describe('Encoding quality when neither the URL nor IMGPROXY_FORMAT_QUALITY sets one.'),
+    formatQuality: map<number>(['IMGPROXY_FORMAT_QUALITY'], { webp: 79, avif: 63, jxl: 77 }, 'format=quality pairs, e.g. jpeg=80,avif=60', parseQuality)
+      .describe('Default quality per output format, before IMGPROXY_QUALITY.'),
+    preferredFormats: custom(['IMGPROXY_PREFERRED_FORMATS'], ['jpeg', 'png', 'gif'] as readonly string[], `a comma-separated list of ${OUTPUT_FORMATS.join(', ')}`, parseFormatList)
+      .describe('Output formats used when none is asked: the source\'s if listed, else the first that fits (alpha, animation); unencodable ones are dropped.'),
+    skipProcessingFormats: custom(['IMGPROXY_SKIP_PROCESSING_FORMATS'], [] as readonly string[], 'a comma-separated list of formats', parseFormatList)
+      .describe('Source formats served unprocessed when the output format is theirs or automatic. Default of `skip_processing`.'),
+    autoRotate: bool(['IMGPROXY_AUTO_ROTATE'], true)
+      .describe('Rotates by the EXIF orientation. Default of `auto_rotate`.'),
+    stripMetadata: bool(['IMGPROXY_STRIP_METADATA'], true)
+      .describe('Results carry no EXIF or XMP (but see IMGPROXY_KEEP_COPYRIGHT). Default of `strip_metadata`.'),
+    keepCopyright: bool(['IMGPROXY_KEEP_COPYRIGHT'], true)
+      .describe('Keeps the EXIF Artist and Copyright tags when metadata is stripped. Default of `keep_copyright`.'),
+    stripColorProfile: bool(['IMGPROXY_STRIP_COLOR_PROFILE'], true)
+      .describe('Results carry no ICC profile (pixels are sRGB either way; off = tagged sRGB). Default of `strip_color_profile`.'),
+    preserveHdr: bool(['IMGPROXY_PRESERVE_HDR'], false)
+      .describe('Keeps 16-bit sources at 16 bits where the output format can hold it. Default of `preserve_hdr`.'),
+    enforceThumbnail: bool(['IMGPROXY_ENFORCE_THUMBNAIL'], false)
+      .describe('Default of the `enforce_thumbnail` option, which is parsed but not applied (sharp does not expose embedded HEIF/AVIF thumbnails).'),
+    disableShrinkOnLoad: bool(['IMGPROXY_DISABLE_SHRINK_ON_LOAD'], false)
+      .describe('Turns off shrink-on-load (decoding JPEG/WebP at 1/2, 1/4 or 1/8 when only a resize follows): slower, slightly sharper.'),
+    autoWebp: bool(['IMGPROXY_AUTO_WEBP', 'IMGPROXY_ENABLE_WEBP_DETECTION'], false)
+      .describe('Prefers WebP when the client\'s Accept lists it and no format is asked; adds `Vary: Accept`.'),
+    autoAvif: bool(['IMGPROXY_AUTO_AVIF', 'IMGPROXY_ENABLE_AVIF_DETECTION'], false)
+      .describe('Prefers AVIF (over WebP) when Accept lists it and no format is asked; adds `Vary: Accept`.'),
+    autoJxl: bool(['IMGPROXY_AUTO_JXL'], false)
+      .describe('Prefers JPEG XL (over AVIF and WebP) when Accept lists it and no format is asked; adds `Vary: Accept`.'),
+    enforceWebp: bool(['IMGPROXY_ENFORCE_WEBP'], false)
+      .describe('Serves WebP to clients that accept it even when the URL asks for another format.'),
+    enforceAvif: bool(['IMGPROXY_ENFORCE_AVIF'], false)
+      .describe('Serves AVIF to clients that accept it even when the URL asks for another format.'),
+    enforceJxl: bool(['IMGPROXY_ENFORCE_JXL'], false)
+      .describe('Serves JPEG XL to clients that accept it even when the URL asks for another format.'),
+    enableClientHints: bool(['IMGPROXY_ENABLE_CLIENT_HINTS'], false)
+      .describe('Takes `dpr` and `width` defaults from the Sec-CH-DPR/DPR and Sec-CH-Width/Width headers; adds them to Vary.'),
+    avifSpeed: int(['IMGPROXY_AVIF_SPEED'], 8, { min: 0, max: 9 })
+      .describe('AVIF encoder speed, 0 (slow, small) to 9 (fast); sharp\'s effort is 9 − speed.'),
+    webpEffort: int(['IMGPROXY_WEBP_EFFORT'], 4, { min: 0, max: 6 })
+      .describe('WebP encoder effort, 0 (fast) to 6 (slow, small).'),
+    webpPreset: oneOf(['IMGPROXY_WEBP_PRESET'], ['default', 'photo', 'picture', 'drawing', 'icon', 'text'], 'default')
+      .describe('WebP encoder preset.'),
+    jpegProgressive: bool(['IMGPROXY_JPEG_PROGRESSIVE'], false)
+      .describe('Writes progressive JPEGs.'),
+    pngInterlaced: bool(['IMGPROXY_PNG_INTERLACED'], false)
+      .describe('Writes interlaced (Adam7) PNGs.'),
+    pngQuantize: bool(['IMGPROXY_PNG_QUANTIZE'], false)
+      .describe('Writes palette PNGs with at most IMGPROXY_PNG_QUANTIZATION_COLORS colours.'),
+    pngQuantizationColors: int(['IMGPROXY_PNG_QUANTIZATION_COLORS'], 256, { min: 2, max: 256 })
+      .describe('Palette size when IMGPROXY_PNG_QUANTIZE is on.'),
+    alwaysRasterizeSvg: bool(['IMGPROXY_ALWAYS_RASTERIZE_SVG'], false)
+      .describe('Rasterises SVG sources even when no output format is asked (otherwise they are served as SVG).'),
+    watermarkData: str(['IMGPROXY_WATERMARK_DATA'])
+      .describe('Watermark image as base64; wins over IMGPROXY_WATERMARK_PATH and _URL. Read at startup.'),
+    watermarkPath: str(['IMGPROXY_WATERMARK_PATH'])
+      .describe('Watermark image file, read at startup; wins over IMGPROXY_WATERMARK_URL.'),
+    watermarkUrl: str(['IMGPROXY_WATERMARK_URL'])
+      .describe('Watermark image URL, fetched once at startup like a source.'),
+    watermarkOpacity: float(['IMGPROXY_WATERMARK_OPACITY'], 1, { min: 0, max: 1 })
+      .describe('Base opacity, multiplied by the `watermark` option\'s opacity.'),
   },
 
   /** The PreviewProxy URL dialect (reference previewproxy.md §2, §4). */
   previewproxy: {
-    /** HMAC-SHA256 key (raw UTF-8); empty = signatures not required. */
-    hmacKey: str(['PP_HMAC_KEY']),
-    /** Hosts for http(s) sources; `*.x.com` matches exactly one label; empty = all. */
+    hmacKey: str(['PP_HMAC_KEY'])
+      .describe('HMAC-SHA256 key (raw UTF-8) of PreviewProxy URL signatures; empty = signatures not required.'),
     allowedHosts: custom(['PP_ALLOWED_HOSTS'], [] as readonly string[], 'a comma-separated list of hosts or *.domain wildcards', (raw) =>
       raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''),
-    ),
-    /** AES-128/192/256-CBC key for `enc/` sources; null = encrypted sources refused. */
+    ).describe('Hosts PreviewProxy http(s) sources may name (`*.x.com` matches exactly one more label); empty = all.'),
     sourceUrlEncryptionKey: custom(['PP_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, 'a hex-encoded key of 16, 24 or 32 bytes', (raw) => {
       const v = raw.trim();
       if (!/^(?:[0-9a-fA-F]{2})+$/.test(v) || ![16, 24, 32].includes(v.length / 2)) return undefined;
       return Buffer.from(v, 'hex');
-    }),
-    /** The one bucket `s3:/key` sources read from. */
-    s3Bucket: str(['PP_S3_BUCKET']),
-    /** Base for relative sources (`/photos/a.jpg`); empty = relative sources refused. */
+    }).describe('AES-128/192/256-CBC key of encrypted (`enc`) PreviewProxy sources; unset = encrypted sources refused.'),
+    s3Bucket: str(['PP_S3_BUCKET'])
+      .describe('The bucket PreviewProxy `s3:/key` sources read from (through the s3:// source); empty = refused.'),
     defaultSourceUrl: custom(['PP_DEFAULT_SOURCE_URL'], '', 'a base starting with http://, https://, s3:/ or local:/', (raw) => {
       const v = raw.trim();
       return PP_BASE_RE.test(v) ? v : undefined;
-    }),
-    /** `name=base,…`: `name:/path` sources resolve to `base/path`. */
-    urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas; names of letters, digits, _ . + -, not s3, local, http, https or enc; bases starting with http://, https://, s3:/ or local:/', parseUrlAliases),
+    }).describe('Base that relative PreviewProxy sources (`/photos/a.jpg`) are joined to; empty = relative sources refused.'),
+    urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas; names of letters, digits, _ . + -, not s3, local, http, https or enc; bases starting with http://, https://, s3:/ or local:/', parseUrlAliases)
+      .describe('`name=base` pairs: a PreviewProxy source `name:/path` means `base/path` (PP_ALLOWED_HOSTS does not apply).'),
   },
 
   cache: {
-    /**
-     * L2 adapter. Unset → `fs` (the embedded default); explicitly empty or `none` → no L2.
-     */
     use: custom(['IMGPROXY_CACHE_USE'], 'fs' as 'fs' | 's3' | 'gcs' | 'abs' | 'swift' | 'none', 'one of fs, s3, gcs, abs, swift, none (or empty to disable)', (raw) => {
       const v = raw.trim().toLowerCase();
       return v === 'fs' || v === 's3' || v === 'gcs' || v === 'abs' || v === 'swift' || v === 'none' ? v : undefined;
-    }, () => 'none'),
-    pathPrefix: str(['IMGPROXY_CACHE_PATH_PREFIX']),
-    bucket: str(['IMGPROXY_CACHE_BUCKET']),
-    keyHeaders: list(['IMGPROXY_CACHE_KEY_HEADERS']),
-    keyCookies: list(['IMGPROXY_CACHE_KEY_COOKIES']),
-    reportErrors: bool(['IMGPROXY_CACHE_REPORT_ERRORS'], false),
-    memoryMaxMb: int(['PP_CACHE_MEMORY_MAX_MB'], 256, { min: 0 }),
-    memoryTtlSecs: int(['PP_CACHE_MEMORY_TTL_SECS'], 3600, { min: 0 }),
-    dir: str(['PP_CACHE_DIR', 'IMGPROXY_CACHE_FS_ROOT'], '/tmp/previewproxy'),
-    diskTtlSecs: int(['PP_CACHE_DISK_TTL_SECS'], 86_400, { min: 0 }),
-    /** Unset → unbounded (with a startup warning), as the seed says. */
-    diskMaxMb: optInt(['PP_CACHE_DISK_MAX_MB'], { min: 1 }),
-    cleanupIntervalSecs: int(['PP_CACHE_CLEANUP_INTERVAL_SECS'], 600, { min: 0 }),
-    /** Key version: bump to retire every existing entry after a release. */
-    keyVersion: str(['PIXPROXY_CACHE_KEY_VERSION'], '1'),
-    /** Recently used raw sources kept in memory in front of the origin sub-store (MB). */
-    originMemoryMaxMb: int(['PIXPROXY_ORIGIN_MEMORY_MAX_MB'], 64, { min: 0 }),
-    /** Upper bound of a single cache call to a remote backend before we give up on it (ms). */
-    backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 }),
+    }, () => 'none').describe('L2 cache backend (results and the origin sub-store): the local disk by default, an object store, or none.'),
+    pathPrefix: str(['IMGPROXY_CACHE_PATH_PREFIX'])
+      .describe('Key prefix of cache entries in the bucket; the origin sub-store sits under `<prefix>/origin`.'),
+    bucket: str(['IMGPROXY_CACHE_BUCKET'])
+      .describe('Bucket or container of the L2 cache (required for object stores; a subdirectory of PP_CACHE_DIR for fs).'),
+    keyHeaders: list(['IMGPROXY_CACHE_KEY_HEADERS'])
+      .describe('Request headers whose values become part of the cache key.'),
+    keyCookies: list(['IMGPROXY_CACHE_KEY_COOKIES'])
+      .describe('Request cookies whose values become part of the cache key.'),
+    reportErrors: bool(['IMGPROXY_CACHE_REPORT_ERRORS'], false)
+      .describe('Logs cache failures at error level (otherwise debug); requests carry on without the cache either way.'),
+    memoryMaxMb: int(['PP_CACHE_MEMORY_MAX_MB'], 256, { min: 0 })
+      .describe('Size of the in-memory L1 cache of results, in MB; 0 = no L1.'),
+    memoryTtlSecs: int(['PP_CACHE_MEMORY_TTL_SECS'], 3600, { min: 0 })
+      .describe('Seconds a result stays in L1 from when it was stored; 0 = no L1.'),
+    dir: str(['PP_CACHE_DIR', 'IMGPROXY_CACHE_FS_ROOT'], '/tmp/previewproxy')
+      .describe('Directory of the fs L2 cache.'),
+    diskTtlSecs: int(['PP_CACHE_DISK_TTL_SECS'], 86_400, { min: 0 })
+      .describe('Seconds a result stays in L2, and the freshness of a source without caching headers; 0 = results not stored in L2.'),
+    // Unset → unbounded (with a startup warning), as the seed says.
+    diskMaxMb: optInt(['PP_CACHE_DISK_MAX_MB'], { min: 1 })
+      .describe('Size budget in MB of the fs L2 (results and origin sub-store), kept by evicting the least recently used; unset = unbounded.'),
+    cleanupIntervalSecs: int(['PP_CACHE_CLEANUP_INTERVAL_SECS'], 600, { min: 0 })
+      .describe('Seconds between sweeps of expired entries and crash leftovers in the fs L2; 0 = no periodic sweep.'),
+    keyVersion: str(['PIXPROXY_CACHE_KEY_VERSION'], '1')
+      .describe('Part of every cache key: change it to retire every existing entry.'),
+    originMemoryMaxMb: int(['PIXPROXY_ORIGIN_MEMORY_MAX_MB'], 64, { min: 0 })
+      .describe('Memory tier of recently used source bytes in front of the origin sub-store, in MB; 0 = none.'),
+    backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 })
+      .describe('Milliseconds one cache call to a backend may take before it counts as a miss (and a failure).'),
   },
 
   storage: {
     // Sources
-    useS3: bool(['IMGPROXY_USE_S3'], false),
-    s3Region: str(['IMGPROXY_S3_REGION', 'AWS_REGION'], 'us-west-1'),
-    s3Endpoint: str(['IMGPROXY_S3_ENDPOINT']),
-    s3EndpointUsePathStyle: bool(['IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE'], true),
-    s3AllowedBuckets: list(['IMGPROXY_S3_ALLOWED_BUCKETS']),
-    s3DeniedBuckets: list(['IMGPROXY_S3_DENIED_BUCKETS']),
-    useGcs: bool(['IMGPROXY_USE_GCS'], false),
-    gcsKey: str(['IMGPROXY_GCS_KEY']),
-    gcsEndpoint: str(['IMGPROXY_GCS_ENDPOINT']),
-    gcsAllowedBuckets: list(['IMGPROXY_GCS_ALLOWED_BUCKETS']),
-    gcsDeniedBuckets: list(['IMGPROXY_GCS_DENIED_BUCKETS']),
-    useAbs: bool(['IMGPROXY_USE_ABS'], false),
-    absName: str(['IMGPROXY_ABS_NAME']),
-    absKey: str(['IMGPROXY_ABS_KEY']),
-    absEndpoint: str(['IMGPROXY_ABS_ENDPOINT']),
-    absAllowedBuckets: list(['IMGPROXY_ABS_ALLOWED_BUCKETS']),
-    absDeniedBuckets: list(['IMGPROXY_ABS_DENIED_BUCKETS']),
-    useSwift: bool(['IMGPROXY_USE_SWIFT'], false),
-    swiftUsername: str(['IMGPROXY_SWIFT_USERNAME']),
-    swiftApiKey: str(['IMGPROXY_SWIFT_API_KEY']),
-    swiftAuthUrl: str(['IMGPROXY_SWIFT_AUTH_URL']),
-    swiftAuthVersion: int(['IMGPROXY_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 }),
-    swiftTenant: str(['IMGPROXY_SWIFT_TENANT']),
-    swiftDomain: str(['IMGPROXY_SWIFT_DOMAIN']),
-    swiftConnectTimeoutSeconds: int(['IMGPROXY_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 }),
-    swiftTimeoutSeconds: int(['IMGPROXY_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 }),
-    swiftAllowedBuckets: list(['IMGPROXY_SWIFT_ALLOWED_BUCKETS']),
-    swiftDeniedBuckets: list(['IMGPROXY_SWIFT_DENIED_BUCKETS']),
-    /** Explicit S3 keys (sources and cache); when unset the SDK's default credential chain applies. */
-    awsAccessKeyId: str(['AWS_ACCESS_KEY_ID']),
-    awsSecretAccessKey: str(['AWS_SECRET_ACCESS_KEY']),
-    awsSessionToken: str(['AWS_SESSION_TOKEN']),
+    useS3: bool(['IMGPROXY_USE_S3'], false)
+      .describe('Enables `s3://bucket/key` sources.'),
+    s3Region: str(['IMGPROXY_S3_REGION', 'AWS_REGION'], 'us-west-1')
+      .describe('Region of the s3:// source client.'),
+    s3Endpoint: str(['IMGPROXY_S3_ENDPOINT'])
+      .describe('Custom endpoint of the s3:// source (MinIO, R2…; `http://` added without a scheme); empty = AWS.'),
+    s3EndpointUsePathStyle: bool(['IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE'], true)
+      .describe('Path-style requests (`endpoint/bucket/key`) for the s3:// source.'),
+    s3AllowedBuckets: list(['IMGPROXY_S3_ALLOWED_BUCKETS'])
+      .describe('Buckets s3:// sources may read; empty = all not denied.'),
+    s3DeniedBuckets: list(['IMGPROXY_S3_DENIED_BUCKETS'])
+      .describe('Buckets s3:// sources may not read.'),
+    useGcs: bool(['IMGPROXY_USE_GCS'], false)
+      .describe('Enables `gs://bucket/key` sources.'),
+    gcsKey: str(['IMGPROXY_GCS_KEY'])
+      .describe('Service-account key JSON of the gs:// source; empty = Application Default Credentials (none with a custom endpoint).'),
+    gcsEndpoint: str(['IMGPROXY_GCS_ENDPOINT'])
+      .describe('Custom endpoint of the gs:// source (emulators, gateways).'),
+    gcsAllowedBuckets: list(['IMGPROXY_GCS_ALLOWED_BUCKETS'])
+      .describe('Buckets gs:// sources may read; empty = all not denied.'),
+    gcsDeniedBuckets: list(['IMGPROXY_GCS_DENIED_BUCKETS'])
+      .describe('Buckets gs:// sources may not read.'),
+    useAbs: bool(['IMGPROXY_USE_ABS'], false)
+      .describe('Enables `abs://container/blob` sources (Azure Blob Storage).'),
+    absName: str(['IMGPROXY_ABS_NAME'])
+      .describe('Storage account of the abs:// source (required when it is enabled).'),
+    absKey: str(['IMGPROXY_ABS_KEY'])
+      .describe('Account key of the abs:// source; empty = DefaultAzureCredential.'),
+    absEndpoint: str(['IMGPROXY_ABS_ENDPOINT'])
+      .describe('Blob endpoint of the abs:// source; empty = `https://<account>.blob.core.windows.net`.'),
+    absAllowedBuckets: list(['IMGPROXY_ABS_ALLOWED_BUCKETS'])
+      .describe('Containers abs:// sources may read; empty = all not denied.'),
+    absDeniedBuckets: list(['IMGPROXY_ABS_DENIED_BUCKETS'])
+      .describe('Containers abs:// sources may not read.'),
+    useSwift: bool(['IMGPROXY_USE_SWIFT'], false)
+      .describe('Enables `swift://container/object` sources (OpenStack Swift).'),
+    swiftUsername: str(['IMGPROXY_SWIFT_USERNAME'])
+      .describe('User of the swift:// source (required when it is enabled).'),
+    swiftApiKey: str(['IMGPROXY_SWIFT_API_KEY'])
+      .describe('API key or password of the swift:// source (required when it is enabled).'),
+    swiftAuthUrl: str(['IMGPROXY_SWIFT_AUTH_URL'])
+      .describe('Auth endpoint of the swift:// source (required when it is enabled).'),
+    swiftAuthVersion: int(['IMGPROXY_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 })
+      .describe('Auth protocol of the swift:// source: 1, 2 or 3 (Keystone); 0 = guessed from the auth URL.'),
+    swiftTenant: str(['IMGPROXY_SWIFT_TENANT'])
+      .describe('Tenant (project) of the swift:// source, for v2/v3 auth.'),
+    swiftDomain: str(['IMGPROXY_SWIFT_DOMAIN'])
+      .describe('Domain of the swift:// source, for v3 auth.'),
+    swiftConnectTimeoutSeconds: int(['IMGPROXY_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 })
+      .describe('Seconds to connect to Swift (swift:// source).'),
+    swiftTimeoutSeconds: int(['IMGPROXY_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 })
+      .describe('Seconds one Swift request may take (swift:// source).'),
+    swiftAllowedBuckets: list(['IMGPROXY_SWIFT_ALLOWED_BUCKETS'])
+      .describe('Containers swift:// sources may read; empty = all not denied.'),
+    swiftDeniedBuckets: list(['IMGPROXY_SWIFT_DENIED_BUCKETS'])
+      .describe('Containers swift:// sources may not read.'),
+    awsAccessKeyId: str(['AWS_ACCESS_KEY_ID'])
+      .describe('S3 access key (s3:// source and S3 cache), used with AWS_SECRET_ACCESS_KEY; unset = the SDK\'s default credential chain.'),
+    awsSecretAccessKey: str(['AWS_SECRET_ACCESS_KEY'])
+      .describe('S3 secret key paired with AWS_ACCESS_KEY_ID.'),
+    awsSessionToken: str(['AWS_SESSION_TOKEN'])
+      .describe('Session token for temporary S3 keys.'),
     // Cache adapters (IMGPROXY_CACHE_*)
-    cacheS3Region: str(['IMGPROXY_CACHE_S3_REGION', 'AWS_REGION'], 'us-west-1'),
-    cacheS3Endpoint: str(['IMGPROXY_CACHE_S3_ENDPOINT']),
-    cacheS3EndpointUsePathStyle: bool(['IMGPROXY_CACHE_S3_ENDPOINT_USE_PATH_STYLE'], true),
-    cacheGcsKey: str(['IMGPROXY_CACHE_GCS_KEY']),
-    cacheGcsEndpoint: str(['IMGPROXY_CACHE_GCS_ENDPOINT']),
-    cacheAbsName: str(['IMGPROXY_CACHE_ABS_NAME']),
-    cacheAbsKey: str(['IMGPROXY_CACHE_ABS_KEY']),
-    cacheAbsEndpoint: str(['IMGPROXY_CACHE_ABS_ENDPOINT']),
-    cacheSwiftUsername: str(['IMGPROXY_CACHE_SWIFT_USERNAME']),
-    cacheSwiftApiKey: str(['IMGPROXY_CACHE_SWIFT_API_KEY']),
-    cacheSwiftAuthUrl: str(['IMGPROXY_CACHE_SWIFT_AUTH_URL']),
-    cacheSwiftAuthVersion: int(['IMGPROXY_CACHE_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 }),
-    cacheSwiftTenant: str(['IMGPROXY_CACHE_SWIFT_TENANT']),
-    cacheSwiftDomain: str(['IMGPROXY_CACHE_SWIFT_DOMAIN']),
-    cacheSwiftConnectTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 }),
-    cacheSwiftTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 }),
+    cacheS3Region: str(['IMGPROXY_CACHE_S3_REGION', 'AWS_REGION'], 'us-west-1')
+      .describe('Region of the S3 cache.'),
+    cacheS3Endpoint: str(['IMGPROXY_CACHE_S3_ENDPOINT'])
+      .describe('Custom endpoint of the S3 cache; empty = AWS.'),
+    cacheS3EndpointUsePathStyle: bool(['IMGPROXY_CACHE_S3_ENDPOINT_USE_PATH_STYLE'], true)
+      .describe('Path-style requests for the S3 cache.'),
+    cacheGcsKey: str(['IMGPROXY_CACHE_GCS_KEY'])
+      .describe('Service-account key JSON of the GCS cache; empty = Application Default Credentials.'),
+    cacheGcsEndpoint: str(['IMGPROXY_CACHE_GCS_ENDPOINT'])
+      .describe('Custom endpoint of the GCS cache.'),
+    cacheAbsName: str(['IMGPROXY_CACHE_ABS_NAME'])
+      .describe('Storage account of the Azure cache (required with IMGPROXY_CACHE_USE=abs).'),
+    cacheAbsKey: str(['IMGPROXY_CACHE_ABS_KEY'])
+      .describe('Account key of the Azure cache; empty = DefaultAzureCredential.'),
+    cacheAbsEndpoint: str(['IMGPROXY_CACHE_ABS_ENDPOINT'])
+      .describe('Blob endpoint of the Azure cache.'),
+    cacheSwiftUsername: str(['IMGPROXY_CACHE_SWIFT_USERNAME'])
+      .describe('User of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
+    cacheSwiftApiKey: str(['IMGPROXY_CACHE_SWIFT_API_KEY'])
+      .describe('API key of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
+    cacheSwiftAuthUrl: str(['IMGPROXY_CACHE_SWIFT_AUTH_URL'])
+      .describe('Auth endpoint of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
+    cacheSwiftAuthVersion: int(['IMGPROXY_CACHE_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 })
+      .describe('Auth protocol of the Swift cache: 1, 2 or 3; 0 = guessed from the auth URL.'),
+    cacheSwiftTenant: str(['IMGPROXY_CACHE_SWIFT_TENANT'])
+      .describe('Tenant (project) of the Swift cache.'),
+    cacheSwiftDomain: str(['IMGPROXY_CACHE_SWIFT_DOMAIN'])
+      .describe('Domain of the Swift cache.'),
+    cacheSwiftConnectTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 })
+      .describe('Seconds to connect to the Swift cache.'),
+    cacheSwiftTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 })
+      .describe('Seconds one Swift cache request may take (the cache also stops waiting after PIXPROXY_CACHE_BACKEND_TIMEOUT_MS).'),
   },
-} as const;
-
+} as const satisfies Readonly<Record<string, Readonly<Record<string, DescribedField<unknown>>>>>;

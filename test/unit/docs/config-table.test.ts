@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { knownVariables } from '../../../src/config/index.js';
-import { BEGIN, END, renderBlock } from '../../../scripts/config-table.js';
+import { bool, str } from '../../../src/config/fields.js';
+import { BEGIN, END, renderBlock, undescribed } from '../../../scripts/config-table.js';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
@@ -15,5 +16,14 @@ describe('README configuration reference', () => {
 
   it('names every variable the schema reads', () => {
     for (const v of knownVariables()) expect(readme.includes(`\`${v}\``), v).toBe(true);
+  });
+
+  it('describes every variable (the Meaning column)', () => {
+    expect(undescribed()).toEqual([]);
+  });
+
+  it('finds a field without a description', () => {
+    const sections = { a: { x: str('X_DESCRIBED').describe('Something.'), y: bool('Y_BARE', false) } };
+    expect(undescribed(sections)).toEqual(['Y_BARE']);
   });
 });
