@@ -1,9 +1,22 @@
 /**
- * A real HTTP origin on 127.0.0.1 (port 0) for integration tests: serves in-memory files,
- * counts requests per path, and can add headers, delays or failures per path.
+ * A real HTTP origin on 127.0.0.1 (port 0) for tests. `startOrigin` serves in-memory files,
+ * counts requests per path, and can add headers, delays or failures per path;
+ * `startHandlerOrigin` answers with a handler of the test's own, for source tests that need
+ * odd answers (redirect chains, gzip, lying lengths). Both record every request and close
+ * their keep-alive sockets on close.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+export type OriginHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface HandlerOrigin {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  requests: IncomingMessage[];
+  close(): Promise<void>;
+}
 
 export interface OriginFile {
   body: Buffer;
@@ -14,24 +27,37 @@ export interface OriginFile {
   delayMs?: number;
 }
 
-export interface Origin {
-  readonly url: string;
-  readonly port: number;
+export interface Origin extends HandlerOrigin {
   files: Map<string, OriginFile>;
   /** Requests seen per path (GET only). */
   hits: Map<string, number>;
-  requests: IncomingMessage[];
   count(path: string): number;
-  close(): Promise<void>;
+}
+
+export async function startHandlerOrigin(handler: OriginHandler): Promise<HandlerOrigin> {
+  const requests: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 export async function startOrigin(files: Record<string, OriginFile> = {}): Promise<Origin> {
   const map = new Map(Object.entries(files));
   const hits = new Map<string, number>();
-  const requests: IncomingMessage[] = [];
-  const server: Server = createServer((req, res) => {
+  const base = await startHandlerOrigin((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    requests.push(req);
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const f = map.get(path);
     const answer = () => {
@@ -52,18 +78,5 @@ export async function startOrigin(files: Record<string, OriginFile> = {}): Promi
     if (f?.delayMs) setTimeout(answer, f.delayMs);
     else answer();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    files: map,
-    hits,
-    requests,
-    count: (path) => hits.get(path) ?? 0,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return { ...base, files: map, hits, count: (path) => hits.get(path) ?? 0 };
 }

@@ -12,6 +12,7 @@ import { sign } from '../../src/dialects/imgproxy/signature.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
+import { transforms } from '../helpers/metrics.js';
 
 const K1 = Buffer.from('k1');
 const S1 = Buffer.from('s1');
@@ -19,11 +20,6 @@ const K2 = Buffer.from('k2');
 const S2 = Buffer.from('s2');
 const ENV = { IMGPROXY_KEY: `${K1.toString('hex')},${K2.toString('hex')}`, IMGPROXY_SALT: `${S1.toString('hex')},${S2.toString('hex')}` };
 const signed = (path: string, key = K1, salt = S1) => `/${sign(path, key, salt, 32)}${path}`;
-
-async function transforms(px: RunningApp): Promise<number> {
-  const m = await px.app.ctx.metrics.transforms.get();
-  return m.values.reduce((a, v) => a + v.value, 0);
-}
 
 let origin: Origin;
 let photo: Buffer;

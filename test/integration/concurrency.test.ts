@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
+import { transforms } from '../helpers/metrics.js';
 
 let origin: Origin;
 let photo: Buffer;
@@ -17,10 +18,6 @@ beforeAll(async () => {
   for (let i = 0; i < 10; i++) origin.files.set(`/slow${i}.jpg`, { body: photo, contentType: 'image/jpeg', delayMs: 700 });
 });
 afterAll(async () => origin.close());
-
-async function transforms(px: RunningApp): Promise<number> {
-  return (await px.app.ctx.metrics.transforms.get()).values.reduce((a, v) => a + v.value, 0);
-}
 
 describe('workers and queue', () => {
   let px: RunningApp;

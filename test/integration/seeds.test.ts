@@ -52,6 +52,7 @@ import { createFsBackend } from '../../src/storage/fs.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
+import { counterTotal, transforms } from '../helpers/metrics.js';
 
 const K1 = Buffer.from('seed-key-1');
 const S1 = Buffer.from('seed-salt-1');
@@ -87,13 +88,8 @@ async function size(img: Buffer): Promise<[number | undefined, number | undefine
   return [m.width, m.height];
 }
 
-async function transforms(px: RunningApp): Promise<number> {
-  return (await px.app.ctx.metrics.transforms.get()).values.reduce((a, v) => a + v.value, 0);
-}
-
-async function lookups(px: RunningApp, layer: string, outcome: string): Promise<number> {
-  const m = await px.app.ctx.metrics.cacheLookups.get();
-  return m.values.filter((v) => v.labels.layer === layer && v.labels.outcome === outcome).reduce((a, v) => a + v.value, 0);
+function lookups(px: RunningApp, layer: string, outcome: string): Promise<number> {
+  return counterTotal(px.app.ctx.metrics.cacheLookups, { layer, outcome });
 }
 
 interface EntryFile {
@@ -338,7 +334,7 @@ describe('[imgproxy] Configuration', () => {
         expect(r.status).toBe(200);
         expect(await size(r.body)).toEqual([107, 80]);
         await px.app.ctx.cache.flush();
-        const errs = (await px.app.ctx.metrics.cacheErrors.get()).values.reduce((a, v) => a + v.value, 0);
+        const errs = await counterTotal(px.app.ctx.metrics.cacheErrors);
         expect(errs).toBeGreaterThan(0);
         const cacheErrorLines = cap.lines.filter((l) => l.level >= 50 && /^cache .* failed$/.test(l.msg ?? ''));
         if (report) {

@@ -1,7 +1,7 @@
 /** The conformance suite against Azurite (SharedKey signatures are checked). */
 import { describe } from 'vitest';
 import { createAbsBackend } from '../../../src/storage/abs.js';
-import { describeConformance } from './conformance.js';
+import { credentialedFixture, describeConformance } from './conformance.js';
 import { createAzureContainer, requireOrSkip, startAzurite, type AzuriteServer } from './servers.js';
 
 const skip = requireOrSkip('azurite');
@@ -15,12 +15,6 @@ describe.skipIf(skip !== undefined)(`abs via azurite${skip ? ` (skipped: ${skip}
     const backend = await createAbsBackend({ ...common, accountKey: server.accountKey });
     // A well-formed (base64) key that is not the account's.
     const bad = await createAbsBackend({ ...common, accountKey: Buffer.from('not the key').toString('base64') });
-    return {
-      store: backend.open('conformance', 'pfx'),
-      withWrongCredentials: async () => bad.open('conformance', 'pfx'),
-      async cleanup() {
-        await server.stop();
-      },
-    };
+    return credentialedFixture(backend, bad, server);
   });
 });

@@ -1,7 +1,7 @@
 /** The conformance suite against real S3 semantics: Swift's s3api (SigV4 is checked). */
 import { describe } from 'vitest';
 import { createS3Backend } from '../../../src/storage/s3.js';
-import { describeConformance } from './conformance.js';
+import { credentialedFixture, describeConformance } from './conformance.js';
 import { createS3Bucket, requireOrSkip, startSwift, type SwiftServer } from './servers.js';
 
 const skip = requireOrSkip('swift');
@@ -14,14 +14,6 @@ describe.skipIf(skip !== undefined)(`s3 via swift s3api${skip ? ` (skipped: ${sk
     const common = { endpoint: server.endpoint, region: server.s3.region, forcePathStyle: true, listPageSize: 2, requestTimeoutMs: 20_000 };
     const backend = await createS3Backend({ ...common, credentials: server.s3 });
     const bad = await createS3Backend({ ...common, credentials: { ...server.s3, secretAccessKey: 'wrong-secret' } });
-    return {
-      store: backend.open('conformance', 'pfx'),
-      withWrongCredentials: async () => bad.open('conformance', 'pfx'),
-      async cleanup() {
-        await backend.close?.();
-        await bad.close?.();
-        await server.stop();
-      },
-    };
+    return credentialedFixture(backend, bad, server);
   });
 });

@@ -1,7 +1,7 @@
 /** The conformance suite against a real Swift SAIO (v1 tempauth). */
 import { describe } from 'vitest';
 import { createSwiftBackend } from '../../../src/storage/swift.js';
-import { describeConformance } from './conformance.js';
+import { credentialedFixture, describeConformance } from './conformance.js';
 import { createSwiftContainer, requireOrSkip, startSwift, type SwiftServer } from './servers.js';
 
 const skip = requireOrSkip('swift');
@@ -13,14 +13,6 @@ describe.skipIf(skip !== undefined)(`swift${skip ? ` (skipped: ${skip})` : ''}`,
     await createSwiftContainer(server, 'conformance');
     const backend = createSwiftBackend({ authUrl: server.authUrl, username: server.username, apiKey: server.apiKey, listPageSize: 2, timeoutMs: 10_000 });
     const bad = createSwiftBackend({ authUrl: server.authUrl, username: server.username, apiKey: 'wrong-key', timeoutMs: 10_000 });
-    return {
-      store: backend.open('conformance', 'pfx'),
-      withWrongCredentials: async () => bad.open('conformance', 'pfx'),
-      async cleanup() {
-        await backend.close?.();
-        await bad.close?.();
-        await server.stop();
-      },
-    };
+    return credentialedFixture(backend, bad, server);
   });
 });

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlobEntry, BlobStore, GetResult } from '../../../src/storage/types.js';
+import type { BlobEntry, BlobStore, GetResult, StorageBackend } from '../../../src/storage/types.js';
 import { isNotModified } from '../../../src/storage/types.js';
 
 export interface ConformanceFixture {
@@ -19,6 +19,22 @@ export interface ConformanceFixture {
   withWrongCredentials?: () => Promise<BlobStore>;
   /** Why withWrongCredentials is absent (shown as the skip reason). */
   noCredentialsReason?: string;
+}
+
+/**
+ * The fixture of a backend with credentials: its `conformance/pfx` store, the same store
+ * through `bad` (built with a wrong secret), and a cleanup that closes both, then the server.
+ */
+export function credentialedFixture(backend: StorageBackend, bad: StorageBackend, server: { stop(): Promise<void> }): ConformanceFixture {
+  return {
+    store: backend.open('conformance', 'pfx'),
+    withWrongCredentials: async () => bad.open('conformance', 'pfx'),
+    async cleanup() {
+      await backend.close?.();
+      await bad.close?.();
+      await server.stop();
+    },
+  };
 }
 
 const LARGE = 9 * 1024 * 1024; // over 8 MiB, so chunked/multipart paths are exercised

@@ -25,6 +25,8 @@ import { spawnServer, type ChildServer } from '../../helpers/process.js';
 import {
   AZURITE_ACCOUNT,
   AZURITE_KEY,
+  createS3Bucket,
+  createSwiftContainer,
   requireOrSkip,
   startAzurite,
   startGcsEmulator,
@@ -74,15 +76,7 @@ async function s3Admin(s: SwiftServer): Promise<Admin> {
   const sdk = await import('@aws-sdk/client-s3');
   const client = new sdk.S3Client({ endpoint: s.endpoint, region: s.s3.region, forcePathStyle: true, credentials: s.s3, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return {
-    async createBucket(bucket) {
-      await retry(`s3 create ${bucket}`, async () => {
-        try {
-          await client.send(new sdk.CreateBucketCommand({ Bucket: bucket }));
-        } catch (err) {
-          if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
-        }
-      });
-    },
+    createBucket: (bucket) => createS3Bucket(s, bucket),
     async put(bucket, key, body, contentType) {
       await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
     },
@@ -136,12 +130,7 @@ function swiftAdmin(s: SwiftServer): Admin {
     return fetch(`${storageUrl}/${path}`, { method, headers: { 'x-auth-token': token, ...init.headers }, ...(init.body ? { body: init.body } : {}) });
   };
   return {
-    async createBucket(bucket) {
-      await retry(`swift create ${bucket}`, async () => {
-        const r = await call('PUT', encodeURIComponent(bucket));
-        if (!r.ok) throw new Error(`PUT container: ${r.status}`);
-      });
-    },
+    createBucket: (bucket) => createSwiftContainer(s, bucket),
     async put(bucket, key, body, contentType) {
       const r = await call('PUT', `${encodeURIComponent(bucket)}/${key}`, { body, headers: { 'content-type': contentType } });
       if (!r.ok) throw new Error(`swift PUT ${bucket}/${key}: ${r.status}`);
@@ -153,18 +142,6 @@ function swiftAdmin(s: SwiftServer): Admin {
     },
     close: () => undefined,
   };
-}
-
-/** A fresh SAIO answers 503 for a moment while its account is autocreated. */
-async function retry(what: string, fn: () => Promise<void>): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= 20) throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 /** Accepts TCP connections and never answers: the worst kind of dead backend. */

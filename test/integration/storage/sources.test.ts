@@ -7,12 +7,12 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from '../../../src/config/index.js';
-import { ProxyError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createStorageSources, parseStorageUrl } from '../../../src/sources/storage-source.js';
 import type { Source } from '../../../src/sources/types.js';
 import { createCacheBackend } from '../../../src/storage/index.js';
 import type { StorageBackend } from '../../../src/storage/types.js';
+import { rejection } from '../../helpers/errors.js';
 import {
   createAzureContainer,
   createS3Bucket,
@@ -34,15 +34,6 @@ const skipGcs = requireOrSkip('gcs');
 const logger = silentLogger();
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const FETCH = { maxBytes: 0 };
-
-async function rejection(p: Promise<unknown>): Promise<ProxyError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ProxyError)) throw new Error(`expected a ProxyError, got ${String(err)}`);
-  return err;
-}
 
 describe('parseStorageUrl (imgproxy grammar)', () => {
   it('takes the raw key, cuts the query at the separator, and does not percent-decode', () => {

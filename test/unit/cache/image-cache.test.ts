@@ -15,6 +15,7 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
 import { createFsBackend } from '../../../src/storage/fs.js';
 import type { BlobStore } from '../../../src/storage/types.js';
+import { counterTotal } from '../../helpers/metrics.js';
 import { captureLogger, collect, hexKey, makeTempDir, testConfig } from './helpers.js';
 
 let dir = '';
@@ -32,13 +33,12 @@ function image(data: Buffer): CachedImage {
   );
 }
 
-async function counter(metrics: Metrics, layer: string, outcome: string): Promise<number> {
-  const m = await metrics.cacheLookups.get();
-  return m.values.find((v) => v.labels.layer === layer && v.labels.outcome === outcome)?.value ?? 0;
+function counter(metrics: Metrics, layer: string, outcome: string): Promise<number> {
+  return counterTotal(metrics.cacheLookups, { layer, outcome });
 }
 
-async function errorsCount(metrics: Metrics): Promise<number> {
-  return (await metrics.cacheErrors.get()).values.reduce((n, v) => n + v.value, 0);
+function errorsCount(metrics: Metrics): Promise<number> {
+  return counterTotal(metrics.cacheErrors);
 }
 
 describe('lookup and store', () => {

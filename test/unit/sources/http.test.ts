@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../../src/config/index.js';
-import { ProxyError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { createHttpSource, type HttpSource, type HttpSourceOptions } from '../../../src/sources/http.js';
-import { startOrigin, type Origin } from './origin.js';
+import { rejection } from '../../helpers/errors.js';
+import { startHandlerOrigin, type HandlerOrigin, type OriginHandler } from '../../helpers/origin.js';
 
 const LOOPBACK: Env = { IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' };
 
@@ -13,8 +13,8 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function origin(handler: Parameters<typeof startOrigin>[0]): Promise<Origin> {
-  const o = await startOrigin(handler);
+async function origin(handler: OriginHandler): Promise<HandlerOrigin> {
+  const o = await startHandlerOrigin(handler);
   cleanups.push(() => o.close());
   return o;
 }
@@ -23,16 +23,6 @@ function source(env: Env = LOOPBACK, opts: HttpSourceOptions = {}): HttpSource {
   const s = createHttpSource(loadConfig({ ...env }), opts);
   cleanups.push(() => s.close());
   return s;
-}
-
-async function rejection(p: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProxyError);
-    return err as ProxyError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const PNG_BYTES = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -162,7 +152,7 @@ describe('http source: SSRF guard', () => {
 });
 
 describe('http source: redirects', () => {
-  function redirector(o: { url: string }, to: (n: number) => string): Parameters<typeof startOrigin>[0] {
+  function redirector(o: { url: string }, to: (n: number) => string): OriginHandler {
     return (req, res) => {
       const m = /^\/r\/(\d+)$/.exec(req.url ?? '');
       if (m) {

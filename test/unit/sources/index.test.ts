@@ -4,12 +4,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../../src/config/index.js';
-import { ProxyError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { createSources, schemeOf, type Sources } from '../../../src/sources/index.js';
 import type { Source } from '../../../src/sources/types.js';
-import { startOrigin } from './origin.js';
+import { startHandlerOrigin } from '../../helpers/origin.js';
+import { rejection } from '../../helpers/errors.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -33,16 +33,6 @@ function sources(env: Env, extra: Source[] = [], logger?: ReturnType<typeof crea
   return s;
 }
 
-async function rejection(p: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProxyError);
-    return err as ProxyError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('schemeOf', () => {
   it('extracts the lower-cased scheme', () => {
     expect(schemeOf('HTTPS://x/y')).toBe('https');
@@ -55,7 +45,7 @@ describe('schemeOf', () => {
 
 describe('createSources', () => {
   it('dispatches http to the http source', async () => {
-    const o = await startOrigin((_req, res) => res.end('hello'));
+    const o = await startHandlerOrigin((_req, res) => res.end('hello'));
     cleanups.push(() => o.close());
     const res = await sources({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' }).fetch(`${o.url}/x`, { maxBytes: 0 });
     expect(res.body.toString()).toBe('hello');
@@ -109,7 +99,7 @@ describe('createSources', () => {
         return { status: 200, body: Buffer.alloc(0), headers: {} };
       },
     };
-    const o = await startOrigin((_req, res) => res.end('x'));
+    const o = await startHandlerOrigin((_req, res) => res.end('x'));
     cleanups.push(() => o.close());
     const s = sources({ IMGPROXY_ALLOWED_SOURCES: 's3://good/', IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' }, [s3]);
     expect((await rejection(s.fetch('s3://bad/key', { maxBytes: 0 }))).code).toBe('INVALID_SOURCE_URL');

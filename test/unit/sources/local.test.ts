@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
-import { ProxyError } from '../../../src/errors.js';
 import { checkLocalFilesystemRoot, createLocalSource, localPathOf } from '../../../src/sources/local.js';
 import type { Source } from '../../../src/sources/types.js';
+import { rejection } from '../../helpers/errors.js';
 
 let base: string;
 let root: string;
@@ -33,16 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
-
-async function rejection(p: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProxyError);
-    return err as ProxyError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('local source', () => {
   it('reads a file with ETag and Last-Modified', async () => {
