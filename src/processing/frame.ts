@@ -6,7 +6,7 @@
  * so the extra passes are cheap next to the decode.
  */
 import sharp, { type KernelEnum, type OverlayOptions, type Sharp } from 'sharp';
-import type { Rgb } from '../options.js';
+import type { ProcessingOptions, Rgb } from '../options.js';
 import type { CropStep, EmbedStep } from './geometry.js';
 import { vips } from './sharp-setup.js';
 
@@ -144,6 +144,15 @@ export async function padFrame(f: Frame, p: { top: number; right: number; bottom
   return embedFrame(f, { width: f.width + p.left + p.right, height: f.height + p.top + p.bottom, left: p.left, top: p.top });
 }
 
+/** Grows a trimmed span (start, size) within `total` so both margins equal the smaller one. */
+function equalMargins(start: number, size: number, total: number): [number, number] {
+  const far = total - start - size;
+  const diff = far - start;
+  if (diff > 0) return [start, size + diff];
+  if (diff < 0) return [far, size - diff];
+  return [start, size];
+}
+
 /**
  * Trim (imgproxy vips_trim): flatten alpha onto magenta so `FF00FF` trims transparency, find the
  * bounding box of what differs from the colour (top-left pixel when none) by more than the
@@ -162,37 +171,13 @@ export async function trimFrame(f: Frame, t: { threshold: number; color: string 
   let top = -(trimmed.info.trimOffsetTop ?? 0);
   let width = trimmed.info.width;
   let height = trimmed.info.height;
-  if (t.equalHor) {
-    const right = f.width - left - width;
-    const diff = right - left;
-    if (diff > 0) width += diff;
-    else if (diff < 0) {
-      left = right;
-      width -= diff;
-    }
-  }
-  if (t.equalVer) {
-    const bottom = f.height - top - height;
-    const diff = bottom - top;
-    if (diff > 0) height += diff;
-    else if (diff < 0) {
-      top = bottom;
-      height -= diff;
-    }
-  }
+  if (t.equalHor) [left, width] = equalMargins(left, width, f.width);
+  if (t.equalVer) [top, height] = equalMargins(top, height, f.height);
   if (width <= 0 || height <= 0) return f;
   return extract(f, left, top, width, height);
 }
 
-export interface Filters {
-  blur: number;
-  sharpen: number;
-  pixelate: number;
-  brightness: number;
-  contrast: number;
-  saturation: number;
-  monochrome: { intensity: number; color: string } | null;
-}
+export type Filters = Pick<ProcessingOptions, 'blur' | 'sharpen' | 'pixelate' | 'brightness' | 'contrast' | 'saturation' | 'monochrome'>;
 
 /** blur → sharpen → pixelate (imgproxy vips_apply_filters), then the adjustments. */
 export async function filterFrame(f: Frame, o: Filters): Promise<Frame> {

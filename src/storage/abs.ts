@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, parseHttpDate, storageError, toBlobMeta, toReadable } from './common.js';
+import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface AbsBackendOptions {
@@ -41,6 +41,27 @@ function isMissing(err: unknown): boolean {
   return code === 'BlobNotFound' || (statusOf(err) === 404 && code !== 'ContainerNotFound');
 }
 
+/** Blob properties as both getProperties() and download() answer them. */
+interface BlobHeaders {
+  contentLength?: number;
+  contentType?: string;
+  etag?: string;
+  lastModified?: Date;
+  cacheControl?: string;
+  metadata?: Record<string, string>;
+}
+
+function metaOf(r: BlobHeaders): BlobMeta {
+  return toBlobMeta({
+    size: r.contentLength ?? 0,
+    contentType: r.contentType,
+    etag: r.etag,
+    lastModified: r.lastModified,
+    cacheControl: r.cacheControl,
+    user: r.metadata,
+  });
+}
+
 export async function createAbsBackend(opts: AbsBackendOptions): Promise<StorageBackend> {
   const sdk: typeof AzureSdk = await import('@azure/storage-blob');
   const url = (opts.endpoint || `https://${opts.accountName}.blob.core.windows.net`).replace(/\/+$/, '');
@@ -65,24 +86,12 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
   return {
     kind: 'abs',
     open(container: string, prefix?: string): BlobStore {
-      const pre = normalizePrefix(prefix);
+      const { pre, target, fail } = openStore('abs', container, prefix, statusOf);
       const cc: ContainerClient = service.getContainerClient(container);
-      const target = (key: string): string => `${container}/${pre}${key}`;
-      const fail = (op: string, key: string, err: unknown): never => {
-        throw storageError('abs', op, target(key), err, statusOf(err));
-      };
 
       async function head(key: string): Promise<BlobMeta | null> {
         try {
-          const p = await cc.getBlobClient(pre + key).getProperties();
-          const meta = toBlobMeta({
-            size: p.contentLength ?? 0,
-            contentType: p.contentType,
-            etag: p.etag,
-            lastModified: p.lastModified,
-            cacheControl: p.cacheControl,
-            user: p.metadata,
-          });
+          const meta = metaOf(await cc.getBlobClient(pre + key).getProperties());
           return isExpired(meta) ? null : meta;
         } catch (err) {
           if (isMissing(err)) return null;
@@ -100,24 +109,7 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
               ...(o.signal ? { abortSignal: o.signal } : {}),
               ...(o.ifNoneMatch ? { conditions: { ifNoneMatch: o.ifNoneMatch } } : parseHttpDate(o.ifModifiedSince) ? { conditions: { ifModifiedSince: parseHttpDate(o.ifModifiedSince) } } : {}),
             });
-            const body = toReadable(r.readableStreamBody, `abs GET ${target(key)}`);
-            const meta = toBlobMeta({
-              size: r.contentLength ?? 0,
-              contentType: r.contentType,
-              etag: r.etag,
-              lastModified: r.lastModified,
-              cacheControl: r.cacheControl,
-              user: r.metadata,
-            });
-            if (isExpired(meta)) {
-              body.destroy();
-              return null;
-            }
-            if (notModified(meta, o)) {
-              body.destroy();
-              return { notModified: true, meta };
-            }
-            return { meta, body };
+            return getResult(metaOf(r), o, toReadable(r.readableStreamBody, `abs GET ${target(key)}`));
           } catch (err) {
             if (statusOf(err) === 304) {
               const meta = await head(key);

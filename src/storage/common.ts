@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import { ProxyError } from '../errors.js';
-import type { BlobMeta, GetOptions, PutMeta } from './types.js';
+import type { BlobMeta, GetOptions, GetResult, PutMeta } from './types.js';
 
 const CREATED = 'ppcreated';
 const EXPIRES = 'ppexpires';
@@ -166,6 +166,42 @@ export function notModified(meta: BlobMeta, opts: Pick<GetOptions, 'ifNoneMatch'
 export function normalizePrefix(prefix: string | undefined): string {
   const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
   return p === '' ? '' : `${p}/`;
+}
+
+/** What one open(bucket, prefix) of an SDK backend needs to name its objects and fail. */
+export interface OpenedStore {
+  /** Normalised key prefix (`a/` or empty). */
+  pre: string;
+  /** `bucket/prefix/key`, as error messages name an object. */
+  target(key: string): string;
+  /** Throws the backend failure as a ProxyError (see storageError). */
+  fail(op: string, key: string, err: unknown): never;
+}
+
+export function openStore(backend: string, bucket: string, prefix: string | undefined, statusOf: (err: unknown) => number | undefined): OpenedStore {
+  const pre = normalizePrefix(prefix);
+  const target = (key: string): string => `${bucket}/${pre}${key}`;
+  return {
+    pre,
+    target,
+    fail: (op, key, err) => {
+      throw storageError(backend, op, target(key), err, statusOf(err));
+    },
+  };
+}
+
+/**
+ * A GET's answer once the object's metadata is known: expired → a miss, the caller's
+ * validators match → not modified, else the body. `body` is either already open (it is
+ * destroyed when not returned) or opened only when it is returned.
+ */
+export function getResult(meta: BlobMeta, o: Pick<GetOptions, 'ifNoneMatch' | 'ifModifiedSince'>, body: Readable | (() => Readable)): GetResult {
+  const expired = isExpired(meta);
+  if (expired || notModified(meta, o)) {
+    if (typeof body !== 'function') body.destroy();
+    return expired ? null : { notModified: true, meta };
+  }
+  return { meta, body: typeof body === 'function' ? body() : body };
 }
 
 export function toReadable(body: unknown, what: string): Readable {

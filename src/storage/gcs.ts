@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type * as GcsSdk from '@google-cloud/storage';
 import type { Bucket, File, FileMetadata, StorageOptions } from '@google-cloud/storage';
 import { ProxyError } from '../errors.js';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, storageError, toBlobMeta } from './common.js';
+import { encodeUserMeta, getResult, isExpired, openStore, toBlobMeta } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface GcsBackendOptions {
@@ -76,12 +76,8 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
   return {
     kind: 'gcs',
     open(bucketName: string, prefix?: string): BlobStore {
-      const pre = normalizePrefix(prefix);
+      const { pre, target, fail } = openStore('gcs', bucketName, prefix, statusOf);
       const bucket: Bucket = storage.bucket(bucketName);
-      const target = (key: string): string => `${bucketName}/${pre}${key}`;
-      const fail = (op: string, key: string, err: unknown): never => {
-        throw storageError('gcs', op, target(key), err, statusOf(err));
-      };
       const file = (key: string, generation?: string | number): File => {
         const g = generation === undefined ? NaN : Number(generation);
         return Number.isInteger(g) && g > 0 ? bucket.file(pre + key, { generation: g }) : bucket.file(pre + key);
@@ -110,20 +106,19 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
         async get(key: string, o: GetOptions = {}): Promise<GetResult> {
           const m = await metadata(key, o.version);
           if (!m) return null;
-          const meta = toMeta(m);
-          if (isExpired(meta)) return null;
-          if (notModified(meta, o)) return { notModified: true, meta };
-          const body = file(key, m.generation).createReadStream();
-          if (o.signal) {
-            const signal = o.signal;
-            const onAbort = (): void => {
-              body.destroy(new ProxyError('CANCELLED', `gcs GET ${target(key)}: aborted`));
-            };
-            if (signal.aborted) onAbort();
-            else signal.addEventListener('abort', onAbort, { once: true });
-            body.once('close', () => signal.removeEventListener('abort', onAbort));
-          }
-          return { meta, body };
+          return getResult(toMeta(m), o, () => {
+            const body = file(key, m.generation).createReadStream();
+            if (o.signal) {
+              const signal = o.signal;
+              const onAbort = (): void => {
+                body.destroy(new ProxyError('CANCELLED', `gcs GET ${target(key)}: aborted`));
+              };
+              if (signal.aborted) onAbort();
+              else signal.addEventListener('abort', onAbort, { once: true });
+              body.once('close', () => signal.removeEventListener('abort', onAbort));
+            }
+            return body;
+          });
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {

@@ -10,8 +10,8 @@
  */
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
-import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, parseHttpDate, storageError, toBlobMeta, toReadable } from './common.js';
+import type { HeadObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -45,6 +45,21 @@ function isMissing(err: unknown): boolean {
   return name === 'NoSuchKey' || name === 'NotFound' || (statusOf(err) === 404 && name !== 'NoSuchBucket');
 }
 
+/** HeadObject and GetObject answer the same metadata fields. */
+type ObjectHeaders = Pick<HeadObjectCommandOutput, 'ContentLength' | 'ContentType' | 'ETag' | 'LastModified' | 'CacheControl' | 'ExpiresString' | 'Expires' | 'Metadata'>;
+
+function metaOf(r: ObjectHeaders): BlobMeta {
+  return toBlobMeta({
+    size: r.ContentLength ?? 0,
+    contentType: r.ContentType,
+    etag: r.ETag,
+    lastModified: r.LastModified,
+    cacheControl: r.CacheControl,
+    httpExpires: r.ExpiresString ?? r.Expires,
+    user: r.Metadata,
+  });
+}
+
 export function normalizeS3Endpoint(endpoint: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
 }
@@ -70,24 +85,12 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
   return {
     kind: 's3',
     open(bucket: string, prefix?: string): BlobStore {
-      const pre = normalizePrefix(prefix);
-      const target = (key: string): string => `${bucket}/${pre}${key}`;
-      const fail = (op: string, key: string, err: unknown): never => {
-        throw storageError('s3', op, target(key), err, statusOf(err));
-      };
+      const { pre, target, fail } = openStore('s3', bucket, prefix, statusOf);
 
       async function head(key: string, version?: string): Promise<BlobMeta | null> {
         try {
           const r = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: pre + key, ...(version ? { VersionId: version } : {}) }));
-          const meta = toBlobMeta({
-            size: r.ContentLength ?? 0,
-            contentType: r.ContentType,
-            etag: r.ETag,
-            lastModified: r.LastModified,
-            cacheControl: r.CacheControl,
-            httpExpires: r.ExpiresString ?? r.Expires,
-            user: r.Metadata,
-          });
+          const meta = metaOf(r);
           return isExpired(meta) ? null : meta;
         } catch (err) {
           if (isMissing(err)) return null;
@@ -152,25 +155,7 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
               }),
               o.signal ? { abortSignal: o.signal } : {},
             );
-            const body = toReadable(r.Body, `s3 GET ${target(key)}`);
-            const meta = toBlobMeta({
-              size: r.ContentLength ?? 0,
-              contentType: r.ContentType,
-              etag: r.ETag,
-              lastModified: r.LastModified,
-              cacheControl: r.CacheControl,
-              httpExpires: r.ExpiresString ?? r.Expires,
-              user: r.Metadata,
-            });
-            if (isExpired(meta)) {
-              body.destroy();
-              return null;
-            }
-            if (notModified(meta, o)) {
-              body.destroy();
-              return { notModified: true, meta };
-            }
-            return { meta, body };
+            return getResult(metaOf(r), o, toReadable(r.Body, `s3 GET ${target(key)}`));
           } catch (err) {
             if (statusOf(err) === 304) {
               const meta = await head(key, o.version);
