@@ -42,6 +42,11 @@ export interface ScenarioResult {
   memory?: { peakRssMb: number | null; l1BudgetMb: number };
 }
 
+/** A scenario's result before anything is measured. */
+export function emptyResult(id: string, title: string, what: string): ScenarioResult {
+  return { id, title, what, rows: [], facts: [], targets: [], notes: [] };
+}
+
 export interface ProfileSummary {
   scenario: string;
   file: string;

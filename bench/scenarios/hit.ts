@@ -7,8 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Row, ScenarioResult } from '../report.js';
-import { fmtMs, fmtRatio, ratio } from '../report.js';
+import { emptyResult, fmtMs, fmtRatio, ratio, type Row, type ScenarioResult } from '../report.js';
 import { get, promSum } from '../lib/http.js';
 import { freePort } from '../lib/proc.js';
 import { startNginx } from '../nginx.js';
@@ -49,15 +48,11 @@ async function hitBaselines(ctx: Ctx, dir: string): Promise<Row[]> {
 
 export async function hitScenario(ctx: Ctx, layer: 'L1' | 'L2'): Promise<ScenarioResult> {
   const id = layer === 'L1' ? 'l1-hit' : 'l2-hit';
-  const result: ScenarioResult = {
+  const result = emptyResult(
     id,
-    title: layer === 'L1' ? 'L1 hit — memory cache' : 'L2 hit — fs cache (L1 = 0 MB)',
-    what: `The same ${MIX.length} results (300 px fits of the three sources, ${MIX.length} different sizes of body) requested in turn by ${HIT_CONNECTIONS} connections. Baselines send the same bytes: bare node:http from memory, nginx from files.`,
-    rows: [],
-    facts: [],
-    targets: [],
-    notes: [],
-  };
+    layer === 'L1' ? 'L1 hit — memory cache' : 'L2 hit — fs cache (L1 = 0 MB)',
+    `The same ${MIX.length} results (300 px fits of the three sources, ${MIX.length} different sizes of body) requested in turn by ${HIT_CONNECTIONS} connections. Baselines send the same bytes: bare node:http from memory, nginx from files.`,
+  );
   const expect = layer === 'L1' ? 'HIT-L1' : 'HIT-L2';
   let pix: Server | undefined;
   try {

@@ -4,8 +4,7 @@
  * bare sharp server holding the bytes (the physical limit), and ipx fetching from the same
  * origin. Sources rotate over the 12 MP JPEG, the 2 MP PNG with alpha and the 1 MP JPEG.
  */
-import type { ScenarioResult } from '../report.js';
-import { fmtRatio, ratio } from '../report.js';
+import { emptyResult, fmtRatio, ratio, type ScenarioResult } from '../report.js';
 import { startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, unreliable, warmSpecs, type Ctx, type MeasureSpec } from './context.js';
 import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir, profileDir } from './shared.js';
@@ -13,15 +12,11 @@ import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir, profileD
 export const MISS_CONNECTIONS = 4;
 
 export async function missScenario(ctx: Ctx): Promise<ScenarioResult> {
-  const result: ScenarioResult = {
-    id: 'miss',
-    title: 'miss — fetch + transform + store, every request new',
-    what: `Each request a distinct variant (unique width/height) of a distinct source URL; ${MISS_CONNECTIONS} in flight. Baselines: sharp on bytes in memory (physical limit) and ipx (fetches from the same origin).`,
-    rows: [],
-    facts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult(
+    'miss',
+    'miss — fetch + transform + store, every request new',
+    `Each request a distinct variant (unique width/height) of a distinct source URL; ${MISS_CONNECTIONS} in flight. Baselines: sharp on bytes in memory (physical limit) and ipx (fetches from the same origin).`,
+  );
   const o = originBase(ctx);
   const servers: Server[] = [];
   try {

@@ -3,23 +3,18 @@
  * the source comes from the origin sub-store instead of the network; only the transform
  * remains. Baseline: the same transforms in the bare sharp server.
  */
-import type { ScenarioResult } from '../report.js';
-import { fmtRatio, ratio } from '../report.js';
+import { emptyResult, fmtRatio, ratio, type ScenarioResult } from '../report.js';
 import { startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, unreliable, warm, warmSpecs, type Ctx, type MeasureSpec } from './context.js';
 import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir } from './shared.js';
 import { MISS_CONNECTIONS } from './miss.js';
 
 export async function originHitScenario(ctx: Ctx): Promise<ScenarioResult> {
-  const result: ScenarioResult = {
-    id: 'origin-hit',
-    title: 'origin hit — transform only, source from the origin sub-store',
-    what: `Each request a new variant of an already-fetched source; ${MISS_CONNECTIONS} in flight. Baseline: sharp on bytes in memory.`,
-    rows: [],
-    facts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult(
+    'origin-hit',
+    'origin hit — transform only, source from the origin sub-store',
+    `Each request a new variant of an already-fetched source; ${MISS_CONNECTIONS} in flight. Baseline: sharp on bytes in memory.`,
+  );
   const o = originBase(ctx);
   const servers: Server[] = [];
   try {

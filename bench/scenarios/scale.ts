@@ -6,8 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Row, ScenarioResult } from '../report.js';
-import { fmtMs, fmtRatio, ratio } from '../report.js';
+import { emptyResult, fmtMs, fmtRatio, ratio, type Row, type ScenarioResult } from '../report.js';
 import { runCommand } from '../lib/proc.js';
 import { expand, type Source } from '../lib/pattern.js';
 import { pixproxyEnv, startBaseline, startPixproxy, type Server } from '../servers.js';
@@ -99,15 +98,11 @@ function dirBytes(dir: string): number {
 }
 
 export async function scaleScenario(ctx: Ctx): Promise<ScenarioResult> {
-  const result: ScenarioResult = {
-    id: 'scale',
-    title: 'scale — source size and cache size',
-    what: `Miss throughput for 1, 12 and 50 MP sources (${MISS_CONNECTIONS} in flight, pixproxy vs sharp loop), then L2 (fs) hit latency with ${ctx.opts.quick ? '1,000 vs 10,000' : '1,000 vs 100,000'} entries (${HIT_CONNECTIONS} connections, random keys, L1 = 0 MB).`,
-    rows: [],
-    facts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult(
+    'scale',
+    'scale — source size and cache size',
+    `Miss throughput for 1, 12 and 50 MP sources (${MISS_CONNECTIONS} in flight, pixproxy vs sharp loop), then L2 (fs) hit latency with ${ctx.opts.quick ? '1,000 vs 10,000' : '1,000 vs 100,000'} entries (${HIT_CONNECTIONS} connections, random keys, L1 = 0 MB).`,
+  );
   await missBySize(ctx, result);
   try {
     await l2ByEntries(ctx, result);

@@ -5,8 +5,7 @@
  * origin, transforms from pixproxy's /metrics (transforms_total).
  */
 import { Agent } from 'node:http';
-import type { ScenarioResult } from '../report.js';
-import { fmtMs, fmtRatio, ratio } from '../report.js';
+import { emptyResult, fmtMs, fmtRatio, ratio, type ScenarioResult } from '../report.js';
 import { get, promSum } from '../lib/http.js';
 import { peakRssMb } from '../lib/rss.js';
 import { startPixproxy, type Server } from '../servers.js';
@@ -20,15 +19,11 @@ function pct(sorted: number[], p: number): number {
 }
 
 export async function stampedeScenario(ctx: Ctx): Promise<ScenarioResult> {
-  const result: ScenarioResult = {
-    id: 'stampede',
-    title: `stampede — ${STAMPEDE} concurrent requests for one new key`,
-    what: `${STAMPEDE} requests sent at once (on pre-opened keep-alive connections) for one variant of a never-fetched 12 MP source, compared with one request alone for another new source.`,
-    rows: [],
-    facts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult(
+    'stampede',
+    `stampede — ${STAMPEDE} concurrent requests for one new key`,
+    `${STAMPEDE} requests sent at once (on pre-opened keep-alive connections) for one variant of a never-fetched 12 MP source, compared with one request alone for another new source.`,
+  );
   const nonce = `${process.pid}-${Date.now()}`;
   const agent = new Agent({ keepAlive: true, maxSockets: STAMPEDE });
   let pix: Server | undefined;

@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
-import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, toBlobMeta, toReadable } from './common.js';
+import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface AbsBackendOptions {
@@ -111,10 +111,7 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
             });
             return getResult(metaOf(r), o, toReadable(r.readableStreamBody, `abs GET ${target(key)}`));
           } catch (err) {
-            if (statusOf(err) === 304) {
-              const meta = await head(key);
-              return meta ? { notModified: true, meta } : null;
-            }
+            if (statusOf(err) === 304) return revalidated(() => head(key));
             if (isMissing(err)) return null;
             return fail('GET', key, err);
           }

@@ -191,6 +191,15 @@ export function openStore(backend: string, bucket: string, prefix: string | unde
 }
 
 /**
+ * The store answered 304 to a conditional GET, which carries no metadata: it comes from a
+ * HEAD, and an object gone (or expired) in between is a miss.
+ */
+export async function revalidated(head: () => Promise<BlobMeta | null>): Promise<GetResult> {
+  const meta = await head();
+  return meta ? { notModified: true, meta } : null;
+}
+
+/**
  * A GET's answer once the object's metadata is known: expired → a miss, the caller's
  * validators match → not modified, else the body. `body` is either already open (it is
  * destroyed when not returned) or opened only when it is returned.

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, toBlobMeta, toReadable } from './common.js';
+import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -157,10 +157,7 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
             );
             return getResult(metaOf(r), o, toReadable(r.Body, `s3 GET ${target(key)}`));
           } catch (err) {
-            if (statusOf(err) === 304) {
-              const meta = await head(key, o.version);
-              return meta ? { notModified: true, meta } : null;
-            }
+            if (statusOf(err) === 304) return revalidated(() => head(key, o.version));
             if (isMissing(err)) return null;
             return fail('GET', key, err);
           }

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Agent, fetch, type Response } from 'undici';
 import { ProxyError } from '../errors.js';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, storageError, toBlobMeta } from './common.js';
+import { encodeUserMeta, isExpired, normalizePrefix, notModified, revalidated, storageError, toBlobMeta } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 export interface SwiftBackendOptions {
@@ -237,8 +237,7 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
           }
           if (res.status === 304) {
             await res.body?.cancel();
-            const meta = await head(key);
-            return meta ? { notModified: true, meta } : null;
+            return revalidated(() => head(key));
           }
           if (!res.ok || !res.body) return fail(res, 'GET', target(key));
           const meta = metaFrom(res);
