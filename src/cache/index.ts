@@ -114,7 +114,7 @@ function optNum(v: string | undefined): number | undefined {
 }
 
 /** null when the stored meta is not one we wrote (other version, foreign object): a miss. */
-export function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
+function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
   const x = meta.extra;
   if (!x || x.v !== META_VERSION || meta.contentType === undefined || meta.etag === undefined) return null;
   const format = x.format as OutputFormat;

@@ -18,7 +18,7 @@ import type { ImageRequest } from '../request.js';
 type KeyConfig = Pick<Config['cache'], 'keyVersion' | 'keyHeaders' | 'keyCookies'>;
 
 /** JSON with object keys sorted at every level; `undefined` members are dropped like JSON.stringify does. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     const s = JSON.stringify(value);
     return s === undefined ? 'null' : s;

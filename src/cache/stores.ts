@@ -26,7 +26,7 @@ export interface CacheStores {
 const MB = 1024 * 1024;
 
 /** `[bucket]/[prefix]` for the transformed store; the origin sub-store sits in its `origin/`. */
-export function originPrefix(prefix: string): string {
+function originPrefix(prefix: string): string {
   const p = prefix.replace(/\/+$/, '');
   return p === '' ? 'origin' : `${p}/origin`;
 }

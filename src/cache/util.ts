@@ -10,7 +10,7 @@ export async function readAll(body: Readable): Promise<Buffer> {
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }
 
-export class CacheTimeoutError extends Error {
+class CacheTimeoutError extends Error {
   constructor(what: string, ms: number) {
     super(`${what} took longer than ${ms} ms`);
     this.name = 'CacheTimeoutError';

@@ -49,11 +49,6 @@ export function str(names: string | readonly string[], def = ''): Field<string> 
   return field(names, def, 'a string', (raw) => raw);
 }
 
-/** A string that may be absent: default undefined. */
-export function optStr(names: string | readonly string[]): Field<string | undefined> {
-  return field<string | undefined>(names, undefined, 'a string', (raw) => raw);
-}
-
 export function int(names: string | readonly string[], def: number, opts: { min?: number; max?: number } = {}): Field<number> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
   const accepts = rangeText('an integer', min, max);

@@ -49,10 +49,6 @@ function probeEncoders(): ReadonlySet<OutputFormat> {
 
 export const ENCODERS: ReadonlySet<OutputFormat> = probeEncoders();
 
-export function canEncode(format: OutputFormat): boolean {
-  return ENCODERS.has(format);
-}
-
 /** IMGPROXY_PREFERRED_FORMATS without the formats we cannot write (imgproxy drops them at startup). */
 export function preferredFormats(config: Config, encoders: ReadonlySet<OutputFormat> = ENCODERS): OutputFormat[] {
   const list = (config.processing.preferredFormats as readonly OutputFormat[]).filter((f) => encoders.has(f));

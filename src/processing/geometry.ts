@@ -15,7 +15,7 @@ import type { Gravity, OutputFormat, ProcessingOptions } from '../options.js';
 // Go-compatible integer helpers (imgproxy's `imath`). Go's math.Round rounds half away from
 // zero and math.RoundToEven is banker's rounding; JS Math.round differs for negative halves.
 
-export function goRound(x: number): number {
+function goRound(x: number): number {
   return Math.sign(x) * Math.round(Math.abs(x));
 }
 
@@ -24,11 +24,11 @@ export function roundToEven(x: number): number {
   return goRound(x);
 }
 
-export function scaleInt(a: number, scale: number): number {
+function scaleInt(a: number, scale: number): number {
   return a === 0 ? 0 : goRound(a * scale);
 }
 
-export function scaleToEven(a: number, scale: number): number {
+function scaleToEven(a: number, scale: number): number {
   return a === 0 ? 0 : roundToEven(a * scale);
 }
 
@@ -36,7 +36,7 @@ function shrinkToEven(a: number, shrink: number): number {
   return a === 0 ? 0 : roundToEven(a / shrink);
 }
 
-export function minNonZero(a: number, b: number): number {
+function minNonZero(a: number, b: number): number {
   if (a === 0) return b;
   if (b === 0) return a;
   return Math.min(a, b);
@@ -429,7 +429,7 @@ const ICO_MAX_DIMENSION = 256;
  * The scale factor the output format forces on a width × height image (1 = fits). GIF's
  * factor is the square root of the larger of its two limits, as imgproxy computes it.
  */
-export function fixSizeScale(width: number, height: number, format: OutputFormat): number {
+function fixSizeScale(width: number, height: number, format: OutputFormat): number {
   const maxSide = Math.max(width, height);
   const byDimension = (limit: number): number => {
     const shrink = maxSide / limit;

@@ -6,7 +6,7 @@
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 
-export const HASHSUM_TYPES = ['md5', 'sha1', 'sha256', 'sha512'] as const;
+const HASHSUM_TYPES = ['md5', 'sha1', 'sha256', 'sha512'] as const;
 export type HashsumType = (typeof HASHSUM_TYPES)[number];
 
 export interface InfoOptions {

@@ -18,7 +18,7 @@
  *    sharp cannot write IPTC, so IPTC by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
-import { loadConfig, type Config } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { readExifText } from './exif-text.js';
@@ -67,7 +67,7 @@ function checkAbort(signal: AbortSignal | undefined): void {
  * imgproxy security.CheckDimensions: width × height × frames against max_src_resolution, or,
  * for several frames with max_animation_frame_resolution set, each frame against that.
  */
-export function checkResolution(width: number, height: number, frames: number, o: ProcessingOptions): void {
+function checkResolution(width: number, height: number, frames: number, o: ProcessingOptions): void {
   const n = Math.max(1, frames);
   if (n > 1 && o.maxAnimationFrameResolution > 0) {
     if (width * height > o.maxAnimationFrameResolution * 1e6) {
@@ -354,6 +354,3 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 export function createProcessor(config: Config): Processor {
   return (source, options, ctx) => process(source, options, ctx, config);
 }
-
-/** A Processor with the built-in defaults (no environment read); prefer createProcessor(config). */
-export const processImage: Processor = createProcessor(loadConfig({}));

@@ -13,7 +13,7 @@
 import sharp from 'sharp';
 import { ProxyError } from '../errors.js';
 
-export const ALLOWED_LOADERS = [
+const ALLOWED_LOADERS = [
   'VipsForeignLoadJpeg',
   'VipsForeignLoadPng',
   'VipsForeignLoadWebp',

@@ -13,7 +13,7 @@ import { ProxyError } from '../errors.js';
 import { type EntityDecl, type XmlAttr, XmlSyntaxError, decodeXmlText, isPredefinedEntity, lexXml, mapEntityRefs } from './xml-lexer.js';
 
 /** imgproxy's limit for SVG sources unless IMGPROXY_SVG_UNLIMITED. */
-export const DEFAULT_SVG_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_SVG_MAX_BYTES = 10 * 1024 * 1024;
 
 /**
  * Elements removed with their whole subtree (compared by local name, case-insensitively, so
@@ -230,7 +230,7 @@ function isRelative(v: string): boolean {
  * CSS (a <style> element or a style/presentation attribute) may pull external resources
  * through @import and url(); both are neutralised, fragment and raster data: URLs stay.
  */
-export function sanitizeCss(css: string): string {
+function sanitizeCss(css: string): string {
   return css
     .replace(/@import\b[^;]*;?/gi, '')
     .replace(/url\s*\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))\s*\)/gi, (whole: string, dq?: string, sq?: string, bare?: string) => {

@@ -16,7 +16,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** `*` → `[^/]*`, everything else literal, anchored at the start only (prefix match). */
-export function compileSourcePattern(pattern: string): RegExp {
+function compileSourcePattern(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('[^/]*')}`);
 }
 

@@ -101,7 +101,7 @@ function v4(b: Uint8Array, i: number[], invert = false): Uint8Array {
 }
 
 /** The IPv4 address an IPv6 address carries, if it is one of the known embedding forms. */
-export function unwrapEmbeddedIPv4(b: Uint8Array): { form: EmbeddingForm; bytes: Uint8Array } | null {
+function unwrapEmbeddedIPv4(b: Uint8Array): { form: EmbeddingForm; bytes: Uint8Array } | null {
   if (b.length !== 16) return null;
   const zero = (from: number, to: number): boolean => b.subarray(from, to).every((x) => x === 0);
   const last = [12, 13, 14, 15];

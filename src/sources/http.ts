@@ -31,7 +31,7 @@ export interface HttpSource extends Source {
 }
 
 /** Response headers the origin sub-store and the TTL policy need. */
-export const CACHING_HEADERS = ['cache-control', 'expires', 'age', 'date', 'etag', 'last-modified', 'content-type', 'vary'] as const;
+const CACHING_HEADERS = ['cache-control', 'expires', 'age', 'date', 'etag', 'last-modified', 'content-type', 'vary'] as const;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 

@@ -54,7 +54,7 @@ export function parseStorageUrl(url: string, scheme: string, separator: string):
   return { bucket, key, query };
 }
 
-export function bucketAllowed(bucket: string, allowed: readonly string[], denied: readonly string[]): boolean {
+function bucketAllowed(bucket: string, allowed: readonly string[], denied: readonly string[]): boolean {
   if (denied.includes(bucket)) return false;
   return allowed.length === 0 || allowed.includes(bucket);
 }

@@ -60,7 +60,7 @@ function num(v: string | undefined): number | undefined {
 }
 
 /** Reads back what encodeUserMeta wrote; names are compared case-insensitively. */
-export function decodeUserMeta(raw: Readonly<Record<string, string | undefined>> | undefined): DecodedUserMeta {
+function decodeUserMeta(raw: Readonly<Record<string, string | undefined>> | undefined): DecodedUserMeta {
   const out: DecodedUserMeta = {};
   const extra: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
@@ -133,7 +133,7 @@ export function isExpired(meta: BlobMeta, now = Date.now()): boolean {
 }
 
 /** ETags on the wire are quoted; GCS and Swift hand them out bare. */
-export function quoteEtag(etag: string): string {
+function quoteEtag(etag: string): string {
   return /^(W\/)?".*"$/.test(etag) ? etag : `"${etag}"`;
 }
 

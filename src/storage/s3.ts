@@ -60,7 +60,7 @@ function metaOf(r: ObjectHeaders): BlobMeta {
   });
 }
 
-export function normalizeS3Endpoint(endpoint: string): string {
+function normalizeS3Endpoint(endpoint: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
 }
 

@@ -40,7 +40,7 @@ const META_PREFIX = 'x-object-meta-';
 /** How long close() lets requests in flight finish before it cuts them. */
 const CLOSE_GRACE_MS = 1000;
 
-export function resolveAuthVersion(authUrl: string, version = 0): 1 | 2 | 3 {
+function resolveAuthVersion(authUrl: string, version = 0): 1 | 2 | 3 {
   if (version === 1 || version === 2 || version === 3) return version;
   const path = (() => {
     try {

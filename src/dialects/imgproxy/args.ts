@@ -107,7 +107,7 @@ export function utf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-export const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const satisfies readonly GravityType[];
+const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const satisfies readonly GravityType[];
 export const CROP_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'sm', 'fp'];
 export const EXTEND_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'fp'];
 

@@ -24,7 +24,7 @@ export function encryptSourceUrl(url: string, key: Uint8Array): string {
 }
 
 /** The public detail is deliberately the same for every way a blob can be bad. */
-export const BAD_BLOB = 'Invalid encrypted source URL';
+const BAD_BLOB = 'Invalid encrypted source URL';
 
 export function decryptSourceUrl(blob: string, key: Uint8Array): string {
   const raw = decodeBase64Url(blob);

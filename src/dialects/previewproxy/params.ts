@@ -22,7 +22,7 @@ export type PpKey = (typeof PP_KEYS)[number];
 export type PpParams = Partial<Record<PpKey, string>>;
 
 /** PreviewProxy clamps w/h silently to this. */
-export const MAX_DIMENSION = 8192;
+const MAX_DIMENSION = 8192;
 const U32_MAX = 4_294_967_295;
 const I32 = [-2_147_483_648, 2_147_483_647] as const;
 
@@ -52,9 +52,9 @@ function oneOf(key: string, allowed: readonly string[]): (v: string) => string {
 const ppBool = (v: string): string => (v === '1' || v.toLowerCase() === 'true' ? '1' : '0');
 const text = (v: string): string => v;
 
-export const PP_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico', 'jxl', 'best'] as const;
+const PP_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico', 'jxl', 'best'] as const;
 
-export const PARAM_PARSERS: Readonly<Record<PpKey, (raw: string) => string>> = {
+const PARAM_PARSERS: Readonly<Record<PpKey, (raw: string) => string>> = {
   w: (v) => String(Math.min(u32('w', v), MAX_DIMENSION)),
   h: (v) => String(Math.min(u32('h', v), MAX_DIMENSION)),
   fit: oneOf('fit', ['contain', 'cover', 'crop']),

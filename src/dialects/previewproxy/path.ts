@@ -71,7 +71,7 @@ function applyToken(params: PpParams, token: string): string | undefined {
 }
 
 /** Options part (`300x200,webp,q80`) → params; empty tokens are skipped. */
-export function parseOptions(options: string): { params: PpParams; sig: string | undefined } {
+function parseOptions(options: string): { params: PpParams; sig: string | undefined } {
   const params: PpParams = {};
   const sigs = new Set<string>();
   for (const raw of options.split(',')) {
