@@ -41,7 +41,7 @@ function offset(v: number, side: number): number {
  * they move it right/down, as in imgproxy. The mark may overflow but always keeps ≥ 1 px
  * on the canvas.
  */
-export function watermarkPosition(canvas: Canvas, w: number, h: number, opts: Pick<WatermarkOptions, 'position' | 'x' | 'y'>): { left: number; top: number } {
+function watermarkPosition(canvas: Canvas, w: number, h: number, opts: Pick<WatermarkOptions, 'position' | 'x' | 'y'>): { left: number; top: number } {
   const { width: W, height: H } = canvas;
   const offX = offset(opts.x, W);
   const offY = offset(opts.y, H);

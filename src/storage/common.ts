@@ -219,19 +219,6 @@ export function toReadable(body: unknown, what: string): Readable {
   throw new ProxyError('INTERNAL', `${what}: response has no readable body`);
 }
 
-/** Reads a stream fully; used where an SDK cannot take a stream of unknown length. */
-export async function readAll(body: Readable, limit = Infinity): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of body) {
-    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-    n += b.length;
-    if (n > limit) throw new RangeError(`body larger than ${limit} bytes`);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** Network failures have no HTTP status; these codes say the backend could not be reached. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ECONNABORTED']);
 

@@ -44,7 +44,7 @@ const GREY = '808080';
 
 const num = (v: string | undefined, dflt: number): number => (v === undefined ? dflt : Number(v));
 
-export function watermarkPosition(spelling: string): WatermarkPosition {
+function watermarkPosition(spelling: string): WatermarkPosition {
   const pos = Object.hasOwn(WM_POSITIONS, spelling) ? WM_POSITIONS[spelling] : undefined;
   // PreviewProxy logs a warning and uses top-right; a typo deserves an answer instead.
   if (pos === undefined) throw new ProxyError('BAD_REQUEST', `Invalid wm_pos: expected one of ${Object.keys(WM_POSITIONS).join(', ')}, got ${JSON.stringify(spelling)}`);
