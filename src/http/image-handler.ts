@@ -1,5 +1,5 @@
 /**
- * The image request flow (ARCHITECTURE.md "Data flow of one image request"):
+ * The image request flow (CONTRIBUTING.md "Data flow of one request"):
  * parse + verify → cache key → L1 → L2 → single-flight(limiter(origin store / fetch →
  * detect → process) → store) → respond.
  *
