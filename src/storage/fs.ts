@@ -6,8 +6,18 @@
  * Why one file: a sidecar pair (PreviewProxy's `.bin` + `.meta`) can be seen half-written.
  * Why temp + fsync + rename: readers (and a restart after `kill -9`) see either the old file
  * or the whole new one; a damaged file (short, bad magic, wrong length or checksum) can still
- * appear after a disk fault, so every read verifies the body before it is handed out, and a
- * damaged entry is a miss that gets removed.
+ * appear after a disk fault, so every read checks the header and lengths against what was
+ * read, and the body's checksum unless this process already checked (or wrote) this very
+ * file: same device, inode, size and mtime as remembered, less than `reverifyAfterMs` ago. A
+ * replacement (rename: new inode), a truncation or append (size) or a write in place (mtime)
+ * is checked again; a damaged entry is a miss that gets removed. What goes unseen until the
+ * re-verification: a change that keeps inode, size and mtime (media corruption under a
+ * remembered file, or a writer that puts the mtime back) — `verifiedEntries: 0` checks every
+ * read as before.
+ *
+ * Reads of small hot files are synchronous (see `syncReadMaxBytes`); others take open + fstat +
+ * one read on the thread pool. Closing the file and the throttled atime refresh happen after
+ * get() resolves.
  *
  * The file's mtime holds the entry's expiry and its atime the last use, so a stat-only walk
  * (`entries()`) tells size, expiry and recency without reading any file: that is what the
