@@ -214,6 +214,14 @@ export const schema = {
     cleanupIntervalSecs: int(['PP_CACHE_CLEANUP_INTERVAL_SECS'], 600, { min: 0 }),
     /** Key version: bump to retire every existing entry after a release. */
     keyVersion: str(['PIXPROXY_CACHE_KEY_VERSION'], '1'),
+    /**
+     * fs L2: entries up to this size that this process recently verified are read with one
+     * synchronous call from the page cache (guarded against slow disks); 0 = always async.
+     * Set 0 on network file systems.
+     */
+    fsSyncReadMaxKb: int(['PIXPROXY_FS_SYNC_READ_MAX_KB'], 256, { min: 0 }),
+    /** fs L2: re-hash every read instead of trusting a file this process already verified. */
+    fsVerifyEveryRead: bool(['PIXPROXY_FS_VERIFY_EVERY_READ'], false),
     /** Recently used raw sources kept in memory in front of the origin sub-store (MB). */
     originMemoryMaxMb: int(['PIXPROXY_ORIGIN_MEMORY_MAX_MB'], 64, { min: 0 }),
     /** Upper bound of a single cache call to a remote backend before we give up on it (ms). */
