@@ -493,7 +493,8 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
       if (v !== undefined) v.lastUse = now;
       if (!loc.hashed) observer?.used(key, st.size);
       if ((getOpts.ifNoneMatch !== undefined || getOpts.ifModifiedSince !== undefined) && notModified(meta, getOpts)) return { notModified: true, meta };
-      return { meta, body: Readable.from([buf.subarray(parsed.bodyOffset)]) };
+      const data = buf.subarray(parsed.bodyOffset);
+      return { meta, body: Readable.from([data]), data };
     } finally {
       release(loaded, touch);
     }
