@@ -187,7 +187,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     if (!l2) return null;
     const r = await withTimeout(l2.get(key), c.backendTimeoutMs, 'l2 get');
     if (r === null || isNotModified(r)) return null;
-    const data = await withTimeout(readAll(r.body), c.backendTimeoutMs, 'l2 read');
+    const data = r.data ?? (await withTimeout(readAll(r.body), c.backendTimeoutMs, 'l2 read'));
     const image = decodeImage(r.meta, data);
     if (!image) {
       // Not one of ours (or an older layout): drop it so the next store replaces it cleanly.

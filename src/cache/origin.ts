@@ -219,7 +219,7 @@ export function createOriginCache(deps: {
     try {
       const r = await withTimeout(store.get(key), deps.timeoutMs, 'origin get');
       if (r === null || isNotModified(r)) return null;
-      const body = await withTimeout(readAll(r.body), deps.timeoutMs, 'origin read');
+      const body = r.data ?? (await withTimeout(readAll(r.body), deps.timeoutMs, 'origin read'));
       return decode(r.meta, body, url);
     } catch (err) {
       report('origin', 'get', err);

@@ -38,7 +38,10 @@ export async function createCacheStores(config: Config, logger: Logger, metrics?
     case 'none':
       return { l2: null, origin: null, budget: null, close: async () => undefined };
     case 'fs': {
-      const backend = createFsBackend(c.dir);
+      const backend = createFsBackend(c.dir, {
+        syncReadMaxBytes: c.fsSyncReadMaxKb * 1024,
+        ...(c.fsVerifyEveryRead ? { verifiedEntries: 0 } : {}),
+      });
       const l2 = backend.open(c.bucket, c.pathPrefix);
       const origin = backend.open(c.bucket, originPrefix(c.pathPrefix));
       const report = createErrorReporter(c.reportErrors, log, metrics);

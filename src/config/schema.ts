@@ -294,6 +294,11 @@ export const schema = {
       .describe('Seconds between sweeps of expired entries and crash leftovers in the fs L2; 0 = no periodic sweep.'),
     keyVersion: str(['PIXPROXY_CACHE_KEY_VERSION'], '1')
       .describe('Part of every cache key: change it to retire every existing entry.'),
+    // Set 0 on network file systems: the page cache is not authoritative there.
+    fsSyncReadMaxKb: int(['PIXPROXY_FS_SYNC_READ_MAX_KB'], 256, { min: 0 })
+      .describe('fs L2: entries up to this size (KB) that this process recently verified are read synchronously from the page cache (guarded against slow disks); 0 = always async.'),
+    fsVerifyEveryRead: bool(['PIXPROXY_FS_VERIFY_EVERY_READ'], false)
+      .describe('fs L2: re-hashes every read instead of trusting a file this process already verified.'),
     originMemoryMaxMb: int(['PIXPROXY_ORIGIN_MEMORY_MAX_MB'], 64, { min: 0 })
       .describe('Memory tier of recently used source bytes in front of the origin sub-store, in MB; 0 = none.'),
     backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 })

@@ -6,8 +6,18 @@
  * Why one file: a sidecar pair (PreviewProxy's `.bin` + `.meta`) can be seen half-written.
  * Why temp + fsync + rename: readers (and a restart after `kill -9`) see either the old file
  * or the whole new one; a damaged file (short, bad magic, wrong length or checksum) can still
- * appear after a disk fault, so every read verifies the body before it is handed out, and a
- * damaged entry is a miss that gets removed.
+ * appear after a disk fault, so every read checks the header and lengths against what was
+ * read, and the body's checksum unless this process already checked (or wrote) this very
+ * file: same device, inode, size and mtime as remembered, less than `reverifyAfterMs` ago. A
+ * replacement (rename: new inode), a truncation or append (size) or a write in place (mtime)
+ * is checked again; a damaged entry is a miss that gets removed. What goes unseen until the
+ * re-verification: a change that keeps inode, size and mtime (media corruption under a
+ * remembered file, or a writer that puts the mtime back) — `verifiedEntries: 0` checks every
+ * read as before.
+ *
+ * Reads of small hot files are synchronous (see `syncReadMaxBytes`); others take open + fstat +
+ * one read on the thread pool. Closing the file and the throttled atime refresh happen after
+ * get() resolves.
  *
  * The file's mtime holds the entry's expiry and its atime the last use, so a stat-only walk
  * (`entries()`) tells size, expiry and recency without reading any file: that is what the
@@ -27,11 +37,12 @@
  * etag/lastModified given at put are stored as they are and win.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { close as closeCb, closeSync, constants as fsConstants, fstatSync, futimes as futimesCb, openSync, readSync, type Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { notModified } from './common.js';
-import { BODY_HEAD, bodyDigest, DamagedEntryError, encodeEntry, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
+import { BODY_HEAD, bodyDigestSliced, DamagedEntryError, encodeEntry, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
 
 /** mtime written for entries that never expire (2100-01-01): stat readers see "not expired". */
@@ -47,7 +58,47 @@ export interface FsBackendOptions {
   fsync?: boolean;
   /** A read refreshes the file's atime (recency, persisted for restarts) at most this often. Default 60 s. */
   atimeThrottleMs?: number;
+  /**
+   * How many files this process has verified (checksum) or written itself are remembered by
+   * identity (dev, inode, size, mtime): a read of the very same file skips the checksum. 0 =
+   * verify every read. Default 16,384 (~3 MB).
+   */
+  verifiedEntries?: number;
+  /** A remembered verification is redone after this long (bounds how long a latent media fault goes unseen). Default 10 min. */
+  reverifyAfterMs?: number;
+  /**
+   * Files up to this size that this process verified and used in the last `SYNC_HOT_MS` are
+   * read with synchronous calls on the event loop (likely in the page cache: ~20 µs instead of
+   * 4 thread-pool round trips). When slow sync reads (> 2 ms each) add up to more than 20 ms
+   * within a second, the sync path is off for 1 s, doubling up to 60 s while that keeps
+   * happening: a slow disk holds the event loop ~20 ms (plus the last read) per cool-down at
+   * most. 0 = never. Default 256 KiB.
+   */
+  syncReadMaxBytes?: number;
 }
+
+/** See `syncReadMaxBytes`. */
+const SYNC_HOT_MS = 30_000;
+/**
+ * Sync reads (allocation excluded) slower than SYNC_SLOW_MS count against a budget of
+ * SYNC_SLOW_BUDGET_MS per second; over it, the sync path is off for a while. One slow read is
+ * not enough: on the loaded bench machine a read that took 2–7 ms because the thread was
+ * preempted shows up about once in 1,000 (measured), and says nothing about the disk; what
+ * matters is how long the loop is held. (Telling a disk read apart with rusage `fsRead` works
+ * but cost two getrusage calls per read: 4.5 % of the main thread in the l2-hit profile.)
+ */
+const SYNC_SLOW_MS = 2;
+const SYNC_SLOW_BUDGET_MS = 20;
+/** First cool-down; doubled on each slow read within `SYNC_COOLDOWN_MAX_MS` of the previous one, up to that. */
+const SYNC_COOLDOWN_MIN_MS = 1_000;
+const SYNC_COOLDOWN_MAX_MS = 60_000;
+/**
+ * Reads don't make the kernel update atime (we persist recency ourselves, throttled): with
+ * relatime and an mtime in the future (the expiry) every read would otherwise dirty the inode,
+ * a journal write that a sync read on the event loop could wait for. Allowed to the file's
+ * owner only: on EPERM the store opens without it from then on. Linux only (0 elsewhere).
+ */
+const O_NOATIME = fsConstants.O_NOATIME ?? 0;
 
 /** What the disk budget learns from a store about hex-keyed entries (see above); every callback must not throw. */
 export interface FsStoreObserver {
@@ -131,6 +182,50 @@ async function toBuffer(body: Buffer | Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * What identifies one file's content for this process: a rename of another file over the path
+ * changes the inode, a truncation or append the size, a write in place the mtime (which holds
+ * the expiry, set by us; rounded to the ms since an atime refresh re-sets it through a double).
+ */
+interface Verified {
+  dev: number;
+  ino: number;
+  size: number;
+  mtime: number;
+  verifiedAt: number;
+  /** Last use by this process (get or put), Unix ms: the atime throttle and the sync-read heuristic. */
+  lastUse: number;
+}
+
+function sameFile(v: Verified, st: Stats): boolean {
+  return v.ino === st.ino && v.dev === st.dev && v.size === st.size && v.mtime === Math.round(st.mtimeMs);
+}
+
+/** Fills `buf` from `fd` (short reads continued); fewer bytes if the file turned out shorter (parseHeader then rejects it). */
+function readFullSync(fd: number, buf: Buffer): Buffer {
+  const size = buf.length;
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) return buf.subarray(0, off);
+    off += n;
+  }
+  return buf;
+}
+
+async function readFull(fh: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    if (bytesRead === 0) return buf.subarray(0, off);
+    off += bytesRead;
+  }
+  return buf;
+}
+
+const noop = (): void => undefined;
+
 function hashedName(key: string): string {
   return `${createHash('sha256').update(key, 'utf8').digest('hex')}.k`;
 }
@@ -157,6 +252,175 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   /** Temp files this process is writing now: never swept whatever their age. */
   const writing = new Set<string>();
   let tempSeq = 0;
+  /** Files whose content this process checked (or wrote), by file name; oldest use first. */
+  const verified = new Map<string, Verified>();
+  const maxVerified = opts.verifiedEntries ?? 16_384;
+  const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
+  const syncReadMax = opts.syncReadMaxBytes ?? 256 * 1024;
+  /** The sync read path is off until then (a sync read was slow: the page cache may not hold the hot set, or the disk is slow). */
+  let syncOffUntil = 0;
+  let syncCooldownMs = 0;
+  let lastSlowSyncAt = -Infinity;
+  let slowWindowStart = 0;
+  let slowWindowMs = 0;
+  let readFlags = fsConstants.O_RDONLY | O_NOATIME;
+
+  function openSyncForRead(file: string): number {
+    try {
+      return openSync(file, readFlags);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM' || readFlags === fsConstants.O_RDONLY) throw err;
+      readFlags = fsConstants.O_RDONLY;
+      return openSync(file, readFlags);
+    }
+  }
+
+  async function openForRead(file: string): Promise<FileHandle> {
+    try {
+      return await open(file, readFlags);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM' || readFlags === fsConstants.O_RDONLY) throw err;
+      readFlags = fsConstants.O_RDONLY;
+      return open(file, readFlags);
+    }
+  }
+
+  /** Accounts a sync read of `spent` ms; turns the sync path off when slow reads held the loop too long this second. */
+  function syncReadTook(spent: number, now: number): void {
+    if (spent <= SYNC_SLOW_MS) return;
+    if (now - slowWindowStart >= 1_000) {
+      slowWindowStart = now;
+      slowWindowMs = 0;
+    }
+    slowWindowMs += spent;
+    if (slowWindowMs > SYNC_SLOW_BUDGET_MS) {
+      slowWindowMs = 0;
+      syncOff(now);
+    }
+  }
+
+  function syncOff(now: number): void {
+    syncCooldownMs = now - lastSlowSyncAt < SYNC_COOLDOWN_MAX_MS ? Math.min(syncCooldownMs * 2, SYNC_COOLDOWN_MAX_MS) : SYNC_COOLDOWN_MIN_MS;
+    lastSlowSyncAt = now;
+    syncOffUntil = now + syncCooldownMs;
+  }
+
+  function remember(name: string, st: Stats, now: number): void {
+    if (maxVerified <= 0) return;
+    verified.delete(name);
+    verified.set(name, { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now });
+    if (verified.size > maxVerified) {
+      const oldest = verified.keys().next();
+      if (!oldest.done) verified.delete(oldest.value);
+    }
+  }
+
+  /** The remembered verification of the very file `st` describes, still recent enough; else forgotten. */
+  function trusted(name: string, st: Stats, now: number): Verified | undefined {
+    const v = verified.get(name);
+    if (v === undefined) return undefined;
+    if (!sameFile(v, st) || now - v.verifiedAt > reverifyAfterMs) {
+      verified.delete(name);
+      return undefined;
+    }
+    // Most recently used last (eviction takes the first).
+    verified.delete(name);
+    verified.set(name, v);
+    return v;
+  }
+
+  /** An open entry file, read whole. */
+  interface Loaded {
+    buf: Buffer;
+    st: Stats;
+    /** A sync-opened fd (hot path) or a FileHandle; closed by release() off the response path. */
+    fd: number | FileHandle;
+  }
+
+  /**
+   * Hot path: a small file this process verified and used recently is most likely in the page
+   * cache, where open + fstat + read + close take ~20 µs on the event loop, against four
+   * thread-pool round trips. Only the very file remembered (same identity) is read this way;
+   * anything else (and any error) falls back to the async path. A slow sync read (the page
+   * cache did not have it, or the disk is slow) turns the sync path off for a while, so a bad
+   * disk costs at most one such stall per cool-down, not one per request.
+   */
+  function loadHot(loc: Location, now: number): Loaded | undefined {
+    if (syncReadMax <= 0 || now < syncOffUntil) return undefined;
+    const v = verified.get(loc.name);
+    if (v === undefined || v.size > syncReadMax || now - v.lastUse > SYNC_HOT_MS || now - v.verifiedAt > reverifyAfterMs) return undefined;
+    // Time spent in the system calls only: the buffer allocation (which may run a GC) is left out.
+    let t = performance.now();
+    let spent = 0;
+    let fd: number;
+    try {
+      fd = openSyncForRead(loc.file);
+    } catch {
+      return undefined;
+    }
+    let loaded: Loaded | undefined;
+    try {
+      const st = fstatSync(fd);
+      if (sameFile(v, st)) {
+        const buf = Buffer.allocUnsafe(st.size);
+        spent += performance.now() - t;
+        t = performance.now();
+        loaded = { buf: readFullSync(fd, buf), st, fd };
+      }
+    } catch {
+      loaded = undefined;
+    } finally {
+      if (loaded === undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          // nothing to do
+        }
+      }
+      spent += performance.now() - t;
+      syncReadTook(spent, Date.now());
+    }
+    return loaded;
+  }
+
+  /** open + fstat + one read sized from fstat (3 thread-pool round trips; close is not awaited). */
+  async function loadCold(loc: Location): Promise<Loaded | null> {
+    let fh: FileHandle;
+    try {
+      fh = await openForRead(loc.file);
+    } catch (err) {
+      if (isNoEnt(err)) return null;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      return { buf: await readFull(fh, st.size), st, fd: fh };
+    } catch (err) {
+      void fh.close().catch(noop);
+      throw err;
+    }
+  }
+
+  /** Closes a loaded file without holding up the response; first refreshes its atime (same inode) when asked. */
+  function release(l: Loaded, atime: number | undefined): void {
+    const { fd } = l;
+    // mtime holds the expiry: re-set as read (the fingerprint compares it rounded to the ms).
+    const mtime = l.st.mtimeMs / 1000;
+    if (typeof fd === 'number') {
+      if (atime === undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          // nothing to do
+        }
+      } else futimesCb(fd, atime / 1000, mtime, () => closeCb(fd, noop));
+    } else if (atime === undefined) void fd.close().catch(noop);
+    else
+      void fd
+        .utimes(atime / 1000, mtime)
+        .catch(noop)
+        .finally(() => fd.close().catch(noop));
+  }
 
   interface Location {
     shard: string;
@@ -178,11 +442,12 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     return !loc.hashed || stored === key;
   }
 
-  /** Unlinks `file` only if it is still the inode we judged (a writer may have just replaced it). */
-  async function removeIfSame(key: string, loc: Location, fh: FileHandle): Promise<void> {
+  /** Unlinks `file` only if it is still the inode we judged (`mine`: a writer may have just replaced it). */
+  async function removeIfSame(key: string, loc: Location, mine: Stats): Promise<void> {
     const { file } = loc;
+    verified.delete(loc.name);
     try {
-      const [mine, current] = await Promise.all([fh.stat(), lstat(file)]);
+      const current = await lstat(file);
       if (mine.ino !== current.ino || mine.dev !== current.dev) return;
       await unlink(file);
       if (!loc.hashed) observer?.removed(key);
@@ -193,41 +458,45 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
 
   async function get(key: string, getOpts: GetOptions = {}): Promise<GetResult> {
     const loc = pathOf(key);
-    const { file } = loc;
-    let fh: FileHandle;
+    const now = Date.now();
+    const loaded = loadHot(loc, now) ?? (await loadCold(loc));
+    if (loaded === null) return null;
+    const { buf, st } = loaded;
+    let touch: number | undefined;
     try {
-      fh = await open(file, 'r');
-    } catch (err) {
-      if (isNoEnt(err)) return null;
-      throw err;
-    }
-    try {
-      const st = await fh.stat();
-      const buf = await fh.readFile();
       let parsed: ParsedHeader;
+      let v: Verified | undefined;
       try {
+        // Against what was read, not st.size: a file shortened after the fstat fails the length check.
         parsed = parseHeader(buf, buf.length);
-        const body = buf.subarray(parsed.bodyOffset);
-        if (!bodyDigest(body).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
+        v = trusted(loc.name, st, now);
+        if (v === undefined) {
+          // First read of this file by this process (or it changed): check the body, then remember it.
+          if (!(await bodyDigestSliced(buf.subarray(parsed.bodyOffset))).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
+          remember(loc.name, st, now);
+        }
       } catch (err) {
         if (!(err instanceof DamagedEntryError)) throw err;
-        await removeIfSame(key, loc, fh);
+        await removeIfSame(key, loc, st);
         return null;
       }
       const { meta } = parsed;
       if (!holds(loc, key, parsed.key)) return null;
-      const now = Date.now();
       if (meta.expiresAt !== undefined && meta.expiresAt <= now) {
-        await removeIfSame(key, loc, fh);
+        await removeIfSame(key, loc, st);
         return null;
       }
-      // Persist recency in atime (throttled) so LRU order survives a restart; mtime keeps the expiry.
-      if (now - st.atimeMs > atimeThrottleMs) await fh.utimes(now / 1000, st.mtime).catch(() => undefined);
+      // Persist recency in atime (throttled, decided from this process's own last use when it
+      // has one) so LRU order survives a restart; mtime keeps the expiry. Not awaited.
+      const last = Math.max(v?.lastUse ?? 0, st.atimeMs);
+      if (now - last >= atimeThrottleMs) touch = now;
+      if (v !== undefined) v.lastUse = now;
       if (!loc.hashed) observer?.used(key, st.size);
       if ((getOpts.ifNoneMatch !== undefined || getOpts.ifModifiedSince !== undefined) && notModified(meta, getOpts)) return { notModified: true, meta };
-      return { meta, body: Readable.from([buf.subarray(parsed.bodyOffset)]) };
+      const data = buf.subarray(parsed.bodyOffset);
+      return { meta, body: Readable.from([data]), data };
     } finally {
-      await fh.close();
+      release(loaded, touch);
     }
   }
 
@@ -251,7 +520,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
         return meta;
       } catch (err) {
         if (!(err instanceof DamagedEntryError)) throw err;
-        await removeIfSame(key, loc, fh);
+        await removeIfSame(key, loc, st);
         return null;
       }
     } finally {
@@ -263,7 +532,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     const loc = pathOf(key);
     const { shard, file, name } = loc;
     const data = await toBuffer(body);
-    const digest = bodyDigest(data);
+    const digest = await bodyDigestSliced(data);
     const createdAt = Date.now();
     const meta: BlobMeta = {
       size: data.length,
@@ -294,6 +563,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
         await mkdir(shard, { recursive: true });
         fh = await open(tmp, 'wx', 0o644);
       }
+      let st: Stats;
       try {
         let written = 0;
         while (written < total) {
@@ -316,11 +586,14 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
         }
         const now = Date.now();
         await fh.utimes(now / 1000, (meta.expiresAt ?? NO_EXPIRY_MTIME_MS) / 1000);
-        if (doFsync) await fh.sync();
+        // The identity of what we just wrote (rename keeps the inode), fetched alongside the fsync.
+        [st] = await Promise.all([fh.stat(), doFsync ? fh.sync() : undefined]);
       } finally {
         await fh.close();
       }
       await rename(tmp, file);
+      // We hashed these very bytes: our own reads of this file need not check them again.
+      remember(name, st, Date.now());
       if (!loc.hashed) observer?.written(key, total);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
@@ -332,6 +605,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
 
   async function del(key: string): Promise<void> {
     const loc = pathOf(key);
+    verified.delete(loc.name);
     try {
       await unlink(loc.file);
     } catch (err) {
@@ -437,8 +711,9 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
         if (tm) {
           if (writing.has(path)) continue;
           const st = await lstat(path);
-          // ctime: the temp's mtime is already set to the expiry before rename.
-          if (grace > 0 && now - st.ctimeMs < grace) continue;
+          // ctime: the temp's mtime is already set to the expiry before rename. Whole ms: with
+          // fine-grained timestamps ctime can be a fraction of a ms past Date.now().
+          if (now - Math.floor(st.ctimeMs) < grace) continue;
           await unlink(path);
           res.temps++;
           continue;

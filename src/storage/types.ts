@@ -27,6 +27,8 @@ export interface BlobMeta {
 export interface BlobEntry {
   meta: BlobMeta;
   body: Readable;
+  /** The whole body, when the backend already holds it in memory (fs verifies before answering). */
+  data?: Buffer;
 }
 
 export interface GetOptions {
