@@ -43,7 +43,21 @@ export interface CachedImage {
   originWidth?: number;
   originHeight?: number;
   originSize?: number;
+  /** Origin's Last-Modified (IMGPROXY_USE_LAST_MODIFIED). */
+  originLastModified?: string;
+  /** Origin's Cache-Control / Expires (IMGPROXY_CACHE_CONTROL_PASSTHROUGH). */
+  originCacheControl?: string;
+  originExpires?: string;
 }
+
+/** Origin headers a result carries for the response (stored with it, so hits answer alike). */
+export interface OriginHeaders {
+  originLastModified?: string;
+  originCacheControl?: string;
+  originExpires?: string;
+}
+
+const ORIGIN_HEADER_FIELDS = ['originLastModified', 'originCacheControl', 'originExpires'] as const;
 
 export type CacheLayerHit = 'HIT-L1' | 'HIT-L2';
 
@@ -76,7 +90,7 @@ export function computeEtag(data: Buffer): string {
 }
 
 /** The entry to respond with and then store: the ETag is computed once, here. */
-export function makeCachedImage(result: ProcessResult, extra: { originSize?: number; createdAt?: number } = {}): CachedImage {
+export function makeCachedImage(result: ProcessResult, extra: { originSize?: number; createdAt?: number } & OriginHeaders = {}): CachedImage {
   return {
     data: result.data,
     contentType: result.contentType,
@@ -88,7 +102,17 @@ export function makeCachedImage(result: ProcessResult, extra: { originSize?: num
     originWidth: result.originWidth,
     originHeight: result.originHeight,
     ...(extra.originSize !== undefined ? { originSize: extra.originSize } : {}),
+    ...pickOriginHeaders(extra),
   };
+}
+
+function pickOriginHeaders(from: Partial<Record<(typeof ORIGIN_HEADER_FIELDS)[number], unknown>>): OriginHeaders {
+  const out: OriginHeaders = {};
+  for (const f of ORIGIN_HEADER_FIELDS) {
+    const v = from[f];
+    if (typeof v === 'string' && v !== '') out[f] = v;
+  }
+  return out;
 }
 
 const META_VERSION = '1';
@@ -104,6 +128,10 @@ function encodeMeta(image: CachedImage): Record<string, string> {
   if (image.originWidth !== undefined) x.originWidth = String(image.originWidth);
   if (image.originHeight !== undefined) x.originHeight = String(image.originHeight);
   if (image.originSize !== undefined) x.originSize = String(image.originSize);
+  for (const f of ORIGIN_HEADER_FIELDS) {
+    const v = image[f];
+    if (v !== undefined) x[f] = v;
+  }
   return x;
 }
 
@@ -137,6 +165,7 @@ function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
     ...(originWidth !== undefined ? { originWidth } : {}),
     ...(originHeight !== undefined ? { originHeight } : {}),
     ...(originSize !== undefined ? { originSize } : {}),
+    ...pickOriginHeaders(x),
   };
 }
 

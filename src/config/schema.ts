@@ -166,15 +166,15 @@ export const schema = {
     ignoreSslVerification: bool(['IMGPROXY_IGNORE_SSL_VERIFICATION'], false)
       .describe('Accepts any TLS certificate from https origins.'),
     useEtag: bool(['IMGPROXY_USE_ETAG'], true)
-      .describe('Parsed but not used yet: results always carry an ETag and If-None-Match is always honoured.'),
+      .describe('Send an ETag (derived from the result bytes) and answer If-None-Match with 304; false sends none.'),
     useLastModified: bool(['IMGPROXY_USE_LAST_MODIFIED'], true)
-      .describe('Parsed but not used yet: processed results carry no Last-Modified.'),
+      .describe('Pass the source\'s Last-Modified through on processed results.'),
     etagBuster: str(['IMGPROXY_ETAG_BUSTER'])
-      .describe('Parsed but not used yet (in imgproxy it changes every ETag).'),
+      .describe('Mixed into every ETag (`"<buster>/<hash>"`), so changing it makes every client revalidate.'),
     cacheControlPassthrough: bool(['IMGPROXY_CACHE_CONTROL_PASSTHROUGH'], false)
-      .describe('Parsed but not used yet: Cache-Control always comes from IMGPROXY_TTL and `expires`, never from the source.'),
+      .describe('Use the source\'s Cache-Control (or its Expires as a max-age) instead of IMGPROXY_TTL; `expires` still caps it.'),
     setCanonicalHeader: bool(['IMGPROXY_SET_CANONICAL_HEADER'], false)
-      .describe('Parsed but not used yet: no `Link: rel="canonical"` header is sent.'),
+      .describe('Send `Link: <source>; rel="canonical"` for http(s) sources.'),
   },
 
   processing: {

@@ -101,7 +101,13 @@ async function compute(ctx: AppContext, request: ImageRequest, signal: AbortSign
   try {
     const result = await ctx.process(response.body, opts, ctx.watermark ? { watermark: ctx.watermark, signal } : { signal });
     ctx.metrics.transforms.inc({ format: result.format });
-    return makeCachedImage(result, { originSize: response.body.length });
+    const h = response.headers;
+    return makeCachedImage(result, {
+      originSize: response.body.length,
+      ...(response.lastModified ? { originLastModified: response.lastModified } : {}),
+      ...(h['cache-control'] ? { originCacheControl: h['cache-control'] } : {}),
+      ...(h.expires ? { originExpires: h.expires } : {}),
+    });
   } finally {
     ctx.metrics.imagesInProgress.dec();
   }
@@ -125,13 +131,14 @@ function dispositionFor(request: ImageRequest, image: CachedImage): string {
  */
 function sendImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, request: ImageRequest, image: CachedImage, outcome: 'HIT-L1' | 'HIT-L2' | 'MISS'): void {
   const cfg = ctx.config;
+  const dl = cfg.download;
   const opts = request.options;
-  const headers: (string | number)[] = [
-    ...SECURITY_HEADER_LIST,
-    'Cache-Control', opts.expires === 0 ? ctx.cacheControl : cacheControl(cfg.processing.ttl, opts.expires),
-    'ETag', image.etag,
-    'X-Cache', outcome,
-  ];
+  const headers: (string | number)[] = [...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(ctx, opts.expires, image), 'X-Cache', outcome];
+  // imgproxy's ETAG_BUSTER re-keys every ETag a client holds; ours are content-derived.
+  const etag = dl.etagBuster ? `"${dl.etagBuster}/${image.etag.replace(/"/g, '')}"` : image.etag;
+  if (dl.useEtag) headers.push('ETag', etag);
+  if (dl.useLastModified && image.originLastModified) headers.push('Last-Modified', image.originLastModified);
+  if (dl.setCanonicalHeader && /^https?:\/\//i.test(request.source)) headers.push('Link', `<${request.source}>; rel="canonical"`);
   if (ctx.vary) headers.push('Vary', ctx.vary);
   if (cfg.server.enableDebugHeaders) {
     if (image.originWidth !== undefined) headers.push('X-Origin-Width', image.originWidth);
@@ -139,7 +146,7 @@ function sendImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, r
     if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', image.originSize);
     headers.push('X-Result-Width', image.width, 'X-Result-Height', image.height);
   }
-  if (ifNoneMatchHits(req.headers['if-none-match'], image.etag)) {
+  if (dl.useEtag && ifNoneMatchHits(req.headers['if-none-match'], etag)) {
     res.writeHead(304, headers.map(String));
     res.end();
     return;
@@ -147,6 +154,22 @@ function sendImage(ctx: AppContext, req: IncomingMessage, res: ServerResponse, r
   headers.push('Content-Type', image.contentType, 'Content-Length', image.data.length, 'Content-Disposition', dispositionFor(request, image));
   res.writeHead(200, headers.map(String));
   res.end(req.method === 'HEAD' ? undefined : image.data);
+}
+
+/**
+ * imgproxy's priority: an `expires` cap first; then, with IMGPROXY_CACHE_CONTROL_PASSTHROUGH,
+ * the origin's Cache-Control (or its Expires as a max-age); then IMGPROXY_TTL.
+ */
+function cacheControlFor(ctx: AppContext, expires: number, image: CachedImage): string {
+  if (expires !== 0) return cacheControl(ctx.config.processing.ttl, expires);
+  if (ctx.config.download.cacheControlPassthrough) {
+    if (image.originCacheControl) return image.originCacheControl;
+    if (image.originExpires) {
+      const at = Date.parse(image.originExpires);
+      if (Number.isFinite(at)) return at > Date.now() ? `max-age=${Math.floor((at - Date.now()) / 1000)}, public` : 'no-cache';
+    }
+  }
+  return ctx.cacheControl;
 }
 
 /**
