@@ -246,6 +246,10 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       }
       if (!l2) return null;
       let image: CachedImage | null = writing.get(key) ?? null;
+      // The key is being computed: the caller will join that computation, so reading L2
+      // (which cannot hold it yet) would only queue a file operation per waiting request —
+      // 200 of them in a stampede — in front of the leader's own I/O and transform.
+      if (image === null && imageFlight.has(key)) return null;
       try {
         image ??= await readL2(key);
       } catch (err) {

@@ -18,6 +18,8 @@ export interface SingleFlight {
   run<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; joined: boolean }>;
   /** Keys with a computation in flight. */
   readonly size: number;
+  /** Whether a computation for `key` is in flight (a new request will join it). */
+  has(key: string): boolean;
 }
 
 export function createSingleFlight(opts: { onJoin?: (key: string) => void } = {}): SingleFlight {
@@ -25,6 +27,9 @@ export function createSingleFlight(opts: { onJoin?: (key: string) => void } = {}
   return {
     get size() {
       return inflight.size;
+    },
+    has(key: string): boolean {
+      return inflight.has(key);
     },
     run<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; joined: boolean }> {
       const existing = inflight.get(key) as Promise<T> | undefined;
