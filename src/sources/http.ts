@@ -17,7 +17,8 @@ import type { Metrics } from '../observability/metrics.js';
 import { isSourceAllowed } from '../security/allowed-sources.js';
 import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js';
 import { parseContentRange } from './range.js';
-import type { FetchOptions, Source, SourceResponse } from './types.js';
+import { bufferStream, guarded } from './stream.js';
+import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
 export interface HttpSourceOptions {
   metrics?: Metrics;
@@ -26,6 +27,7 @@ export interface HttpSourceOptions {
 }
 
 export interface HttpSource extends Source {
+  stream(url: string, opts: FetchOptions): Promise<SourceStream>;
   /** Closes pooled keep-alive connections. */
   close(): Promise<void>;
 }
@@ -51,7 +53,11 @@ function pickHeaders(raw: Record<string, HeaderValue>): Record<string, string> {
 }
 
 function toResponse(status: 200 | 206 | 304, body: Buffer, headers: Record<string, string>, raw: Record<string, HeaderValue> = {}): SourceResponse {
-  const res: SourceResponse = { status, body, headers };
+  return { ...toMeta(status, headers, raw), body };
+}
+
+function toMeta(status: 200 | 206 | 304, headers: Record<string, string>, raw: Record<string, HeaderValue>): Omit<SourceResponse, 'body'> {
+  const res: Omit<SourceResponse, 'body'> = { status, headers };
   const contentRange = headerString(raw['content-range']);
   const acceptRanges = headerString(raw['accept-ranges']);
   if (status === 206 && contentRange !== undefined) res.contentRange = contentRange;
@@ -166,7 +172,28 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
     return Buffer.concat(chunks, total);
   }
 
+  /**
+   * An answer whose headers are in: redirects followed, status mapped, the size checked on
+   * Content-Length / Content-Range. A 304's body is already drained; a 200/206 body is unread.
+   */
+  interface Opened {
+    status: 200 | 206 | 304;
+    picked: Record<string, string>;
+    raw: Record<string, HeaderValue>;
+    body: Readable | null;
+    declared: number | undefined;
+    encoding: string | undefined;
+    href: string;
+  }
+
   async function follow(url: string, fo: FetchOptions, signal: AbortSignal): Promise<SourceResponse> {
+    const o = await open(url, fo, signal);
+    if (o.body === null) return toResponse(o.status, Buffer.alloc(0), o.picked, o.raw);
+    const body = await readBody(o.body, o.encoding, o.declared, fo.maxBytes, o.href, signal);
+    return toResponse(o.status, body, o.picked, o.raw);
+  }
+
+  async function open(url: string, fo: FetchOptions, signal: AbortSignal): Promise<Opened> {
     const conditional = fo.ifNoneMatch !== undefined || fo.ifModifiedSince !== undefined;
     let current = url;
     for (let hop = 0; ; hop++) {
@@ -222,38 +249,98 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
           discard(res.body);
           throw new ProxyError('SOURCE_TOO_BIG', `source Content-Length ${declared} exceeds ${fo.maxBytes} bytes: ${u.href}`);
         }
-        const body = await readBody(res.body, headerString(res.headers['content-encoding']), declared, fo.maxBytes, u.href, signal);
-        return toResponse(partial ? 206 : 200, body, picked, res.headers);
+        const encoding = headerString(res.headers['content-encoding']);
+        return { status: partial ? 206 : 200, picked, raw: res.headers, body: res.body, declared, encoding, href: u.href };
       }
       await drain(res.body);
-      if (status === 304 && conditional) return toResponse(304, Buffer.alloc(0), picked, res.headers);
+      if (status === 304 && conditional) return { status: 304, picked, raw: res.headers, body: null, declared: undefined, encoding: undefined, href: u.href };
       if (status >= 400 && status < 500) throw new ProxyError('SOURCE_CLIENT_ERROR', `origin answered ${status}: ${u.href}`, { status });
       if (status >= 500) throw new ProxyError('SOURCE_BAD_GATEWAY', `origin answered ${status}: ${u.href}`);
       throw new ProxyError('SOURCE_UNREACHABLE', `origin answered unexpected status ${status}: ${u.href}`);
     }
   }
 
-  async function fetchUrl(url: string, fo: FetchOptions): Promise<SourceResponse> {
-    // One controller for the whole download: the deadline and the caller's cancel both abort it,
-    // and its reason says which one fired.
+  /**
+   * One controller for the whole download: the deadline and the caller's cancel both abort it,
+   * and its reason says which one fired. `release` clears the timer and the cancel listener.
+   */
+  function deadline(url: string, fo: FetchOptions): { signal: AbortSignal; release(): void; mapError(err: unknown): ProxyError } {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new ProxyError('SOURCE_TIMEOUT', `download exceeded IMGPROXY_DOWNLOAD_TIMEOUT=${d.downloadTimeout}s: ${url}`)), timeoutMs);
     const onCancel = (): void => controller.abort(new ProxyError('CANCELLED', `source fetch cancelled: ${url}`));
     if (fo.signal?.aborted) onCancel();
     else fo.signal?.addEventListener('abort', onCancel, { once: true });
+    return {
+      signal: controller.signal,
+      release() {
+        clearTimeout(timer);
+        fo.signal?.removeEventListener('abort', onCancel);
+      },
+      mapError(err) {
+        const reason: unknown = controller.signal.reason;
+        if (controller.signal.aborted && reason instanceof ProxyError) return reason;
+        const pe = findProxyError(err);
+        if (pe) return pe;
+        if (isTimeoutError(err)) return new ProxyError('SOURCE_TIMEOUT', `source timed out: ${url}: ${(err as Error).message}`, { cause: err });
+        return new ProxyError('SOURCE_UNREACHABLE', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      },
+    };
+  }
+
+  async function fetchUrl(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    const dl = deadline(url, fo);
     try {
-      return await follow(url, fo, controller.signal);
+      return await follow(url, fo, dl.signal);
     } catch (err) {
-      const reason: unknown = controller.signal.reason;
-      if (controller.signal.aborted && reason instanceof ProxyError) throw reason;
-      const pe = findProxyError(err);
-      if (pe) throw pe;
-      if (isTimeoutError(err)) throw new ProxyError('SOURCE_TIMEOUT', `source timed out: ${url}: ${(err as Error).message}`, { cause: err });
-      throw new ProxyError('SOURCE_UNREACHABLE', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw dl.mapError(err);
     } finally {
-      clearTimeout(timer);
-      fo.signal?.removeEventListener('abort', onCancel);
+      dl.release();
     }
+  }
+
+  /**
+   * The streaming variant: everything up to the headers as in fetchUrl, then the body as a
+   * guarded stream. As with a buffered fetch (and imgproxy's raw streaming) the deadline covers
+   * the whole transfer, so a slow reader cannot hold an upstream connection past it; it and
+   * the caller's cancel destroy the body, which closes the upstream connection.
+   */
+  async function streamUrl(url: string, fo: FetchOptions): Promise<SourceStream> {
+    const dl = deadline(url, fo);
+    let o: Opened;
+    try {
+      o = await open(url, fo, dl.signal);
+    } catch (err) {
+      dl.release();
+      throw dl.mapError(err);
+    }
+    const meta = toMeta(o.status, o.picked, o.raw);
+    if (o.body === null) {
+      dl.release();
+      return { ...meta, body: bufferStream(Buffer.alloc(0)), contentLength: 0 };
+    }
+    const upstream = o.body;
+    const href = o.href;
+    const body = guarded(decoded(upstream, o.encoding), {
+      maxBytes: fo.maxBytes,
+      // A decoded body's length is not the Content-Length.
+      expected: o.encoding === undefined ? o.declared : undefined,
+      url: href,
+      mapError: (err, bytes) => {
+        const mapped = dl.mapError(err);
+        // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
+        return mapped.code === 'SOURCE_UNREACHABLE'
+          ? new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${bytes} bytes: ${href}: ${err.message}`, { cause: err })
+          : mapped;
+      },
+    });
+    body.once('close', () => {
+      dl.release();
+      // The decoder (if any) may be torn down before undici's body: make sure it goes too.
+      if (!upstream.destroyed) discard(upstream);
+    });
+    const res: SourceStream = { ...meta, body };
+    if (o.encoding === undefined && o.declared !== undefined) res.contentLength = o.declared;
+    return res;
   }
 
   return {
@@ -262,6 +349,17 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
       try {
         const res = await fetchUrl(url, fo);
+        count(scheme, res.status === 304 ? 'not_modified' : 'ok');
+        return res;
+      } catch (err) {
+        count(scheme, err instanceof ProxyError ? err.code.toLowerCase() : 'error');
+        throw err;
+      }
+    },
+    async stream(url, fo) {
+      const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+      try {
+        const res = await streamUrl(url, fo);
         count(scheme, res.status === 304 ? 'not_modified' : 'ok');
         return res;
       } catch (err) {

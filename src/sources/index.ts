@@ -13,13 +13,19 @@ import type { Metrics } from '../observability/metrics.js';
 import { isSourceAllowed } from '../security/allowed-sources.js';
 import { createHttpSource, type HttpSourceOptions } from './http.js';
 import { createLocalSource } from './local.js';
-import type { FetchOptions, Source, SourceResponse } from './types.js';
+import { responseAsStream } from './stream.js';
+import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
-export type { FetchOptions, Source, SourceResponse } from './types.js';
+export type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 export { detectImageFormat } from './detect.js';
 
 export interface Sources {
   fetch(url: string, opts: FetchOptions): Promise<SourceResponse>;
+  /**
+   * The body as a stream (raw pass-through), from the source's own `stream()` when it has
+   * one (http, local), else from a buffered `fetch()` as a one-chunk stream (s3, gs, abs, swift).
+   */
+  stream(url: string, opts: FetchOptions): Promise<SourceStream>;
   /**
    * Throws unless the URL's scheme is enabled and IMGPROXY_ALLOWED_SOURCES admits it. The
    * image flow calls it before the cache lookup, so an entry cached under an older
@@ -88,5 +94,19 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
     }
   }
 
-  return { fetch, admit, schemeOf, close: () => http.close() };
+  async function stream(url: string, fo: FetchOptions): Promise<SourceStream> {
+    const source = admit(url);
+    if (source === http) return http.stream(url, fo);
+    const scheme = schemeOf(url);
+    try {
+      const res = source.stream ? await source.stream(url, fo) : responseAsStream(await source.fetch(url, fo));
+      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: res.status === 304 ? 'not_modified' : 'ok' });
+      return res;
+    } catch (err) {
+      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: err instanceof ProxyError ? err.code.toLowerCase() : 'error' });
+      throw err;
+    }
+  }
+
+  return { fetch, stream, admit, schemeOf, close: () => http.close() };
 }

@@ -13,7 +13,8 @@
  *
  * Validators as imgproxy's fs transport: ETag = base64url(sha256(path, size, mtime)),
  * Last-Modified from mtime; If-None-Match / If-Modified-Since answer 304. A single byte
- * `range` (raw pass-through) reads only that part and answers 206.
+ * `range` (raw pass-through) reads only that part and answers 206. `stream` does the same
+ * checks and streams the bytes from the handle it checked.
  */
 import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
@@ -23,8 +24,10 @@ import { ConfigError, type Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import { MIME_TYPES } from '../options.js';
 import { detectImageFormat, SVG_SCAN_LIMIT } from './detect.js';
-import { contentRange, parseRange } from './range.js';
-import type { FetchOptions, Source, SourceResponse } from './types.js';
+import { contentRange, parseRange, type ByteRange } from './range.js';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { bufferStream, guarded } from './stream.js';
+import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
 const PREFIX = 'local://';
 
@@ -130,7 +133,26 @@ export function createLocalSource(config: Config): Source {
     return real;
   }
 
-  async function fetchFile(url: string, fo: FetchOptions): Promise<SourceResponse> {
+  function mapError(err: unknown, url: string): ProxyError {
+    if (err instanceof ProxyError) return err;
+    if (err instanceof Error && err.name === 'AbortError') return new ProxyError('CANCELLED', `local read cancelled: ${url}`, { cause: err });
+    // EISDIR and friends on read: the path does not name a readable image file.
+    return notFound(`cannot read ${url}: ${(err as Error).message}`);
+  }
+
+  interface Prepared {
+    handle: FileHandle;
+    size: number;
+    base: Omit<SourceResponse, 'status' | 'body'> & { acceptRanges: string };
+    /** A conditional matched: answer 304. */
+    notModified: boolean;
+    /** The single range to serve, or null for the whole file (or for a 304). */
+    range: ByteRange | null;
+    unsatisfiable(): ProxyError;
+  }
+
+  /** Path checks, open, validators, conditionals, size limit and range; the caller closes the handle. */
+  async function prepare(url: string, fo: FetchOptions): Promise<Prepared> {
     if (fo.signal?.aborted) throw new ProxyError('CANCELLED', `local read cancelled: ${url}`);
     const real = await resolveInside(url);
     let handle;
@@ -149,29 +171,42 @@ export function createLocalSource(config: Config): Source {
       const lastModified = st.mtime.toUTCString();
       const headers: Record<string, string> = { etag, 'last-modified': lastModified };
       const base = { etag, lastModified, headers, acceptRanges: 'bytes' };
+      const unsatisfiable = (): ProxyError => new ProxyError('SOURCE_CLIENT_ERROR', `range ${fo.range ?? ''} not satisfiable for ${st.size} bytes: ${url}`, { status: 416 });
+      const prepared = { handle, size: st.size, base, unsatisfiable };
 
       // RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only when it is absent.
       if (fo.ifNoneMatch !== undefined) {
-        if (etagMatches(fo.ifNoneMatch, etag)) return { status: 304, body: Buffer.alloc(0), ...base };
+        if (etagMatches(fo.ifNoneMatch, etag)) return { ...prepared, notModified: true, range: null };
       } else if (fo.ifModifiedSince !== undefined) {
         const since = Date.parse(fo.ifModifiedSince);
         // HTTP dates have second precision: compare the mtime truncated to seconds.
-        if (!Number.isNaN(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since) return { status: 304, body: Buffer.alloc(0), ...base };
+        if (!Number.isNaN(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since) return { ...prepared, notModified: true, range: null };
       }
 
       if (fo.maxBytes > 0 && st.size > fo.maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `file is ${st.size} bytes, over ${fo.maxBytes}: ${url}`);
       // Conditionals first (RFC 9110 §13.2.2), then the range.
       const range = parseRange(fo.range, st.size);
-      const unsatisfiable = (): ProxyError => new ProxyError('SOURCE_CLIENT_ERROR', `range ${fo.range ?? ''} not satisfiable for ${st.size} bytes: ${url}`, { status: 416 });
       if (range === 'unsatisfiable') throw unsatisfiable();
+      return { ...prepared, notModified: false, range };
+    } catch (err) {
+      await handle.close();
+      throw mapError(err, url);
+    }
+  }
+
+  async function fetchFile(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    const p = await prepare(url, fo);
+    const { handle, base, range } = p;
+    try {
+      if (p.notModified) return { status: 304, body: Buffer.alloc(0), ...base };
       if (range !== null) {
         const part = Buffer.alloc(range.end - range.start + 1);
         const { bytesRead } = await handle.read(part, 0, part.length, range.start);
         // The file shrank since the stat.
-        if (bytesRead === 0) throw unsatisfiable();
-        const res: SourceResponse = { status: 206, body: part.subarray(0, bytesRead), contentRange: contentRange({ start: range.start, end: range.start + bytesRead - 1 }, st.size), ...base };
+        if (bytesRead === 0) throw p.unsatisfiable();
+        const res: SourceResponse = { status: 206, body: part.subarray(0, bytesRead), contentRange: contentRange({ start: range.start, end: range.start + bytesRead - 1 }, p.size), ...base };
         // A file has no Content-Type of its own: a part from the middle gets the one its head sniffs as.
-        const type = await sniffHead(handle, st.size);
+        const type = await sniffHead(handle, p.size);
         if (type !== undefined) res.contentType = type;
         return res;
       }
@@ -180,17 +215,49 @@ export function createLocalSource(config: Config): Source {
       if (fo.maxBytes > 0 && body.length > fo.maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `file is over ${fo.maxBytes} bytes: ${url}`);
       return { status: 200, body, ...base };
     } catch (err) {
-      if (err instanceof ProxyError) throw err;
-      if (err instanceof Error && err.name === 'AbortError') throw new ProxyError('CANCELLED', `local read cancelled: ${url}`, { cause: err });
-      // EISDIR and friends on read: the path does not name a readable image file.
-      throw notFound(`cannot read ${url}: ${(err as Error).message}`);
+      throw mapError(err, url);
     } finally {
       await handle.close();
+    }
+  }
+
+  /**
+   * The bytes the stat announced (the whole file or the range), streamed from the checked
+   * handle, which the stream closes. A file that shrinks meanwhile makes the stream error
+   * rather than end short.
+   */
+  async function streamFile(url: string, fo: FetchOptions): Promise<SourceStream> {
+    const p = await prepare(url, fo);
+    const { handle, base, range } = p;
+    let handedOver = false;
+    try {
+      if (p.notModified) return { status: 304, body: bufferStream(Buffer.alloc(0)), contentLength: 0, ...base };
+      const start = range?.start ?? 0;
+      const end = range?.end ?? p.size - 1;
+      const length = end - start + 1;
+      const res: SourceStream = { status: range ? 206 : 200, body: bufferStream(Buffer.alloc(0)), contentLength: length, ...base };
+      if (range) {
+        res.contentRange = contentRange(range, p.size);
+        const type = await sniffHead(handle, p.size);
+        if (type !== undefined) res.contentType = type;
+      }
+      if (length > 0) {
+        const file: Readable = handle.createReadStream({ start, end, autoClose: true });
+        handedOver = true;
+        if (fo.signal) addAbortSignal(fo.signal, file);
+        res.body = guarded(file, { maxBytes: fo.maxBytes, expected: length, url, mapError: (err) => mapError(err, url) });
+      }
+      return res;
+    } catch (err) {
+      throw mapError(err, url);
+    } finally {
+      if (!handedOver) await handle.close();
     }
   }
 
   return {
     schemes: ['local'],
     fetch: fetchFile,
+    stream: streamFile,
   };
 }

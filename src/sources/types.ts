@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * What every source (http, local, s3, gs, abs, swift) returns: the whole body (images are
  * decoded from memory) plus the validators and caching headers the origin sub-store needs.
@@ -25,6 +27,19 @@ export interface SourceResponse {
   headers: Record<string, string>;
 }
 
+/**
+ * What `Source.stream` returns (raw pass-through): the same status, validators and headers as
+ * a SourceResponse, with the body as a stream instead of a buffer. The body is already capped
+ * at `maxBytes` (it errors with SOURCE_TOO_BIG past it) and errors when it ends short of the
+ * length announced; whoever takes it must consume or destroy it (destroying it releases the
+ * upstream connection or file). A 304's body is empty.
+ */
+export interface SourceStream extends Omit<SourceResponse, 'body'> {
+  body: Readable;
+  /** Bytes the body will carry, when known up front (Content-Length, file size, buffered body). */
+  contentLength?: number;
+}
+
 export interface FetchOptions {
   signal?: AbortSignal;
   /**
@@ -42,4 +57,9 @@ export interface Source {
   /** Schemes this source serves, without `:` (e.g. `http`, `https`). */
   readonly schemes: readonly string[];
   fetch(url: string, opts: FetchOptions): Promise<SourceResponse>;
+  /**
+   * Optional streaming variant of `fetch` (same checks, same errors before the body starts).
+   * Sources without it are streamed by `Sources.stream` from a buffered `fetch`.
+   */
+  stream?(url: string, opts: FetchOptions): Promise<SourceStream>;
 }

@@ -4,7 +4,7 @@
  * evaluated by the local source, the origin's status and headers passed through, the type
  * sniffed or refused, IMGPROXY_MAX_SRC_FILE_SIZE enforced, and no worker taken.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, get as httpGet, type IncomingMessage, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
-import { startOrigin, type Origin } from '../helpers/origin.js';
+import { startHandlerOrigin, startOrigin, type Origin } from '../helpers/origin.js';
 
 interface RangeFile {
   body: Buffer;
@@ -222,5 +222,131 @@ describe('raw and the worker limit', () => {
     expect(res.status).toBe(200);
     expect(slowDone).toBe(false);
     expect(await busy).toBe(200);
+  });
+});
+
+describe('raw is streamed, not buffered', () => {
+  const MB = 1024 * 1024;
+  let big: Buffer;
+  let gate: { open(): void; wait: Promise<void> };
+  let originFinished = false;
+  let upstreamAborted = 0;
+  let streaming: Awaited<ReturnType<typeof startHandlerOrigin>>;
+  let limited: RunningApp;
+
+  function newGate(): typeof gate {
+    let open!: () => void;
+    const wait = new Promise<void>((r) => (open = r));
+    return { open, wait };
+  }
+
+  beforeAll(async () => {
+    // A JPEG head followed by filler: raw never decodes, it only sniffs the head.
+    big = Buffer.concat([photo, Buffer.alloc(6 * MB - photo.length, 0x5a)]);
+    gate = newGate();
+    streaming = await startHandlerOrigin((req, res) => {
+      res.once('close', () => {
+        if (!res.writableFinished) upstreamAborted++;
+      });
+      if (req.url === '/half-then-rest.jpg') {
+        // Half now; the rest once the client has seen bytes (or after 3 s, so a buffering proxy fails the assertion rather than deadlocking).
+        originFinished = false;
+        res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': big.length });
+        res.write(big.subarray(0, big.length / 2));
+        void Promise.race([gate.wait, new Promise((r) => setTimeout(r, 3000))]).then(() => {
+          originFinished = true;
+          res.end(big.subarray(big.length / 2));
+        });
+        return;
+      }
+      if (req.url === '/never-ends.jpg') {
+        // 1 MB, then nothing more: only a client abort ends this transfer.
+        res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': big.length });
+        res.write(big.subarray(0, MB));
+        return;
+      }
+      if (req.url === '/chunked.jpg') {
+        // No Content-Length: chunks keep coming until someone hangs up.
+        res.writeHead(200, { 'Content-Type': 'image/jpeg' });
+        res.write(photo);
+        const timer = setInterval(() => res.write(Buffer.alloc(128 * 1024, 0x5a)), 5);
+        res.once('close', () => clearInterval(timer));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    limited = await startApp({ IMGPROXY_MAX_SRC_FILE_SIZE: String(MB) });
+  });
+
+  afterAll(async () => {
+    await limited.stop();
+    await streaming.close();
+  });
+
+  async function until(cond: () => boolean, ms = 3000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it('sends the first bytes of a large source before the origin has sent the rest', async () => {
+    const res = await fetch(raw(`${streaming.url}/half-then-rest.jpg`));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(Number(res.headers.get('content-length'))).toBe(big.length);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    chunks.push(first.value!);
+    // The proxy forwarded bytes while the origin was still holding back its second half.
+    expect(originFinished).toBe(false);
+    gate.open();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+  });
+
+  it('closes the upstream connection when the client goes away mid-stream', async () => {
+    const before = upstreamAborted;
+    const got = await new Promise<number>((resolve, reject) => {
+      const req = httpGet(raw(`${streaming.url}/never-ends.jpg`), (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+          if (n >= 64 * 1024) {
+            req.destroy();
+            resolve(n);
+          }
+        });
+      });
+      req.on('error', () => undefined);
+      setTimeout(() => reject(new Error('no bytes within 3 s')), 3000).unref();
+    });
+    expect(got).toBeGreaterThan(0);
+    await until(() => upstreamAborted > before);
+    expect(upstreamAborted).toBe(before + 1);
+    // The proxy is fine afterwards.
+    expect((await fetch(raw(`${origin.url}/photo.jpg`))).status).toBe(200);
+  });
+
+  it('aborts mid-stream when a chunked origin passes IMGPROXY_MAX_SRC_FILE_SIZE', async () => {
+    const before = upstreamAborted;
+    const res = await fetch(`${limited.url}/insecure/raw:1/plain/${streaming.url}/chunked.jpg`);
+    // Nothing announced the size: the headers went out before the limit was reached.
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBeNull();
+    let received = 0;
+    const outcome = await (async () => {
+      try {
+        for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) received += c.length;
+        return 'ended';
+      } catch {
+        return 'cut';
+      }
+    })();
+    // Cut, never a clean end that would pass for the whole file.
+    expect(outcome).toBe('cut');
+    expect(received).toBeLessThanOrEqual(MB);
+    await until(() => upstreamAborted > before);
+    expect(upstreamAborted).toBe(before + 1);
   });
 });

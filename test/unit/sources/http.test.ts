@@ -403,3 +403,101 @@ describe('http source: limits', () => {
     expect(err.code).toBe('CANCELLED');
   });
 });
+
+/** Reads a stream to the end: its bytes, or the error it failed with. */
+async function drainStream(body: NodeJS.ReadableStream): Promise<{ bytes: Buffer; error?: unknown }> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    return { bytes: Buffer.concat(chunks) };
+  } catch (error) {
+    return { bytes: Buffer.concat(chunks), error };
+  }
+}
+
+describe('http source: stream()', () => {
+  it('returns the status, validators, Content-Length and the body as a stream', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'image/png', ETag: '"s"', 'Content-Length': String(PNG_BYTES.length), 'Accept-Ranges': 'bytes' });
+      res.end(PNG_BYTES);
+    });
+    const res = await source().stream(`${o.url}/a.png`, { maxBytes: 0 });
+    expect(res.status).toBe(200);
+    expect(res.etag).toBe('"s"');
+    expect(res.acceptRanges).toBe('bytes');
+    expect(res.contentLength).toBe(PNG_BYTES.length);
+    const { bytes, error } = await drainStream(res.body);
+    expect(error).toBeUndefined();
+    expect(bytes.equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('refuses a Content-Length over maxBytes before any body, as fetch does', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.end(Buffer.alloc(1000));
+    });
+    const err = await rejection(source().stream(`${o.url}/big`, { maxBytes: 100 }));
+    expect(err.code).toBe('SOURCE_TOO_BIG');
+  });
+
+  it('errors mid-stream with SOURCE_TOO_BIG for a chunked body past maxBytes, and closes the upstream', async () => {
+    let upstreamClosed = false;
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      res.once('close', () => (upstreamClosed = !res.writableFinished));
+      const timer = setInterval(() => res.write(Buffer.alloc(64 * 1024)), 5);
+      res.once('close', () => clearInterval(timer));
+    });
+    const res = await source().stream(`${o.url}/endless`, { maxBytes: 256 * 1024 });
+    expect(res.contentLength).toBeUndefined();
+    const { bytes, error } = await drainStream(res.body);
+    expect(error).toMatchObject({ code: 'SOURCE_TOO_BIG' });
+    expect(bytes.length).toBeLessThanOrEqual(256 * 1024);
+    for (let i = 0; i < 100 && !upstreamClosed; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(upstreamClosed).toBe(true);
+  });
+
+  it('a body cut before its Content-Length errors the stream instead of ending it short', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write(Buffer.alloc(10));
+      setTimeout(() => res.destroy(), 20);
+    });
+    const res = await source().stream(`${o.url}/cut`, { maxBytes: 0 });
+    const { error } = await drainStream(res.body);
+    expect(error).toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+  });
+
+  it('keeps IMGPROXY_DOWNLOAD_TIMEOUT over the whole transfer: a body that stalls errors with SOURCE_TIMEOUT', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write(Buffer.alloc(10));
+    });
+    const res = await source({ ...LOOPBACK, IMGPROXY_DOWNLOAD_TIMEOUT: '1' }).stream(`${o.url}/stall`, { maxBytes: 0 });
+    const { error } = await drainStream(res.body);
+    expect(error).toMatchObject({ code: 'SOURCE_TIMEOUT' });
+  });
+
+  it('the caller\'s signal cancels a stream in progress', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write(Buffer.alloc(10));
+    });
+    const controller = new AbortController();
+    const res = await source().stream(`${o.url}/slow`, { maxBytes: 0, signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    const { error } = await drainStream(res.body);
+    expect(error).toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('passes a 304 through with an empty body', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(304, { ETag: '"v"' });
+      res.end();
+    });
+    const res = await source().stream(`${o.url}/a`, { maxBytes: 0, ifNoneMatch: '"v"' });
+    expect(res.status).toBe(304);
+    expect(res.etag).toBe('"v"');
+    expect((await drainStream(res.body)).bytes.length).toBe(0);
+  });
+});

@@ -90,6 +90,22 @@ describe('createSources', () => {
     expect(seen).toEqual(['S3://bucket/key']);
   });
 
+  it('stream() falls back to a buffered fetch() for a source without stream()', async () => {
+    const s3: Source = {
+      schemes: ['s3'],
+      async fetch() {
+        return { status: 200, body: Buffer.from('s3 bytes'), headers: {}, etag: '"e"' };
+      },
+    };
+    const res = await sources({}, [s3]).stream('s3://bucket/key', { maxBytes: 0 });
+    expect(res.status).toBe(200);
+    expect(res.etag).toBe('"e"');
+    expect(res.contentLength).toBe(8);
+    const chunks: Buffer[] = [];
+    for await (const c of res.body as AsyncIterable<Buffer>) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('s3 bytes');
+  });
+
   it('checks IMGPROXY_ALLOWED_SOURCES for every scheme before any I/O', async () => {
     const seen: string[] = [];
     const s3: Source = {

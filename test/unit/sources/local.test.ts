@@ -178,3 +178,39 @@ describe('local source', () => {
     await expect(checkLocalFilesystemRoot(loadConfig({ IMGPROXY_LOCAL_FILESYSTEM_ROOT: path.join(base, 'secret.txt') }))).rejects.toThrow(/expected a directory/);
   });
 });
+
+describe('local source: stream()', () => {
+  async function read(body: NodeJS.ReadableStream): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    return Buffer.concat(chunks);
+  }
+
+  it('streams the whole file with its validators and length', async () => {
+    const whole = await src.fetch('local:///img/a.png', { maxBytes: 0 });
+    const res = await src.stream!('local:///img/a.png', { maxBytes: 0 });
+    expect(res.status).toBe(200);
+    expect(res.etag).toBe(whole.etag);
+    expect(res.contentLength).toBe(IMAGE.length);
+    expect((await read(res.body)).equals(IMAGE)).toBe(true);
+  });
+
+  it('streams a byte range as 206 with the sniffed type, and answers 304 and 416 like fetch', async () => {
+    const res = await src.stream!('local:///img/a.png', { maxBytes: 0, range: 'bytes=4-9' });
+    expect(res.status).toBe(206);
+    expect(res.contentRange).toBe(`bytes 4-9/${IMAGE.length}`);
+    expect(res.contentLength).toBe(6);
+    expect(res.contentType).toBe('image/png');
+    expect((await read(res.body)).equals(IMAGE.subarray(4, 10))).toBe(true);
+
+    const again = await src.stream!('local:///img/a.png', { maxBytes: 0, ifNoneMatch: res.etag ?? '' });
+    expect(again.status).toBe(304);
+    expect((await rejection(src.stream!('local:///img/a.png', { maxBytes: 0, range: 'bytes=999-' }))).status).toBe(416);
+  });
+
+  it('keeps the path checks and the size limit', async () => {
+    expect((await rejection(src.stream!('local:///img/escape.png', { maxBytes: 0 }))).code).toBe('INVALID_SOURCE_URL');
+    expect((await rejection(src.stream!('local:///missing.png', { maxBytes: 0 }))).status).toBe(404);
+    expect((await rejection(src.stream!('local:///img/a.png', { maxBytes: 4 }))).code).toBe('SOURCE_TOO_BIG');
+  });
+});
