@@ -106,7 +106,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     args: 'bool',
     default: '`false`',
     status: 'working',
-    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through; type sniffed (a non-image is 422); buffered up to `IMGPROXY_MAX_SRC_FILE_SIZE`, not streamed; `Accept-Encoding`/`Content-Encoding` are not passed',
+    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through; type sniffed from the first bytes (a non-image is 422); streamed with backpressure (http and local; object stores are buffered), `IMGPROXY_MAX_SRC_FILE_SIZE` enforced while streaming; `Accept-Encoding`/`Content-Encoding` are not passed',
   },
   cachebuster: { args: 'string', default: '–', status: 'working', note: 'part of the cache key' },
   expires: { args: 'unix timestamp', default: '–', status: 'working', note: 'past → 404; caps `max-age`' },
