@@ -13,7 +13,6 @@ import zlib from 'node:zlib';
 import { Agent, errors as undiciErrors } from 'undici';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
 import { isSourceAllowed } from '../security/allowed-sources.js';
 import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js';
 import { parseContentRange } from './range.js';
@@ -21,7 +20,6 @@ import { bufferStream, guarded } from './stream.js';
 import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
 export interface HttpSourceOptions {
-  metrics?: Metrics;
   /** DNS resolver for the guarded lookup; tests only (defaults to dns.lookup). */
   resolve?: Resolver;
 }
@@ -124,10 +122,6 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
-
-  function count(scheme: string, outcome: string): void {
-    opts.metrics?.upstreamFetches.inc({ scheme, outcome });
-  }
 
   function checkUrl(raw: string, hop: number): URL {
     let u: URL;
@@ -345,28 +339,8 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
 
   return {
     schemes: ['http', 'https'],
-    async fetch(url, fo) {
-      const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
-      try {
-        const res = await fetchUrl(url, fo);
-        count(scheme, res.status === 304 ? 'not_modified' : 'ok');
-        return res;
-      } catch (err) {
-        count(scheme, err instanceof ProxyError ? err.code.toLowerCase() : 'error');
-        throw err;
-      }
-    },
-    async stream(url, fo) {
-      const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
-      try {
-        const res = await streamUrl(url, fo);
-        count(scheme, res.status === 304 ? 'not_modified' : 'ok');
-        return res;
-      } catch (err) {
-        count(scheme, err instanceof ProxyError ? err.code.toLowerCase() : 'error');
-        throw err;
-      }
-    },
+    fetch: fetchUrl,
+    stream: streamUrl,
     close: () => agent.close(),
   };
 }

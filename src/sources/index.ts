@@ -55,12 +55,12 @@ export function schemeOf(url: string): string | null {
 export interface CreateSourcesOptions {
   metrics?: Metrics;
   /** Passed to the http source (tests inject a resolver). */
-  http?: Omit<HttpSourceOptions, 'metrics'>;
+  http?: HttpSourceOptions;
 }
 
 export function createSources(config: Config, extra: Source[] = [], logger?: Logger, opts: CreateSourcesOptions = {}): Sources {
   const log = logger?.child({ module: 'sources' });
-  const http = createHttpSource(config, { ...opts.http, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  const http = createHttpSource(config, opts.http);
   const bySchemes = new Map<string, Source>();
   for (const s of http.schemes) bySchemes.set(s, http);
   if (config.download.localFilesystemRoot !== '') bySchemes.set('local', createLocalSource(config));
@@ -79,34 +79,29 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
     return source;
   }
 
-  async function fetch(url: string, fo: FetchOptions): Promise<SourceResponse> {
-    const source = admit(url);
-    const scheme = schemeOf(url);
-    if (source === http) return http.fetch(url, fo);
-    // The http source counts its own fetches; count the others here.
+  /** Every scheme's fetches are counted here, once: upstream_fetches_total{scheme,outcome}. */
+  async function counted<T extends { status: number }>(url: string, run: () => Promise<T>): Promise<T> {
+    const scheme = schemeOf(url) ?? '';
     try {
-      const res = await source.fetch(url, fo);
-      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: res.status === 304 ? 'not_modified' : 'ok' });
+      const res = await run();
+      opts.metrics?.upstreamFetches.inc({ scheme, outcome: res.status === 304 ? 'not_modified' : 'ok' });
       return res;
     } catch (err) {
-      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: err instanceof ProxyError ? err.code.toLowerCase() : 'error' });
+      opts.metrics?.upstreamFetches.inc({ scheme, outcome: err instanceof ProxyError ? err.code.toLowerCase() : 'error' });
       throw err;
     }
   }
 
+  async function fetch(url: string, fo: FetchOptions): Promise<SourceResponse> {
+    const source = admit(url);
+    return counted(url, () => source.fetch(url, fo));
+  }
+
   async function stream(url: string, fo: FetchOptions): Promise<SourceStream> {
     const source = admit(url);
-    if (source === http) return http.stream(url, fo);
-    const scheme = schemeOf(url);
-    try {
-      const res = source.stream ? await source.stream(url, fo) : responseAsStream(await source.fetch(url, fo));
-      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: res.status === 304 ? 'not_modified' : 'ok' });
-      return res;
-    } catch (err) {
-      opts.metrics?.upstreamFetches.inc({ scheme: scheme ?? '', outcome: err instanceof ProxyError ? err.code.toLowerCase() : 'error' });
-      throw err;
-    }
+    return counted(url, async () => (source.stream ? source.stream(url, fo) : responseAsStream(await source.fetch(url, fo))));
   }
+
 
   return { fetch, stream, admit, schemeOf, close: () => http.close() };
 }

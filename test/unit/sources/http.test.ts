@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../../src/config/index.js';
-import { createMetrics } from '../../../src/observability/metrics.js';
 import { createHttpSource, type HttpSource, type HttpSourceOptions } from '../../../src/sources/http.js';
 import { rejection } from '../../helpers/errors.js';
 import { startHandlerOrigin, type HandlerOrigin, type OriginHandler } from '../../helpers/origin.js';
@@ -61,20 +60,6 @@ describe('http source: a working fetch', () => {
     });
     const res = await source().fetch(`${o.url}/`, { maxBytes: 0 });
     expect(res.body.equals(PNG_BYTES)).toBe(true);
-  });
-
-  it('counts fetches in the metrics', async () => {
-    const o = await origin((req, res) => {
-      res.writeHead(req.url === '/ok' ? 200 : 404);
-      res.end('x');
-    });
-    const metrics = createMetrics('', false);
-    const s = source(LOOPBACK, { metrics });
-    await s.fetch(`${o.url}/ok`, { maxBytes: 0 });
-    await rejection(s.fetch(`${o.url}/missing`, { maxBytes: 0 }));
-    const text = await metrics.registry.metrics();
-    expect(text).toContain('upstream_fetches_total{scheme="http",outcome="ok"} 1');
-    expect(text).toContain('upstream_fetches_total{scheme="http",outcome="source_client_error"} 1');
   });
 
   it('sends Connection: close when IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT=0', async () => {

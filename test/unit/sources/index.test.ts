@@ -51,6 +51,23 @@ describe('createSources', () => {
     expect(res.body.toString()).toBe('hello');
   });
 
+  it('counts every fetch and stream once, per scheme and outcome', async () => {
+    const o = await startHandlerOrigin((req, res) => {
+      res.writeHead(req.url === '/ok' ? 200 : 404);
+      res.end('x');
+    });
+    cleanups.push(() => o.close());
+    const metrics = createMetrics('', false);
+    const s = createSources(loadConfig({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true' }), [], undefined, { metrics });
+    cleanups.push(() => s.close());
+    await s.fetch(`${o.url}/ok`, { maxBytes: 0 });
+    (await s.stream(`${o.url}/ok`, { maxBytes: 0 })).body.resume();
+    await expect(s.fetch(`${o.url}/missing`, { maxBytes: 0 })).rejects.toMatchObject({ status: 404 });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('upstream_fetches_total{scheme="http",outcome="ok"} 2');
+    expect(text).toContain('upstream_fetches_total{scheme="http",outcome="source_client_error"} 1');
+  });
+
   it('dispatches local:// when IMGPROXY_LOCAL_FILESYSTEM_ROOT is set', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pixproxy-idx-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
