@@ -10,11 +10,11 @@
  * keep our behaviour because imgproxy's would be less safe): it asserts ours, and is listed
  * with its reason in this folder's README.
  */
-import { afterAll, it } from 'vitest';
+import { afterAll, it, type TestContext } from 'vitest';
 import sharp from 'sharp';
 import { startApp, type RunningApp } from '../../helpers/app.js';
 
-type Body = () => Promise<void> | void;
+type Body = (ctx: TestContext) => Promise<void> | void;
 
 /** A case that passes today, named after the upstream Go test (`TestX` or `TestX/sub`). */
 export function ported(name: string, fn: Body, timeout?: number): void {

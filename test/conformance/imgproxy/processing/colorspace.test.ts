@@ -28,7 +28,7 @@ function table(name: string, env: Record<string, string>, suffix: string, cases:
   describe(name, () => {
     for (const c of cases) {
       port(`${name}/${c.name}${suffix}`, c.gap, async () => {
-        const wm = c.watermark ? { IMGPROXY_WATERMARK_PATH: join(suite.root(), 'test-images', c.watermark) } : {};
+        const wm: Record<string, string> = c.watermark ? { IMGPROXY_WATERMARK_PATH: join(suite.root(), 'test-images', c.watermark) } : {};
         await suite.check(await suite.process(opts(c), `test-images/${c.source}`, { ...env, ...wm }), 100, 100, c.out);
       });
     }
