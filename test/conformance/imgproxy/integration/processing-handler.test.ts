@@ -8,6 +8,7 @@
  * https://github.com/imgproxy/imgproxy/blob/master/integration_test/processing_handler_test.go
  */
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startHandlerOrigin, type HandlerOrigin } from '../../../helpers/origin.js';
@@ -18,7 +19,7 @@ import { servertestEnv } from '../processing/suite.js';
 
 let root = '';
 let test1: Buffer;
-type Answer = (req: import('node:http').IncomingMessage) => { status?: number; headers?: Record<string, string>; body?: Buffer };
+type Answer = (req: IncomingMessage) => { status?: number; headers?: Record<string, string>; body?: Buffer };
 let answer: Answer = () => ({ body: test1 });
 let origin: HandlerOrigin;
 
