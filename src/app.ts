@@ -1,6 +1,7 @@
 /**
- * Composition root: builds stores, sources, cache, dialect, limiter and the request
- * handler from a frozen Config. Nothing here runs per request.
+ * Composition root: builds stores, sources, cache, dialects, limiter, the image and /info
+ * services and the HTTP handlers from a frozen Config, handing each only what it uses.
+ * Nothing here runs per request.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,21 +9,27 @@ import { availableParallelism } from 'node:os';
 import type { Config } from './config/index.js';
 import { createImgproxyDialect, type ImgproxyDialect } from './dialects/imgproxy/index.js';
 import { createPreviewProxyDialect, type PreviewProxyDialect } from './dialects/previewproxy/index.js';
-import { varyHeader } from './negotiate.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createProcessor } from './processing/pipeline.js';
-import type { Processor } from './processing/types.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createFlow } from './service/flow.js';
+import { createImageService, type ImageService } from './service/image.js';
+import { createInfoService, type InfoService } from './service/info.js';
+import { createSourceLoader } from './service/source.js';
+import { createImageHandler } from './http/image-handler.js';
+import { createInfoHandler } from './http/info-handler.js';
+import { createRawHandler } from './http/raw-handler.js';
+import { createResolver } from './http/resolve.js';
 import { createRequestHandler, type RequestHandler } from './http/server.js';
-import { cacheControl } from './http/headers.js';
 
-export interface AppContext {
+/** What the composition root built: for main.ts, tests and embedders that need one part. */
+export interface AppParts {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -33,16 +40,14 @@ export interface AppContext {
   readonly sources: Sources;
   readonly cache: ImageCache;
   readonly limiter: Limiter;
-  readonly process: Processor;
-  readonly watermark: Buffer | undefined;
-  /** `Vary` value for image responses, or null when nothing is negotiated. */
-  readonly vary: string | null;
-  /** Cache-Control of a result without `expires` (the common case, computed once). */
-  readonly cacheControl: string;
+  /** The image flow without a socket: `getImage(request, key, signal)`. */
+  readonly images: ImageService;
+  /** The /info flow without a socket. */
+  readonly info: InfoService;
 }
 
 export interface App {
-  readonly ctx: AppContext;
+  readonly ctx: AppParts;
   /** The embeddable `(req, res)` handler. */
   readonly handler: RequestHandler;
   /** Starts listening on config.listen (or the given port); resolves the bound address. */
@@ -68,13 +73,28 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
-  const limiter = createLimiter(workers, config.server.requestsQueueSize, {
-    onChange: (_active, waiting) => metrics.queueLength.set(waiting),
-  });
+  const limiter = createLimiter(
+    { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
+    { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
+  );
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const ctx: AppContext = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, process: createProcessor(config), watermark, vary: varyHeader(config), cacheControl: cacheControl(config.processing.ttl, 0) };
-  const handler = createRequestHandler(ctx);
+  const flowDeps = { limiter, loadSource: createSourceLoader({ cache, sources, downloads: limiter.downloads }), timeoutMs: config.server.timeout * 1000 };
+  // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
+  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics });
+  const info = createInfoService({ ...flowDeps, metrics });
+  const handler = createRequestHandler({
+    config,
+    logger,
+    metrics,
+    imgproxy: dialect,
+    previewproxy,
+    resolve: createResolver(config, cache, sources),
+    image: createImageHandler({ images, config }),
+    raw: createRawHandler({ sources, config }),
+    info: createInfoHandler({ dialect, info, config }),
+  });
+  const ctx: AppParts = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, images, info };
   const servers: Server[] = [];
 
 

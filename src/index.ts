@@ -3,7 +3,7 @@
  *
  * Embedding: `const app = await createApp(loadConfig(env)); server.on('request', app.handler)`.
  */
-export { createApp, type App, type AppContext, type AppOptions } from './app.js';
+export { createApp, type App, type AppParts, type AppOptions } from './app.js';
 export { loadConfig, readEnv, ConfigError, type Config, type Env } from './config/index.js';
 export { ProxyError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { createRequestHandler, type RequestHandler } from './http/server.js';

@@ -24,7 +24,7 @@ import { transformedKey } from './key.js';
 import { createMemoryCache } from './memory.js';
 import { createOriginCache, type SourceFetcher, type SourceResult } from './origin.js';
 import { createErrorReporter } from './report.js';
-import { createSingleFlight } from './singleflight.js';
+import { createSingleFlight, type SingleFlight } from './singleflight.js';
 import { readAll, withTimeout } from './util.js';
 
 export { createCacheStores, type CacheStores } from './stores.js';
@@ -67,9 +67,12 @@ export interface ImageCache {
   lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit } | null>;
   /** Fire-and-forget, before the response; never throws, never rejects unhandled. */
   store(key: string, image: CachedImage): void;
-  singleflight: { run<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; joined: boolean }> };
-  /** Source bytes through the origin sub-store (direct fetch when it is off or for local://). */
-  getSource(url: string, fetcher: SourceFetcher): Promise<SourceResult>;
+  singleflight: Pick<SingleFlight, 'run'>;
+  /**
+   * Source bytes through the origin sub-store (direct fetch when it is off or for local://).
+   * `signal`: this caller stops waiting; the fetch is cancelled once no caller waits.
+   */
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal): Promise<SourceResult>;
   /** Resolves when background writes have finished (tests, graceful stop). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -300,7 +303,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
 
     singleflight: imageFlight,
 
-    getSource: (url, fetcher) => origin.getSource(url, fetcher),
+    getSource: (url, fetcher, signal) => origin.getSource(url, fetcher, signal),
 
     flush,
 

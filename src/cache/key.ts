@@ -50,7 +50,8 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
   return out;
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+/** A request header as the key records it: null when absent, repeated values joined. */
+export function keyHeaderValue(headers: IncomingHttpHeaders, name: string): string | null {
   const v = headers[name.toLowerCase()];
   if (v === undefined) return null;
   return Array.isArray(v) ? v.join(', ') : String(v);
@@ -61,7 +62,7 @@ export function keyMaterial(req: ImageRequest, headers: IncomingHttpHeaders, cfg
   const options: Record<string, unknown> = { ...req.options };
   for (const k of NON_KEY_OPTIONS) delete options[k];
   const h: Record<string, string | null> = {};
-  for (const name of cfg.keyHeaders) h[name.toLowerCase()] = headerValue(headers, name);
+  for (const name of cfg.keyHeaders) h[name.toLowerCase()] = keyHeaderValue(headers, name);
   const c: Record<string, string | null> = {};
   if (cfg.keyCookies.length > 0) {
     const jar = parseCookies(headers.cookie);

@@ -30,7 +30,8 @@ export interface ConditionalHeaders {
   ifNoneMatch?: string;
   ifModifiedSince?: string;
 }
-export type SourceFetcher = (conditional: ConditionalHeaders) => Promise<SourceResponse>;
+/** `signal` aborts when no caller waits for this source any more (see singleflight.ts). */
+export type SourceFetcher = (conditional: ConditionalHeaders, signal: AbortSignal) => Promise<SourceResponse>;
 export type SourceOutcome = 'hit' | 'revalidated' | 'miss';
 export interface SourceResult {
   response: SourceResponse;
@@ -38,7 +39,8 @@ export interface SourceResult {
 }
 
 export interface OriginCache {
-  getSource(url: string, fetcher: SourceFetcher): Promise<SourceResult>;
+  /** `signal`: this caller stops waiting; the fetch is cancelled once no caller waits. */
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal): Promise<SourceResult>;
   /** Resolves when background writes have finished. */
   flush(): Promise<void>;
 }
@@ -227,7 +229,7 @@ export function createOriginCache(deps: {
     }
   }
 
-  async function load(url: string, fetcher: SourceFetcher): Promise<SourceResult> {
+  async function load(url: string, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>): Promise<SourceResult> {
     const key = originKey(url);
     const cached = await read(key, url);
     if (cached && cached.freshUntil > Date.now()) {
@@ -254,12 +256,13 @@ export function createOriginCache(deps: {
   }
 
   return {
-    getSource(url, fetcher) {
+    getSource(url, fetcher, signal) {
+      const waiter = signal ? { signal } : {};
       if (!store || !isOriginCacheable(url)) {
         // Still coalesced: concurrent variants of one local file read it once.
-        return deps.singleflight.run(`direct:${url}`, async () => ({ response: await fetcher({}), outcome: 'miss' as const })).then((r) => r.value);
+        return deps.singleflight.run(`direct:${url}`, async (work) => ({ response: await fetcher({}, work.signal), outcome: 'miss' as const }), waiter).then((r) => r.value);
       }
-      return deps.singleflight.run(`origin:${url}`, () => load(url, fetcher)).then((r) => r.value);
+      return deps.singleflight.run(`origin:${url}`, (work) => load(url, (conditional) => fetcher(conditional, work.signal)), waiter).then((r) => r.value);
     },
     async flush() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

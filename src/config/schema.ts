@@ -60,7 +60,9 @@ export const schema = {
     workers: int(['IMGPROXY_WORKERS', 'IMGPROXY_CONCURRENCY'], 0, { min: 0 })
       .describe('Images processed at once; 0 = 2 × CPU cores. Cache hits do not wait for a worker.'),
     requestsQueueSize: int(['IMGPROXY_REQUESTS_QUEUE_SIZE'], 0, { min: 0 })
-      .describe('Requests allowed to wait for a worker; one more is answered 429. 0 = unlimited.'),
+      .describe('Misses admitted beyond IMGPROXY_WORKERS (downloading, or waiting for a download slot or a worker); one more is answered 429 at once. 0 = unlimited.'),
+    maxDownloads: int(['PIXPROXY_MAX_DOWNLOADS'], 64, { min: 0 })
+      .describe('Source downloads at once. A download does not hold a worker (the worker is taken once the source is in memory), so slow origins do not block processing. 0 = unlimited.'),
     timeout: int(['IMGPROXY_TIMEOUT'], 10, { min: 1 })
       .describe('Seconds an image request may take on a miss (queue, download, processing) before a 503.'),
     keepAliveTimeout: int(['IMGPROXY_KEEP_ALIVE_TIMEOUT'], 10, { min: 0 })

@@ -1,32 +1,40 @@
 /**
- * `/info/%signature/%options/…`: JSON about the source image (imgproxy Pro §7.1).
- * Signed like image URLs; results are not cached (seed limitation), but the source bytes
- * come through the origin sub-store like any other fetch.
+ * `/info/%signature/%options/…` (imgproxy Pro, docs/usage/getting_info.mdx): parses and
+ * verifies the path, asks the info service (src/service/info.ts) and writes the JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext } from '../app.js';
-import { ProxyError } from '../errors.js';
-import { imageInfo, parseInfoOptions } from '../processing/info.js';
-import { detectImageFormat } from '../sources/detect.js';
+import type { Config } from '../config/index.js';
+import type { ImgproxyDialect } from '../dialects/imgproxy/index.js';
+import { parseInfoOptions } from '../processing/info.js';
+import type { InfoService } from '../service/info.js';
+import { clientSignal } from './client-signal.js';
 import { SECURITY_HEADERS } from './headers.js';
-import type { RequestLog } from './server.js';
+import type { RequestLog } from './request-log.js';
 
-export async function handleInfo(ctx: AppContext, req: IncomingMessage, res: ServerResponse, rawPath: string, log: RequestLog): Promise<void> {
-  const parsed = ctx.dialect.parseInfo(rawPath, req.headers);
-  log.source = parsed.source;
-  const opts = parseInfoOptions(parsed.segments, ctx.config);
-  // `max_src_file_size` (a security option) overrides IMGPROXY_MAX_SRC_FILE_SIZE here too.
-  const maxBytes = opts.maxSrcFileSize;
-  const { response } = await ctx.cache.getSource(parsed.source, (conditional) => ctx.sources.fetch(parsed.source, { maxBytes, ...conditional }));
-  if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
-  const info = await ctx.limiter.run(() => imageInfo(response.body, response.body.length, opts));
-  const body = JSON.stringify(info);
-  log.cache = 'INFO';
-  res.writeHead(200, {
-    ...SECURITY_HEADERS,
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-cache',
-  });
-  res.end(body);
+/** `rawPath`: without the `/info` prefix. */
+export type InfoHandler = (req: IncomingMessage, res: ServerResponse, rawPath: string, log: RequestLog) => Promise<void>;
+
+export interface InfoHandlerDeps {
+  readonly dialect: Pick<ImgproxyDialect, 'parseInfo'>;
+  readonly info: Pick<InfoService, 'getInfo'>;
+  /** For the /info options' defaults and limits. */
+  readonly config: Config;
+}
+
+export function createInfoHandler(deps: InfoHandlerDeps): InfoHandler {
+  return async (req, res, rawPath, log) => {
+    const parsed = deps.dialect.parseInfo(rawPath, req.headers);
+    log.source = parsed.source;
+    const options = parseInfoOptions(parsed.segments, deps.config);
+    const info = await deps.info.getInfo({ source: parsed.source, options }, clientSignal(res, 'the client went away before its info'));
+    const body = JSON.stringify(info);
+    log.cache = 'INFO';
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-cache',
+    });
+    res.end(body);
+  };
 }

@@ -7,14 +7,15 @@
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
  * then answers 404). The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
- * before anything is remembered or looked up — seed: "The cache is protected by the same
- * security measures as imgproxy itself" — so narrowing the allowed sources also closes
- * entries cached under the older configuration.
+ * before anything is remembered or looked up, so a cached entry is guarded like a fresh
+ * request: narrowing the allowed sources also closes entries cached under the older
+ * configuration.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
+import { keyHeaderValue } from '../cache/key.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
 
@@ -28,17 +29,27 @@ export type Resolver = (routeId: string, parse: () => ImageRequest, headers: Inc
 
 const HINT_HEADERS = ['sec-ch-dpr', 'dpr', 'sec-ch-width', 'width'] as const;
 
-export function createResolver(config: Config, cache: ImageCache, sources: Sources, max = 5000): Resolver {
+/**
+ * One header's part of the memo id. An absent header and an empty one are different parts
+ * (the cache key tells them apart: `null` vs `""`), and the value is the one the key
+ * hashes, so two requests share a memo entry only if they would share the key.
+ */
+function part(headers: IncomingHttpHeaders, name: string): string {
+  const v = keyHeaderValue(headers, name);
+  return v === null ? '\0-' : `\0=${v}`;
+}
+
+export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, sources: Pick<Sources, 'admit'>, max = 5000): Resolver {
   const memo = new LRUCache<string, Resolved>({ max });
   const hints = config.processing.enableClientHints;
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
   const keyCookies = config.cache.keyCookies.length > 0;
 
   return (routeId, parse, headers) => {
-    let id = `${routeId}\0${headers.accept ?? ''}`;
-    if (hints) for (const h of HINT_HEADERS) id += `\0${String(headers[h] ?? '')}`;
-    for (const h of keyHeaders) id += `\0${String(headers[h] ?? '')}`;
-    if (keyCookies) id += `\0${headers.cookie ?? ''}`;
+    let id = routeId + part(headers, 'accept');
+    if (hints) for (const h of HINT_HEADERS) id += part(headers, h);
+    for (const h of keyHeaders) id += part(headers, h);
+    if (keyCookies) id += part(headers, 'cookie');
 
     const known = memo.get(id);
     if (known && (known.request.options.expires === 0 || known.request.options.expires * 1000 > Date.now())) return known;

@@ -1,37 +1,53 @@
 /**
  * node:http request handling: a small routing table (no framework on the image hot path),
- * request ids, one JSON log line per request, errors → status + plain-text body.
+ * request ids, one JSON log line per request, errors → status + plain-text body. The
+ * handlers it routes to (image, raw, info) are built by the composition root and come in
+ * as functions; nothing here knows how an image is computed.
  *
  * `createRequestHandler` is the embeddable export: `(req, res) => void` mountable in any
  * Node HTTP server or framework.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import type { ImgproxyDialect } from '../dialects/imgproxy/index.js';
+import type { PreviewProxyDialect } from '../dialects/previewproxy/index.js';
 import { ProxyError, toProxyError } from '../errors.js';
-import type { AppContext } from '../app.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ImageRequest } from '../request.js';
 import { requestId, SECURITY_HEADERS } from './headers.js';
-import { handleImage } from './image-handler.js';
-import { createResolver } from './resolve.js';
-import { handleInfo } from './info-handler.js';
-
-export interface RequestLog {
-  source?: string;
-  cache?: string;
-  joined?: boolean;
-}
+import type { ImageHandler } from './image-handler.js';
+import type { InfoHandler } from './info-handler.js';
+import type { RawHandler } from './raw-handler.js';
+import type { RequestLog } from './request-log.js';
+import type { Resolver } from './resolve.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createRequestHandler(ctx: AppContext): RequestHandler {
-  const prefix = ctx.config.server.pathPrefix;
-  const healthPaths = new Set(['/health', ...(ctx.config.server.healthCheckPath ? [ctx.config.server.healthCheckPath] : [])]);
-  const serveMetrics = ctx.config.server.prometheusBind === '';
-  const pathDialect = ctx.config.server.pathDialect;
-  const resolve = createResolver(ctx.config, ctx.cache, ctx.sources);
-  const secret = ctx.config.server.secret ? Buffer.from(`Bearer ${ctx.config.server.secret}`) : null;
-  const cors: Record<string, string> = ctx.config.server.allowOrigin
-    ? { 'Access-Control-Allow-Origin': ctx.config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
+export interface RequestHandlerDeps {
+  readonly config: Pick<Config, 'server'>;
+  readonly logger: Logger;
+  readonly metrics: Pick<Metrics, 'requests' | 'requestDuration' | 'errors' | 'registry'>;
+  /** imgproxy's URL API (root path style unless PIXPROXY_PATH_DIALECT=previewproxy). */
+  readonly imgproxy: Pick<ImgproxyDialect, 'parseImage'>;
+  /** PreviewProxy's URL API: `/proxy?url=` always, root path style when chosen. */
+  readonly previewproxy: PreviewProxyDialect;
+  readonly resolve: Resolver;
+  readonly image: ImageHandler;
+  readonly raw: RawHandler;
+  readonly info: InfoHandler;
+}
+
+export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
+  const { config, logger, metrics, resolve } = deps;
+  const prefix = config.server.pathPrefix;
+  const healthPaths = new Set(['/health', ...(config.server.healthCheckPath ? [config.server.healthCheckPath] : [])]);
+  const serveMetrics = config.server.prometheusBind === '';
+  const pathDialect = config.server.pathDialect;
+  const secret = config.server.secret ? Buffer.from(`Bearer ${config.server.secret}`) : null;
+  const cors: Record<string, string> = config.server.allowOrigin
+    ? { 'Access-Control-Allow-Origin': config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
     : {};
 
   // Labelled metric children, looked up once per label value rather than hashed per request.
@@ -39,15 +55,15 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
   const byOutcome = new Map<string, { observe(v: number): void }>();
   const countStatus = (status: number) => {
     let c = byStatus.get(status);
-    if (!c) byStatus.set(status, (c = ctx.metrics.requests.labels(String(status))));
+    if (!c) byStatus.set(status, (c = metrics.requests.labels(String(status))));
     c.inc();
   };
   const observeDuration = (outcome: string, seconds: number) => {
     let h = byOutcome.get(outcome);
-    if (!h) byOutcome.set(outcome, (h = ctx.metrics.requestDuration.labels(outcome)));
+    if (!h) byOutcome.set(outcome, (h = metrics.requestDuration.labels(outcome)));
     h.observe(seconds);
   };
-  const logInfo = ctx.logger.isLevelEnabled('info');
+  const logInfo = logger.isLevelEnabled('info');
 
   return (req, res) => {
     const started = process.hrtime.bigint();
@@ -67,21 +83,22 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
       countStatus(status);
       if (log.cache) observeDuration(log.cache, durationMs / 1000);
       if (quiet || !logInfo) return;
-      ctx.logger.info({ reqId: id, method: req.method, path, status, durationMs: Math.round(durationMs * 100) / 100, source: log.source, cache: log.cache, joined: log.joined || undefined }, 'request');
+      logger.info({ reqId: id, method: req.method, path, status, durationMs: Math.round(durationMs * 100) / 100, source: log.source, cache: log.cache, joined: log.joined || undefined }, 'request');
     });
 
     const fail = (err: unknown) => {
       const e = toProxyError(err);
-      ctx.metrics.errors.inc({ type: e.code.toLowerCase() });
-      if (e.status >= 500 && e.code === 'INTERNAL') ctx.logger.error({ reqId: id, err: e.cause ?? e, path }, 'internal error');
-      else ctx.logger.debug({ reqId: id, code: e.code, detail: e.message, path }, 'request failed');
+      metrics.errors.inc({ type: e.code.toLowerCase() });
+      if (e.status >= 500 && e.code === 'INTERNAL') logger.error({ reqId: id, err: e.cause ?? e, path }, 'internal error');
+      else logger.debug({ reqId: id, code: e.code, detail: e.message, path }, 'request failed');
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      const body = ctx.config.server.developmentErrorsMode ? `${e.publicMessage}: ${e.message}` : e.publicMessage;
+      const body = config.server.developmentErrorsMode ? `${e.publicMessage}: ${e.message}` : e.publicMessage;
       res.writeHead(e.status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      // Never a HEAD: those are answered before anything can fail.
+      res.end(body);
     };
 
     try {
@@ -105,8 +122,8 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
       }
       if (path === '/metrics' && serveMetrics) {
         quiet = true;
-        ctx.metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'Content-Type': ctx.metrics.registry.contentType });
+        metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
           res.end(text);
         }, fail);
         return;
@@ -125,12 +142,19 @@ export function createRequestHandler(ctx: AppContext): RequestHandler {
         const auth = Buffer.from(req.headers.authorization ?? '');
         if (auth.length !== secret.length || !timingSafeEqual(auth, secret)) throw new ProxyError('FORBIDDEN', 'bad or missing Authorization secret');
       }
+      if (path.startsWith('/info/')) {
+        deps.info(req, res, path.slice('/info'.length), log).catch(fail);
+        return;
+      }
       const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
-      let work: Promise<void>;
-      if (path.startsWith('/info/')) work = handleInfo(ctx, req, res, path.slice('/info'.length), log);
-      else if (path === '/proxy') work = handleImage(ctx, req, res, () => resolve(`q\0${url}`, () => ctx.previewproxy.parseQuery(query(), req.headers), req.headers), log);
-      else if (pathDialect === 'previewproxy') work = handleImage(ctx, req, res, () => resolve(`p\0${url}`, () => ctx.previewproxy.parsePath(path, query(), req.headers), req.headers), log);
-      else work = handleImage(ctx, req, res, () => resolve(`i\0${path}`, () => ctx.dialect.parseImage(path, req.headers), req.headers), log);
+      let parse: () => ImageRequest;
+      let routeId: string;
+      if (path === '/proxy') [routeId, parse] = [`q\0${url}`, () => deps.previewproxy.parseQuery(query(), req.headers)];
+      else if (pathDialect === 'previewproxy') [routeId, parse] = [`p\0${url}`, () => deps.previewproxy.parsePath(path, query(), req.headers)];
+      else [routeId, parse] = [`i\0${path}`, () => deps.imgproxy.parseImage(path, req.headers)];
+      const resolved = resolve(routeId, parse, req.headers);
+      log.source = resolved.request.source;
+      const work = resolved.request.options.raw ? deps.raw(req, res, resolved.request, log) : deps.image(req, res, resolved, log);
       work.catch(fail);
     } catch (err) {
       fail(err);

@@ -16,7 +16,10 @@ export interface ProcessResult {
 }
 
 export interface ProcessContext {
+  /** Aborts when no client waits for the result any more. */
   signal?: AbortSignal;
+  /** Epoch ms after which no client waits for the result (a bound for sharp's own timeout). */
+  deadline?: number;
   /** Decoded-ready watermark image bytes, when configured. */
   watermark?: Buffer;
 }

@@ -1,8 +1,6 @@
 /**
- * Single-flight. Seed: "If multiple requests for the same image and parameters arrive
- * simultaneously (before the first request has finished), PreviewProxy ensures that only one
- * fetch and transform is performed. All other concurrent requests wait for the result and
- * then receive it."
+ * Single-flight: concurrent requests for one key share one fetch and transform and all
+ * receive its outcome; the work lives while a caller waits and is aborted when none does.
  */
 import { describe, expect, it } from 'vitest';
 import { createSingleFlight } from '../../../src/cache/singleflight.js';
@@ -85,21 +83,115 @@ describe('single-flight', () => {
   it("the leader's caller abandoning does not cancel the work followers wait for", async () => {
     const sf = createSingleFlight();
     let finished = false;
+    let workSignal: AbortSignal | undefined;
     const leaderClient = new AbortController();
-    // The leader's caller races the shared result with its client's abort and gives up.
-    const leader = Promise.race([
-      sf.run('k', async () => {
+    const leader = sf.run(
+      'k',
+      async (work) => {
+        workSignal = work.signal;
         await tick(40);
         finished = true;
         return 'done';
-      }),
-      new Promise<never>((_, reject) => leaderClient.signal.addEventListener('abort', () => reject(new Error('client gone')))),
-    ]);
-    const follower = sf.run('k', async () => 'other');
-    leaderClient.abort();
-    await expect(leader).rejects.toThrow('client gone');
+      },
+      { signal: leaderClient.signal },
+    );
+    const followerClient = new AbortController();
+    const follower = sf.run('k', async () => 'other', { signal: followerClient.signal });
+    leaderClient.abort(new ProxyError('TIMEOUT', 'leader timed out'));
+    // The leader stops waiting at once, with its own reason.
+    await expect(leader).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(await follower).toEqual({ value: 'done', joined: true });
     expect(finished).toBe(true);
+    expect(workSignal?.aborted).toBe(false);
+  });
+
+  it('when every caller has stopped waiting, the work is aborted and the key is free for a fresh computation', async () => {
+    const sf = createSingleFlight();
+    const clients = [new AbortController(), new AbortController(), new AbortController()];
+    let seen: AbortSignal | undefined;
+    let calls = 0;
+    const runs = clients.map((c) =>
+      sf.run(
+        'k',
+        (work) => {
+          calls++;
+          seen = work.signal;
+          return new Promise<string>((_, reject) => work.signal.addEventListener('abort', () => reject(work.signal.reason)));
+        },
+        { signal: c.signal },
+      ),
+    );
+    const all = Promise.allSettled(runs);
+    clients[0]?.abort();
+    clients[1]?.abort();
+    await tick();
+    expect(seen?.aborted).toBe(false);
+    expect(sf.has('k')).toBe(true);
+    clients[2]?.abort();
+    const settled = await all;
+    expect(settled.every((r) => r.status === 'rejected' && (r.reason as ProxyError).code === 'CANCELLED')).toBe(true);
+    expect(seen?.aborted).toBe(true);
+    expect((seen?.reason as ProxyError).code).toBe('CANCELLED');
+    expect(sf.has('k')).toBe(false);
+    expect(await sf.run('k', async () => 'again')).toEqual({ value: 'again', joined: false });
+    expect(calls).toBe(1);
+  });
+
+  it('a caller without a signal keeps the work alive after every other caller left', async () => {
+    const sf = createSingleFlight();
+    const client = new AbortController();
+    let seen: AbortSignal | undefined;
+    const leaving = sf.run(
+      'k',
+      async (work) => {
+        seen = work.signal;
+        await tick(20);
+        return 'v';
+      },
+      { signal: client.signal },
+    );
+    const staying = sf.run('k', async () => 'other');
+    client.abort();
+    await expect(leaving).rejects.toBeInstanceOf(ProxyError);
+    expect(await staying).toEqual({ value: 'v', joined: true });
+    expect(seen?.aborted).toBe(false);
+  });
+
+  it('a caller already aborted neither starts nor joins anything', async () => {
+    const sf = createSingleFlight();
+    const ac = new AbortController();
+    ac.abort();
+    let calls = 0;
+    await expect(sf.run('k', async () => ++calls, { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(calls).toBe(0);
+    expect(sf.has('k')).toBe(false);
+  });
+
+  it('work.deadline() is the latest deadline among the callers still waiting', async () => {
+    const sf = createSingleFlight();
+    let deadline: () => number = () => 0;
+    let finish!: () => void;
+    const gate = new Promise<void>((r) => (finish = r));
+    const early = new AbortController();
+    const a = sf.run(
+      'k',
+      async (work) => {
+        deadline = () => work.deadline();
+        await gate;
+        return 1;
+      },
+      { signal: early.signal, deadline: 1000 },
+    );
+    const b = sf.run('k', async () => 2, { signal: new AbortController().signal, deadline: 5000 });
+    expect(deadline()).toBe(5000);
+    early.abort();
+    await expect(a).rejects.toBeInstanceOf(ProxyError);
+    expect(deadline()).toBe(5000);
+    const c = sf.run('k', async () => 3);
+    expect(deadline()).toBe(Infinity);
+    finish();
+    expect((await b).value).toBe(1);
+    expect((await c).value).toBe(1);
   });
 
   it('the entry is removed when settled: a later run computes again', async () => {

@@ -1,0 +1,14 @@
+/**
+ * The client's interest as an AbortSignal: it aborts when the response closes before it was
+ * completely written (the client went away), so the flow can stop the work it started.
+ */
+import type { ServerResponse } from 'node:http';
+import { ProxyError } from '../errors.js';
+
+export function clientSignal(res: ServerResponse, what: string): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort(new ProxyError('CANCELLED', what));
+  });
+  return gone.signal;
+}

@@ -1,0 +1,56 @@
+/**
+ * The shape every computation has, for images and /info alike: one computation per key
+ * (single-flight) that lives while a request waits for it, admitted to the queue (429 when
+ * full), its source loaded without a worker, then one step in a worker slot. Each request
+ * waits at most IMGPROXY_TIMEOUT (503) and stops waiting when its client goes away; when the
+ * last one stops, the computation is aborted wherever it is (queue, download, processing).
+ */
+import type { SingleFlight, Work } from '../cache/singleflight.js';
+import type { Limiter } from '../limiter.js';
+import type { SourceResponse } from '../sources/types.js';
+import type { SourceLoader } from './source.js';
+import { waitFor } from './wait.js';
+
+export interface FlowDeps {
+  readonly flight: Pick<SingleFlight, 'run'>;
+  readonly limiter: Pick<Limiter, 'admit' | 'workers'>;
+  readonly loadSource: SourceLoader;
+  /** IMGPROXY_TIMEOUT in ms. */
+  readonly timeoutMs: number;
+}
+
+export interface FlowSource {
+  readonly url: string;
+  /** 0 = unlimited. */
+  readonly maxBytes: number;
+}
+
+export interface Flow {
+  /**
+   * Runs (or joins) the computation for `key`: `step` gets the source bytes and runs in a
+   * worker slot. `signal` is the client's: its abort ends this request's wait.
+   */
+  run<T>(key: string, source: FlowSource, step: (source: SourceResponse, work: Work) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; joined: boolean }>;
+}
+
+export function createFlow(deps: FlowDeps): Flow {
+  const { flight, limiter, loadSource } = deps;
+  return {
+    async run(key, source, step, signal) {
+      const wait = waitFor(deps.timeoutMs, signal);
+      try {
+        return await flight.run(
+          key,
+          (work) =>
+            limiter.admit(async () => {
+              const body = await loadSource(source.url, source.maxBytes, work.signal);
+              return limiter.workers.run(() => step(body, work), work.signal);
+            }),
+          { signal: wait.signal, deadline: wait.deadline },
+        );
+      } finally {
+        wait.done();
+      }
+    },
+  };
+}

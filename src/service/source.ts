@@ -1,0 +1,41 @@
+/**
+ * Source bytes for a computation, shared by images and /info: the origin sub-store first,
+ * else a download that holds a download slot (not a worker) and is cancelled when no
+ * computation waits for it any more. What comes back is a whole image body within the
+ * request's size limit, or an error.
+ */
+import type { ImageCache } from '../cache/index.js';
+import { ProxyError } from '../errors.js';
+import type { Slots } from '../limiter.js';
+import { detectImageFormat } from '../sources/detect.js';
+import type { Sources } from '../sources/index.js';
+import type { SourceResponse } from '../sources/types.js';
+
+/** `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. */
+export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal) => Promise<SourceResponse>;
+
+export interface SourceLoaderDeps {
+  readonly cache: Pick<ImageCache, 'getSource'>;
+  readonly sources: Pick<Sources, 'fetch' | 'admit'>;
+  readonly downloads: Pick<Slots, 'run'>;
+}
+
+export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
+  return async (url, maxBytes, signal) => {
+    // Before the origin sub-store is read: a stored source is not served for a URL that
+    // IMGPROXY_ALLOWED_SOURCES (or a disabled scheme) no longer admits. Image requests were
+    // admitted when resolved already; /info has no other check.
+    deps.sources.admit(url);
+    const { response } = await deps.cache.getSource(
+      url,
+      (conditional, fetchSignal) => deps.downloads.run(() => deps.sources.fetch(url, { maxBytes, ...conditional, signal: fetchSignal }), fetchSignal),
+      signal,
+    );
+    if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);
+    // The bytes may come from the origin sub-store or from a fetch another request started,
+    // under another `max_src_file_size`: this request's limit still holds.
+    if (maxBytes > 0 && response.body.length > maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `source is ${response.body.length} bytes, over ${maxBytes}: ${url}`);
+    if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
+    return response;
+  };
+}
