@@ -17,7 +17,7 @@ import { detectImageFormat, SVG_SCAN_LIMIT } from '../sources/detect.js';
 import { parseContentRange } from '../sources/range.js';
 import type { FetchOptions, SourceStream } from '../sources/types.js';
 import type { AppContext } from '../app.js';
-import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
+import { cacheControl, contentDisposition, ifNoneMatchHits, rawContentDisposition, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './server.js';
 import type { Resolved } from './resolve.js';
 
@@ -224,6 +224,7 @@ async function streamRaw(ctx: AppContext, req: IncomingMessage, request: ImageRe
     const contentType = rawContentType(upstream, head);
     if (contentType === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
     headers['Content-Type'] = contentType;
+    headers['Content-Disposition'] = rawContentDisposition(request.options.filename, request.source, contentType, request.options.returnAttachment);
     if (upstream.contentLength !== undefined) headers['Content-Length'] = upstream.contentLength;
     if (upstream.status === 206 && upstream.contentRange) headers['Content-Range'] = upstream.contentRange;
     res.writeHead(upstream.status, headers);
