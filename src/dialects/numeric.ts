@@ -34,7 +34,11 @@ export function checkNumber(spec: NumberSpec, text: string): number | undefined 
   return n + 0;
 }
 
-const fmt = (n: number): string => (Math.abs(n) >= 1e6 && Number.isInteger(n) ? n.toExponential().replace('e+', 'e') : String(n));
+/** `1e7` for round powers of ten, plain digits otherwise. */
+const fmt = (n: number): string => {
+  const e = n.toExponential();
+  return Math.abs(n) >= 1e6 && /^-?1e\+\d+$/.test(e) ? e.replace('e+', 'e') : String(n);
+};
 
 /** `integer ≥ 0 and ≤ 1e7`, `number > 0`, `any number`: for error messages and the docs. */
 export function describeRange(spec: NumberSpec): string {

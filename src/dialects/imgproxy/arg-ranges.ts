@@ -16,6 +16,16 @@ import { checkNumber, describeRange, type NumberSpec } from '../numeric.js';
  */
 export const MAX_DIMENSION = 10_000_000;
 
+/**
+ * Both dialects scale the watermark relative to the image. At 2 the mark has 4× the result's
+ * pixels and only its middle shows; a larger mark only costs memory (1e308 asked for a mark
+ * of u32::MAX pixels in PreviewProxy).
+ */
+export const MAX_WATERMARK_SCALE = 2;
+
+/** Resolution limits are megapixels; 1e9 of them (1e15 pixels) is more than any image, and exact. */
+const MAX_MEGAPIXELS = 1e9;
+
 export interface ArgRange extends NumberSpec {
   /** Options (canonical names) whose arguments this is. */
   readonly options: readonly string[];
@@ -91,8 +101,8 @@ export const ARG_RANGES = {
     peer: 'any float',
   },
   'watermark scale': {
-    kind: 'float', min: 0, max: 10, minExclusive: true, options: ['watermark'],
-    peer: `> 0 (empty = none); ${NO_UPPER}. A mark 10× the image is mostly clipped away already; more only costs memory`,
+    kind: 'float', min: 0, max: MAX_WATERMARK_SCALE, minExclusive: true, options: ['watermark'],
+    peer: `> 0 (empty = none); ${NO_UPPER}. At 2 the mark is twice the image and only its middle shows; more only costs memory`,
   },
   quality: { kind: 'int', min: 0, max: 100, options: ['quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
   'format quality': { kind: 'int', min: 0, max: 100, options: ['format_quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
@@ -104,8 +114,8 @@ export const ARG_RANGES = {
     peer: 'unix timestamp (int64 there); ≤ 0 = none',
   },
   max_src_resolution: {
-    kind: 'float', min: 0, max: Number.MAX_SAFE_INTEGER / 1e6, options: ['max_src_resolution'],
-    peer: 'megapixels ≥ 0',
+    kind: 'float', min: 0, max: MAX_MEGAPIXELS, options: ['max_src_resolution'],
+    peer: 'megapixels ≥ 0 (stored as int pixels there)',
   },
   max_src_file_size: {
     kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['max_src_file_size'],
@@ -113,8 +123,8 @@ export const ARG_RANGES = {
   },
   max_animation_frames: { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, options: ['max_animation_frames'], peer: '> 0 ("positive number")' },
   max_animation_frame_resolution: {
-    kind: 'float', min: 0, max: Number.MAX_SAFE_INTEGER / 1e6, options: ['max_animation_frame_resolution'],
-    peer: 'megapixels ≥ 0',
+    kind: 'float', min: 0, max: MAX_MEGAPIXELS, options: ['max_animation_frame_resolution'],
+    peer: 'megapixels ≥ 0 (stored as int pixels there)',
   },
   max_result_dimension: {
     kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['max_result_dimension'],

@@ -8,6 +8,7 @@
  * value (jxl, rotate=45, text watermarks…) is decided after merging, in apply-params.ts.
  */
 import { ProxyError } from '../../errors.js';
+import { MAX_WATERMARK_SCALE } from '../imgproxy/arg-ranges.js';
 import { checkNumber, describeRange, type NumberSpec } from '../numeric.js';
 import { f32Display, f32Fixed4 } from './rust-format.js';
 
@@ -45,8 +46,8 @@ export const PP_RANGES = {
   wm_x: { ...I32, peer: 'i32' },
   wm_y: { ...I32, peer: 'i32' },
   wm_scale: {
-    kind: 'float', min: -Infinity, max: 10,
-    peer: 'f32, negative = 0; no upper bound there (1e308 is `inf`, a mark of u32::MAX pixels); at most 10 here, a mark 10× the image',
+    kind: 'float', min: -Infinity, max: MAX_WATERMARK_SCALE,
+    peer: 'f32, negative = 0; no upper bound there (1e308 is `inf`, a mark of u32::MAX pixels); at most 2 here, a mark twice the image',
   },
 } as const satisfies Partial<Record<string, NumberSpec>>;
 
