@@ -38,6 +38,17 @@ const size = (options: readonly string[]): ArgRange => ({
   peer: `\`strconv.Atoi\`, ≥ 0 ("positive number or 0"); ${NO_UPPER}`,
 });
 
+const megapixels = (option: string): ArgRange => ({
+  kind: 'float', min: 0, max: MAX_MEGAPIXELS, options: [option],
+  peer: 'megapixels ≥ 0 (stored as int pixels there)',
+});
+
+/** imgproxy's security limits take any integer and read ≤ 0 as "none". */
+const limitOrNone = (option: string): ArgRange => ({
+  kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: [option],
+  peer: 'any integer; ≤ 0 = no limit (stored as 0 here)',
+});
+
 export const ARG_RANGES = {
   width: size(['resize', 'size', 'width']),
   height: size(['resize', 'size', 'height']),
@@ -113,23 +124,11 @@ export const ARG_RANGES = {
     kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['expires'],
     peer: 'unix timestamp (int64 there); ≤ 0 = none',
   },
-  max_src_resolution: {
-    kind: 'float', min: 0, max: MAX_MEGAPIXELS, options: ['max_src_resolution'],
-    peer: 'megapixels ≥ 0 (stored as int pixels there)',
-  },
-  max_src_file_size: {
-    kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['max_src_file_size'],
-    peer: 'any integer; ≤ 0 = no limit (stored as 0 here)',
-  },
+  max_src_resolution: megapixels('max_src_resolution'),
+  max_src_file_size: limitOrNone('max_src_file_size'),
   max_animation_frames: { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, options: ['max_animation_frames'], peer: '> 0 ("positive number")' },
-  max_animation_frame_resolution: {
-    kind: 'float', min: 0, max: MAX_MEGAPIXELS, options: ['max_animation_frame_resolution'],
-    peer: 'megapixels ≥ 0 (stored as int pixels there)',
-  },
-  max_result_dimension: {
-    kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['max_result_dimension'],
-    peer: 'any integer; ≤ 0 = no limit (stored as 0 here)',
-  },
+  max_animation_frame_resolution: megapixels('max_animation_frame_resolution'),
+  max_result_dimension: limitOrNone('max_result_dimension'),
 } as const satisfies Record<string, ArgRange>;
 
 export type ArgKey = keyof typeof ARG_RANGES;
