@@ -184,7 +184,8 @@ const INFO_NAMES = INFO_OPTIONS.flatMap((o) => [o.name, ...o.aliases]);
 /** A request path for the imgproxy dialect server, signed most of the time. */
 export function imgproxyPath(ctx: GrammarContext): fc.Arbitrary<string> {
   const options = fc.array(optionArb(ctx), { maxLength: 5 });
-  const info = fc.array(fc.tuple(fc.constantFrom(...INFO_NAMES), bool).map(([n, v]) => `${n}:${v}`), { maxLength: 3 });
+  const infoArg = fc.oneof(bool, num('page'), num('max_src_resolution'), fc.constantFrom('md5', 'sha1', 'sha256', 'xxh64', 'dhash'));
+  const info = fc.array(fc.tuple(fc.constantFrom(...INFO_NAMES), fc.array(infoArg, { minLength: 1, maxLength: 2 })).map(([n, v]) => `${n}:${v.join(':')}`), { maxLength: 3 });
   return fc.tuple(fc.nat({ max: 19 }), fc.nat({ max: 19 }), options, info, imgproxySource(ctx), fc.constantFrom('', '/', '//')).map(([r, kind, opts, infoOpts, source, lead]) => {
     const isInfo = kind === 0;
     const body = `${lead}${[...(isInfo ? infoOpts : opts), source].join('/')}`;
