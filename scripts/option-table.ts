@@ -8,7 +8,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ARG_RANGES } from '../src/dialects/imgproxy/arg-ranges.js';
 import { OPTION_TABLE } from '../src/dialects/imgproxy/option-table.js';
+import { describeRange, type NumberSpec } from '../src/dialects/numeric.js';
+import { PP_RANGES } from '../src/dialects/previewproxy/params.js';
 import { INFO_OPTIONS } from '../src/processing/info-options.js';
 import { INFO_OPTION_DOCS, OPTION_DOCS, UNSUPPORTED_INFO_OPTIONS, UNSUPPORTED_OPTIONS } from './option-docs.js';
 
@@ -36,6 +39,14 @@ export function processingRows(): string[] {
   });
 }
 
+/** One row per numeric argument: what is accepted here, what the peer does. */
+function rangeRows(ranges: Readonly<Record<string, NumberSpec & { options?: readonly string[] }>>, withOptions: boolean): string[] {
+  return Object.entries(ranges).map(([name, spec]) => {
+    const options = withOptions ? ` ${code(spec.options ?? [])} |` : '';
+    return `| ${name} |${options} ${cell(describeRange(spec))} | ${cell(spec.peer)} |`;
+  });
+}
+
 export function infoRows(): string[] {
   return INFO_OPTIONS.map((spec) => {
     const doc = INFO_OPTION_DOCS[spec.name];
@@ -58,6 +69,20 @@ export function renderBlock(): string {
     'Not accepted (404 `Invalid URL`, as an unknown option):',
     '',
     ...UNSUPPORTED_OPTIONS.map((u) => `- ${u.names}: ${u.why}.`),
+    '',
+    '### Numeric argument ranges',
+    '',
+    'Checked when the URL is parsed (generated from `src/dialects/imgproxy/arg-ranges.ts`): a number out of range, `NaN`, `inf`, hex, exponent overflow or an integer beyond 2^53 is 404 `Invalid URL` naming the argument. Decimal notation only.',
+    '',
+    '| Argument | Options | Accepted | imgproxy |',
+    '|---|---|---|---|',
+    ...rangeRows(ARG_RANGES, true),
+    '',
+    'PreviewProxy parameters (`src/dialects/previewproxy/params.ts`; out of range is 400 `invalid_params`):',
+    '',
+    '| Parameter | Accepted | PreviewProxy |',
+    '|---|---|---|',
+    ...rangeRows(PP_RANGES, false),
     '',
     '### /info options',
     '',

@@ -21,7 +21,7 @@ import type { Sources } from '../sources/index.js';
 import { parseContentRange } from '../sources/range.js';
 import type { FetchOptions, SourceStream } from '../sources/types.js';
 import { clientSignal } from './client-signal.js';
-import { cacheControl, SECURITY_HEADERS } from './headers.js';
+import { cacheControl, rawContentDisposition, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, request: ImageRequest, log: RequestLog) => Promise<void>;
@@ -69,6 +69,7 @@ export function createRawHandler(deps: RawHandlerDeps): RawHandler {
       const contentType = rawContentType(upstream, head);
       if (contentType === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
       headers['Content-Type'] = contentType;
+      headers['Content-Disposition'] = rawContentDisposition(request.options.filename, request.source, contentType, request.options.returnAttachment);
       if (upstream.contentLength !== undefined) headers['Content-Length'] = upstream.contentLength;
       if (upstream.status === 206 && upstream.contentRange) headers['Content-Range'] = upstream.contentRange;
       // HEAD never gets here: the router answers it before any handler runs.

@@ -1,10 +1,11 @@
 /**
  * Argument parsers for imgproxy processing options, mirroring Go's strconv rules where
- * imgproxy relies on them (ParseBool, Atoi, ParseFloat). Every failure is a ProxyError
- * INVALID_URL that names the option, what it expects and what came, so bad input can
- * never surface as a 500.
+ * imgproxy relies on them (ParseBool; numbers are in arg-ranges.ts). Every failure is a
+ * ProxyError INVALID_URL that names the option, what it expects and what came, so bad
+ * input can never surface as a 500.
  */
 import { ProxyError } from '../../errors.js';
+import { num } from './arg-ranges.js';
 import { OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat, type Rgb } from '../../options.js';
 
 export function invalidArg(name: string, expected: string, got: string): ProxyError {
@@ -30,35 +31,6 @@ const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
  */
 export function parseBool(value: string): boolean {
   return GO_TRUE.has(value);
-}
-
-const INT_RE = /^[+-]?\d+$/;
-// strconv.ParseFloat also takes hex floats, inf and nan; none of those is a sensible
-// image parameter, so we accept decimal notation only.
-const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-export function parseInt(name: string, value: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
-  const n = INT_RE.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalidArg(name, rangeText('an integer', min, max), value);
-  return n;
-}
-
-export function parseFloat(name: string, value: string, min = -Infinity, max = Infinity, minExclusive = false): number {
-  const n = FLOAT_RE.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n) || n < min || n > max || (minExclusive && n === min)) {
-    throw invalidArg(name, rangeText('a number', min, max, minExclusive), value);
-  }
-  return n;
-}
-
-function rangeText(kind: string, min: number, max: number, minExclusive = false): string {
-  const lo = Number.isFinite(min) && min > Number.MIN_SAFE_INTEGER;
-  const hi = Number.isFinite(max) && max < Number.MAX_SAFE_INTEGER;
-  const low = minExclusive ? `> ${min}` : `≥ ${min}`;
-  if (lo && hi) return `${kind} ${low} and ≤ ${max}`;
-  if (lo) return `${kind} ${low}`;
-  if (hi) return `${kind} ≤ ${max}`;
-  return kind;
 }
 
 const HEX_RE = /^(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
@@ -112,9 +84,10 @@ export const CROP_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'sm
 export const EXTEND_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'fp'];
 
 /**
- * `type[:x[:y]]` onto `prev`: offsets not given keep their previous value (imgproxy keeps
- * them in its key map), `sm` takes no offsets and clears them, `fp` needs exactly two
- * coordinates in [0, 1].
+ * `type[:x[:y]]` onto `prev`: offsets not given, or given empty (`no::5`), keep their
+ * previous value (imgproxy keeps them in its key map and skips empty ones), `sm` takes no
+ * offsets and clears them, `fp` needs exactly two coordinates in [0, 1] (imgproxy
+ * options/parser/parse.go parseGravity).
  */
 export function parseGravity(name: string, args: readonly string[], allowed: readonly GravityType[], prev: Gravity): Gravity {
   const type = parseEnum(`${name} type`, arg(args, 0), allowed);
@@ -126,8 +99,11 @@ export function parseGravity(name: string, args: readonly string[], allowed: rea
     throw new ProxyError('INVALID_URL', `Invalid ${name} arguments: fp needs x and y, got ${JSON.stringify(args.join(':'))}`);
   }
   ensureMaxArgs(name, args, 3);
-  const [lo, hi] = type === 'fp' ? [0, 1] : [-Infinity, Infinity];
-  const x = args.length > 1 ? parseFloat(`${name} x offset`, arg(args, 1), lo, hi) : prev.x;
-  const y = args.length > 2 ? parseFloat(`${name} y offset`, arg(args, 2), lo, hi) : prev.y;
+  const fp = type === 'fp';
+  const key = fp ? 'focus point' : 'gravity offset';
+  // A kept pixel offset (`g:no:30/g:fp::0.5`) cannot be a focus point: held to its edge.
+  const keep = (v: number): number => (fp ? Math.min(Math.max(v, 0), 1) : v);
+  const x = arg(args, 1) !== '' ? num(key, arg(args, 1), `${name} x offset`) : keep(prev.x);
+  const y = arg(args, 2) !== '' ? num(key, arg(args, 2), `${name} y offset`) : keep(prev.y);
   return { type, x, y };
 }

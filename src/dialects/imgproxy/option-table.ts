@@ -3,7 +3,9 @@
  * aliases and an `apply` that parses the arguments onto ProcessingOptions. Adding an
  * option is adding an entry. Semantics follow imgproxy's options/parser (apply.go,
  * parse.go): too many arguments, a bad number or a bad enum value is INVALID_URL;
- * an invalid boolean is false.
+ * an invalid boolean is false; an empty optional argument keeps the current value. Every
+ * number goes through `num`, whose ranges are in arg-ranges.ts (add one there with a new
+ * numeric argument).
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
@@ -25,13 +27,12 @@ import {
   invalidArg,
   parseBool,
   parseEnum,
-  parseFloat,
   parseFormat,
   parseGravity,
   parseHexColor,
-  parseInt,
   utf8,
 } from './args.js';
+import { num } from './arg-ranges.js';
 
 export interface ApplyContext {
   readonly config: Config;
@@ -63,13 +64,10 @@ function boolOption(name: string, aliases: readonly string[], key: BoolKey): Opt
 
 type BoolKey = { [K in keyof ProcessingOptions]: ProcessingOptions[K] extends boolean ? K : never }[keyof ProcessingOptions];
 
-const nonNegInt = (name: string, v: string): number => parseInt(name, v, 0);
-const positiveFloat = (name: string, v: string): number => parseFloat(name, v, 0, Infinity, true);
-
 function applySize(o: ProcessingOptions, args: readonly string[]): void {
   ensureMaxArgs('size', args, 7);
-  if (arg(args, 0) !== '') o.width = nonNegInt('width', arg(args, 0));
-  if (arg(args, 1) !== '') o.height = nonNegInt('height', arg(args, 1));
+  if (arg(args, 0) !== '') o.width = num('width', arg(args, 0));
+  if (arg(args, 1) !== '') o.height = num('height', arg(args, 1));
   if (arg(args, 2) !== '') o.enlarge = parseBool(arg(args, 2));
   if (arg(args, 3) !== '') o.extend = parseExtend('extend', args.slice(3), o.extend);
 }
@@ -82,13 +80,12 @@ function parseExtend(name: string, args: readonly string[], prev: ExtendOptions)
 }
 
 function setAdjust(o: ProcessingOptions, key: 'brightness' | 'contrast' | 'saturation', v: string): void {
-  if (key === 'brightness') o.brightness = parseInt('brightness', v, -255, 255);
-  else o[key] = parseFloat(key, v, 0);
+  o[key] = num(key, v);
 }
 
-function applySecurityResolution(key: 'maxSrcResolution' | 'maxAnimationFrameResolution', name: string): OptionSpec['apply'] {
+function applySecurityResolution(key: 'maxSrcResolution' | 'maxAnimationFrameResolution', name: 'max_src_resolution' | 'max_animation_frame_resolution'): OptionSpec['apply'] {
   // Megapixels, like the config variables the option overrides.
-  return single(name, (o, v) => { o[key] = parseFloat(name, v, 0); });
+  return single(name, (o, v) => { o[key] = num(name, v); });
 }
 
 export const OPTION_TABLE: readonly OptionSpec[] = [
@@ -103,19 +100,19 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { name: 'size', aliases: ['s'], apply: (o, args) => applySize(o, args) },
   { name: 'resizing_type', aliases: ['rt'], apply: single('resizing_type', (o, v) => { o.resizingType = parseEnum('resizing type', v, RESIZING_TYPES); }) },
   { name: 'resizing_algorithm', aliases: ['ra'], apply: single('resizing_algorithm', (o, v) => { o.resizingAlgorithm = parseEnum('resizing algorithm', v, RESIZING_ALGORITHMS); }) },
-  { name: 'width', aliases: ['w'], apply: single('width', (o, v) => { o.width = nonNegInt('width', v); }) },
-  { name: 'height', aliases: ['h'], apply: single('height', (o, v) => { o.height = nonNegInt('height', v); }) },
-  { name: 'min-width', aliases: ['mw'], apply: single('min-width', (o, v) => { o.minWidth = nonNegInt('min-width', v); }) },
-  { name: 'min-height', aliases: ['mh'], apply: single('min-height', (o, v) => { o.minHeight = nonNegInt('min-height', v); }) },
+  { name: 'width', aliases: ['w'], apply: single('width', (o, v) => { o.width = num('width', v); }) },
+  { name: 'height', aliases: ['h'], apply: single('height', (o, v) => { o.height = num('height', v); }) },
+  { name: 'min-width', aliases: ['mw'], apply: single('min-width', (o, v) => { o.minWidth = num('min-width', v); }) },
+  { name: 'min-height', aliases: ['mh'], apply: single('min-height', (o, v) => { o.minHeight = num('min-height', v); }) },
   {
     name: 'zoom', aliases: ['z'],
     apply(o, args) {
       ensureMaxArgs('zoom', args, 2);
-      o.zoomX = positiveFloat('zoom x', arg(args, 0));
-      o.zoomY = args.length > 1 ? positiveFloat('zoom y', arg(args, 1)) : o.zoomX;
+      o.zoomX = num('zoom', arg(args, 0), 'zoom x');
+      o.zoomY = args.length > 1 ? num('zoom', arg(args, 1), 'zoom y') : o.zoomX;
     },
   },
-  { name: 'dpr', aliases: [], apply: single('dpr', (o, v) => { o.dpr = positiveFloat('dpr', v); }) },
+  { name: 'dpr', aliases: [], apply: single('dpr', (o, v) => { o.dpr = num('dpr', v); }) },
   boolOption('enlarge', ['el'], 'enlarge'),
   { name: 'extend', aliases: ['ex'], apply: (o, args) => { o.extend = parseExtend('extend', args, o.extend); } },
   { name: 'extend_aspect_ratio', aliases: ['extend_ar', 'exar'], apply: (o, args) => { o.extendAspectRatio = parseExtend('extend_aspect_ratio', args, o.extendAspectRatio); } },
@@ -123,8 +120,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     name: 'crop', aliases: ['c'],
     apply(o, args) {
-      const width = parseFloat('crop width', arg(args, 0), 0);
-      const height = args.length > 1 ? parseFloat('crop height', arg(args, 1), 0) : (o.crop?.height ?? 0);
+      const width = num('crop size', arg(args, 0), 'crop width');
+      const height = args.length > 1 ? num('crop size', arg(args, 1), 'crop height') : (o.crop?.height ?? 0);
       const gravity = args.length > 2
         ? parseGravity('crop gravity', args.slice(2), CROP_GRAVITIES, o.crop?.gravity ?? { type: 'ce', x: 0, y: 0 })
         : (o.crop?.gravity ?? null);
@@ -136,7 +133,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     name: 'trim', aliases: ['t'],
     apply(o, args) {
       ensureMaxArgs('trim', args, 4);
-      const threshold = arg(args, 0) === '' ? null : parseFloat('trim threshold', arg(args, 0));
+      const threshold = arg(args, 0) === '' ? null : num('trim threshold', arg(args, 0));
       const color = arg(args, 1) === '' ? null : parseHexColor('trim color', arg(args, 1));
       const equalHor = arg(args, 2) === '' ? (o.trim?.equalHor ?? false) : parseBool(arg(args, 2));
       const equalVer = arg(args, 3) === '' ? (o.trim?.equalVer ?? false) : parseBool(arg(args, 3));
@@ -149,10 +146,10 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     apply(o, args) {
       ensureMaxArgs('padding', args, 4);
       // CSS shorthand: right defaults to top, bottom to top, left to right.
-      const top = arg(args, 0) !== '' ? nonNegInt('padding top', arg(args, 0)) : (o.padding?.top ?? 0);
-      const right = arg(args, 1) !== '' ? nonNegInt('padding right', arg(args, 1)) : top;
-      const bottom = arg(args, 2) !== '' ? nonNegInt('padding bottom', arg(args, 2)) : top;
-      const left = arg(args, 3) !== '' ? nonNegInt('padding left', arg(args, 3)) : right;
+      const top = arg(args, 0) !== '' ? num('padding', arg(args, 0), 'padding top') : (o.padding?.top ?? 0);
+      const right = arg(args, 1) !== '' ? num('padding', arg(args, 1), 'padding right') : top;
+      const bottom = arg(args, 2) !== '' ? num('padding', arg(args, 2), 'padding bottom') : top;
+      const left = arg(args, 3) !== '' ? num('padding', arg(args, 3), 'padding left') : right;
       o.padding = top + right + bottom + left === 0 ? null : { top, right, bottom, left };
     },
   },
@@ -160,7 +157,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     name: 'rotate', aliases: ['rot'],
     apply: single('rotate', (o, v) => {
-      const n = parseInt('rotate', v);
+      const n = num('rotate', v);
       if (n % 90 !== 0) throw new ProxyError('INVALID_URL', `Rotation angle must be a multiple of 90, got ${JSON.stringify(v)}`);
       o.rotate = ((n % 360) + 360) % 360;
     }),
@@ -181,9 +178,10 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
         return;
       }
       if (args.length !== 3) throw new ProxyError('INVALID_URL', `Invalid background arguments: expected r:g:b or a hex colour, got ${JSON.stringify(args.join(':'))}`);
+      // strconv.ParseUint: digits only, no sign.
       const channel = (name: string, v: string): number => {
-        if (!/^\d+$/.test(v) || Number(v) > 255) throw invalidArg(`background ${name}`, 'an integer from 0 to 255', v);
-        return Number(v);
+        if (!/^\d+$/.test(v)) throw invalidArg(`background ${name}`, 'an integer from 0 to 255', v);
+        return num('background channel', v, `background ${name}`);
       };
       o.background = { r: channel('red', arg(args, 0)), g: channel('green', arg(args, 1)), b: channel('blue', arg(args, 2)) };
     },
@@ -204,25 +202,26 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     name: 'monochrome', aliases: ['mc'],
     apply(o, args) {
       ensureMaxArgs('monochrome', args, 2);
-      const intensity = parseFloat('monochrome intensity', arg(args, 0), 0, 1);
+      const intensity = num('monochrome intensity', arg(args, 0));
       const color = arg(args, 1) !== '' ? parseHexColor('monochrome color', arg(args, 1)) : (o.monochrome?.color ?? 'b3b3b3');
       o.monochrome = intensity === 0 ? null : { intensity, color };
     },
   },
-  { name: 'blur', aliases: ['bl'], apply: single('blur', (o, v) => { o.blur = positiveFloat('blur', v); }) },
-  { name: 'sharpen', aliases: ['sh'], apply: single('sharpen', (o, v) => { o.sharpen = positiveFloat('sharpen', v); }) },
-  { name: 'pixelate', aliases: ['pix'], apply: single('pixelate', (o, v) => { o.pixelate = nonNegInt('pixelate', v); }) },
+  // 0 = off (imgproxy applies them only when > 0).
+  { name: 'blur', aliases: ['bl'], apply: single('blur', (o, v) => { o.blur = num('blur', v); }) },
+  { name: 'sharpen', aliases: ['sh'], apply: single('sharpen', (o, v) => { o.sharpen = num('sharpen', v); }) },
+  { name: 'pixelate', aliases: ['pix'], apply: single('pixelate', (o, v) => { o.pixelate = num('pixelate', v); }) },
   {
     name: 'watermark', aliases: ['wm'],
     apply(o, args) {
       // imgproxy accepts up to 7 (Pro positions use more) and ignores what OSS does not read.
       ensureMaxArgs('watermark', args, 7);
-      const opacity = parseFloat('watermark opacity', arg(args, 0), 0, 1);
+      const opacity = num('watermark opacity', arg(args, 0));
       const prev = o.watermark ?? { opacity: 0, position: 'ce', x: 0, y: 0, scale: 0 };
       const position = arg(args, 1) !== '' ? parseEnum('watermark position', arg(args, 1), WATERMARK_POSITIONS) : prev.position;
-      const x = arg(args, 2) !== '' ? parseFloat('watermark x offset', arg(args, 2)) : prev.x;
-      const y = arg(args, 3) !== '' ? parseFloat('watermark y offset', arg(args, 3)) : prev.y;
-      const scale = arg(args, 4) !== '' ? positiveFloat('watermark scale', arg(args, 4)) : prev.scale;
+      const x = arg(args, 2) !== '' ? num('watermark offset', arg(args, 2), 'watermark x offset') : prev.x;
+      const y = arg(args, 3) !== '' ? num('watermark offset', arg(args, 3), 'watermark y offset') : prev.y;
+      const scale = arg(args, 4) !== '' ? num('watermark scale', arg(args, 4)) : prev.scale;
       o.watermark = opacity === 0 ? null : { opacity, position, x, y, scale };
     },
   },
@@ -232,22 +231,26 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   boolOption('preserve_hdr', ['ph'], 'preserveHdr'),
   boolOption('enforce_thumbnail', ['eth'], 'enforceThumbnail'),
   // 0 restores the configured default (documented range 0–100).
-  { name: 'quality', aliases: ['q'], apply: single('quality', (o, v) => { o.quality = parseInt('quality', v, 0, 100); }) },
+  { name: 'quality', aliases: ['q'], apply: single('quality', (o, v) => { o.quality = num('quality', v); }) },
   {
     name: 'format_quality', aliases: ['fq'],
     apply(o, args) {
       if (args.length % 2 !== 0) throw new ProxyError('INVALID_URL', `Invalid format_quality arguments: missing quality for ${JSON.stringify(args[args.length - 1])}`);
       const fq: Partial<Record<OutputFormat, number>> = { ...o.formatQuality };
       for (let i = 0; i < args.length; i += 2) {
-        fq[parseFormat('format_quality format', arg(args, i))] = parseInt('format_quality quality', arg(args, i + 1), 1, 100);
+        const format = parseFormat('format_quality format', arg(args, i));
+        const q = num('format quality', arg(args, i + 1), `format_quality ${format}`);
+        // 0 = the configured default (imgproxy reads only a quality > 0): no entry, one cache key.
+        if (q === 0) delete fq[format];
+        else fq[format] = q;
       }
       o.formatQuality = fq;
     },
   },
-  { name: 'max_bytes', aliases: ['mb'], apply: single('max_bytes', (o, v) => { o.maxBytes = nonNegInt('max_bytes', v); }) },
+  { name: 'max_bytes', aliases: ['mb'], apply: single('max_bytes', (o, v) => { o.maxBytes = num('max_bytes', v); }) },
   { name: 'format', aliases: ['f', 'ext'], apply: single('format', (o, v) => { o.format = parseFormat('format', v); }) },
-  { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = nonNegInt('page', v); }) },
-  { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = parseInt('pages', v, 1); }) },
+  { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = num('page', v); }) },
+  { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = num('pages', v); }) },
   boolOption('disable_animation', ['da'], 'disableAnimation'),
   {
     // `sp` is what the official imgproxy-js-core builder emits for skip_processing.
@@ -265,7 +268,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     name: 'expires', aliases: ['exp'],
     apply(o, args, ctx) {
       ensureMaxArgs('expires', args, 1);
-      const ts = parseInt('expires', arg(args, 0));
+      const ts = num('expires', arg(args, 0));
       if (ts > 0 && ts < ctx.now()) throw new ProxyError('INVALID_URL', 'Expired URL');
       o.expires = Math.max(ts, 0);
     },
@@ -288,10 +291,10 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   boolOption('return_attachment', ['att'], 'returnAttachment'),
   { name: 'preset', aliases: ['pr'], apply: (o, args, ctx) => ctx.expandPresets(o, args) },
   { name: 'max_src_resolution', aliases: ['msr'], security: true, apply: applySecurityResolution('maxSrcResolution', 'max_src_resolution') },
-  { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = nonNegInt('max_src_file_size', v); }) },
-  { name: 'max_animation_frames', aliases: ['maf'], security: true, apply: single('max_animation_frames', (o, v) => { o.maxAnimationFrames = parseInt('max_animation_frames', v, 1); }) },
+  { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = Math.max(0, num('max_src_file_size', v)); }) },
+  { name: 'max_animation_frames', aliases: ['maf'], security: true, apply: single('max_animation_frames', (o, v) => { o.maxAnimationFrames = num('max_animation_frames', v); }) },
   { name: 'max_animation_frame_resolution', aliases: ['mafr'], security: true, apply: applySecurityResolution('maxAnimationFrameResolution', 'max_animation_frame_resolution') },
-  { name: 'max_result_dimension', aliases: ['mrd'], security: true, apply: single('max_result_dimension', (o, v) => { o.maxResultDimension = nonNegInt('max_result_dimension', v); }) },
+  { name: 'max_result_dimension', aliases: ['mrd'], security: true, apply: single('max_result_dimension', (o, v) => { o.maxResultDimension = Math.max(0, num('max_result_dimension', v)); }) },
 ];
 
 /** Name or alias → spec. */

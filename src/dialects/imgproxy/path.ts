@@ -1,8 +1,9 @@
 /**
  * Splits a raw imgproxy request path into signature and signed path, after undoing the
- * normalisations proxies, CDNs and tools apply (imgproxy handlers/path.go): `%3A` in the
- * options part back to `:` (issue #1581) and `scheme:/` back to `scheme://` in plain
- * sources. Done before verification, so the signature covers the normalised form.
+ * normalisations proxies, CDNs and tools apply (imgproxy handlers/path.go,
+ * https://github.com/imgproxy/imgproxy/blob/master/handlers/path.go): `%3A` in the options
+ * part back to `:` (issue #1581) and `scheme:/` back to `scheme://` in plain sources. Done
+ * before verification, so the signature covers the normalised form.
  */
 import { ProxyError } from '../../errors.js';
 
@@ -40,5 +41,11 @@ export function splitPath(rawPath: string): SplitPath {
   const rest = slash === -1 ? '' : trimmed.slice(slash + 1);
   if (signature === '' || rest === '') throw new ProxyError('INVALID_URL', `Invalid path: ${JSON.stringify(rawPath)}`);
   const path = restoreSchemeSlashes(unescapeOptionColons(rest));
-  return { signature, signedPath: `/${path}`, parts: path.split('/') };
+  // imgproxy drops one leading `/` when it re-denormalises the path (what it signs, with a
+  // `/` put back in front) and one more when it splits it into parts, so an empty options
+  // segment (`/unsafe//plain/…`) means no options, signed as without it (handlers/path.go,
+  // options/parser/processing_options.go ParsePath).
+  const once = path.startsWith('/') ? path.slice(1) : path;
+  const twice = once.startsWith('/') ? once.slice(1) : once;
+  return { signature, signedPath: once.startsWith('/') ? once : `/${once}`, parts: twice.split('/') };
 }

@@ -8,7 +8,8 @@
  * value (jxl, rotate=45, text watermarks…) is decided after merging, in apply-params.ts.
  */
 import { ProxyError } from '../../errors.js';
-import { parseFloat, parseInt } from '../imgproxy/args.js';
+import { MAX_WATERMARK_SCALE } from '../imgproxy/arg-ranges.js';
+import { checkNumber, describeRange, type NumberSpec } from '../numeric.js';
 import { f32Display, f32Fixed4 } from './rust-format.js';
 
 /** Canonical order (PreviewProxy's `canonical_string`; not alphabetical: wm_scale after wm_y). */
@@ -23,24 +24,39 @@ export type PpParams = Partial<Record<PpKey, string>>;
 
 /** PreviewProxy clamps w/h silently to this. */
 const MAX_DIMENSION = 8192;
-const U32_MAX = 4_294_967_295;
-const I32 = [-2_147_483_648, 2_147_483_647] as const;
+const U32: Pick<NumberSpec, 'kind' | 'min' | 'max'> = { kind: 'int', min: 0, max: 4_294_967_295 };
+const I32: Pick<NumberSpec, 'kind' | 'min' | 'max'> = { kind: 'int', min: -2_147_483_648, max: 2_147_483_647 };
+// Any finite value: these are clamped afterwards, as there (f32::clamp / max).
+const F32: Pick<NumberSpec, 'kind' | 'min' | 'max'> = { kind: 'float', min: -Infinity, max: Infinity };
 
-/** The imgproxy parsers, re-coded: PreviewProxy answers a bad parameter with 400, not 404. */
-function badRequest<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ProxyError) throw new ProxyError('BAD_REQUEST', err.message);
-    throw err;
-  }
+/**
+ * The numeric parameters, their range and what PreviewProxy does with them
+ * (src/modules/proxy/dto/params.rs, https://github.com/ViGrise/previewproxy). Rust's
+ * `str::parse` takes an optional `+`; `-0` passes our integer syntax and is 0.
+ */
+export const PP_RANGES = {
+  w: { ...U32, peer: 'u32, clamped to 8192' },
+  h: { ...U32, peer: 'u32, clamped to 8192' },
+  q: { ...U32, peer: 'u32; clamped to 1–100 when applied (PreviewProxy clamps for JPEG; AVIF would panic there)' },
+  rotate: { ...U32, peer: 'u32; only 0, 90, 180, 270 do anything there (others are refused here)' },
+  bright: { ...I32, peer: 'i32, not clamped there; clamped to −255…255 when applied (the same pixels)' },
+  contrast: { ...I32, peer: 'i32; below −100 it is −100 when applied (flat grey)' },
+  blur: { ...F32, peer: 'f32, clamped to 0–100' },
+  wm_opacity: { ...F32, peer: 'f32, clamped to 0–1' },
+  wm_x: { ...I32, peer: 'i32' },
+  wm_y: { ...I32, peer: 'i32' },
+  wm_scale: {
+    kind: 'float', min: -Infinity, max: MAX_WATERMARK_SCALE,
+    peer: 'f32, negative = 0; no upper bound there (1e308 is `inf`, a mark of u32::MAX pixels); at most 2 here, a mark twice the image',
+  },
+} as const satisfies Partial<Record<string, NumberSpec>>;
+
+function ppNum(key: keyof typeof PP_RANGES, v: string): number {
+  const spec: NumberSpec = PP_RANGES[key];
+  const n = checkNumber(spec, v);
+  if (n === undefined) throw new ProxyError('BAD_REQUEST', `invalid ${key}: ${v} (expected ${describeRange(spec)})`);
+  return n;
 }
-
-// Rust's `str::parse::<u32>` takes an optional `+`; imgproxy's parseInt also takes `-`, which
-// only lets `-0` through.
-const u32 = (key: string, v: string): number => badRequest(() => parseInt(key, v, 0, U32_MAX));
-const i32 = (key: string, v: string): number => badRequest(() => parseInt(key, v, I32[0], I32[1]));
-const f32 = (key: string, v: string): number => badRequest(() => parseFloat(key, v));
 
 function oneOf(key: string, allowed: readonly string[]): (v: string) => string {
   return (v) => {
@@ -55,23 +71,23 @@ const text = (v: string): string => v;
 const PP_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico', 'jxl', 'best'] as const;
 
 const PARAM_PARSERS: Readonly<Record<PpKey, (raw: string) => string>> = {
-  w: (v) => String(Math.min(u32('w', v), MAX_DIMENSION)),
-  h: (v) => String(Math.min(u32('h', v), MAX_DIMENSION)),
+  w: (v) => String(Math.min(ppNum('w', v), MAX_DIMENSION)),
+  h: (v) => String(Math.min(ppNum('h', v), MAX_DIMENSION)),
   fit: oneOf('fit', ['contain', 'cover', 'crop']),
   format: oneOf('format', PP_FORMATS),
-  q: (v) => String(u32('q', v)),
-  rotate: (v) => String(u32('rotate', v)),
+  q: (v) => String(ppNum('q', v)),
+  rotate: (v) => String(ppNum('rotate', v)),
   flip: oneOf('flip', ['h', 'v']),
   grayscale: ppBool,
-  bright: (v) => String(i32('bright', v)),
-  contrast: (v) => String(i32('contrast', v)),
-  blur: (v) => f32Display(Math.min(Math.max(f32('blur', v), 0), 100)),
+  bright: (v) => String(ppNum('bright', v)),
+  contrast: (v) => String(ppNum('contrast', v)),
+  blur: (v) => f32Display(Math.min(Math.max(ppNum('blur', v), 0), 100)),
   wm: text,
-  wm_opacity: (v) => f32Fixed4(Math.min(Math.max(f32('wm_opacity', v), 0), 1)),
+  wm_opacity: (v) => f32Fixed4(Math.min(Math.max(ppNum('wm_opacity', v), 0), 1)),
   wm_pos: text,
-  wm_x: (v) => String(i32('wm_x', v)),
-  wm_y: (v) => String(i32('wm_y', v)),
-  wm_scale: (v) => f32Fixed4(Math.max(f32('wm_scale', v), 0)),
+  wm_x: (v) => String(ppNum('wm_x', v)),
+  wm_y: (v) => String(ppNum('wm_y', v)),
+  wm_scale: (v) => f32Fixed4(Math.max(ppNum('wm_scale', v), 0)),
   // Not implemented here (apply-params.ts answers 400): kept verbatim, never signed or applied.
   seek: text,
   gif_anim: text,

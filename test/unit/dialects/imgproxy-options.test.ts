@@ -167,8 +167,8 @@ describe('invalid options are 404 ProxyErrors', () => {
     'unknown:1', 'w:abc', 'w:-1', 'w:1.5', 'w:1:2', 'h:', 'rs:fill:1:2:1:1:ce:0:0:extra', 's:1:2:3:4:5:6:7:8',
     'rt:stretch', 'rot:45', 'g:sm:1', 'g:fp:0.5', 'g:fp:2:0.5', 'g:up', 'ex:1:sm', 'exar:1:sm',
     'c:abc', 'c:10:10:fp:1', 'bg:1:2', 'bg:256:0:0', 'bg:-1:0:0', 'bg:ggg', 't:abc', 't:10:zz', 't:1:2:3:4:5',
-    'pd:-1', 'pd:1:2:3:4:5', 'z:0', 'z:1:2:3', 'dpr:0', 'dpr:abc', 'q:101', 'q:-1', 'fq:jpeg', 'fq:bogus:80', 'fq:jpeg:0',
-    'f:tif', 'f:bogus', 'skp:bogus', 'mb:-5', 'bl:0', 'sh:-1', 'pix:1.5', 'wm:2', 'wm:0.5:nowhere', 'wm:0.5:ce:0:0:0',
+    'pd:-1', 'pd:1:2:3:4:5', 'z:0', 'z:1:2:3', 'dpr:0', 'dpr:abc', 'q:101', 'q:-1', 'fq:jpeg', 'fq:bogus:80',
+    'f:tif', 'f:bogus', 'skp:bogus', 'mb:-5', 'sh:-1', 'pix:1.5', 'wm:2', 'wm:0.5:nowhere', 'wm:0.5:ce:0:0:0',
     'exp:soon', 'fn:!!!:1', 'fl:1:1:1', 'a:1:2:3:4', 'br:300', 'co:-1', 'mc:2', 'mc:0.5:nothex', 'pgs:0', 'pg:-1',
     'ra:bicubic', 'cb:a:b', 'pr:nope', 'preset:',
   ];
