@@ -9,6 +9,7 @@
  * reference with `npx tsx scripts/config-table.ts --write`. Nothing else reads
  * process.env.
  */
+import { bucketListFields, cacheStoreFields, sourceStoreFields } from './backend-fields.js';
 import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type DescribedField } from './fields.js';
 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
@@ -306,101 +307,24 @@ export const schema = {
   },
 
   storage: {
-    // Sources
+    // Sources (the per-store settings are generated from ./backend-fields.ts)
     useS3: bool(['IMGPROXY_USE_S3'], false)
       .describe('Enables `s3://bucket/key` sources.'),
-    s3Region: str(['IMGPROXY_S3_REGION', 'AWS_REGION'], 'us-west-1')
-      .describe('Region of the s3:// source client.'),
-    s3Endpoint: str(['IMGPROXY_S3_ENDPOINT'])
-      .describe('Custom endpoint of the s3:// source (MinIO, R2…; `http://` added without a scheme); empty = AWS.'),
-    s3EndpointUsePathStyle: bool(['IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE'], true)
-      .describe('Path-style requests (`endpoint/bucket/key`) for the s3:// source.'),
-    s3AllowedBuckets: list(['IMGPROXY_S3_ALLOWED_BUCKETS'])
-      .describe('Buckets s3:// sources may read; empty = all not denied.'),
-    s3DeniedBuckets: list(['IMGPROXY_S3_DENIED_BUCKETS'])
-      .describe('Buckets s3:// sources may not read.'),
     useGcs: bool(['IMGPROXY_USE_GCS'], false)
       .describe('Enables `gs://bucket/key` sources.'),
-    gcsKey: str(['IMGPROXY_GCS_KEY'])
-      .describe('Service-account key JSON of the gs:// source; empty = Application Default Credentials (none with a custom endpoint).'),
-    gcsEndpoint: str(['IMGPROXY_GCS_ENDPOINT'])
-      .describe('Custom endpoint of the gs:// source (emulators, gateways).'),
-    gcsAllowedBuckets: list(['IMGPROXY_GCS_ALLOWED_BUCKETS'])
-      .describe('Buckets gs:// sources may read; empty = all not denied.'),
-    gcsDeniedBuckets: list(['IMGPROXY_GCS_DENIED_BUCKETS'])
-      .describe('Buckets gs:// sources may not read.'),
     useAbs: bool(['IMGPROXY_USE_ABS'], false)
       .describe('Enables `abs://container/blob` sources (Azure Blob Storage).'),
-    absName: str(['IMGPROXY_ABS_NAME'])
-      .describe('Storage account of the abs:// source (required when it is enabled).'),
-    absKey: str(['IMGPROXY_ABS_KEY'])
-      .describe('Account key of the abs:// source; empty = DefaultAzureCredential.'),
-    absEndpoint: str(['IMGPROXY_ABS_ENDPOINT'])
-      .describe('Blob endpoint of the abs:// source; empty = `https://<account>.blob.core.windows.net`.'),
-    absAllowedBuckets: list(['IMGPROXY_ABS_ALLOWED_BUCKETS'])
-      .describe('Containers abs:// sources may read; empty = all not denied.'),
-    absDeniedBuckets: list(['IMGPROXY_ABS_DENIED_BUCKETS'])
-      .describe('Containers abs:// sources may not read.'),
     useSwift: bool(['IMGPROXY_USE_SWIFT'], false)
       .describe('Enables `swift://container/object` sources (OpenStack Swift).'),
-    swiftUsername: str(['IMGPROXY_SWIFT_USERNAME'])
-      .describe('User of the swift:// source (required when it is enabled).'),
-    swiftApiKey: str(['IMGPROXY_SWIFT_API_KEY'])
-      .describe('API key or password of the swift:// source (required when it is enabled).'),
-    swiftAuthUrl: str(['IMGPROXY_SWIFT_AUTH_URL'])
-      .describe('Auth endpoint of the swift:// source (required when it is enabled).'),
-    swiftAuthVersion: int(['IMGPROXY_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 })
-      .describe('Auth protocol of the swift:// source: 1, 2 or 3 (Keystone); 0 = guessed from the auth URL.'),
-    swiftTenant: str(['IMGPROXY_SWIFT_TENANT'])
-      .describe('Tenant (project) of the swift:// source, for v2/v3 auth.'),
-    swiftDomain: str(['IMGPROXY_SWIFT_DOMAIN'])
-      .describe('Domain of the swift:// source, for v3 auth.'),
-    swiftConnectTimeoutSeconds: int(['IMGPROXY_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 })
-      .describe('Seconds to connect to Swift (swift:// source).'),
-    swiftTimeoutSeconds: int(['IMGPROXY_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 })
-      .describe('Seconds one Swift request may take (swift:// source).'),
-    swiftAllowedBuckets: list(['IMGPROXY_SWIFT_ALLOWED_BUCKETS'])
-      .describe('Containers swift:// sources may read; empty = all not denied.'),
-    swiftDeniedBuckets: list(['IMGPROXY_SWIFT_DENIED_BUCKETS'])
-      .describe('Containers swift:// sources may not read.'),
+    ...sourceStoreFields(),
+    ...bucketListFields(),
     awsAccessKeyId: str(['AWS_ACCESS_KEY_ID'])
       .describe('S3 access key (s3:// source and S3 cache), used with AWS_SECRET_ACCESS_KEY; unset = the SDK\'s default credential chain.'),
     awsSecretAccessKey: str(['AWS_SECRET_ACCESS_KEY'])
       .describe('S3 secret key paired with AWS_ACCESS_KEY_ID.'),
     awsSessionToken: str(['AWS_SESSION_TOKEN'])
       .describe('Session token for temporary S3 keys.'),
-    // Cache adapters (IMGPROXY_CACHE_*)
-    cacheS3Region: str(['IMGPROXY_CACHE_S3_REGION', 'AWS_REGION'], 'us-west-1')
-      .describe('Region of the S3 cache.'),
-    cacheS3Endpoint: str(['IMGPROXY_CACHE_S3_ENDPOINT'])
-      .describe('Custom endpoint of the S3 cache; empty = AWS.'),
-    cacheS3EndpointUsePathStyle: bool(['IMGPROXY_CACHE_S3_ENDPOINT_USE_PATH_STYLE'], true)
-      .describe('Path-style requests for the S3 cache.'),
-    cacheGcsKey: str(['IMGPROXY_CACHE_GCS_KEY'])
-      .describe('Service-account key JSON of the GCS cache; empty = Application Default Credentials.'),
-    cacheGcsEndpoint: str(['IMGPROXY_CACHE_GCS_ENDPOINT'])
-      .describe('Custom endpoint of the GCS cache.'),
-    cacheAbsName: str(['IMGPROXY_CACHE_ABS_NAME'])
-      .describe('Storage account of the Azure cache (required with IMGPROXY_CACHE_USE=abs).'),
-    cacheAbsKey: str(['IMGPROXY_CACHE_ABS_KEY'])
-      .describe('Account key of the Azure cache; empty = DefaultAzureCredential.'),
-    cacheAbsEndpoint: str(['IMGPROXY_CACHE_ABS_ENDPOINT'])
-      .describe('Blob endpoint of the Azure cache.'),
-    cacheSwiftUsername: str(['IMGPROXY_CACHE_SWIFT_USERNAME'])
-      .describe('User of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
-    cacheSwiftApiKey: str(['IMGPROXY_CACHE_SWIFT_API_KEY'])
-      .describe('API key of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
-    cacheSwiftAuthUrl: str(['IMGPROXY_CACHE_SWIFT_AUTH_URL'])
-      .describe('Auth endpoint of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
-    cacheSwiftAuthVersion: int(['IMGPROXY_CACHE_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 })
-      .describe('Auth protocol of the Swift cache: 1, 2 or 3; 0 = guessed from the auth URL.'),
-    cacheSwiftTenant: str(['IMGPROXY_CACHE_SWIFT_TENANT'])
-      .describe('Tenant (project) of the Swift cache.'),
-    cacheSwiftDomain: str(['IMGPROXY_CACHE_SWIFT_DOMAIN'])
-      .describe('Domain of the Swift cache.'),
-    cacheSwiftConnectTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 })
-      .describe('Seconds to connect to the Swift cache.'),
-    cacheSwiftTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 })
-      .describe('Seconds one Swift cache request may take (the cache also stops waiting after PIXPROXY_CACHE_BACKEND_TIMEOUT_MS).'),
+    // Cache adapters (IMGPROXY_CACHE_*), generated from the same descriptor
+    ...cacheStoreFields(),
   },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, DescribedField<unknown>>>>>;
