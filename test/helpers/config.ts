@@ -1,0 +1,16 @@
+/**
+ * Configuration helpers for tests: a value each unsupported peer variable refuses, so tests
+ * can set every one of them without a hand-kept list.
+ */
+import { loadConfig } from '../../src/config/index.js';
+import type { Unsupported } from '../../src/config/unsupported.js';
+
+const CANDIDATES = ['true', 'false', '0', '1', '7', '12345', 'example', 'production', 'pretty', 'a,b'];
+
+/** A value the entry refuses on an otherwise default configuration. */
+export function refusedValue(u: Unsupported): string {
+  const base = loadConfig({});
+  const v = CANDIDATES.find((c) => !u.accepts(c, base));
+  if (v === undefined) throw new Error(`no refused value found for ${u.name}`);
+  return v;
+}
