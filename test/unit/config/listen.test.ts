@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, listenOptions, loadConfig, showAddress } from '../../../src/config/index.js';
+import { listenOptions, loadConfig, showAddress } from '../../../src/config/index.js';
 import { parseHostPort, sameSocket } from '../../../src/config/listen.js';
+import { configProblems } from '../../helpers/config.js';
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    return err instanceof ConfigError ? err.problems : [String(err)];
-  }
-}
+const problems = configProblems;
 
 describe('host:port, as Go\'s net.Listen reads it', () => {
   it.each([

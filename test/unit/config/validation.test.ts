@@ -3,16 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, inspectConfig, loadConfig, readEnv } from '../../../src/config/index.js';
+import { configProblems } from '../../helpers/config.js';
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('all errors at once', () => {
   it('reports every bad variable in one ConfigError, each with what it accepts and what it got', () => {
