@@ -85,7 +85,7 @@ export function peerRows(names: readonly string[]): string[] {
     const f = fields.get(name);
     if (f) return `| \`${name}\` | applied | ${f.names[0] === name ? '–' : `alias of \`${f.names[0] ?? ''}\``} |`;
     const u = refused.get(name);
-    if (u) return `| \`${name}\` | refused | ${cell(`${u.reason[0]?.toUpperCase() ?? ''}${u.reason.slice(1)}. Accepted: ${u.accepted}.`)} |`;
+    if (u) return `| \`${name}\` | refused | ${cell(`Accepted: ${u.accepted}; ${u.reason}.`)} |`;
     orphans.push(name);
     return '';
   });
