@@ -3,10 +3,9 @@
  * services and the HTTP handlers from a frozen Config, handing each only what it uses.
  * Nothing here runs per request.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
-import type { Config } from './config/index.js';
+import { listenOptions, type Config, type ListenAddress } from './config/index.js';
 import { createImgproxyDialect, type ImgproxyDialect } from './dialects/imgproxy/index.js';
 import { createPreviewProxyDialect, type PreviewProxyDialect } from './dialects/previewproxy/index.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
@@ -50,10 +49,17 @@ export interface App {
   readonly ctx: AppParts;
   /** The embeddable `(req, res)` handler. */
   readonly handler: RequestHandler;
-  /** Starts listening on config.listen (or the given port); resolves the bound address. */
-  listen(port?: number, host?: string): Promise<{ host: string; port: number }>;
+  /** Starts listening on config.listen (or the given TCP port and host); resolves the bound address. */
+  listen(port?: number, host?: string): Promise<BoundAddress>;
   /** Stops accepting, lets in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT), closes stores. */
   close(): Promise<void>;
+}
+
+/** Where a server listens: host and port, or (`path`) the Unix socket. */
+export interface BoundAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly path?: string;
 }
 
 export interface AppOptions {
@@ -98,29 +104,41 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const servers: Server[] = [];
 
 
-  async function listenOn(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+  async function listenOn(server: Server, address: ListenAddress): Promise<BoundAddress> {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen(listenOptions(address), () => {
         server.off('error', reject);
         resolve();
       });
     });
     servers.push(server);
-    const addr = server.address() as AddressInfo;
-    return { host: addr.address, port: addr.port };
+    const addr = server.address();
+    return addr === null || typeof addr === 'string' ? { host: '', port: 0, path: addr ?? '' } : { host: addr.address, port: addr.port };
   }
 
   return {
     ctx,
     handler,
-    async listen(port = config.listen.port, host = config.listen.host) {
-      const server = createServer({ keepAliveTimeout: config.server.keepAliveTimeout * 1000, requestTimeout: config.server.readRequestTimeout * 1000 + config.server.timeout * 1000 }, handler);
+    async listen(port?: number, host?: string) {
+      const conf = config.listen;
+      const address: ListenAddress = port === undefined && host === undefined
+        ? conf
+        : { network: conf.network === 'unix' ? 'tcp' : conf.network, host: host ?? (conf.network === 'unix' ? '' : conf.host), port: port ?? 0 };
+      const keepAlive = config.server.keepAliveTimeout > 0;
+      const server = createServer({ ...(keepAlive ? { keepAliveTimeout: config.server.keepAliveTimeout * 1000 } : {}), requestTimeout: config.server.readRequestTimeout * 1000 + config.server.timeout * 1000 }, handler);
+      // 0 turns keep-alive off, as imgproxy does (Go's SetKeepAlivesEnabled(false) in
+      // https://github.com/imgproxy/imgproxy/blob/master/server/server.go): every response
+      // says `Connection: close` and closes. (Node would read 0 as "no idle timeout".)
+      if (!keepAlive) {
+        server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+          res.shouldKeepAlive = false;
+        });
+      }
       server.headersTimeout = config.server.readRequestTimeout * 1000;
       if (config.server.maxClients > 0) server.maxConnections = config.server.maxClients;
-      const bound = await listenOn(server, port, host);
-      if (config.server.prometheusBind) {
-        const m = /^(.*):(\d+)$/.exec(config.server.prometheusBind);
+      const bound = await listenOn(server, address);
+      if (config.metricsListen) {
         const metricsServer = createServer((_req, res) => {
           metrics.registry.metrics().then((text) => {
             res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
@@ -130,9 +148,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
             res.end();
           });
         });
-        await listenOn(metricsServer, Number(m?.[2] ?? 0), m?.[1] || '0.0.0.0');
+        await listenOn(metricsServer, config.metricsListen);
       }
-      logger.info({ host: bound.host, port: bound.port, workers, cache: config.cache.use }, 'listening');
+      logger.info({ ...(bound.path === undefined ? { host: bound.host, port: bound.port } : { path: bound.path }), workers, cache: config.cache.use }, 'listening');
       return bound;
     },
     async close() {

@@ -1,7 +1,9 @@
 /**
  * Process entry: config → app → listen; SIGTERM/SIGINT stop accepting and let in-flight
- * requests finish. Exit codes: 0 clean stop, 1 startup failure (bad configuration names
- * the variable and what it accepts).
+ * requests finish. Exit codes: 0 clean stop, 1 startup failure. A bad configuration is
+ * reported whole before anything starts: every problem on its own line (each naming the
+ * variable, what it accepts and what it got), after the warnings; a good one logs its
+ * warnings (unknown or deprecated names) once, one JSON line each.
  *
  * PIXPROXY_PROCESSES > 1 forks that many workers with node:cluster; they share the listen
  * socket and the L2 (each keeps its own L1 and single-flight). Worth it only when one
@@ -10,17 +12,23 @@
  */
 import './threadpool.js';
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig, type Config } from './config/index.js';
+import { ConfigError, inspectConfig, readEnv, type Config, type ConfigReport } from './config/index.js';
 import { createApp } from './app.js';
+import { createLogger, type Logger } from './observability/logger.js';
 
 function fail(err: unknown): never {
-  if (err instanceof ConfigError) process.stderr.write(`pixproxy: invalid configuration: ${err.message}\n`);
-  else process.stderr.write(`pixproxy: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  if (err instanceof ConfigError) {
+    const [only, ...more] = err.problems;
+    const text = more.length === 0 ? ` ${only ?? err.message}` : err.problems.map((p) => `\n  - ${p}`).join('');
+    process.stderr.write(`pixproxy: invalid configuration:${text}\n`);
+  } else {
+    process.stderr.write(`pixproxy: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  }
   process.exit(1);
 }
 
-async function serve(config: Config): Promise<void> {
-  const app = await createApp(config);
+async function serve(config: Config, logger: Logger): Promise<void> {
+  const app = await createApp(config, { logger });
   await app.listen();
   let stopping = false;
   const stop = (signal: string) => {
@@ -54,11 +62,19 @@ function supervise(processes: number): void {
   process.on('SIGINT', stop);
 }
 
-let config: Config;
+let report: ConfigReport;
 try {
-  config = loadConfig();
+  report = inspectConfig(readEnv());
 } catch (err) {
   fail(err);
 }
+const config = report.config;
+// Cluster workers read the same environment: the primary alone speaks about it.
+if (config === null) {
+  for (const w of report.warnings) process.stderr.write(`pixproxy: warning: ${w}\n`);
+  fail(new ConfigError(report.errors));
+}
+const logger = createLogger(config.server.logLevel);
+if (cluster.isPrimary) for (const w of report.warnings) logger.warn({ module: 'config' }, w);
 if (config.server.processes > 1 && cluster.isPrimary) supervise(config.server.processes);
-else serve(config).catch(fail);
+else serve(config, logger).catch(fail);

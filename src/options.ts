@@ -181,7 +181,8 @@ export function defaultOptions(config: Config): ProcessingOptions {
     keepCopyright: p.keepCopyright,
     stripColorProfile: p.stripColorProfile,
     preserveHdr: p.preserveHdr,
-    enforceThumbnail: p.enforceThumbnail,
+    // IMGPROXY_ENFORCE_THUMBNAIL is refused unless false (src/config/unsupported.ts).
+    enforceThumbnail: false,
     quality: 0,
     formatQuality: {},
     maxBytes: 0,

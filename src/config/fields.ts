@@ -5,10 +5,20 @@
  * `.describe(text)` adds what the variable does, for the README's configuration reference.
  */
 
+/**
+ * A configuration that cannot start. It carries every problem found, each naming its
+ * variable, what it accepts and what it got, so one run reports them all (imgproxy joins its
+ * variables' errors the same way: `errors.Join` in
+ * https://github.com/imgproxy/imgproxy/blob/master/server/config.go).
+ */
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : [...problems];
+    super(list.join('\n'));
     this.name = 'ConfigError';
+    this.problems = list;
   }
 }
 
@@ -79,14 +89,17 @@ export function float(names: string | readonly string[], def: number, opts: { mi
 const TRUE = new Set(['1', 't', 'true', 'yes', 'on', 'y']);
 const FALSE = new Set(['0', 'f', 'false', 'no', 'off', 'n']);
 
+/** A boolean spelling (1/0, t/f, true/false, yes/no, on/off, y/n), or undefined. */
+function parseBool(raw: string): boolean | undefined {
+  const v = raw.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  return undefined;
+}
+
 export function bool(names: string | readonly string[], def: boolean): Field<boolean> {
   const accepts = 'true or false (1/0, t/f, yes/no)';
-  return field(names, def, accepts, (raw) => {
-    const v = raw.trim().toLowerCase();
-    if (TRUE.has(v)) return true;
-    if (FALSE.has(v)) return false;
-    return fail(accepts, raw);
-  });
+  return field(names, def, accepts, (raw) => parseBool(raw) ?? fail(accepts, raw));
 }
 
 export function oneOf<const T extends string>(names: string | readonly string[], values: readonly T[], def: T): Field<T> {

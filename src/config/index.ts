@@ -1,50 +1,73 @@
 /**
- * Loads the configuration once: environment over an optional `.env` file, every field
- * parsed against the schema, cross-field rules checked, the result deep-frozen.
- * An invalid value throws ConfigError naming the variable and what it accepts; main.ts
- * prints it and exits non-zero.
+ * Loads the configuration once: the environment over an optional `.env` file (and the file
+ * IMGPROXY_ENV_LOCAL_FILE_PATH names over both, as imgproxy loads it), every field parsed
+ * against the schema, the peers' unsupported variables refused, cross-field and storage-backend
+ * rules checked, the listen addresses derived; then the result is deep-frozen.
+ *
+ * Every problem is collected before anything is reported: `inspectConfig` returns them all
+ * with the warnings (unknown or deprecated names, ignored ones); `loadConfig` throws one
+ * ConfigError carrying all of them, which main.ts prints before exiting non-zero.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import { checkBackends } from './backends.js';
 import { ConfigError, type Field } from './fields.js';
-import { schema } from './schema.js';
+import { listenAddresses } from './listen-addresses.js';
+import { deprecatedNames, schema } from './schema.js';
+import { setName, type Config, type Env, type Findings, type SchemaValues } from './types.js';
+import { unknownVariableWarnings } from './unknown.js';
+import { unsupported, unsupportedErrors } from './unsupported.js';
 
 export { ConfigError } from './fields.js';
 export { schema } from './schema.js';
+export type { Config, Env } from './types.js';
+export type { ListenAddress, TcpAddress, UnixAddress } from './listen.js';
+export { listenOptions, showAddress } from './listen.js';
 
-type Schema = typeof schema;
-type SectionValues<S> = { readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
-export type Config = { readonly [K in keyof Schema]: SectionValues<Schema[K]> } & {
-  /** Derived: host and port to listen on. */
-  readonly listen: { readonly host: string; readonly port: number };
-};
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Reads `.env` from `path` if it exists; real environment variables win. */
-export function readEnv(processEnv: Env = process.env, dotenvPath = '.env'): Env {
-  let fileEnv: Record<string, string> = {};
-  try {
-    fileEnv = parseDotenv(readFileSync(dotenvPath));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  return { ...fileEnv, ...processEnv };
+export interface ConfigReport {
+  /** The frozen configuration, or null when there is any error. */
+  readonly config: Config | null;
+  /** Every problem that stops startup, each naming its variable. */
+  readonly errors: readonly string[];
+  /** One log line each at startup. */
+  readonly warnings: readonly string[];
 }
 
-function readField<T>(f: Field<T>, env: Env): T {
+function readEnvFile(path: string, variable: string, optional: boolean): Record<string, string> {
+  try {
+    return parseDotenv(readFileSync(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (optional && code === 'ENOENT') return {};
+    throw new ConfigError(`${variable}: cannot read ${JSON.stringify(path)} (${code ?? (err as Error).message})`);
+  }
+}
+
+/**
+ * Reads `.env` from `dotenvPath` if it exists, real environment variables winning; then the
+ * file IMGPROXY_ENV_LOCAL_FILE_PATH names, whose values win over both (imgproxy sets them
+ * into its environment: https://github.com/imgproxy/imgproxy/blob/master/env/load.go).
+ */
+export function readEnv(processEnv: Env = process.env, dotenvPath = '.env'): Env {
+  const env = { ...readEnvFile(dotenvPath, dotenvPath, true), ...processEnv };
+  const local = env.IMGPROXY_ENV_LOCAL_FILE_PATH?.trim();
+  return local ? { ...env, ...readEnvFile(local, 'IMGPROXY_ENV_LOCAL_FILE_PATH', false) } : env;
+}
+
+/** The value of a field and the variable it came from; a parse error names that variable. */
+function readField<T>(f: Field<T>, env: Env): { value: T; error?: { name: string; message: string } } {
   for (const name of f.names) {
     const raw = env[name];
     if (raw === undefined) continue;
-    if (raw.trim() === '') return f.onEmpty ? f.onEmpty() : f.default;
+    if (raw.trim() === '') return { value: f.onEmpty ? f.onEmpty() : f.default };
     try {
-      return f.parse(raw);
+      return { value: f.parse(raw) };
     } catch (err) {
-      if (err instanceof ConfigError) throw new ConfigError(`${name}: ${err.message}`);
+      if (err instanceof ConfigError) return { value: f.default, error: { name, message: `${name}: ${err.message}` } };
       throw err;
     }
   }
-  return f.default;
+  return { value: f.default };
 }
 
 function deepFreeze<T>(o: T): T {
@@ -55,36 +78,69 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-function parseBind(bind: string, port: number | undefined): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(bind.trim());
-  if (!m) throw new ConfigError(`IMGPROXY_BIND: expected host:port or :port, got ${JSON.stringify(bind)}`);
-  const p = port ?? Number(m[2]);
-  if (p > 65535) throw new ConfigError(`IMGPROXY_BIND: port out of range in ${JSON.stringify(bind)}`);
-  const host = (m[1] ?? '').replace(/^\[(.*)\]$/, '$1');
-  return { host: host === '' ? '0.0.0.0' : host, port: p };
+function checkKeys(v: SchemaValues, f: Findings): void {
+  if (f.parsed('IMGPROXY_KEY', 'IMGPROXY_SALT') && v.security.keys.length !== v.security.salts.length) {
+    f.error(`IMGPROXY_KEY and IMGPROXY_SALT: expected the same number of keys and salts, got ${v.security.keys.length} keys and ${v.security.salts.length} salts`);
+  }
 }
 
-/** Builds the frozen configuration from an environment map. Throws ConfigError. */
-export function loadConfig(env: Env = readEnv()): Config {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [section, fields] of Object.entries(schema)) {
-    const values: Record<string, unknown> = {};
-    for (const [key, f] of Object.entries(fields as Record<string, Field<unknown>>)) values[key] = readField(f, env);
-    out[section] = values;
+function checkDeprecated(v: SchemaValues, f: Findings): void {
+  for (const [old, replacement] of Object.entries(deprecatedNames)) {
+    if (setName(f.env, [old]) === undefined) continue;
+    const text = `${old} is deprecated (imgproxy no longer reads it): use ${replacement}`;
+    if (v.server.failOnDeprecation) f.error(`${old}: ${text}; IMGPROXY_FAIL_ON_DEPRECATION is set`);
+    else f.warn(text);
   }
-  const cfg = out as unknown as Omit<Config, 'listen'>;
-
-  if (cfg.security.keys.length !== cfg.security.salts.length) {
-    throw new ConfigError(`IMGPROXY_KEY and IMGPROXY_SALT: expected the same number of keys and salts, got ${cfg.security.keys.length} keys and ${cfg.security.salts.length} salts`);
-  }
-  if (cfg.server.prometheusBind !== '' && cfg.server.prometheusBind === cfg.server.bind) {
-    throw new ConfigError('IMGPROXY_PROMETHEUS_BIND: must differ from IMGPROXY_BIND');
-  }
-  const listen = parseBind(cfg.server.bind, cfg.server.port);
-  return deepFreeze({ ...cfg, listen } as Config);
 }
 
-/** Every variable name the schema knows, canonical first; used by docs and tests. */
+function warnInert(v: SchemaValues, f: Findings): void {
+  if (v.previewproxy.s3Bucket !== '' && !v.storage.useS3) f.warn('PP_S3_BUCKET has no effect until IMGPROXY_USE_S3 is set: s3:/ sources are read through the s3:// source');
+}
+
+/** Every variable name pixproxy knows: the schema's (canonical first) and the refused peers' ones. */
 export function knownVariables(): string[] {
-  return Object.values(schema).flatMap((fields) => Object.values(fields as Record<string, Field<unknown>>).flatMap((f) => [...f.names]));
+  const fields = Object.values(schema).flatMap((section) => Object.values(section as Record<string, Field<unknown>>).flatMap((f) => [...f.names]));
+  return [...fields, ...unsupported.map((u) => u.name)];
+}
+
+/** Checks an environment: the configuration it makes, or every reason it cannot start. */
+export function inspectConfig(env: Env = readEnv()): ConfigReport {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const failed = new Set<string>();
+  const findings: Findings = {
+    env,
+    error: (m) => errors.push(m),
+    warn: (m) => warnings.push(m),
+    parsed: (...names) => names.every((n) => !failed.has(n)),
+  };
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const [section, fields] of Object.entries(schema)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, f] of Object.entries(fields as Record<string, Field<unknown>>)) {
+      const r = readField(f, env);
+      if (r.error) {
+        errors.push(r.error.message);
+        for (const n of f.names) failed.add(n);
+      }
+      out[key] = r.value;
+    }
+    values[section] = out;
+  }
+  const v = values as unknown as SchemaValues;
+  const listen = listenAddresses(v, findings);
+  checkKeys(v, findings);
+  checkBackends(v, findings);
+  for (const e of unsupportedErrors(env, v)) errors.push(e);
+  checkDeprecated(v, findings);
+  warnInert(v, findings);
+  warnings.push(...unknownVariableWarnings(env, new Set(knownVariables())));
+  return { config: errors.length === 0 ? deepFreeze({ ...v, ...listen } as Config) : null, errors, warnings };
+}
+
+/** Builds the frozen configuration from an environment map. Throws a ConfigError listing every problem. */
+export function loadConfig(env: Env = readEnv()): Config {
+  const report = inspectConfig(env);
+  if (report.config === null) throw new ConfigError(report.errors);
+  return report.config;
 }

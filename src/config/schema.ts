@@ -9,6 +9,8 @@
  * reference with `npx tsx scripts/config-table.ts --write`. Nothing else reads
  * process.env.
  */
+import { bucketListFields, cacheStoreFields, sourceStoreFields } from './backend-fields.js';
+import { NETWORKS, type Network } from './listen.js';
 import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type DescribedField } from './fields.js';
 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
@@ -29,6 +31,9 @@ function parseQuality(v: string): number | undefined {
   return Number.isInteger(n) && n >= 0 && n <= 100 ? n : undefined;
 }
 
+const CACHE_USES = ['fs', 's3', 'gcs', 'abs', 'swift', 'none'] as const;
+type CacheUse = (typeof CACHE_USES)[number];
+
 const PP_BASE_RE = /^(?:https?:\/\/|s3:\/|local:\/)/;
 const PP_RESERVED_ALIASES = new Set(['s3', 'local', 'http', 'https', 'enc']);
 
@@ -48,9 +53,13 @@ function parseUrlAliases(raw: string): Record<string, string> | undefined {
 export const schema = {
   server: {
     bind: str(['IMGPROXY_BIND'], ':8080')
-      .describe('Address the image server listens on: `host:port`, or `:port` for every interface.'),
+      .describe('Address the image server listens on: `host:port`, `:port` for every interface, `[v6]:port` (the port is required); with IMGPROXY_NETWORK=unix, the socket path.'),
+    network: custom(['IMGPROXY_NETWORK'], 'tcp' as Network, 'one of tcp, tcp4, tcp6, unix (not unixpacket: Node cannot listen on SOCK_SEQPACKET)', (raw) => {
+      const v = raw.trim().toLowerCase();
+      return (NETWORKS as readonly string[]).includes(v) ? (v as Network) : undefined;
+    }).describe('Network of IMGPROXY_BIND: `tcp` (IPv4 and IPv6), `tcp4`, `tcp6` (IPv6 only) or `unix` (a Unix socket).'),
     port: optInt(['PP_PORT', 'PORT'], { min: 0, max: 65535 })
-      .describe('Port to listen on; when set it replaces the port of IMGPROXY_BIND.'),
+      .describe('Port to listen on (every interface) when IMGPROXY_BIND is unset; IMGPROXY_BIND wins when both are set, as in imgproxy.'),
     pathPrefix: custom(['IMGPROXY_PATH_PREFIX'], '', 'a path starting with / (e.g. /img)', (raw) => {
       const p = raw.trim().replace(/\/+$/, '');
       return p === '' || p.startsWith('/') ? p : undefined;
@@ -66,7 +75,7 @@ export const schema = {
     timeout: int(['IMGPROXY_TIMEOUT'], 10, { min: 1 })
       .describe('Seconds an image request may take on a miss (queue, download, processing) before a 503.'),
     keepAliveTimeout: int(['IMGPROXY_KEEP_ALIVE_TIMEOUT'], 10, { min: 0 })
-      .describe('Seconds an idle client keep-alive connection stays open.'),
+      .describe('Seconds an idle client keep-alive connection stays open; 0 turns keep-alive off (each response closes its connection), as in imgproxy.'),
     readRequestTimeout: int(['IMGPROXY_READ_REQUEST_TIMEOUT'], 10, { min: 1 })
       .describe('Seconds a client has to send the request headers; a whole request may take this plus IMGPROXY_TIMEOUT.'),
     gracefulStopTimeout: int(['IMGPROXY_GRACEFUL_STOP_TIMEOUT'], 20, { min: 0 })
@@ -80,8 +89,8 @@ export const schema = {
     logLevel: oneOf(['IMGPROXY_LOG_LEVEL', 'PP_LOG_LEVEL'], ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info')
       .describe('Lowest level written to the JSON log (stdout).'),
     prometheusBind: str(['IMGPROXY_PROMETHEUS_BIND', 'PP_PROMETHEUS_BIND'])
-      .describe('`host:port` of a separate listener for Prometheus metrics; empty = `/metrics` on the main server.'),
-    prometheusNamespace: str(['IMGPROXY_PROMETHEUS_NAMESPACE'])
+      .describe('`host:port` or `:port` of a separate listener for Prometheus metrics (the port is required); empty = `/metrics` on the main server.'),
+    prometheusNamespace: str(['IMGPROXY_PROMETHEUS_NAMESPACE', 'PP_PROMETHEUS_NAMESPACE'])
       .describe('Prefix (`<namespace>_`) of every metric name.'),
     enableDebugHeaders: bool(['IMGPROXY_ENABLE_DEBUG_HEADERS'], false)
       .describe('Adds `X-Origin-Width`, `X-Origin-Height`, `X-Origin-Content-Length`, `X-Result-Width` and `X-Result-Height` to image responses.'),
@@ -92,6 +101,13 @@ export const schema = {
     // The two path grammars overlap, so the operator chooses which one owns the root.
     pathDialect: oneOf(['PIXPROXY_PATH_DIALECT'], ['imgproxy', 'previewproxy'], 'imgproxy')
       .describe('URL dialect of root paths; `/proxy?url=` is PreviewProxy\'s whatever this says.'),
+    envLocalFilePath: str(['IMGPROXY_ENV_LOCAL_FILE_PATH'])
+      .describe('An env file read at startup after `.env`; its values win over the environment, as imgproxy loads it. Missing file = startup error.'),
+    failOnDeprecation: bool(['IMGPROXY_FAIL_ON_DEPRECATION'], false)
+      .describe('A deprecated variable name (IMGPROXY_CONCURRENCY, IMGPROXY_ENABLE_WEBP_DETECTION, IMGPROXY_ENABLE_AVIF_DETECTION) stops startup instead of logging a warning.'),
+    // Read by scripts/start.sh before Node starts; validated here so a typo is not silent.
+    malloc: custom(['PIXPROXY_MALLOC'], 'glibc' as 'glibc' | 'jemalloc', 'glibc or jemalloc', (raw) => (raw === 'glibc' || raw === 'jemalloc' ? raw : undefined))
+      .describe('Allocator `npm start` (scripts/start.sh) runs with: `jemalloc` preloads libjemalloc2 when installed; `glibc` = the system malloc with MALLOC_ARENA_MAX=2.'),
   },
 
   security: {
@@ -155,7 +171,7 @@ export const schema = {
   },
 
   download: {
-    downloadTimeout: int(['IMGPROXY_DOWNLOAD_TIMEOUT'], 5, { min: 1 })
+    downloadTimeout: int(['IMGPROXY_DOWNLOAD_TIMEOUT', 'PP_FETCH_TIMEOUT_SECS'], 5, { min: 1 })
       .describe('Seconds a source download may take, redirects included (http and storage sources).'),
     maxRedirects: int(['IMGPROXY_MAX_REDIRECTS'], 10, { min: 0 })
       .describe('Redirects followed when fetching an http(s) source.'),
@@ -200,8 +216,6 @@ export const schema = {
       .describe('Results carry no ICC profile (pixels are sRGB either way; off = tagged sRGB). Default of `strip_color_profile`.'),
     preserveHdr: bool(['IMGPROXY_PRESERVE_HDR'], false)
       .describe('Keeps 16-bit sources at 16 bits where the output format can hold it. Default of `preserve_hdr`.'),
-    enforceThumbnail: bool(['IMGPROXY_ENFORCE_THUMBNAIL'], false)
-      .describe('Default of the `enforce_thumbnail` option, which is parsed but not applied (sharp does not expose embedded HEIF/AVIF thumbnails).'),
     disableShrinkOnLoad: bool(['IMGPROXY_DISABLE_SHRINK_ON_LOAD'], false)
       .describe('Turns off shrink-on-load (decoding JPEG/WebP at 1/2, 1/4 or 1/8 when only a resize follows): slower, slightly sharper.'),
     autoWebp: bool(['IMGPROXY_AUTO_WEBP', 'IMGPROXY_ENABLE_WEBP_DETECTION'], false)
@@ -267,9 +281,9 @@ export const schema = {
   },
 
   cache: {
-    use: custom(['IMGPROXY_CACHE_USE'], 'fs' as 'fs' | 's3' | 'gcs' | 'abs' | 'swift' | 'none', 'one of fs, s3, gcs, abs, swift, none (or empty to disable)', (raw) => {
+    use: custom<CacheUse>(['IMGPROXY_CACHE_USE'], 'fs', 'one of fs, s3, gcs, abs, swift, none (or empty to disable)', (raw) => {
       const v = raw.trim().toLowerCase();
-      return v === 'fs' || v === 's3' || v === 'gcs' || v === 'abs' || v === 'swift' || v === 'none' ? v : undefined;
+      return (CACHE_USES as readonly string[]).includes(v) ? (v as CacheUse) : undefined;
     }, () => 'none').describe('L2 cache backend (results and the origin sub-store): the local disk by default, an object store, or none.'),
     pathPrefix: str(['IMGPROXY_CACHE_PATH_PREFIX'])
       .describe('Key prefix of cache entries in the bucket; the origin sub-store sits under `<prefix>/origin`.'),
@@ -308,101 +322,36 @@ export const schema = {
   },
 
   storage: {
-    // Sources
+    // Sources (the per-store settings are generated from ./backend-fields.ts)
     useS3: bool(['IMGPROXY_USE_S3'], false)
       .describe('Enables `s3://bucket/key` sources.'),
-    s3Region: str(['IMGPROXY_S3_REGION', 'AWS_REGION'], 'us-west-1')
-      .describe('Region of the s3:// source client.'),
-    s3Endpoint: str(['IMGPROXY_S3_ENDPOINT'])
-      .describe('Custom endpoint of the s3:// source (MinIO, R2…; `http://` added without a scheme); empty = AWS.'),
-    s3EndpointUsePathStyle: bool(['IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE'], true)
-      .describe('Path-style requests (`endpoint/bucket/key`) for the s3:// source.'),
-    s3AllowedBuckets: list(['IMGPROXY_S3_ALLOWED_BUCKETS'])
-      .describe('Buckets s3:// sources may read; empty = all not denied.'),
-    s3DeniedBuckets: list(['IMGPROXY_S3_DENIED_BUCKETS'])
-      .describe('Buckets s3:// sources may not read.'),
     useGcs: bool(['IMGPROXY_USE_GCS'], false)
       .describe('Enables `gs://bucket/key` sources.'),
-    gcsKey: str(['IMGPROXY_GCS_KEY'])
-      .describe('Service-account key JSON of the gs:// source; empty = Application Default Credentials (none with a custom endpoint).'),
-    gcsEndpoint: str(['IMGPROXY_GCS_ENDPOINT'])
-      .describe('Custom endpoint of the gs:// source (emulators, gateways).'),
-    gcsAllowedBuckets: list(['IMGPROXY_GCS_ALLOWED_BUCKETS'])
-      .describe('Buckets gs:// sources may read; empty = all not denied.'),
-    gcsDeniedBuckets: list(['IMGPROXY_GCS_DENIED_BUCKETS'])
-      .describe('Buckets gs:// sources may not read.'),
     useAbs: bool(['IMGPROXY_USE_ABS'], false)
       .describe('Enables `abs://container/blob` sources (Azure Blob Storage).'),
-    absName: str(['IMGPROXY_ABS_NAME'])
-      .describe('Storage account of the abs:// source (required when it is enabled).'),
-    absKey: str(['IMGPROXY_ABS_KEY'])
-      .describe('Account key of the abs:// source; empty = DefaultAzureCredential.'),
-    absEndpoint: str(['IMGPROXY_ABS_ENDPOINT'])
-      .describe('Blob endpoint of the abs:// source; empty = `https://<account>.blob.core.windows.net`.'),
-    absAllowedBuckets: list(['IMGPROXY_ABS_ALLOWED_BUCKETS'])
-      .describe('Containers abs:// sources may read; empty = all not denied.'),
-    absDeniedBuckets: list(['IMGPROXY_ABS_DENIED_BUCKETS'])
-      .describe('Containers abs:// sources may not read.'),
     useSwift: bool(['IMGPROXY_USE_SWIFT'], false)
       .describe('Enables `swift://container/object` sources (OpenStack Swift).'),
-    swiftUsername: str(['IMGPROXY_SWIFT_USERNAME'])
-      .describe('User of the swift:// source (required when it is enabled).'),
-    swiftApiKey: str(['IMGPROXY_SWIFT_API_KEY'])
-      .describe('API key or password of the swift:// source (required when it is enabled).'),
-    swiftAuthUrl: str(['IMGPROXY_SWIFT_AUTH_URL'])
-      .describe('Auth endpoint of the swift:// source (required when it is enabled).'),
-    swiftAuthVersion: int(['IMGPROXY_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 })
-      .describe('Auth protocol of the swift:// source: 1, 2 or 3 (Keystone); 0 = guessed from the auth URL.'),
-    swiftTenant: str(['IMGPROXY_SWIFT_TENANT'])
-      .describe('Tenant (project) of the swift:// source, for v2/v3 auth.'),
-    swiftDomain: str(['IMGPROXY_SWIFT_DOMAIN'])
-      .describe('Domain of the swift:// source, for v3 auth.'),
-    swiftConnectTimeoutSeconds: int(['IMGPROXY_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 })
-      .describe('Seconds to connect to Swift (swift:// source).'),
-    swiftTimeoutSeconds: int(['IMGPROXY_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 })
-      .describe('Seconds one Swift request may take (swift:// source).'),
-    swiftAllowedBuckets: list(['IMGPROXY_SWIFT_ALLOWED_BUCKETS'])
-      .describe('Containers swift:// sources may read; empty = all not denied.'),
-    swiftDeniedBuckets: list(['IMGPROXY_SWIFT_DENIED_BUCKETS'])
-      .describe('Containers swift:// sources may not read.'),
+    ...sourceStoreFields(),
+    ...bucketListFields(),
     awsAccessKeyId: str(['AWS_ACCESS_KEY_ID'])
       .describe('S3 access key (s3:// source and S3 cache), used with AWS_SECRET_ACCESS_KEY; unset = the SDK\'s default credential chain.'),
     awsSecretAccessKey: str(['AWS_SECRET_ACCESS_KEY'])
       .describe('S3 secret key paired with AWS_ACCESS_KEY_ID.'),
     awsSessionToken: str(['AWS_SESSION_TOKEN'])
       .describe('Session token for temporary S3 keys.'),
-    // Cache adapters (IMGPROXY_CACHE_*)
-    cacheS3Region: str(['IMGPROXY_CACHE_S3_REGION', 'AWS_REGION'], 'us-west-1')
-      .describe('Region of the S3 cache.'),
-    cacheS3Endpoint: str(['IMGPROXY_CACHE_S3_ENDPOINT'])
-      .describe('Custom endpoint of the S3 cache; empty = AWS.'),
-    cacheS3EndpointUsePathStyle: bool(['IMGPROXY_CACHE_S3_ENDPOINT_USE_PATH_STYLE'], true)
-      .describe('Path-style requests for the S3 cache.'),
-    cacheGcsKey: str(['IMGPROXY_CACHE_GCS_KEY'])
-      .describe('Service-account key JSON of the GCS cache; empty = Application Default Credentials.'),
-    cacheGcsEndpoint: str(['IMGPROXY_CACHE_GCS_ENDPOINT'])
-      .describe('Custom endpoint of the GCS cache.'),
-    cacheAbsName: str(['IMGPROXY_CACHE_ABS_NAME'])
-      .describe('Storage account of the Azure cache (required with IMGPROXY_CACHE_USE=abs).'),
-    cacheAbsKey: str(['IMGPROXY_CACHE_ABS_KEY'])
-      .describe('Account key of the Azure cache; empty = DefaultAzureCredential.'),
-    cacheAbsEndpoint: str(['IMGPROXY_CACHE_ABS_ENDPOINT'])
-      .describe('Blob endpoint of the Azure cache.'),
-    cacheSwiftUsername: str(['IMGPROXY_CACHE_SWIFT_USERNAME'])
-      .describe('User of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
-    cacheSwiftApiKey: str(['IMGPROXY_CACHE_SWIFT_API_KEY'])
-      .describe('API key of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
-    cacheSwiftAuthUrl: str(['IMGPROXY_CACHE_SWIFT_AUTH_URL'])
-      .describe('Auth endpoint of the Swift cache (required with IMGPROXY_CACHE_USE=swift).'),
-    cacheSwiftAuthVersion: int(['IMGPROXY_CACHE_SWIFT_AUTH_VERSION'], 0, { min: 0, max: 3 })
-      .describe('Auth protocol of the Swift cache: 1, 2 or 3; 0 = guessed from the auth URL.'),
-    cacheSwiftTenant: str(['IMGPROXY_CACHE_SWIFT_TENANT'])
-      .describe('Tenant (project) of the Swift cache.'),
-    cacheSwiftDomain: str(['IMGPROXY_CACHE_SWIFT_DOMAIN'])
-      .describe('Domain of the Swift cache.'),
-    cacheSwiftConnectTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_CONNECT_TIMEOUT_SECONDS'], 10, { min: 1 })
-      .describe('Seconds to connect to the Swift cache.'),
-    cacheSwiftTimeoutSeconds: int(['IMGPROXY_CACHE_SWIFT_TIMEOUT_SECONDS'], 60, { min: 1 })
-      .describe('Seconds one Swift cache request may take (the cache also stops waiting after PIXPROXY_CACHE_BACKEND_TIMEOUT_MS).'),
+    // Cache adapters (IMGPROXY_CACHE_*), generated from the same descriptor
+    ...cacheStoreFields(),
   },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, DescribedField<unknown>>>>>;
+
+/**
+ * Names imgproxy retired (v3 read them as aliases, v4 does not:
+ * https://github.com/imgproxy/imgproxy/blob/master/CHANGELOG.md), still read here as aliases
+ * of their replacement. Each one set logs a warning, or stops startup with
+ * IMGPROXY_FAIL_ON_DEPRECATION.
+ */
+export const deprecatedNames: Readonly<Record<string, string>> = {
+  IMGPROXY_CONCURRENCY: 'IMGPROXY_WORKERS',
+  IMGPROXY_ENABLE_WEBP_DETECTION: 'IMGPROXY_AUTO_WEBP',
+  IMGPROXY_ENABLE_AVIF_DETECTION: 'IMGPROXY_AUTO_AVIF',
+};

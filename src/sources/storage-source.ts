@@ -150,8 +150,8 @@ function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source
 }
 
 /**
- * The storage sources enabled by the configuration. Throws ConfigError when an enabled
- * scheme lacks a required variable (e.g. IMGPROXY_ABS_NAME).
+ * The storage sources enabled by the configuration (loadConfig has already refused an enabled
+ * scheme without its required variables, e.g. IMGPROXY_ABS_NAME).
  */
 export function createStorageSources(config: Config, logger: Logger): Source[] {
   const s = config.storage;

@@ -4,13 +4,15 @@
  * `sourceBackendFactory`, the backends behind the s3:// gs:// abs:// swift:// sources.
  * Each SDK is imported only by the factory of a backend that is actually configured.
  * `fs` lives in ./fs.ts and is composed by the app, so 'fs' and 'none' answer null here.
+ * The settings arrive validated: loadConfig (src/config/backends.ts) refuses a backend in use
+ * without its required settings before anything starts.
  */
+import type { ObjectStoreKind } from '../config/backend-fields.js';
 import type { Config } from '../config/index.js';
-import { ConfigError } from '../config/fields.js';
 import type { Logger } from '../observability/logger.js';
 import type { StorageBackend } from './types.js';
 
-export type ObjectStoreKind = 's3' | 'gcs' | 'abs' | 'swift';
+export type { ObjectStoreKind } from '../config/backend-fields.js';
 
 export interface CacheBackend {
   backend: StorageBackend;
@@ -24,11 +26,6 @@ function s3Credentials(config: Config): { accessKeyId: string; secretAccessKey: 
   return { accessKeyId: s.awsAccessKeyId, secretAccessKey: s.awsSecretAccessKey, ...(s.awsSessionToken ? { sessionToken: s.awsSessionToken } : {}) };
 }
 
-function required(value: string, variable: string, why: string): string {
-  if (value.trim() === '') throw new ConfigError(`${variable}: required ${why}`);
-  return value;
-}
-
 interface SwiftSettings {
   authUrl: string;
   username: string;
@@ -40,7 +37,7 @@ interface SwiftSettings {
   timeoutSeconds: number;
 }
 
-/** Validates the settings synchronously (a bad value stops startup) and returns the factory. */
+/** The factory of a backend from its (validated) settings. */
 function backendFactory(
   kind: ObjectStoreKind,
   config: Config,
@@ -48,8 +45,6 @@ function backendFactory(
 ): () => Promise<StorageBackend> {
   const s = config.storage;
   const cache = which === 'cache';
-  const v = (name: string): string => (cache ? `IMGPROXY_CACHE_${name}` : `IMGPROXY_${name}`);
-  const why = cache ? `when IMGPROXY_CACHE_USE=${kind}` : `when IMGPROXY_USE_${kind.toUpperCase()} is set`;
   const timeoutMs = cache ? undefined : config.download.downloadTimeout * 1000;
   switch (kind) {
     case 's3': {
@@ -65,20 +60,13 @@ function backendFactory(
     case 'gcs': {
       const keyJson = cache ? s.cacheGcsKey : s.gcsKey;
       const endpoint = cache ? s.cacheGcsEndpoint : s.gcsEndpoint;
-      if (keyJson) {
-        try {
-          JSON.parse(keyJson);
-        } catch {
-          throw new ConfigError(`${v('GCS_KEY')}: expected a service-account key JSON`);
-        }
-      }
       return async () => {
         const { createGcsBackend } = await import('./gcs.js');
         return createGcsBackend({ ...(keyJson ? { keyJson } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
       };
     }
     case 'abs': {
-      const accountName = required(cache ? s.cacheAbsName : s.absName, v('ABS_NAME'), why);
+      const accountName = cache ? s.cacheAbsName : s.absName;
       const accountKey = cache ? s.cacheAbsKey : s.absKey;
       const endpoint = cache ? s.cacheAbsEndpoint : s.absEndpoint;
       return async () => {
@@ -90,9 +78,6 @@ function backendFactory(
       const sw: SwiftSettings = cache
         ? { authUrl: s.cacheSwiftAuthUrl, username: s.cacheSwiftUsername, apiKey: s.cacheSwiftApiKey, authVersion: s.cacheSwiftAuthVersion, tenant: s.cacheSwiftTenant, domain: s.cacheSwiftDomain, connectTimeoutSeconds: s.cacheSwiftConnectTimeoutSeconds, timeoutSeconds: s.cacheSwiftTimeoutSeconds }
         : { authUrl: s.swiftAuthUrl, username: s.swiftUsername, apiKey: s.swiftApiKey, authVersion: s.swiftAuthVersion, tenant: s.swiftTenant, domain: s.swiftDomain, connectTimeoutSeconds: s.swiftConnectTimeoutSeconds, timeoutSeconds: s.swiftTimeoutSeconds };
-      required(sw.authUrl, v('SWIFT_AUTH_URL'), why);
-      required(sw.username, v('SWIFT_USERNAME'), why);
-      required(sw.apiKey, v('SWIFT_API_KEY'), why);
       return async () => {
         const { createSwiftBackend } = await import('./swift.js');
         return createSwiftBackend({
@@ -110,7 +95,7 @@ function backendFactory(
   }
 }
 
-/** Backend factory for a source scheme; throws ConfigError at once when a required variable is missing. */
+/** Backend factory for a source scheme. */
 export function sourceBackendFactory(kind: ObjectStoreKind, config: Config): () => Promise<StorageBackend> {
   return backendFactory(kind, config, 'source');
 }
@@ -123,7 +108,7 @@ export function sourceBackendFactory(kind: ObjectStoreKind, config: Config): () 
 export async function createCacheBackend(config: Config, logger: Logger): Promise<CacheBackend | null> {
   const use = config.cache.use;
   if (use !== 's3' && use !== 'gcs' && use !== 'abs' && use !== 'swift') return null;
-  const bucket = required(config.cache.bucket, 'IMGPROXY_CACHE_BUCKET', `when IMGPROXY_CACHE_USE=${use}`);
+  const bucket = config.cache.bucket;
   const backend = await backendFactory(use, config, 'cache')();
   logger.info({ module: 'storage', backend: use, bucket, prefix: config.cache.pathPrefix }, 'cache backend ready');
   return { backend, bucket, prefix: config.cache.pathPrefix };

@@ -7,7 +7,8 @@ import { ConfigError, knownVariables, loadConfig, readEnv } from '../../../src/c
 describe('config', () => {
   it('has embedded defaults that need no external service', () => {
     const c = loadConfig({});
-    expect(c.listen).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(c.listen).toEqual({ network: 'tcp', host: '', port: 8080 });
+    expect(c.metricsListen).toBeNull();
     expect(c.cache.use).toBe('fs');
     expect(c.cache.memoryMaxMb).toBe(256);
     expect(c.cache.memoryTtlSecs).toBe(3600);
@@ -28,9 +29,10 @@ describe('config', () => {
     }).toThrow();
   });
 
-  it('PP_PORT is an alias of the port', () => {
-    expect(loadConfig({ PP_PORT: '9090' }).listen.port).toBe(9090);
-    expect(loadConfig({ IMGPROXY_BIND: '127.0.0.1:7000' }).listen).toEqual({ host: '127.0.0.1', port: 7000 });
+  it('PP_PORT and PORT give the port on every interface when IMGPROXY_BIND is unset', () => {
+    expect(loadConfig({ PP_PORT: '9090' }).listen).toEqual({ network: 'tcp', host: '', port: 9090 });
+    expect(loadConfig({ PORT: '9091' }).listen).toEqual({ network: 'tcp', host: '', port: 9091 });
+    expect(loadConfig({ IMGPROXY_BIND: '127.0.0.1:7000' }).listen).toEqual({ network: 'tcp', host: '127.0.0.1', port: 7000 });
   });
 
   it('an invalid value names the variable and what it accepts', () => {
@@ -50,7 +52,7 @@ describe('config', () => {
     expect(loadConfig({}).cache.use).toBe('fs');
     expect(loadConfig({ IMGPROXY_CACHE_USE: '' }).cache.use).toBe('none');
     expect(loadConfig({ IMGPROXY_CACHE_USE: 'none' }).cache.use).toBe('none');
-    expect(loadConfig({ IMGPROXY_CACHE_USE: 'S3' }).cache.use).toBe('s3');
+    expect(loadConfig({ IMGPROXY_CACHE_USE: 'S3', IMGPROXY_CACHE_BUCKET: 'b' }).cache.use).toBe('s3');
   });
 
   it('IMGPROXY_CACHE_FS_ROOT is an alias of PP_CACHE_DIR', () => {

@@ -2,20 +2,35 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { knownVariables } from '../../../src/config/index.js';
 import { bool, str } from '../../../src/config/fields.js';
-import { BEGIN, END, renderBlock, undescribed } from '../../../scripts/config-table.js';
+import { imgproxyVariables, previewproxyVariables } from '../../../src/config/peer-variables.js';
+import { BEGIN, END, blockFile, peerRows, renderBlock, undescribed } from '../../../scripts/config-table.js';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+// The block moves from README.md to docs/configuration.md; wherever it is, it must be current.
+const text = readFileSync(blockFile(), 'utf8');
 
-describe('README configuration reference', () => {
+describe('configuration reference', () => {
   it('is the generated block for the current schema (run `npx tsx scripts/config-table.ts --write`)', () => {
-    const a = readme.indexOf(BEGIN);
-    const b = readme.indexOf(END);
-    expect(a).toBeGreaterThan(0);
-    expect(readme.slice(a, b + END.length)).toBe(renderBlock());
+    const a = text.indexOf(BEGIN);
+    const b = text.indexOf(END);
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(text.slice(a, b + END.length)).toBe(renderBlock());
   });
 
-  it('names every variable the schema reads', () => {
-    for (const v of knownVariables()) expect(readme.includes(`\`${v}\``), v).toBe(true);
+  it('names every variable the schema reads or refuses', () => {
+    for (const v of knownVariables()) expect(text.includes(`\`${v}\``), v).toBe(true);
+  });
+
+  it('gives every peer variable a status row', () => {
+    for (const v of [...imgproxyVariables, ...previewproxyVariables]) expect(text).toMatch(new RegExp(`\\| \`${v}\` \\| (applied|refused) \\|`));
+  });
+
+  it('refuses to render a peer variable that is neither applied nor refused', () => {
+    expect(() => peerRows(['IMGPROXY_TTL', 'IMGPROXY_NOT_A_THING'])).toThrow(/IMGPROXY_NOT_A_THING/);
+    expect(peerRows(['IMGPROXY_TTL', 'PP_TTL', 'IMGPROXY_SENTRY_DSN'])).toEqual([
+      '| `IMGPROXY_TTL` | applied | – |',
+      '| `PP_TTL` | applied | alias of `IMGPROXY_TTL` |',
+      expect.stringMatching(/^\| `IMGPROXY_SENTRY_DSN` \| refused \| Accepted: unset or empty; Sentry .*\. \|$/),
+    ]);
   });
 
   it('describes every variable (the Meaning column)', () => {

@@ -1,0 +1,189 @@
+/**
+ * The peers' variables pixproxy knows but does not apply (yet): imgproxy's
+ * (https://github.com/imgproxy/imgproxy, its `config.go` files under the v4 line) and
+ * PreviewProxy's (https://github.com/ViGrise/previewproxy, `src/common/config/loader.rs`).
+ * Each is parsed with the peer's grammar; a value the peer would treat as its default (the
+ * feature off) is accepted, anything else stops startup naming the variable and why, so a
+ * configuration copied from a peer never loses a setting silently. Where pixproxy's
+ * behaviour is not the peer's default, the entry says which value matches what pixproxy does.
+ *
+ * Implementing one: give it a field in ./schema.ts and delete its entry here (the table in
+ * docs/configuration.md then lists it as applied).
+ */
+import { bool, float, int, list, oneOf, str, type Field } from './fields.js';
+import type { SchemaValues } from './types.js';
+
+export interface Unsupported {
+  readonly name: string;
+  /** Why it is not applied, one line. */
+  readonly reason: string;
+  /** The values accepted, in words, for messages and the docs. */
+  readonly accepted: string;
+  /** Whether a set, non-empty value is accepted. */
+  accepts(raw: string, config: SchemaValues): boolean;
+}
+
+const isEmpty = (v: unknown): boolean => v === '' || v === undefined || (Array.isArray(v) && v.length === 0);
+const shown = (v: unknown): string => `\`${Array.isArray(v) ? v.join(',') : String(v)}\``;
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A variable refused unless its value means the peer's default (`accepts` narrows or moves
+ * that: the value that matches what pixproxy does, or none).
+ */
+function refuse<T>(field: Field<T>, reason: string, opts: { accepts?: (v: T, c: SchemaValues) => boolean; accepted?: string } = {}): Unsupported {
+  const check = opts.accepts ?? ((v: T) => same(v, field.default));
+  return {
+    name: field.names[0] ?? '',
+    reason,
+    accepted: opts.accepted ?? (isEmpty(field.default) ? 'unset or empty' : `${shown(field.default)} (the default)`),
+    accepts(raw, config) {
+      let v: T;
+      try {
+        v = field.parse(raw);
+      } catch {
+        return false;
+      }
+      return check(v, config);
+    },
+  };
+}
+
+const never = { accepts: () => false, accepted: 'unset or empty' };
+
+const vendor = (who: string): string => `${who} needs a vendor SDK that pixproxy does not bundle (use the logs and /metrics)`;
+const OTEL = 'OpenTelemetry export is not implemented yet; metrics are served in Prometheus format';
+const SECRETS = (where: string): string => `loading variables from ${where} is not supported; pass them in the environment or IMGPROXY_ENV_LOCAL_FILE_PATH`;
+const SYSLOG = 'syslog output is not implemented; logs are JSON lines on stdout';
+const FALLBACK = 'fallback images are not implemented yet; errors are answered as errors';
+const COOKIES = 'forwarding cookies to origins is not implemented yet';
+const BEST = 'format=best is not implemented yet';
+const DISALLOW = 'PreviewProxy\'s disallow lists are not implemented yet';
+const PP_S3 = 'pixproxy reads PreviewProxy s3:/ sources through its s3:// source';
+
+export const unsupported: readonly Unsupported[] = [
+  // imgproxy: error reporters and monitoring vendors
+  refuse(int('IMGPROXY_AIRBRAKE_PROJECT_ID', 0), vendor('Airbrake')),
+  refuse(str('IMGPROXY_AIRBRAKE_PROJECT_KEY'), vendor('Airbrake')),
+  refuse(str('IMGPROXY_AIRBRAKE_ENVIRONMENT', 'production'), vendor('Airbrake')),
+  refuse(str('IMGPROXY_BUGSNAG_KEY'), vendor('Bugsnag')),
+  refuse(str('IMGPROXY_BUGSNAG_STAGE', 'production'), vendor('Bugsnag')),
+  refuse(str('IMGPROXY_HONEYBADGER_KEY'), vendor('Honeybadger')),
+  refuse(str('IMGPROXY_HONEYBADGER_ENV', 'production'), vendor('Honeybadger')),
+  refuse(str('IMGPROXY_SENTRY_DSN'), vendor('Sentry')),
+  refuse(str('IMGPROXY_SENTRY_ENVIRONMENT', 'production'), vendor('Sentry')),
+  refuse(str('IMGPROXY_SENTRY_RELEASE'), vendor('Sentry')),
+  refuse(bool('IMGPROXY_REPORT_DOWNLOADING_ERRORS', true), 'it steers the error reporters (Sentry, Bugsnag, …), which pixproxy does not have'),
+  refuse(bool('IMGPROXY_REPORT_IO_ERRORS', false), 'it steers the error reporters (Sentry, Bugsnag, …), which pixproxy does not have'),
+  refuse(str('IMGPROXY_NEW_RELIC_KEY'), vendor('New Relic')),
+  refuse(str('IMGPROXY_NEW_RELIC_APP_NAME', 'imgproxy'), vendor('New Relic')),
+  refuse(str('IMGPROXY_NEW_RELIC_LABELS'), vendor('New Relic')),
+  refuse(bool('IMGPROXY_NEW_RELIC_PROPAGATE_EXTERNAL', false), vendor('New Relic')),
+  refuse(bool('IMGPROXY_DATADOG_ENABLE', false), vendor('Datadog')),
+  refuse(bool('IMGPROXY_DATADOG_ENABLE_ADDITIONAL_METRICS', false), vendor('Datadog')),
+  refuse(bool('IMGPROXY_DATADOG_PROPAGATE_EXTERNAL', false), vendor('Datadog')),
+  refuse(str('IMGPROXY_CLOUD_WATCH_SERVICE_NAME'), vendor('CloudWatch')),
+  refuse(str('IMGPROXY_CLOUD_WATCH_NAMESPACE', 'imgproxy'), vendor('CloudWatch')),
+  refuse(str('IMGPROXY_CLOUD_WATCH_REGION'), vendor('CloudWatch')),
+  // imgproxy: OpenTelemetry
+  refuse(bool('IMGPROXY_OPEN_TELEMETRY_ENABLE', false), OTEL),
+  refuse(bool('IMGPROXY_OPEN_TELEMETRY_ENABLE_METRICS', false), OTEL),
+  refuse(bool('IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', false), OTEL),
+  refuse(str('IMGPROXY_OPEN_TELEMETRY_LOGGER_NAME', 'imgproxy'), OTEL),
+  refuse(str('IMGPROXY_OPEN_TELEMETRY_SERVER_CERT'), OTEL),
+  refuse(str('IMGPROXY_OPEN_TELEMETRY_CLIENT_CERT'), OTEL),
+  refuse(str('IMGPROXY_OPEN_TELEMETRY_CLIENT_KEY'), OTEL),
+  refuse(str('IMGPROXY_OPEN_TELEMETRY_TRACE_ID_GENERATOR', 'xray'), OTEL),
+  refuse(bool('IMGPROXY_OPEN_TELEMETRY_PROPAGATE_EXTERNAL', false), OTEL),
+  // imgproxy: variables loaded from secret stores
+  refuse(str('IMGPROXY_ENV_AWS_SECRET_ID'), SECRETS('AWS Secrets Manager')),
+  refuse(str('IMGPROXY_ENV_AWS_SECRET_VERSION_ID'), SECRETS('AWS Secrets Manager')),
+  refuse(str('IMGPROXY_ENV_AWS_SECRET_VERSION_STAGE'), SECRETS('AWS Secrets Manager')),
+  refuse(str('IMGPROXY_ENV_AWS_SECRET_REGION'), SECRETS('AWS Secrets Manager')),
+  refuse(str('IMGPROXY_ENV_AWS_SSM_PARAMETERS_PATH'), SECRETS('AWS Systems Manager')),
+  refuse(str('IMGPROXY_ENV_AWS_SSM_PARAMETERS_REGION'), SECRETS('AWS Systems Manager')),
+  refuse(str('IMGPROXY_ENV_GCP_SECRET_ID'), SECRETS('Google Secret Manager')),
+  refuse(str('IMGPROXY_ENV_GCP_SECRET_VERSION_ID'), SECRETS('Google Secret Manager')),
+  refuse(str('IMGPROXY_ENV_GCP_SECRET_PROJECT_ID'), SECRETS('Google Secret Manager')),
+  refuse(str('IMGPROXY_ENV_GCP_KEY'), SECRETS('Google Secret Manager')),
+  // imgproxy: logging
+  refuse(oneOf('IMGPROXY_LOG_FORMAT', ['pretty', 'structured', 'json', 'gcp'], 'structured'), 'pixproxy writes JSON lines (pino) only', { accepts: (v) => v === 'json', accepted: '`json`' }),
+  refuse(bool('IMGPROXY_SYSLOG_ENABLE', false), SYSLOG),
+  refuse(oneOf('IMGPROXY_SYSLOG_LEVEL', ['debug', 'info', 'warn', 'error', 'crit'], 'info'), SYSLOG),
+  refuse(str('IMGPROXY_SYSLOG_NETWORK'), SYSLOG),
+  refuse(str('IMGPROXY_SYSLOG_ADDRESS'), SYSLOG),
+  refuse(str('IMGPROXY_SYSLOG_TAG', 'imgproxy'), SYSLOG),
+  refuse(bool('IMGPROXY_LOG_MEM_STATS', false), 'Go memory statistics; Node\'s process metrics are on /metrics'),
+  // imgproxy: Go runtime and libvips debugging
+  refuse(int('IMGPROXY_FREE_MEMORY_INTERVAL', 10), 'a Go runtime setting (returning freed memory to the OS) with no Node equivalent'),
+  refuse(str('IMGPROXY_PPROF_BIND'), 'Go\'s pprof server; profile Node with --inspect or --cpu-prof'),
+  refuse(bool('IMGPROXY_VIPS_LEAK_CHECK', false), 'a libvips debugging switch that sharp does not expose'),
+  refuse(bool('IMGPROXY_VIPS_CACHE_TRACE', false), 'a libvips debugging switch that sharp does not expose'),
+  // imgproxy: server
+  refuse(bool('IMGPROXY_SO_REUSEPORT', false), 'Node 20 cannot set SO_REUSEPORT; PIXPROXY_PROCESSES runs several processes on one socket'),
+  refuse(int('IMGPROXY_WRITE_RESPONSE_TIMEOUT', 10), 'there is no response-write timeout yet (IMGPROXY_TIMEOUT bounds the work before the answer)', never),
+  // imgproxy: processing and formats
+  refuse(int('IMGPROXY_JXL_EFFORT', 4, { min: 1, max: 9 }), 'not applied yet: JPEG XL is encoded at sharp\'s default effort, 7', { accepts: (v) => v === 7, accepted: '`7` (what pixproxy does)' }),
+  refuse(bool('IMGPROXY_PNG_UNLIMITED', false), 'not applied yet: the PNG decoder keeps libvips\' limits'),
+  refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), 'not applied yet: the TIFF decoder keeps libvips\' limits'),
+  refuse(bool('IMGPROXY_USE_LINEAR_COLORSPACE', false), 'resizing in linear light is not implemented yet'),
+  refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
+  refuse(str('IMGPROXY_FALLBACK_IMAGE_DATA'), FALLBACK),
+  refuse(str('IMGPROXY_FALLBACK_IMAGE_PATH'), FALLBACK),
+  refuse(str('IMGPROXY_FALLBACK_IMAGE_URL'), FALLBACK),
+  refuse(int('IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', 200), FALLBACK),
+  refuse(int('IMGPROXY_FALLBACK_IMAGE_TTL', 0), FALLBACK),
+  // imgproxy: origins
+  refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH', false), COOKIES),
+  refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH_ALL', false), COOKIES),
+  refuse(str('IMGPROXY_COOKIE_BASE_URL'), COOKIES),
+  refuse(str('IMGPROXY_LAST_MODIFIED_BUSTER'), 'not implemented yet: Last-Modified is passed through as the origin sends it'),
+  refuse(str('IMGPROXY_S3_ASSUME_ROLE_ARN'), 'assuming an IAM role is not implemented yet; S3 uses AWS_* keys or the SDK\'s default credential chain'),
+  refuse(str('IMGPROXY_S3_ASSUME_ROLE_EXTERNAL_ID'), 'assuming an IAM role is not implemented yet; S3 uses AWS_* keys or the SDK\'s default credential chain'),
+  refuse(bool('IMGPROXY_S3_USE_DECRYPTION_CLIENT', false), 'S3 client-side decryption is not implemented'),
+  refuse(str('IMGPROXY_S3_ACCESS_POINTS'), 'S3 access points are not implemented yet'),
+
+  // PreviewProxy
+  refuse(oneOf('PP_APP_ENV', ['development', 'production'], 'development'), 'production mode\'s startup checks are not implemented (pixproxy refuses private source addresses in any mode)'),
+  refuse(bool('PP_BEST_FORMAT_BY_DEFAULT', false), BEST),
+  refuse(bool('PP_BEST_FORMAT_ALLOW_SKIPS', false), BEST),
+  refuse(float('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', 5.5), BEST),
+  refuse(str('PP_BEST_FORMAT_MAX_RESOLUTION'), BEST),
+  refuse(list('PP_BEST_FORMAT_PREFERRED_FORMATS', ['jpeg', 'webp', 'png']), BEST),
+  refuse(list('PP_CORS_ALLOW_ORIGIN', ['*']), 'PreviewProxy\'s origin lists are not read yet; pixproxy\'s CORS is IMGPROXY_ALLOW_ORIGIN (one origin or *)', never),
+  refuse(int('PP_CORS_MAX_AGE_SECS', 600), 'no Access-Control-Max-Age is sent yet', never),
+  refuse(str('PP_FALLBACK_IMAGE_DATA'), FALLBACK),
+  refuse(str('PP_FALLBACK_IMAGE_PATH'), FALLBACK),
+  refuse(str('PP_FALLBACK_IMAGE_URL'), FALLBACK),
+  refuse(int('PP_FALLBACK_IMAGE_HTTP_CODE', 200), FALLBACK),
+  refuse(int('PP_FALLBACK_IMAGE_TTL', 0), FALLBACK),
+  refuse(int('PP_FETCH_RETRY_COUNT', 3, { min: 0 }), 'failed fetches are not retried yet', { accepts: (v) => v === 0, accepted: '`0` (what pixproxy does)' }),
+  refuse(int('PP_FETCH_RETRY_DELAY_MS', 0, { min: 0 }), 'failed fetches are not retried yet'),
+  refuse(str('PP_FFMPEG_PATH', 'ffmpeg'), 'video previews are not implemented yet'),
+  refuse(str('PP_FFPROBE_PATH', 'ffprobe'), 'video previews are not implemented yet'),
+  refuse(list('PP_INPUT_DISALLOW_LIST'), DISALLOW),
+  refuse(list('PP_OUTPUT_DISALLOW_LIST'), DISALLOW),
+  refuse(list('PP_TRANSFORM_DISALLOW_LIST'), DISALLOW),
+  refuse(bool('PP_LOCAL_ENABLED', false), 'pixproxy serves local:/ exactly when PP_LOCAL_BASE_DIR (IMGPROXY_LOCAL_FILESYSTEM_ROOT) is set', {
+    accepts: (v, c) => v === (c.download.localFilesystemRoot !== ''),
+    accepted: '`true` with PP_LOCAL_BASE_DIR set, `false` without',
+  }),
+  refuse(int('PP_MAX_CONCURRENT_REQUESTS', 256), 'no such limit yet: IMGPROXY_WORKERS and IMGPROXY_REQUESTS_QUEUE_SIZE bound the work (429 beyond)', never),
+  refuse(bool('PP_S3_ENABLED', false), `${PP_S3}, enabled by IMGPROXY_USE_S3`, { accepts: (v, c) => v === c.storage.useS3, accepted: 'the value of IMGPROXY_USE_S3' }),
+  refuse(str('PP_S3_REGION', 'us-east-1'), `${PP_S3}, whose region is IMGPROXY_S3_REGION`, { accepts: (v, c) => v === c.storage.s3Region, accepted: 'the value of IMGPROXY_S3_REGION' }),
+  refuse(str('PP_S3_ENDPOINT'), `${PP_S3}, whose endpoint is IMGPROXY_S3_ENDPOINT`, { accepts: (v, c) => v === c.storage.s3Endpoint, accepted: 'the value of IMGPROXY_S3_ENDPOINT' }),
+  refuse(str('PP_S3_ACCESS_KEY_ID'), `${PP_S3}, whose key is AWS_ACCESS_KEY_ID`, { accepts: (v, c) => v === c.storage.awsAccessKeyId, accepted: 'the value of AWS_ACCESS_KEY_ID' }),
+  refuse(str('PP_S3_SECRET_ACCESS_KEY'), `${PP_S3}, whose secret is AWS_SECRET_ACCESS_KEY`, { accepts: (v, c) => v === c.storage.awsSecretAccessKey, accepted: 'the value of AWS_SECRET_ACCESS_KEY' }),
+];
+
+/** One error per set variable of the list whose value is not accepted. */
+export function unsupportedErrors(env: Readonly<Record<string, string | undefined>>, config: SchemaValues): string[] {
+  const out: string[] = [];
+  for (const u of unsupported) {
+    const raw = env[u.name];
+    if (raw === undefined || raw.trim() === '' || u.accepts(raw, config)) continue;
+    out.push(`${u.name}: not supported: ${u.reason}; expected ${u.accepted}, got ${JSON.stringify(raw)}`);
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { inspectConfig, knownVariables, schema } from '../../../src/config/index.js';
+import type { Field } from '../../../src/config/fields.js';
+import { unsupported } from '../../../src/config/unsupported.js';
+import { refusedValue } from '../../helpers/config.js';
+
+const schemaNames = new Set(Object.values(schema).flatMap((s) => Object.values(s as Record<string, Field<unknown>>).flatMap((f) => [...f.names])));
+
+describe('unsupported peer variables', () => {
+  it('are not also applied, and appear once each', () => {
+    const names = unsupported.map((u) => u.name);
+    expect(names.filter((n) => schemaNames.has(n))).toEqual([]);
+    expect(new Set(names).size).toBe(names.length);
+    for (const u of unsupported) {
+      expect(u.reason.length, u.name).toBeGreaterThan(10);
+      expect(u.reason, u.name).not.toMatch(/\n/);
+    }
+  });
+
+  it.each(unsupported.map((u) => [u.name, u] as const))('%s set to a refused value stops startup naming it and why', (name, u) => {
+    const value = refusedValue(u);
+    const r = inspectConfig({ [name]: value });
+    expect(r.config).toBeNull();
+    expect(r.errors).toEqual([`${name}: not supported: ${u.reason}; expected ${u.accepted}, got ${JSON.stringify(value)}`]);
+  });
+
+  it.each([
+    ['IMGPROXY_SO_REUSEPORT', 'false'],
+    ['IMGPROXY_SO_REUSEPORT', 'no'],
+    ['IMGPROXY_REPORT_DOWNLOADING_ERRORS', 'true'],
+    ['IMGPROXY_SENTRY_ENVIRONMENT', 'production'],
+    ['IMGPROXY_NEW_RELIC_APP_NAME', 'imgproxy'],
+    ['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', '200'],
+    ['IMGPROXY_LOG_FORMAT', 'JSON'],
+    ['IMGPROXY_JXL_EFFORT', '7'],
+    ['IMGPROXY_SENTRY_DSN', ''],
+    ['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', '5.5'],
+    ['PP_BEST_FORMAT_PREFERRED_FORMATS', 'jpeg, webp, png'],
+    ['PP_FETCH_RETRY_COUNT', '0'],
+    ['PP_APP_ENV', 'development'],
+    ['PP_FFMPEG_PATH', 'ffmpeg'],
+  ])('%s=%j means what pixproxy does and is accepted', (name, value) => {
+    expect(inspectConfig({ [name]: value }).errors).toEqual([]);
+  });
+
+  it.each([
+    ['IMGPROXY_LOG_FORMAT', 'structured'],
+    ['IMGPROXY_JXL_EFFORT', '4'],
+    ['PP_FETCH_RETRY_COUNT', '3'],
+    ['PP_CORS_ALLOW_ORIGIN', '*'],
+    ['PP_MAX_CONCURRENT_REQUESTS', '256'],
+    ['IMGPROXY_WRITE_RESPONSE_TIMEOUT', '10'],
+    ['IMGPROXY_SO_REUSEPORT', 'maybe'],
+  ])('%s=%j is refused: the peer\'s default is not what pixproxy does, or it does not parse', (name, value) => {
+    expect(inspectConfig({ [name]: value }).errors).toEqual([expect.stringMatching(new RegExp(`^${name}: not supported: `))]);
+  });
+
+  it('PP_LOCAL_ENABLED and PP_S3_* are accepted when they agree with what pixproxy reads', () => {
+    expect(inspectConfig({ PP_LOCAL_ENABLED: 'true' }).errors).toEqual([expect.stringMatching(/^PP_LOCAL_ENABLED: not supported/)]);
+    expect(inspectConfig({ PP_LOCAL_ENABLED: 'true', PP_LOCAL_BASE_DIR: '/srv' }).errors).toEqual([]);
+    expect(inspectConfig({ PP_LOCAL_ENABLED: 'false', PP_LOCAL_BASE_DIR: '/srv' }).errors).toHaveLength(1);
+    expect(inspectConfig({ PP_LOCAL_ENABLED: 'false' }).errors).toEqual([]);
+    expect(inspectConfig({ PP_S3_ENABLED: 'true' }).errors).toHaveLength(1);
+    expect(inspectConfig({ PP_S3_ENABLED: 'true', IMGPROXY_USE_S3: 'true', PP_S3_REGION: 'eu-west-3', IMGPROXY_S3_REGION: 'eu-west-3' }).errors).toEqual([]);
+    expect(inspectConfig({ PP_S3_REGION: 'us-east-1' }).errors).toEqual([expect.stringMatching(/^PP_S3_REGION: not supported: .*IMGPROXY_S3_REGION; expected the value of IMGPROXY_S3_REGION, got "us-east-1"$/)]);
+  });
+
+  it('are known names: setting one is refused, not warned about as unknown', () => {
+    const known = new Set(knownVariables());
+    for (const u of unsupported) expect(known.has(u.name), u.name).toBe(true);
+  });
+});
