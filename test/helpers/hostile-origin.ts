@@ -349,3 +349,29 @@ export async function startHostileOrigin(opts: { image?: Buffer } = {}): Promise
       }),
   };
 }
+
+export interface Cancelled {
+  /** What the fetch rejected with (undefined if it resolved). */
+  error: unknown;
+  /** Milliseconds from the abort to the rejection. */
+  answeredMs: number;
+  /** Milliseconds from the abort to the origin seeing its connection close; undefined if not within 2 s. */
+  closedMs: number | undefined;
+}
+
+/**
+ * Cancels a fetch in flight: waits for its request to reach the origin (`request`, from
+ * nextRequest()) and `afterMs` more, aborts `ac`, and measures how fast the fetch gave up and
+ * the origin's connection closed.
+ */
+export async function cancelInFlight(request: Promise<HostileConnection>, ac: AbortController, fetching: Promise<unknown>, afterMs: number): Promise<Cancelled> {
+  const outcome = fetching.then(() => undefined, (err: unknown) => err);
+  const conn = await request;
+  await new Promise((r) => setTimeout(r, afterMs));
+  const abortedAt = Date.now();
+  ac.abort();
+  const error = await outcome;
+  const answeredMs = Date.now() - abortedAt;
+  const closedAt = await conn.closedWithin(2000);
+  return { error, answeredMs, closedMs: closedAt === undefined ? undefined : closedAt - abortedAt };
+}
