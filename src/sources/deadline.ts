@@ -6,8 +6,9 @@
  *
  * A controller and a timer of our own rather than AbortSignal.any([signal,
  * AbortSignal.timeout()]): `any` holds its sources weakly, and a timeout signal nothing else
- * references can be garbage-collected before it fires (nodejs/node#48951), which under memory
- * pressure is exactly when it is needed.
+ * references can be garbage-collected before it fires, which under memory pressure is exactly
+ * when it is needed (https://github.com/nodejs/node/issues/57736; seen here: a redirect-body
+ * drain bounded that way ran to the download timeout while bombs were being decoded).
  */
 import { ProxyError } from '../errors.js';
 
