@@ -114,7 +114,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   return_attachment: { args: 'bool', default: '`false`', status: 'working' },
   preset: { args: '`%name:%name…`', default: '–', status: 'working', note: 'unknown preset → 404' },
   max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', status: 'working' },
-  max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', status: 'working' },
+  max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', status: 'working', note: 'decoded bytes; capped by `PIXPROXY_MAX_SRC_BYTES_CEILING`' },
   max_animation_frames: { args: 'int ≥ 1', default: '`IMGPROXY_MAX_ANIMATION_FRAMES`', status: 'working' },
   max_animation_frame_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_ANIMATION_FRAME_RESOLUTION`', status: 'working' },
   max_result_dimension: { args: 'px', default: '`IMGPROXY_MAX_RESULT_DIMENSION`', status: 'working' },
@@ -160,7 +160,7 @@ export const INFO_OPTION_DOCS: Readonly<Record<string, InfoOptionDoc>> = {
   expires: { args: 'unix timestamp', default: '–', note: 'past → 404' },
   preset: { args: '`%name…`', default: '–', note: 'accepted and logged; presets are processing options and are not expanded for /info' },
   max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', note: 'security option; bounds the fields that decode pixels' },
-  max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', note: 'security option' },
+  max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', note: 'security option; decoded bytes, capped by `PIXPROXY_MAX_SRC_BYTES_CEILING`' },
 };
 
 /** imgproxy /info options not accepted here (404). */

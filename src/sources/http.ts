@@ -4,19 +4,23 @@
  * Security shape: every connection goes through the SSRF-guarded connector (ssrf-guard.ts);
  * redirects are followed by hand so each hop is re-checked against IMGPROXY_ALLOWED_SOURCES
  * and limited to http/https (undici's own redirect handling would check nothing); the whole
- * download, redirects included, runs under IMGPROXY_DOWNLOAD_TIMEOUT; the body is capped
- * on Content-Length and again while it streams, so a lying or absent length cannot make us
- * buffer more than the limit. Every failure leaves as a ProxyError with a 4xx/5xx status.
+ * download, redirects included, runs under one signal (IMGPROXY_DOWNLOAD_TIMEOUT or the
+ * caller's cancel, deadline.ts) that undici honours in every phase by destroying the socket;
+ * the body is capped on Content-Length and again while it streams, on its decoded bytes
+ * (content-encoding.ts), so neither a lying or absent length nor a compression bomb can make
+ * us buffer more than the limit. Every failure leaves as a ProxyError with a 4xx/5xx status.
  */
-import { pipeline, type Readable } from 'node:stream';
-import zlib from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { Agent, errors as undiciErrors } from 'undici';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import { isSourceAllowed } from '../security/allowed-sources.js';
 import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js';
+import { decodeContentEncoding } from './content-encoding.js';
+import { deadline, downloadDeadline, type Deadline } from './deadline.js';
 import { parseContentRange } from './range.js';
-import { bufferStream, guarded } from './stream.js';
+import { guardSocketEnd } from './socket-end-guard.js';
+import { bodyFailure, bufferStream, collect, guarded, type GuardOptions } from './stream.js';
 import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
 export interface HttpSourceOptions {
@@ -66,16 +70,6 @@ function toMeta(status: 200 | 206 | 304, headers: Record<string, string>, raw: R
   return res;
 }
 
-/** Decodes a compressed body even though we never ask for one (imgproxy does the same). */
-function decoded(body: Readable, encoding: string | undefined): Readable {
-  const enc = (encoding ?? '').trim().toLowerCase();
-  const decoder =
-    enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
-  if (!decoder) return body;
-  // The size cap below then applies to the decoded bytes: a small gzip bomb stays capped.
-  return pipeline(body, decoder, () => undefined);
-}
-
 /**
  * Drops a response body we will not read. undici's body emits an AbortError when destroyed,
  * so it gets a listener first; otherwise that error would surface as an uncaught exception.
@@ -85,13 +79,24 @@ function discard(body: Readable): void {
   body.destroy();
 }
 
-/** Drains a small body (redirects, errors) so the keep-alive connection can be reused. */
-async function drain(body: Readable & { dump(opts?: { limit?: number }): Promise<void> }): Promise<void> {
+/** How long a redirect's or an error's body may take to drain before its connection is dropped instead. */
+const DRAIN_MS = 1000;
+
+/**
+ * Drains a small body (redirects, errors) so the keep-alive connection can be reused. Past
+ * 64 KiB or DRAIN_MS, or when the download is cancelled meanwhile, the body is destroyed (and
+ * its connection closed) instead: a redirect that drips its body cannot hold the download.
+ */
+async function drain(body: Readable & { dump(opts?: { limit?: number; signal?: AbortSignal }): Promise<void> }, signal: AbortSignal): Promise<void> {
+  const stop = deadline(DRAIN_MS, signal, () => new ProxyError('SOURCE_TIMEOUT', 'body not drained in time'), () => new ProxyError('CANCELLED', 'download cancelled while draining'));
   try {
-    await body.dump({ limit: 64 * 1024 });
+    await body.dump({ limit: 64 * 1024, signal: stop.signal });
   } catch {
     discard(body);
+  } finally {
+    stop.release();
   }
+  signal.throwIfAborted();
 }
 
 function findProxyError(err: unknown): ProxyError | undefined {
@@ -111,12 +116,18 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
   const d = config.download;
   const timeoutMs = d.downloadTimeout * 1000;
   const keepAliveMs = d.clientKeepAliveTimeout * 1000;
+  const guardedConnect = createGuardedConnector(config.security, {
+    timeout: timeoutMs,
+    rejectUnauthorized: !d.ignoreSslVerification,
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  });
   const agent = new Agent({
-    connect: createGuardedConnector(config.security, {
-      timeout: timeoutMs,
-      rejectUnauthorized: !d.ignoreSslVerification,
-      ...(opts.resolve ? { resolve: opts.resolve } : {}),
-    }),
+    connect: (options, callback) => {
+      guardedConnect(options, (err, socket) => {
+        if (socket) callback(null, guardSocketEnd(socket));
+        else callback(err ?? new Error('connect failed'), null);
+      });
+    },
     // 0 disables keep-alive: requests then go out with `reset: true` (Connection: close).
     ...(keepAliveMs > 0 ? { keepAliveTimeout: keepAliveMs, keepAliveMaxTimeout: keepAliveMs } : {}),
     headersTimeout: timeoutMs,
@@ -140,51 +151,34 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
     return u;
   }
 
-  async function readBody(body: Readable, encoding: string | undefined, declared: number | undefined, maxBytes: number, url: string, signal: AbortSignal): Promise<Buffer> {
-    const stream = decoded(body, encoding);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (maxBytes > 0 && total > maxBytes) {
-          discard(stream);
-          discard(body);
-          throw new ProxyError('SOURCE_TOO_BIG', `source body exceeds ${maxBytes} bytes: ${url}`);
-        }
-        chunks.push(chunk);
-      }
-    } catch (err) {
-      // Our deadline, the caller's cancel and undici's idle timers are mapped by fetchUrl.
-      if (err instanceof ProxyError || isTimeoutError(err) || signal.aborted) throw err;
-      // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
-      throw new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${total} bytes: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    if (declared !== undefined && encoding === undefined && total < declared) {
-      throw new ProxyError('UNSUPPORTED_IMAGE', `source body truncated: ${total} of ${declared} bytes: ${url}`);
-    }
-    return Buffer.concat(chunks, total);
-  }
-
   /**
    * An answer whose headers are in: redirects followed, status mapped, the size checked on
-   * Content-Length / Content-Range. A 304's body is already drained; a 200/206 body is unread.
+   * Content-Length / Content-Range. A 304's body is already drained (`body` null); a 200/206
+   * body is unread, its Content-Encoding already wrapped around it.
    */
   interface Opened {
     status: 200 | 206 | 304;
     picked: Record<string, string>;
     raw: Record<string, HeaderValue>;
-    body: Readable | null;
-    declared: number | undefined;
-    encoding: string | undefined;
     href: string;
+    body: {
+      /** undici's body, what holds the connection. */
+      upstream: Readable;
+      /** `upstream` decoded (the same stream when it had no Content-Encoding). */
+      decoded: Readable;
+      /** Bytes `decoded` will carry when known: the Content-Length of an unencoded body. */
+      expected: number | undefined;
+    } | null;
   }
 
-  async function follow(url: string, fo: FetchOptions, signal: AbortSignal): Promise<SourceResponse> {
-    const o = await open(url, fo, signal);
-    if (o.body === null) return toResponse(o.status, Buffer.alloc(0), o.picked, o.raw);
-    const body = await readBody(o.body, o.encoding, o.declared, fo.maxBytes, o.href, signal);
-    return toResponse(o.status, body, o.picked, o.raw);
+  /** How a body is guarded: the size limit on its decoded bytes, its announced length, its failures. */
+  function guardOf(o: Opened, fo: FetchOptions, dl: Download): GuardOptions {
+    return {
+      maxBytes: fo.maxBytes,
+      expected: o.body?.expected,
+      url: o.href,
+      mapError: (err, bytes) => bodyFailure(dl.mapError(err), err, bytes, o.href),
+    };
   }
 
   async function open(url: string, fo: FetchOptions, signal: AbortSignal): Promise<Opened> {
@@ -192,6 +186,8 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
     let current = url;
     for (let hop = 0; ; hop++) {
       const u = checkUrl(current, hop);
+      // undici would still open a connection for a request whose signal is already aborted.
+      signal.throwIfAborted();
       const headers: Record<string, string> = { 'user-agent': d.userAgent };
       if (fo.ifNoneMatch !== undefined) headers['if-none-match'] = fo.ifNoneMatch;
       if (fo.ifModifiedSince !== undefined) headers['if-modified-since'] = fo.ifModifiedSince;
@@ -210,7 +206,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       const status = res.statusCode;
 
       if (REDIRECT_STATUSES.has(status)) {
-        await drain(res.body);
+        await drain(res.body, signal);
         const location = headerString(res.headers.location);
         if (!location) throw new ProxyError('SOURCE_UNREACHABLE', `redirect ${status} without Location from ${u.href}`);
         if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_UNREACHABLE', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
@@ -243,37 +239,30 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
           discard(res.body);
           throw new ProxyError('SOURCE_TOO_BIG', `source Content-Length ${declared} exceeds ${fo.maxBytes} bytes: ${u.href}`);
         }
-        const encoding = headerString(res.headers['content-encoding']);
-        return { status: partial ? 206 : 200, picked, raw: res.headers, body: res.body, declared, encoding, href: u.href };
+        const dec = decodeContentEncoding(res.body, headerString(res.headers['content-encoding']), u.href);
+        // A decoded body's length is not the Content-Length.
+        const expected = dec.decoded ? undefined : declared;
+        return { status: partial ? 206 : 200, picked, raw: res.headers, body: { upstream: res.body, decoded: dec.body, expected }, href: u.href };
       }
-      await drain(res.body);
-      if (status === 304 && conditional) return { status: 304, picked, raw: res.headers, body: null, declared: undefined, encoding: undefined, href: u.href };
+      await drain(res.body, signal);
+      if (status === 304 && conditional) return { status: 304, picked, raw: res.headers, body: null, href: u.href };
       if (status >= 400 && status < 500) throw new ProxyError('SOURCE_CLIENT_ERROR', `origin answered ${status}: ${u.href}`, { status });
       if (status >= 500) throw new ProxyError('SOURCE_BAD_GATEWAY', `origin answered ${status}: ${u.href}`);
       throw new ProxyError('SOURCE_UNREACHABLE', `origin answered unexpected status ${status}: ${u.href}`);
     }
   }
 
-  /**
-   * One controller for the whole download: the deadline and the caller's cancel both abort it,
-   * and its reason says which one fired. `release` clears the timer and the cancel listener.
-   */
-  function deadline(url: string, fo: FetchOptions): { signal: AbortSignal; release(): void; mapError(err: unknown): ProxyError } {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new ProxyError('SOURCE_TIMEOUT', `download exceeded IMGPROXY_DOWNLOAD_TIMEOUT=${d.downloadTimeout}s: ${url}`)), timeoutMs);
-    const onCancel = (): void => controller.abort(new ProxyError('CANCELLED', `source fetch cancelled: ${url}`));
-    if (fo.signal?.aborted) onCancel();
-    else fo.signal?.addEventListener('abort', onCancel, { once: true });
+  /** The download's deadline, and how any failure maps to a ProxyError: the deadline's own reason first. */
+  interface Download extends Deadline {
+    mapError(err: unknown): ProxyError;
+  }
+
+  function download(url: string, fo: FetchOptions): Download {
+    const dl = downloadDeadline(url, d.downloadTimeout, fo.signal);
     return {
-      signal: controller.signal,
-      release() {
-        clearTimeout(timer);
-        fo.signal?.removeEventListener('abort', onCancel);
-      },
+      ...dl,
       mapError(err) {
-        const reason: unknown = controller.signal.reason;
-        if (controller.signal.aborted && reason instanceof ProxyError) return reason;
-        const pe = findProxyError(err);
+        const pe = dl.reason() ?? findProxyError(err);
         if (pe) return pe;
         if (isTimeoutError(err)) return new ProxyError('SOURCE_TIMEOUT', `source timed out: ${url}: ${(err as Error).message}`, { cause: err });
         return new ProxyError('SOURCE_UNREACHABLE', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -282,9 +271,11 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
   }
 
   async function fetchUrl(url: string, fo: FetchOptions): Promise<SourceResponse> {
-    const dl = deadline(url, fo);
+    const dl = download(url, fo);
     try {
-      return await follow(url, fo, dl.signal);
+      const o = await open(url, fo, dl.signal);
+      const body = o.body === null ? Buffer.alloc(0) : await collect(o.body.decoded, { ...guardOf(o, fo, dl), signal: dl.signal });
+      return toResponse(o.status, body, o.picked, o.raw);
     } catch (err) {
       throw dl.mapError(err);
     } finally {
@@ -299,7 +290,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
    * the caller's cancel destroy the body, which closes the upstream connection.
    */
   async function streamUrl(url: string, fo: FetchOptions): Promise<SourceStream> {
-    const dl = deadline(url, fo);
+    const dl = download(url, fo);
     let o: Opened;
     try {
       o = await open(url, fo, dl.signal);
@@ -312,28 +303,15 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       dl.release();
       return { ...meta, body: bufferStream(Buffer.alloc(0)), contentLength: 0 };
     }
-    const upstream = o.body;
-    const href = o.href;
-    const body = guarded(decoded(upstream, o.encoding), {
-      maxBytes: fo.maxBytes,
-      // A decoded body's length is not the Content-Length.
-      expected: o.encoding === undefined ? o.declared : undefined,
-      url: href,
-      mapError: (err, bytes) => {
-        const mapped = dl.mapError(err);
-        // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
-        return mapped.code === 'SOURCE_UNREACHABLE'
-          ? new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${bytes} bytes: ${href}: ${err.message}`, { cause: err })
-          : mapped;
-      },
-    });
+    const { upstream, decoded, expected } = o.body;
+    const body = guarded(decoded, guardOf(o, fo, dl));
     body.once('close', () => {
       dl.release();
-      // The decoder (if any) may be torn down before undici's body: make sure it goes too.
+      // The decoders (if any) may be torn down before undici's body: make sure it goes too.
       if (!upstream.destroyed) discard(upstream);
     });
     const res: SourceStream = { ...meta, body };
-    if (o.encoding === undefined && o.declared !== undefined) res.contentLength = o.declared;
+    if (expected !== undefined) res.contentLength = expected;
     return res;
   }
 

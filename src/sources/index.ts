@@ -3,7 +3,9 @@
  * here; the storage schemes (s3, gs, abs, swift) come in through `extra`.
  *
  * IMGPROXY_ALLOWED_SOURCES is checked here for every scheme before any I/O (and again by the
- * http source on each redirect hop). A scheme that is unknown or not enabled answers 404
+ * http source on each redirect hop), and PIXPROXY_MAX_SRC_BYTES_CEILING is applied here to
+ * every fetch's size limit, so no scheme reads an unbounded body even when the asked limit
+ * is 0 (IMGPROXY_MAX_SRC_FILE_SIZE's default, imgproxy's "no limit"). A scheme that is unknown or not enabled answers 404
  * "Source is unreachable" as imgproxy does, and the log names the variable that enables it.
  */
 import type { Config } from '../config/index.js';
@@ -52,6 +54,15 @@ export function schemeOf(url: string): string | null {
   return m?.[1] ? m[1].toLowerCase() : null;
 }
 
+/**
+ * The byte limit a fetch runs with: the asked one (IMGPROXY_MAX_SRC_FILE_SIZE or the
+ * `max_src_file_size` option; 0 = none) under the ceiling (0 = none).
+ */
+export function sourceByteLimit(asked: number, ceiling: number): number {
+  if (ceiling === 0) return asked;
+  return asked === 0 ? ceiling : Math.min(asked, ceiling);
+}
+
 export interface CreateSourcesOptions {
   metrics?: Metrics;
   /** Passed to the http source (tests inject a resolver). */
@@ -65,6 +76,15 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
   for (const s of http.schemes) bySchemes.set(s, http);
   if (config.download.localFilesystemRoot !== '') bySchemes.set('local', createLocalSource(config));
   for (const source of extra) for (const s of source.schemes) bySchemes.set(s.toLowerCase(), source);
+
+  const ceiling = config.security.maxSrcBytesCeiling;
+  if (ceiling > 0 && config.security.maxSrcFileSize > ceiling) {
+    log?.warn(
+      { maxSrcFileSize: config.security.maxSrcFileSize, ceiling },
+      `IMGPROXY_MAX_SRC_FILE_SIZE is over PIXPROXY_MAX_SRC_BYTES_CEILING: sources are limited to ${ceiling} bytes; raise the ceiling to allow more`,
+    );
+  }
+  const limited = (fo: FetchOptions): FetchOptions => ({ ...fo, maxBytes: sourceByteLimit(fo.maxBytes, ceiling) });
 
   function admit(url: string): Source {
     const scheme = schemeOf(url);
@@ -94,12 +114,13 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
 
   async function fetch(url: string, fo: FetchOptions): Promise<SourceResponse> {
     const source = admit(url);
-    return counted(url, () => source.fetch(url, fo));
+    return counted(url, () => source.fetch(url, limited(fo)));
   }
 
   async function stream(url: string, fo: FetchOptions): Promise<SourceStream> {
     const source = admit(url);
-    return counted(url, async () => (source.stream ? source.stream(url, fo) : responseAsStream(await source.fetch(url, fo))));
+    const lfo = limited(fo);
+    return counted(url, async () => (source.stream ? source.stream(url, lfo) : responseAsStream(await source.fetch(url, lfo))));
   }
 
 

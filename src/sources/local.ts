@@ -26,10 +26,12 @@ import { MIME_TYPES } from '../options.js';
 import { detectImageFormat, SVG_SCAN_LIMIT } from './detect.js';
 import { contentRange, parseRange, type ByteRange } from './range.js';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { bufferStream, guarded } from './stream.js';
+import { bufferStream, collect, guarded } from './stream.js';
 import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
 const PREFIX = 'local://';
+/** Read size of a buffered fetch: few syscalls for a large image, little past the end of a small one. */
+const READ_CHUNK = 1024 * 1024;
 
 function notFound(detail: string): ProxyError {
   return new ProxyError('SOURCE_CLIENT_ERROR', detail, { status: 404 });
@@ -210,9 +212,19 @@ export function createLocalSource(config: Config): Source {
         if (type !== undefined) res.contentType = type;
         return res;
       }
-      const body = await handle.readFile(fo.signal ? { signal: fo.signal } : {});
-      // The file may have grown since the stat.
-      if (fo.maxBytes > 0 && body.length > fo.maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `file is over ${fo.maxBytes} bytes: ${url}`);
+      // Exactly the bytes the stat announced, through the same guard as every source body: a
+      // file that grows meanwhile is read no further, one that shrinks fails instead of ending
+      // short, and the caller's signal stops the read between chunks.
+      const body =
+        p.size === 0
+          ? Buffer.alloc(0)
+          : await collect(handle.createReadStream({ start: 0, end: p.size - 1, autoClose: false, highWaterMark: READ_CHUNK }), {
+              maxBytes: fo.maxBytes,
+              expected: p.size,
+              url,
+              signal: fo.signal,
+              mapError: (err) => mapError(err, url),
+            });
       return { status: 200, body, ...base };
     } catch (err) {
       throw mapError(err, url);

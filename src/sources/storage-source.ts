@@ -10,13 +10,15 @@
  * the deny list is refused — deny wins when a bucket is on both (imgproxy's code; its docs
  * say the opposite).
  */
-import type { Readable } from 'node:stream';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { sourceBackendFactory, type ObjectStoreKind } from '../storage/index.js';
-import type { BlobStore, StorageBackend } from '../storage/types.js';
+import type { BlobStore, GetResult, StorageBackend } from '../storage/types.js';
 import { isNotModified } from '../storage/types.js';
+import { decodeContentEncoding } from './content-encoding.js';
+import { downloadDeadline } from './deadline.js';
+import { bodyFailure, collect } from './stream.js';
 import type { FetchOptions, Source, SourceResponse } from './types.js';
 
 interface SchemeSpec {
@@ -59,26 +61,32 @@ function bucketAllowed(bucket: string, allowed: readonly string[], denied: reado
   return allowed.length === 0 || allowed.includes(bucket);
 }
 
-async function readBody(body: Readable, maxBytes: number, where: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of body) {
-    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-    n += b.length;
-    // Enforced while reading too: the stored size may be absent or wrong.
-    if (maxBytes > 0 && n > maxBytes) {
-      body.destroy();
-      throw new ProxyError('SOURCE_TOO_BIG', `${where}: more than ${maxBytes} bytes`);
-    }
-    chunks.push(b);
+/**
+ * `p`, or a rejection with the signal's reason as soon as it aborts. An entry that arrives
+ * after the abort has its body destroyed, so the connection behind it is not left open.
+ */
+function untilAborted(p: Promise<GetResult>, signal: AbortSignal): Promise<GetResult> {
+  if (signal.aborted) {
+    void p.then(dropBody, () => undefined);
+    return Promise.reject(signal.reason as Error);
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      void p.then(dropBody, () => undefined);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function dropBody(r: GetResult): void {
+  if (r !== null && !isNotModified(r)) r.body.destroy();
 }
 
 function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source {
   const factory = sourceBackendFactory(spec.kind, config);
   const separator = config.urls.sourceUrlQuerySeparator;
-  const timeoutMs = config.download.downloadTimeout * 1000;
   let backend: Promise<StorageBackend> | undefined;
   const stores = new Map<string, BlobStore>();
 
@@ -109,21 +117,24 @@ function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source
         throw new ProxyError('INVALID_SOURCE_URL', `${spec.scheme} bucket ${JSON.stringify(bucket)} is not allowed (${spec.listVars})`, { status: 404 });
       }
       const where = `${spec.scheme}://${bucket}/${key}`;
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-      const aborted = (err: unknown): ProxyError => {
-        if (timeout.aborted) return new ProxyError('SOURCE_TIMEOUT', `${where}: no answer within ${timeoutMs} ms`, { cause: err });
-        if (opts.signal?.aborted) return new ProxyError('CANCELLED', `${where}: request cancelled`, { cause: err });
-        return err instanceof ProxyError ? err : new ProxyError('SOURCE_UNREACHABLE', `${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      };
+      const dl = downloadDeadline(where, config.download.downloadTimeout, opts.signal);
+      const signal = dl.signal;
+      const aborted = (err: unknown): ProxyError =>
+        dl.reason() ?? (err instanceof ProxyError ? err : new ProxyError('SOURCE_UNREACHABLE', `${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       try {
         const store = await storeFor(bucket);
-        const r = await store.get(key, {
+        // Raced against the signal as well as given it: not every client library lets every
+        // call be aborted (GCS's metadata request takes no signal), and the answer must not
+        // wait for them; what they still hold ends with their own request timeout.
+        const r = await untilAborted(
+          store.get(key, {
+            signal,
+            ...(opts.ifNoneMatch ? { ifNoneMatch: opts.ifNoneMatch } : {}),
+            ...(opts.ifModifiedSince ? { ifModifiedSince: opts.ifModifiedSince } : {}),
+            ...(query ? { version: query } : {}),
+          }),
           signal,
-          ...(opts.ifNoneMatch ? { ifNoneMatch: opts.ifNoneMatch } : {}),
-          ...(opts.ifModifiedSince ? { ifModifiedSince: opts.ifModifiedSince } : {}),
-          ...(query ? { version: query } : {}),
-        });
+        );
         if (r === null) throw new ProxyError('SOURCE_CLIENT_ERROR', `${where}: object not found`, { status: 404 });
         const meta = r.meta;
         const headers: Record<string, string> = {};
@@ -138,12 +149,19 @@ function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source
           r.body.destroy();
           throw new ProxyError('SOURCE_TOO_BIG', `${where}: ${meta.size} bytes, over the ${opts.maxBytes} allowed`);
         }
-        const body = await readBody(r.body, opts.maxBytes, where);
+        // An object stored with a Content-Encoding (S3 and Azure hand it over encoded; GCS's
+        // client and Swift's fetch decode it themselves) is decoded as an http body is. The
+        // limit is enforced while reading too, on the decoded bytes: the stored size is the
+        // encoded one, and may be absent or wrong.
+        const dec = decodeContentEncoding(r.body, meta.contentEncoding, where);
+        const body = await collect(dec.body, { maxBytes: opts.maxBytes, url: where, signal, mapError: (err, bytes) => bodyFailure(aborted(err), err, bytes, where) });
         return { status: 200, body, headers, ...validators, ...(meta.contentType ? { contentType: meta.contentType } : {}) };
       } catch (err) {
         const e = aborted(err);
         if (e.status >= 500 || e.code === 'SOURCE_UNREACHABLE') logger.warn({ bucket, err: e.message }, 'storage source failed');
         throw e;
+      } finally {
+        dl.release();
       }
     },
   };

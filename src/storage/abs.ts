@@ -48,6 +48,7 @@ interface BlobHeaders {
   etag?: string;
   lastModified?: Date;
   cacheControl?: string;
+  contentEncoding?: string;
   metadata?: Record<string, string>;
 }
 
@@ -58,6 +59,7 @@ function metaOf(r: BlobHeaders): BlobMeta {
     etag: r.etag,
     lastModified: r.lastModified,
     cacheControl: r.cacheControl,
+    contentEncoding: r.contentEncoding,
     user: r.metadata,
   });
 }

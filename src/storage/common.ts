@@ -90,6 +90,7 @@ export interface NativeMeta {
   lastModified?: Date | string | undefined;
   cacheControl?: string | undefined;
   httpExpires?: Date | string | undefined;
+  contentEncoding?: string | undefined;
   user?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
@@ -118,6 +119,7 @@ export function toBlobMeta(n: NativeMeta): BlobMeta {
   if (n.cacheControl) meta.cacheControl = n.cacheControl;
   const httpExpires = httpDate(n.httpExpires);
   if (httpExpires) meta.httpExpires = httpExpires;
+  if (n.contentEncoding) meta.contentEncoding = n.contentEncoding;
   return meta;
 }
 

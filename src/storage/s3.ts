@@ -46,7 +46,7 @@ function isMissing(err: unknown): boolean {
 }
 
 /** HeadObject and GetObject answer the same metadata fields. */
-type ObjectHeaders = Pick<HeadObjectCommandOutput, 'ContentLength' | 'ContentType' | 'ETag' | 'LastModified' | 'CacheControl' | 'ExpiresString' | 'Expires' | 'Metadata'>;
+type ObjectHeaders = Pick<HeadObjectCommandOutput, 'ContentLength' | 'ContentType' | 'ETag' | 'LastModified' | 'CacheControl' | 'ExpiresString' | 'Expires' | 'Metadata' | 'ContentEncoding'>;
 
 function metaOf(r: ObjectHeaders): BlobMeta {
   return toBlobMeta({
@@ -56,6 +56,7 @@ function metaOf(r: ObjectHeaders): BlobMeta {
     lastModified: r.LastModified,
     cacheControl: r.CacheControl,
     httpExpires: r.ExpiresString ?? r.Expires,
+    contentEncoding: r.ContentEncoding,
     user: r.Metadata,
   });
 }

@@ -22,6 +22,11 @@ export interface BlobMeta {
   cacheControl?: string;
   /** HTTP `Expires` of the object (RFC 9111); unrelated to `expiresAt`. */
   httpExpires?: string;
+  /**
+   * The object's Content-Encoding when the body is handed over still encoded (S3, Azure Blob);
+   * the storage source decodes it. Absent when the client library decodes it itself.
+   */
+  contentEncoding?: string;
 }
 
 export interface BlobEntry {

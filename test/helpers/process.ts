@@ -1,8 +1,10 @@
 /**
  * Runs pixproxy as a real child process (`node --import tsx src/main.ts`) on 127.0.0.1:0,
- * reading the bound port from its JSON "listening" log line. Used by crash and shutdown tests.
+ * reading the bound port from its JSON "listening" log line, and its memory as the kernel counts
+ * it. Used by crash, shutdown and memory tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 export interface ChildServer {
@@ -46,4 +48,23 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
     });
   });
   return { child, url, pid: child.pid ?? 0, logs, exited };
+}
+
+export interface ProcessMemory {
+  /** Resident set size now, bytes (VmRSS). */
+  rss: number;
+  /** Highest resident set size since start or the last resetPeak, bytes (VmHWM). */
+  peak: number;
+}
+
+/** A process's memory from /proc (Linux): what the kernel counts, native allocations included. */
+export async function processMemory(pid: number): Promise<ProcessMemory> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** Resets VmHWM to the current RSS (proc(5), /proc/pid/clear_refs), so a peak can be measured per phase. */
+export async function resetPeak(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
 }

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from '../../../src/config/index.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -13,6 +14,7 @@ import type { Source } from '../../../src/sources/types.js';
 import { createCacheBackend } from '../../../src/storage/index.js';
 import type { StorageBackend } from '../../../src/storage/types.js';
 import { rejection } from '../../helpers/errors.js';
+import { cancelInFlight, startHostileOrigin, type HostileOrigin } from '../../helpers/hostile-origin.js';
 import {
   createAzureContainer,
   createS3Bucket,
@@ -51,6 +53,8 @@ interface Case {
   env: () => Env;
   backend: () => Promise<StorageBackend>;
   versions?: boolean;
+  /** Stores `body` under imgs/`key` with a Content-Encoding, through the store's own API. */
+  putEncoded: (key: string, body: Buffer, encoding: string) => Promise<void>;
 }
 
 let swift: SwiftServer | undefined;
@@ -93,24 +97,46 @@ const cases: Case[] = [
     versions: true,
     env: () => ({ IMGPROXY_USE_S3: '1', IMGPROXY_S3_ENDPOINT: swift?.endpoint.replace('http://', ''), IMGPROXY_S3_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test:tester', AWS_SECRET_ACCESS_KEY: 'testing', ...lists('S3') }),
     backend: async () => (await import('../../../src/storage/s3.js')).createS3Backend({ endpoint: swift?.endpoint ?? '', region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'testing' } }),
+    putEncoded: async (key, body, encoding) => {
+      const s3 = await import('@aws-sdk/client-s3');
+      const client = new s3.S3Client({ endpoint: swift?.endpoint ?? '', region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'testing' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      await client.send(new s3.PutObjectCommand({ Bucket: 'imgs', Key: key, Body: body, ContentEncoding: encoding, ContentType: 'image/png' }));
+      client.destroy();
+    },
   },
   {
     scheme: 'gs',
     skip: skipGcs,
     env: () => ({ IMGPROXY_USE_GCS: '1', IMGPROXY_GCS_ENDPOINT: gcs?.endpoint, ...lists('GCS') }),
     backend: async () => (await import('../../../src/storage/gcs.js')).createGcsBackend({ endpoint: gcs?.endpoint ?? '' }),
+    putEncoded: async (key, body, encoding) => {
+      const { Storage } = await import('@google-cloud/storage');
+      const storage = new Storage({ apiEndpoint: gcs?.endpoint ?? '', useAuthWithCustomEndpoint: false });
+      await storage.bucket('imgs').file(key).save(body, { resumable: false, metadata: { contentEncoding: encoding, contentType: 'image/png' } });
+    },
   },
   {
     scheme: 'abs',
     skip: skipAzurite,
     env: () => ({ IMGPROXY_USE_ABS: '1', IMGPROXY_ABS_NAME: azurite?.accountName, IMGPROXY_ABS_KEY: azurite?.accountKey, IMGPROXY_ABS_ENDPOINT: azurite?.endpoint, ...lists('ABS') }),
     backend: async () => (await import('../../../src/storage/abs.js')).createAbsBackend({ accountName: azurite?.accountName ?? '', accountKey: azurite?.accountKey ?? '', endpoint: azurite?.endpoint ?? '' }),
+    putEncoded: async (key, body, encoding) => {
+      const az = await import('@azure/storage-blob');
+      const svc = new az.BlobServiceClient(azurite?.endpoint ?? '', new az.StorageSharedKeyCredential(azurite?.accountName ?? '', azurite?.accountKey ?? ''));
+      await svc.getContainerClient('imgs').getBlockBlobClient(key).upload(body, body.length, { blobHTTPHeaders: { blobContentEncoding: encoding, blobContentType: 'image/png' } });
+    },
   },
   {
     scheme: 'swift',
     skip: skipSwift,
     env: () => ({ IMGPROXY_USE_SWIFT: '1', IMGPROXY_SWIFT_AUTH_URL: swift?.authUrl, IMGPROXY_SWIFT_USERNAME: 'test:tester', IMGPROXY_SWIFT_API_KEY: 'testing', ...lists('SWIFT') }),
     backend: async () => (await import('../../../src/storage/swift.js')).createSwiftBackend({ authUrl: swift?.authUrl ?? '', username: 'test:tester', apiKey: 'testing' }),
+    putEncoded: async (key, body, encoding) => {
+      if (!swift) return;
+      const { token, storageUrl } = await swiftSession(swift);
+      const res = await fetch(`${storageUrl}/imgs/${key}`, { method: 'PUT', body, headers: { 'x-auth-token': token, 'content-encoding': encoding, 'content-type': 'image/png' } });
+      expect(res.ok).toBe(true);
+    },
   },
 ];
 
@@ -174,6 +200,18 @@ for (const c of cases) {
       const both = await rejection(source.fetch(`${c.scheme}://both/pic.png`, FETCH));
       expect(both.code).toBe('INVALID_SOURCE_URL');
       expect(both.message).toMatch(/not allowed/);
+    });
+
+    it('undoes a stored Content-Encoding, and limits the decoded bytes (a stored gzip bomb)', async () => {
+      await c.putEncoded('enc/pic.png', gzipSync(PNG), 'gzip');
+      const r = await source.fetch(`${c.scheme}://imgs/enc/pic.png`, FETCH);
+      expect(r.body.equals(PNG)).toBe(true);
+      // 64 MiB of zeros stored as about 64 KB.
+      const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+      await c.putEncoded('enc/bomb.png', bomb, 'gzip');
+      const big = await rejection(source.fetch(`${c.scheme}://imgs/enc/bomb.png`, { maxBytes: 1024 * 1024 }));
+      expect(big.code).toBe('SOURCE_TOO_BIG');
+      expect(big.status).toBe(422);
     });
 
     it('maps a missing object to 404 and an oversized one to 422', async () => {
@@ -370,5 +408,53 @@ describe('source download timeout', () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));
     }
+  });
+});
+
+describe('storage sources against an endpoint that never answers or drips (hostile origin)', () => {
+  let origin: HostileOrigin;
+  beforeAll(async () => {
+    origin = await startHostileOrigin();
+  });
+  afterAll(async () => {
+    await origin.close();
+  });
+
+  /** Each scheme pointed at the origin so that its first request's path starts with `kind`. */
+  const schemes: [string, (kind: string) => Env, (kind: string) => string, boolean][] = [
+    ['s3', () => ({ IMGPROXY_USE_S3: '1', IMGPROXY_S3_ENDPOINT: origin.url, IMGPROXY_S3_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }), (k) => `s3://${k}/key.png`, true],
+    ['abs', (k) => ({ IMGPROXY_USE_ABS: '1', IMGPROXY_ABS_NAME: 'acct', IMGPROXY_ABS_KEY: Buffer.from('key').toString('base64'), IMGPROXY_ABS_ENDPOINT: `${origin.url}/${k}` }), () => 'abs://c/blob.png', true],
+    // GCS's metadata request and Swift's shared authentication take no signal: they are not
+    // closed by the abort, but the answer does not wait for them.
+    ['gs', (k) => ({ IMGPROXY_USE_GCS: '1', IMGPROXY_GCS_ENDPOINT: `${origin.url}/${k}` }), () => 'gs://b/obj.png', false],
+    ['swift', (k) => ({ IMGPROXY_USE_SWIFT: '1', IMGPROXY_SWIFT_AUTH_URL: `${origin.url}/${k}/auth/v1.0`, IMGPROXY_SWIFT_USERNAME: 'u', IMGPROXY_SWIFT_API_KEY: 'k' }), () => 'swift://c/o.png', false],
+  ];
+
+  it.each(schemes)('%s: the caller\'s signal answers CANCELLED at once', async (_scheme, env, url, closes) => {
+    const [source] = createStorageSources(loadConfig({ ...env('silent'), IMGPROXY_DOWNLOAD_TIMEOUT: '30' }), logger);
+    const ac = new AbortController();
+    const next = origin.nextRequest();
+    const c = await cancelInFlight(next, ac, source?.fetch(url('silent'), { maxBytes: 0, signal: ac.signal }) ?? Promise.resolve(), 100);
+    expect(c.error).toMatchObject({ code: 'CANCELLED' });
+    expect(c.answeredMs).toBeLessThan(500);
+    if (closes) expect(c.closedMs ?? Infinity).toBeLessThan(1000);
+  });
+
+  it.each(schemes)('%s: IMGPROXY_DOWNLOAD_TIMEOUT answers 504 for a silent endpoint', async (_scheme, env, url) => {
+    const [source] = createStorageSources(loadConfig({ ...env('silent'), IMGPROXY_DOWNLOAD_TIMEOUT: '1' }), logger);
+    const started = Date.now();
+    const err = await rejection(source?.fetch(url('silent'), { maxBytes: 0 }) ?? Promise.resolve());
+    expect(err.code).toBe('SOURCE_TIMEOUT');
+    expect(err.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('s3: a body that drips is cut off by the signal and its connection closed', async () => {
+    const [source] = createStorageSources(loadConfig({ ...schemes[0]?.[1]('drip'), IMGPROXY_DOWNLOAD_TIMEOUT: '30' }), logger);
+    const ac = new AbortController();
+    const next = origin.nextRequest();
+    const c = await cancelInFlight(next, ac, source?.fetch('s3://drip/key.png', { maxBytes: 0, signal: ac.signal }) ?? Promise.resolve(), 300);
+    expect(c.error).toMatchObject({ code: 'CANCELLED' });
+    expect(c.closedMs ?? Infinity).toBeLessThan(1000);
   });
 });

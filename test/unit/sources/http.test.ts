@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../../src/config/index.js';
 import { createHttpSource, type HttpSource, type HttpSourceOptions } from '../../../src/sources/http.js';
@@ -60,6 +60,56 @@ describe('http source: a working fetch', () => {
     });
     const res = await source().fetch(`${o.url}/`, { maxBytes: 0 });
     expect(res.body.equals(PNG_BYTES)).toBe(true);
+  });
+
+  it.each([
+    ['gzip, gzip', (b: Buffer) => gzipSync(gzipSync(b))],
+    ['x-gzip', (b: Buffer) => gzipSync(b)],
+    ['GZIP', (b: Buffer) => gzipSync(b)],
+    ['deflate', (b: Buffer) => deflateSync(b)],
+    ['br', (b: Buffer) => brotliCompressSync(b)],
+    ['gzip, br', (b: Buffer) => brotliCompressSync(gzipSync(b))],
+    ['identity, gzip', (b: Buffer) => gzipSync(b)],
+    ['identity', (b: Buffer) => b],
+  ])('undoes Content-Encoding: %s, last coding first (RFC 9110 §8.4)', async (encoding, encode) => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Encoding': encoding });
+      res.end(encode(PNG_BYTES));
+    });
+    const res = await source().fetch(`${o.url}/`, { maxBytes: 0 });
+    expect(res.body.equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('passes a body with a coding it does not know through untouched, as imgproxy does', async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'Content-Encoding': 'gzip, zstd' });
+      res.end(PNG_BYTES);
+    });
+    const res = await source().fetch(`${o.url}/`, { maxBytes: 0 });
+    expect(res.body.equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('refuses more than five stacked codings (curl\'s bound) with a 422, and corrupt compressed data too', async () => {
+    let n = 0;
+    const o = await origin((req, res) => {
+      n++;
+      if (req.url === '/six') {
+        let b = PNG_BYTES;
+        for (let i = 0; i < 6; i++) b = gzipSync(b);
+        res.writeHead(200, { 'Content-Encoding': Array(6).fill('gzip').join(', ') });
+        res.end(b);
+      } else {
+        res.writeHead(200, { 'Content-Encoding': 'gzip' });
+        res.end(Buffer.concat([gzipSync(PNG_BYTES).subarray(0, 12), Buffer.alloc(40, 0xff)]));
+      }
+    });
+    const six = await rejection(source().fetch(`${o.url}/six`, { maxBytes: 0 }));
+    expect(six.code).toBe('UNSUPPORTED_IMAGE');
+    expect(six.message).toContain('6 content codings');
+    const corrupt = await rejection(source().fetch(`${o.url}/corrupt`, { maxBytes: 0 }));
+    expect(corrupt.code).toBe('UNSUPPORTED_IMAGE');
+    expect(corrupt.status).toBe(422);
+    expect(n).toBe(2);
   });
 
   it('sends Connection: close when IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT=0', async () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
-import { createSources, schemeOf, type Sources } from '../../../src/sources/index.js';
+import { createSources, schemeOf, sourceByteLimit, type Sources } from '../../../src/sources/index.js';
 import type { Source } from '../../../src/sources/types.js';
 import { startHandlerOrigin } from '../../helpers/origin.js';
 import { rejection } from '../../helpers/errors.js';
@@ -141,5 +141,63 @@ describe('createSources', () => {
     expect(o.requests).toHaveLength(0);
     await s.fetch('s3://good/key', { maxBytes: 0 });
     expect(seen).toEqual(['s3://good/key']);
+  });
+});
+
+describe('PIXPROXY_MAX_SRC_BYTES_CEILING', () => {
+  it('sourceByteLimit: the asked limit under the ceiling, 0 meaning none on either side', () => {
+    expect(sourceByteLimit(0, 1000)).toBe(1000);
+    expect(sourceByteLimit(500, 1000)).toBe(500);
+    expect(sourceByteLimit(5000, 1000)).toBe(1000);
+    expect(sourceByteLimit(0, 0)).toBe(0);
+    expect(sourceByteLimit(5000, 0)).toBe(5000);
+  });
+
+  it('defaults to 64 MiB', () => {
+    expect(loadConfig({}).security.maxSrcBytesCeiling).toBe(64 * 1024 * 1024);
+  });
+
+  it('every scheme gets the ceiling as its limit, for fetch and stream, when none is asked', async () => {
+    const asked: number[] = [];
+    const s3: Source = {
+      schemes: ['s3'],
+      async fetch(_url, fo) {
+        asked.push(fo.maxBytes);
+        return { status: 200, body: Buffer.from('x'), headers: {} };
+      },
+    };
+    const s = sources({ PIXPROXY_MAX_SRC_BYTES_CEILING: '1000' }, [s3]);
+    await s.fetch('s3://b/k', { maxBytes: 0 });
+    await s.fetch('s3://b/k', { maxBytes: 400 });
+    await s.fetch('s3://b/k', { maxBytes: 4000 });
+    (await s.stream('s3://b/k', { maxBytes: 0 })).body.resume();
+    expect(asked).toEqual([1000, 400, 1000, 1000]);
+  });
+
+  it('stops an http body and a local file past the ceiling, and lets them through with PIXPROXY_MAX_SRC_BYTES_CEILING=0', async () => {
+    const o = await startHandlerOrigin((_req, res) => res.end(Buffer.alloc(2000, 1)));
+    cleanups.push(() => o.close());
+    const dir = await mkdtemp(path.join(tmpdir(), 'pixproxy-idx-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'big.bin'), Buffer.alloc(2000, 2));
+    const env = { IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true', IMGPROXY_LOCAL_FILESYSTEM_ROOT: dir };
+    const capped = sources({ ...env, PIXPROXY_MAX_SRC_BYTES_CEILING: '1999' });
+    for (const url of [`${o.url}/x`, 'local:///big.bin']) {
+      const err = await rejection(capped.fetch(url, { maxBytes: 0 }));
+      expect(err.code).toBe('SOURCE_TOO_BIG');
+      expect(err.message).toContain('1999');
+    }
+    const open = sources({ ...env, PIXPROXY_MAX_SRC_BYTES_CEILING: '0' });
+    expect((await open.fetch(`${o.url}/x`, { maxBytes: 0 })).body.length).toBe(2000);
+    expect((await open.fetch('local:///big.bin', { maxBytes: 0 })).body.length).toBe(2000);
+  });
+
+  it('warns at startup when IMGPROXY_MAX_SRC_FILE_SIZE is over the ceiling (the ceiling wins)', () => {
+    const { lines, logger } = logCapture();
+    sources({ IMGPROXY_MAX_SRC_FILE_SIZE: '2000', PIXPROXY_MAX_SRC_BYTES_CEILING: '1000' }, [], logger);
+    expect(lines.some((l) => l.level === 40 && l.msg.includes('PIXPROXY_MAX_SRC_BYTES_CEILING'))).toBe(true);
+    const quiet = logCapture();
+    sources({ IMGPROXY_MAX_SRC_FILE_SIZE: '1000', PIXPROXY_MAX_SRC_BYTES_CEILING: '1000' }, [], quiet.logger);
+    expect(quiet.lines.some((l) => l.msg.includes('PIXPROXY_MAX_SRC_BYTES_CEILING'))).toBe(false);
   });
 });

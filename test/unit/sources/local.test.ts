@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,5 +212,33 @@ describe('local source: stream()', () => {
     expect((await rejection(src.stream!('local:///img/escape.png', { maxBytes: 0 }))).code).toBe('INVALID_SOURCE_URL');
     expect((await rejection(src.stream!('local:///missing.png', { maxBytes: 0 }))).status).toBe(404);
     expect((await rejection(src.stream!('local:///img/a.png', { maxBytes: 4 }))).code).toBe('SOURCE_TOO_BIG');
+  });
+});
+
+describe('local source: cancellation', () => {
+  const openFds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+
+  it('the signal stops a read in progress with CANCELLED and the file is closed', async () => {
+    // Sparse: 512 MiB to read, none of it on disk.
+    const big = path.join(root, 'img', 'big.bin');
+    await writeFile(big, '');
+    await truncate(big, 512 * 1024 * 1024);
+    try {
+      const fds = await openFds();
+      const ac = new AbortController();
+      const pending = rejection(src.fetch('local:///img/big.bin', { maxBytes: 0, signal: ac.signal }));
+      setTimeout(() => ac.abort(), 5);
+      const started = Date.now();
+      const err = await pending;
+      expect(err.code).toBe('CANCELLED');
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await openFds()).toBe(fds);
+
+      const s = await src.stream!('local:///img/big.bin', { maxBytes: 0, signal: ac.signal }).catch((e: unknown) => e);
+      expect(s).toMatchObject({ code: 'CANCELLED' });
+      expect(await openFds()).toBe(fds);
+    } finally {
+      await rm(big);
+    }
   });
 });
