@@ -2,21 +2,27 @@
  * Disk budget for the fs stores (transformed + origin together): size bookkeeping, eviction
  * by least recent USE, and the periodic sweep of expired entries and crash leftovers.
  *
- * Seed: "PP_CACHE_DISK_MAX_MB | unlimited | Maximum total size of the disk cache" and
- * "PP_CACHE_CLEANUP_INTERVAL_SECS | 600 | How often the background job scans for and removes
- * expired disk cache entries". Where PreviewProxy (reference §3.7) evicts first-in-first-out
- * and leaves the origin store unbounded, and Next.js (peers §B.6/B.8) reads every file at
- * boot and can't see files it has not counted, this keeps an in-memory index
- * id → {size, lastUse} whose Map order is recency (oldest first):
+ * PreviewProxy's `PP_CACHE_DISK_MAX_MB` ("Max total size (MB) of the disk cache. Leave empty
+ * for unlimited") and `PP_CACHE_CLEANUP_INTERVAL_SECS` ("How often (seconds) the background
+ * cleanup task scans and evicts stale entries"), https://github.com/ViGrise/previewproxy/blob/main/.env.sample.
+ * Where PreviewProxy evicts the oldest-created first, in a cleanup task that reads every meta
+ * file, and leaves the origin store unbounded (src/modules/cache/disk.rs), this keeps an
+ * in-memory index id → {size, lastUse} whose Map order is recency (oldest first):
  *
  * - startup returns at once; the index is rebuilt in the background from `stat` alone
- *   (size = file size, lastUse = atime, expiry = mtime — see storage/fs.ts), never by
- *   reading files, and writes are never refused meanwhile: eviction of pre-existing files
+ *   (size = allocated blocks, lastUse = atime, expiry = mtime — see storage/fs-walk.ts), never
+ *   by reading files, and writes are never refused meanwhile: eviction of pre-existing files
  *   starts once they are counted;
  * - reads count as use (the fs store also persists it to atime, throttled), so the LRU order
  *   survives restarts;
  * - every callback from the stores is synchronous bookkeeping; deletions run in the
  *   background, one directory walk at a time, yielding to the event loop between batches.
+ *
+ * Sizes are what the disk holds, as `du` counts it: allocated blocks (`st_blocks × 512`) of
+ * the entry files and of the shard directories, as nginx's `proxy_cache max_size` counts
+ * (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_path): a 300-byte
+ * entry takes a 4 KiB block, and its shard directory another. Directories are not evicted
+ * themselves: the stores remove a shard as soon as it is empty.
  */
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -44,8 +50,11 @@ export interface DiskBudgetOptions {
 }
 
 export interface DiskTotals {
+  /** Allocated bytes of entries and shard directories. */
   bytes: number;
   entries: number;
+  /** Shard directories counted. */
+  dirs: number;
   layers: Record<DiskLayer, { bytes: number; entries: number }>;
 }
 
@@ -86,6 +95,8 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
   /** Removed while the rebuild runs: a late discovery of these must not be counted. */
   const removedDuringScan = new Set<string>();
   const layers: DiskTotals['layers'] = { l2: { bytes: 0, entries: 0 }, origin: { bytes: 0, entries: 0 } };
+  /** Shard directories by path (not in the LRU: they go when their last entry goes). */
+  const dirs = new Map<string, { layer: DiskLayer; size: number }>();
   let counting = false;
   let started = false;
   let closed = false;
@@ -121,6 +132,19 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     return it;
   }
 
+  function addDir(layer: DiskLayer, path: string, size: number): void {
+    dropDir(path);
+    dirs.set(path, { layer, size });
+    account(layer, size, 0);
+  }
+
+  function dropDir(path: string): void {
+    const d = dirs.get(path);
+    if (!d) return;
+    dirs.delete(path);
+    account(d.layer, -d.size, 0);
+  }
+
   function touch(layer: DiskLayer, key: string, size: number, lastUse: number): void {
     const id = idOf(layer, key);
     forget(id);
@@ -129,30 +153,36 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     account(layer, size, 1);
   }
 
-  /**
-   * Picks victims synchronously (oldest first) so concurrent calls never choose the same
-   * entry, then deletes them in the background. `room` is space to keep free for a write.
-   */
-  function evict(room: number, keep?: string): Promise<void> {
-    if (maxBytes === undefined || closed) return Promise.resolve();
+  /** Bytes over the budget, were `room` more bytes written. */
+  function overBy(room: number): number {
+    if (maxBytes === undefined) return 0;
     // While counting, only entries written or read since start are ordered; evict among
     // them only if they alone are over budget (pre-existing files wait to be counted).
-    const over = (counting ? liveBytes : total()) + room - maxBytes;
-    if (over <= 0) return Promise.resolve();
-    const victims: Item[] = [];
-    let freed = 0;
-    for (const [id, it] of items) {
-      if (freed >= over) break;
-      if (id === keep) continue;
-      victims.push(it);
-      freed += it.size;
-    }
-    for (const v of victims) forget(idOf(v.layer, v.key));
+    return (counting ? liveBytes : total()) + room - maxBytes;
+  }
+
+  /**
+   * Deletes the least recently used entries (never `keep`) until `room` more bytes fit. One
+   * victim at a time, the excess measured again after each: a victim frees its file and, when
+   * it was the last entry of its shard, the shard directories too, which only the store's
+   * removal tells. A victim leaves the index when it is picked, so concurrent evictions never
+   * pick the same one.
+   */
+  function evict(room: number, keep?: string): Promise<void> {
+    if (maxBytes === undefined || closed || overBy(room) <= 0) return Promise.resolve();
     const run = evicting.then(async () => {
-      for (const v of victims) {
+      while (!closed && overBy(room) > 0) {
+        let victim: Item | undefined;
+        for (const [id, it] of items) {
+          if (id === keep) continue;
+          victim = it;
+          break;
+        }
+        if (victim === undefined) return;
+        forget(idOf(victim.layer, victim.key));
         try {
-          await stores.get(v.layer)?.delete(v.key);
-          metrics?.cacheEvictions.inc({ layer: v.layer });
+          await stores.get(victim.layer)?.delete(victim.key);
+          metrics?.cacheEvictions.inc({ layer: victim.layer });
         } catch (err) {
           opts.onError?.('evict', err);
         }
@@ -181,14 +211,26 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
         forget(id);
         if (counting) removedDuringScan.add(id);
       },
+      dirAdded(path, bytes) {
+        addDir(layer, path, bytes);
+        void evict(0);
+      },
+      dirRemoved(path) {
+        dropDir(path);
+        if (counting) removedDuringScan.add(`dir:${path}`);
+      },
     };
   }
 
   async function rebuild(): Promise<void> {
     const now = Date.now();
     for (const [layer, store] of stores) {
-      for await (const e of store.entries({ batch: opts.sweep?.batch ?? 256 })) {
+      for await (const e of store.scan({ batch: opts.sweep?.batch ?? 256 })) {
         if (closed) return;
+        if (e.kind === 'dir') {
+          if (!dirs.has(e.path) && !removedDuringScan.has(`dir:${e.path}`)) addDir(layer, e.path, e.size);
+          continue;
+        }
         const id = idOf(layer, e.key);
         if (items.has(id) || found.has(id) || removedDuringScan.has(id)) continue;
         if (e.expiresAt !== undefined && e.expiresAt <= now) {
@@ -316,6 +358,7 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     return {
       bytes: total(),
       entries: layers.l2.entries + layers.origin.entries,
+      dirs: dirs.size,
       layers: { l2: { ...layers.l2 }, origin: { ...layers.origin } },
     };
   }

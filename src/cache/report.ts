@@ -7,11 +7,14 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { ForeignEntryError } from '../storage/entry-key.js';
 
 export type ErrorReporter = (layer: string, op: string, err: unknown) => void;
 
+/** A foreign entry (one recorded under another key, see storage/entry-key.ts) is counted as op `foreign`, whatever the read. */
 export function createErrorReporter(reportErrors: boolean, logger: Logger, metrics: Metrics | undefined): ErrorReporter {
-  return (layer, op, err) => {
+  return (layer, readOp, err) => {
+    const op = err instanceof ForeignEntryError ? 'foreign' : readOp;
     metrics?.cacheErrors.inc({ layer, op });
     const detail = { layer, op, err: err instanceof Error ? { name: err.name, message: err.message, code: (err as NodeJS.ErrnoException).code } : String(err) };
     if (reportErrors) logger.error(detail, `cache ${layer} ${op} failed`);

@@ -69,9 +69,10 @@ export async function createCacheStores(config: Config, logger: Logger, metrics?
       const report = createErrorReporter(c.reportErrors, log, metrics);
       const guard = (store: BlobStore, layer: 'l2' | 'origin') =>
         withResilience(store, { timeoutMs: c.backendTimeoutMs, onError: (op, err) => report(layer, op, err) });
+      // Keyed: an object found under a key it was not written for is never served (entry-key.ts).
       return {
-        l2: guard(cb.backend.open(cb.bucket, cb.prefix), 'l2'),
-        origin: guard(cb.backend.open(cb.bucket, originPrefix(cb.prefix)), 'origin'),
+        l2: guard(cb.backend.open(cb.bucket, cb.prefix, { keyed: true }), 'l2'),
+        origin: guard(cb.backend.open(cb.bucket, originPrefix(cb.prefix), { keyed: true }), 'origin'),
         budget: null,
         close: async () => {
           await cb.backend.close?.();

@@ -10,8 +10,8 @@
 import type { Readable } from 'node:stream';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
-import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
-import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
+import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface AbsBackendOptions {
   accountName: string;
@@ -87,41 +87,43 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
 
   return {
     kind: 'abs',
-    open(container: string, prefix?: string): BlobStore {
-      const { pre, target, fail } = openStore('abs', container, prefix, statusOf);
+    open(container: string, prefix?: string, openOpts?: OpenOptions): BlobStore {
+      const { name, pre, target, fail, found, result } = openStore('abs', container, prefix, statusOf, openOpts);
       const cc: ContainerClient = service.getContainerClient(container);
 
       async function head(key: string): Promise<BlobMeta | null> {
+        let props: BlobHeaders;
         try {
-          const meta = metaOf(await cc.getBlobClient(pre + key).getProperties());
-          return isExpired(meta) ? null : meta;
+          props = await cc.getBlobClient(pre + key).getProperties();
         } catch (err) {
           if (isMissing(err)) return null;
           return fail('HEAD', key, err);
         }
+        return found(key, metaOf(props));
       }
 
       return {
-        name: `abs:${container}/${pre}`,
+        name,
         head,
 
         async get(key: string, o: GetOptions = {}): Promise<GetResult> {
+          let r: BlobHeaders & { readableStreamBody?: unknown };
           try {
-            const r = await cc.getBlobClient(pre + key).download(0, undefined, {
+            r = await cc.getBlobClient(pre + key).download(0, undefined, {
               ...(o.signal ? { abortSignal: o.signal } : {}),
               ...(o.ifNoneMatch ? { conditions: { ifNoneMatch: o.ifNoneMatch } } : parseHttpDate(o.ifModifiedSince) ? { conditions: { ifModifiedSince: parseHttpDate(o.ifModifiedSince) } } : {}),
             });
-            return getResult(metaOf(r), o, toReadable(r.readableStreamBody, `abs GET ${target(key)}`));
           } catch (err) {
             if (statusOf(err) === 304) return revalidated(() => head(key));
             if (isMissing(err)) return null;
             return fail('GET', key, err);
           }
+          return result(key, metaOf(r), o, toReadable(r.readableStreamBody, `abs GET ${target(key)}`));
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
           const options = {
-            metadata: encodeUserMeta(meta, Date.now()),
+            metadata: encodeUserMeta(key, meta, Date.now()),
             blobHTTPHeaders: {
               ...(meta.contentType ? { blobContentType: meta.contentType } : {}),
               ...(meta.cacheControl ? { blobCacheControl: meta.cacheControl } : {}),

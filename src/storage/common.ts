@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the object-store backends (s3, gcs, abs, swift): how our metadata is
- * stored as user metadata, key prefixes, validators and conditional reads, and how a
- * backend failure becomes a ProxyError.
+ * stored as user metadata (the entry's own key included, checked by keyed stores), key
+ * prefixes, validators and conditional reads, and how a backend failure becomes a ProxyError.
  *
  * User-metadata names are restricted differently by each store: S3 lower-cases them, Azure
  * wants C# identifiers (no `-`), Swift title-cases them and turns `_` into `-`. So every
@@ -10,17 +10,20 @@
  */
 import { Readable } from 'node:stream';
 import { ProxyError } from '../errors.js';
-import type { BlobMeta, GetOptions, GetResult, PutMeta } from './types.js';
+import { assertOwnEntry } from './entry-key.js';
+import type { BlobMeta, GetOptions, GetResult, OpenOptions, PutMeta } from './types.js';
 
 const CREATED = 'ppcreated';
 const EXPIRES = 'ppexpires';
 const ETAG = 'ppetag';
 const LAST_MODIFIED = 'pplastmod';
 const EXTRA = 'ppx';
+/** The key the object was put under (without the store's prefix): see ./entry-key.ts. */
+const KEY = 'ppkey';
 
 /** Our metadata as user-metadata pairs (names lower-case alphanumerics, values ASCII). */
-export function encodeUserMeta(meta: PutMeta, createdAt: number): Record<string, string> {
-  const out: Record<string, string> = { [CREATED]: String(createdAt) };
+export function encodeUserMeta(key: string, meta: PutMeta, createdAt: number): Record<string, string> {
+  const out: Record<string, string> = { [KEY]: encodeValue(key), [CREATED]: String(createdAt) };
   if (meta.expiresAt !== undefined) out[EXPIRES] = String(Math.trunc(meta.expiresAt));
   if (meta.etag !== undefined) out[ETAG] = encodeValue(meta.etag);
   if (meta.lastModified !== undefined) out[LAST_MODIFIED] = encodeValue(meta.lastModified);
@@ -29,6 +32,7 @@ export function encodeUserMeta(meta: PutMeta, createdAt: number): Record<string,
 }
 
 export interface DecodedUserMeta {
+  key?: string;
   createdAt?: number;
   expiresAt?: number;
   etag?: string;
@@ -66,7 +70,8 @@ function decodeUserMeta(raw: Readonly<Record<string, string | undefined>> | unde
   for (const [name, value] of Object.entries(raw ?? {})) {
     if (value === undefined) continue;
     const k = name.toLowerCase();
-    if (k === CREATED) {
+    if (k === KEY) out.key = decode(value);
+    else if (k === CREATED) {
       const n = num(value);
       if (n !== undefined) out.createdAt = n;
     } else if (k === EXPIRES) {
@@ -116,6 +121,7 @@ export function toBlobMeta(n: NativeMeta): BlobMeta {
   if (etag) meta.etag = etag;
   if (lastModified) meta.lastModified = lastModified;
   if (u.extra) meta.extra = u.extra;
+  if (u.key !== undefined) meta.key = u.key;
   if (n.cacheControl) meta.cacheControl = n.cacheControl;
   const httpExpires = httpDate(n.httpExpires);
   if (httpExpires) meta.httpExpires = httpExpires;
@@ -170,24 +176,61 @@ export function normalizePrefix(prefix: string | undefined): string {
   return p === '' ? '' : `${p}/`;
 }
 
-/** What one open(bucket, prefix) of an SDK backend needs to name its objects and fail. */
+/** What one open(bucket, prefix) of a backend needs to name its objects, answer and fail. */
 export interface OpenedStore {
+  /** `backend:bucket/prefix/`, the BlobStore's name. */
+  name: string;
   /** Normalised key prefix (`a/` or empty). */
   pre: string;
   /** `bucket/prefix/key`, as error messages name an object. */
   target(key: string): string;
   /** Throws the backend failure as a ProxyError (see storageError). */
   fail(op: string, key: string, err: unknown): never;
+  /** A HEAD's answer once the object's metadata is known: expired → null; foreign → ForeignEntryError (keyed stores). */
+  found(key: string, meta: BlobMeta): BlobMeta | null;
+  /**
+   * A GET's answer once the object's metadata is known: foreign → ForeignEntryError (keyed
+   * stores), expired → a miss, the caller's validators match → not modified, else the body.
+   * `body` is either already open (it is destroyed when not returned) or opened only when it
+   * is returned.
+   */
+  result(key: string, meta: BlobMeta, o: Pick<GetOptions, 'ifNoneMatch' | 'ifModifiedSince'>, body: Readable | (() => Readable)): GetResult;
 }
 
-export function openStore(backend: string, bucket: string, prefix: string | undefined, statusOf: (err: unknown) => number | undefined): OpenedStore {
+export function openStore(backend: string, bucket: string, prefix: string | undefined, statusOf: (err: unknown) => number | undefined, opts: OpenOptions = {}): OpenedStore {
   const pre = normalizePrefix(prefix);
   const target = (key: string): string => `${bucket}/${pre}${key}`;
+  const name = `${backend}:${bucket}/${pre}`;
+  // A foreign object is left where it is: no store here offers a portable delete-if-unchanged,
+  // and an unconditional delete could remove the right entry another instance has just written
+  // under this key. The miss makes the cache write this key again, which replaces it.
+  const own = (key: string, meta: BlobMeta): void => {
+    if (opts.keyed) assertOwnEntry(name, key, meta);
+  };
   return {
+    name,
     pre,
     target,
     fail: (op, key, err) => {
       throw storageError(backend, op, target(key), err, statusOf(err));
+    },
+    found(key, meta) {
+      own(key, meta);
+      return isExpired(meta) ? null : meta;
+    },
+    result(key, meta, o, body) {
+      try {
+        own(key, meta);
+      } catch (err) {
+        if (typeof body !== 'function') body.destroy();
+        throw err;
+      }
+      const expired = isExpired(meta);
+      if (expired || notModified(meta, o)) {
+        if (typeof body !== 'function') body.destroy();
+        return expired ? null : { notModified: true, meta };
+      }
+      return { meta, body: typeof body === 'function' ? body() : body };
     },
   };
 }
@@ -199,20 +242,6 @@ export function openStore(backend: string, bucket: string, prefix: string | unde
 export async function revalidated(head: () => Promise<BlobMeta | null>): Promise<GetResult> {
   const meta = await head();
   return meta ? { notModified: true, meta } : null;
-}
-
-/**
- * A GET's answer once the object's metadata is known: expired → a miss, the caller's
- * validators match → not modified, else the body. `body` is either already open (it is
- * destroyed when not returned) or opened only when it is returned.
- */
-export function getResult(meta: BlobMeta, o: Pick<GetOptions, 'ifNoneMatch' | 'ifModifiedSince'>, body: Readable | (() => Readable)): GetResult {
-  const expired = isExpired(meta);
-  if (expired || notModified(meta, o)) {
-    if (typeof body !== 'function') body.destroy();
-    return expired ? null : { notModified: true, meta };
-  }
-  return { meta, body: typeof body === 'function' ? body() : body };
 }
 
 export function toReadable(body: unknown, what: string): Readable {

@@ -7,16 +7,19 @@
  * The declared lengths must add up to the file size and the checksum must match: a short,
  * torn or bit-flipped file is detected before anything is served from it.
  *
- * The meta JSON is the entry's BlobMeta, plus `"@key"` (the original key) for entries whose
- * file is named by a hash of their key (fs.ts): `list()` reads it back from there. Entries
- * named by their own key (the cache's hex digests) don't carry it, so their bytes are the
- * same as before keys other than hex digests were accepted.
+ * The meta JSON is the entry's BlobMeta. Version 2 requires its `key`: the key the entry was
+ * put under, which a read compares with the key asked (./entry-key.ts), so a valid file under
+ * another entry's name is never served as that entry. Version 1 recorded the key (as `"@key"`)
+ * only for files named by a hash of their key; a version-1 file named by its own key records
+ * none, and reads as foreign.
  */
 import { createHash } from 'node:crypto';
 import type { BlobMeta } from './types.js';
 
 export const MAGIC = Buffer.from('PXC\0', 'latin1');
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** Still read: its hash-named entries record their key; the others record none (foreign). */
+const FORMAT_V1 = 1;
 /** magic + version + reserved + meta length. */
 export const FIXED_HEAD = 12;
 /** body length + sha256. */
@@ -30,27 +33,26 @@ export class DamagedEntryError extends Error {
   }
 }
 
-/** Meta JSON property holding the original key of a hash-named entry. */
-const KEY_FIELD = '@key';
+/** Version-1 meta JSON property holding the key of a hash-named entry. */
+const V1_KEY_FIELD = '@key';
 
 export interface ParsedHeader {
+  /** `meta.key` is the recorded key (undefined only in a version-1 file named by its own key). */
   meta: BlobMeta;
-  /** The original key, stored only by hash-named entries. */
-  key: string | undefined;
   bodyOffset: number;
   digest: Buffer;
 }
 
-/** `digest` is sha256(body) when the caller already has it (it is not recomputed). */
-export function encodeEntry(body: Buffer, meta: BlobMeta, opts: { key?: string; digest?: Buffer } = {}): Buffer[] {
-  const metaJson = Buffer.from(JSON.stringify(opts.key === undefined ? meta : { [KEY_FIELD]: opts.key, ...meta }), 'utf8');
+/** `meta.key` is required; `digest` is sha256(body) when the caller already has it (it is not recomputed). */
+export function encodeEntry(body: Buffer, meta: BlobMeta & { key: string }, digest?: Buffer): Buffer[] {
+  const metaJson = Buffer.from(JSON.stringify(meta), 'utf8');
   const head = Buffer.alloc(FIXED_HEAD);
   MAGIC.copy(head, 0);
   head.writeUInt16BE(FORMAT_VERSION, 4);
   head.writeUInt32BE(metaJson.length, 8);
   const bodyHead = Buffer.alloc(BODY_HEAD);
   bodyHead.writeBigUInt64BE(BigInt(body.length), 0);
-  (opts.digest ?? bodyDigest(body)).copy(bodyHead, 8);
+  (digest ?? bodyDigest(body)).copy(bodyHead, 8);
   return [head, metaJson, bodyHead, body];
 }
 
@@ -59,7 +61,7 @@ export function parseHeader(buf: Buffer, total: number): ParsedHeader {
   if (total < FIXED_HEAD + BODY_HEAD || buf.length < FIXED_HEAD) throw new DamagedEntryError('short file');
   if (!buf.subarray(0, 4).equals(MAGIC)) throw new DamagedEntryError('bad magic');
   const version = buf.readUInt16BE(4);
-  if (version !== FORMAT_VERSION) throw new DamagedEntryError(`unknown format version ${version}`);
+  if (version !== FORMAT_VERSION && version !== FORMAT_V1) throw new DamagedEntryError(`unknown format version ${version}`);
   const metaLen = buf.readUInt32BE(8);
   if (metaLen > MAX_META_BYTES) throw new DamagedEntryError('meta too large');
   const bodyHeadAt = FIXED_HEAD + metaLen;
@@ -72,17 +74,18 @@ export function parseHeader(buf: Buffer, total: number): ParsedHeader {
   }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as BlobMeta).size !== 'number') throw new DamagedEntryError('invalid meta');
   let meta = parsed as BlobMeta;
-  let key: string | undefined;
-  if (KEY_FIELD in parsed) {
-    const { [KEY_FIELD]: stored, ...rest } = parsed as Record<string, unknown>;
-    if (typeof stored !== 'string') throw new DamagedEntryError('invalid key');
-    key = stored;
-    meta = rest as unknown as BlobMeta;
-  }
+  if (version === FORMAT_V1) meta = fromV1(parsed as Record<string, unknown>);
+  else if (typeof meta.key !== 'string') throw new DamagedEntryError('no key');
   const bodyLen = Number(buf.readBigUInt64BE(bodyHeadAt));
   const bodyOffset = bodyHeadAt + BODY_HEAD;
   if (bodyLen !== meta.size || bodyOffset + bodyLen !== total) throw new DamagedEntryError('length mismatch');
-  return { meta, key, bodyOffset, digest: buf.subarray(bodyHeadAt + 8, bodyHeadAt + BODY_HEAD) };
+  return { meta, bodyOffset, digest: buf.subarray(bodyHeadAt + 8, bodyHeadAt + BODY_HEAD) };
+}
+
+function fromV1(parsed: Record<string, unknown>): BlobMeta {
+  const { [V1_KEY_FIELD]: stored, key: _ignored, ...rest } = parsed;
+  if (stored !== undefined && typeof stored !== 'string') throw new DamagedEntryError('invalid key');
+  return { ...(rest as unknown as BlobMeta), ...(stored !== undefined ? { key: stored } : {}) };
 }
 
 export function bodyDigest(body: Buffer): Buffer {

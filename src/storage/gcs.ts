@@ -13,8 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import type * as GcsSdk from '@google-cloud/storage';
 import type { Bucket, File, FileMetadata, StorageOptions } from '@google-cloud/storage';
 import { ProxyError } from '../errors.js';
-import { encodeUserMeta, getResult, isExpired, openStore, toBlobMeta } from './common.js';
-import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
+import { encodeUserMeta, openStore, toBlobMeta } from './common.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface GcsBackendOptions {
   /** Service-account key JSON (the file's contents). */
@@ -75,8 +75,8 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
 
   return {
     kind: 'gcs',
-    open(bucketName: string, prefix?: string): BlobStore {
-      const { pre, target, fail } = openStore('gcs', bucketName, prefix, statusOf);
+    open(bucketName: string, prefix?: string, openOpts?: OpenOptions): BlobStore {
+      const { name, pre, target, fail, found, result } = openStore('gcs', bucketName, prefix, statusOf, openOpts);
       const bucket: Bucket = storage.bucket(bucketName);
       const file = (key: string, generation?: string | number): File => {
         const g = generation === undefined ? NaN : Number(generation);
@@ -94,19 +94,17 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
       }
 
       return {
-        name: `gcs:${bucketName}/${pre}`,
+        name,
 
         async head(key: string): Promise<BlobMeta | null> {
           const m = await metadata(key);
-          if (!m) return null;
-          const meta = toMeta(m);
-          return isExpired(meta) ? null : meta;
+          return m ? found(key, toMeta(m)) : null;
         },
 
         async get(key: string, o: GetOptions = {}): Promise<GetResult> {
           const m = await metadata(key, o.version);
           if (!m) return null;
-          return getResult(toMeta(m), o, () => {
+          return result(key, toMeta(m), o, () => {
             const body = file(key, m.generation).createReadStream();
             if (o.signal) {
               const signal = o.signal;
@@ -127,7 +125,7 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
             metadata: {
               ...(meta.contentType ? { contentType: meta.contentType } : {}),
               ...(meta.cacheControl ? { cacheControl: meta.cacheControl } : {}),
-              metadata: encodeUserMeta(meta, Date.now()),
+              metadata: encodeUserMeta(key, meta, Date.now()),
             },
           };
           try {

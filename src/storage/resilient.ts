@@ -7,9 +7,11 @@
  * A time-out aborts `get` through its signal; put/head/delete/list have no signal in the
  * contract, so the backend call keeps running in the background and its late result is
  * dropped. For `get` the box covers the answer (metadata and the start of the body), not
- * the streaming of the body, which is paced by the consumer.
+ * the streaming of the body, which is paced by the consumer. A foreign entry (ForeignEntryError)
+ * is an answer, not a failure: the backend is healthy.
  */
 import { ProxyError } from '../errors.js';
+import { ForeignEntryError } from './entry-key.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta } from './types.js';
 import type { Readable } from 'node:stream';
 
@@ -99,6 +101,10 @@ export function withResilience(store: BlobStore, opts: ResilienceOptions): Resil
       succeeded(probe);
       return result;
     } catch (err) {
+      if (err instanceof ForeignEntryError) {
+        succeeded(probe);
+        throw err;
+      }
       // The caller giving up says nothing about the backend's health.
       if (callerSignal?.aborted) {
         if (probe) {

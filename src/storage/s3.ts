@@ -11,8 +11,8 @@
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { encodeUserMeta, getResult, isExpired, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
-import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
+import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
   region: string;
@@ -85,18 +85,18 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
 
   return {
     kind: 's3',
-    open(bucket: string, prefix?: string): BlobStore {
-      const { pre, target, fail } = openStore('s3', bucket, prefix, statusOf);
+    open(bucket: string, prefix?: string, openOpts?: OpenOptions): BlobStore {
+      const { name, pre, target, fail, found, result } = openStore('s3', bucket, prefix, statusOf, openOpts);
 
       async function head(key: string, version?: string): Promise<BlobMeta | null> {
+        let r: HeadObjectCommandOutput;
         try {
-          const r = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: pre + key, ...(version ? { VersionId: version } : {}) }));
-          const meta = metaOf(r);
-          return isExpired(meta) ? null : meta;
+          r = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: pre + key, ...(version ? { VersionId: version } : {}) }));
         } catch (err) {
           if (isMissing(err)) return null;
           return fail('HEAD', key, err);
         }
+        return found(key, metaOf(r));
       }
 
       async function putMultipart(key: string, first: Buffer, rest: AsyncIterator<Buffer>, common: Record<string, unknown>): Promise<void> {
@@ -142,12 +142,13 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
       }
 
       return {
-        name: `s3:${bucket}/${pre}`,
+        name,
         head: (key) => head(key),
 
         async get(key: string, o: GetOptions = {}): Promise<GetResult> {
+          let r: ObjectHeaders & { Body?: unknown };
           try {
-            const r = await client.send(
+            r = await client.send(
               new sdk.GetObjectCommand({
                 Bucket: bucket,
                 Key: pre + key,
@@ -156,17 +157,17 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
               }),
               o.signal ? { abortSignal: o.signal } : {},
             );
-            return getResult(metaOf(r), o, toReadable(r.Body, `s3 GET ${target(key)}`));
           } catch (err) {
             if (statusOf(err) === 304) return revalidated(() => head(key, o.version));
             if (isMissing(err)) return null;
             return fail('GET', key, err);
           }
+          return result(key, metaOf(r), o, toReadable(r.Body, `s3 GET ${target(key)}`));
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
           const common = {
-            Metadata: encodeUserMeta(meta, Date.now()),
+            Metadata: encodeUserMeta(key, meta, Date.now()),
             ...(meta.contentType ? { ContentType: meta.contentType } : {}),
             ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
             ...(parseHttpDate(meta.httpExpires) ? { Expires: parseHttpDate(meta.httpExpires) } : {}),

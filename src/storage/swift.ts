@@ -12,8 +12,8 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Agent, fetch, type Response } from 'undici';
 import { ProxyError } from '../errors.js';
-import { encodeUserMeta, isExpired, normalizePrefix, notModified, revalidated, storageError, toBlobMeta } from './common.js';
-import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta, StorageBackend } from './types.js';
+import { encodeUserMeta, openStore, revalidated, storageError, toBlobMeta } from './common.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface SwiftBackendOptions {
   authUrl: string;
@@ -207,23 +207,22 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
 
   return {
     kind: 'swift',
-    open(container: string, prefix?: string): BlobStore {
-      const pre = normalizePrefix(prefix);
+    open(container: string, prefix?: string, openOpts?: OpenOptions): BlobStore {
+      // Failures come with a Response here (see fail()), not as SDK errors: no status to extract.
+      const { name, pre, target, found, result } = openStore('swift', container, prefix, () => undefined, openOpts);
       const cpath = `/${encodeURIComponent(container)}`;
       // Keys may hold `?`, `#`, `%`: encode each segment, keep the slashes.
       const opath = (key: string): string => `${cpath}/${(pre + key).split('/').map(encodeURIComponent).join('/')}`;
-      const target = (key: string): string => `${container}/${pre}${key}`;
 
       async function head(key: string): Promise<BlobMeta | null> {
         const res = await request({ method: 'HEAD', path: opath(key) }, target(key));
         if (res.status === 404) return null;
         if (!res.ok) return fail(res, 'HEAD', target(key));
-        const meta = metaFrom(res);
-        return isExpired(meta) ? null : meta;
+        return found(key, metaFrom(res));
       }
 
       return {
-        name: `swift:${container}/${pre}`,
+        name,
         head,
 
         async get(key: string, o: GetOptions = {}): Promise<GetResult> {
@@ -240,17 +239,12 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
             return revalidated(() => head(key));
           }
           if (!res.ok || !res.body) return fail(res, 'GET', target(key));
-          const meta = metaFrom(res);
-          if (isExpired(meta) || notModified(meta, o)) {
-            await res.body.cancel();
-            return isExpired(meta) ? null : { notModified: true, meta };
-          }
-          return { meta, body: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) };
+          return result(key, metaFrom(res), o, Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
           const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(encodeUserMeta(meta, Date.now()))) headers[META_PREFIX + k] = v;
+          for (const [k, v] of Object.entries(encodeUserMeta(key, meta, Date.now()))) headers[META_PREFIX + k] = v;
           if (meta.contentType) headers['content-type'] = meta.contentType;
           if (meta.cacheControl) headers['cache-control'] = meta.cacheControl;
           if (meta.httpExpires) headers['expires'] = meta.httpExpires;

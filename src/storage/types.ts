@@ -18,6 +18,12 @@ export interface BlobMeta {
   lastModified?: string;
   /** Small string map stored with the object (e.g. upstream validators, dimensions). */
   extra?: Record<string, string>;
+  /**
+   * The key the entry was put under, as the backend recorded it with the entry (fs: the file
+   * header; object stores: the `ppkey` user metadata). Absent from objects pixproxy did not
+   * write, and from entries written before keys were recorded. See `OpenOptions.keyed`.
+   */
+  key?: string;
   /** The object's own HTTP caching headers, when the backend keeps them (object stores do). */
   cacheControl?: string;
   /** HTTP `Expires` of the object (RFC 9111); unrelated to `expiresAt`. */
@@ -64,13 +70,26 @@ export interface ListItem {
   mtime?: number;
 }
 
+export interface OpenOptions {
+  /**
+   * The store is a cache: get() and head() answer only an entry that records the very key it
+   * is read under, and reject with ForeignEntryError (./entry-key.ts) for one that records
+   * another key or none (copied or restored under another name, or written before keys were
+   * recorded). Off for sources, which read objects that others wrote. fs stores are always keyed.
+   */
+  keyed?: boolean;
+}
+
 /** A bucket/container (plus optional key prefix) of one backend. */
 export interface BlobStore {
   readonly name: string;
-  /** Resolves null when the key does not exist (or is expired: expired entries are misses). */
+  /**
+   * Resolves null when the key does not exist (or is expired: expired entries are misses).
+   * A keyed store rejects with ForeignEntryError for an entry recorded under another key.
+   */
   get(key: string, opts?: GetOptions): Promise<GetResult>;
   head(key: string): Promise<BlobMeta | null>;
-  /** Atomic: readers see either the previous entry or the whole new one, never a part. */
+  /** Atomic: readers see either the previous entry or the whole new one, never a part. Records `key` with it (BlobMeta.key). */
   put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void>;
   delete(key: string): Promise<void>;
   list(prefix?: string): AsyncIterable<ListItem>;
@@ -79,7 +98,7 @@ export interface BlobStore {
 export interface StorageBackend {
   readonly kind: 'fs' | 's3' | 'gcs' | 'abs' | 'swift';
   /** Opens a bucket/container; `prefix` is prepended to every key. */
-  open(bucket: string, prefix?: string): BlobStore;
+  open(bucket: string, prefix?: string, opts?: OpenOptions): BlobStore;
   close?(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@
 import { describe } from 'vitest';
 import { createAbsBackend } from '../../../src/storage/abs.js';
 import { credentialedFixture, describeConformance } from './conformance.js';
+import { absRaw } from './raw-access.js';
 import { createAzureContainer, requireOrSkip, startAzurite, type AzuriteServer } from './servers.js';
 
 const skip = requireOrSkip('azurite');
@@ -15,6 +16,6 @@ describe.skipIf(skip !== undefined)(`abs via azurite${skip ? ` (skipped: ${skip}
     const backend = await createAbsBackend({ ...common, accountKey: server.accountKey });
     // A well-formed (base64) key that is not the account's.
     const bad = await createAbsBackend({ ...common, accountKey: Buffer.from('not the key').toString('base64') });
-    return credentialedFixture(backend, bad, server);
+    return credentialedFixture(backend, bad, server, await absRaw(server));
   });
 });

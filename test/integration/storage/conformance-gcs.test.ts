@@ -1,7 +1,8 @@
 /** The conformance suite against the firebase-tools Storage emulator (GCS JSON API). */
 import { describe } from 'vitest';
 import { createGcsBackend } from '../../../src/storage/gcs.js';
-import { describeConformance } from './conformance.js';
+import { CONFORMANCE_PREFIX, describeConformance } from './conformance.js';
+import { gcsRaw } from './raw-access.js';
 import { requireOrSkip, startGcsEmulator, type GcsServer } from './servers.js';
 
 const skip = requireOrSkip('gcs');
@@ -13,7 +14,9 @@ describe.skipIf(skip !== undefined)(`gcs via firebase emulator${skip ? ` (skippe
     const backend = await createGcsBackend({ endpoint: server.endpoint, projectId: server.projectId, listPageSize: 2, requestTimeoutMs: 20_000 });
     return {
       // The emulator has no createBucket (501): buckets appear on first upload.
-      store: backend.open('conformance', 'pfx'),
+      store: backend.open('conformance', CONFORMANCE_PREFIX, { keyed: true }),
+      sourceStore: backend.open('conformance', CONFORMANCE_PREFIX),
+      raw: await gcsRaw(server),
       noCredentialsReason: 'the firebase Storage emulator does not check credentials',
       async cleanup() {
         await server.stop();

@@ -2,6 +2,7 @@
 import { describe } from 'vitest';
 import { createS3Backend } from '../../../src/storage/s3.js';
 import { credentialedFixture, describeConformance } from './conformance.js';
+import { s3Raw } from './raw-access.js';
 import { createS3Bucket, requireOrSkip, startSwift, type SwiftServer } from './servers.js';
 
 const skip = requireOrSkip('swift');
@@ -14,6 +15,14 @@ describe.skipIf(skip !== undefined)(`s3 via swift s3api${skip ? ` (skipped: ${sk
     const common = { endpoint: server.endpoint, region: server.s3.region, forcePathStyle: true, listPageSize: 2, requestTimeoutMs: 20_000 };
     const backend = await createS3Backend({ ...common, credentials: server.s3 });
     const bad = await createS3Backend({ ...common, credentials: { ...server.s3, secretAccessKey: 'wrong-secret' } });
-    return credentialedFixture(backend, bad, server);
+    const raw = await s3Raw(server);
+    const fx = credentialedFixture(backend, bad, server, raw);
+    return {
+      ...fx,
+      async cleanup() {
+        raw.close();
+        await fx.cleanup();
+      },
+    };
   });
 });

@@ -2,6 +2,7 @@
 import { describe } from 'vitest';
 import { createSwiftBackend } from '../../../src/storage/swift.js';
 import { credentialedFixture, describeConformance } from './conformance.js';
+import { swiftRaw } from './raw-access.js';
 import { createSwiftContainer, requireOrSkip, startSwift, type SwiftServer } from './servers.js';
 
 const skip = requireOrSkip('swift');
@@ -13,6 +14,6 @@ describe.skipIf(skip !== undefined)(`swift${skip ? ` (skipped: ${skip})` : ''}`,
     await createSwiftContainer(server, 'conformance');
     const backend = createSwiftBackend({ authUrl: server.authUrl, username: server.username, apiKey: server.apiKey, listPageSize: 2, timeoutMs: 10_000 });
     const bad = createSwiftBackend({ authUrl: server.authUrl, username: server.username, apiKey: 'wrong-key', timeoutMs: 10_000 });
-    return credentialedFixture(backend, bad, server);
+    return credentialedFixture(backend, bad, server, swiftRaw(server));
   });
 });

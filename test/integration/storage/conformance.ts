@@ -6,11 +6,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ForeignEntryError } from '../../../src/storage/entry-key.js';
 import type { BlobEntry, BlobStore, GetResult, StorageBackend } from '../../../src/storage/types.js';
 import { isNotModified } from '../../../src/storage/types.js';
 
+/** Writes that bypass the BlobStore, with the vendor's own API (keys are the store's, without its prefix). */
+export interface RawAccess {
+  /** Copies the stored object `from` to `to` as it is, body and metadata: what a restore or a copy between buckets does. */
+  copy(from: string, to: string): Promise<void>;
+  /** Writes an object that records no key: one another writer put there, or an older pixproxy. */
+  putKeyless(key: string, body: Buffer): Promise<void>;
+}
+
 export interface ConformanceFixture {
+  /** A keyed store (OpenOptions.keyed), as the cache opens it. */
   store: BlobStore;
+  raw: RawAccess;
+  /** The same bucket and prefix opened as a source opens it (not keyed); absent for fs (a cache-only backend). */
+  sourceStore?: BlobStore;
   cleanup(): Promise<void>;
   /**
    * The same store built with a wrong secret. Omitted by backends without credentials
@@ -25,10 +38,12 @@ export interface ConformanceFixture {
  * The fixture of a backend with credentials: its `conformance/pfx` store, the same store
  * through `bad` (built with a wrong secret), and a cleanup that closes both, then the server.
  */
-export function credentialedFixture(backend: StorageBackend, bad: StorageBackend, server: { stop(): Promise<void> }): ConformanceFixture {
+export function credentialedFixture(backend: StorageBackend, bad: StorageBackend, server: { stop(): Promise<void> }, raw: RawAccess): ConformanceFixture {
   return {
-    store: backend.open('conformance', 'pfx'),
-    withWrongCredentials: async () => bad.open('conformance', 'pfx'),
+    store: backend.open('conformance', CONFORMANCE_PREFIX, { keyed: true }),
+    raw,
+    sourceStore: backend.open('conformance', CONFORMANCE_PREFIX),
+    withWrongCredentials: async () => bad.open('conformance', CONFORMANCE_PREFIX, { keyed: true }),
     async cleanup() {
       await backend.close?.();
       await bad.close?.();
@@ -36,6 +51,9 @@ export function credentialedFixture(backend: StorageBackend, bad: StorageBackend
     },
   };
 }
+
+/** The key prefix of the conformance stores, in bucket `conformance` (raw access prepends it). */
+export const CONFORMANCE_PREFIX = 'pfx';
 
 const LARGE = 9 * 1024 * 1024; // over 8 MiB, so chunked/multipart paths are exercised
 
@@ -226,6 +244,58 @@ export function describeConformance(name: string, makeStore: () => Promise<Confo
       expect(m?.lastModified).toBe(lastModified);
       const nm = await store.get(k('validators'), { ifNoneMatch: '"origin-etag"' });
       expect(nm !== null && isNotModified(nm)).toBe(true);
+    });
+
+    /** What a keyed store answers for a foreign entry: the rejection, or (a store that removed it) a miss; never the entry. */
+    async function refused(p: Promise<unknown>): Promise<ForeignEntryError | null> {
+      const r = await p.then(
+        (v) => v,
+        (e: unknown) => e,
+      );
+      if (r === null || r instanceof ForeignEntryError) return r;
+      throw new Error(`a foreign entry was answered: ${String(r instanceof Error ? r.message : JSON.stringify(r))}`);
+    }
+
+    it('records the key an entry was put under, and reads it back', async () => {
+      await store.put(k('recorded'), Buffer.from('r'), {});
+      expect((await store.head(k('recorded')))?.key).toBe(k('recorded'));
+      expect(entry(await store.get(k('recorded'))).meta.key).toBe(k('recorded'));
+    });
+
+    it('entries swapped under each other\'s keys are refused (ForeignEntryError), never served', async () => {
+      const names = Array.from({ length: 4 }, (_, i) => k(`swap/${i}`));
+      await Promise.all(names.map((n, i) => store.put(n, Buffer.from(`body ${i}`), { contentType: 'image/png', extra: { i: String(i) } })));
+      const etags = await Promise.all(names.map(async (n) => (await store.head(n))?.etag ?? ''));
+      // Each object is copied, body and metadata, over the next one's name (through a spare name: a swap).
+      await fx.raw.copy(names[0] as string, k('swap/spare'));
+      for (let i = 0; i < names.length - 1; i++) await fx.raw.copy(names[i + 1] as string, names[i] as string);
+      await fx.raw.copy(k('swap/spare'), names[names.length - 1] as string);
+      for (const [i, n] of names.entries()) {
+        const got = await refused(store.get(n));
+        expect(got).toBeInstanceOf(ForeignEntryError);
+        expect(got?.recorded).toBe(names[(i + 1) % names.length]);
+        // Afterwards: still refused (left in place) or gone (removed): never served.
+        await refused(store.get(n));
+        await refused(store.head(n));
+        // Not even "not modified" for the validator of the entry that now lies there.
+        await refused(store.get(n, { ifNoneMatch: etags[(i + 1) % names.length] as string }));
+      }
+    });
+
+    it('an object that records no key is refused by a keyed store; a source reads it', async () => {
+      await fx.raw.putKeyless(k('keyless'), Buffer.from('written by another'));
+      const got = await refused(store.get(k('keyless')));
+      expect(got).toBeInstanceOf(ForeignEntryError);
+      expect(got?.recorded).toBeUndefined();
+      await refused(store.head(k('keyless')));
+      if (fx.sourceStore) {
+        await fx.raw.putKeyless(k('keyless'), Buffer.from('written by another'));
+        expect((await collect(entry(await fx.sourceStore.get(k('keyless'))).body)).toString()).toBe('written by another');
+        // A source reads whatever is under the name, recorded under another key or not.
+        await store.put(k('keyless-other'), Buffer.from('r'), {});
+        await fx.raw.copy(k('keyless-other'), k('keyless'));
+        expect((await collect(entry(await fx.sourceStore.get(k('keyless'))).body)).toString()).toBe('r');
+      }
     });
 
     it('rejects wrong credentials with a clear error, quickly', async (ctx) => {

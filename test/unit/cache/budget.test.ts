@@ -41,17 +41,25 @@ function budgetFor(s: { l2: FsBlobStore; origin?: FsBlobStore }, maxBytes: numbe
 }
 
 const BODY = 10_000;
-/** Bytes on disk of one entry with an empty-ish meta (header + body). */
-async function entrySize(store: FsBlobStore): Promise<number> {
-  const k = hexKey('probe');
+/** Keys in one shard (`ab/cd`), so the tests of LRU order pay for one pair of shard directories. */
+const sk = (i: number | string): string => `abcd${hexKey(i).slice(4)}`;
+
+/** Allocated bytes of one entry with an empty-ish meta (header + body), and of the shard directories (`ab/` + `ab/cd/`) holding it. */
+async function probe(store: FsBlobStore): Promise<{ size: number; dirs: number }> {
+  const k = sk('probe');
   await store.put(k, Buffer.alloc(BODY), { expiresAt: Date.now() + 3_600_000 });
-  const [e] = await (async () => {
-    const out = [];
-    for await (const x of store.entries()) if (x.key === k) out.push(x);
-    return out;
-  })();
+  let size = 0;
+  let dirs = 0;
+  for await (const x of store.scan()) {
+    if (x.kind === 'dir') dirs += x.size;
+    else if (x.key === k) size = x.size;
+  }
   await store.delete(k);
-  return e?.size ?? 0;
+  return { size, dirs };
+}
+
+async function entrySize(store: FsBlobStore): Promise<number> {
+  return (await probe(store)).size;
 }
 
 async function has(store: FsBlobStore, key: string): Promise<boolean> {
@@ -61,42 +69,42 @@ async function has(store: FsBlobStore, key: string): Promise<boolean> {
 describe('disk budget: LRU by use', () => {
   it('filling past PP_CACHE_DISK_MAX_MB keeps the total on disk within budget; an old entry that was READ survives', async () => {
     const s = stores();
-    const size = await entrySize(s.l2);
-    const max = size * 10;
+    const { size, dirs } = await probe(s.l2);
+    const max = size * 10 + dirs;
     const b = budgetFor(s, max);
     await b.scanned;
-    const put = (i: number): Promise<void> => s.l2.put(hexKey(i), Buffer.alloc(BODY, i), { expiresAt: Date.now() + 3_600_000 });
+    const put = (i: number): Promise<void> => s.l2.put(sk(i), Buffer.alloc(BODY, i), { expiresAt: Date.now() + 3_600_000 });
     for (let i = 0; i < 8; i++) await put(i);
-    await s.l2.get(hexKey(0)); // a use: 0 is now the most recent
+    await s.l2.get(sk(0)); // a use: 0 is now the most recent
     for (let i = 8; i < 15; i++) await put(i); // 15 entries for room for 10: five evicted
     await b.settled();
     const disk = await diskUsage(s.l2.dir);
     expect(disk.bytes).toBeLessThanOrEqual(max);
     expect(b.totals().bytes).toBe(disk.bytes);
-    expect(await has(s.l2, hexKey(0))).toBe(true); // read → kept (FIFO would have dropped it first)
-    expect(await has(s.l2, hexKey(1))).toBe(false);
-    expect(await has(s.l2, hexKey(5))).toBe(false);
-    expect(await has(s.l2, hexKey(6))).toBe(true);
-    expect(await has(s.l2, hexKey(14))).toBe(true);
+    expect(await has(s.l2, sk(0))).toBe(true); // read → kept (FIFO would have dropped it first)
+    expect(await has(s.l2, sk(1))).toBe(false);
+    expect(await has(s.l2, sk(5))).toBe(false);
+    expect(await has(s.l2, sk(6))).toBe(true);
+    expect(await has(s.l2, sk(14))).toBe(true);
   });
 
   it('noteUse (an L1 hit, no file read) makes an entry the most recent without touching the disk or the totals', async () => {
     const s = stores();
-    const size = await entrySize(s.l2);
-    const max = size * 5;
+    const { size, dirs } = await probe(s.l2);
+    const max = size * 5 + dirs;
     const b = budgetFor(s, max);
     await b.scanned;
-    const put = (i: number): Promise<void> => s.l2.put(hexKey(i), Buffer.alloc(BODY, i), { expiresAt: Date.now() + 3_600_000 });
+    const put = (i: number): Promise<void> => s.l2.put(sk(i), Buffer.alloc(BODY, i), { expiresAt: Date.now() + 3_600_000 });
     for (let i = 0; i < 5; i++) await put(i);
     const before = b.totals();
-    b.noteUse('l2', hexKey(0));
-    b.noteUse('l2', hexKey('never-stored'));
+    b.noteUse('l2', sk(0));
+    b.noteUse('l2', sk('never-stored'));
     expect(b.totals()).toEqual(before);
     for (let i = 5; i < 7; i++) await put(i);
     await b.settled();
-    expect(await has(s.l2, hexKey(0))).toBe(true);
-    expect(await has(s.l2, hexKey(1))).toBe(false);
-    expect(await has(s.l2, hexKey(2))).toBe(false);
+    expect(await has(s.l2, sk(0))).toBe(true);
+    expect(await has(s.l2, sk(1))).toBe(false);
+    expect(await has(s.l2, sk(2))).toBe(false);
     expect((await diskUsage(s.l2.dir)).bytes).toBeLessThanOrEqual(max);
   });
 
@@ -119,25 +127,25 @@ describe('disk budget: LRU by use', () => {
 
   it('recency survives a restart (atime): after a restart the entry read before it is still preferred', async () => {
     const s = stores(0);
-    const size = await entrySize(s.l2);
+    const { size, dirs } = await probe(s.l2);
     const base = Date.now() - 1_000_000;
     for (let i = 0; i < 10; i++) {
-      await s.l2.put(hexKey(i), Buffer.alloc(BODY), { expiresAt: Date.now() + 3_600_000 });
-      const p = join(s.l2.dir, hexKey(i).slice(0, 2), hexKey(i).slice(2, 4), hexKey(i));
+      await s.l2.put(sk(i), Buffer.alloc(BODY), { expiresAt: Date.now() + 3_600_000 });
+      const p = join(s.l2.dir, sk(i).slice(0, 2), sk(i).slice(2, 4), sk(i));
       await utimes(p, new Date(base + i * 1000), new Date(Date.now() + 3_600_000));
     }
-    await s.l2.get(hexKey(0)); // persisted to atime (throttle 0)
+    await s.l2.get(sk(0)); // persisted to atime (throttle 0)
     // "Restart": new stores and a new budget over the same directory.
     const s2 = stores(0);
-    const b = budgetFor(s2, size * 10);
+    const b = budgetFor(s2, size * 10 + dirs);
     await b.scanned;
     expect(b.totals().entries).toBe(10);
-    for (let i = 10; i < 13; i++) await s2.l2.put(hexKey(i), Buffer.alloc(BODY), {});
+    for (let i = 10; i < 13; i++) await s2.l2.put(sk(i), Buffer.alloc(BODY), {});
     await b.settled();
-    expect(await has(s2.l2, hexKey(0))).toBe(true);
-    expect(await has(s2.l2, hexKey(1))).toBe(false);
-    expect(await has(s2.l2, hexKey(3))).toBe(false);
-    expect(await has(s2.l2, hexKey(4))).toBe(true);
+    expect(await has(s2.l2, sk(0))).toBe(true);
+    expect(await has(s2.l2, sk(1))).toBe(false);
+    expect(await has(s2.l2, sk(3))).toBe(false);
+    expect(await has(s2.l2, sk(4))).toBe(true);
   });
 
   it('pre-existing files over the limit are seen (Next.js #91660) and writes are never refused while they are being counted', async () => {
@@ -211,6 +219,7 @@ describe('disk budget: background rebuild', () => {
     expect(await has(s.l2, hexKey('ok'))).toBe(true);
     expect(await s.l2.get(poison)).toBeNull();
     expect(await b.sweep()).toMatchObject({ damaged: 0 }); // already removed by the read above
+    await mkdir(shard, { recursive: true }); // its shard directory went with it
     await writeFile(join(shard, poison), '');
     await utimes(join(shard, poison), future, future);
     expect(await b.sweep()).toMatchObject({ damaged: 1 });

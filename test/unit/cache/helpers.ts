@@ -96,23 +96,32 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** Independent disk measure: bytes and count of entry files under a store dir (walks the tree, skips temps and `origin/`). */
-export async function diskUsage(root: string): Promise<{ bytes: number; files: number }> {
+/**
+ * Independent disk measure of a store dir, as `du` counts it: allocated bytes (`st_blocks ×
+ * 512`) of the entry files and of the shard directories (`ab/`, `ab/cd/`), and the number of
+ * entry files (walks the tree, skips temps and `origin/`).
+ */
+export async function diskUsage(root: string): Promise<{ bytes: number; files: number; dirs: number }> {
   const { readdir, lstat } = await import('node:fs/promises');
   let bytes = 0;
   let files = 0;
+  let dirs = 0;
   async function walk(d: string, depth: number): Promise<void> {
     for (const name of await readdir(d).catch(() => [] as string[])) {
       const p = join(d, name);
       const st = await lstat(p);
       if (st.isDirectory()) {
-        if (depth < 2 && /^[0-9a-f]{2}$/.test(name)) await walk(p, depth + 1);
+        if (depth < 2 && /^[0-9a-f]{2}$/.test(name)) {
+          bytes += st.blocks * 512;
+          dirs++;
+          await walk(p, depth + 1);
+        }
       } else if (depth === 2 && !name.startsWith('.')) {
-        bytes += st.size;
+        bytes += st.blocks * 512;
         files++;
       }
     }
   }
   await walk(root, 0);
-  return { bytes, files };
+  return { bytes, files, dirs };
 }

@@ -1,15 +1,18 @@
 /**
  * fs BlobStore: one self-verifying file per entry, atomic publish, damaged entries are
- * misses that get removed, expiry in meta (and mtime), temp files never listed, sweep.
+ * misses that get removed, entries under another key's name are refused and removed, expiry
+ * in meta (and mtime), temp files never listed, sweep, empty shard directories removed.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, readFile, rename, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAll } from '../../../src/cache/util.js';
-import { createFsBackend, NO_EXPIRY_MTIME_MS, type FsBlobStore, type FsStoreObserver } from '../../../src/storage/fs.js';
-import { encodeEntry } from '../../../src/storage/fs-format.js';
+import { ForeignEntryError } from '../../../src/storage/entry-key.js';
+import { createFsBackend, NO_EXPIRY_MTIME_MS, type FsBlobStore, type FsEntryStat, type FsStoreObserver } from '../../../src/storage/fs.js';
 import { isNotModified } from '../../../src/storage/types.js';
+import { v1Entry } from '../../helpers/fs-entries.js';
 import { bodyFor, collect, hexKey, makeTempDir } from '../cache/helpers.js';
 
 let dir = '';
@@ -30,6 +33,15 @@ async function getBody(key: string): Promise<Buffer | null> {
 
 function pathOf(key: string): string {
   return join(store.dir, key.slice(0, 2), key.slice(2, 4), key);
+}
+
+async function entryStats(s: FsBlobStore): Promise<FsEntryStat[]> {
+  return (await collect(s.scan())).filter((e): e is FsEntryStat => e.kind === 'entry');
+}
+
+/** A pid no process has: a child that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid ?? 0;
 }
 
 describe('fs store layout and round trip', () => {
@@ -95,7 +107,7 @@ describe('expiry', () => {
     const key = hexKey('forever');
     await store.put(key, Buffer.from('x'), {});
     expect((await stat(pathOf(key))).mtimeMs).toBe(NO_EXPIRY_MTIME_MS);
-    const [e] = await collect(store.entries());
+    const [e] = await entryStats(store);
     expect(e?.expiresAt).toBeUndefined();
   });
 
@@ -295,12 +307,12 @@ describe('temp files and the sweep', () => {
     await store.put(dead, Buffer.from('dead'), { expiresAt: Date.now() + 60_000 });
     // Make `dead` expired in its mtime (what a stat-only sweep sees).
     await utimes(pathOf(dead), new Date(), new Date(Date.now() - 1000));
-    // A temp left by a crashed writer, in the same shard directory as `live`.
-    const temp = join(store.dir, live.slice(0, 2), live.slice(2, 4), `.${live}.999.deadbeef.tmp`);
+    // A temp of a live writer (another process), in the same shard directory as `live`.
+    const temp = join(store.dir, live.slice(0, 2), live.slice(2, 4), `.${live}.${process.ppid}.deadbeef.tmp`);
     await writeFile(temp, Buffer.from('partial'));
     const listed = (await collect(store.list())).map((i) => i.key);
     expect(listed).toEqual([live]);
-    // A fresh temp may belong to a write in progress: the default grace keeps it.
+    // A fresh temp of a live process may belong to a write in progress: the default grace keeps it.
     expect(await store.sweep()).toEqual({ expired: 1, damaged: 0, temps: 0 });
     expect(await store.sweep({ tempGraceMs: 0 })).toEqual({ expired: 0, damaged: 0, temps: 1 });
     await expect(lstat(temp)).rejects.toThrow(/ENOENT/);
@@ -378,7 +390,7 @@ describe('keys other than hex digests', () => {
     await getBody('named/key');
     await store.delete('named/key');
     expect(seen).toEqual([`before ${hex}`, `written ${hex}`, `used ${hex}`]);
-    expect((await collect(store.entries())).map((e) => e.key)).toEqual([hex]);
+    expect((await entryStats(store)).map((e) => e.key)).toEqual([hex]);
 
     const old = hashedPath(store.dir, 'named/old');
     await utimes(old, new Date(), new Date(Date.now() - 1000));
@@ -390,15 +402,19 @@ describe('keys other than hex digests', () => {
     expect(seen).toEqual([`before ${hex}`, `written ${hex}`, `used ${hex}`]);
   });
 
-  it('a hash-named file that holds another key is a miss and is left alone', async () => {
+  it('a hash-named file that holds another key is refused and removed; list() leaves it out', async () => {
     await store.put('key-a', Buffer.from('A'), {});
     const b = hashedPath(store.dir, 'key-b');
     await mkdir(join(b, '..'), { recursive: true });
     await copyFile(hashedPath(store.dir, 'key-a'), b);
-    expect(await store.get('key-b')).toBeNull();
-    expect(await store.head('key-b')).toBeNull();
-    expect((await lstat(b)).isFile()).toBe(true);
     expect((await collect(store.list())).map((i) => i.key)).toEqual(['key-a']);
+    await expect(store.head('key-b')).rejects.toBeInstanceOf(ForeignEntryError);
+    await expect(lstat(b)).rejects.toThrow(/ENOENT/);
+    await mkdir(join(b, '..'), { recursive: true }); // its shard went with it
+    await copyFile(hashedPath(store.dir, 'key-a'), b);
+    await expect(store.get('key-b')).rejects.toBeInstanceOf(ForeignEntryError);
+    await expect(lstat(b)).rejects.toThrow(/ENOENT/);
+    expect((await getBody('key-a'))?.toString()).toBe('A');
   });
 
   it('a damaged hash-named entry is a miss and is removed', async () => {
@@ -425,18 +441,160 @@ describe('metadata and validators', () => {
     expect(await store.head('given')).toMatchObject({ etag: '"o"', lastModified: 'Wed, 21 Oct 2015 07:28:00 GMT', cacheControl: 'max-age=60', httpExpires: 'Thu, 01 Dec 2033 16:00:00 GMT' });
   });
 
-  it('an entry written before keys other than hex digests existed reads back as it was (same file, same meta)', async () => {
+  it('every entry records its key in its header and reads it back in meta.key', async () => {
+    const key = hexKey('records');
+    await store.put(key, Buffer.from('x'), {});
+    await store.put('named/one', Buffer.from('y'), {});
+    expect((await readFile(pathOf(key))).includes(`"key":"${key}"`)).toBe(true);
+    expect((await store.head(key))?.key).toBe(key);
+    const r = await store.get('named/one');
+    if (r === null || isNotModified(r)) throw new Error('expected an entry');
+    expect(r.meta.key).toBe('named/one');
+  });
+});
+
+describe('entries recorded under another key are never served', () => {
+  it('16 valid entry files swapped between keys: every read is a ForeignEntryError, the files are removed, nothing is served', async () => {
+    const keys = Array.from({ length: 16 }, (_, i) => hexKey(`swap${i}`));
+    for (const [i, key] of keys.entries()) await store.put(key, bodyFor(100 + i, 2000), {});
+    // Warm: remembered and hot, so the sync read path is the one that must refuse.
+    for (const key of keys) await getBody(key);
+    const bytes = await Promise.all(keys.map((k) => readFile(pathOf(k))));
+    // Each file moves to the next key's name, as a bad restore or copy would leave them.
+    await Promise.all(keys.map((k, i) => writeFile(pathOf(k), bytes[(i + 1) % keys.length] as Buffer)));
+    const removed: string[] = [];
+    store.setObserver({ written: () => undefined, used: () => undefined, removed: (k) => void removed.push(k) });
+    for (const [i, key] of keys.entries()) {
+      const err = await store.get(key).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ForeignEntryError);
+      expect((err as ForeignEntryError).recorded).toBe(keys[(i + 1) % keys.length]);
+      await expect(lstat(pathOf(key))).rejects.toThrow(/ENOENT/);
+      expect(await store.get(key)).toBeNull();
+    }
+    expect(removed.sort()).toEqual([...keys].sort());
+  });
+
+  it('the async read path refuses a swapped file as well (a fresh store, nothing remembered)', async () => {
+    const [a, b] = [hexKey('async-a'), hexKey('async-b')];
+    await store.put(a, Buffer.from('A'), {});
+    await mkdir(join(pathOf(b), '..'), { recursive: true });
+    await copyFile(pathOf(a), pathOf(b));
+    const fresh = createFsBackend(dir, { fsync: false, syncReadMaxBytes: 0 }).open('');
+    await expect(fresh.get(b)).rejects.toBeInstanceOf(ForeignEntryError);
+    const r = await fresh.get(a);
+    if (r === null || isNotModified(r)) throw new Error('expected an entry');
+    expect((await readAll(r.body)).toString()).toBe('A');
+  });
+
+  it('a version-1 file named by its own hex key records no key: refused and removed; a version-1 hash-named file with its key is served', async () => {
     const key = hexKey('legacy');
     const body = Buffer.from('legacy body');
-    const meta = { size: body.length, createdAt: 1_700_000_000_000, contentType: 'image/png', extra: { v: '1' } };
     await mkdir(join(pathOf(key), '..'), { recursive: true });
-    await writeFile(pathOf(key), Buffer.concat(encodeEntry(body, meta)));
-    const r = await store.get(key);
-    if (r === null || isNotModified(r)) throw new Error('expected an entry');
-    expect(r.meta).toEqual(meta);
-    expect((await readAll(r.body)).equals(body)).toBe(true);
-    // Hex-keyed entries don't carry their key in the header.
-    await store.put(key, body, {});
-    expect((await readFile(pathOf(key))).includes('@key')).toBe(false);
+    await writeFile(pathOf(key), v1Entry(body, { size: body.length, createdAt: 1_700_000_000_000, contentType: 'image/png' }));
+    const err = await store.get(key).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ForeignEntryError);
+    expect((err as ForeignEntryError).recorded).toBeUndefined();
+    await expect(lstat(pathOf(key))).rejects.toThrow(/ENOENT/);
+
+    const named = hashedPath(store.dir, 'img/old.png');
+    await mkdir(join(named, '..'), { recursive: true });
+    await writeFile(named, v1Entry(body, { '@key': 'img/old.png', size: body.length, createdAt: 1_700_000_000_000 }));
+    expect((await getBody('img/old.png'))?.equals(body)).toBe(true);
+    expect((await store.head('img/old.png'))?.key).toBe('img/old.png');
+  });
+});
+
+describe('shard directories', () => {
+  async function shardDirs(root: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const a of await readdir(root).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      out.push(a);
+      for (const b of await readdir(join(root, a))) out.push(`${a}/${b}`);
+    }
+    return out.sort();
+  }
+
+  it('a shard directory is removed with its last entry (delete, expiry on read, sweep), its parent too when empty', async () => {
+    const [a, b] = [hexKey('dir-a'), hexKey('dir-b')];
+    const sibling = `${a.slice(0, 4)}${hexKey('sib').slice(4)}`;
+    await store.put(a, Buffer.from('a'), {});
+    await store.put(sibling, Buffer.from('s'), { expiresAt: Date.now() + 60_000 });
+    await store.put(b, Buffer.from('b'), { expiresAt: Date.now() + 60_000 });
+    const shardA = `${a.slice(0, 2)}/${a.slice(2, 4)}`;
+    expect(await shardDirs(store.dir)).toContain(shardA);
+    await store.delete(a);
+    expect(await shardDirs(store.dir)).toContain(shardA); // the sibling is still there
+    await utimes(pathOf(sibling), new Date(), new Date(Date.now() - 1000));
+    await store.sweep();
+    expect(await shardDirs(store.dir)).not.toContain(shardA);
+    expect(await shardDirs(store.dir)).not.toContain(a.slice(0, 2));
+    await store.delete(b);
+    expect(await shardDirs(store.dir)).toEqual([]);
+  });
+
+  it('the scan and the sweep remove empty shard directories left behind (an older version never removed them)', async () => {
+    for (const d of ['00/11', '00/22', '0a/0b', 'ff']) await mkdir(join(store.dir, d), { recursive: true });
+    const live = hexKey('kept');
+    await store.put(live, Buffer.from('x'), {});
+    const dirsSeen = (await collect(store.scan())).filter((e) => e.kind === 'dir').map((e) => e.path);
+    expect(dirsSeen.sort()).toEqual([join(store.dir, live.slice(0, 2)), join(store.dir, live.slice(0, 2), live.slice(2, 4))].sort());
+    expect(await shardDirs(store.dir)).toEqual([live.slice(0, 2), `${live.slice(0, 2)}/${live.slice(2, 4)}`].sort());
+    await mkdir(join(store.dir, '12/34'), { recursive: true });
+    await store.sweep();
+    expect(await shardDirs(store.dir)).toEqual([live.slice(0, 2), `${live.slice(0, 2)}/${live.slice(2, 4)}`].sort());
+  });
+
+  it('puts racing with the removal of their shard directory all land (the shard is created again)', async () => {
+    const shard = 'beef';
+    const keyIn = (i: number): string => shard + hexKey(`race${i}`).slice(4);
+    for (let round = 0; round < 20; round++) {
+      await store.put(keyIn(0), Buffer.from('x'), {});
+      // Deleting the only entry prunes the shard while the next puts are creating their temps there.
+      await Promise.all([store.delete(keyIn(0)), ...Array.from({ length: 4 }, (_, i) => store.put(keyIn(i + 1), Buffer.from(`v${i}`), {}))]);
+      for (let i = 1; i <= 4; i++) expect((await getBody(keyIn(i)))?.toString()).toBe(`v${i - 1}`);
+      for (let i = 1; i <= 4; i++) await store.delete(keyIn(i));
+    }
+    expect(await shardDirs(store.dir)).toEqual([]);
+  });
+
+  it('the observer is told of every shard directory created and removed', async () => {
+    const dirs = new Map<string, number>();
+    store.setObserver({ written: () => undefined, used: () => undefined, removed: () => undefined, dirAdded: (p, n) => void dirs.set(p, n), dirRemoved: (p) => void dirs.delete(p) });
+    const keys = Array.from({ length: 10 }, (_, i) => hexKey(`obs-dir${i}`));
+    for (const k of keys) await store.put(k, Buffer.from('x'), {});
+    const expected = new Set(keys.flatMap((k) => [join(store.dir, k.slice(0, 2)), join(store.dir, k.slice(0, 2), k.slice(2, 4))]));
+    expect(new Set(dirs.keys())).toEqual(expected);
+    for (const [p, n] of dirs) expect(n).toBe((await stat(p)).blocks * 512);
+    for (const k of keys) await store.delete(k);
+    expect(dirs.size).toBe(0);
+  });
+});
+
+describe('temp files left by a writer that is gone', () => {
+  it('the scan removes temps of dead processes and of this pid that this process is not writing, and keeps a live writer\'s', async () => {
+    const key = hexKey('temps');
+    await store.put(key, Buffer.from('x'), {});
+    const shard = join(store.dir, key.slice(0, 2), key.slice(2, 4));
+    const dead = join(shard, `.${key}.${deadPid()}.0a1b2c3d0.tmp`);
+    const mine = join(shard, `.${key}.${process.pid}.0a1b2c3d1.tmp`);
+    const live = join(shard, `.${key}.${process.ppid}.0a1b2c3d2.tmp`);
+    for (const t of [dead, mine, live]) await writeFile(t, 'partial');
+    await collect(store.scan());
+    await expect(lstat(dead)).rejects.toThrow(/ENOENT/);
+    await expect(lstat(mine)).rejects.toThrow(/ENOENT/);
+    expect((await lstat(live)).isFile()).toBe(true);
+    // A shard holding only a dead writer's temp goes with it.
+    const lone = join(store.dir, '77', '88');
+    await mkdir(lone, { recursive: true });
+    await writeFile(join(lone, `.${'7788'.padEnd(64, '0')}.${deadPid()}.ff.tmp`), 'x');
+    expect(await store.sweep()).toMatchObject({ temps: 1 });
+    await expect(lstat(join(store.dir, '77'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -1,0 +1,303 @@
+/**
+ * Reading fs entry files: the whole file for get() (a synchronous hot path for small files
+ * this process verified recently, else open + fstat + one read on the thread pool), the
+ * header only for head() and list(), and the memo of files whose checksum this process
+ * already checked (or wrote).
+ *
+ * The memo: a file is trusted without re-hashing its body only while it is the very file that
+ * was checked (same device, inode, size and mtime) and less than `reverifyAfterMs` ago. A
+ * replacement (rename: new inode), a truncation or append (size) or a write in place (mtime)
+ * is checked again. What goes unseen until the re-verification: a change that keeps inode,
+ * size and mtime (media corruption under a remembered file, or a writer that puts the mtime
+ * back); `verifiedEntries: 0` checks every read.
+ *
+ * Closing the file and the throttled atime refresh happen after get() resolves (release()).
+ */
+import { close as closeCb, closeSync, constants as fsConstants, fstatSync, futimes as futimesCb, openSync, readSync, type Stats } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { BODY_HEAD, bodyDigestSliced, DamagedEntryError, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
+import { isNoEnt, type Location } from './fs-layout.js';
+import type { FsBackendOptions } from './fs-types.js';
+
+/** See `syncReadMaxBytes`. */
+const SYNC_HOT_MS = 30_000;
+/**
+ * Sync reads (allocation excluded) slower than SYNC_SLOW_MS count against a budget of
+ * SYNC_SLOW_BUDGET_MS per second; over it, the sync path is off for a while. One slow read is
+ * not enough: on the loaded bench machine a read that took 2–7 ms because the thread was
+ * preempted shows up about once in 1,000 (measured), and says nothing about the disk; what
+ * matters is how long the loop is held. (Telling a disk read apart with rusage `fsRead` works
+ * but cost two getrusage calls per read: 4.5 % of the main thread in the l2-hit profile.)
+ */
+const SYNC_SLOW_MS = 2;
+const SYNC_SLOW_BUDGET_MS = 20;
+/** First cool-down; doubled on each slow read within `SYNC_COOLDOWN_MAX_MS` of the previous one, up to that. */
+const SYNC_COOLDOWN_MIN_MS = 1_000;
+const SYNC_COOLDOWN_MAX_MS = 60_000;
+/**
+ * Reads don't make the kernel update atime (we persist recency ourselves, throttled): with
+ * relatime and an mtime in the future (the expiry) every read would otherwise dirty the inode,
+ * a journal write that a sync read on the event loop could wait for. Allowed to the file's
+ * owner only: on EPERM the store opens without it from then on. Linux only (0 elsewhere).
+ */
+const O_NOATIME = fsConstants.O_NOATIME ?? 0;
+
+/**
+ * What identifies one file's content for this process: a rename of another file over the path
+ * changes the inode, a truncation or append the size, a write in place the mtime (which holds
+ * the expiry, set by us; rounded to the ms since an atime refresh re-sets it through a double).
+ */
+export interface Verified {
+  dev: number;
+  ino: number;
+  size: number;
+  mtime: number;
+  verifiedAt: number;
+  /** Last use by this process (get or put), Unix ms: the atime throttle and the sync-read heuristic. */
+  lastUse: number;
+}
+
+function sameFile(v: Verified, st: Stats): boolean {
+  return v.ino === st.ino && v.dev === st.dev && v.size === st.size && v.mtime === Math.round(st.mtimeMs);
+}
+
+/** An open entry file, read whole. */
+export interface Loaded {
+  buf: Buffer;
+  st: Stats;
+  /** A sync-opened fd (hot path) or a FileHandle; closed by release() off the response path. */
+  fd: number | FileHandle;
+}
+
+export interface EntryReader {
+  /** The hot path, or undefined when it does not apply (then cold()). */
+  hot(loc: Location, now: number): Loaded | undefined;
+  /** open + fstat + one read sized from fstat (3 thread-pool round trips; close is not awaited). Null when there is no file. */
+  cold(loc: Location): Promise<Loaded | null>;
+  /** The remembered verification of the very file `st` describes, still recent enough; else forgotten. */
+  trusted(name: string, st: Stats, now: number): Verified | undefined;
+  /** Checks the body against the header's checksum (throws DamagedEntryError), then remembers the file. */
+  verify(name: string, loaded: Loaded, parsed: ParsedHeader, now: number): Promise<void>;
+  /** This process wrote these very bytes (a put): its reads of the file need not check them. */
+  remember(name: string, st: Stats, now: number): void;
+  forget(name: string): void;
+  /** A use at `now`: the atime to persist (throttled), or undefined when not due yet. */
+  touchDue(v: Verified | undefined, st: Stats, now: number): number | undefined;
+  /** Closes a loaded file without holding up the response; first refreshes its atime (same inode) when asked. */
+  release(l: Loaded, atime: number | undefined): void;
+}
+
+const noop = (): void => undefined;
+
+/** Fills `buf` from `fd` (short reads continued); fewer bytes if the file turned out shorter (parseHeader then rejects it). */
+function readFullSync(fd: number, buf: Buffer): Buffer {
+  const size = buf.length;
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) return buf.subarray(0, off);
+    off += n;
+  }
+  return buf;
+}
+
+async function readFull(fh: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    if (bytesRead === 0) return buf.subarray(0, off);
+    off += bytesRead;
+  }
+  return buf;
+}
+
+/** Reads and parses the header only (lengths checked against the file size; not the checksum). */
+export async function readHeader(fh: FileHandle, size: number): Promise<ParsedHeader> {
+  const first = Buffer.alloc(Math.min(size, 64 * 1024));
+  await fh.read(first, 0, first.length, 0);
+  let buf = first;
+  if (first.length >= FIXED_HEAD && first.subarray(0, 4).equals(MAGIC)) {
+    const need = FIXED_HEAD + first.readUInt32BE(8) + BODY_HEAD;
+    if (need > first.length && need <= size && need <= MAX_META_BYTES + FIXED_HEAD + BODY_HEAD) {
+      buf = Buffer.alloc(need);
+      await fh.read(buf, 0, need, 0);
+    }
+  }
+  return parseHeader(buf, size);
+}
+
+export function createEntryReader(opts: FsBackendOptions): EntryReader {
+  const atimeThrottleMs = opts.atimeThrottleMs ?? 60_000;
+  /** Files whose content this process checked (or wrote), by file name; oldest use first. */
+  const verified = new Map<string, Verified>();
+  const maxVerified = opts.verifiedEntries ?? 16_384;
+  const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
+  const syncReadMax = opts.syncReadMaxBytes ?? 256 * 1024;
+  /** The sync read path is off until then (a sync read was slow: the page cache may not hold the hot set, or the disk is slow). */
+  let syncOffUntil = 0;
+  let syncCooldownMs = 0;
+  let lastSlowSyncAt = -Infinity;
+  let slowWindowStart = 0;
+  let slowWindowMs = 0;
+  let readFlags = fsConstants.O_RDONLY | O_NOATIME;
+
+  function openSyncForRead(file: string): number {
+    try {
+      return openSync(file, readFlags);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM' || readFlags === fsConstants.O_RDONLY) throw err;
+      readFlags = fsConstants.O_RDONLY;
+      return openSync(file, readFlags);
+    }
+  }
+
+  async function openForRead(file: string): Promise<FileHandle> {
+    try {
+      return await open(file, readFlags);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM' || readFlags === fsConstants.O_RDONLY) throw err;
+      readFlags = fsConstants.O_RDONLY;
+      return open(file, readFlags);
+    }
+  }
+
+  /** Accounts a sync read of `spent` ms; turns the sync path off when slow reads held the loop too long this second. */
+  function syncReadTook(spent: number, now: number): void {
+    if (spent <= SYNC_SLOW_MS) return;
+    if (now - slowWindowStart >= 1_000) {
+      slowWindowStart = now;
+      slowWindowMs = 0;
+    }
+    slowWindowMs += spent;
+    if (slowWindowMs > SYNC_SLOW_BUDGET_MS) {
+      slowWindowMs = 0;
+      syncCooldownMs = now - lastSlowSyncAt < SYNC_COOLDOWN_MAX_MS ? Math.min(syncCooldownMs * 2, SYNC_COOLDOWN_MAX_MS) : SYNC_COOLDOWN_MIN_MS;
+      lastSlowSyncAt = now;
+      syncOffUntil = now + syncCooldownMs;
+    }
+  }
+
+  function remember(name: string, st: Stats, now: number): void {
+    if (maxVerified <= 0) return;
+    verified.delete(name);
+    verified.set(name, { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now });
+    if (verified.size > maxVerified) {
+      const oldest = verified.keys().next();
+      if (!oldest.done) verified.delete(oldest.value);
+    }
+  }
+
+  function closeQuietly(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing to do
+    }
+  }
+
+  return {
+    /**
+     * A small file this process verified and used recently is most likely in the page cache,
+     * where open + fstat + read + close take ~20 µs on the event loop, against four thread-pool
+     * round trips. Only the very file remembered (same identity) is read this way; anything
+     * else (and any error) falls back to the async path. A slow sync read (the page cache did
+     * not have it, or the disk is slow) turns the sync path off for a while, so a bad disk
+     * costs at most one such stall per cool-down, not one per request.
+     */
+    hot(loc, now) {
+      if (syncReadMax <= 0 || now < syncOffUntil) return undefined;
+      const v = verified.get(loc.name);
+      if (v === undefined || v.size > syncReadMax || now - v.lastUse > SYNC_HOT_MS || now - v.verifiedAt > reverifyAfterMs) return undefined;
+      // Time spent in the system calls only: the buffer allocation (which may run a GC) is left out.
+      let t = performance.now();
+      let spent = 0;
+      let fd: number;
+      try {
+        fd = openSyncForRead(loc.file);
+      } catch {
+        return undefined;
+      }
+      let loaded: Loaded | undefined;
+      try {
+        const st = fstatSync(fd);
+        if (sameFile(v, st)) {
+          const buf = Buffer.allocUnsafe(st.size);
+          spent += performance.now() - t;
+          t = performance.now();
+          loaded = { buf: readFullSync(fd, buf), st, fd };
+        }
+      } catch {
+        loaded = undefined;
+      } finally {
+        if (loaded === undefined) closeQuietly(fd);
+        spent += performance.now() - t;
+        syncReadTook(spent, Date.now());
+      }
+      return loaded;
+    },
+
+    async cold(loc) {
+      let fh: FileHandle;
+      try {
+        fh = await openForRead(loc.file);
+      } catch (err) {
+        if (isNoEnt(err)) return null;
+        throw err;
+      }
+      try {
+        const st = await fh.stat();
+        return { buf: await readFull(fh, st.size), st, fd: fh };
+      } catch (err) {
+        void fh.close().catch(noop);
+        throw err;
+      }
+    },
+
+    trusted(name, st, now) {
+      const v = verified.get(name);
+      if (v === undefined) return undefined;
+      if (!sameFile(v, st) || now - v.verifiedAt > reverifyAfterMs) {
+        verified.delete(name);
+        return undefined;
+      }
+      // Most recently used last (eviction takes the first).
+      verified.delete(name);
+      verified.set(name, v);
+      return v;
+    },
+
+    async verify(name, loaded, parsed, now) {
+      if (!(await bodyDigestSliced(loaded.buf.subarray(parsed.bodyOffset))).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
+      remember(name, loaded.st, now);
+    },
+
+    remember,
+
+    forget(name) {
+      verified.delete(name);
+    },
+
+    touchDue(v, st, now) {
+      // Decided from this process's own last use when it has one.
+      const last = Math.max(v?.lastUse ?? 0, st.atimeMs);
+      if (v !== undefined) v.lastUse = now;
+      return now - last >= atimeThrottleMs ? now : undefined;
+    },
+
+    release(l, atime) {
+      const { fd } = l;
+      // mtime holds the expiry: re-set as read (the fingerprint compares it rounded to the ms).
+      const mtime = l.st.mtimeMs / 1000;
+      if (typeof fd === 'number') {
+        if (atime === undefined) closeQuietly(fd);
+        else futimesCb(fd, atime / 1000, mtime, () => closeCb(fd, noop));
+      } else if (atime === undefined) void fd.close().catch(noop);
+      else
+        void fd
+          .utimes(atime / 1000, mtime)
+          .catch(noop)
+          .finally(() => fd.close().catch(noop));
+    },
+  };
+}
