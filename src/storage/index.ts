@@ -8,6 +8,7 @@
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/fields.js';
 import type { Logger } from '../observability/logger.js';
+import { requireSdk } from './sdk.js';
 import type { StorageBackend } from './types.js';
 
 export type ObjectStoreKind = 's3' | 'gcs' | 'abs' | 'swift';
@@ -50,6 +51,7 @@ function backendFactory(
   const cache = which === 'cache';
   const v = (name: string): string => (cache ? `IMGPROXY_CACHE_${name}` : `IMGPROXY_${name}`);
   const why = cache ? `when IMGPROXY_CACHE_USE=${kind}` : `when IMGPROXY_USE_${kind.toUpperCase()} is set`;
+  const enabledBy = cache ? `IMGPROXY_CACHE_USE=${kind}` : `IMGPROXY_USE_${kind.toUpperCase()}`;
   const timeoutMs = cache ? undefined : config.download.downloadTimeout * 1000;
   switch (kind) {
     case 's3': {
@@ -57,6 +59,7 @@ function backendFactory(
       const region = cache ? s.cacheS3Region : s.s3Region;
       const forcePathStyle = cache ? s.cacheS3EndpointUsePathStyle : s.s3EndpointUsePathStyle;
       const credentials = s3Credentials(config);
+      requireSdk('@aws-sdk/client-s3', enabledBy);
       return async () => {
         const { createS3Backend } = await import('./s3.js');
         return createS3Backend({ region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -72,6 +75,7 @@ function backendFactory(
           throw new ConfigError(`${v('GCS_KEY')}: expected a service-account key JSON`);
         }
       }
+      requireSdk('@google-cloud/storage', enabledBy);
       return async () => {
         const { createGcsBackend } = await import('./gcs.js');
         return createGcsBackend({ ...(keyJson ? { keyJson } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -81,6 +85,9 @@ function backendFactory(
       const accountName = required(cache ? s.cacheAbsName : s.absName, v('ABS_NAME'), why);
       const accountKey = cache ? s.cacheAbsKey : s.absKey;
       const endpoint = cache ? s.cacheAbsEndpoint : s.absEndpoint;
+      requireSdk('@azure/storage-blob', enabledBy);
+      // Without an account key, abs.ts authenticates with DefaultAzureCredential.
+      if (!accountKey) requireSdk('@azure/identity', `${enabledBy} without ${v('ABS_KEY')}`);
       return async () => {
         const { createAbsBackend } = await import('./abs.js');
         return createAbsBackend({ accountName, ...(accountKey ? { accountKey } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -116,15 +123,26 @@ export function sourceBackendFactory(kind: ObjectStoreKind, config: Config): () 
 }
 
 /**
+ * The object-store settings of the L2 cache, validated without any I/O (a missing variable or
+ * SDK throws ConfigError), or null for fs/none. `pixproxy config check` calls it too.
+ */
+export function cacheBackendFactory(config: Config): { use: ObjectStoreKind; bucket: string; factory: () => Promise<StorageBackend> } | null {
+  const use = config.cache.use;
+  if (use !== 's3' && use !== 'gcs' && use !== 'abs' && use !== 'swift') return null;
+  const bucket = required(config.cache.bucket, 'IMGPROXY_CACHE_BUCKET', `when IMGPROXY_CACHE_USE=${use}`);
+  return { use, bucket, factory: backendFactory(use, config, 'cache') };
+}
+
+/**
  * The L2 cache backend for IMGPROXY_CACHE_USE=s3|gcs|abs|swift, or null for fs/none.
  * The caller wraps the opened store with `withResilience` (./resilient.ts) so a slow or
  * dead backend never delays requests.
  */
 export async function createCacheBackend(config: Config, logger: Logger): Promise<CacheBackend | null> {
-  const use = config.cache.use;
-  if (use !== 's3' && use !== 'gcs' && use !== 'abs' && use !== 'swift') return null;
-  const bucket = required(config.cache.bucket, 'IMGPROXY_CACHE_BUCKET', `when IMGPROXY_CACHE_USE=${use}`);
-  const backend = await backendFactory(use, config, 'cache')();
+  const cache = cacheBackendFactory(config);
+  if (cache === null) return null;
+  const { use, bucket } = cache;
+  const backend = await cache.factory();
   logger.info({ module: 'storage', backend: use, bucket, prefix: config.cache.pathPrefix }, 'cache backend ready');
   return { backend, bucket, prefix: config.cache.pathPrefix };
 }
