@@ -8,7 +8,7 @@
  * process's event loop is the bottleneck (cache-hit heavy traffic on many cores): image work
  * already spreads over libuv's thread pool.
  */
-import './threadpool.js';
+import './threadpool.cjs';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createApp } from './app.js';
