@@ -8,8 +8,8 @@
  * Options are imgproxy's (https://docs.imgproxy.net/usage/processing), parsed by the same
  * option table as URLs, presets included; limits and defaults come from the Config
  * (`loadConfig({})`: the built-in defaults, no environment). Errors are ProxyError: an unknown
- * option is INVALID_URL, a source that is no image INVALID_IMAGE, a source over the limits
- * SOURCE_TOO_BIG.
+ * option is INVALID_URL, a source that is no image INVALID_IMAGE, a source over the resolution
+ * limit SOURCE_RESOLUTION_TOO_BIG.
  */
 import { loadConfig, type Config } from './config/index.js';
 import { createOptionApplier, splitOptions } from './dialects/imgproxy/apply-options.js';
