@@ -14,6 +14,9 @@ import { CLI_ENTRY, runCli } from '../helpers/cli.js';
 import { makePhoto } from '../helpers/images.js';
 import { spawnServer, type ChildServer } from '../helpers/process.js';
 
+/** Each test starts child processes; on a loaded 2-core machine that takes a while. */
+const SLOW = 120_000;
+
 const KEY = '736563726574';
 const SALT = '68656C6C6F';
 const PP_KEY = 'pp-signing-key';
@@ -91,7 +94,7 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-describe('pixproxy sign', () => {
+describe('pixproxy sign', { timeout: SLOW }, () => {
   it('prints an imgproxy path the server accepts; changing the signed part makes it 403', async () => {
     const path = await stdoutOf(['sign', '/rs:fill:120:80/plain/local:///photo.jpg@png']);
     expect(path).toMatch(/^\/[A-Za-z0-9_-]{43}\/rs:fill:120:80\/plain\/local:\/\/\/photo\.jpg@png$/);
@@ -124,7 +127,7 @@ describe('pixproxy sign', () => {
   });
 });
 
-describe('pixproxy encrypt-url', () => {
+describe('pixproxy encrypt-url', { timeout: SLOW }, () => {
   it('PreviewProxy: a blob the server decrypts, with the /enc/ path on stderr', async () => {
     const r = await runCli(['encrypt-url', '--dialect', 'previewproxy', 'local:/photo.jpg'], env);
     expect(r.code, r.stderr).toBe(0);
@@ -154,7 +157,7 @@ describe('pixproxy encrypt-url', () => {
   });
 });
 
-describe('pixproxy health', () => {
+describe('pixproxy health', { timeout: SLOW }, () => {
   it('exits 0 when /health answers on the configured address, 1 when nothing listens', async () => {
     const port = new URL(server.url).port;
     const up = await runCli(['health'], { IMGPROXY_BIND: `:${port}` });
@@ -172,7 +175,7 @@ describe('pixproxy health', () => {
   });
 });
 
-describe('pixproxy config check', () => {
+describe('pixproxy config check', { timeout: SLOW }, () => {
   it('prints the effective configuration with secrets masked and exits 0', async () => {
     const r = await runCli(['config', 'check'], { ...env, AWS_SECRET_ACCESS_KEY: 'aws-secret-value', IMGPROXY_BINDD: ':1' });
     expect(r.code, r.stderr).toBe(0);
@@ -195,7 +198,7 @@ describe('pixproxy config check', () => {
   });
 });
 
-describe('pixproxy command line', () => {
+describe('pixproxy command line', { timeout: SLOW }, () => {
   it('exits 2 with the usage on an unknown command or a missing argument', async () => {
     const unknown = await runCli(['purge']);
     expect(unknown.code).toBe(2);
@@ -211,7 +214,7 @@ describe('pixproxy command line', () => {
   });
 });
 
-describe('pixproxy serve', () => {
+describe('pixproxy serve', { timeout: SLOW }, () => {
   it('stops on SIGTERM with exit code 0', async () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);

@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { CLI_ENTRY, runCli } from '../helpers/cli.js';
 import { spawnServer, type ChildServer } from '../helpers/process.js';
 
+/** Each test starts child processes; on a loaded 2-core machine that takes a while. */
+const SLOW = 120_000;
+
 const read = (p: string): string => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
 
 interface FinalStage {
@@ -52,7 +55,7 @@ const image = finalStage(read('deploy/Dockerfile'));
 const compose = read('deploy/compose.yaml');
 const manifest = JSON.parse(read('package.json')) as { bin: Record<string, string> };
 
-describe('deploy/Dockerfile and compose.yaml', () => {
+describe('deploy/Dockerfile and compose.yaml', { timeout: SLOW }, () => {
   it('runs the pixproxy bin as a non-root user, with its health check, the cache on a volume', () => {
     expect(image.user).not.toMatch(/^(root|0)(:|$)/);
     expect(image.entrypoint).toEqual(['pixproxy']);
@@ -70,7 +73,7 @@ describe('deploy/Dockerfile and compose.yaml', () => {
   });
 });
 
-describe('the image command, started as the container starts it', () => {
+describe('the image command, started as the container starts it', { timeout: SLOW }, () => {
   let server: ChildServer;
   let env: Record<string, string>;
   let cacheDir: string;

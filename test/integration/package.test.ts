@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
+/** Each test starts child processes; on a loaded 2-core machine that takes a while. */
+const SLOW = 120_000;
+
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -72,7 +75,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('npm pack', () => {
+describe('npm pack', { timeout: SLOW }, () => {
   it('ships the build, the docs and the licence, and no sources, tests or source maps', () => {
     const paths = packed.map((f) => f.path);
     for (const p of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/cli/bin.cjs', 'dist/threadpool.cjs', 'docs/configuration.md']) {
@@ -84,7 +87,7 @@ describe('npm pack', () => {
   });
 });
 
-describe('the installed package', () => {
+describe('the installed package', { timeout: SLOW }, () => {
   it('exports exactly the public surface, and works without a server', async () => {
     await writeFile(join(consumer, 'use.mjs'), `
       import * as px from 'pixproxy';
