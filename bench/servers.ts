@@ -57,7 +57,7 @@ export function pixproxyEnv(port: number, o: PixproxyOptions): Record<string, st
     IMGPROXY_BIND: `127.0.0.1:${port}`,
     IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true',
     IMGPROXY_LOG_LEVEL: 'warn',
-    // As `npm start` runs it (scripts/start.sh): sharp's allocator advice on glibc. Without it
+    // As `npm start` (`pixproxy serve`, src/cli/allocator.ts) runs it: sharp's allocator advice on glibc. Without it
     // peak RSS of the miss scenarios doubles from arena fragmentation.
     MALLOC_ARENA_MAX: '2',
     PP_CACHE_DIR: o.cacheDir,

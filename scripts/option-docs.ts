@@ -94,7 +94,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   max_bytes: { args: 'int ≥ 0', default: '`0`', status: 'working', note: 'imgproxy\'s quality-lowering loop; formats with a quality setting only' },
   format: {
     args: '`jpeg`/`jpg` `png` `webp` `avif` `gif` `tiff` `svg` `jxl` `bmp` `ico` `heic`',
-    default: 'automatic (see [Format negotiation](#format-negotiation))',
+    default: 'automatic (see [Format negotiation](formats.md#format-negotiation))',
     status: 'partial',
     note: 'also the URL extension; `jxl`, `bmp`, `ico`, `heic` output → 422 (no encoder in this sharp); `svg` only for SVG sources',
   },

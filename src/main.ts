@@ -10,7 +10,7 @@
  * process's event loop is the bottleneck (cache-hit heavy traffic on many cores): image work
  * already spreads over libuv's thread pool.
  */
-import './threadpool.js';
+import './threadpool.cjs';
 import cluster from 'node:cluster';
 import { ConfigError, inspectConfig, readEnv, type Config, type ConfigReport } from './config/index.js';
 import { createApp } from './app.js';

@@ -34,6 +34,15 @@ function parseQuality(v: string): number | undefined {
 const CACHE_USES = ['fs', 's3', 'gcs', 'abs', 'swift', 'none'] as const;
 type CacheUse = (typeof CACHE_USES)[number];
 
+const AES_KEY = 'a hex-encoded key of 16, 24 or 32 bytes';
+
+/** AES-128/192/256 key, hex-encoded (both dialects' encrypted source URLs). */
+function parseAesKey(raw: string): Buffer | undefined {
+  const v = raw.trim();
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(v) || ![16, 24, 32].includes(v.length / 2)) return undefined;
+  return Buffer.from(v, 'hex');
+}
+
 const PP_BASE_RE = /^(?:https?:\/\/|s3:\/|local:\/)/;
 const PP_RESERVED_ALIASES = new Set(['s3', 'local', 'http', 'https', 'enc']);
 
@@ -98,6 +107,8 @@ export const schema = {
       .describe('Error bodies carry the internal detail after the public message (development only: it shows internals).'),
     processes: int(['PIXPROXY_PROCESSES'], 1, { min: 1, max: 256 })
       .describe('Node cluster processes sharing the listen socket and the L2 cache; 1 = a single process.'),
+    malloc: oneOf(['PIXPROXY_MALLOC'], ['glibc', 'jemalloc'], 'glibc')
+      .describe('Allocator `pixproxy serve` (and `npm start`) runs the server with: `jemalloc` preloads libjemalloc.so.2 when it is installed (Debian: libjemalloc2), with a warning otherwise. Either way glibc gets `MALLOC_ARENA_MAX=2` unless it is set.'),
     // The two path grammars overlap, so the operator chooses which one owns the root.
     pathDialect: oneOf(['PIXPROXY_PATH_DIALECT'], ['imgproxy', 'previewproxy'], 'imgproxy')
       .describe('URL dialect of root paths; `/proxy?url=` is PreviewProxy\'s whatever this says.'),
@@ -105,9 +116,6 @@ export const schema = {
       .describe('An env file read at startup after `.env`; its values win over the environment, as imgproxy loads it. Missing file = startup error.'),
     failOnDeprecation: bool(['IMGPROXY_FAIL_ON_DEPRECATION'], false)
       .describe('A deprecated variable name (IMGPROXY_CONCURRENCY, IMGPROXY_ENABLE_WEBP_DETECTION, IMGPROXY_ENABLE_AVIF_DETECTION) stops startup instead of logging a warning.'),
-    // Read by scripts/start.sh before Node starts; validated here so a typo is not silent.
-    malloc: custom(['PIXPROXY_MALLOC'], 'glibc' as 'glibc' | 'jemalloc', 'glibc or jemalloc', (raw) => (raw === 'glibc' || raw === 'jemalloc' ? raw : undefined))
-      .describe('Allocator `npm start` (scripts/start.sh) runs with: `jemalloc` preloads libjemalloc2 when installed; `glibc` = the system malloc with MALLOC_ARENA_MAX=2.'),
   },
 
   security: {
@@ -117,6 +125,9 @@ export const schema = {
       .describe('Salts paired with IMGPROXY_KEY (as many as keys).'),
     signatureSize: int(['IMGPROXY_SIGNATURE_SIZE'], 32, { min: 1, max: 32 })
       .describe('Bytes of the HMAC-SHA256 kept in a signature.'),
+    // https://docs.imgproxy.net/usage/encrypting_source_url (imgproxy Pro)
+    sourceUrlEncryptionKey: custom(['IMGPROXY_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, AES_KEY, parseAesKey)
+      .describe('AES-CBC key of imgproxy Pro\'s encrypted (`/enc/`) source URLs, used by `pixproxy encrypt-url`; the server does not accept `/enc/` sources yet (they answer 404).'),
     trustedSignatures: list(['IMGPROXY_TRUSTED_SIGNATURES'])
       .describe('Signatures accepted as they are, without checking the HMAC.'),
     allowedSources: list(['IMGPROXY_ALLOWED_SOURCES'])
@@ -267,11 +278,7 @@ export const schema = {
     allowedHosts: custom(['PP_ALLOWED_HOSTS'], [] as readonly string[], 'a comma-separated list of hosts or *.domain wildcards', (raw) =>
       raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''),
     ).describe('Hosts PreviewProxy http(s) sources may name (`*.x.com` matches exactly one more label); empty = all.'),
-    sourceUrlEncryptionKey: custom(['PP_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, 'a hex-encoded key of 16, 24 or 32 bytes', (raw) => {
-      const v = raw.trim();
-      if (!/^(?:[0-9a-fA-F]{2})+$/.test(v) || ![16, 24, 32].includes(v.length / 2)) return undefined;
-      return Buffer.from(v, 'hex');
-    }).describe('AES-128/192/256-CBC key of encrypted (`enc`) PreviewProxy sources; unset = encrypted sources refused.'),
+    sourceUrlEncryptionKey: custom(['PP_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, AES_KEY, parseAesKey).describe('AES-128/192/256-CBC key of encrypted (`enc`) PreviewProxy sources; unset = encrypted sources refused.'),
     s3Bucket: str(['PP_S3_BUCKET'])
       .describe('The bucket PreviewProxy `s3:/key` sources read from (through the s3:// source); empty = refused.'),
     defaultSourceUrl: custom(['PP_DEFAULT_SOURCE_URL'], '', 'a base starting with http://, https://, s3:/ or local:/', (raw) => {

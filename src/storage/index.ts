@@ -10,6 +10,7 @@
 import type { ObjectStoreKind } from '../config/backend-fields.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
+import { requireSdk } from './sdk.js';
 import type { StorageBackend } from './types.js';
 
 export type { ObjectStoreKind } from '../config/backend-fields.js';
@@ -45,6 +46,7 @@ function backendFactory(
 ): () => Promise<StorageBackend> {
   const s = config.storage;
   const cache = which === 'cache';
+  const enabledBy = cache ? `IMGPROXY_CACHE_USE=${kind}` : `IMGPROXY_USE_${kind.toUpperCase()}`;
   const timeoutMs = cache ? undefined : config.download.downloadTimeout * 1000;
   switch (kind) {
     case 's3': {
@@ -52,6 +54,7 @@ function backendFactory(
       const region = cache ? s.cacheS3Region : s.s3Region;
       const forcePathStyle = cache ? s.cacheS3EndpointUsePathStyle : s.s3EndpointUsePathStyle;
       const credentials = s3Credentials(config);
+      requireSdk('@aws-sdk/client-s3', enabledBy);
       return async () => {
         const { createS3Backend } = await import('./s3.js');
         return createS3Backend({ region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -60,6 +63,7 @@ function backendFactory(
     case 'gcs': {
       const keyJson = cache ? s.cacheGcsKey : s.gcsKey;
       const endpoint = cache ? s.cacheGcsEndpoint : s.gcsEndpoint;
+      requireSdk('@google-cloud/storage', enabledBy);
       return async () => {
         const { createGcsBackend } = await import('./gcs.js');
         return createGcsBackend({ ...(keyJson ? { keyJson } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -69,6 +73,9 @@ function backendFactory(
       const accountName = cache ? s.cacheAbsName : s.absName;
       const accountKey = cache ? s.cacheAbsKey : s.absKey;
       const endpoint = cache ? s.cacheAbsEndpoint : s.absEndpoint;
+      requireSdk('@azure/storage-blob', enabledBy);
+      // Without an account key, abs.ts authenticates with DefaultAzureCredential.
+      if (!accountKey) requireSdk('@azure/identity', `${enabledBy} without ${cache ? 'IMGPROXY_CACHE_ABS_KEY' : 'IMGPROXY_ABS_KEY'}`);
       return async () => {
         const { createAbsBackend } = await import('./abs.js');
         return createAbsBackend({ accountName, ...(accountKey ? { accountKey } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -101,15 +108,27 @@ export function sourceBackendFactory(kind: ObjectStoreKind, config: Config): () 
 }
 
 /**
+ * The object-store settings of the L2 cache, validated without any I/O (a missing variable or
+ * SDK throws ConfigError), or null for fs/none. `pixproxy config check` calls it too.
+ */
+export function cacheBackendFactory(config: Config): { use: ObjectStoreKind; bucket: string; factory: () => Promise<StorageBackend> } | null {
+  const use = config.cache.use;
+  if (use !== 's3' && use !== 'gcs' && use !== 'abs' && use !== 'swift') return null;
+  // loadConfig (src/config/backends.ts) refuses an object-store cache without a bucket.
+  const bucket = config.cache.bucket;
+  return { use, bucket, factory: backendFactory(use, config, 'cache') };
+}
+
+/**
  * The L2 cache backend for IMGPROXY_CACHE_USE=s3|gcs|abs|swift, or null for fs/none.
  * The caller wraps the opened store with `withResilience` (./resilient.ts) so a slow or
  * dead backend never delays requests.
  */
 export async function createCacheBackend(config: Config, logger: Logger): Promise<CacheBackend | null> {
-  const use = config.cache.use;
-  if (use !== 's3' && use !== 'gcs' && use !== 'abs' && use !== 'swift') return null;
-  const bucket = config.cache.bucket;
-  const backend = await backendFactory(use, config, 'cache')();
+  const cache = cacheBackendFactory(config);
+  if (cache === null) return null;
+  const { use, bucket } = cache;
+  const backend = await cache.factory();
   logger.info({ module: 'storage', backend: use, bucket, prefix: config.cache.pathPrefix }, 'cache backend ready');
   return { backend, bucket, prefix: config.cache.pathPrefix };
 }

@@ -1,7 +1,8 @@
 /**
- * Runs pixproxy as a real child process (`node --import tsx src/main.ts`) on 127.0.0.1:0,
- * reading the bound port from its JSON "listening" log line, and its memory as the kernel counts
- * it. Used by crash, shutdown and memory tests.
+ * Runs pixproxy as a real child process (`node --import tsx src/main.ts`, or another entry
+ * such as `src/cli/bin.cts serve`) on 127.0.0.1:0, reading the bound port from its JSON
+ * "listening" log line, and its memory as the kernel counts it. Used by crash, shutdown,
+ * memory and CLI tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -15,8 +16,8 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function spawnServer(env: Record<string, string>, entry: readonly string[] = ['src/main.ts']): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMGPROXY_BIND: '127.0.0.1:0', IMGPROXY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

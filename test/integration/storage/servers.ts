@@ -29,13 +29,13 @@ export function missingReason(kind: 'swift' | 'azurite' | 'gcs'): string | undef
     return absent.length ? `Swift SAIO needs ${absent.join(', ')} (apt packages in scripts/ci-packages.txt)` : undefined;
   }
   if (kind === 'azurite') {
-    return existsSync(join(ROOT, 'node_modules/azurite/dist/src/blob/main.js')) ? undefined : 'azurite is not installed (npm devDependency)';
+    return existsSync(join(ROOT, 'node_modules/azurite/dist/src/blob/main.js')) ? undefined : 'azurite is not installed (test/backends/package.json; `npm test` or `npm run test:deps` installs it)';
   }
   try {
     require.resolve('firebase-tools/lib/emulator/storage/index.js');
     return undefined;
   } catch {
-    return 'firebase-tools is not installed (npm devDependency; its Storage emulator is the GCS test server)';
+    return 'firebase-tools is not installed (test/backends/package.json; `npm test` or `npm run test:deps` installs it; its Storage emulator is the GCS test server)';
   }
 }
 
