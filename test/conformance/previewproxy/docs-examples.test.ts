@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect } from 'vitest';
 import { inspect, near, pixels, port, type ImageInfo } from '../harness.js';
 import { docsAnimGif, GREEN, photoJpeg, RED, solidPng, videoMp4 } from './fixtures.js';
-import { expectOk, get, hex, KEY_32, ppEncrypt, ppServers, ppSign, type Reply, useOrigin, useTempDir } from './pp.js';
+import { expectOk, get, hex, KEY_32, ppCanonical, ppEncrypt, ppServers, ppSign, type Reply, useOrigin, useTempDir } from './pp.js';
 import { ppS3, s3Skip } from './s3.js';
 
 /** A documented request: where it is documented, the path as written, what it must give. */
@@ -207,8 +207,9 @@ const dir = useTempDir('pp-docs-', async (d) => {
 function request(path: string): string {
   const source = `${o.url}/photo.jpg`;
   const withHost = path.replaceAll('https://example.com', o.url).replaceAll('https%3A%2F%2Fexample.com', encodeURIComponent(o.url));
-  // The signed example: params sorted alphabetically, then `:` and the image URL (docs' steps 1–3).
-  return withHost.replace(BLOB, ppEncrypt(KEY_32, source)).replace('{sig}', ppSign('mysecret', `format=webp&w=400:${source}`));
+  // The signed example, signed as PreviewProxy's code builds the message (for these two params
+  // the same as the docs' steps 1–3: sorted, `&`-joined, then `:` and the image URL).
+  return withHost.replace(BLOB, ppEncrypt(KEY_32, source)).replace('{sig}', ppSign('mysecret', ppCanonical({ w: 400, format: 'webp' }, source)));
 }
 
 function run(examples: Example[], servers: ReturnType<typeof ppServers>): void {

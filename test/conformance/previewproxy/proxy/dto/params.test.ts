@@ -14,7 +14,7 @@ import { canonicalString, paramsFromQuery, type PpParams } from '../../../../../
 import { parsePpPath } from '../../../../../src/dialects/previewproxy/path.js';
 import { differs, gap, ported } from '../../../harness.js';
 import { keepsMark, markedPng } from '../../fixtures.js';
-import { enc, expectOk, get, ppServers, useOrigin } from '../../pp.js';
+import { enc, expectOk, get, ppCanonical, ppServers, useOrigin } from '../../pp.js';
 
 /** `TransformParams::from_path(input)`: axum hands it the request path without its leading `/`. */
 function fromPath(input: string): { p: PpParams; sig: string | undefined; url: string } {
@@ -56,6 +56,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
 
   ported('test_canonical_string_sorted', () => {
     expect(canonicalString({ w: '300', format: 'webp' }, IMG)).toBe('format=webp&w=300:https://example.com/img.jpg');
+    expect(canonicalString({ w: '300', format: 'webp' }, IMG)).toBe(ppCanonical({ w: 300, format: 'webp' }, IMG));
   });
 
   ported('test_canonical_string_excludes_sig', () => {
