@@ -7,19 +7,18 @@
  * content every rotation changes).
  *
  * Written once per run into a temp folder named after this file's and encoders.ts's
- * content, so the forks vitest runs share one copy and a changed generator makes a fresh
- * one. `ref/<path>.png` holds the 8-bit RGBA truth of every `test-images/` stand-in, for the
+ * content (`../generated-dir.ts`), so the forks vitest runs share one copy and a changed
+ * generator makes a fresh one. `ref/<path>.png` holds the 8-bit RGBA truth of every `test-images/` stand-in, for the
  * format matrix. HEIC (x265) and JPEG XL need `heif-enc` and `ffmpeg` (libjxl); without
  * them those stand-ins are absent and the matrix reports their cells as not run.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { generatedDir } from '../generated-dir.js';
 import { encodeBmp, encodeIco, encodePng, encodeTiff, type Palette, type Rgba8 } from './encoders.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -319,16 +318,8 @@ export function fixturesRoot(): Promise<string> {
   return ready;
 }
 
-async function build(): Promise<string> {
-  const version = createHash('sha256')
-    .update(readFileSync(fileURLToPath(import.meta.url)))
-    .update(readFileSync(join(HERE, 'encoders.ts')))
-    .digest('hex')
-    .slice(0, 12);
-  const root = join(tmpdir(), `pixproxy-imgproxy-fixtures-${version}`);
-  if (existsSync(join(root, '.complete'))) return root;
-  const staging = await mkdtemp(join(tmpdir(), 'pixproxy-imgproxy-fixtures-staging-'));
-  try {
+function build(): Promise<string> {
+  return generatedDir('pixproxy-imgproxy-fixtures', [fileURLToPath(import.meta.url), join(HERE, 'encoders.ts')], async (staging) => {
     for (const [name, bytes] of Object.entries(await testdata())) await writeFile(join(staging, name), bytes);
     const scratch = join(staging, '.scratch');
     await mkdir(scratch);
@@ -341,13 +332,5 @@ async function build(): Promise<string> {
       }
     }
     await rm(scratch, { recursive: true, force: true });
-    await writeFile(join(staging, '.complete'), version);
-    // Another fork may have finished first: its copy is as good as ours.
-    await rename(staging, root).catch(() => rm(staging, { recursive: true, force: true }));
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
-  if (!existsSync(join(root, '.complete'))) throw new Error(`fixtures were not written to ${root}`);
-  return root;
+  });
 }
