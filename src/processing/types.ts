@@ -16,7 +16,13 @@ export interface ProcessResult {
 }
 
 export interface ProcessContext {
+  /** Aborted when nobody waits for the answer any more: no further sharp pass starts. */
   signal?: AbortSignal;
+  /**
+   * Epoch milliseconds by which the answer is due (the request's IMGPROXY_TIMEOUT): each sharp
+   * pass gets the seconds left as its timeout. Default: IMGPROXY_TIMEOUT from the call.
+   */
+  deadline?: number;
   /** Decoded-ready watermark image bytes, when configured. */
   watermark?: Buffer;
 }
