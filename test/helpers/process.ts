@@ -1,8 +1,12 @@
 /**
  * Runs pixproxy as a real child process (`node --import tsx src/main.ts`) on 127.0.0.1:0,
- * reading the bound port from its JSON "listening" log line. Used by crash and shutdown tests.
+ * reading the bound port from its JSON "listening" log line. Used by crash, shutdown, memory and
+ * deadline tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface ChildServer {
@@ -46,4 +50,40 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
     });
   });
   return { child, url, pid: child.pid ?? 0, logs, exited };
+}
+
+export interface TestServer extends ChildServer {
+  /** SIGTERM, wait for the exit, remove the cache directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A child-process server for crash, memory and CPU tests: loopback sources allowed, no result
+ * cache (every request is processed), a temporary cache directory; `env` adds or overrides.
+ */
+export async function spawnTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'pixproxy-child-'));
+  let server: ChildServer;
+  try {
+    server = await spawnServer({
+      IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true',
+      IMGPROXY_CACHE_USE: 'none',
+      PP_CACHE_MEMORY_MAX_MB: '0',
+      PP_CACHE_DIR: dir,
+      ...env,
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ...server,
+    async stop() {
+      if (server.child.exitCode === null && server.child.signalCode === null) {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
