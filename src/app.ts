@@ -13,6 +13,7 @@ import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createProcessor } from './processing/pipeline.js';
+import { initSharp } from './processing/sharp-setup.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -69,6 +70,8 @@ export interface AppOptions {
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  // Before any image is touched, the watermark's decode and /info included.
+  initSharp();
   const logger = opts.logger ?? createLogger(config.server.logLevel);
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true);
   const dialect = createImgproxyDialect(config, { logger });

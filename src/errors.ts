@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   SOURCE_TOO_BIG: { status: 422, message: 'Invalid source image' },
   /** Source resolution over the limit. */
   SOURCE_RESOLUTION_TOO_BIG: { status: 422, message: 'Invalid source image' },
+  /** A result or intermediate canvas over PIXPROXY_MAX_RESULT/INTERMEDIATE_RESOLUTION. */
+  RESULT_TOO_BIG: { status: 422, message: 'Result image is too big' },
   /** Type could not be detected from the magic bytes. */
   INVALID_IMAGE: { status: 422, message: 'Invalid source image' },
   /** Detected type we do not load, or a decode failure (truncated, corrupt). */

@@ -1,8 +1,8 @@
 /**
- * Memory of server processes from /proc: VmHWM (peak resident set since the process
- * started) summed over a process and its children (nginx workers), in MB.
+ * Server processes from /proc: memory (VmHWM, the peak resident set since the process
+ * started or since resetPeakRss, summed over its children for nginx; VmRSS) and CPU time.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
 function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
@@ -50,4 +50,17 @@ export function peakRssMb(pid: number, withChildren = false): number | null {
 export function rssMb(pid: number): number | null {
   const v = statusField(pid, 'VmRSS');
   return v === null ? null : Math.round(v);
+}
+
+/** Resets VmHWM to the current RSS (writing 5 to clear_refs, Linux ≥ 4.0), to measure a phase. */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** User + system CPU seconds a process has used (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Clock ticks; USER_HZ is 100 on every Linux this runs on.
+  return (Number(rest[11]) + Number(rest[12])) / 100;
 }

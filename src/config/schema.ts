@@ -151,6 +151,12 @@ export const schema = {
       .describe('When > 0, animated sources are limited per frame (megapixels) instead of by IMGPROXY_MAX_SRC_RESOLUTION.'),
     maxResultDimension: int(['IMGPROXY_MAX_RESULT_DIMENSION'], 0, { min: 0 })
       .describe('Longest side of a result in pixels; larger results are scaled down to fit. 0 = no limit.'),
+    // pixproxy's own bounds, checked from the geometry before sharp allocates (docs/limits.md):
+    // imgproxy has none, and a canvas of a few gigapixels takes the whole process down.
+    maxResultResolution: float(['PIXPROXY_MAX_RESULT_RESOLUTION'], 50, { min: 0.01 })
+      .describe('Largest result in megapixels, all frames counted; larger results are refused (422), not scaled.'),
+    maxIntermediateResolution: float(['PIXPROXY_MAX_INTERMEDIATE_RESOLUTION'], 100, { min: 0.01 })
+      .describe('Largest canvas in megapixels at any step (scaled, extended, padded, pixelate grid, watermark, decoded frames); larger is refused (422).'),
     allowSecurityOptions: bool(['IMGPROXY_ALLOW_SECURITY_OPTIONS'], false)
       .describe('Allows the `max_src_*`, `max_animation_*` and `max_result_dimension` URL options (refused with 403 otherwise).'),
     sanitizeSvg: bool(['IMGPROXY_SANITIZE_SVG'], true)

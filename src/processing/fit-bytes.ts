@@ -2,7 +2,7 @@
  * `max_bytes`: re-encode at decreasing quality until the result fits, following imgproxy's
  * loop (processing/save_fit_bytes.go) so the same URL yields the same quality steps here.
  */
-import { ProxyError } from '../errors.js';
+import { checkAbort } from './run.js';
 
 /** Below this quality imgproxy stops trying: the image would be worthless anyway. */
 const MIN_QUALITY = 10;
@@ -24,16 +24,9 @@ export async function fitBytes(encode: (quality: number) => Promise<Buffer>, qua
   while (true) {
     // Checked before every pass: each encode can take a while on a large image, and a
     // request that was cancelled or timed out should not keep a worker busy.
-    throwIfAborted(signal);
+    checkAbort(signal);
     const out = await encode(q);
     if (maxBytes <= 0 || out.length <= maxBytes || q <= MIN_QUALITY) return out;
     q = nextQuality(q, out.length, maxBytes);
   }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (!signal?.aborted) return;
-  const reason: unknown = signal.reason;
-  if (reason instanceof ProxyError) throw reason;
-  throw new ProxyError('CANCELLED', reason instanceof Error ? reason.message : 'max_bytes loop aborted', { cause: reason });
 }

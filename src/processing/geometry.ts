@@ -458,3 +458,62 @@ export function fixSize(width: number, height: number, format: OutputFormat): { 
   if (scale === 1) return { width, height };
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
+
+/**
+ * imgproxy's pixelate (vips_pixelate in vips/vips.c) mirrors the image out to a whole number of
+ * blocks before averaging them: the block side (at most the longer side) and that grid.
+ */
+export function pixelateGrid(width: number, height: number, pixelate: number): { block: number; width: number; height: number } {
+  const block = Math.min(pixelate, Math.max(width, height));
+  if (block <= 1) return { block: 1, width, height };
+  return { block, width: Math.ceil(width / block) * block, height: Math.ceil(height / block) * block };
+}
+
+/**
+ * extend, extend_aspect_ratio and padding of a plan as one embed on an image of width × height:
+ * keep its top-left `keepWidth × keepHeight` (an embed canvas narrower than the image cuts it,
+ * libvips embed semantics) and add transparent margins. Three embeds in a row are one in
+ * effect, so the pipeline can hand them to sharp as a single lazy extend. null: no embed.
+ */
+export interface Canvas {
+  keepWidth: number;
+  keepHeight: number;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  width: number;
+  height: number;
+}
+
+export function composeEmbeds(width: number, height: number, plan: Pick<GeometryPlan, 'extend' | 'extendAspectRatio' | 'padding'>): Canvas | null {
+  const steps: EmbedStep[] = [];
+  if (plan.extend) steps.push(plan.extend);
+  if (plan.extendAspectRatio) steps.push(plan.extendAspectRatio);
+  if (steps.length === 0 && !plan.padding) return null;
+  // The image's place (x, y, w, h) on a canvas W × H, embed after embed.
+  let x = 0;
+  let y = 0;
+  let w = width;
+  let h = height;
+  let W = width;
+  let H = height;
+  const embed = (e: EmbedStep): void => {
+    w = Math.min(w, Math.min(W, e.width) - x);
+    h = Math.min(h, Math.min(H, e.height) - y);
+    x += Math.max(0, e.left);
+    y += Math.max(0, e.top);
+    W = e.width;
+    H = e.height;
+  };
+  for (const e of steps) embed(e);
+  if (plan.padding) {
+    const p = plan.padding;
+    embed({ width: W + p.left + p.right, height: H + p.top + p.bottom, left: p.left, top: p.top });
+  }
+  // A later canvas never cuts into what an earlier one placed (plans grow the canvas), but if
+  // one did, keep a pixel rather than ask libvips for an empty area.
+  w = Math.max(1, w);
+  h = Math.max(1, h);
+  return { keepWidth: w, keepHeight: h, left: x, top: y, right: W - x - w, bottom: H - y - h, width: W, height: H };
+}

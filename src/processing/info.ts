@@ -11,7 +11,7 @@ import { rgbaToThumbHash } from 'thumbhash';
 import { ProxyError } from '../errors.js';
 import type { ImageFormat } from '../options.js';
 import { averageColour, dominantColours, paletteFromPng } from './colour-stats.js';
-import { decodeExtra, sniffExtraFormat } from './decoders.js';
+import { decodeExtra, probeExtra, sniffExtraFormat } from './decoders.js';
 import type { InfoOptions } from './info-options.js';
 import { readExif, readIptc, readXmp } from './metadata-readers.js';
 
@@ -62,6 +62,12 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions):
   let meta: Metadata | undefined;
   let img: Sharp;
   if (extra) {
+    // BMP and ICO have no header-only read here: they are decoded whole, so their size is
+    // checked against the resolution limit from the header first.
+    const size = probeExtra(source, extra);
+    if (size && size.width * size.height > opts.maxSrcResolution * 1e6) {
+      throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: resolution ${size.width}x${size.height} is over ${opts.maxSrcResolution} MP`);
+    }
     const decoded = await decodeExtra(source, extra);
     if (!decoded) throw new ProxyError('UNSUPPORTED_IMAGE', 'unreadable BMP/ICO');
     format = extra;

@@ -7,76 +7,63 @@
  *   crop → scale → result crop → filters → extend → extend_aspect_ratio → padding → fix size →
  *   flatten → watermark → metadata and colour profile → encode (max_bytes loop).
  *
+ * Memory: every canvas of the plan is checked against the pixel bounds (limits.ts) before the
+ * step that makes it runs, and the steps run lazily where sharp's own order allows it
+ * (frame.ts): for the common request (no trim, rotate, crop or filters) decode, shrink-on-load,
+ * resize, result crop, extend/padding, flatten, watermark and encode are one libvips pipeline,
+ * evaluated strip by strip, so a large result is never held as raw pixels. Every pass runs under
+ * the request's deadline and abort signal (run.ts).
+ *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
- * joined again with their delays. Pure with respect to I/O.
+ * written into one strip for the encoder, with their delays. Pure with respect to I/O.
  *
  * Known deviations, kept on purpose (README "Processing options"):
  *  - the watermark of an animation is composited on each frame (overlays prepared once),
  *    where imgproxy composites once on the joined strip; the watermark image is static, so
  *    every frame gets the same pixels either way;
- *  - keep_copyright keeps EXIF Artist and Copyright only: pixels travel through raw buffers,
- *    sharp cannot write IPTC, so IPTC by-line/credit/copyright (imgproxy's 80/110/116) are lost.
+ *  - keep_copyright keeps EXIF Artist and Copyright only: sharp cannot write IPTC, so IPTC
+ *    by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { ProxyError } from '../errors.js';
 import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { readExifText } from './exif-text.js';
 import { fitBytes } from './fit-bytes.js';
 import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
 import {
-  compositeFrame,
+  clampRect,
   cropFrame,
-  embedFrame,
   filterFrame,
-  flattenFrame,
-  fromFrame,
-  hasAlpha,
+  framePixels,
+  heldFilters,
   kernelFor,
+  orient,
+  orientationSwaps,
   orientFrame,
-  padFrame,
   resizeFrame,
   rotateFlipFrame,
   toFrame,
   trimFrame,
+  withOps,
   type Depth,
   type Frame,
+  type LazyOps,
+  type Pixels,
 } from './frame.js';
-import { fixSize, planGeometry, type GeometryPlan } from './geometry.js';
+import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geometry.js';
+import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
+import { checkAbort, underBudget, type Run } from './run.js';
 import { initSharp, vips } from './sharp-setup.js';
 import { probeSource, type SourceInfo } from './source-probe.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
 
-initSharp();
-
 /** Missing frame delays default to 40 ms (25 fps), as in imgproxy. */
 const DEFAULT_DELAY_MS = 40;
 /** libvips renders SVG at 72 DPI for a scale of 1. */
 const SVG_BASE_DENSITY = 72;
-
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (!signal?.aborted) return;
-  const reason: unknown = signal.reason;
-  if (reason instanceof ProxyError) throw reason;
-  throw new ProxyError('CANCELLED', 'processing aborted');
-}
-
-/**
- * imgproxy security.CheckDimensions: width × height × frames against max_src_resolution, or,
- * for several frames with max_animation_frame_resolution set, each frame against that.
- */
-function checkResolution(width: number, height: number, frames: number, o: ProcessingOptions): void {
-  const n = Math.max(1, frames);
-  if (n > 1 && o.maxAnimationFrameResolution > 0) {
-    if (width * height > o.maxAnimationFrameResolution * 1e6) {
-      throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: frame resolution ${width}x${height} is over ${o.maxAnimationFrameResolution} MP`);
-    }
-  } else if (width * height * n > o.maxSrcResolution * 1e6) {
-    throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: resolution ${width}x${height}x${n} is over ${o.maxSrcResolution} MP`);
-  }
-}
+const WHITE: Rgb = { r: 255, g: 255, b: 255 };
 
 function isAnimatedFormat(f: ImageFormat): boolean {
   return f === 'gif' || f === 'webp';
@@ -88,6 +75,8 @@ interface Job {
   o: ProcessingOptions;
   ctx: ProcessContext;
   config: Config;
+  limits: PixelLimits;
+  run: Run;
   format: OutputFormat;
   depth: Depth;
   isVector: boolean;
@@ -102,10 +91,10 @@ function isGreyRgb(c: Rgb | null): boolean {
 }
 
 /**
- * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source would come
- * out with three equal channels. imgproxy keeps the colourspace: we convert back to b-w at
- * encode time unless an operation can add colour (a coloured background or tint, a
- * watermark, a colour output like WebP/AVIF whose encoders store RGB anyway).
+ * Held frames are sRGB (sharp's raw output), and so is sharp's output unless told otherwise,
+ * so a grey source would come out with three equal channels. imgproxy keeps the colourspace: we
+ * convert back to b-w at encode time unless an operation can add colour (a coloured background
+ * or tint, a watermark, a colour output like WebP/AVIF whose encoders store RGB anyway).
  */
 function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
   if (!info.grey) return false;
@@ -115,18 +104,29 @@ function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat)
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
 }
 
-function loadOptions(page: number, pages: number, density?: number): SharpOptions {
+/**
+ * Decoder options. sharp's own input pixel limit stays on as a second line behind the header
+ * check: what the decoder finds must not be larger than what the limits let through.
+ */
+function loadOptions(job: Job, page: number, pages: number, density?: number): SharpOptions {
+  const frames = Math.max(1, pages);
+  const allowed = Math.max(job.limits.intermediate, job.o.maxSrcResolution * 1e6 * frames);
   return {
     failOn: 'error',
-    limitInputPixels: false,
+    limitInputPixels: Math.ceil(allowed),
     page,
     pages,
     ...(density !== undefined ? { density: Math.min(100000, Math.max(1, density)) } : {}),
   };
 }
 
+/** A new decoding pipeline of the job's source, under the budget. */
+function decoder(job: Job, page: number, pages: number, density?: number): Sharp {
+  return underBudget(sharp(job.source, loadOptions(job, page, pages, density)), job.run);
+}
+
 function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; height: number } {
-  const swap = autoRotate && info.orientation >= 5 && info.orientation <= 8;
+  const swap = autoRotate && orientationSwaps(info.orientation);
   return swap ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
 }
 
@@ -139,23 +139,6 @@ function planFor(width: number, height: number, job: Job): GeometryPlan {
   return planGeometry({ width, height, isVector: job.isVector }, { ...job.o, rotate: 0 });
 }
 
-/** Steps after the resize, shared by still images and every animation frame. */
-async function finishFrame(f: Frame, plan: GeometryPlan, job: Job, overlays: Overlays): Promise<Frame> {
-  const { o, ctx } = job;
-  let cur = await cropFrame(f, plan.resultCrop);
-  cur = await filterFrame(cur, o);
-  checkAbort(ctx.signal);
-  cur = await embedFrame(cur, plan.extend);
-  cur = await embedFrame(cur, plan.extendAspectRatio);
-  cur = await padFrame(cur, plan.padding);
-  const fixed = fixSize(cur.width, cur.height, job.format);
-  cur = await resizeFrame(cur, fixed.width, fixed.height, kernelFor(o.resizingAlgorithm));
-  if (o.background !== null || !FORMAT_TRAITS[job.format].alpha) cur = await flattenFrame(cur, o.background);
-  const marks = await overlays(cur.width, cur.height);
-  if (marks) cur = await compositeFrame(cur, marks);
-  return cur;
-}
-
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
 type Overlays = (width: number, height: number) => Promise<OverlayOptions[] | null>;
 
@@ -166,85 +149,180 @@ function watermarkFor(job: Job): Overlays {
   let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
   return (width, height) => {
     const key = `${width}x${height}`;
-    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity) };
+    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity, job.limits) };
     return cached.overlays;
   };
 }
 
-/** Decode, trim, orient and rotate a still image, then run the whole frame pipeline. */
-async function processStill(job: Job, page: number, stack: number): Promise<Frame> {
-  const { o, info, ctx } = job;
+/**
+ * Everything after the pre-crop, in as few sharp passes as imgproxy's order allows: resize,
+ * result crop, blur and sharpen in one lazy pass; the smart crop and the other filters on held
+ * pixels; extend/extend_aspect_ratio/padding as one embed; the per-format size fix (held, rare);
+ * flatten and watermark. The pixels returned are still lazy: the encoder pulls them.
+ */
+async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overlays): Promise<Pixels> {
+  const { o } = job;
+  const kernel = kernelFor(o.resizingAlgorithm);
+  // Operations pending on `base`, one per sharp slot; a step that needs a slot again, or a slot
+  // before one already taken in sharp's order, holds `base` as a frame first.
+  let base = px;
+  let ops: LazyOps = {};
+  let width = plan.scaledWidth;
+  let height = plan.scaledHeight;
+  const settle = async (): Promise<Frame> => {
+    const f = await toFrame(withOps(base.open(), ops), base, { width, height });
+    base = framePixels(f);
+    ops = {};
+    return f;
+  };
+  if (base.width !== width || base.height !== height) ops.resize = { width, height, kernel };
+  if (plan.resultCrop?.kind === 'rect') {
+    ops.extract = clampRect(plan.resultCrop.rect, width, height);
+    ({ width, height } = ops.extract);
+  }
+  let alpha = base.hasAlpha;
+  if (plan.resultCrop?.kind === 'smart' || heldFilters(o)) {
+    let f = await settle();
+    f = await cropFrame(f, plan.resultCrop?.kind === 'smart' ? plan.resultCrop : null);
+    f = await filterFrame(f, o);
+    base = framePixels(f);
+    ({ width, height } = f);
+    alpha = base.hasAlpha;
+  } else {
+    ops.blur = o.blur;
+    ops.sharpen = o.sharpen;
+  }
+  const filtering = (ops.blur ?? 0) > 0 || (ops.sharpen ?? 0) > 0;
+
+  const canvas = composeEmbeds(width, height, plan);
+  if (canvas) {
+    // sharp extends before it blurs; imgproxy filters first.
+    if (filtering) await settle();
+    if (canvas.keepWidth < width || canvas.keepHeight < height) {
+      // The embed's cut is the top-left of what the result crop keeps: one extract.
+      const at = ops.extract ?? { left: 0, top: 0 };
+      ops.extract = { left: at.left, top: at.top, width: canvas.keepWidth, height: canvas.keepHeight };
+    }
+    ops.extend = { left: canvas.left, top: canvas.top, right: canvas.right, bottom: canvas.bottom };
+    ({ width, height } = canvas);
+    alpha = true;
+  }
+  const fixed = fixSize(width, height, job.format);
+  if (fixed.width !== width || fixed.height !== height) {
+    base = framePixels(await resizeFrame(await settle(), fixed.width, fixed.height, kernel));
+    ({ width, height } = fixed);
+  }
+  const overlays: OverlayOptions[] = [];
+  if (alpha && (o.background !== null || !FORMAT_TRAITS[job.format].alpha)) {
+    const background = o.background ?? WHITE;
+    if (base.depth === 'ushort') {
+      // libvips composites in 8-bit sRGB here, which would drop the 16 bits: flatten held pixels.
+      await settle();
+      ops.flatten = background;
+    } else {
+      // sharp's own flatten runs before the resize; the background laid under the image after
+      // everything else (Porter-Duff dest-over) is imgproxy's order, margins of the embed included.
+      overlays.push({ input: { create: { width, height, channels: 4, background: { ...background, alpha: 1 } } }, blend: 'dest-over' });
+    }
+    alpha = false;
+  }
+  const marks = await watermark(width, height);
+  if (marks) overlays.push(...marks);
+  if (overlays.length > 0) {
+    ops.overlays = overlays;
+    // Compositing adds alpha; keep the image's own channel layout (imgproxy does the same).
+    ops.removeAlpha = !alpha;
+  }
+  const from = base;
+  const pending = ops;
+  return { open: () => withOps(from.open(), pending), width, height, hasAlpha: alpha, depth: from.depth, run: from.run };
+}
+
+/** Decode, trim, orient and rotate a still image, then the steps after the pre-crop. */
+async function processStill(job: Job, page: number, stack: number): Promise<Pixels> {
+  const { o, info } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
   const rotation = rotationOf(o);
   const needsRotate = rotation !== 0 || o.flipHorizontal || o.flipVertical;
   const oriented = orientedSize(info, o.autoRotate);
-  const baseW = job.isVector ? Math.max(1, Math.round(oriented.width * job.vectorScale)) : oriented.width;
-  const baseH = job.isVector ? Math.max(1, Math.round(oriented.height * job.vectorScale * stack)) : oriented.height * stack;
+  const orientation = o.autoRotate ? info.orientation : 1;
 
   // Shrink-on-load: resize inside the decoding pipeline so libjpeg/libwebp decode at 1/2, 1/4,
-  // 1/8 (and SVG renders at the target size). Only when nothing must happen before the resize.
-  const early = o.trim === null && !needsRotate && o.crop === null && info.decoded === null;
-  const earlyPlan = early ? planFor(baseW, baseH, job) : null;
-  const fuse = earlyPlan !== null && (job.isVector || !job.config.processing.disableShrinkOnLoad);
+  // 1/8 (and SVG renders at the target size). Only when nothing must happen before the resize,
+  // and not for stacked pages, which sharp would resize and crop page by page.
+  const early = o.trim === null && !needsRotate && o.crop === null && info.decoded === null && stack === 1;
+  if (early && (job.isVector || !job.config.processing.disableShrinkOnLoad)) {
+    const baseW = job.isVector ? Math.max(1, Math.round(oriented.width * job.vectorScale)) : oriented.width;
+    const baseH = job.isVector ? Math.max(1, Math.round(oriented.height * job.vectorScale)) : oriented.height;
+    const plan = planFor(baseW, baseH, job);
+    checkPlan(plan, o, job.format, 1, job.depth, job.limits);
+    const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale * Math.max(plan.wscale, plan.hscale) : undefined;
+    // orient() rotates after the resize, so the resize is in stored orientation.
+    const swap = orientationSwaps(orientation);
+    const rw = swap ? plan.scaledHeight : plan.scaledWidth;
+    const rh = swap ? plan.scaledWidth : plan.scaledHeight;
+    const decoded: Pixels = {
+      open: () => orient(decoder(job, page, 1, density).resize(rw, rh, { fit: 'fill', kernel }), orientation),
+      width: plan.scaledWidth,
+      height: plan.scaledHeight,
+      hasAlpha: info.hasAlpha,
+      depth: job.depth,
+      run: job.run,
+    };
+    return finish(decoded, plan, job, watermarkFor(job));
+  }
+
   // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
   // top-left pixel and equal_hor/equal_ver refer to the stored axes.
-  const trimFirst = o.trim !== null && o.autoRotate && info.orientation > 1 && info.decoded === null;
-
+  const trimFirst = o.trim !== null && orientation > 1;
   let frame: Frame;
-  if (info.decoded) frame = info.decoded;
+  if (info.decoded) frame = { ...info.decoded, depth: 'uchar', run: job.run };
   else {
-    let density: number | undefined;
-    if (job.isVector) {
-      const prescale = fuse && earlyPlan ? Math.max(earlyPlan.wscale, earlyPlan.hscale) : 1;
-      density = SVG_BASE_DENSITY * job.vectorScale * prescale;
-    }
-    let p: Sharp = sharp(job.source, loadOptions(page, stack, density));
-    if (o.autoRotate && !trimFirst) p = p.autoOrient();
-    if (fuse && earlyPlan) p = p.resize(earlyPlan.scaledWidth, earlyPlan.scaledHeight, { fit: 'fill', kernel });
-    frame = await toFrame(p, job.depth);
+    // Held whole for the steps before the resize.
+    const width = job.isVector ? Math.round(oriented.width * job.vectorScale) : oriented.width;
+    const height = (job.isVector ? Math.round(oriented.height * job.vectorScale) : oriented.height) * stack;
+    checkCanvas(job.limits, 'intermediate', 'decode', { width, height, depth: job.depth });
+    const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale : undefined;
+    const p = decoder(job, page, stack, density);
+    frame = await toFrame(trimFirst ? p : orient(p, orientation), job);
   }
-  checkAbort(ctx.signal);
   if (o.trim) frame = await trimFrame(frame, o.trim);
-  if (trimFirst) frame = await orientFrame(frame, info.orientation);
+  if (trimFirst) frame = await orientFrame(frame, orientation);
   if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-  const plan = fuse && earlyPlan ? earlyPlan : planFor(frame.width, frame.height, job);
-
+  const plan = planFor(frame.width, frame.height, job);
+  checkPlan(plan, o, job.format, 1, job.depth, job.limits);
   frame = await cropFrame(frame, plan.crop);
-  frame = await resizeFrame(frame, plan.scaledWidth, plan.scaledHeight, kernel);
-  checkAbort(ctx.signal);
-  return finishFrame(frame, plan, job, watermarkFor(job));
+  return finish(framePixels(frame), plan, job, watermarkFor(job));
 }
 
-/** Splits the stacked frames, runs each through the frame pipeline, returns them in order. */
-async function processAnimation(job: Job, page: number, count: number): Promise<Frame[]> {
-  const { o, ctx } = job;
-  const kernel = kernelFor(o.resizingAlgorithm);
-  const strip = await toFrame(sharp(job.source, loadOptions(page, count)), job.depth);
+/**
+ * Splits the decoded frames, runs each through the steps after the pre-crop and writes it into
+ * one strip for the encoder: the strip of results is the only copy of them.
+ */
+async function processAnimation(job: Job, page: number, count: number): Promise<{ pixels: Pixels; frameHeight: number }> {
+  const { o, info } = job;
+  const rotation = rotationOf(o);
+  const turned = rotation % 180 === 90;
+  const plan = planFor(turned ? info.height : info.width, turned ? info.width : info.height, job);
+  checkPlan(plan, o, job.format, count, job.depth, job.limits);
+  const strip = await toFrame(decoder(job, page, count), job);
   const frameH = strip.height / count;
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
-  let plan: GeometryPlan | null = null;
   const overlays = watermarkFor(job);
-  const out: Frame[] = [];
+  let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
-    checkAbort(ctx.signal);
+    checkAbort(job.run.signal);
     let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
-    frame = await rotateFlipFrame(frame, rotationOf(o), o.flipHorizontal, o.flipVertical);
-    plan ??= planFor(frame.width, frame.height, job);
+    frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
     frame = await cropFrame(frame, plan.crop);
-    frame = await resizeFrame(frame, plan.scaledWidth, plan.scaledHeight, kernel);
-    out.push(await finishFrame(frame, plan, job, overlays));
+    const finished = await finish(framePixels(frame), plan, job, overlays);
+    const done = await toFrame(finished.open(), job, finished);
+    out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
+    done.data.copy(out.data, i * done.data.length);
   }
-  return out;
-}
-
-function encoderInput(frames: Frame[]): Sharp {
-  const first = frames[0] as Frame;
-  if (frames.length === 1) return fromFrame(first);
-  const joined: Frame = { ...first, height: first.height * frames.length, data: Buffer.concat(frames.map((f) => f.data)) };
-  return sharp(joined.depth === 'ushort' ? new Uint16Array(joined.data.buffer, joined.data.byteOffset, joined.data.length / 2) : joined.data, {
-    raw: { width: joined.width, height: joined.height, channels: joined.channels, pageHeight: first.height },
-  });
+  const strips = out as Frame;
+  return { pixels: framePixels(strips), frameHeight: strips.pageHeight ?? strips.height };
 }
 
 /** EXIF text, XMP and ICC handling that sharp allows once the pixels went through raw buffers. */
@@ -260,34 +338,47 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   return out;
 }
 
-async function encode(job: Job, frames: Frame[], delay: number[] | null): Promise<{ data: Buffer; format: OutputFormat }> {
-  const first = frames[0] as Frame;
-  const format = finalFormat(job.format, first.width, first.height, hasAlpha(first));
+interface Animation {
+  delay: number[];
+  frameHeight: number;
+}
+
+async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<{ data: Buffer; format: OutputFormat; width: number; height: number }> {
+  const frameHeight = anim ? anim.frameHeight : px.height;
+  const format = finalFormat(job.format, px.width, frameHeight, px.hasAlpha);
   const quality = resolveQuality(format, job.o, job.config);
-  const animation = delay ? { loop: job.info.loop, delay } : null;
-  const sixteen = first.depth === 'ushort' && (format === 'png' || format === 'tiff');
+  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  const sixteen = px.depth === 'ushort' && (format === 'png' || format === 'tiff');
+  const fit = job.o.maxBytes > 0 && FORMAT_TRAITS[format].quality;
+  // max_bytes encodes several times: decode and resize once, not once per quality.
+  const source = fit && !anim ? framePixels(await toFrame(px.open(), px, px)) : px;
   const run = async (q: number): Promise<Buffer> => {
-    let p = encoderInput(frames);
-    if (sixteen) p = p.toColourspace(first.channels <= 2 || job.grey ? 'grey16' : 'rgb16');
+    let p = source.open();
+    if (sixteen) p = p.toColourspace(job.grey ? 'grey16' : 'rgb16');
     else if (job.grey) p = p.toColourspace('b-w');
     p = applyEncoder(withMetadata(p, job, format), { format, quality: q, animation }, job.config);
     return vips(p.toBuffer(), 'encode');
   };
-  if (job.o.maxBytes > 0 && FORMAT_TRAITS[format].quality) {
-    return { data: await fitBytes(run, quality, job.o.maxBytes, job.ctx.signal), format };
-  }
-  return { data: await run(quality), format };
+  const data = fit ? await fitBytes(run, quality, job.o.maxBytes, job.run.signal) : await run(quality);
+  // The size the pixels were built to (sharp's info can misreport it, see toFrame).
+  return { data, format, width: px.width, height: frameHeight };
 }
 
 async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config): Promise<ProcessResult> {
   checkAbort(ctx.signal);
-  const info = await probeSource(source);
+  const limits = pixelLimits(config);
+  // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
+  const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
+  const info = await probeSource(source, (width, height) => checkSource(width, height, 1, o, limits));
   const isVector = info.format === 'svg';
   const origin = orientedSize(info, o.autoRotate);
+  // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
+  // would otherwise see its entities and references.
+  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
 
   if (shouldSkipProcessing(info.format, o, config)) {
-    if (!isVector) checkResolution(origin.width, origin.height, 1, o);
-    const data = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
+    if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
+    const data = input;
     const format = info.format as OutputFormat;
     return {
       data,
@@ -309,48 +400,51 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
   const stack = !animated && !isAnimatedFormat(info.format) && o.pages > 1 ? Math.min(o.pages, info.pages - page) : 1;
 
-  if (!isVector) checkResolution(origin.width, origin.height * stack, frames, o);
+  const depth: Depth = o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar';
+  if (!isVector) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
   const job: Job = {
-    source,
+    source: input,
     info,
     o,
     ctx,
     config,
+    limits,
+    run,
     format,
-    depth: o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar',
+    depth,
     isVector,
     vectorScale,
     grey: keepsGrey(info, o, format),
   };
 
-  let out: Frame[];
-  let delay: number[] | null = null;
+  let encoded;
   if (animated) {
-    out = await processAnimation(job, page, frames);
+    const { pixels, frameHeight } = await processAnimation(job, page, frames);
     const d = (info.delay ?? []).slice(page, page + frames);
-    delay = Array.from({ length: out.length }, (_, i) => d[i] ?? DEFAULT_DELAY_MS);
+    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight });
   } else {
-    out = [await processStill(job, page, stack)];
+    encoded = await encode(job, await processStill(job, page, stack), null);
   }
-  checkAbort(ctx.signal);
-  const encoded = await encode(job, out, delay);
-  const first = out[0] as Frame;
   return {
     data: encoded.data,
     format: encoded.format,
     contentType: MIME_TYPES[encoded.format],
-    width: first.width,
-    height: first.height,
+    width: encoded.width,
+    height: encoded.height,
     originFormat: info.format,
     originWidth: origin.width,
     originHeight: origin.height,
   };
 }
 
-/** Builds the Processor bound to the frozen configuration (the composition root uses this). */
+/**
+ * Builds the Processor bound to the frozen configuration (the composition root uses this).
+ * Configures sharp first: building a processor is the explicit step that needs it.
+ */
 export function createProcessor(config: Config): Processor {
+  initSharp();
   return (source, options, ctx) => process(source, options, ctx, config);
 }

@@ -1,14 +1,15 @@
 /**
  * Header-only look at the source: format, size, orientation, frames, alpha, depth and the
- * metadata blocks we may carry over. Nothing here decodes pixels (except BMP/ICO, which the
- * decoders module turns into raw pixels because libvips has no loader for them here), so the
- * resolution limits are enforced before any large allocation.
+ * metadata blocks we may carry over. Nothing here decodes pixels before the caller's size check
+ * has passed (BMP/ICO are decoded by the decoders module, libvips has no loader for them here,
+ * but only after `check` accepted the size their header gives), so the resolution limits are
+ * enforced before any large allocation.
  */
 import sharp, { type Metadata } from 'sharp';
 import { ProxyError } from '../errors.js';
 import type { ImageFormat } from '../options.js';
-import { decodeExtra } from './decoders.js';
-import type { Depth, Frame } from './frame.js';
+import { decodeExtra, probeExtra, sniffExtraFormat, type RawImage } from './decoders.js';
+import type { Depth } from './frame.js';
 import { vips } from './sharp-setup.js';
 
 export interface SourceInfo {
@@ -28,13 +29,7 @@ export interface SourceInfo {
   exif: Buffer | undefined;
   xmp: string | undefined;
   /** Already-decoded pixels for formats libvips cannot load here (BMP, ICO). */
-  decoded: Frame | null;
-}
-
-function sniffExtra(buf: Buffer): ImageFormat | null {
-  if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d) return 'bmp';
-  if (buf.length >= 4 && buf[0] === 0 && buf[1] === 0 && buf[2] === 1 && buf[3] === 0) return 'ico';
-  return null;
+  decoded: RawImage | null;
 }
 
 function formatOf(meta: Metadata): ImageFormat {
@@ -54,10 +49,17 @@ function formatOf(meta: Metadata): ImageFormat {
   }
 }
 
-export async function probeSource(source: Buffer): Promise<SourceInfo> {
-  const extra = sniffExtra(source);
+/**
+ * `check(width, height)` sees the size of a BMP/ICO from its header before it is decoded, and
+ * throws to refuse it; other formats are not decoded here at all.
+ */
+export async function probeSource(source: Buffer, check: (width: number, height: number) => void): Promise<SourceInfo> {
+  const extra = sniffExtraFormat(source);
   if (extra) {
+    const size = probeExtra(source, extra);
+    if (size) check(size.width, size.height);
     const px = await decodeExtra(source, extra).catch((err: unknown) => {
+      if (err instanceof ProxyError) throw err;
       throw new ProxyError('UNSUPPORTED_IMAGE', `source: cannot decode ${extra}`, { cause: err });
     });
     if (!px) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${extra} is not supported`);
@@ -74,7 +76,7 @@ export async function probeSource(source: Buffer): Promise<SourceInfo> {
       grey: false,
       exif: undefined,
       xmp: undefined,
-      decoded: { ...px, depth: 'uchar' },
+      decoded: px,
     };
   }
   const meta = await vips(sharp(source, { limitInputPixels: false }).metadata(), 'source');

@@ -16,9 +16,12 @@ export interface ProcessResult {
 }
 
 export interface ProcessContext {
-  /** Aborts when no client waits for the result any more. */
+  /** Aborted when nobody waits for the answer any more: no further sharp pass starts. */
   signal?: AbortSignal;
-  /** Epoch ms after which no client waits for the result (a bound for sharp's own timeout). */
+  /**
+   * Epoch milliseconds by which the answer is due (the request's IMGPROXY_TIMEOUT): each sharp
+   * pass gets the seconds left as its timeout. Default: IMGPROXY_TIMEOUT from the call.
+   */
   deadline?: number;
   /** Decoded-ready watermark image bytes, when configured. */
   watermark?: Buffer;

@@ -11,6 +11,7 @@ import { ConfigError } from '../config/fields.js';
 import { ProxyError } from '../errors.js';
 import type { WatermarkOptions } from '../options.js';
 import { decodeExtra, sniffExtraFormat } from './decoders.js';
+import { checkCanvas, type PixelLimits } from './limits.js';
 import { sanitizeSvg } from './svg-sanitize.js';
 
 interface Raw {
@@ -61,9 +62,10 @@ function watermarkPosition(canvas: Canvas, w: number, h: number, opts: Pick<Wate
  * Overlays that draw `watermark` on a canvas of the given size. Final opacity is
  * `baseOpacity` (IMGPROXY_WATERMARK_OPACITY) × `opts.opacity`. Every overlay lies fully
  * inside the canvas (edge parts are cropped here), because sharp refuses an overlay larger
- * than the image it is composited onto.
+ * than the image it is composited onto. The mark's size is checked against the intermediate
+ * pixel bound before it is made: `scale` can ask for a mark many times the canvas.
  */
-export async function watermarkOverlays(watermark: Buffer, canvas: { width: number; height: number }, opts: WatermarkOptions, baseOpacity: number): Promise<OverlayOptions[]> {
+export async function watermarkOverlays(watermark: Buffer, canvas: { width: number; height: number }, opts: WatermarkOptions, baseOpacity: number, limits: PixelLimits): Promise<OverlayOptions[]> {
   const W = Math.floor(canvas.width);
   const H = Math.floor(canvas.height);
   const opacity = clamp01(baseOpacity) * clamp01(opts.opacity);
@@ -72,7 +74,13 @@ export async function watermarkOverlays(watermark: Buffer, canvas: { width: numb
   const replicate = opts.position === 're';
   // imgproxy: scale > 0 fits the mark into (scale × canvas) on both axes, enlarging if needed.
   let box: { width: number; height: number; enlarge: boolean } | null = null;
-  if (opts.scale > 0) box = { width: Math.max(1, roundToEven(W * opts.scale)), height: Math.max(1, roundToEven(H * opts.scale)), enlarge: true };
+  if (opts.scale > 0) {
+    box = { width: Math.max(1, roundToEven(W * opts.scale)), height: Math.max(1, roundToEven(H * opts.scale)), enlarge: true };
+    // A single mark larger than the canvas is shrunk to fit it below anyway: fitting it into the
+    // smaller box at once gives the same mark without making the large one first.
+    if (!replicate) box = { ...box, width: Math.min(box.width, W), height: Math.min(box.height, H) };
+    checkCanvas(limits, 'intermediate', 'watermark', box);
+  }
   const mark = await prepareMark(watermark, box, opacity);
 
   if (!replicate) {
@@ -83,30 +91,38 @@ export async function watermarkOverlays(watermark: Buffer, canvas: { width: numb
     const o = clipped(m, left, top, W, H);
     return o ? [o] : [];
   }
+  const tiled = tiledOverlay(mark, Math.max(0, offset(opts.x, W)), Math.max(0, offset(opts.y, H)), W, H);
+  return tiled ? [tiled] : [];
+}
 
-  // `re`: x/y are the spacing between tiles, split on both sides of each tile; tiles are
-  // laid out symmetrically around the canvas centre (imgproxy replicates an odd number of
-  // cells and takes the middle).
-  const offX = Math.max(0, offset(opts.x, W));
-  const offY = Math.max(0, offset(opts.y, H));
-  const cellW = mark.width + offX;
-  const cellH = mark.height + offY;
-  let across = Math.ceil(W / cellW);
-  let down = Math.ceil(H / cellH);
-  if (across % 2 === 0) across++;
-  if (down % 2 === 0) down++;
-  const shiftX = Math.floor((across * cellW - W) / 2);
-  const shiftY = Math.floor((down * cellH - H) / 2);
-  const padLeft = Math.floor(offX / 2);
-  const padTop = Math.floor(offY / 2);
-  const out: OverlayOptions[] = [];
-  for (let j = 0; j < down; j++) {
-    for (let i = 0; i < across; i++) {
-      const o = clipped(mark, i * cellW - shiftX + padLeft, j * cellH - shiftY + padTop, W, H);
-      if (o) out.push(o);
-    }
+/**
+ * `re`: x/y are the spacing between tiles, split on both sides of each tile; the tiles are laid
+ * out symmetrically around the canvas centre (imgproxy replicates an odd number of cells and
+ * takes the middle). One cell (the mark inside its spacing) handed to sharp's composite `tile`,
+ * which replicates it lazily (libvips replicate) and takes the same middle: however small the
+ * mark, one overlay and one cell of memory, not one per tile.
+ */
+function tiledOverlay(mark: Raw, offX: number, offY: number, W: number, H: number): OverlayOptions | null {
+  const axis = (markSide: number, spacing: number, side: number): { cell: number; shift: number; window: number; start: number } => {
+    const cell = markSide + spacing;
+    let across = Math.ceil(side / cell);
+    if (across % 2 === 0) across++;
+    const shift = Math.floor((across * cell - side) / 2);
+    // A cell larger than the canvas shows as one tile: keep only its visible window.
+    return cell > side ? { cell, shift: 0, window: side, start: shift } : { cell, shift, window: cell, start: 0 };
+  };
+  const x = axis(mark.width, offX, W);
+  const y = axis(mark.height, offY, H);
+  // The mark's place in the kept window of its cell.
+  const placed = clipped(mark, Math.floor(offX / 2) - x.start, Math.floor(offY / 2) - y.start, x.window, y.window);
+  if (!placed) return null;
+  const cell = Buffer.alloc(x.window * y.window * 4);
+  const input = placed.input as Buffer;
+  const raw = placed.raw as { width: number; height: number };
+  for (let row = 0; row < raw.height; row++) {
+    input.copy(cell, (((placed.top ?? 0) + row) * x.window + (placed.left ?? 0)) * 4, row * raw.width * 4, (row + 1) * raw.width * 4);
   }
-  return out;
+  return { input: cell, raw: { width: x.window, height: y.window, channels: 4 }, tile: true, left: x.shift, top: y.shift };
 }
 
 function clamp01(v: number): number {

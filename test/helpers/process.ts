@@ -2,10 +2,12 @@
  * Runs pixproxy as a real child process (`node --import tsx src/main.ts`, or another entry
  * such as `src/cli/bin.cts serve`) on 127.0.0.1:0, reading the bound port from its JSON
  * "listening" log line, and its memory as the kernel counts it. Used by crash, shutdown,
- * memory and CLI tests.
+ * memory, deadline and CLI tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface ChildServer {
@@ -68,4 +70,40 @@ export async function processMemory(pid: number): Promise<ProcessMemory> {
 /** Resets VmHWM to the current RSS (proc(5), /proc/pid/clear_refs), so a peak can be measured per phase. */
 export async function resetPeak(pid: number): Promise<void> {
   await writeFile(`/proc/${pid}/clear_refs`, '5');
+}
+
+export interface TestServer extends ChildServer {
+  /** SIGTERM, wait for the exit, remove the cache directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A child-process server for crash, memory and CPU tests: loopback sources allowed, no result
+ * cache (every request is processed), a temporary cache directory; `env` adds or overrides.
+ */
+export async function spawnTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'pixproxy-child-'));
+  let server: ChildServer;
+  try {
+    server = await spawnServer({
+      IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true',
+      IMGPROXY_CACHE_USE: 'none',
+      PP_CACHE_MEMORY_MAX_MB: '0',
+      PP_CACHE_DIR: dir,
+      ...env,
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ...server,
+    async stop() {
+      if (server.child.exitCode === null && server.child.signalCode === null) {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -139,6 +139,21 @@ describe('imageInfo', () => {
     expect(await imageInfo(bmp, bmp.length, opts('avg:1'))).toMatchObject({ format: 'bmp', width: 2, height: 1, average: { R: 10, G: 20, B: 30, A: 255 } });
   });
 
+  it('refuses a BMP over the resolution limit from its header, before decoding it whole', async () => {
+    // A 1-bit BMP header claiming 16384 × 16384 (268 MP, 1 GB decoded); the pixel data is there.
+    const w = 16384;
+    const bmp = Buffer.alloc(62 + (w / 8) * w);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(bmp.length, 2);
+    bmp.writeUInt32LE(62, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(w, 18);
+    bmp.writeInt32LE(w, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(1, 28);
+    await expect(imageInfo(bmp, bmp.length, opts())).rejects.toMatchObject({ code: 'SOURCE_RESOLUTION_TOO_BIG', status: 422 });
+  });
+
   it('reads XMP and Photoshop IPTC blocks', async () => {
     const xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="pixproxy"><dc:subject><rdf:Bag><rdf:li>spider-man</rdf:li><rdf:li>menace</rdf:li></rdf:Bag></dc:subject><dc:format>image/png</dc:format></rdf:Description></rdf:RDF></x:xmpmeta>';
     const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).withXmp(xmp).png().toBuffer();

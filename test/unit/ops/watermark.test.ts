@@ -6,9 +6,11 @@ import type { OverlayOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
 import type { WatermarkOptions, WatermarkPosition } from '../../../src/options.js';
+import { pixelLimits } from '../../../src/processing/limits.js';
 import { loadWatermark, roundToEven, watermarkOverlays } from '../../../src/processing/watermark.js';
 
 const CANVAS = { width: 100, height: 80 };
+const LIMITS = pixelLimits(loadConfig({}));
 const solid = (width: number, height: number, background: string): Promise<Buffer> =>
   sharp({ create: { width, height, channels: 4, background } }).png().toBuffer();
 const wm = (over: Partial<WatermarkOptions>): WatermarkOptions => ({ opacity: 1, position: 'ce', x: 0, y: 0, scale: 0, ...over });
@@ -40,7 +42,7 @@ describe('watermarkOverlays', () => {
   ];
   it.each(cases)('places %s with offsets x=5 y=3 at (%i, %i)', async (position, left, top) => {
     const mark = await solid(20, 10, '#ff0000ff');
-    const overlays = await watermarkOverlays(mark, CANVAS, wm({ position, x: 5, y: 3 }), 1);
+    const overlays = await watermarkOverlays(mark, CANVAS, wm({ position, x: 5, y: 3 }), 1, LIMITS);
     expect(overlays.map(box)).toEqual([{ left, top, width: 20, height: 10 }]);
     const img = await compositeOn('#000000', overlays);
     expect(img.at(left, top)).toEqual([255, 0, 0]);
@@ -50,49 +52,77 @@ describe('watermarkOverlays', () => {
 
   it('treats offsets below 1 as fractions of the canvas', async () => {
     const mark = await solid(20, 10, '#ff0000ff');
-    const [o] = await watermarkOverlays(mark, CANVAS, wm({ position: 'nowe', x: 0.1, y: 0.25 }), 1);
+    const [o] = await watermarkOverlays(mark, CANVAS, wm({ position: 'nowe', x: 0.1, y: 0.25 }), 1, LIMITS);
     expect(o && box(o)).toEqual({ left: 10, top: 20, width: 20, height: 10 });
   });
 
-  it('tiles `re` symmetrically with x/y as spacing, clipping edge tiles', async () => {
+  it('tiles `re` symmetrically with x/y as spacing, clipping edge tiles, as one tiled overlay', async () => {
     const mark = await solid(20, 10, '#ff0000ff');
-    const overlays = await watermarkOverlays(mark, CANVAS, wm({ position: 're', x: 10, y: 10 }), 1);
-    // 5×5 cells of 30×20 centred on 100×80: columns at 10, 40, 70; rows at −5…75.
-    expect(overlays).toHaveLength(15);
-    const boxes = overlays.map(box);
-    expect(new Set(boxes.map((b) => b.left))).toEqual(new Set([10, 40, 70]));
-    expect(boxes[0]).toEqual({ left: 10, top: 0, width: 20, height: 5 });
-    expect(boxes.at(-1)).toEqual({ left: 70, top: 75, width: 20, height: 5 });
-    for (const b of boxes) {
-      expect(b.left + b.width).toBeLessThanOrEqual(100);
-      expect(b.top + b.height).toBeLessThanOrEqual(80);
-    }
+    const overlays = await watermarkOverlays(mark, CANVAS, wm({ position: 're', x: 10, y: 10 }), 1, LIMITS);
+    // However many tiles, one overlay: sharp replicates the cell.
+    expect(overlays).toHaveLength(1);
+    // 5×5 cells of 30×20 centred on 100×80: columns at 10, 40, 70; rows at −5, 15, 35, 55, 75.
     const img = await compositeOn('#000000', overlays);
-    expect(img.at(10, 0)).toEqual([255, 0, 0]);
-    expect(img.at(35, 20)).toEqual([0, 0, 0]); // gap between tiles
+    const red = (x: number, y: number): boolean => {
+      const inCol = [10, 40, 70].some((c) => x >= c && x < c + 20);
+      const inRow = [-5, 15, 35, 55, 75].some((r) => y >= r && y < r + 10);
+      return inCol && inRow;
+    };
+    for (let y = 0; y < CANVAS.height; y++) {
+      for (let x = 0; x < CANVAS.width; x++) expect(img.at(x, y), `pixel ${x},${y}`).toEqual(red(x, y) ? [255, 0, 0] : [0, 0, 0]);
+    }
+  });
+
+  it('tiles a cell larger than the canvas as its centred window', async () => {
+    const mark = await solid(20, 10, '#ff0000ff');
+    // Cells of 20+150 × 10+0: one column, centred; the mark sits 75 px into its cell.
+    const overlays = await watermarkOverlays(mark, CANVAS, wm({ position: 're', x: 150, y: 0 }), 1, LIMITS);
+    const img = await compositeOn('#000000', overlays);
+    // Cell 170 wide on 100: shift 35, so the mark spans x 40–59, on every row.
+    for (const y of [0, 9, 10, 79]) {
+      expect(img.at(39, y)).toEqual([0, 0, 0]);
+      expect(img.at(40, y)).toEqual([255, 0, 0]);
+      expect(img.at(59, y)).toEqual([255, 0, 0]);
+      expect(img.at(60, y)).toEqual([0, 0, 0]);
+    }
+  });
+
+  it('a tiny tiled mark is still one overlay (no per-tile objects)', async () => {
+    const overlays = await watermarkOverlays(await solid(1, 1, '#ff0000ff'), { width: 4000, height: 4000 }, wm({ position: 're' }), 1, LIMITS);
+    expect(overlays).toHaveLength(1);
+    expect(overlays[0]?.tile).toBe(true);
+  });
+
+  it('refuses a scale that makes the mark larger than the intermediate bound', async () => {
+    const mark = await solid(20, 10, '#ff0000ff');
+    await expect(watermarkOverlays(mark, CANVAS, wm({ position: 're', scale: 1e6 }), 1, LIMITS)).rejects.toMatchObject({ code: 'RESULT_TOO_BIG', status: 422 });
+    await expect(watermarkOverlays(mark, CANVAS, wm({ position: 're', scale: 1e308 }), 1, LIMITS)).rejects.toMatchObject({ code: 'RESULT_TOO_BIG' });
+    // A single mark is fitted to the canvas whatever the scale.
+    const [one] = await watermarkOverlays(mark, CANVAS, wm({ scale: 1e6 }), 1, LIMITS);
+    expect(one && box(one)).toEqual({ left: 0, top: 16, width: 100, height: 50 });
   });
 
   it('applies opacity = base × option', async () => {
     const mark = await solid(20, 10, '#ff0000ff');
-    const overlays = await watermarkOverlays(mark, CANVAS, wm({ opacity: 0.5 }), 0.5);
+    const overlays = await watermarkOverlays(mark, CANVAS, wm({ opacity: 0.5 }), 0.5, LIMITS);
     const img = await compositeOn('#ffffff', overlays);
     const [r, g, b] = img.at(50, 40);
     expect(r).toBe(255);
     expect(g).toBeGreaterThanOrEqual(189);
     expect(g).toBeLessThanOrEqual(193); // 255 × 0.75
     expect(b).toBe(g);
-    expect(await watermarkOverlays(mark, CANVAS, wm({ opacity: 1 }), 0)).toEqual([]);
+    expect(await watermarkOverlays(mark, CANVAS, wm({ opacity: 1 }), 0, LIMITS)).toEqual([]);
   });
 
   it('scales relative to the canvas (fit into scale × canvas) and shrinks oversized marks', async () => {
-    const [scaled] = await watermarkOverlays(await solid(20, 10, '#ff0000ff'), CANVAS, wm({ scale: 0.5 }), 1);
+    const [scaled] = await watermarkOverlays(await solid(20, 10, '#ff0000ff'), CANVAS, wm({ scale: 0.5 }), 1, LIMITS);
     expect(scaled && { w: box(scaled).width, h: box(scaled).height }).toEqual({ w: 50, h: 25 });
-    const [big] = await watermarkOverlays(await solid(200, 100, '#ff0000ff'), CANVAS, wm({ position: 'nowe' }), 1);
+    const [big] = await watermarkOverlays(await solid(200, 100, '#ff0000ff'), CANVAS, wm({ position: 'nowe' }), 1, LIMITS);
     expect(big && box(big)).toEqual({ left: 0, top: 0, width: 100, height: 50 });
   });
 
   it('rejects an undecodable watermark with 422', async () => {
-    await expect(watermarkOverlays(Buffer.from('nope'), CANVAS, wm({}), 1)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', status: 422 });
+    await expect(watermarkOverlays(Buffer.from('nope'), CANVAS, wm({}), 1, LIMITS)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', status: 422 });
   });
 });
 

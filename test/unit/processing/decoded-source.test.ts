@@ -1,25 +1,25 @@
 // Sources decoded outside libvips (BMP/ICO via the decoders module) go through the same steps.
 import sharp from 'sharp';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { defaultOptions } from '../../../src/options.js';
+import { encodeBmp } from '../../../src/processing/decoders.js';
+import { createProcessor } from '../../../src/processing/pipeline.js';
 
-vi.mock('../../../src/processing/decoders.js', () => ({
-  // 40x20 RGBA: left half red, right half transparent.
-  decodeExtra: async () => {
-    const data = Buffer.alloc(40 * 20 * 4);
-    for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) data.set([255, 0, 0, 255], (y * 40 + x) * 4);
-    return { data, width: 40, height: 20, channels: 4 as const };
-  },
-}));
-
-const { createProcessor } = await import('../../../src/processing/pipeline.js');
+// 40x20 RGBA: left half red, right half transparent.
+const pixels = Buffer.alloc(40 * 20 * 4);
+for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) pixels.set([255, 0, 0, 255], (y * 40 + x) * 4);
 
 describe('BMP/ICO decoded by the decoders module', () => {
+
   const config = loadConfig({});
   const run = createProcessor(config);
   const o = defaultOptions(config);
-  const bmp = Buffer.concat([Buffer.from('BM'), Buffer.alloc(64)]);
+  const bmp = encodeBmp(pixels, 40, 20, 4);
+
+  it('is refused from its header when over max_src_resolution, before decoding', async () => {
+    await expect(run(bmp, { ...o, maxSrcResolution: 0.0005 }, {})).rejects.toMatchObject({ code: 'SOURCE_RESOLUTION_TOO_BIG' });
+  });
 
   it('is resized and reported as bmp origin, output in a preferred format with alpha', async () => {
     const r = await run(bmp, { ...o, width: 20 }, {});

@@ -1,6 +1,5 @@
 // Pipeline with real sharp on small generated fixtures: sizes, formats, orientation,
 // animation, limits and error mapping. Images are compared by size/format/pixel distance.
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
@@ -8,6 +7,7 @@ import { ProxyError } from '../../../src/errors.js';
 import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 import { alphaPng, animatedGif, GIF_DELAYS, orientedJpeg, photoJpeg, png16, svg } from '../../fixtures/generate.js';
+import { patchPng } from '../../fixtures/hostile/make.js';
 import { pixelDistance } from '../../helpers/phash.js';
 
 const config = loadConfig({});
@@ -214,42 +214,10 @@ describe('animation', () => {
   });
 });
 
-/** A PNG header that claims width x height with no pixel data: only a header read succeeds. */
-function hugePngHeader(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer): number => {
-    let c = 0xffffffff;
-    for (const x of b) c = (crcTable[(c ^ x) & 0xff] as number) ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(10))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 describe('limits and errors', () => {
   it('rejects over-resolution sources from the header, before decoding', async () => {
-    // 20000 x 20000 = 400 MP > 50 MP. The body is garbage, so a decode would fail differently.
-    await expectProxyError(run(hugePngHeader(20000, 20000), opts(), {}), 'SOURCE_RESOLUTION_TOO_BIG', 422);
+    // 20000 x 20000 = 400 MP > 50 MP. The pixel data is for 100 x 100, so a decode would fail differently.
+    await expectProxyError(run(patchPng(png, 20000, 20000), opts(), {}), 'SOURCE_RESOLUTION_TOO_BIG', 422);
   });
 
   it('honours max_src_resolution from the options', async () => {

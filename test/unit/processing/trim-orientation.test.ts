@@ -4,21 +4,32 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { defaultOptions } from '../../../src/options.js';
-import { orientFrame, toFrame } from '../../../src/processing/frame.js';
+import { orient, orientFrame, toFrame } from '../../../src/processing/frame.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 
 const config = loadConfig({});
 const run = createProcessor(config);
+
+const like = { depth: 'uchar' as const, run: { deadline: Date.now() + 60_000 } };
 
 describe('orientFrame', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i matches sharp autoOrient', async (n) => {
     const raw = Buffer.alloc(6 * 4 * 3);
     for (let i = 0; i < raw.length; i++) raw[i] = (i * 37) % 251;
     const tagged = await sharp(raw, { raw: { width: 6, height: 4, channels: 3 } }).withMetadata({ orientation: n }).png().toBuffer();
-    const want = await toFrame(sharp(tagged).autoOrient(), 'uchar');
-    const got = await orientFrame(await toFrame(sharp(tagged), 'uchar'), n);
+    const want = await toFrame(sharp(tagged).autoOrient(), like);
+    const got = await orientFrame(await toFrame(sharp(tagged), like), n);
     expect([got.width, got.height]).toEqual([want.width, want.height]);
     expect(got.data.equals(want.data)).toBe(true);
+    // orient() on a pipeline, after a resize in stored orientation and before a crop, is
+    // autoOrient + resize + crop (2× nearest: resampling commutes with the quarter turns).
+    const [uw, uh] = n >= 5 ? [8, 12] : [12, 8];
+    const region = { left: 1, top: 2, width: uw - 2, height: uh - 3 };
+    const nearest = { fit: 'fill', kernel: 'nearest' } as const;
+    const viaSharp = await toFrame(sharp(tagged).autoOrient().resize(uw, uh, nearest).extract(region), like);
+    const viaOrient = await toFrame(orient(sharp(tagged).resize(12, 8, nearest), n).extract(region), like);
+    expect([viaOrient.width, viaOrient.height]).toEqual([viaSharp.width, viaSharp.height]);
+    expect(viaOrient.data.equals(viaSharp.data)).toBe(true);
   });
 });
 
