@@ -16,8 +16,11 @@ import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createProcessor } from './processing/pipeline.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createLogOutput, type LogOutput, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { openSyslog } from './observability/syslog.js';
+import { createStepTimer, type Tracing } from './observability/tracing.js';
+import { metricsRoute } from './http/health.js';
 import { createFlow } from './service/flow.js';
 import { createImageService, type ImageService } from './service/image.js';
 import { createInfoService, type InfoService } from './service/info.js';
@@ -62,9 +65,31 @@ export interface AppOptions {
   defaultMetrics?: boolean;
 }
 
+const SYSLOG_LEVELS: Readonly<Record<string, number>> = { debug: 20, info: 30, warn: 40, error: 50, crit: 60 };
+
+/** The server's log output (imgproxy's format, buffered stdout, syslog), unless the embedder brings a logger. */
+async function logOutputFor(config: Config): Promise<LogOutput> {
+  const o = config.observability;
+  const level = config.server.logLevel;
+  const syslog = o.syslogEnable
+    ? { writer: await openSyslog({ network: o.syslogNetwork, address: o.syslogAddress, tag: o.syslogTag }), level: SYSLOG_LEVELS[o.syslogLevel || level] ?? 30 }
+    : undefined;
+  return createLogOutput({ level, format: o.logFormat, ...(syslog ? { syslog } : {}) });
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const logger = opts.logger ?? createLogger(config.server.logLevel);
-  const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true);
+  const logOutput = opts.logger ? null : await logOutputFor(config);
+  const logger = opts.logger ?? (logOutput as LogOutput).logger;
+  const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
+  const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true, {
+    ppNamespace: config.observability.ppPrometheusNamespace,
+    workers,
+    maxSourceBytes: config.security.maxSrcFileSize,
+  });
+  // Imported only when enabled: the @opentelemetry packages are optional.
+  const tracing: Tracing | null = config.observability.otelEnable
+    ? await (await import('./observability/otel.js')).startOtel(config.observability, metrics, logger)
+    : null;
   const dialect = createImgproxyDialect(config, { logger });
   const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
@@ -72,14 +97,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
-  const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const limiter = createLimiter(
     { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
     { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
   );
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const flowDeps = { limiter, loadSource: createSourceLoader({ cache, sources, downloads: limiter.downloads }), timeoutMs: config.server.timeout * 1000 };
+  const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched });
+  const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps: createStepTimer(metrics) };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
   const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics });
   const info = createInfoService({ ...flowDeps, metrics });
@@ -87,6 +112,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     config,
     logger,
     metrics,
+    tracing,
     imgproxy: dialect,
     previewproxy,
     resolve: createResolver(config, cache, sources),
@@ -121,15 +147,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const bound = await listenOn(server, port, host);
       if (config.server.prometheusBind) {
         const m = /^(.*):(\d+)$/.exec(config.server.prometheusBind);
-        const metricsServer = createServer((_req, res) => {
-          metrics.registry.metrics().then((text) => {
-            res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-            res.end(text);
-          }, () => {
-            res.writeHead(500);
-            res.end();
-          });
-        });
+        const metricsServer = createServer(metricsRoute(metrics));
         await listenOn(metricsServer, Number(m?.[2] ?? 0), m?.[1] || '0.0.0.0');
       }
       logger.info({ host: bound.host, port: bound.port, workers, cache: config.cache.use }, 'listening');
@@ -154,6 +172,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await cache.close();
       await stores.close();
       await sources.close();
+      await tracing?.shutdown();
+      await logOutput?.close();
     },
   };
 }
