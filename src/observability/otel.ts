@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
@@ -32,21 +33,30 @@ import type { RequestSpan, Tracing } from './tracing.js';
 
 type OtelConfig = Config['observability'];
 
-/** Imports an optional package, or stops startup naming it and the version range we test with. */
-async function load<T>(pkg: string, importer: () => Promise<T>): Promise<T> {
+const require = createRequire(import.meta.url);
+
+/** Whether `pkg` resolves from here, where the import below resolves it from. */
+function installed(pkg: string): boolean {
   try {
-    return await importer();
+    require.resolve(pkg);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' && (err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    let range = '';
-    try {
-      const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { peerDependencies?: Record<string, string> };
-      range = manifest.peerDependencies?.[pkg] ?? '';
-    } catch {
-      // no manifest next to the build: advise the bare name
-    }
-    throw new ConfigError(`IMGPROXY_OPEN_TELEMETRY_ENABLE: needs the optional package ${pkg}, which is not installed; install it next to pixproxy (npm install ${range ? `${pkg}@${range}` : pkg})`);
+    // Present, but without a CommonJS entry: import() will still find it.
+    return (err as NodeJS.ErrnoException).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
   }
+}
+
+/** Imports an optional package, or stops startup naming it and the version range we test with. */
+async function load<T>(pkg: string, importer: () => Promise<T>, variable = 'IMGPROXY_OPEN_TELEMETRY_ENABLE'): Promise<T> {
+  if (installed(pkg)) return importer();
+  let range = '';
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { peerDependencies?: Record<string, string> };
+    range = manifest.peerDependencies?.[pkg] ?? '';
+  } catch {
+    // no manifest next to the build: advise the bare name
+  }
+  throw new ConfigError(`${variable}: needs the optional package ${pkg}, which is not installed; install it next to pixproxy (npm install ${range ? `${pkg}@${range}` : pkg})`);
 }
 
 /** AWS X-Ray's trace id shape (imgproxy's default generator): 4 bytes of epoch seconds, 12 random. */
@@ -104,7 +114,7 @@ async function propagator(c: OtelConfig, core: typeof Core): Promise<Api.TextMap
         xray: ['@opentelemetry/propagator-aws-xray', (m: TextMapPropagatorModule) => new (m.AWSXRayPropagator as new () => Api.TextMapPropagator)()],
         ottrace: ['@opentelemetry/propagator-ot-trace', (m: TextMapPropagatorModule) => new (m.OTTracePropagator as new () => Api.TextMapPropagator)()],
       }[p] as [string, (m: TextMapPropagatorModule) => Api.TextMapPropagator];
-      list.push(make(await load(pkg, () => import(pkg) as Promise<TextMapPropagatorModule>)));
+      list.push(make(await load(pkg, () => import(pkg) as Promise<TextMapPropagatorModule>, `OTEL_PROPAGATORS=${p}`)));
     }
   }
   return list.length === 1 && list[0] ? list[0] : new core.CompositePropagator({ propagators: list });
