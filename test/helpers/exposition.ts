@@ -3,8 +3,6 @@
  * that compare a scrape with a list of series: families with their type, help and samples.
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
-import { createServer } from 'node:http';
-
 export interface ScrapedSample {
   name: string;
   labels: Record<string, string>;
@@ -66,14 +64,4 @@ export function valueOf(families: Map<string, ScrapedFamily>, name: string, labe
     if (s) return s.value;
   }
   return 0;
-}
-
-/** A TCP port that was free a moment ago, for a listener whose address the app does not report. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }

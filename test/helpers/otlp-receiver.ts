@@ -119,6 +119,20 @@ function decodeMetricNames(body: Buffer): string[] {
   return names;
 }
 
+/** Listens on loopback and hands out what a receiver collected; `drop` ends open connections. */
+async function listening(server: { listen(port: number, host: string, cb: () => void): unknown; address(): AddressInfo | string | null; close(cb: () => void): unknown }, collected: Omit<OtlpReceiver, 'url' | 'close'>, drop: () => void): Promise<OtlpReceiver> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    ...collected,
+    close: () => new Promise<void>((r) => {
+      drop();
+      server.close(() => r());
+    }),
+  };
+}
+
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metricNames = new Set<string>();
@@ -143,18 +157,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    metricNames,
-    headers: seen,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return listening(server, { spans, metricNames, headers: seen }, () => server.closeAllConnections());
 }
 
 /**
@@ -183,21 +186,12 @@ export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
       stream.end(Buffer.from([0, 0, 0, 0, 0]));
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (sess) => {
     sessions.add(sess);
     sess.on('close', () => sessions.delete(sess));
   });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    metricNames,
-    headers: seen,
-    close: () => new Promise<void>((r) => {
-      for (const sess of sessions) sess.destroy();
-      server.close(() => r());
-    }),
-  };
+  return listening(server, { spans, metricNames, headers: seen }, () => {
+    for (const sess of sessions) sess.destroy();
+  });
 }

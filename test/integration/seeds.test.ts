@@ -35,7 +35,6 @@
  *        still served → checked before the cache lookup too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -53,6 +52,7 @@ import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
 import { counterTotal, transforms } from '../helpers/metrics.js';
+import { freePort } from '../helpers/ports.js';
 
 const K1 = Buffer.from('seed-key-1');
 const S1 = Buffer.from('seed-salt-1');
@@ -153,15 +153,6 @@ function captureLogger(level = 'debug'): { logger: Logger; lines: Array<{ level:
     },
   });
   return { logger: createLogger(level, stream), lines };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 type Samples = Map<string, number>;

@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from '../../../src/dialects/imgproxy/signature.js';
 import { startApp, type RunningApp } from '../../helpers/app.js';
-import { freePort, scrapeFamilies, valueOf, type ScrapedFamily } from '../../helpers/exposition.js';
+import { scrapeFamilies, valueOf, type ScrapedFamily } from '../../helpers/exposition.js';
 import { makePhoto } from '../../helpers/images.js';
 import { startOrigin, type Origin } from '../../helpers/origin.js';
+import { freePort } from '../../helpers/ports.js';
 
 interface SeriesList {
   commit: string;
