@@ -104,7 +104,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
   const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched });
-  const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps: createStepTimer(metrics) };
+  const steps = createStepTimer(metrics);
+  const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
   const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics });
   const info = createInfoService({ ...flowDeps, metrics });
@@ -113,6 +114,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     logger,
     metrics,
     tracing,
+    steps,
     imgproxy: dialect,
     previewproxy,
     resolve: createResolver(config, cache, sources),

@@ -17,7 +17,7 @@ import { ProxyError, toProxyError } from '../errors.js';
 import { errorCategory } from '../observability/error-category.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { withRequestSpan, type RequestSpan, type Tracing } from '../observability/tracing.js';
+import { withRequestSpan, type RequestSpan, type StepTimer, type Tracing } from '../observability/tracing.js';
 import type { ImageRequest } from '../request.js';
 import { SECURITY_HEADERS } from './headers.js';
 import { imgproxyHealth, metricsRoute, previewProxyHealth } from './health.js';
@@ -36,6 +36,8 @@ export interface RequestHandlerDeps {
   readonly metrics: Pick<Metrics, 'requestStarted' | 'requestFinished' | 'error' | 'text' | 'contentType' | 'cacheFigures'>;
   /** OpenTelemetry when IMGPROXY_OPEN_TELEMETRY_ENABLE is on. */
   readonly tracing?: Tracing | null;
+  /** Times a `raw` response as imgproxy's `streaming_image` span. */
+  readonly steps?: StepTimer;
   /** imgproxy's URL API (root path style unless PIXPROXY_PATH_DIALECT=previewproxy). */
   readonly imgproxy: Pick<ImgproxyDialect, 'parseImage'>;
   /** PreviewProxy's URL API: `/proxy?url=` always, root path style when chosen. */
@@ -130,8 +132,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         else [routeId, parse] = [`i\0${path}`, () => deps.imgproxy.parseImage(path, req.headers)];
         const resolved = resolve(routeId, parse, req.headers);
         log.source = resolved.request.source;
-        const work = resolved.request.options.raw ? deps.raw(req, res, resolved.request, log) : deps.image(req, res, resolved, log);
-        work.catch(fail);
+        if (resolved.request.options.raw) {
+          if (deps.steps) res.once('close', deps.steps('streaming'));
+          deps.raw(req, res, resolved.request, log).catch(fail);
+        } else deps.image(req, res, resolved, log).catch(fail);
       } catch (err) {
         fail(err);
       }

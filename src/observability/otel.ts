@@ -65,6 +65,14 @@ const xrayIds = {
   generateSpanId: (): string => randomBytes(8).toString('hex'),
 };
 
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
 const pem = (s: string): Buffer | undefined => (s === '' ? undefined : Buffer.from(s.replace(/\\n/g, '\n')));
 
 /** OTLP/HTTP wants the signal's path; OTEL_EXPORTER_OTLP_ENDPOINT is the base (OTLP spec, "Endpoint URLs for OTLP/HTTP"). */
@@ -85,15 +93,17 @@ async function exporterOptions(c: OtelConfig, protocol: 'grpc' | 'http/protobuf'
   const cert = pem(c.otelClientCert);
   const key = pem(c.otelClientKey);
   const base: Record<string, unknown> = { url, timeoutMillis: c.otelTimeout };
+  // OTEL_EXPORTER_OTLP_HEADERS values are URL-encoded (OpenTelemetry's exporter specification).
+  const headers = Object.fromEntries(Object.entries(c.otelHeaders).map(([k, v]) => [k, safeDecode(v)]));
   if (protocol === 'http/protobuf') {
-    return { ...base, headers: { ...c.otelHeaders }, ...(ca ? { httpAgentOptions: { ca, ...(cert && key ? { cert, key } : {}) } } : {}) };
+    return { ...base, headers, ...(ca ? { httpAgentOptions: { ca, ...(cert && key ? { cert, key } : {}) } } : {}) };
   }
-  const needsGrpc = ca !== undefined || Object.keys(c.otelHeaders).length > 0;
+  const needsGrpc = ca !== undefined || Object.keys(headers).length > 0;
   if (!needsGrpc) return base;
   // Metadata and TLS credentials are @grpc/grpc-js objects, which the gRPC exporter depends on.
   const grpc = await load('@grpc/grpc-js', () => import('@grpc/grpc-js' as string) as Promise<GrpcJs>);
   const metadata = new grpc.Metadata();
-  for (const [k, v] of Object.entries(c.otelHeaders)) metadata.set(k, v);
+  for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
   return { ...base, metadata, ...(ca ? { credentials: grpc.credentials.createSsl(ca, cert && key ? key : undefined, cert && key ? cert : undefined) } : {}) };
 }
 

@@ -118,6 +118,20 @@ describe('imgproxy series (monitoring/prometheus/prometheus.go)', () => {
     }
   });
 
+  it('a raw request is timed as imgproxy\'s streaming_image span', async () => {
+    const { px, metricsUrl } = await withMetricsPort({});
+    try {
+      const res = await fetch(`${px.url}${signed(`/raw:1/plain/${origin.url}/a.jpg`)}`);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      const m = await scrapeFamilies(metricsUrl);
+      expect(valueOf(m, 'request_span_duration_seconds_count', { span: 'streaming_image' })).toBe(1);
+      expect(valueOf(m, 'request_outcome_duration_seconds_count', { outcome: 'RAW' })).toBe(1);
+    } finally {
+      await px.stop();
+    }
+  });
+
   it('/metrics is not on the main port unless PIXPROXY_METRICS_ON_MAIN_PORT is on', async () => {
     const { px, metricsUrl } = await withMetricsPort({});
     const open = await startApp({ ...ENV, PIXPROXY_METRICS_ON_MAIN_PORT: 'true' });
