@@ -5,7 +5,7 @@
  *
  * Off the hot path: the request line of a cache hit used to cost a `write(2)` of its own
  * (18 % of the main thread in the L1-hit profile). Lines now gather in SonicBoom's buffer
- * (pino.destination with `sync: false`) and go out 4 KiB at a time, or at the latest 250 ms
+ * (pino.destination with `sync: false`) and go out up to 4 KiB at a time, or at the latest 250 ms
  * after they were logged. Nothing is lost at exit: pino flushes that buffer synchronously on
  * the process's `exit` event (tools.js, buildSafeSonicBoom), which both a clean stop
  * (SIGTERM → close → process.exit) and a fatal error (process.exit(1)) go through. Past
@@ -64,14 +64,21 @@ export interface LogOutput {
   close(): Promise<void>;
 }
 
-export const LOG_BUFFER_BYTES = 4096;
+/**
+ * Each write(2) carries whole lines and at most PIPE_BUF (4096 bytes on Linux), which a pipe
+ * writes atomically: the workers of PIXPROXY_PROCESSES share one stdout, and their batches
+ * must not cut into each other's lines (pipe(7)). SonicBoom groups lines into chunks of at
+ * most `maxWrite` bytes and writes once `minLength` bytes wait.
+ */
+const MAX_WRITE = 4096;
+export const LOG_BUFFER_BYTES = 3584;
 
 /** The server's logger: see the module comment. */
 export function createLogOutput(o: LogOutputOptions): LogOutput {
   const format: LogFormat = o.format === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : o.format;
   const stdout = pino.destination(o.sync
     ? { dest: 1, sync: true }
-    : { dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, maxLength: 16 * 1024 * 1024, periodicFlush: 250 });
+    : { dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, maxWrite: MAX_WRITE, maxLength: 16 * 1024 * 1024, periodicFlush: 250 });
   let dest: DestinationStream = stdout;
   const syslog = o.syslog;
   if (syslog) {

@@ -67,6 +67,33 @@ describe('request log', () => {
     expect(lines.filter((l) => l.cache === 'HIT-L1').length).toBeGreaterThan(N / 2);
   }, 120_000);
 
+  it('cluster workers sharing one stdout never cut into each other\'s lines (every batch is whole lines within PIPE_BUF)', async () => {
+    const srv = await spawnServer({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true', PIXPROXY_PROCESSES: '2', IMGPROXY_CACHE_USE: 'none' });
+    // stdout alone, from here on (srv.logs mixes in stderr).
+    let stdout = '';
+    srv.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const N = 400;
+    try {
+      // Long request URIs make long lines: batches of several KiB from both workers at once.
+      const path = `/unsafe/rs:fit:40:40/plain/${origin.url}/a.jpg?${'x'.repeat(300)}`;
+      for (let batch = 0; batch < N / 50; batch++) {
+        await Promise.all(Array.from({ length: 50 }, async () => {
+          const res = await fetch(`${srv.url}${path}`);
+          expect(res.status).toBe(200);
+          await res.arrayBuffer();
+        }));
+      }
+    } finally {
+      const closed = once(srv.child.stdout!, 'close');
+      srv.child.kill('SIGTERM');
+      await srv.exited;
+      await closed;
+    }
+    const raw = stdout.split('\n').filter((l) => l.trim() !== '');
+    for (const l of raw) expect(() => JSON.parse(l), l.slice(0, 120)).not.toThrow();
+    expect(parse(raw).filter((l) => l.msg?.startsWith('Completed in '))).toHaveLength(N);
+  }, 120_000);
+
   it('a process that logs and calls process.exit at once (a fatal error) loses no line', async () => {
     const script = [
       "import { createLogOutput } from './src/observability/logger.ts';",
