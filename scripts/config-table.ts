@@ -30,6 +30,7 @@ const SECTION_TITLES: Readonly<Record<string, string>> = {
   cache: 'Cache',
   storage: 'Storage backends (sources and cache adapters)',
   previewproxy: 'PreviewProxy dialect',
+  observability: 'Logs, metrics, traces and health checks',
 };
 
 function showDefault(v: unknown): string {

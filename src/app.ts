@@ -16,8 +16,11 @@ import { createProcessor } from './processing/pipeline.js';
 import { initSharp } from './processing/sharp-setup.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createLogOutput, type LogOutput, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { openSyslog } from './observability/syslog.js';
+import { createStepTimer, type Tracing } from './observability/tracing.js';
+import { metricsRoute } from './http/health.js';
 import { createFlow } from './service/flow.js';
 import { createImageService, type ImageService } from './service/image.js';
 import { createInfoService, type InfoService } from './service/info.js';
@@ -69,11 +72,33 @@ export interface AppOptions {
   defaultMetrics?: boolean;
 }
 
+const SYSLOG_LEVELS: Readonly<Record<string, number>> = { debug: 20, info: 30, warn: 40, error: 50, crit: 60 };
+
+/** The server's log output (imgproxy's format, buffered stdout, syslog), unless the embedder brings a logger. */
+async function logOutputFor(config: Config): Promise<LogOutput> {
+  const o = config.observability;
+  const level = config.server.logLevel;
+  const syslog = o.syslogEnable
+    ? { writer: await openSyslog({ network: o.syslogNetwork, address: o.syslogAddress, tag: o.syslogTag }), level: SYSLOG_LEVELS[o.syslogLevel || level] ?? 30 }
+    : undefined;
+  return createLogOutput({ level, format: o.logFormat, ...(syslog ? { syslog } : {}) });
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   // Before any image is touched, the watermark's decode and /info included.
   initSharp();
-  const logger = opts.logger ?? createLogger(config.server.logLevel);
-  const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true);
+  const logOutput = opts.logger ? null : await logOutputFor(config);
+  const logger = opts.logger ?? (logOutput as LogOutput).logger;
+  const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
+  const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true, {
+    ppNamespace: config.observability.ppPrometheusNamespace,
+    workers,
+    maxSourceBytes: config.security.maxSrcFileSize,
+  });
+  // Imported only when enabled: the @opentelemetry packages are optional.
+  const tracing: Tracing | null = config.observability.otelEnable
+    ? await (await import('./observability/otel.js')).startOtel(config.observability, metrics, logger)
+    : null;
   const dialect = createImgproxyDialect(config, { logger });
   const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
@@ -81,14 +106,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
-  const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const limiter = createLimiter(
     { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
     { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
   );
   const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
 
-  const flowDeps = { limiter, loadSource: createSourceLoader({ cache, sources, downloads: limiter.downloads }), timeoutMs: config.server.timeout * 1000 };
+  const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched });
+  const steps = createStepTimer(metrics);
+  const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
   const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics });
   const info = createInfoService({ ...flowDeps, metrics });
@@ -96,6 +122,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     config,
     logger,
     metrics,
+    tracing,
+    steps,
     imgproxy: dialect,
     previewproxy,
     resolve: createResolver(config, cache, sources),
@@ -142,15 +170,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       if (config.server.maxClients > 0) server.maxConnections = config.server.maxClients;
       const bound = await listenOn(server, address);
       if (config.metricsListen) {
-        const metricsServer = createServer((_req, res) => {
-          metrics.registry.metrics().then((text) => {
-            res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-            res.end(text);
-          }, () => {
-            res.writeHead(500);
-            res.end();
-          });
-        });
+        const metricsServer = createServer(metricsRoute(metrics));
         await listenOn(metricsServer, config.metricsListen);
       }
       logger.info({ ...(bound.path === undefined ? { host: bound.host, port: bound.port } : { path: bound.path }), workers, cache: config.cache.use }, 'listening');
@@ -175,6 +195,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await cache.close();
       await stores.close();
       await sources.close();
+      await tracing?.shutdown();
+      await logOutput?.close();
     },
   };
 }

@@ -3,7 +3,7 @@
  * requests finish. Exit codes: 0 clean stop, 1 startup failure. A bad configuration is
  * reported whole before anything starts: every problem on its own line (each naming the
  * variable, what it accepts and what it got), after the warnings; a good one logs its
- * warnings (unknown or deprecated names) once, one JSON line each.
+ * warnings (unknown or deprecated names) once, one log line each.
  *
  * PIXPROXY_PROCESSES > 1 forks that many workers with node:cluster; they share the listen
  * socket and the L2 (each keeps its own L1 and single-flight). Worth it only when one
@@ -14,7 +14,6 @@ import './threadpool.cjs';
 import cluster from 'node:cluster';
 import { ConfigError, inspectConfig, readEnv, type Config, type ConfigReport } from './config/index.js';
 import { createApp } from './app.js';
-import { createLogger, type Logger } from './observability/logger.js';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -27,8 +26,11 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-async function serve(config: Config, logger: Logger): Promise<void> {
-  const app = await createApp(config, { logger });
+async function serve(config: Config, warnings: readonly string[]): Promise<void> {
+  // The app builds its own log output (IMGPROXY_LOG_FORMAT, syslog), so the warnings go
+  // through it, in the operator's format.
+  const app = await createApp(config);
+  if (cluster.isPrimary) for (const w of warnings) app.ctx.logger.warn({ module: 'config' }, w);
   await app.listen();
   let stopping = false;
   const stop = (signal: string) => {
@@ -74,7 +76,10 @@ if (config === null) {
   for (const w of report.warnings) process.stderr.write(`pixproxy: warning: ${w}\n`);
   fail(new ConfigError(report.errors));
 }
-const logger = createLogger(config.server.logLevel);
-if (cluster.isPrimary) for (const w of report.warnings) logger.warn({ module: 'config' }, w);
-if (config.server.processes > 1 && cluster.isPrimary) supervise(config.server.processes);
-else serve(config, logger).catch(fail);
+if (config.server.processes > 1 && cluster.isPrimary) {
+  // The primary serves nothing and has no log output of its own: warnings go to stderr.
+  for (const w of report.warnings) process.stderr.write(`pixproxy: warning: ${w}\n`);
+  supervise(config.server.processes);
+} else {
+  serve(config, report.warnings).catch(fail);
+}

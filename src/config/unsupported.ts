@@ -55,7 +55,6 @@ const never = { accepts: () => false, accepted: 'unset or empty' };
 const vendor = (who: string): string => `${who} needs a vendor SDK that pixproxy does not bundle (use the logs and /metrics)`;
 const OTEL = 'OpenTelemetry export is not implemented yet; metrics are served in Prometheus format';
 const SECRETS = (where: string): string => `loading variables from ${where} is not supported; pass them in the environment or IMGPROXY_ENV_LOCAL_FILE_PATH`;
-const SYSLOG = 'syslog output is not implemented; logs are JSON lines on stdout';
 const FALLBACK = 'fallback images are not implemented yet; errors are answered as errors';
 const COOKIES = 'forwarding cookies to origins is not implemented yet';
 const BEST = 'format=best is not implemented yet';
@@ -87,14 +86,8 @@ export const unsupported: readonly Unsupported[] = [
   refuse(str('IMGPROXY_CLOUD_WATCH_NAMESPACE', 'imgproxy'), vendor('CloudWatch')),
   refuse(str('IMGPROXY_CLOUD_WATCH_REGION'), vendor('CloudWatch')),
   // imgproxy: OpenTelemetry
-  refuse(bool('IMGPROXY_OPEN_TELEMETRY_ENABLE', false), OTEL),
-  refuse(bool('IMGPROXY_OPEN_TELEMETRY_ENABLE_METRICS', false), OTEL),
   refuse(bool('IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', false), OTEL),
   refuse(str('IMGPROXY_OPEN_TELEMETRY_LOGGER_NAME', 'imgproxy'), OTEL),
-  refuse(str('IMGPROXY_OPEN_TELEMETRY_SERVER_CERT'), OTEL),
-  refuse(str('IMGPROXY_OPEN_TELEMETRY_CLIENT_CERT'), OTEL),
-  refuse(str('IMGPROXY_OPEN_TELEMETRY_CLIENT_KEY'), OTEL),
-  refuse(str('IMGPROXY_OPEN_TELEMETRY_TRACE_ID_GENERATOR', 'xray'), OTEL),
   refuse(bool('IMGPROXY_OPEN_TELEMETRY_PROPAGATE_EXTERNAL', false), OTEL),
   // imgproxy: variables loaded from secret stores
   refuse(str('IMGPROXY_ENV_AWS_SECRET_ID'), SECRETS('AWS Secrets Manager')),
@@ -108,12 +101,6 @@ export const unsupported: readonly Unsupported[] = [
   refuse(str('IMGPROXY_ENV_GCP_SECRET_PROJECT_ID'), SECRETS('Google Secret Manager')),
   refuse(str('IMGPROXY_ENV_GCP_KEY'), SECRETS('Google Secret Manager')),
   // imgproxy: logging
-  refuse(oneOf('IMGPROXY_LOG_FORMAT', ['pretty', 'structured', 'json', 'gcp'], 'structured'), 'pixproxy writes JSON lines (pino) only', { accepts: (v) => v === 'json', accepted: '`json`' }),
-  refuse(bool('IMGPROXY_SYSLOG_ENABLE', false), SYSLOG),
-  refuse(oneOf('IMGPROXY_SYSLOG_LEVEL', ['debug', 'info', 'warn', 'error', 'crit'], 'info'), SYSLOG),
-  refuse(str('IMGPROXY_SYSLOG_NETWORK'), SYSLOG),
-  refuse(str('IMGPROXY_SYSLOG_ADDRESS'), SYSLOG),
-  refuse(str('IMGPROXY_SYSLOG_TAG', 'imgproxy'), SYSLOG),
   refuse(bool('IMGPROXY_LOG_MEM_STATS', false), 'Go memory statistics; Node\'s process metrics are on /metrics'),
   // imgproxy: Go runtime and libvips debugging
   refuse(int('IMGPROXY_FREE_MEMORY_INTERVAL', 10), 'a Go runtime setting (returning freed memory to the OS) with no Node equivalent'),

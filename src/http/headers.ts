@@ -30,11 +30,3 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
   const ours = etag.replace(/^W\//, '');
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === ours);
 }
-
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** Keeps a well-formed incoming X-Request-ID (imgproxy's rule), else makes one. */
-export function requestId(incoming: string | string[] | undefined, make: () => string): string {
-  const v = Array.isArray(incoming) ? incoming[0] : incoming;
-  return v !== undefined && REQUEST_ID.test(v) ? v : make();
-}

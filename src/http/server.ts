@@ -1,34 +1,43 @@
 /**
  * node:http request handling: a small routing table (no framework on the image hot path),
- * request ids, one JSON log line per request, errors → status + plain-text body. The
+ * request ids, one log line per request (./request-log.ts), imgproxy's metrics and trace of
+ * each image request, errors → status + plain-text body. The
  * handlers it routes to (image, raw, info) are built by the composition root and come in
  * as functions; nothing here knows how an image is computed.
  *
  * `createRequestHandler` is the embeddable export: `(req, res) => void` mountable in any
  * Node HTTP server or framework.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
 import type { ImgproxyDialect } from '../dialects/imgproxy/index.js';
 import type { PreviewProxyDialect } from '../dialects/previewproxy/index.js';
 import { ProxyError, toProxyError } from '../errors.js';
+import { errorCategory } from '../observability/error-category.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { withRequestSpan, type RequestSpan, type StepTimer, type Tracing } from '../observability/tracing.js';
 import type { ImageRequest } from '../request.js';
-import { requestId, SECURITY_HEADERS } from './headers.js';
+import { SECURITY_HEADERS } from './headers.js';
+import { imgproxyHealth, metricsRoute, previewProxyHealth } from './health.js';
 import type { ImageHandler } from './image-handler.js';
 import type { InfoHandler } from './info-handler.js';
 import type { RawHandler } from './raw-handler.js';
-import type { RequestLog } from './request-log.js';
+import { createIdGenerator, requestId } from './request-id.js';
+import { writeRequestLine, writeStartLine, type RequestLog } from './request-log.js';
 import type { Resolver } from './resolve.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface RequestHandlerDeps {
-  readonly config: Pick<Config, 'server'>;
+  readonly config: Pick<Config, 'server' | 'observability'>;
   readonly logger: Logger;
-  readonly metrics: Pick<Metrics, 'requests' | 'requestDuration' | 'errors' | 'registry'>;
+  readonly metrics: Pick<Metrics, 'requestStarted' | 'requestFinished' | 'error' | 'text' | 'contentType' | 'cacheFigures'>;
+  /** OpenTelemetry when IMGPROXY_OPEN_TELEMETRY_ENABLE is on. */
+  readonly tracing?: Tracing | null;
+  /** Times a `raw` response as imgproxy's `streaming_image` span. */
+  readonly steps?: StepTimer;
   /** imgproxy's URL API (root path style unless PIXPROXY_PATH_DIALECT=previewproxy). */
   readonly imgproxy: Pick<ImgproxyDialect, 'parseImage'>;
   /** PreviewProxy's URL API: `/proxy?url=` always, root path style when chosen. */
@@ -41,56 +50,59 @@ export interface RequestHandlerDeps {
 
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const { config, logger, metrics, resolve } = deps;
+  const tracing = deps.tracing ?? null;
+  const obs = config.observability;
   const prefix = config.server.pathPrefix;
-  const healthPaths = new Set(['/health', ...(config.server.healthCheckPath ? [config.server.healthCheckPath] : [])]);
-  const serveMetrics = config.server.prometheusBind === '';
   const pathDialect = config.server.pathDialect;
+  const imgproxyHealthCheck = imgproxyHealth(obs.healthCheckMessage);
+  // PreviewProxy's /health is its JSON; IMGPROXY_HEALTH_CHECK_PATH stays imgproxy's text.
+  const health = new Map([['/health', pathDialect === 'previewproxy' ? previewProxyHealth(metrics) : imgproxyHealthCheck]]);
+  if (config.server.healthCheckPath && config.server.healthCheckPath !== '/health') health.set(config.server.healthCheckPath, imgproxyHealthCheck);
+  const serveMetrics = obs.metricsOnMainPort ? metricsRoute(metrics) : null;
   const secret = config.server.secret ? Buffer.from(`Bearer ${config.server.secret}`) : null;
-  const cors: Record<string, string> = config.server.allowOrigin
-    ? { 'Access-Control-Allow-Origin': config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
-    : {};
-
-  // Labelled metric children, looked up once per label value rather than hashed per request.
-  const byStatus = new Map<number, { inc(): void }>();
-  const byOutcome = new Map<string, { observe(v: number): void }>();
-  const countStatus = (status: number) => {
-    let c = byStatus.get(status);
-    if (!c) byStatus.set(status, (c = metrics.requests.labels(String(status))));
-    c.inc();
-  };
-  const observeDuration = (outcome: string, seconds: number) => {
-    let h = byOutcome.get(outcome);
-    if (!h) byOutcome.set(outcome, (h = metrics.requestDuration.labels(outcome)));
-    h.observe(seconds);
-  };
-  const logInfo = logger.isLevelEnabled('info');
+  const cors: Array<[string, string]> = config.server.allowOrigin
+    ? [['Access-Control-Allow-Origin', config.server.allowOrigin], ['Access-Control-Allow-Methods', 'GET, OPTIONS']]
+    : [];
+  const serverName = obs.serverName;
+  const newId = createIdGenerator();
 
   return (req, res) => {
-    const started = process.hrtime.bigint();
-    const id = requestId(req.headers['x-request-id'], randomUUID);
+    const started = performance.now();
+    const id = requestId(req.headers['x-request-id'], req.headers['x-amzn-request-context'], newId);
     res.setHeader('X-Request-ID', id);
-    res.setHeader('Server', 'pixproxy');
-    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    if (serverName !== '') res.setHeader('Server', serverName);
+    for (const [k, v] of cors) res.setHeader(k, v);
     const log: RequestLog = {};
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     let path = q >= 0 ? url.slice(0, q) : url;
     let quiet = false;
+    // imgproxy's monitored route: image requests (processing, raw, /info), not health or landing.
+    let monitored = false;
+    let span: RequestSpan | null = null;
 
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      countStatus(status);
-      if (log.cache) observeDuration(log.cache, durationMs / 1000);
-      if (quiet || !logInfo) return;
-      logger.info({ reqId: id, method: req.method, path, status, durationMs: Math.round(durationMs * 100) / 100, source: log.source, cache: log.cache, joined: log.joined || undefined }, 'request');
+      const durationMs = performance.now() - started;
+      if (monitored) {
+        metrics.requestFinished(status, durationMs / 1000, log.cache);
+        span?.end(status);
+      }
+      if (!quiet) writeRequestLine(logger, req, id, status, durationMs, log);
     });
 
     const fail = (err: unknown) => {
       const e = toProxyError(err);
-      metrics.errors.inc({ type: e.code.toLowerCase() });
-      if (e.status >= 500 && e.code === 'INTERNAL') logger.error({ reqId: id, err: e.cause ?? e, path }, 'internal error');
-      else logger.debug({ reqId: id, code: e.code, detail: e.message, path }, 'request failed');
+      if (monitored) {
+        const category = errorCategory(e.code, log.cache === 'RAW');
+        metrics.error(category, e.code);
+        if (category !== null) span?.error(category, e.message);
+      }
+      log.error = e.message;
+      if (e.code === 'INTERNAL') {
+        const cause = e.cause instanceof Error ? e.cause : e;
+        log.stack = cause.stack ?? cause.message;
+      }
       if (res.headersSent) {
         res.destroy();
         return;
@@ -99,6 +111,34 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       res.writeHead(e.status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
       // Never a HEAD: those are answered before anything can fail.
       res.end(body);
+    };
+
+    const route = () => {
+      try {
+        if (secret !== null) {
+          const auth = Buffer.from(req.headers.authorization ?? '');
+          if (auth.length !== secret.length || !timingSafeEqual(auth, secret)) throw new ProxyError('FORBIDDEN', 'bad or missing Authorization secret');
+        }
+        if (path.startsWith('/info/')) {
+          log.cache = 'INFO';
+          deps.info(req, res, path.slice('/info'.length), log).catch(fail);
+          return;
+        }
+        const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+        let parse: () => ImageRequest;
+        let routeId: string;
+        if (path === '/proxy') [routeId, parse] = [`q\0${url}`, () => deps.previewproxy.parseQuery(query(), req.headers)];
+        else if (pathDialect === 'previewproxy') [routeId, parse] = [`p\0${url}`, () => deps.previewproxy.parsePath(path, query(), req.headers)];
+        else [routeId, parse] = [`i\0${path}`, () => deps.imgproxy.parseImage(path, req.headers)];
+        const resolved = resolve(routeId, parse, req.headers);
+        log.source = resolved.request.source;
+        if (resolved.request.options.raw) {
+          if (deps.steps) res.once('close', deps.steps('streaming'));
+          deps.raw(req, res, resolved.request, log).catch(fail);
+        } else deps.image(req, res, resolved, log).catch(fail);
+      } catch (err) {
+        fail(err);
+      }
     };
 
     try {
@@ -114,19 +154,14 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         return;
       }
       if (method !== 'GET') return notFound(res);
-      if (healthPaths.has(path)) {
+      const healthCheck = health.get(path);
+      if (healthCheck) {
         quiet = true;
-        res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache' });
-        res.end('pixproxy is running');
-        return;
+        return healthCheck(req, res);
       }
-      if (path === '/metrics' && serveMetrics) {
+      if (serveMetrics && path === '/metrics') {
         quiet = true;
-        metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-          res.end(text);
-        }, fail);
-        return;
+        return serveMetrics(req, res);
       }
       if (path === '/' || path === '') {
         quiet = true;
@@ -138,24 +173,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         quiet = true;
         return notFound(res);
       }
-      if (secret !== null) {
-        const auth = Buffer.from(req.headers.authorization ?? '');
-        if (auth.length !== secret.length || !timingSafeEqual(auth, secret)) throw new ProxyError('FORBIDDEN', 'bad or missing Authorization secret');
-      }
-      if (path.startsWith('/info/')) {
-        deps.info(req, res, path.slice('/info'.length), log).catch(fail);
-        return;
-      }
-      const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
-      let parse: () => ImageRequest;
-      let routeId: string;
-      if (path === '/proxy') [routeId, parse] = [`q\0${url}`, () => deps.previewproxy.parseQuery(query(), req.headers)];
-      else if (pathDialect === 'previewproxy') [routeId, parse] = [`p\0${url}`, () => deps.previewproxy.parsePath(path, query(), req.headers)];
-      else [routeId, parse] = [`i\0${path}`, () => deps.imgproxy.parseImage(path, req.headers)];
-      const resolved = resolve(routeId, parse, req.headers);
-      log.source = resolved.request.source;
-      const work = resolved.request.options.raw ? deps.raw(req, res, resolved.request, log) : deps.image(req, res, resolved, log);
-      work.catch(fail);
+      monitored = true;
+      writeStartLine(logger, req, id);
+      metrics.requestStarted();
+      if (tracing) {
+        span = tracing.startRequest(req, path);
+        withRequestSpan(span, route);
+      } else route();
     } catch (err) {
       fail(err);
     }

@@ -7,6 +7,7 @@
  */
 import type { SingleFlight, Work } from '../cache/singleflight.js';
 import type { Limiter } from '../limiter.js';
+import type { StepTimer } from '../observability/tracing.js';
 import type { SourceResponse } from '../sources/types.js';
 import type { SourceLoader } from './source.js';
 import { waitFor } from './wait.js';
@@ -17,6 +18,8 @@ export interface FlowDeps {
   readonly loadSource: SourceLoader;
   /** IMGPROXY_TIMEOUT in ms. */
   readonly timeoutMs: number;
+  /** Times the steps as imgproxy's spans (download, queue for a worker, processing). */
+  readonly steps?: StepTimer;
 }
 
 export interface FlowSource {
@@ -35,6 +38,8 @@ export interface Flow {
 
 export function createFlow(deps: FlowDeps): Flow {
   const { flight, limiter, loadSource } = deps;
+  const noStep = (): (() => void) => () => undefined;
+  const timeStep = deps.steps ?? noStep;
   return {
     async run(key, source, step, signal) {
       const wait = waitFor(deps.timeoutMs, signal);
@@ -43,8 +48,27 @@ export function createFlow(deps: FlowDeps): Flow {
           key,
           (work) =>
             limiter.admit(async () => {
-              const body = await loadSource(source.url, source.maxBytes, work.signal);
-              return limiter.workers.run(() => step(body, work), work.signal);
+              const downloaded = timeStep('download');
+              let body: SourceResponse;
+              try {
+                body = await loadSource(source.url, source.maxBytes, work.signal);
+              } finally {
+                downloaded();
+              }
+              const queued = timeStep('queue');
+              try {
+                return await limiter.workers.run(async () => {
+                  queued();
+                  const processed = timeStep('processing');
+                  try {
+                    return await step(body, work);
+                  } finally {
+                    processed();
+                  }
+                }, work.signal);
+              } finally {
+                queued();
+              }
             }),
           { signal: wait.signal, deadline: wait.deadline },
         );

@@ -32,7 +32,7 @@ export interface ImageServiceDeps {
   readonly flow: Flow;
   readonly process: Processor;
   readonly watermark: Buffer | undefined;
-  readonly metrics: Pick<Metrics, 'imagesInProgress' | 'transforms'>;
+  readonly metrics: Pick<Metrics, 'imagesInProgress' | 'transforms' | 'transformed'>;
 }
 
 export function createImageService(deps: ImageServiceDeps): ImageService {
@@ -49,7 +49,9 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         async (source, work) => {
           metrics.imagesInProgress.inc();
           try {
+            const started = performance.now();
             const result = await deps.process(source.body, opts, { signal: work.signal, deadline: work.deadline(), ...extra });
+            metrics.transformed((performance.now() - started) / 1000);
             metrics.transforms.inc({ format: result.format });
             const h = source.headers;
             const image = makeCachedImage(result, {

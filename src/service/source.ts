@@ -18,6 +18,8 @@ export interface SourceLoaderDeps {
   readonly cache: Pick<ImageCache, 'getSource'>;
   readonly sources: Pick<Sources, 'fetch' | 'admit'>;
   readonly downloads: Pick<Slots, 'run'>;
+  /** A download finished: its scheme, size and duration (PreviewProxy's buffer and fetch series). */
+  readonly onFetched?: (scheme: string, bytes: number, seconds: number) => void;
 }
 
 export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
@@ -28,7 +30,12 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     deps.sources.admit(url);
     const { response } = await deps.cache.getSource(
       url,
-      (conditional, fetchSignal) => deps.downloads.run(() => deps.sources.fetch(url, { maxBytes, ...conditional, signal: fetchSignal }), fetchSignal),
+      (conditional, fetchSignal) => deps.downloads.run(async () => {
+        const started = performance.now();
+        const fetched = await deps.sources.fetch(url, { maxBytes, ...conditional, signal: fetchSignal });
+        deps.onFetched?.(url.slice(0, Math.max(0, url.indexOf(':'))), fetched.body.length, (performance.now() - started) / 1000);
+        return fetched;
+      }, fetchSignal),
       signal,
     );
     if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);

@@ -10,7 +10,7 @@
 import type { ObjectStoreKind } from '../config/backend-fields.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
-import { requireSdk } from './sdk.js';
+import { requireOptional } from '../optional-package.js';
 import type { StorageBackend } from './types.js';
 
 export type { ObjectStoreKind } from '../config/backend-fields.js';
@@ -54,7 +54,7 @@ function backendFactory(
       const region = cache ? s.cacheS3Region : s.s3Region;
       const forcePathStyle = cache ? s.cacheS3EndpointUsePathStyle : s.s3EndpointUsePathStyle;
       const credentials = s3Credentials(config);
-      requireSdk('@aws-sdk/client-s3', enabledBy);
+      requireOptional('@aws-sdk/client-s3', enabledBy);
       return async () => {
         const { createS3Backend } = await import('./s3.js');
         return createS3Backend({ region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -63,7 +63,7 @@ function backendFactory(
     case 'gcs': {
       const keyJson = cache ? s.cacheGcsKey : s.gcsKey;
       const endpoint = cache ? s.cacheGcsEndpoint : s.gcsEndpoint;
-      requireSdk('@google-cloud/storage', enabledBy);
+      requireOptional('@google-cloud/storage', enabledBy);
       return async () => {
         const { createGcsBackend } = await import('./gcs.js');
         return createGcsBackend({ ...(keyJson ? { keyJson } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });
@@ -73,9 +73,9 @@ function backendFactory(
       const accountName = cache ? s.cacheAbsName : s.absName;
       const accountKey = cache ? s.cacheAbsKey : s.absKey;
       const endpoint = cache ? s.cacheAbsEndpoint : s.absEndpoint;
-      requireSdk('@azure/storage-blob', enabledBy);
+      requireOptional('@azure/storage-blob', enabledBy);
       // Without an account key, abs.ts authenticates with DefaultAzureCredential.
-      if (!accountKey) requireSdk('@azure/identity', `${enabledBy} without ${cache ? 'IMGPROXY_CACHE_ABS_KEY' : 'IMGPROXY_ABS_KEY'}`);
+      if (!accountKey) requireOptional('@azure/identity', `${enabledBy} without ${cache ? 'IMGPROXY_CACHE_ABS_KEY' : 'IMGPROXY_ABS_KEY'}`);
       return async () => {
         const { createAbsBackend } = await import('./abs.js');
         return createAbsBackend({ accountName, ...(accountKey ? { accountKey } : {}), ...(endpoint ? { endpoint } : {}), ...(timeoutMs ? { requestTimeoutMs: timeoutMs } : {}) });

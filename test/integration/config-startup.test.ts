@@ -95,7 +95,7 @@ describe('startup with warnings', () => {
     try {
       const warnings = server.logs.filter((l) => l.includes('"module":"config"'));
       expect(warnings).toHaveLength(1);
-      expect(JSON.parse(warnings[0] ?? '{}')).toMatchObject({ level: 40, msg: 'PP_CACHE_MEMORY_MAX_MBS is not a variable pixproxy knows and is ignored; did you mean PP_CACHE_MEMORY_MAX_MB?' });
+      expect(JSON.parse(warnings[0] ?? '{}')).toMatchObject({ level: 'WARNING', msg: 'PP_CACHE_MEMORY_MAX_MBS is not a variable pixproxy knows and is ignored; did you mean PP_CACHE_MEMORY_MAX_MB?' });
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
     } finally {
       server.child.kill('SIGTERM');

@@ -30,7 +30,7 @@ beforeAll(async () => {
     '/boom.jpg': { body: Buffer.from('x'), status: 500 },
     '/forbidden.jpg': { body: Buffer.from('x'), status: 403 },
   });
-  px = await startApp({ IMGPROXY_KEY: KEY, IMGPROXY_SALT: SALT, IMGPROXY_TTL: '3600' });
+  px = await startApp({ IMGPROXY_KEY: KEY, IMGPROXY_SALT: SALT, IMGPROXY_TTL: '3600', PIXPROXY_METRICS_ON_MAIN_PORT: 'true' });
 });
 
 afterAll(async () => {

@@ -35,7 +35,6 @@
  *        still served → checked before the cache lookup too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -53,6 +52,7 @@ import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
 import { counterTotal, transforms } from '../helpers/metrics.js';
+import { freePort } from '../helpers/ports.js';
 
 const K1 = Buffer.from('seed-key-1');
 const S1 = Buffer.from('seed-salt-1');
@@ -153,15 +153,6 @@ function captureLogger(level = 'debug'): { logger: Logger; lines: Array<{ level:
     },
   });
   return { logger: createLogger(level, stream), lines };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 type Samples = Map<string, number>;
@@ -938,6 +929,8 @@ describe('[pp] Configuration reference', () => {
 });
 
 describe('metrics (issue item 10)', () => {
+  // /metrics is on the main port only when asked (imgproxy serves it on IMGPROXY_PROMETHEUS_BIND alone).
+  const METRICS_ENV = { ...ENV, PIXPROXY_METRICS_ON_MAIN_PORT: 'true' };
   const NAMES = [
     'cache_lookups_total',
     'cache_bytes',
@@ -950,7 +943,7 @@ describe('metrics (issue item 10)', () => {
   ];
 
   it('GET /metrics: hits and misses per layer, bytes and entries per layer, upstream fetches, single-flight joins move as requests go', async () => {
-    const px = await startApp({ ...ENV, PP_CACHE_DISK_MAX_MB: '64' });
+    const px = await startApp({ ...METRICS_ENV, PP_CACHE_DISK_MAX_MB: '64' });
     try {
       const m0 = await scrape(`${px.url}/metrics`);
       const res = await fetch(`${px.url}/metrics`);
@@ -997,7 +990,7 @@ describe('metrics (issue item 10)', () => {
   });
 
   it('GET /metrics: an L2 hit after L1 expiry counts l2 hit, and cache_entries{memory} follows the L1 TTL', async () => {
-    const px = await startApp({ ...ENV, PP_CACHE_MEMORY_TTL_SECS: '2' });
+    const px = await startApp({ ...METRICS_ENV, PP_CACHE_MEMORY_TTL_SECS: '2' });
     try {
       const p = signed(`/w:173/plain/${origin.url}/a.jpg`);
       await get(px, p);
@@ -1017,11 +1010,11 @@ describe('metrics (issue item 10)', () => {
   });
 
   it('GET /metrics: evictions per layer (memory and l2) and cache errors', async () => {
-    const px = await startApp({ ...ENV, PP_CACHE_MEMORY_MAX_MB: '1', PP_CACHE_DISK_MAX_MB: '1' });
+    const px = await startApp({ ...METRICS_ENV, PP_CACHE_MEMORY_MAX_MB: '1', PP_CACHE_DISK_MAX_MB: '1' });
     const dir = await mkdtemp(join(tmpdir(), 'pixproxy-seed-err-'));
     const notADir = join(dir, 'file');
     await writeFile(notADir, 'x');
-    const broken = await startApp({ ...ENV, PP_CACHE_DIR: notADir });
+    const broken = await startApp({ ...METRICS_ENV, PP_CACHE_DIR: notADir });
     try {
       for (let i = 0; i < 14; i++) await get(px, signed(`/w:${540 + i}/q:100/plain/${origin.url}/a.jpg`));
       await px.app.ctx.cache.flush();

@@ -31,7 +31,6 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_SENTRY_ENVIRONMENT', 'production'],
     ['IMGPROXY_NEW_RELIC_APP_NAME', 'imgproxy'],
     ['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', '200'],
-    ['IMGPROXY_LOG_FORMAT', 'JSON'],
     ['IMGPROXY_JXL_EFFORT', '7'],
     ['IMGPROXY_SENTRY_DSN', ''],
     ['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', '5.5'],
@@ -44,7 +43,7 @@ describe('unsupported peer variables', () => {
   });
 
   it.each([
-    ['IMGPROXY_LOG_FORMAT', 'structured'],
+    ['IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', 'true'],
     ['IMGPROXY_JXL_EFFORT', '4'],
     ['PP_FETCH_RETRY_COUNT', '3'],
     ['PP_CORS_ALLOW_ORIGIN', '*'],

@@ -4,12 +4,12 @@
  * https://github.com/imgproxy/imgproxy/blob/master/handlers/health/handler_test.go
  */
 import { describe, expect } from 'vitest';
-import { gap, get, serverPool } from '../harness.js';
+import { get, port, serverPool } from '../harness.js';
 
 const servers = serverPool(() => ({}));
 
 describe('TestHealthHandler', () => {
-  gap('issue 13 §8 health body: we answer `pixproxy is running`-style text, imgproxy `imgproxy is running` (monitors match it)', 'TestHealthHandler', async () => {
+  port('TestHealthHandler', undefined, async () => {
     const r = await get(await servers.get(), '/health');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/plain');

@@ -4,7 +4,7 @@
  * entry count is what `/health` reports as `cache_memory_items`.
  */
 import { describe, expect } from 'vitest';
-import { gap, ported } from '../../harness.js';
+import { ported } from '../../harness.js';
 import { solidPng } from '../fixtures.js';
 import { enc, eventually, expectOk, get, ppServers, useOrigin } from '../pp.js';
 
@@ -30,7 +30,7 @@ describe('src/modules/cache/memory.rs', () => {
     expect(r.headers.get('x-cache')).toBe('MISS');
   });
 
-  gap('issue 12 §8: /health answers plain text, PreviewProxy JSON with cache_memory_items (2 after two entries)', 'test_item_count', async () => {
+  ported('test_item_count', async () => {
     // A server of its own (a distinct environment), so its L1 holds only these two entries.
     const px = await servers.get({ PP_CACHE_MEMORY_TTL_SECS: '3599' });
     for (const p of ['/a.png', '/b.png']) expectOk(await get(px, `/proxy?url=${enc(`${o.url}${p}`)}`));

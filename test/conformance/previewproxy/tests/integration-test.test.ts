@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { gap, ported } from '../../harness.js';
+import { ported } from '../../harness.js';
 import { tinyPng } from '../fixtures.js';
 import { enc, expectOk, get, ppServers, useOrigin, useTempDir } from '../pp.js';
 
@@ -17,7 +17,7 @@ describe('tests/integration_test.rs', () => {
   const servers = ppServers(() => ({ PP_CACHE_MEMORY_MAX_MB: '10' }));
   const local = () => ({ PP_LOCAL_ENABLED: 'true', PP_LOCAL_BASE_DIR: dir.path });
 
-  gap('issue 12 §8: /health answers text "pixproxy is running", PreviewProxy JSON {"status":"ok","cache_memory_items":N,…}', 'test_health_returns_ok', async () => {
+  ported('test_health_returns_ok', async () => {
     const r = await get(await servers.get(), '/health');
     expect(r.status).toBe(200);
     const j = JSON.parse(r.body.toString()) as { status?: string; cache_memory_items?: unknown };
