@@ -1,8 +1,9 @@
 /**
  * node:http request handling: a small routing table (no framework on the image hot path),
- * request ids, one JSON log line per request, errors → status + plain-text body. The
- * handlers it routes to (image, raw, info) are built by the composition root and come in
- * as functions; nothing here knows how an image is computed.
+ * request ids, one JSON log line per request, errors → status + body in the format of the
+ * route's dialect (error-response.ts). The handlers it routes to (image, raw, info) are built
+ * by the composition root and come in as functions; nothing here knows how an image is
+ * computed.
  *
  * `createRequestHandler` is the embeddable export: `(req, res) => void` mountable in any
  * Node HTTP server or framework.
@@ -13,10 +14,11 @@ import type { Config } from '../config/index.js';
 import type { ImgproxyDialect } from '../dialects/imgproxy/index.js';
 import type { PreviewProxyDialect } from '../dialects/previewproxy/index.js';
 import { ProxyError, toProxyError } from '../errors.js';
+import { errorAnswer, type RouteDialect } from './error-response.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ImageRequest } from '../request.js';
-import { requestId, SECURITY_HEADERS } from './headers.js';
+import { requestId } from './headers.js';
 import type { ImageHandler } from './image-handler.js';
 import type { InfoHandler } from './info-handler.js';
 import type { RawHandler } from './raw-handler.js';
@@ -49,6 +51,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const cors: Record<string, string> = config.server.allowOrigin
     ? { 'Access-Control-Allow-Origin': config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
     : {};
+  /** `path` after the prefix. */
+  const dialectOf = (path: string): RouteDialect =>
+    path === '/proxy' || (pathDialect === 'previewproxy' && !path.startsWith('/info/')) ? 'previewproxy' : 'imgproxy';
 
   // Labelled metric children, looked up once per label value rather than hashed per request.
   const byStatus = new Map<number, { inc(): void }>();
@@ -76,6 +81,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     const q = url.indexOf('?');
     let path = q >= 0 ? url.slice(0, q) : url;
     let quiet = false;
+    // Outside the prefix nothing is routed; imgproxy's rules answer.
+    const routed = !prefix || path.startsWith(prefix);
+    const dialect: RouteDialect = routed ? dialectOf(path.slice(prefix.length) || '/') : 'imgproxy';
 
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
@@ -95,10 +103,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         res.destroy();
         return;
       }
-      const body = config.server.developmentErrorsMode ? `${e.publicMessage}: ${e.message}` : e.publicMessage;
-      res.writeHead(e.status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      const answer = errorAnswer(e, dialect, config.server.developmentErrorsMode);
+      res.writeHead(answer.status, answer.headers);
       // Never a HEAD: those are answered before anything can fail.
-      res.end(body);
+      res.end(answer.body);
     };
 
     try {

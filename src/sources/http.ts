@@ -158,10 +158,10 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       // Our deadline, the caller's cancel and undici's idle timers are mapped by fetchUrl.
       if (err instanceof ProxyError || isTimeoutError(err) || signal.aborted) throw err;
       // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
-      throw new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${total} bytes: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ProxyError('SOURCE_BODY_INCOMPLETE', `source body incomplete after ${total} bytes: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     if (declared !== undefined && encoding === undefined && total < declared) {
-      throw new ProxyError('UNSUPPORTED_IMAGE', `source body truncated: ${total} of ${declared} bytes: ${url}`);
+      throw new ProxyError('SOURCE_BODY_INCOMPLETE', `source body truncated: ${total} of ${declared} bytes: ${url}`);
     }
     return Buffer.concat(chunks, total);
   }
@@ -213,7 +213,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
         await drain(res.body);
         const location = headerString(res.headers.location);
         if (!location) throw new ProxyError('SOURCE_UNREACHABLE', `redirect ${status} without Location from ${u.href}`);
-        if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_UNREACHABLE', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
+        if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_REDIRECTS', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
         try {
           current = new URL(location, u).href;
         } catch {
@@ -276,7 +276,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
         const pe = findProxyError(err);
         if (pe) return pe;
         if (isTimeoutError(err)) return new ProxyError('SOURCE_TIMEOUT', `source timed out: ${url}: ${(err as Error).message}`, { cause: err });
-        return new ProxyError('SOURCE_UNREACHABLE', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        return new ProxyError('SOURCE_CONNECTION', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       },
     };
   }
@@ -322,8 +322,8 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       mapError: (err, bytes) => {
         const mapped = dl.mapError(err);
         // Headers arrived but the body did not complete: a broken image, as imgproxy reports it.
-        return mapped.code === 'SOURCE_UNREACHABLE'
-          ? new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${bytes} bytes: ${href}: ${err.message}`, { cause: err })
+        return mapped.code === 'SOURCE_CONNECTION'
+          ? new ProxyError('SOURCE_BODY_INCOMPLETE', `source body incomplete after ${bytes} bytes: ${href}: ${err.message}`, { cause: err })
           : mapped;
       },
     });

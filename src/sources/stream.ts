@@ -33,7 +33,7 @@ export function guarded(src: Readable, o: GuardOptions): Readable {
       cb(null, chunk);
     },
     flush(cb) {
-      if (o.expected !== undefined && total < o.expected) cb(new ProxyError('UNSUPPORTED_IMAGE', `source body truncated: ${total} of ${o.expected} bytes: ${o.url}`));
+      if (o.expected !== undefined && total < o.expected) cb(new ProxyError('SOURCE_BODY_INCOMPLETE', `source body truncated: ${total} of ${o.expected} bytes: ${o.url}`));
       else cb();
     },
     destroy(err, cb) {
