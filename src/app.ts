@@ -17,6 +17,8 @@ import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createDialectPolicies } from './service/dialect-policies.js';
+import { loadFallbackImage } from './service/fallback-image.js';
 import { createFlow } from './service/flow.js';
 import { createImageService, type ImageService } from './service/image.js';
 import { createInfoService, type InfoService } from './service/info.js';
@@ -83,11 +85,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
     { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
   );
-  const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
+  const fetchAux = async (url: string): Promise<Buffer> => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body;
+  const watermark = await loadWatermark(config, fetchAux);
+  const policies = createDialectPolicies(config, await loadFallbackImage(config, fetchAux));
 
   const flowDeps = { limiter, loadSource: createSourceLoader({ cache, sources, downloads: limiter.downloads }), timeoutMs: config.server.timeout * 1000 };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
-  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics });
+  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics, policies });
   const info = createInfoService({ ...flowDeps, metrics });
   const handler = createRequestHandler({
     config,
@@ -96,7 +100,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     imgproxy: dialect,
     previewproxy,
     resolve: createResolver(config, cache, sources),
-    image: createImageHandler({ images, config }),
+    image: createImageHandler({ images, config, policies }),
     raw: createRawHandler({ sources, config }),
     info: createInfoHandler({ dialect, info, config }),
   });

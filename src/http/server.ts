@@ -5,6 +5,13 @@
  * by the composition root and come in as functions; nothing here knows how an image is
  * computed.
  *
+ * PreviewProxy's routes (`/proxy`, and every path when PIXPROXY_PATH_DIALECT=previewproxy)
+ * behave as PreviewProxy's middleware stack does: CORS from PP_CORS_* on every response and
+ * OPTIONS answered as a preflight (cors.ts), and at most PP_MAX_CONCURRENT_REQUESTS image
+ * requests in progress, one more answered 503 with `Retry-After: 1` before anything is parsed
+ * (`handle_query`/`handle_path` in src/modules/proxy/controller.rs,
+ * https://github.com/ViGrise/previewproxy).
+ *
  * `createRequestHandler` is the embeddable export: `(req, res) => void` mountable in any
  * Node HTTP server or framework.
  */
@@ -14,6 +21,7 @@ import type { Config } from '../config/index.js';
 import type { ImgproxyDialect } from '../dialects/imgproxy/index.js';
 import type { PreviewProxyDialect } from '../dialects/previewproxy/index.js';
 import { ProxyError, toProxyError } from '../errors.js';
+import { createCors } from './cors.js';
 import { errorAnswer, type RouteDialect } from './error-response.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -28,7 +36,7 @@ import type { Resolver } from './resolve.js';
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface RequestHandlerDeps {
-  readonly config: Pick<Config, 'server'>;
+  readonly config: Pick<Config, 'server' | 'previewproxy'>;
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, 'requests' | 'requestDuration' | 'errors' | 'registry'>;
   /** imgproxy's URL API (root path style unless PIXPROXY_PATH_DIALECT=previewproxy). */
@@ -51,6 +59,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const cors: Record<string, string> = config.server.allowOrigin
     ? { 'Access-Control-Allow-Origin': config.server.allowOrigin, 'Access-Control-Allow-Methods': 'GET, OPTIONS' }
     : {};
+  const pp = config.previewproxy;
+  const ppCors = createCors({ allowOrigin: pp.corsAllowOrigin, maxAgeSecs: pp.corsMaxAgeSecs });
+  /** PreviewProxy image requests in progress (its semaphore of PP_MAX_CONCURRENT_REQUESTS permits). */
+  let ppInProgress = 0;
   /** `path` after the prefix. */
   const dialectOf = (path: string): RouteDialect =>
     path === '/proxy' || (pathDialect === 'previewproxy' && !path.startsWith('/info/')) ? 'previewproxy' : 'imgproxy';
@@ -75,7 +87,6 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     const id = requestId(req.headers['x-request-id'], randomUUID);
     res.setHeader('X-Request-ID', id);
     res.setHeader('Server', 'pixproxy');
-    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
     const log: RequestLog = {};
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -84,6 +95,8 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     // Outside the prefix nothing is routed; imgproxy's rules answer.
     const routed = !prefix || path.startsWith(prefix);
     const dialect: RouteDialect = routed ? dialectOf(path.slice(prefix.length) || '/') : 'imgproxy';
+    const corsHeaders = dialect === 'previewproxy' ? ppCors.response(req.headers) : cors;
+    for (const [k, v] of Object.entries(corsHeaders)) res.setHeader(k, v);
 
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
@@ -115,6 +128,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         path = path.slice(prefix.length) || '/';
       }
       const method = req.method ?? 'GET';
+      if (method === 'OPTIONS' && dialect === 'previewproxy') {
+        // tower-http answers every OPTIONS as a preflight, before any route runs.
+        quiet = true;
+        res.writeHead(200, { ...ppCors.preflight(req.headers), 'Content-Length': '0' });
+        res.end();
+        return;
+      }
       if (method === 'OPTIONS' || method === 'HEAD') {
         // imgproxy answers both with 200 and a single-space body, without processing anything.
         res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -153,6 +173,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       if (path.startsWith('/info/')) {
         deps.info(req, res, path.slice('/info'.length), log).catch(fail);
         return;
+      }
+      if (dialect === 'previewproxy') {
+        if (ppInProgress >= pp.maxConcurrentRequests) throw new ProxyError('OVERLOADED', `PP_MAX_CONCURRENT_REQUESTS=${pp.maxConcurrentRequests} requests in progress`);
+        ppInProgress++;
+        // The permit is held until the answer is complete or the client is gone, as
+        // PreviewProxy's permit lives inside the response body.
+        res.once('close', () => ppInProgress--);
       }
       const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
       let parse: () => ImageRequest;
