@@ -21,6 +21,8 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { openSyslog } from './observability/syslog.js';
 import { createStepTimer, type Tracing } from './observability/tracing.js';
 import { metricsRoute } from './http/health.js';
+import { createDialectPolicies } from './service/dialect-policies.js';
+import { loadFallbackImage } from './service/fallback-image.js';
 import { createFlow } from './service/flow.js';
 import { createImageService, type ImageService } from './service/image.js';
 import { createInfoService, type InfoService } from './service/info.js';
@@ -110,13 +112,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
     { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
   );
-  const watermark = await loadWatermark(config, async (url) => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body);
+  const fetchAux = async (url: string): Promise<Buffer> => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body;
+  const watermark = await loadWatermark(config, fetchAux);
+  const policies = createDialectPolicies(config, await loadFallbackImage(config, fetchAux));
 
   const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched });
   const steps = createStepTimer(metrics);
   const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
-  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics });
+  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics, policies });
   const info = createInfoService({ ...flowDeps, metrics });
   const handler = createRequestHandler({
     config,
@@ -127,7 +131,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     imgproxy: dialect,
     previewproxy,
     resolve: createResolver(config, cache, sources),
-    image: createImageHandler({ images, config }),
+    image: createImageHandler({ images, config, policies }),
     raw: createRawHandler({ sources, config }),
     info: createInfoHandler({ dialect, info, config }),
   });

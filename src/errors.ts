@@ -2,9 +2,11 @@
  * One error class for everything that reaches a client, with a stable machine code.
  *
  * The registry below is the single place where codes map to HTTP status and public
- * message (imgproxy's mapping, reference §7.4). Anything derived from user input must
- * surface as one of these with a 4xx/5xx status; a plain `Error` escaping to the HTTP
- * layer becomes a 500 and means a bug here.
+ * message (imgproxy's mapping: https://github.com/imgproxy/imgproxy/blob/master/handlers/errors.go);
+ * PreviewProxy routes render the same codes as PreviewProxy's JSON errors
+ * (src/dialects/previewproxy/errors.ts). Anything derived from user input must surface as one
+ * of these with a 4xx/5xx status; a plain `Error` escaping to the HTTP layer becomes a 500 and
+ * means a bug here.
  */
 
 export const ERROR_CODES = {
@@ -16,8 +18,20 @@ export const ERROR_CODES = {
   SECURITY_OPTION_FORBIDDEN: { status: 403, message: 'Invalid URL' },
   /** Source not in IMGPROXY_ALLOWED_SOURCES, or resolving to a forbidden address. */
   INVALID_SOURCE_URL: { status: 404, message: 'Invalid source URL' },
-  /** Scheme not enabled, network error, too many redirects. */
+  /** The source could not be fetched for a reason none of the codes below names. */
   SOURCE_UNREACHABLE: { status: 404, message: 'Source is unreachable' },
+  /** No connection to the origin (refused, reset, DNS failure) before its answer began. */
+  SOURCE_CONNECTION: { status: 404, message: 'Source is unreachable' },
+  /** More redirects than IMGPROXY_MAX_REDIRECTS. */
+  SOURCE_REDIRECTS: { status: 404, message: 'Source is unreachable' },
+  /** The source URL's scheme is unknown or not enabled (IMGPROXY_USE_S3, …). */
+  SOURCE_SCHEME_DISABLED: { status: 404, message: 'Source is unreachable' },
+  /** The origin resolves to an address the SSRF guard refuses (loopback, private, …). */
+  SOURCE_ADDRESS_FORBIDDEN: { status: 404, message: 'Invalid source URL' },
+  /** A local:// path that leaves the root (`..`, a symlink pointing out). */
+  SOURCE_PATH_FORBIDDEN: { status: 404, message: 'Invalid source URL' },
+  /** A local:// path naming a directory or another non-file. */
+  SOURCE_NOT_A_FILE: { status: 404, message: 'Source is unreachable' },
   /** Origin answered 4xx: mirrored status. */
   SOURCE_CLIENT_ERROR: { status: 404, message: 'Source is unreachable' },
   /** Origin answered 5xx. */
@@ -30,6 +44,8 @@ export const ERROR_CODES = {
   SOURCE_RESOLUTION_TOO_BIG: { status: 422, message: 'Invalid source image' },
   /** A result or intermediate canvas over PIXPROXY_MAX_RESULT/INTERMEDIATE_RESOLUTION. */
   RESULT_TOO_BIG: { status: 422, message: 'Result image is too big' },
+  /** The origin's answer began but its body broke off (reset, shorter than Content-Length). */
+  SOURCE_BODY_INCOMPLETE: { status: 422, message: 'Broken or unsupported image' },
   /** Type could not be detected from the magic bytes. */
   INVALID_IMAGE: { status: 422, message: 'Invalid source image' },
   /** Detected type we do not load, or a decode failure (truncated, corrupt). */
@@ -48,6 +64,10 @@ export const ERROR_CODES = {
   UNSUPPORTED_PARAM: { status: 400, message: 'Unsupported parameter' },
   /** PreviewProxy dialect: source host not in PP_ALLOWED_HOSTS (PreviewProxy's `host_not_allowed`). */
   HOST_NOT_ALLOWED: { status: 403, message: 'Host not allowed' },
+  /** PreviewProxy dialect: a format or transform on PP_INPUT/OUTPUT/TRANSFORM_DISALLOW_LIST (`transform_disabled`). */
+  TRANSFORM_DISABLED: { status: 400, message: 'Transform disabled' },
+  /** PP_MAX_CONCURRENT_REQUESTS requests are in progress (PreviewProxy answers 503 at once). */
+  OVERLOADED: { status: 503, message: 'Service unavailable' },
   /** Unknown route. */
   NOT_FOUND: { status: 404, message: 'Not found' },
   /** A bug. */

@@ -145,6 +145,16 @@ export interface ProcessingOptions {
 
 const CENTER: Gravity = { type: 'ce', x: 0, y: 0 };
 
+/** No format preference from Accept or IMGPROXY_ENFORCE_*. */
+const NOT_NEGOTIATED = {
+  preferWebp: false,
+  preferAvif: false,
+  preferJxl: false,
+  enforceWebp: false,
+  enforceAvif: false,
+  enforceJxl: false,
+} as const satisfies Partial<ProcessingOptions>;
+
 export function defaultOptions(config: Config): ProcessingOptions {
   const p = config.processing;
   const s = config.security;
@@ -187,12 +197,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
     formatQuality: {},
     maxBytes: 0,
     format: null,
-    preferWebp: false,
-    preferAvif: false,
-    preferJxl: false,
-    enforceWebp: false,
-    enforceAvif: false,
-    enforceJxl: false,
+    ...NOT_NEGOTIATED,
     skipProcessingFormats: [...(p.skipProcessingFormats as OutputFormat[])],
     raw: false,
     cachebuster: '',
@@ -210,6 +215,14 @@ export function defaultOptions(config: Config): ProcessingOptions {
     maxResultDimension: s.maxResultDimension,
     usedPresets: [],
   };
+}
+
+/**
+ * The same options serving the source bytes unchanged: every format takes the processor's
+ * skip path (probed and checked, never re-encoded), nothing is negotiated.
+ */
+export function asIs(o: ProcessingOptions): ProcessingOptions {
+  return { ...o, skipProcessingFormats: [...OUTPUT_FORMATS], format: null, ...NOT_NEGOTIATED };
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */

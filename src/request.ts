@@ -14,4 +14,13 @@ export interface ImageRequest {
   options: ProcessingOptions;
   /** The path part that was signed (for logs). */
   signedPath: string;
+  /**
+   * The URL API it came through when not imgproxy's: its rules for fallback images, fetch
+   * retries and headers apply (src/service/policy.ts). Not part of the cache key.
+   */
+  dialect?: 'previewproxy';
+  /** Detected source formats to refuse (PP_INPUT_DISALLOW_LIST): 400 before processing. */
+  refusedInputs?: readonly string[];
+  /** Result formats to refuse (PP_OUTPUT_DISALLOW_LIST): 400 instead of the image. */
+  refusedOutputs?: readonly string[];
 }

@@ -48,6 +48,8 @@ export interface CachedImage {
   /** Origin's Cache-Control / Expires (IMGPROXY_CACHE_CONTROL_PASSTHROUGH). */
   originCacheControl?: string;
   originExpires?: string;
+  /** Set on a fallback image answered instead of an error: the status to answer it with. */
+  fallbackStatus?: number;
 }
 
 /** Origin headers a result carries for the response (stored with it, so hits answer alike). */
@@ -65,9 +67,12 @@ export interface ImageCache {
   key(req: ImageRequest, headers: IncomingHttpHeaders): string;
   /** L1 → L2; an L2 hit is promoted to L1. Never rejects: errors are misses. */
   lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit } | null>;
-  /** Fire-and-forget, before the response; never throws, never rejects unhandled. */
-  store(key: string, image: CachedImage): void;
-  singleflight: Pick<SingleFlight, 'run'>;
+  /**
+   * Fire-and-forget, before the response; never throws, never rejects unhandled. `ttlMs`
+   * shortens this entry's life in both layers (a fallback answer lives as long as its max-age).
+   */
+  store(key: string, image: CachedImage, ttlMs?: number): void;
+  singleflight: Pick<SingleFlight, 'run' | 'waiters'>;
   /**
    * Source bytes through the origin sub-store (direct fetch when it is off or for local://).
    * `signal`: this caller stops waiting; the fetch is cancelled once no caller waits.
@@ -131,6 +136,7 @@ function encodeMeta(image: CachedImage): Record<string, string> {
   if (image.originWidth !== undefined) x.originWidth = String(image.originWidth);
   if (image.originHeight !== undefined) x.originHeight = String(image.originHeight);
   if (image.originSize !== undefined) x.originSize = String(image.originSize);
+  if (image.fallbackStatus !== undefined) x.fallbackStatus = String(image.fallbackStatus);
   for (const f of ORIGIN_HEADER_FIELDS) {
     const v = image[f];
     if (v !== undefined) x[f] = v;
@@ -157,6 +163,7 @@ function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
   const originWidth = optNum(x.originWidth);
   const originHeight = optNum(x.originHeight);
   const originSize = optNum(x.originSize);
+  const fallbackStatus = optNum(x.fallbackStatus);
   return {
     data,
     contentType: meta.contentType,
@@ -168,6 +175,7 @@ function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
     ...(originWidth !== undefined ? { originWidth } : {}),
     ...(originHeight !== undefined ? { originHeight } : {}),
     ...(originSize !== undefined ? { originSize } : {}),
+    ...(fallbackStatus !== undefined ? { fallbackStatus } : {}),
     ...pickOriginHeaders(x),
   };
 }
@@ -268,16 +276,17 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       return { image, layer: 'HIT-L2' };
     },
 
-    store(key, input) {
+    store(key, input, ttlMs) {
       try {
         if (closed) return;
         const image = input.etag === '' ? { ...input, etag: computeEtag(input.data) } : input;
         if (l1) {
-          l1.set(key, image);
+          l1.set(key, image, ttlMs);
           updateL1Gauges();
         }
+        const lifeMs = ttlMs === undefined ? diskTtlMs : Math.min(ttlMs, diskTtlMs);
         // A TTL of 0 means "expired on arrival": nothing worth writing.
-        if (!l2 || diskTtlMs <= 0 || !(budget?.admits(image.data.length) ?? true)) return;
+        if (!l2 || lifeMs <= 0 || !(budget?.admits(image.data.length) ?? true)) return;
         writing.set(key, image);
         // The entry is visible from here on; the write (checksum, file I/O) starts once the
         // current responses have been written.
@@ -286,7 +295,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
             l2.put(key, image.data, {
               contentType: image.contentType,
               etag: image.etag,
-              expiresAt: Date.now() + diskTtlMs,
+              expiresAt: Date.now() + lifeMs,
               extra: encodeMeta(image),
             }),
           )

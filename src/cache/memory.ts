@@ -15,7 +15,8 @@ export const MAX_ENTRY_FRACTION = 8;
 
 export interface MemoryCache<V extends { data: Buffer }> {
   get(key: string): V | undefined;
-  set(key: string, value: V): boolean;
+  /** `ttlMs`: a shorter life than the cache's TTL for this entry (a fallback answer). */
+  set(key: string, value: V, ttlMs?: number): boolean;
   delete(key: string): void;
   readonly bytes: number;
   readonly entries: number;
@@ -45,9 +46,10 @@ export function createMemoryCache<V extends { data: Buffer }>(opts: {
   });
   return {
     get: (key) => lru.get(key),
-    set(key, value) {
+    set(key, value, ttlMs) {
       if (value.data.length + key.length + ENTRY_OVERHEAD > maxEntrySize) return false;
-      lru.set(key, value);
+      if (ttlMs !== undefined && ttlMs <= 0) return false;
+      lru.set(key, value, ttlMs !== undefined && ttlMs < opts.ttlMs ? { ttl: ttlMs } : {});
       return lru.has(key);
     },
     delete: (key) => {

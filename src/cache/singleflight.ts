@@ -36,6 +36,8 @@ export interface SingleFlight {
   readonly size: number;
   /** Whether a computation for `key` is in flight (a new request will join it). */
   has(key: string): boolean;
+  /** How many callers wait for `key`'s computation (0 when none is in flight). */
+  waiters(key: string): number;
 }
 
 interface Flight {
@@ -119,6 +121,9 @@ export function createSingleFlight(opts: { onJoin?: (key: string) => void } = {}
     },
     has(key: string): boolean {
       return inflight.has(key);
+    },
+    waiters(key: string): number {
+      return inflight.get(key)?.waiting.size ?? 0;
     },
     run<T>(key: string, fn: (work: Work) => Promise<T>, waiter: Waiter = {}): Promise<{ value: T; joined: boolean }> {
       // Gone before it asked: it neither starts nor keeps alive anything.

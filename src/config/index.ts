@@ -13,6 +13,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { checkBackends } from './backends.js';
 import { ConfigError, type Field } from './fields.js';
 import { listenAddresses } from './listen-addresses.js';
+import { previewProxyWarnings } from './previewproxy-fields.js';
 import { deprecatedNames, schema } from './schema.js';
 import { setName, type Config, type Env, type Findings, type SchemaValues } from './types.js';
 import { unknownVariableWarnings } from './unknown.js';
@@ -93,8 +94,23 @@ function checkDeprecated(v: SchemaValues, f: Findings): void {
   }
 }
 
-function warnInert(v: SchemaValues, f: Findings): void {
-  if (v.previewproxy.s3Bucket !== '' && !v.storage.useS3) f.warn('PP_S3_BUCKET has no effect until IMGPROXY_USE_S3 is set: s3:/ sources are read through the s3:// source');
+/**
+ * PreviewProxy's startup rules (Configuration::new in src/common/config/loader.rs,
+ * https://github.com/ViGrise/previewproxy): an enabled source without its settings stops
+ * startup; production without a signature key or a host allowlist is logged loudly.
+ */
+function checkPreviewProxy(v: SchemaValues, f: Findings): void {
+  const pp = v.previewproxy;
+  if (pp.s3Enabled === true && pp.s3Bucket === '') f.error('PP_S3_ENABLED: expected PP_S3_BUCKET to be set when it is true');
+  if ((pp.s3AccessKeyId === '') !== (pp.s3SecretAccessKey === '')) {
+    f.error(`${pp.s3AccessKeyId === '' ? 'PP_S3_ACCESS_KEY_ID' : 'PP_S3_SECRET_ACCESS_KEY'}: expected PP_S3_ACCESS_KEY_ID and PP_S3_SECRET_ACCESS_KEY together, got only the other one`);
+  }
+  if (pp.localEnabled === true && v.download.localFilesystemRoot === '') f.error('PP_LOCAL_ENABLED: expected PP_LOCAL_BASE_DIR (or IMGPROXY_LOCAL_FILESYSTEM_ROOT) to be set when it is true');
+  if (pp.appEnv === 'production') {
+    if (pp.hmacKey === '') f.warn('PP_APP_ENV=production without PP_HMAC_KEY: PreviewProxy URLs are not signed (a security risk)');
+    if (pp.allowedHosts.length === 0) f.warn('PP_APP_ENV=production without PP_ALLOWED_HOSTS: PreviewProxy URLs may name any host (a security risk)');
+  }
+  previewProxyWarnings(f.env, f);
 }
 
 /** Every variable name pixproxy knows: the schema's (canonical first) and the refused peers' ones. */
@@ -133,7 +149,7 @@ export function inspectConfig(env: Env = readEnv()): ConfigReport {
   checkBackends(v, findings);
   for (const e of unsupportedErrors(env, v)) errors.push(e);
   checkDeprecated(v, findings);
-  warnInert(v, findings);
+  checkPreviewProxy(v, findings);
   warnings.push(...unknownVariableWarnings(env, new Set(knownVariables())));
   return { config: errors.length === 0 ? deepFreeze({ ...v, ...listen } as Config) : null, errors, warnings };
 }

@@ -11,6 +11,7 @@
  */
 import { bucketListFields, cacheStoreFields, sourceStoreFields } from './backend-fields.js';
 import { NETWORKS, type Network } from './listen.js';
+import { INPUT_TOKENS, OUTPUT_TOKENS, parseAliasList, PP_BASE_RE, ppBool, tokenList, TRANSFORM_TOKENS } from './previewproxy-fields.js';
 import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type DescribedField } from './fields.js';
 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
@@ -56,20 +57,12 @@ function parseOtlpProtocol(raw: string): OtlpProtocol | undefined {
 const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace', 'none'] as const;
 type Propagator = Exclude<(typeof PROPAGATORS)[number], 'none'>;
 
-const PP_BASE_RE = /^(?:https?:\/\/|s3:\/|local:\/)/;
-const PP_RESERVED_ALIASES = new Set(['s3', 'local', 'http', 'https', 'enc']);
-
-/** PreviewProxy skips a bad alias with a warning; we refuse to start instead. */
-function parseUrlAliases(raw: string): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const eq = item.indexOf('=');
-    const name = item.slice(0, eq).trim();
-    const base = item.slice(eq + 1).trim();
-    if (eq <= 0 || !/^[A-Za-z0-9_.+-]+$/.test(name) || PP_RESERVED_ALIASES.has(name.toLowerCase()) || !PP_BASE_RE.test(base)) return undefined;
-    out[name] = base;
-  }
-  return out;
+/** imgproxy accepts 0 (the original error's status) or a valid status code. */
+function parseHttpCode(raw: string): number | undefined {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n === 0 || (n >= 100 && n <= 599) ? n : undefined;
 }
 
 export const schema = {
@@ -228,7 +221,7 @@ export const schema = {
   },
 
   processing: {
-    ttl: int(['IMGPROXY_TTL', 'PP_TTL'], 31_536_000, { min: 0 })
+    ttl: int(['IMGPROXY_TTL'], 31_536_000, { min: 0 })
       .describe('Seconds in `Cache-Control: max-age` of results (capped by `expires`); 0 = `no-cache`.'),
     quality: int(['IMGPROXY_QUALITY'], 80, { min: 1, max: 100 })
       .describe('Encoding quality when neither the URL nor IMGPROXY_FORMAT_QUALITY sets one.'),
@@ -288,6 +281,16 @@ export const schema = {
       .describe('Watermark image URL, fetched once at startup like a source.'),
     watermarkOpacity: float(['IMGPROXY_WATERMARK_OPACITY'], 1, { min: 0, max: 1 })
       .describe('Base opacity, multiplied by the `watermark` option\'s opacity.'),
+    fallbackImageData: str(['IMGPROXY_FALLBACK_IMAGE_DATA', 'PP_FALLBACK_IMAGE_DATA'])
+      .describe('Image (base64) answered instead of an error when the source cannot be fetched (which failures, per dialect: docs/previewproxy.md); wins over _PATH and _URL. Read at startup.'),
+    fallbackImagePath: str(['IMGPROXY_FALLBACK_IMAGE_PATH', 'PP_FALLBACK_IMAGE_PATH'])
+      .describe('Fallback image file, read once at startup; wins over _URL.'),
+    fallbackImageUrl: str(['IMGPROXY_FALLBACK_IMAGE_URL', 'PP_FALLBACK_IMAGE_URL'])
+      .describe('Fallback image URL, fetched once at startup like a source (a failure stops startup).'),
+    fallbackImageHttpCode: custom(['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', 'PP_FALLBACK_IMAGE_HTTP_CODE'], 200, '0 or an HTTP status from 100 to 599', parseHttpCode)
+      .describe('Status of fallback answers; 0 = the status the error would have had (in the route\'s dialect).'),
+    fallbackImageTtl: int(['IMGPROXY_FALLBACK_IMAGE_TTL', 'PP_FALLBACK_IMAGE_TTL'], 0, { min: 0 })
+      .describe('Seconds in the `max-age` of fallback answers, and how long the cache keeps them; 0 = IMGPROXY_TTL on imgproxy routes, PP_TTL on PreviewProxy routes.'),
   },
 
   /** Logs, metrics, traces and health checks (see docs/observability.md). */
@@ -362,14 +365,48 @@ export const schema = {
       raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''),
     ).describe('Hosts PreviewProxy http(s) sources may name (`*.x.com` matches exactly one more label); empty = all.'),
     sourceUrlEncryptionKey: custom(['PP_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, AES_KEY, parseAesKey).describe('AES-128/192/256-CBC key of encrypted (`enc`) PreviewProxy sources; unset = encrypted sources refused.'),
+    appEnv: oneOf(['PP_APP_ENV'], ['development', 'production'], 'development')
+      .describe('`production` logs an error at startup when PP_HMAC_KEY or PP_ALLOWED_HOSTS is unset, as PreviewProxy does. Unlike PreviewProxy, private source addresses are refused in both modes (IMGPROXY_ALLOW_*_SOURCE_ADDRESSES open them).'),
+    s3Enabled: ppBool(['PP_S3_ENABLED'])
+      .describe('Turns PreviewProxy `s3:/key` sources on or off; unset = on exactly when PP_S3_BUCKET is set.'),
     s3Bucket: str(['PP_S3_BUCKET'])
-      .describe('The bucket PreviewProxy `s3:/key` sources read from (through the s3:// source); empty = refused.'),
+      .describe('The one bucket PreviewProxy `s3:/key` sources (and `s3:/` alias bases) read from, with the PP_S3_* client settings below (not IMGPROXY_S3_*).'),
+    s3Region: str(['PP_S3_REGION'], 'us-east-1')
+      .describe('Region of the PP_S3_BUCKET client.'),
+    s3Endpoint: str(['PP_S3_ENDPOINT'])
+      .describe('Custom S3 endpoint (R2, MinIO, Swift s3api…) of the PP_S3_BUCKET client; set = path-style addressing, as PreviewProxy does.'),
+    s3AccessKeyId: str(['PP_S3_ACCESS_KEY_ID'])
+      .describe('Access key of the PP_S3_BUCKET client, with PP_S3_SECRET_ACCESS_KEY; both unset = the AWS SDK\'s default credential chain.'),
+    s3SecretAccessKey: str(['PP_S3_SECRET_ACCESS_KEY'])
+      .describe('Secret key paired with PP_S3_ACCESS_KEY_ID.'),
+    localEnabled: ppBool(['PP_LOCAL_ENABLED'])
+      .describe('Turns PreviewProxy `local:/path` sources on or off; unset = on exactly when PP_LOCAL_BASE_DIR (IMGPROXY_LOCAL_FILESYSTEM_ROOT) is set.'),
     defaultSourceUrl: custom(['PP_DEFAULT_SOURCE_URL'], '', 'a base starting with http://, https://, s3:/ or local:/', (raw) => {
       const v = raw.trim();
       return PP_BASE_RE.test(v) ? v : undefined;
     }).describe('Base that relative PreviewProxy sources (`/photos/a.jpg`) are joined to; empty = relative sources refused.'),
-    urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas; names of letters, digits, _ . + -, not s3, local, http, https or enc; bases starting with http://, https://, s3:/ or local:/', parseUrlAliases)
-      .describe('`name=base` pairs: a PreviewProxy source `name:/path` means `base/path` (PP_ALLOWED_HOSTS does not apply).'),
+    corsAllowOrigin: custom(['PP_CORS_ALLOW_ORIGIN'], ['*'] as readonly string[], 'a comma-separated list of origins (`https://app.example.com`), `*.domain` wildcards, or `*`', (raw) =>
+      raw.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    // Set but empty: PreviewProxy builds an empty origin list, so no origin is allowed.
+    () => []).describe('Origins allowed by CORS on PreviewProxy routes (`/proxy`, and every path with PIXPROXY_PATH_DIALECT=previewproxy): `*` (any), exact origins, or `*.domain` (exactly one more label); set but empty = none. imgproxy routes use IMGPROXY_ALLOW_ORIGIN.'),
+    corsMaxAgeSecs: int(['PP_CORS_MAX_AGE_SECS'], 600, { min: 0 })
+      .describe('`Access-Control-Max-Age` of preflight (OPTIONS) answers on PreviewProxy routes, in seconds.'),
+    fetchRetryCount: int(['PP_FETCH_RETRY_COUNT'], 3, { min: 0, max: 100 })
+      .describe('Retries of a PreviewProxy source fetch that failed to connect or broke off mid-body (never after a timeout, an HTTP status or a size limit); imgproxy routes never retry, as imgproxy does not.'),
+    fetchRetryDelayMs: int(['PP_FETCH_RETRY_DELAY_MS'], 0, { min: 0, max: 60_000 })
+      .describe('Milliseconds between those retries (a fixed delay, as in PreviewProxy).'),
+    inputDisallow: tokenList('PP_INPUT_DISALLOW_LIST', INPUT_TOKENS)
+      .describe(`Source formats PreviewProxy requests refuse with 400 \`transform_disabled\` (${INPUT_TOKENS.join(', ')}), detected from the bytes; unknown tokens are ignored with a warning.`),
+    outputDisallow: tokenList('PP_OUTPUT_DISALLOW_LIST', OUTPUT_TOKENS)
+      .describe(`Output formats PreviewProxy requests refuse with 400 \`transform_disabled\` (${OUTPUT_TOKENS.join(', ')}); unknown tokens are ignored with a warning.`),
+    transformDisallow: tokenList('PP_TRANSFORM_DISALLOW_LIST', TRANSFORM_TOKENS)
+      .describe(`PreviewProxy parameters refused with 400 \`transform_disabled\` (${TRANSFORM_TOKENS.join(', ')}; \`watermark\` covers \`wm\` and \`wmt\`); unknown tokens are ignored with a warning.`),
+    ttl: int(['PP_TTL'], 86_400, { min: 0 })
+      .describe('`max-age` of fallback answers on PreviewProxy routes when PP_FALLBACK_IMAGE_TTL is 0 (PreviewProxy uses it for nothing else).'),
+    maxConcurrentRequests: int(['PP_MAX_CONCURRENT_REQUESTS'], 256, { min: 1 })
+      .describe('PreviewProxy requests in progress at once (cache hits included); one more is answered 503 with `Retry-After: 1` at once. imgproxy routes are bounded by IMGPROXY_REQUESTS_QUEUE_SIZE instead.'),
+    urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas', (raw) => parseAliasList(raw).aliases)
+      .describe('`name=base` pairs: a PreviewProxy source `name:/path` means `base/path` (PP_ALLOWED_HOSTS does not apply). Bases start with http://, https://, s3:/ or local:/; a bad entry is skipped with a warning, as PreviewProxy does.'),
   },
 
   cache: {

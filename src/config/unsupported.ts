@@ -10,7 +10,7 @@
  * Implementing one: give it a field in ./schema.ts and delete its entry here (the table in
  * docs/configuration.md then lists it as applied).
  */
-import { bool, float, int, list, oneOf, str, type Field } from './fields.js';
+import { bool, float, int, list, str, type Field } from './fields.js';
 import type { SchemaValues } from './types.js';
 
 export interface Unsupported {
@@ -55,11 +55,8 @@ const never = { accepts: () => false, accepted: 'unset or empty' };
 const vendor = (who: string): string => `${who} needs a vendor SDK that pixproxy does not bundle (use the logs and /metrics)`;
 const OTEL = 'OpenTelemetry export is not implemented yet; metrics are served in Prometheus format';
 const SECRETS = (where: string): string => `loading variables from ${where} is not supported; pass them in the environment or IMGPROXY_ENV_LOCAL_FILE_PATH`;
-const FALLBACK = 'fallback images are not implemented yet; errors are answered as errors';
 const COOKIES = 'forwarding cookies to origins is not implemented yet';
 const BEST = 'format=best is not implemented yet';
-const DISALLOW = 'PreviewProxy\'s disallow lists are not implemented yet';
-const PP_S3 = 'pixproxy reads PreviewProxy s3:/ sources through its s3:// source';
 
 export const unsupported: readonly Unsupported[] = [
   // imgproxy: error reporters and monitoring vendors
@@ -116,11 +113,6 @@ export const unsupported: readonly Unsupported[] = [
   refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), 'not applied yet: the TIFF decoder keeps libvips\' limits'),
   refuse(bool('IMGPROXY_USE_LINEAR_COLORSPACE', false), 'resizing in linear light is not implemented yet'),
   refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
-  refuse(str('IMGPROXY_FALLBACK_IMAGE_DATA'), FALLBACK),
-  refuse(str('IMGPROXY_FALLBACK_IMAGE_PATH'), FALLBACK),
-  refuse(str('IMGPROXY_FALLBACK_IMAGE_URL'), FALLBACK),
-  refuse(int('IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', 200), FALLBACK),
-  refuse(int('IMGPROXY_FALLBACK_IMAGE_TTL', 0), FALLBACK),
   // imgproxy: origins
   refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH', false), COOKIES),
   refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH_ALL', false), COOKIES),
@@ -132,36 +124,13 @@ export const unsupported: readonly Unsupported[] = [
   refuse(str('IMGPROXY_S3_ACCESS_POINTS'), 'S3 access points are not implemented yet'),
 
   // PreviewProxy
-  refuse(oneOf('PP_APP_ENV', ['development', 'production'], 'development'), 'production mode\'s startup checks are not implemented (pixproxy refuses private source addresses in any mode)'),
   refuse(bool('PP_BEST_FORMAT_BY_DEFAULT', false), BEST),
   refuse(bool('PP_BEST_FORMAT_ALLOW_SKIPS', false), BEST),
   refuse(float('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', 5.5), BEST),
   refuse(str('PP_BEST_FORMAT_MAX_RESOLUTION'), BEST),
   refuse(list('PP_BEST_FORMAT_PREFERRED_FORMATS', ['jpeg', 'webp', 'png']), BEST),
-  refuse(list('PP_CORS_ALLOW_ORIGIN', ['*']), 'PreviewProxy\'s origin lists are not read yet; pixproxy\'s CORS is IMGPROXY_ALLOW_ORIGIN (one origin or *)', never),
-  refuse(int('PP_CORS_MAX_AGE_SECS', 600), 'no Access-Control-Max-Age is sent yet', never),
-  refuse(str('PP_FALLBACK_IMAGE_DATA'), FALLBACK),
-  refuse(str('PP_FALLBACK_IMAGE_PATH'), FALLBACK),
-  refuse(str('PP_FALLBACK_IMAGE_URL'), FALLBACK),
-  refuse(int('PP_FALLBACK_IMAGE_HTTP_CODE', 200), FALLBACK),
-  refuse(int('PP_FALLBACK_IMAGE_TTL', 0), FALLBACK),
-  refuse(int('PP_FETCH_RETRY_COUNT', 3, { min: 0 }), 'failed fetches are not retried yet', { accepts: (v) => v === 0, accepted: '`0` (what pixproxy does)' }),
-  refuse(int('PP_FETCH_RETRY_DELAY_MS', 0, { min: 0 }), 'failed fetches are not retried yet'),
   refuse(str('PP_FFMPEG_PATH', 'ffmpeg'), 'video previews are not implemented yet'),
   refuse(str('PP_FFPROBE_PATH', 'ffprobe'), 'video previews are not implemented yet'),
-  refuse(list('PP_INPUT_DISALLOW_LIST'), DISALLOW),
-  refuse(list('PP_OUTPUT_DISALLOW_LIST'), DISALLOW),
-  refuse(list('PP_TRANSFORM_DISALLOW_LIST'), DISALLOW),
-  refuse(bool('PP_LOCAL_ENABLED', false), 'pixproxy serves local:/ exactly when PP_LOCAL_BASE_DIR (IMGPROXY_LOCAL_FILESYSTEM_ROOT) is set', {
-    accepts: (v, c) => v === (c.download.localFilesystemRoot !== ''),
-    accepted: '`true` with PP_LOCAL_BASE_DIR set, `false` without',
-  }),
-  refuse(int('PP_MAX_CONCURRENT_REQUESTS', 256), 'no such limit yet: IMGPROXY_WORKERS and IMGPROXY_REQUESTS_QUEUE_SIZE bound the work (429 beyond)', never),
-  refuse(bool('PP_S3_ENABLED', false), `${PP_S3}, enabled by IMGPROXY_USE_S3`, { accepts: (v, c) => v === c.storage.useS3, accepted: 'the value of IMGPROXY_USE_S3' }),
-  refuse(str('PP_S3_REGION', 'us-east-1'), `${PP_S3}, whose region is IMGPROXY_S3_REGION`, { accepts: (v, c) => v === c.storage.s3Region, accepted: 'the value of IMGPROXY_S3_REGION' }),
-  refuse(str('PP_S3_ENDPOINT'), `${PP_S3}, whose endpoint is IMGPROXY_S3_ENDPOINT`, { accepts: (v, c) => v === c.storage.s3Endpoint, accepted: 'the value of IMGPROXY_S3_ENDPOINT' }),
-  refuse(str('PP_S3_ACCESS_KEY_ID'), `${PP_S3}, whose key is AWS_ACCESS_KEY_ID`, { accepts: (v, c) => v === c.storage.awsAccessKeyId, accepted: 'the value of AWS_ACCESS_KEY_ID' }),
-  refuse(str('PP_S3_SECRET_ACCESS_KEY'), `${PP_S3}, whose secret is AWS_SECRET_ACCESS_KEY`, { accepts: (v, c) => v === c.storage.awsSecretAccessKey, accepted: 'the value of AWS_SECRET_ACCESS_KEY' }),
 ];
 
 /** One error per set variable of the list whose value is not accepted. */

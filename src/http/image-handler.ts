@@ -3,6 +3,10 @@
  * resolved request and writes it with its status and headers (X-Cache, Cache-Control,
  * ETag/304, Last-Modified, Link, Vary, debug headers, Content-Disposition). Errors go back
  * to the router, which maps them to a status.
+ *
+ * A fallback image is answered with its status and its own max-age. PreviewProxy requests get
+ * PreviewProxy's Cache-Control (`public, max-age=<PP_CACHE_DISK_TTL_SECS>`, for a fallback
+ * `public, max-age=<PP_FALLBACK_IMAGE_TTL or PP_TTL>` and `X-Fallback: true`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedImage } from '../cache/index.js';
@@ -10,6 +14,7 @@ import type { Config } from '../config/index.js';
 import { varyHeader } from '../negotiate.js';
 import type { ImageRequest } from '../request.js';
 import type { ImageResult, ImageService } from '../service/image.js';
+import type { DialectPolicies } from '../service/policy.js';
 import { clientSignal } from './client-signal.js';
 import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
@@ -20,6 +25,8 @@ export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved:
 export interface ImageHandlerDeps {
   readonly images: Pick<ImageService, 'getImage'>;
   readonly config: Config;
+  /** The dialects' fallback TTLs (the max-age of a fallback answer). */
+  readonly policies?: DialectPolicies;
 }
 
 const SECURITY_HEADER_LIST: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
@@ -31,6 +38,9 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   // Cache-Control of a result without `expires` (the common case, computed once).
   const defaultCacheControl = cacheControl(cfg.processing.ttl, 0);
   const dispositions = new WeakMap<ImageRequest, { format: string; value: string }>();
+  // PreviewProxy's Cache-Control (controller.rs build_cached_response / build_fallback_response).
+  const ppCacheControl = `public, max-age=${cfg.cache.diskTtlSecs}`;
+  const fallbackTtl = (dialect: ImageRequest['dialect']): number => deps.policies?.[dialect ?? 'imgproxy'].fallback?.ttlSeconds ?? cfg.processing.ttl;
 
   /** Content-Disposition per resolved request (memoised requests are reused objects). */
   function dispositionFor(request: ImageRequest, image: CachedImage): string {
@@ -45,7 +55,11 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
    * imgproxy's priority: an `expires` cap first; then, with IMGPROXY_CACHE_CONTROL_PASSTHROUGH,
    * the origin's Cache-Control (or its Expires as a max-age); then IMGPROXY_TTL.
    */
-  function cacheControlFor(expires: number, image: CachedImage): string {
+  function cacheControlFor(request: ImageRequest, image: CachedImage): string {
+    const expires = request.options.expires;
+    if (request.dialect === 'previewproxy') return image.fallbackStatus === undefined ? ppCacheControl : `public, max-age=${fallbackTtl('previewproxy')}`;
+    // imgproxy: a fallback lives exactly its TTL; origin headers are not its own.
+    if (image.fallbackStatus !== undefined) return cacheControl(fallbackTtl(request.dialect), expires);
     if (expires !== 0) return cacheControl(cfg.processing.ttl, expires);
     if (dl.cacheControlPassthrough) {
       if (image.originCacheControl) return image.originCacheControl;
@@ -63,27 +77,33 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
    * HEAD never gets here: the router answers it before any handler runs.
    */
   function send(req: IncomingMessage, res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult): void {
-    const opts = request.options;
-    const headers: (string | number)[] = [...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(opts.expires, image), 'X-Cache', outcome];
+    const headers: (string | number)[] = [...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, image), 'X-Cache', outcome];
+    const fallback = image.fallbackStatus !== undefined;
+    if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
     // imgproxy's ETAG_BUSTER re-keys every ETag a client holds; ours are content-derived.
     const etag = dl.etagBuster ? `"${dl.etagBuster}/${image.etag.replace(/"/g, '')}"` : image.etag;
     if (dl.useEtag) headers.push('ETag', etag);
-    if (dl.useLastModified && image.originLastModified) headers.push('Last-Modified', image.originLastModified);
+    if (dl.useLastModified && image.originLastModified && !fallback) headers.push('Last-Modified', image.originLastModified);
     if (dl.setCanonicalHeader && /^https?:\/\//i.test(request.source)) headers.push('Link', `<${request.source}>; rel="canonical"`);
-    if (vary) headers.push('Vary', vary);
+    if (vary) {
+      // A Vary the route set already (PreviewProxy's CORS) stays: writeHead's list replaces it.
+      const prior = res.getHeader('vary');
+      if (prior !== undefined) headers.push('Vary', String(prior));
+      headers.push('Vary', vary);
+    }
     if (cfg.server.enableDebugHeaders) {
       if (image.originWidth !== undefined) headers.push('X-Origin-Width', image.originWidth);
       if (image.originHeight !== undefined) headers.push('X-Origin-Height', image.originHeight);
       if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', image.originSize);
       headers.push('X-Result-Width', image.width, 'X-Result-Height', image.height);
     }
-    if (dl.useEtag && ifNoneMatchHits(req.headers['if-none-match'], etag)) {
+    if (dl.useEtag && !fallback && ifNoneMatchHits(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers.map(String));
       res.end();
       return;
     }
     headers.push('Content-Type', image.contentType, 'Content-Length', image.data.length, 'Content-Disposition', dispositionFor(request, image));
-    res.writeHead(200, headers.map(String));
+    res.writeHead(image.fallbackStatus ?? 200, headers.map(String));
     res.end(image.data);
   }
 

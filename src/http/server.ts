@@ -1,9 +1,16 @@
 /**
  * node:http request handling: a small routing table (no framework on the image hot path),
  * request ids, one log line per request (./request-log.ts), imgproxy's metrics and trace of
- * each image request, errors → status + plain-text body. The
- * handlers it routes to (image, raw, info) are built by the composition root and come in
- * as functions; nothing here knows how an image is computed.
+ * each image request, errors → status + body in the format of the route's dialect
+ * (error-response.ts). The handlers it routes to (image, raw, info) are built by the
+ * composition root and come in as functions; nothing here knows how an image is computed.
+ *
+ * PreviewProxy's routes (`/proxy`, and every path when PIXPROXY_PATH_DIALECT=previewproxy)
+ * behave as PreviewProxy's middleware stack does: CORS from PP_CORS_* on every response and
+ * OPTIONS answered as a preflight (cors.ts), and at most PP_MAX_CONCURRENT_REQUESTS image
+ * requests in progress, one more answered 503 with `Retry-After: 1` before anything is parsed
+ * (`handle_query`/`handle_path` in src/modules/proxy/controller.rs,
+ * https://github.com/ViGrise/previewproxy).
  *
  * `createRequestHandler` is the embeddable export: `(req, res) => void` mountable in any
  * Node HTTP server or framework.
@@ -19,7 +26,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { withRequestSpan, type RequestSpan, type StepTimer, type Tracing } from '../observability/tracing.js';
 import type { ImageRequest } from '../request.js';
-import { SECURITY_HEADERS } from './headers.js';
+import { createCors } from './cors.js';
+import { errorAnswer, type RouteDialect } from './error-response.js';
 import { imgproxyHealth, metricsRoute, previewProxyHealth } from './health.js';
 import type { ImageHandler } from './image-handler.js';
 import type { InfoHandler } from './info-handler.js';
@@ -31,7 +39,7 @@ import type { Resolver } from './resolve.js';
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface RequestHandlerDeps {
-  readonly config: Pick<Config, 'server' | 'observability'>;
+  readonly config: Pick<Config, 'server' | 'observability' | 'previewproxy'>;
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, 'requestStarted' | 'requestFinished' | 'error' | 'text' | 'contentType' | 'cacheFigures'>;
   /** OpenTelemetry when IMGPROXY_OPEN_TELEMETRY_ENABLE is on. */
@@ -65,17 +73,28 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     : [];
   const serverName = obs.serverName;
   const newId = createIdGenerator();
+  const pp = config.previewproxy;
+  const ppCors = createCors({ allowOrigin: pp.corsAllowOrigin, maxAgeSecs: pp.corsMaxAgeSecs });
+  /** PreviewProxy image requests in progress (its semaphore of PP_MAX_CONCURRENT_REQUESTS permits). */
+  let ppInProgress = 0;
+  /** `path` after the prefix. */
+  const dialectOf = (path: string): RouteDialect =>
+    path === '/proxy' || (pathDialect === 'previewproxy' && !path.startsWith('/info/')) ? 'previewproxy' : 'imgproxy';
 
   return (req, res) => {
     const started = performance.now();
     const id = requestId(req.headers['x-request-id'], req.headers['x-amzn-request-context'], newId);
     res.setHeader('X-Request-ID', id);
     if (serverName !== '') res.setHeader('Server', serverName);
-    for (const [k, v] of cors) res.setHeader(k, v);
     const log: RequestLog = {};
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     let path = q >= 0 ? url.slice(0, q) : url;
+    // Outside the prefix nothing is routed; imgproxy's rules answer.
+    const routed = !prefix || path.startsWith(prefix);
+    const dialect: RouteDialect = routed ? dialectOf(path.slice(prefix.length) || '/') : 'imgproxy';
+    if (dialect === 'previewproxy') for (const [k, v] of Object.entries(ppCors.response(req.headers))) res.setHeader(k, v);
+    else for (const [k, v] of cors) res.setHeader(k, v);
     let quiet = false;
     // imgproxy's monitored route: image requests (processing, raw, /info), not health or landing.
     let monitored = false;
@@ -107,10 +126,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         res.destroy();
         return;
       }
-      const body = config.server.developmentErrorsMode ? `${e.publicMessage}: ${e.message}` : e.publicMessage;
-      res.writeHead(e.status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      const answer = errorAnswer(e, dialect, config.server.developmentErrorsMode);
+      res.writeHead(answer.status, answer.headers);
       // Never a HEAD: those are answered before anything can fail.
-      res.end(body);
+      res.end(answer.body);
     };
 
     const route = () => {
@@ -123,6 +142,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
           log.cache = 'INFO';
           deps.info(req, res, path.slice('/info'.length), log).catch(fail);
           return;
+        }
+        if (dialect === 'previewproxy') {
+          if (ppInProgress >= pp.maxConcurrentRequests) throw new ProxyError('OVERLOADED', `PP_MAX_CONCURRENT_REQUESTS=${pp.maxConcurrentRequests} requests in progress`);
+          ppInProgress++;
+          // The permit is held until the answer is complete or the client is gone, as
+          // PreviewProxy's permit lives inside the response body.
+          res.once('close', () => ppInProgress--);
         }
         const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
         let parse: () => ImageRequest;
@@ -147,6 +173,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         path = path.slice(prefix.length) || '/';
       }
       const method = req.method ?? 'GET';
+      if (method === 'OPTIONS' && dialect === 'previewproxy') {
+        // tower-http answers every OPTIONS as a preflight, before any route runs.
+        quiet = true;
+        res.writeHead(200, { ...ppCors.preflight(req.headers), 'Content-Length': '0' });
+        res.end();
+        return;
+      }
       if (method === 'OPTIONS' || method === 'HEAD') {
         // imgproxy answers both with 200 and a single-space body, without processing anything.
         res.writeHead(200, { 'Content-Type': 'text/plain' });

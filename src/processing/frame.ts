@@ -272,10 +272,15 @@ async function pixelate(f: Frame, pixelateOption: number): Promise<Frame> {
   return extract(cur, 0, 0, f.width, f.height);
 }
 
-/** Tinted greyscale blended over the image by `intensity` (alpha untouched). */
+/**
+ * Tinted greyscale blended over the image by `intensity` (alpha untouched). sharp's tint alone
+ * is the tinted greyscale (it keeps the lightness and takes the colour's chroma, so a grey
+ * tint is plain greyscale); adding `.greyscale()` would make sharp emit one band, which is
+ * not the frame layout blended below.
+ */
 async function monochrome(f: Frame, intensity: number, color: string): Promise<Frame> {
   const base = await toFrame(fromFrame(f).toColourspace('srgb'), { depth: 'uchar', run: f.run });
-  const tinted = await toFrame(fromFrame(base).greyscale().tint(`#${color}`).toColourspace('srgb'), base);
+  const tinted = await toFrame(fromFrame(base).tint(`#${color}`).toColourspace('srgb'), base);
   if (tinted.channels !== base.channels || tinted.width !== base.width) return base;
   const k = Math.max(0, Math.min(1, intensity));
   // Blended into the tinted buffer, which nothing else holds: one canvas fewer.

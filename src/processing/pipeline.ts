@@ -91,13 +91,17 @@ function isGreyRgb(c: Rgb | null): boolean {
 }
 
 /**
- * Held frames are sRGB (sharp's raw output), and so is sharp's output unless told otherwise,
- * so a grey source would come out with three equal channels. imgproxy keeps the colourspace: we
- * convert back to b-w at encode time unless an operation can add colour (a coloured background
- * or tint, a watermark, a colour output like WebP/AVIF whose encoders store RGB anyway).
+ * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source (or one made
+ * grey by a grey monochrome) would come out with three equal channels. imgproxy keeps the
+ * colourspace: we convert back to b-w at encode time unless an operation can add colour (a
+ * coloured background or tint, a watermark, a colour output like WebP/AVIF whose encoders
+ * store RGB anyway).
  */
 function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
-  if (!info.grey) return false;
+  // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
+  // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
+  const greyed = o.monochrome !== null && o.monochrome.intensity >= 1;
+  if (!info.grey && !greyed) return false;
   if (!isGreyRgb(o.background)) return false;
   if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
   if (o.watermark !== null) return false;

@@ -3,9 +3,9 @@
  * into overlays for sharp's `.composite()`, with imgproxy's geometry (processing/watermark.go,
  * calc_position.go) so existing URLs place the mark where imgproxy would.
  */
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { OverlayOptions, Sharp } from 'sharp';
+import { readAuxImage } from '../aux-image.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/fields.js';
 import { ProxyError } from '../errors.js';
@@ -189,27 +189,10 @@ function clipped(m: Raw, left: number, top: number, W: number, H: number): Overl
  */
 export async function loadWatermark(config: Config, fetchUrl: (url: string) => Promise<Buffer>): Promise<Buffer | undefined> {
   const p = config.processing;
-  let name: string;
-  let buf: Buffer;
-  try {
-    if (p.watermarkData !== '') {
-      name = 'IMGPROXY_WATERMARK_DATA';
-      const b64 = p.watermarkData.replace(/\s+/g, '');
-      if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new Error('expected base64-encoded image data');
-      buf = Buffer.from(b64, 'base64');
-    } else if (p.watermarkPath !== '') {
-      name = 'IMGPROXY_WATERMARK_PATH';
-      buf = await readFile(p.watermarkPath);
-    } else if (p.watermarkUrl !== '') {
-      name = 'IMGPROXY_WATERMARK_URL';
-      buf = await fetchUrl(p.watermarkUrl);
-    } else {
-      return undefined;
-    }
-  } catch (err) {
-    throw new ConfigError(`${watermarkVar(p)}: cannot read the watermark image: ${(err as Error).message}`);
-  }
-  if (buf.length === 0) throw new ConfigError(`${name}: the watermark image is empty`);
+  const aux = await readAuxImage({ data: p.watermarkData, path: p.watermarkPath, url: p.watermarkUrl }, 'IMGPROXY_WATERMARK', 'watermark image', fetchUrl);
+  if (aux === null) return undefined;
+  const name = aux.variable;
+  let buf = aux.image;
   if (looksLikeSvg(buf)) {
     // Operator-supplied, but possibly fetched over the network: same rules as any SVG.
     try {
@@ -226,9 +209,6 @@ export async function loadWatermark(config: Config, fetchUrl: (url: string) => P
   return buf;
 }
 
-function watermarkVar(p: Config['processing']): string {
-  return p.watermarkData !== '' ? 'IMGPROXY_WATERMARK_DATA' : p.watermarkPath !== '' ? 'IMGPROXY_WATERMARK_PATH' : 'IMGPROXY_WATERMARK_URL';
-}
 
 function looksLikeSvg(buf: Buffer): boolean {
   const head = buf.subarray(0, 1024).toString('utf8').replace(/^\uFEFF/, '').trimStart();

@@ -22,7 +22,7 @@ const systemResolver: Resolver = (hostname, options) => dns.promises.lookup(host
 
 /**
  * A `net.connect` lookup that resolves every address of `hostname` and fails with
- * INVALID_SOURCE_URL when any of them is forbidden. Refusing on *any* (not just the first)
+ * SOURCE_ADDRESS_FORBIDDEN when any of them is forbidden. Refusing on *any* (not just the first)
  * matters because with happy eyeballs (autoSelectFamily) net may dial any of them.
  */
 export function createGuardedLookup(policy: AddressPolicy, resolve: Resolver = systemResolver): LookupFunction {
@@ -38,7 +38,7 @@ export function createGuardedLookup(policy: AddressPolicy, resolve: Resolver = s
         for (const a of addresses) {
           const verdict = isAddressAllowed(a.address, policy);
           if (!verdict.ok) {
-            callback(new ProxyError('INVALID_SOURCE_URL', `source host ${hostname} resolves to a forbidden address: ${verdict.reason}`), '', 0);
+            callback(new ProxyError('SOURCE_ADDRESS_FORBIDDEN', `source host ${hostname} resolves to a forbidden address: ${verdict.reason}`), '', 0);
             return;
           }
         }
@@ -68,7 +68,7 @@ export function createGuardedConnector(policy: AddressPolicy, opts: GuardedConne
     if (isIP(options.hostname) !== 0) {
       const verdict = isAddressAllowed(options.hostname, policy);
       if (!verdict.ok) {
-        callback(new ProxyError('INVALID_SOURCE_URL', `forbidden source address: ${verdict.reason}`), null);
+        callback(new ProxyError('SOURCE_ADDRESS_FORBIDDEN', `forbidden source address: ${verdict.reason}`), null);
         return;
       }
     }

@@ -4,11 +4,14 @@
  * full), its source loaded without a worker, then one step in a worker slot. Each request
  * waits at most IMGPROXY_TIMEOUT (503) and stops waiting when its client goes away; when the
  * last one stops, the computation is aborted wherever it is (queue, download, processing).
+ * A failed download becomes the fallback image when the request's dialect says so.
  */
 import type { SingleFlight, Work } from '../cache/singleflight.js';
 import type { Limiter } from '../limiter.js';
 import type { StepTimer } from '../observability/tracing.js';
+import { toProxyError, type ProxyError } from '../errors.js';
 import type { SourceResponse } from '../sources/types.js';
+import type { FallbackPolicy, RetryPolicy } from './policy.js';
 import type { SourceLoader } from './source.js';
 import { waitFor } from './wait.js';
 
@@ -26,6 +29,19 @@ export interface FlowSource {
   readonly url: string;
   /** 0 = unlimited. */
   readonly maxBytes: number;
+  /** The dialect's fetch retries (none when absent). */
+  readonly retry?: RetryPolicy | null;
+  /**
+   * Whether a failed download is answered with the fallback image instead of the error: the
+   * step then runs with `failure` set and the fallback's bytes as the source.
+   */
+  readonly fallback?: FallbackPolicy | null;
+}
+
+/** The source a step works on; `failure` is set when it is the fallback image. */
+export interface FlowInput {
+  readonly source: SourceResponse;
+  readonly failure?: ProxyError;
 }
 
 export interface Flow {
@@ -33,7 +49,18 @@ export interface Flow {
    * Runs (or joins) the computation for `key`: `step` gets the source bytes and runs in a
    * worker slot. `signal` is the client's: its abort ends this request's wait.
    */
-  run<T>(key: string, source: FlowSource, step: (source: SourceResponse, work: Work) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; joined: boolean }>;
+  run<T>(key: string, source: FlowSource, step: (input: FlowInput, work: Work) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; joined: boolean }>;
+}
+
+async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
+  try {
+    return { source: await loadSource(source.url, source.maxBytes, signal, source.retry) };
+  } catch (err) {
+    const failure = toProxyError(err);
+    const fallback = source.fallback;
+    if (!fallback || signal.aborted || !fallback.applies(failure)) throw failure;
+    return { source: { status: 200, body: fallback.image, headers: {} }, failure };
+  }
 }
 
 export function createFlow(deps: FlowDeps): Flow {
@@ -49,9 +76,9 @@ export function createFlow(deps: FlowDeps): Flow {
           (work) =>
             limiter.admit(async () => {
               const downloaded = timeStep('download');
-              let body: SourceResponse;
+              let input: FlowInput;
               try {
-                body = await loadSource(source.url, source.maxBytes, work.signal);
+                input = await load(loadSource, source, work.signal);
               } finally {
                 downloaded();
               }
@@ -61,7 +88,7 @@ export function createFlow(deps: FlowDeps): Flow {
                   queued();
                   const processed = timeStep('processing');
                   try {
-                    return await step(body, work);
+                    return await step(input, work);
                   } finally {
                     processed();
                   }

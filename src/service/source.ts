@@ -1,18 +1,21 @@
 /**
  * Source bytes for a computation, shared by images and /info: the origin sub-store first,
  * else a download that holds a download slot (not a worker) and is cancelled when no
- * computation waits for it any more. What comes back is a whole image body within the
- * request's size limit, or an error.
+ * computation waits for it any more, and tried again when the request's dialect retries
+ * failed connections (retry.ts). What comes back is a whole image body within the request's
+ * size limit, or an error.
  */
-import type { ImageCache } from '../cache/index.js';
+import type { ConditionalHeaders, ImageCache } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Slots } from '../limiter.js';
 import { detectImageFormat } from '../sources/detect.js';
 import type { Sources } from '../sources/index.js';
 import type { SourceResponse } from '../sources/types.js';
+import type { RetryPolicy } from './policy.js';
+import { withRetries } from './retry.js';
 
-/** `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. */
-export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal) => Promise<SourceResponse>;
+/** `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `retry`: the dialect's fetch retries. */
+export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, retry?: RetryPolicy | null) => Promise<SourceResponse>;
 
 export interface SourceLoaderDeps {
   readonly cache: Pick<ImageCache, 'getSource'>;
@@ -23,21 +26,21 @@ export interface SourceLoaderDeps {
 }
 
 export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
-  return async (url, maxBytes, signal) => {
+  return async (url, maxBytes, signal, retry) => {
     // Before the origin sub-store is read: a stored source is not served for a URL that
     // IMGPROXY_ALLOWED_SOURCES (or a disabled scheme) no longer admits. Image requests were
     // admitted when resolved already; /info has no other check.
     deps.sources.admit(url);
-    const { response } = await deps.cache.getSource(
-      url,
-      (conditional, fetchSignal) => deps.downloads.run(async () => {
+    // Each attempt holds a download slot of its own, so a pause between attempts holds none.
+    const attempt = (fetchSignal: AbortSignal, conditional: ConditionalHeaders): Promise<SourceResponse> =>
+      deps.downloads.run(async () => {
         const started = performance.now();
         const fetched = await deps.sources.fetch(url, { maxBytes, ...conditional, signal: fetchSignal });
         deps.onFetched?.(url.slice(0, Math.max(0, url.indexOf(':'))), fetched.body.length, (performance.now() - started) / 1000);
         return fetched;
-      }, fetchSignal),
-      signal,
-    );
+      }, fetchSignal);
+    const fetchSource = retry ? withRetries(attempt, retry) : attempt;
+    const { response } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal);
     if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);
     // The bytes may come from the origin sub-store or from a fetch another request started,
     // under another `max_src_file_size`: this request's limit still holds.

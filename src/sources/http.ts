@@ -209,7 +209,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
         await drain(res.body, signal);
         const location = headerString(res.headers.location);
         if (!location) throw new ProxyError('SOURCE_UNREACHABLE', `redirect ${status} without Location from ${u.href}`);
-        if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_UNREACHABLE', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
+        if (hop >= d.maxRedirects) throw new ProxyError('SOURCE_REDIRECTS', `too many redirects (IMGPROXY_MAX_REDIRECTS=${d.maxRedirects}) at ${u.href}`);
         try {
           current = new URL(location, u).href;
         } catch {
@@ -265,7 +265,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
         const pe = dl.reason() ?? findProxyError(err);
         if (pe) return pe;
         if (isTimeoutError(err)) return new ProxyError('SOURCE_TIMEOUT', `source timed out: ${url}: ${(err as Error).message}`, { cause: err });
-        return new ProxyError('SOURCE_UNREACHABLE', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        return new ProxyError('SOURCE_CONNECTION', `source unreachable: ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       },
     };
   }

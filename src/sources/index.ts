@@ -93,7 +93,7 @@ export function createSources(config: Config, extra: Source[] = [], logger?: Log
       const enabler = scheme === null ? undefined : ENABLED_BY[scheme];
       const why = scheme === null ? 'source URL has no scheme' : enabler ? `${scheme}:// needs ${enabler}` : `unknown source scheme ${scheme}://`;
       log?.warn({ url, scheme }, why);
-      throw new ProxyError('SOURCE_UNREACHABLE', `${why}: ${url}`);
+      throw new ProxyError('SOURCE_SCHEME_DISABLED', `${why}: ${url}`);
     }
     if (!isSourceAllowed(url, config)) throw new ProxyError('INVALID_SOURCE_URL', `source not allowed by IMGPROXY_ALLOWED_SOURCES: ${url}`);
     return source;

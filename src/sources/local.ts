@@ -119,7 +119,7 @@ export function createLocalSource(config: Config): Source {
   async function resolveInside(url: string): Promise<string> {
     const rel = localPathOf(url);
     const lexical = path.resolve(root, `.${path.sep}${rel}`);
-    if (!isInside(root, lexical)) throw new ProxyError('INVALID_SOURCE_URL', `path escapes IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${url}`);
+    if (!isInside(root, lexical)) throw new ProxyError('SOURCE_PATH_FORBIDDEN', `path escapes IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${url}`);
     let real: string;
     try {
       real = await realpath(lexical);
@@ -130,7 +130,7 @@ export function createLocalSource(config: Config): Source {
     }
     // The root itself may be a symlink repointed by an atomic deploy: re-resolve once before refusing.
     if (!isInside(await realRoot(), real) && !isInside(await realRoot(true), real)) {
-      throw new ProxyError('INVALID_SOURCE_URL', `symlink escapes IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${url}`);
+      throw new ProxyError('SOURCE_PATH_FORBIDDEN', `symlink escapes IMGPROXY_LOCAL_FILESYSTEM_ROOT: ${url}`);
     }
     return real;
   }
@@ -167,7 +167,7 @@ export function createLocalSource(config: Config): Source {
     }
     try {
       const st = await handle.stat();
-      if (!st.isFile()) throw notFound(`not a regular file: ${url}`);
+      if (!st.isFile()) throw new ProxyError('SOURCE_NOT_A_FILE', `not a regular file: ${url}`);
       // Keyed on the physical path below the root, so aliases of one file share a validator.
       const etag = makeEtag(path.relative(await realRoot(), real), st.size, st.mtimeMs);
       const lastModified = st.mtime.toUTCString();

@@ -11,9 +11,10 @@
  * say the opposite).
  */
 import type { Config } from '../config/index.js';
+import { ppS3Bucket } from '../config/previewproxy-fields.js';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { sourceBackendFactory, type ObjectStoreKind } from '../storage/index.js';
+import { previewProxyS3Factory, sourceBackendFactory, type ObjectStoreKind } from '../storage/index.js';
 import type { BlobStore, GetResult, StorageBackend } from '../storage/types.js';
 import { isNotModified } from '../storage/types.js';
 import { decodeContentEncoding } from './content-encoding.js';
@@ -24,7 +25,10 @@ import type { FetchOptions, Source, SourceResponse } from './types.js';
 interface SchemeSpec {
   scheme: string;
   kind: ObjectStoreKind;
+  /** Every allowed bucket is served (IMGPROXY_USE_*). */
   enabled: boolean;
+  /** One bucket served by a client of its own, enabled or not (PreviewProxy's PP_S3_BUCKET). */
+  dedicated?: { bucket: string; factory: () => Promise<StorageBackend> };
   allowed: readonly string[];
   denied: readonly string[];
   listVars: string;
@@ -84,19 +88,24 @@ function dropBody(r: GetResult): void {
   if (r !== null && !isNotModified(r)) r.body.destroy();
 }
 
-function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source {
-  const factory = sourceBackendFactory(spec.kind, config);
-  const separator = config.urls.sourceUrlQuerySeparator;
+/** A backend created on first use: the SDK is imported only when a URL needs it. */
+function lazyBackend(factory: () => Promise<StorageBackend>): () => Promise<StorageBackend> {
   let backend: Promise<StorageBackend> | undefined;
+  return () =>
+    (backend ??= factory().catch((err: unknown) => {
+      backend = undefined;
+      throw err;
+    }));
+}
+
+function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source {
+  const shared = lazyBackend(sourceBackendFactory(spec.kind, config));
+  const dedicated = spec.dedicated ? { bucket: spec.dedicated.bucket, backend: lazyBackend(spec.dedicated.factory) } : null;
+  const separator = config.urls.sourceUrlQuerySeparator;
   const stores = new Map<string, BlobStore>();
 
   async function storeFor(bucket: string): Promise<BlobStore> {
-    // Created on first use: the SDK is imported only when a URL of this scheme arrives.
-    backend ??= factory().catch((err: unknown) => {
-      backend = undefined;
-      throw err;
-    });
-    const b = await backend;
+    const b = await (bucket === dedicated?.bucket ? dedicated.backend() : shared());
     let s = stores.get(bucket);
     if (!s) {
       s = b.open(bucket);
@@ -113,7 +122,7 @@ function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source
         throw new ProxyError('INVALID_SOURCE_URL', `${spec.scheme} source URL needs a bucket and a key: ${url}`, { status: 404 });
       }
       const { bucket, key, query } = parsed;
-      if (!bucketAllowed(bucket, spec.allowed, spec.denied)) {
+      if (bucket !== dedicated?.bucket && !(spec.enabled && bucketAllowed(bucket, spec.allowed, spec.denied))) {
         throw new ProxyError('INVALID_SOURCE_URL', `${spec.scheme} bucket ${JSON.stringify(bucket)} is not allowed (${spec.listVars})`, { status: 404 });
       }
       const where = `${spec.scheme}://${bucket}/${key}`;
@@ -179,5 +188,9 @@ export function createStorageSources(config: Config, logger: Logger): Source[] {
     { scheme: 'abs', kind: 'abs', enabled: s.useAbs, allowed: s.absAllowedBuckets, denied: s.absDeniedBuckets, listVars: 'IMGPROXY_ABS_ALLOWED_BUCKETS / IMGPROXY_ABS_DENIED_BUCKETS' },
     { scheme: 'swift', kind: 'swift', enabled: s.useSwift, allowed: s.swiftAllowedBuckets, denied: s.swiftDeniedBuckets, listVars: 'IMGPROXY_SWIFT_ALLOWED_BUCKETS / IMGPROXY_SWIFT_DENIED_BUCKETS' },
   ];
-  return specs.filter((sp) => sp.enabled).map((sp) => storageSource(sp, config, logger.child({ module: 'storage-source', scheme: sp.scheme })));
+  const ppBucket = ppS3Bucket(config.previewproxy);
+  const s3 = specs.find((sp) => sp.kind === 's3');
+  // PreviewProxy's `s3:/key` sources arrive as s3://<PP_S3_BUCKET>/key (src/dialects/previewproxy/source.ts).
+  if (ppBucket !== null && s3) s3.dedicated = { bucket: ppBucket, factory: previewProxyS3Factory(config) };
+  return specs.filter((sp) => sp.enabled || sp.dedicated).map((sp) => storageSource(sp, config, logger.child({ module: 'storage-source', scheme: sp.scheme })));
 }

@@ -43,7 +43,7 @@ export function guarded(src: Readable, o: GuardOptions): Readable {
       cb(null, chunk);
     },
     flush(cb) {
-      if (o.expected !== undefined && total < o.expected) cb(new ProxyError('UNSUPPORTED_IMAGE', `source body truncated: ${total} of ${o.expected} bytes: ${o.url}`));
+      if (o.expected !== undefined && total < o.expected) cb(new ProxyError('SOURCE_BODY_INCOMPLETE', `source body truncated: ${total} of ${o.expected} bytes: ${o.url}`));
       else cb();
     },
     destroy(err, cb) {
@@ -67,7 +67,13 @@ export function guarded(src: Readable, o: GuardOptions): Readable {
  * a cancel or a size limit (already mapped by the source) stays what it is.
  */
 export function bodyFailure(mapped: ProxyError, err: Error, bytes: number, url: string): ProxyError {
-  return mapped.code === 'SOURCE_UNREACHABLE' ? new ProxyError('UNSUPPORTED_IMAGE', `source body incomplete after ${bytes} bytes: ${url}: ${err.message}`, { cause: err }) : mapped;
+  if (mapped.code !== 'SOURCE_UNREACHABLE' && mapped.code !== 'SOURCE_CONNECTION') return mapped;
+  // zlib and brotli say so in their codes (Z_DATA_ERROR, ERR__ERROR_FORMAT_…): the bytes
+  // arrived but are not what their Content-Encoding claims, a broken image rather than a
+  // broken connection (PreviewProxy's 502 upstream_connection_error is for the latter).
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (/^(?:Z_|ERR__ERROR_|ERR_BROTLI)/.test(code)) return new ProxyError('UNSUPPORTED_IMAGE', `source body is not valid for its Content-Encoding: ${url}: ${err.message}`, { cause: err });
+  return new ProxyError('SOURCE_BODY_INCOMPLETE', `source body incomplete after ${bytes} bytes: ${url}: ${err.message}`, { cause: err });
 }
 
 export interface CollectOptions extends GuardOptions {

@@ -102,6 +102,21 @@ function backendFactory(
   }
 }
 
+/**
+ * The client of PreviewProxy's one S3 bucket (PP_S3_*), as PreviewProxy builds it
+ * (src/modules/proxy/sources/s3.rs, https://github.com/ViGrise/previewproxy): its own region,
+ * endpoint (path-style when set) and static keys, whatever IMGPROXY_S3_* say.
+ */
+export function previewProxyS3Factory(config: Config): () => Promise<StorageBackend> {
+  const pp = config.previewproxy;
+  const credentials = pp.s3AccessKeyId && pp.s3SecretAccessKey ? { accessKeyId: pp.s3AccessKeyId, secretAccessKey: pp.s3SecretAccessKey } : undefined;
+  const requestTimeoutMs = config.download.downloadTimeout * 1000;
+  return async () => {
+    const { createS3Backend } = await import('./s3.js');
+    return createS3Backend({ region: pp.s3Region, forcePathStyle: pp.s3Endpoint !== '', ...(pp.s3Endpoint ? { endpoint: pp.s3Endpoint } : {}), ...(credentials ? { credentials } : {}), requestTimeoutMs });
+  };
+}
+
 /** Backend factory for a source scheme. */
 export function sourceBackendFactory(kind: ObjectStoreKind, config: Config): () => Promise<StorageBackend> {
   return backendFactory(kind, config, 'source');

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
-import type { OutputFormat, ProcessingOptions, WatermarkPosition } from '../../options.js';
+import { asIs, type OutputFormat, type ProcessingOptions, type WatermarkPosition } from '../../options.js';
 import type { PpKey, PpParams } from './params.js';
 
 const UNSUPPORTED: readonly [PpKey, string][] = [
@@ -120,7 +120,46 @@ function applyFilters(o: ProcessingOptions, p: PpParams): void {
   if (p.blur !== undefined) o.blur = Number(p.blur) + 0; // `-0` is a valid f32 there
 }
 
+/**
+ * PreviewProxy's `has_transforms` (dto/params.rs): any of these makes it decode and re-encode;
+ * without them the source is served as it is (`gif_af` alone does not count).
+ */
+const TRANSFORM_KEYS: readonly PpKey[] = ['w', 'h', 'fit', 'format', 'q', 'rotate', 'flip', 'blur', 'grayscale', 'seek', 'bright', 'contrast', 'wm', 'wmt', 'gif_anim'];
+
+export function hasTransforms(p: PpParams): boolean {
+  return TRANSFORM_KEYS.some((k) => p[k] !== undefined);
+}
+
+/**
+ * PP_TRANSFORM_DISALLOW_LIST and an explicit format on PP_OUTPUT_DISALLOW_LIST, in the order
+ * PreviewProxy's run_pipeline checks them (src/modules/transform/pipeline.rs); the detail
+ * names the token, as there. An automatic output format is checked on the result (the image
+ * service), since PreviewProxy's fixed default (JPEG) is not ours.
+ */
+function checkDisallowed(p: PpParams, pp: Config['previewproxy']): void {
+  const refuse = (token: string): never => {
+    throw new ProxyError('TRANSFORM_DISABLED', token);
+  };
+  if (p.format !== undefined && p.format !== 'best' && (pp.outputDisallow as readonly string[]).includes(p.format)) refuse(p.format);
+  const t = new Set<string>(pp.transformDisallow);
+  if ((p.gif_anim !== undefined || p.gif_af !== undefined) && t.has('gif_anim')) refuse('gif_anim');
+  if ((p.w !== undefined || p.h !== undefined) && t.has('resize')) refuse('resize');
+  if (p.rotate !== undefined && t.has('rotate')) refuse('rotate');
+  if (p.flip !== undefined && t.has('flip')) refuse('flip');
+  if (p.bright !== undefined && t.has('brightness')) refuse('brightness');
+  if (p.contrast !== undefined && t.has('contrast')) refuse('contrast');
+  if (p.grayscale === '1' && t.has('grayscale')) refuse('grayscale');
+  if (p.blur !== undefined && t.has('blur')) refuse('blur');
+  if ((p.wm !== undefined || p.wmt !== undefined) && t.has('watermark')) refuse('watermark');
+}
+
 export function applyParams(o: ProcessingOptions, p: PpParams, config: Config): void {
+  if (!hasTransforms(p)) {
+    // PreviewProxy streams such a source unchanged (service.rs); so do we, from memory.
+    Object.assign(o, asIs(o));
+    return;
+  }
+  checkDisallowed(p, config.previewproxy);
   for (const [key, message] of UNSUPPORTED) {
     if (p[key] !== undefined) throw new ProxyError('UNSUPPORTED_PARAM', message);
   }

@@ -1,13 +1,14 @@
 /**
  * The PreviewProxy URL dialect: `/<options>/<source>` paths and `/proxy?url=…` queries in,
- * ImageRequest out. Order: parse (path, then query params over path params) → canonical
- * string → signature → decrypt an `enc` source → resolve the source and check
- * PP_ALLOWED_HOSTS → options (defaults, Accept/client hints, then the URL's params).
+ * ImageRequest out. Order: parse (path, then query params over path params) → decrypt an
+ * `enc` source → PreviewProxy's resolved URL → canonical string → signature → source mapping
+ * and PP_ALLOWED_HOSTS → options (defaults, Accept/client hints, then the URL's params).
  *
- * Deviation on purpose: PreviewProxy decrypts `enc/` sources before checking the signature,
- * so a bad-padding blob (400) and a bad signature (403) answer differently — a padding
- * oracle. Here the signature covers the blob itself (`…:enc/<blob>` in the canonical string)
- * and is checked first; only a correctly signed blob is ever decrypted.
+ * The canonical string is PreviewProxy's, over the decrypted URL for an `enc` source, so any
+ * URL it signs verifies here. PreviewProxy decrypts before checking the signature and answers
+ * a bad padding (400) differently from a bad signature (403): a padding oracle. Here, while
+ * signatures are required, whatever fails before the signature is checked (a blob that does
+ * not decrypt, a decrypted URL that does not resolve) is the same 403 as a wrong signature.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../../config/index.js';
@@ -16,7 +17,7 @@ import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
 import { defaultOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
-import { applyParams } from './apply-params.js';
+import { applyParams, hasTransforms } from './apply-params.js';
 import { decryptSourceUrl } from './encryption.js';
 import { canonicalString, paramsFromQuery, type PpParams } from './params.js';
 import { parsePpPath, type PathSource } from './path.js';
@@ -42,29 +43,35 @@ export interface PreviewProxyDialectDeps {
 export function createPreviewProxyDialect(config: Config, deps: PreviewProxyDialectDeps = {}): PreviewProxyDialect {
   const pp = config.previewproxy;
 
-  function decrypt(blob: string): string {
+  /** The URL PreviewProxy signs; for an `enc` source, decrypted. */
+  function resolvedUrl(source: PathSource): string {
+    if (source.kind === 'plain') return ppUrl(source.url, pp);
     const key = pp.sourceUrlEncryptionKey;
-    if (key === null) throw new ProxyError('BAD_REQUEST', 'Encrypted source URLs need PP_SOURCE_URL_ENCRYPTION_KEY');
+    if (key === null) throw new ProxyError('BAD_REQUEST', 'source URL encryption key not configured');
     try {
-      return decryptSourceUrl(blob, key);
+      return ppUrl(decryptSourceUrl(source.blob, key), pp);
     } catch (err) {
       deps.logger?.debug({ err }, 'encrypted source URL rejected');
+      // Nothing about the blob may tell an unsigned request more than "forbidden".
+      if (pp.hmacKey !== '') throw new ProxyError('FORBIDDEN', 'Invalid signature', { cause: err });
       throw err;
     }
   }
 
   function build(params: PpParams, sig: string | undefined, source: PathSource, headers: IncomingHttpHeaders): ImageRequest {
-    const signedUrl = source.kind === 'plain' ? ppUrl(source.url, pp) : `enc/${source.blob}`;
-    const canonical = canonicalString(params, signedUrl);
+    const url = resolvedUrl(source);
+    const canonical = canonicalString(params, url);
     verifyCanonical(canonical, sig, pp.hmacKey);
-
-    const url = source.kind === 'plain' ? signedUrl : ppUrl(decrypt(source.blob), pp);
-    const resolved = toSourceUrl(url, pp);
+    const resolved = toSourceUrl(url, config);
 
     const options = defaultOptions(config);
     applyClientFeatures(options, detectClientFeatures(headers, config), config);
     applyParams(options, params, config);
-    return { kind: 'image', source: resolved, options, signedPath: canonical };
+    const request: ImageRequest = { kind: 'image', source: resolved, options, signedPath: canonical, dialect: 'previewproxy' };
+    if (pp.inputDisallow.length > 0) request.refusedInputs = pp.inputDisallow;
+    // A source served as it is was never encoded, so PreviewProxy does not check its format.
+    if (pp.outputDisallow.length > 0 && hasTransforms(params)) request.refusedOutputs = pp.outputDisallow;
+    return request;
   }
 
   function parsePath(rawPath: string, query: URLSearchParams, headers: IncomingHttpHeaders): ImageRequest {
@@ -75,9 +82,8 @@ export function createPreviewProxyDialect(config: Config, deps: PreviewProxyDial
   }
 
   function parseQuery(query: URLSearchParams, headers: IncomingHttpHeaders): ImageRequest {
-    const url = query.get('url');
+    const url = query.getAll('url').at(-1) ?? null;
     if (url === null || url === '') throw new ProxyError('BAD_REQUEST', "missing 'url' query param");
-    if (new Set(query.getAll('url')).size > 1) throw new ProxyError('BAD_REQUEST', 'url is given twice with different values');
     const { params, sig } = paramsFromQuery(query);
     const source: PathSource = query.has('enc') ? { kind: 'encrypted', blob: url } : { kind: 'plain', url };
     return build(params, sig, source, headers);

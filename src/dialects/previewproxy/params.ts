@@ -4,8 +4,9 @@
  * f32 `Display` for blur, 4 decimals for wm_opacity/wm_scale…). The normalised strings are
  * both what is signed and what `apply-params.ts` maps onto ProcessingOptions, so the
  * signature, the options and the cache key all come from one value per key, whatever the
- * order or spelling of the request. Syntax errors here are 400s; whether we can honour a
- * value (jxl, rotate=45, text watermarks…) is decided after merging, in apply-params.ts.
+ * order or spelling of the request: any URL PreviewProxy signs verifies here. Syntax errors
+ * here are 400s; whether we can honour a value (jxl, rotate=45, text watermarks…) is decided
+ * after merging, in apply-params.ts.
  */
 import { ProxyError } from '../../errors.js';
 import { MAX_WATERMARK_SCALE } from '../imgproxy/arg-ranges.js';
@@ -45,6 +46,8 @@ export const PP_RANGES = {
   wm_opacity: { ...F32, peer: 'f32, clamped to 0–1' },
   wm_x: { ...I32, peer: 'i32' },
   wm_y: { ...I32, peer: 'i32' },
+  wmt_size: { ...U32, peer: 'u32, not bounded there (a font of 4 billion pixels)' },
+  seek: { ...F32, peer: 'f32: seconds (negative = 0), or a ratio `<f32>r` clamped to 0–1, or `auto`' },
   wm_scale: {
     kind: 'float', min: -Infinity, max: MAX_WATERMARK_SCALE,
     peer: 'f32, negative = 0; no upper bound there (1e308 is `inf`, a mark of u32::MAX pixels); at most 2 here, a mark twice the image',
@@ -56,6 +59,44 @@ function ppNum(key: keyof typeof PP_RANGES, v: string): number {
   const n = checkNumber(spec, v);
   if (n === undefined) throw new ProxyError('BAD_REQUEST', `invalid ${key}: ${v} (expected ${describeRange(spec)})`);
   return n;
+}
+
+/** An f32 as Rust parses it, `-0` kept: `f32::clamp` keeps it and `Display` writes it. */
+function ppFloat(key: keyof typeof PP_RANGES, v: string): number {
+  const n = ppNum(key, v);
+  return n === 0 && v.trimStart().startsWith('-') ? -0 : n;
+}
+
+/** Rust's `f32::clamp`: below `lo` is `lo`, above `hi` is `hi`, anything else (`-0` too) stays. */
+const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+
+const UNSIGNED_RE = /^\+?\d+$/;
+const U64_MAX = 2n ** 64n - 1n;
+
+/** `usize::from_str` (64-bit): digits with an optional `+`, written back without zeros or sign. */
+function usize(key: string, v: string): string {
+  const n = UNSIGNED_RE.test(v) ? BigInt(v.replace(/^\+/, '')) : -1n;
+  if (n < 0n || n > U64_MAX) throw new ProxyError('BAD_REQUEST', `invalid ${key}`);
+  return n.toString();
+}
+
+/**
+ * `seek` as PreviewProxy's SeekMode (dto/params.rs): `auto`, a ratio `<f32>r` clamped to 0–1,
+ * or seconds ≥ 0, written back in its canonical form (`5.0` → `5`, `.50r` → `0.5r`).
+ */
+function seek(v: string): string {
+  if (v === 'auto') return v;
+  if (v.endsWith('r')) return `${f32Display(clamp(ppFloat('seek', v.slice(0, -1)), 0, 1))}r`;
+  return f32Display(Math.max(ppFloat('seek', v), 0));
+}
+
+/** `gif_anim` as GifAnimRange: `all` (or empty), `N`, `N-M` or `-N`, numbers as usize. */
+function gifAnim(v: string): string {
+  if (v === '' || v === 'all') return 'all';
+  if (v.startsWith('-')) return `-${usize('gif_anim', v.slice(1))}`;
+  const dash = v.indexOf('-');
+  if (dash !== -1) return `${usize('gif_anim', v.slice(0, dash))}-${usize('gif_anim', v.slice(dash + 1))}`;
+  return usize('gif_anim', v);
 }
 
 function oneOf(key: string, allowed: readonly string[]): (v: string) => string {
@@ -70,6 +111,11 @@ const text = (v: string): string => v;
 
 const PP_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico', 'jxl', 'best'] as const;
 
+/**
+ * Raw value → PreviewProxy's normalised value, the text its canonical string holds for the key
+ * (`format!` of the parsed field: u32/i32 without sign or zeros, f32 `Display`, `{:.4}` for
+ * wm_opacity and wm_scale, booleans as 1/0).
+ */
 const PARAM_PARSERS: Readonly<Record<PpKey, (raw: string) => string>> = {
   w: (v) => String(Math.min(ppNum('w', v), MAX_DIMENSION)),
   h: (v) => String(Math.min(ppNum('h', v), MAX_DIMENSION)),
@@ -81,20 +127,19 @@ const PARAM_PARSERS: Readonly<Record<PpKey, (raw: string) => string>> = {
   grayscale: ppBool,
   bright: (v) => String(ppNum('bright', v)),
   contrast: (v) => String(ppNum('contrast', v)),
-  blur: (v) => f32Display(Math.min(Math.max(ppNum('blur', v), 0), 100)),
+  blur: (v) => f32Display(clamp(ppFloat('blur', v), 0, 100)),
   wm: text,
-  wm_opacity: (v) => f32Fixed4(Math.min(Math.max(ppNum('wm_opacity', v), 0), 1)),
+  wm_opacity: (v) => f32Fixed4(clamp(ppFloat('wm_opacity', v), 0, 1)),
   wm_pos: text,
   wm_x: (v) => String(ppNum('wm_x', v)),
   wm_y: (v) => String(ppNum('wm_y', v)),
   wm_scale: (v) => f32Fixed4(Math.max(ppNum('wm_scale', v), 0)),
-  // Not implemented here (apply-params.ts answers 400): kept verbatim, never signed or applied.
-  seek: text,
-  gif_anim: text,
+  seek,
+  gif_anim: gifAnim,
   gif_af: ppBool,
   wmt: text,
   wmt_color: text,
-  wmt_size: text,
+  wmt_size: (v) => String(ppNum('wmt_size', v)),
   wmt_font: text,
 };
 
@@ -103,25 +148,25 @@ export function isPpKey(key: string): key is PpKey {
 }
 
 /**
- * Sets `key` once. PreviewProxy keeps the last of two values; we refuse two different ones
- * so that the order of a request's parameters can never change its result.
+ * Sets `key`; a later value replaces an earlier one, as PreviewProxy's parser does (its
+ * signature covers the value that won, so a signed URL means one result whatever the order).
  */
 export function setParam(params: PpParams, key: PpKey, raw: string): void {
-  const value = PARAM_PARSERS[key](raw);
-  const prev = params[key];
-  if (prev !== undefined && prev !== value) {
-    throw new ProxyError('BAD_REQUEST', `${key} is given twice with different values (${JSON.stringify(prev)}, ${JSON.stringify(value)})`);
-  }
-  params[key] = value;
+  params[key] = PARAM_PARSERS[key](raw);
 }
 
-/** Query parameters: known keys only (PreviewProxy ignores the rest, `r` included). */
+/**
+ * Query parameters: known keys only (PreviewProxy ignores the rest, `r` included). A repeated
+ * key counts with its last value only, as the HashMap PreviewProxy collects the query into.
+ */
 export function paramsFromQuery(query: URLSearchParams): { params: PpParams; sig: string | undefined } {
   const params: PpParams = {};
-  for (const key of PP_KEYS) for (const v of query.getAll(key)) setParam(params, key, v);
-  const sigs = new Set(query.getAll('sig'));
-  if (sigs.size > 1) throw new ProxyError('BAD_REQUEST', 'sig is given twice with different values');
-  return { params, sig: [...sigs][0] };
+  for (const key of PP_KEYS) {
+    const values = query.getAll(key);
+    const last = values[values.length - 1];
+    if (last !== undefined) setParam(params, key, last);
+  }
+  return { params, sig: query.getAll('sig').at(-1) };
 }
 
 /** `<k=v joined by &>:<url>` over the normalised values; `gif_af` only when true. */

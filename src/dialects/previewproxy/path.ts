@@ -73,15 +73,14 @@ function applyToken(params: PpParams, token: string): string | undefined {
 /** Options part (`300x200,webp,q80`) → params; empty tokens are skipped. */
 function parseOptions(options: string): { params: PpParams; sig: string | undefined } {
   const params: PpParams = {};
-  const sigs = new Set<string>();
+  let sig: string | undefined;
   for (const raw of options.split(',')) {
     const token = raw.trim();
     if (token === '') continue;
-    const sig = applyToken(params, token);
-    if (sig !== undefined) sigs.add(sig);
+    // Later tokens win, the signature's included (PreviewProxy's parse_options).
+    sig = applyToken(params, token) ?? sig;
   }
-  if (sigs.size > 1) throw new ProxyError('BAD_REQUEST', 'sig is given twice with different values');
-  return { params, sig: [...sigs][0] };
+  return { params, sig };
 }
 
 /** Right-most `/` that precedes a `:/` not followed by another `/`. */

@@ -5,11 +5,15 @@
  * (`s3:/key` → `s3://<PP_S3_BUCKET>/key`, `local:/p` → `local:///p`), expands aliases and
  * applies PP_ALLOWED_HOSTS to http(s) sources. Aliases are operator configuration and skip
  * the allowlist, as in PreviewProxy; the SSRF address guard still applies in the http source.
+ * A source kind that is off answers PreviewProxy's `invalid_params` with its words
+ * (src/modules/proxy/router.rs, https://github.com/ViGrise/previewproxy).
  */
 import type { Config } from '../../config/index.js';
+import { ppLocalEnabled, ppS3Bucket } from '../../config/previewproxy-fields.js';
 import { ProxyError } from '../../errors.js';
 
 type PpConfig = Config['previewproxy'];
+type SourceConfig = Pick<Config, 'previewproxy'> & { readonly download: Pick<Config['download'], 'localFilesystemRoot'> };
 
 const ALIAS_RE = /^([A-Za-z0-9_.+-]+):\/(?!\/)(.*)$/s;
 
@@ -54,23 +58,26 @@ function httpSource(url: string, pp: PpConfig, viaAlias: boolean): string {
 }
 
 /** PreviewProxy source → the source URL our fetchers take. */
-export function toSourceUrl(url: string, pp: PpConfig, viaAlias = false): string {
+export function toSourceUrl(url: string, config: SourceConfig, viaAlias = false): string {
+  const pp = config.previewproxy;
   if (url.startsWith('http://') || url.startsWith('https://')) return httpSource(url, pp, viaAlias);
   if (url.startsWith('s3:/')) {
     const key = url.slice('s3:/'.length).replace(/^\/+/, '');
-    if (pp.s3Bucket === '') throw new ProxyError('BAD_REQUEST', 'S3 source is not enabled (PP_S3_BUCKET is not set)');
+    const bucket = ppS3Bucket(pp);
+    if (bucket === null) throw new ProxyError('BAD_REQUEST', 'S3 source is not enabled');
     if (key === '') throw new ProxyError('BAD_REQUEST', 'Invalid source URL: empty S3 key');
-    return `s3://${pp.s3Bucket}/${key}`;
+    return `s3://${bucket}/${key}`;
   }
   if (url.startsWith('local:/')) {
     const path = url.slice('local:/'.length).replace(/^\/+/, '');
+    if (!ppLocalEnabled(pp, config.download.localFilesystemRoot)) throw new ProxyError('BAD_REQUEST', 'local source is not enabled');
     if (path === '') throw new ProxyError('BAD_REQUEST', 'Invalid source URL: empty local path');
     return `local:///${path}`;
   }
   const alias = viaAlias ? null : ALIAS_RE.exec(url);
   const name = alias?.[1] ?? '';
   const base = alias && Object.hasOwn(pp.urlAliases, name) ? pp.urlAliases[name] : undefined;
-  if (alias && base !== undefined) return toSourceUrl(join(base, alias[2] ?? ''), pp, true);
+  if (alias && base !== undefined) return toSourceUrl(join(base, alias[2] ?? ''), config, true);
   const scheme = /^([^/]*):\//.exec(url)?.[1] ?? '';
   throw new ProxyError('BAD_REQUEST', `Unsupported source scheme or unknown alias ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
 }

@@ -35,8 +35,7 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_SENTRY_DSN', ''],
     ['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', '5.5'],
     ['PP_BEST_FORMAT_PREFERRED_FORMATS', 'jpeg, webp, png'],
-    ['PP_FETCH_RETRY_COUNT', '0'],
-    ['PP_APP_ENV', 'development'],
+    ['PP_BEST_FORMAT_BY_DEFAULT', 'false'],
     ['PP_FFMPEG_PATH', 'ffmpeg'],
   ])('%s=%j means what pixproxy does and is accepted', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([]);
@@ -45,23 +44,12 @@ describe('unsupported peer variables', () => {
   it.each([
     ['IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', 'true'],
     ['IMGPROXY_JXL_EFFORT', '4'],
-    ['PP_FETCH_RETRY_COUNT', '3'],
-    ['PP_CORS_ALLOW_ORIGIN', '*'],
-    ['PP_MAX_CONCURRENT_REQUESTS', '256'],
+    ['PP_BEST_FORMAT_BY_DEFAULT', 'true'],
+    ['PP_FFPROBE_PATH', '/opt/ffprobe'],
     ['IMGPROXY_WRITE_RESPONSE_TIMEOUT', '10'],
     ['IMGPROXY_SO_REUSEPORT', 'maybe'],
   ])('%s=%j is refused: the peer\'s default is not what pixproxy does, or it does not parse', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([expect.stringMatching(new RegExp(`^${name}: not supported: `))]);
-  });
-
-  it('PP_LOCAL_ENABLED and PP_S3_* are accepted when they agree with what pixproxy reads', () => {
-    expect(inspectConfig({ PP_LOCAL_ENABLED: 'true' }).errors).toEqual([expect.stringMatching(/^PP_LOCAL_ENABLED: not supported/)]);
-    expect(inspectConfig({ PP_LOCAL_ENABLED: 'true', PP_LOCAL_BASE_DIR: '/srv' }).errors).toEqual([]);
-    expect(inspectConfig({ PP_LOCAL_ENABLED: 'false', PP_LOCAL_BASE_DIR: '/srv' }).errors).toHaveLength(1);
-    expect(inspectConfig({ PP_LOCAL_ENABLED: 'false' }).errors).toEqual([]);
-    expect(inspectConfig({ PP_S3_ENABLED: 'true' }).errors).toHaveLength(1);
-    expect(inspectConfig({ PP_S3_ENABLED: 'true', IMGPROXY_USE_S3: 'true', PP_S3_REGION: 'eu-west-3', IMGPROXY_S3_REGION: 'eu-west-3' }).errors).toEqual([]);
-    expect(inspectConfig({ PP_S3_REGION: 'us-east-1' }).errors).toEqual([expect.stringMatching(/^PP_S3_REGION: not supported: .*IMGPROXY_S3_REGION; expected the value of IMGPROXY_S3_REGION, got "us-east-1"$/)]);
   });
 
   it('are known names: setting one is refused, not warned about as unknown', () => {

@@ -97,10 +97,8 @@ describe('warnings', () => {
     ]);
   });
 
-  it('PORT set next to IMGPROXY_BIND, and PP_S3_BUCKET without IMGPROXY_USE_S3, are said to be inert', () => {
+  it('PORT set next to IMGPROXY_BIND is said to be inert', () => {
     expect(inspectConfig({ IMGPROXY_BIND: ':81', PORT: '82' }).warnings).toEqual(['PORT is ignored: IMGPROXY_BIND is set and wins (imgproxy\'s precedence)']);
-    expect(inspectConfig({ PP_S3_BUCKET: 'b' }).warnings).toEqual([expect.stringMatching(/^PP_S3_BUCKET has no effect until IMGPROXY_USE_S3 is set/)]);
-    expect(inspectConfig({ PP_S3_BUCKET: 'b', IMGPROXY_USE_S3: '1' }).warnings).toEqual([]);
   });
 });
 

@@ -165,15 +165,21 @@ describe('watermark', () => {
 });
 
 describe('PreviewProxy parameters pixproxy does not implement: 400, never 500', () => {
+  // gif_af and the wmt_* modifiers are no transform of their own (PreviewProxy's has_transforms):
+  // alone they leave the source as it is, with a transform they are refused with it.
   it.each([
-    ['seek=5'], ['seek=auto'], ['gif_anim=all'], ['gif_anim=1-3'], ['gif_af=1'],
-    ['wmt=hello'], ['wmt_color=ff0000'], ['wmt_size=24'], ['wmt_font=sans'],
+    ['seek=5'], ['seek=auto'], ['gif_anim=all'], ['gif_anim=1-3'], ['gif_af=1&w=10'],
+    ['wmt=hello'], ['wmt_color=ff0000&w=10'], ['wmt_size=24&w=10'], ['wmt_font=sans&w=10'],
   ])('query %s', (query) => {
     expectProxyError(() => opts(query), 400, 'UNSUPPORTED_PARAM');
   });
 
-  it.each(['seek:5', 'gif_anim', 'gif_anim:2-4', 'gif_af', 'wmt:hi', 'wmt_color:000000', 'wmt_size:10', 'wmt_font:sans'])('path token %s', (token) => {
+  it.each(['seek:5', 'gif_anim', 'gif_anim:2-4', 'gif_af,10x10', 'wmt:hi', 'wmt_color:000000,10x10', 'wmt_size:10,10x10', 'wmt_font:sans,10x10'])('path token %s', (token) => {
     expectProxyError(() => d.parsePath(`/${token}/${SRC}`, new URLSearchParams(), {}), 400, 'UNSUPPORTED_PARAM');
+  });
+
+  it.each(['gif_af=1', 'wmt_color=ff0000', 'wmt_size=24', 'wmt_font=sans'])('query %s alone serves the source as it is', (query) => {
+    expect(opts(query).skipProcessingFormats).toContain('jpeg');
   });
 });
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/index.js';
+import { ConfigError, inspectConfig, loadConfig } from '../../../src/config/index.js';
 import { createPreviewProxyDialect, encryptSourceUrl, hostAllowed } from '../../../src/dialects/previewproxy/index.js';
 import { config, expectProxyError } from './helpers.js';
 
@@ -72,7 +72,8 @@ describe('encrypted sources (PP_SOURCE_URL_ENCRYPTION_KEY)', () => {
     const a = d.parsePath(`/w=300/enc/${blob}`, q(), {});
     expect(a.source).toBe(url);
     expect(a.options.width).toBe(300);
-    expect(a.signedPath).toBe(`w=300:enc/${blob}`);
+    // PreviewProxy signs the decrypted URL.
+    expect(a.signedPath).toBe(`w=300:${url}`);
     expect(d.parsePath(`/enc/${blob}`, q(), {}).source).toBe(url);
     expect(d.parseQuery(q(`url=${blob}&enc=1&w=300`), {})).toEqual(a);
   });
@@ -104,16 +105,21 @@ describe('encrypted sources (PP_SOURCE_URL_ENCRYPTION_KEY)', () => {
     expectProxyError(() => createPreviewProxyDialect(config()).parseQuery(q('url=abc&enc'), {}), 400, 'BAD_REQUEST');
   });
 
-  it('with signing on, the signature is checked before decrypting: a bad blob is 403 like any unsigned request', () => {
+  it('with signing on, PreviewProxy-made signatures (over the decrypted URL) verify, and a bad blob is the 403 of a bad signature', () => {
     const dd = createPreviewProxyDialect(config({ PP_SOURCE_URL_ENCRYPTION_KEY: hexKey, PP_HMAC_KEY: KEY }));
     const good = encryptSourceUrl(url, key);
-    const garbage = Buffer.alloc(48, 1).toString('base64url');
-    // Wrong padding and wrong signature answer alike: no padding oracle.
-    expectProxyError(() => dd.parsePath(`/enc/${garbage}`, q('sig=x'), {}), 403, 'FORBIDDEN');
-    expectProxyError(() => dd.parsePath(`/enc/${good}`, q('sig=x'), {}), 403, 'FORBIDDEN');
-    // The signature covers the blob, so only a signed blob reaches decryption.
-    expect(dd.parsePath(`/enc/${good}`, q(`sig=${hmac(`:enc/${good}`)}`), {}).source).toBe(url);
-    expectProxyError(() => dd.parsePath(`/enc/${garbage}`, q(`sig=${hmac(`:enc/${garbage}`)}`), {}), 400, 'BAD_REQUEST');
+    expect(dd.parsePath(`/w=300/enc/${good}`, q(`sig=${hmac(`w=300:${url}`)}`), {}).source).toBe(url);
+    expect(dd.parseQuery(q(`url=${good}&enc&w=300&sig=${hmac(`w=300:${url}`)}`), {}).source).toBe(url);
+    const blob = Buffer.from(good, 'base64url');
+    const flipped = Buffer.from(blob);
+    flipped[blob.length - 1] = (flipped[blob.length - 1] ?? 0) ^ 0x01;
+    const relative = encryptSourceUrl('photos/a.jpg', key); // decrypts, but does not resolve
+    const answers = [Buffer.alloc(48, 1).toString('base64url'), flipped.toString('base64url'), relative, good].map((b) => {
+      const err = expectProxyError(() => dd.parsePath(`/enc/${b}`, q('sig=x'), {}), 403, 'FORBIDDEN');
+      return [err.status, err.publicMessage, err.message].join('|');
+    });
+    // Wrong padding, a URL that does not resolve and a wrong signature answer alike: no padding oracle.
+    expect(new Set(answers).size).toBe(1);
   });
 
   it('the decrypted URL is subject to the allowlist', () => {
@@ -138,6 +144,7 @@ describe('allowlist (PP_ALLOWED_HOSTS)', () => {
     const d = createPreviewProxyDialect(config({
       PP_ALLOWED_HOSTS: 'Example.com, *.cdn.net',
       PP_S3_BUCKET: 'b',
+      PP_LOCAL_BASE_DIR: '/srv',
       PP_URL_ALIASES: 'media=https://internal.example/m',
     }));
     expect(d.parseQuery(q('url=https://example.com:8443/a.jpg'), {}).source).toBe('https://example.com:8443/a.jpg');
@@ -153,6 +160,7 @@ describe('allowlist (PP_ALLOWED_HOSTS)', () => {
 describe('source schemes and aliases', () => {
   const d = createPreviewProxyDialect(config({
     PP_S3_BUCKET: 'bucket',
+    PP_LOCAL_BASE_DIR: '/srv',
     PP_URL_ALIASES: 'cdn=https://cdn.example.com/assets/,bk=s3:/backups,disk=local:/srv',
   }));
 
@@ -173,8 +181,11 @@ describe('source schemes and aliases', () => {
     expectProxyError(() => d.parseQuery(q('url=constructor:/a.jpg'), {}), 400, 'BAD_REQUEST');
   });
 
-  it('s3 without PP_S3_BUCKET is 400; empty keys and paths are 400', () => {
-    expectProxyError(() => createPreviewProxyDialect(config()).parseQuery(q('url=s3:/a.jpg'), {}), 400, 'BAD_REQUEST');
+  it('s3 without PP_S3_BUCKET (or with PP_S3_ENABLED=false) is 400, so is local without PP_LOCAL_BASE_DIR (or with PP_LOCAL_ENABLED=false); empty keys and paths are 400', () => {
+    expect(expectProxyError(() => createPreviewProxyDialect(config()).parseQuery(q('url=s3:/a.jpg'), {}), 400, 'BAD_REQUEST').message).toBe('S3 source is not enabled');
+    expectProxyError(() => createPreviewProxyDialect(config({ PP_S3_BUCKET: 'b', PP_S3_ENABLED: 'false' })).parseQuery(q('url=s3:/a.jpg'), {}), 400, 'BAD_REQUEST');
+    expect(expectProxyError(() => createPreviewProxyDialect(config()).parseQuery(q('url=local:/a.jpg'), {}), 400, 'BAD_REQUEST').message).toBe('local source is not enabled');
+    expectProxyError(() => createPreviewProxyDialect(config({ PP_LOCAL_BASE_DIR: '/srv', PP_LOCAL_ENABLED: '0' })).parseQuery(q('url=local:/a.jpg'), {}), 400, 'BAD_REQUEST');
     expectProxyError(() => d.parseQuery(q('url=s3:/'), {}), 400, 'BAD_REQUEST');
     expectProxyError(() => d.parseQuery(q('url=local:/'), {}), 400, 'BAD_REQUEST');
     expectProxyError(() => d.parseQuery(q('url=https://'), {}), 400, 'BAD_REQUEST');
@@ -184,7 +195,7 @@ describe('source schemes and aliases', () => {
 describe('configuration', () => {
   it('defaults', () => {
     const c = loadConfig({});
-    expect(c.previewproxy).toEqual({ hmacKey: '', allowedHosts: [], sourceUrlEncryptionKey: null, s3Bucket: '', defaultSourceUrl: '', urlAliases: {} });
+    expect(c.previewproxy).toMatchObject({ hmacKey: '', allowedHosts: [], sourceUrlEncryptionKey: null, s3Bucket: '', defaultSourceUrl: '', urlAliases: {} });
     expect(c.server.pathDialect).toBe('imgproxy');
     expect(loadConfig({ PIXPROXY_PATH_DIALECT: 'previewproxy' }).server.pathDialect).toBe('previewproxy');
   });
@@ -194,12 +205,15 @@ describe('configuration', () => {
     ['PP_SOURCE_URL_ENCRYPTION_KEY', 'abcd'],
     ['PP_SOURCE_URL_ENCRYPTION_KEY', 'zz'.repeat(16)],
     ['PP_DEFAULT_SOURCE_URL', 'ftp://x'],
-    ['PP_URL_ALIASES', 'cdn=ftp://x'],
-    ['PP_URL_ALIASES', 's3=https://x'],
-    ['PP_URL_ALIASES', 'bad name=https://x'],
-    ['PP_URL_ALIASES', '=https://x'],
   ])('%s=%s stops startup', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it.each(['cdn=ftp://x', 's3=https://x', 'bad name=https://x', '=https://x', 'noequals'])('PP_URL_ALIASES entry %j is skipped with a warning, as PreviewProxy does', (entry) => {
+    const r = inspectConfig({ PP_URL_ALIASES: `${entry},ok=https://ok.example` });
+    expect(r.errors).toEqual([]);
+    expect(r.config?.previewproxy.urlAliases).toEqual({ ok: 'https://ok.example' });
+    expect(r.warnings).toEqual([expect.stringMatching(/^PP_URL_ALIASES: skipping entry/)]);
   });
 });

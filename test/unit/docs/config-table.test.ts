@@ -24,9 +24,9 @@ describe('docs/configuration.md', () => {
 
   it('refuses to render a peer variable that is neither applied nor refused', () => {
     expect(() => peerRows(['IMGPROXY_TTL', 'IMGPROXY_NOT_A_THING'])).toThrow(/IMGPROXY_NOT_A_THING/);
-    expect(peerRows(['IMGPROXY_TTL', 'PP_TTL', 'IMGPROXY_SENTRY_DSN'])).toEqual([
+    expect(peerRows(['IMGPROXY_TTL', 'PP_FETCH_TIMEOUT_SECS', 'IMGPROXY_SENTRY_DSN'])).toEqual([
       '| `IMGPROXY_TTL` | applied | – |',
-      '| `PP_TTL` | applied | alias of `IMGPROXY_TTL` |',
+      '| `PP_FETCH_TIMEOUT_SECS` | applied | alias of `IMGPROXY_DOWNLOAD_TIMEOUT` |',
       expect.stringMatching(/^\| `IMGPROXY_SENTRY_DSN` \| refused \| Accepted: unset or empty; Sentry .*\. \|$/),
     ]);
   });

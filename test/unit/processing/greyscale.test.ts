@@ -53,3 +53,31 @@ describe('greyscale sources', () => {
     expect((await bands((await run(colour, opts({ width: 32 }), {})).data)).channels).toBe(3);
   });
 });
+
+describe('monochrome', () => {
+  let red: Buffer;
+  beforeAll(async () => {
+    red = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 220, g: 40, b: 30 } } }).png().toBuffer();
+  });
+
+  it('a full grey monochrome makes a colour PNG one grey channel', async () => {
+    const r = await run(red, opts({ monochrome: { intensity: 1, color: '808080' } }), {});
+    expect(r.format).toBe('png');
+    expect(await bands(r.data)).toEqual({ channels: 1, space: 'b-w' });
+  });
+
+  it('a coloured tint keeps three channels, every pixel of the tint\'s hue', async () => {
+    const r = await run(red, opts({ monochrome: { intensity: 1, color: '3050d0' } }), {});
+    const { data, info } = await sharp(r.data).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(3);
+    // Blue dominates where the source was red: the colour was replaced, not kept.
+    expect(data[2]).toBeGreaterThan(data[0] ?? 255);
+  });
+
+  it('half intensity leaves the colour half way', async () => {
+    const { data } = await sharp((await run(red, opts({ monochrome: { intensity: 0.5, color: '808080' } }), {})).data).raw().toBuffer({ resolveWithObject: true });
+    const [r = 0, g = 0] = data;
+    expect(r - g).toBeGreaterThan(40);
+    expect(r - g).toBeLessThan(180);
+  });
+});

@@ -37,7 +37,7 @@ describe('createGuardedLookup', () => {
     for (const bad of ['127.0.0.1', '10.1.2.3', '169.254.169.254', '::ffff:127.0.0.1', '64:ff9b::a9fe:a9fe']) {
       const r = await lookup(answer('93.184.216.34', bad), {}, true);
       expect(r.err, bad).toBeInstanceOf(ProxyError);
-      expect((r.err as ProxyError).code).toBe('INVALID_SOURCE_URL');
+      expect((r.err as ProxyError).code).toBe('SOURCE_ADDRESS_FORBIDDEN');
     }
   });
 

@@ -101,9 +101,14 @@ describe('image service', () => {
     const { request: r, key } = request(`/insecure/w:64/plain/${origin.url}/slow.jpg?follower`);
     const leader = new AbortController();
     const first = app.ctx.images.getImage(r, key, leader.signal);
+    // The second caller starts once the first one's computation exists, so it is the follower
+    // (both look the key up in the cache first, and either lookup may finish first).
+    while (app.ctx.cache.singleflight.waiters(key) < 1) await new Promise((r) => setTimeout(r, 2));
     const second = app.ctx.images.getImage(r, key);
-    // Both wait for the one download (the origin answers after 300 ms) when the leader leaves.
-    while (origin.count('/slow.jpg') === before) await new Promise((r) => setTimeout(r, 5));
+    // Both wait for the one download (the origin answers after 300 ms) when the leader leaves:
+    // the follower has joined (its cache lookup may take a while on a loaded machine) and the
+    // download has started.
+    while (origin.count('/slow.jpg') === before || app.ctx.cache.singleflight.waiters(key) < 2) await new Promise((r) => setTimeout(r, 5));
     leader.abort();
     await expect(first).rejects.toBeInstanceOf(ProxyError);
     const res = await second;

@@ -123,26 +123,26 @@ describe('http source: SSRF guard', () => {
   it('refuses a loopback IP literal by default, before any request', async () => {
     const o = await origin((_req, res) => res.end('secret'));
     const err = await rejection(source({}).fetch(`${o.url}/`, { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_ADDRESS_FORBIDDEN');
     expect(err.status).toBe(404);
     expect(o.requests).toHaveLength(0);
   });
 
   it('refuses an IPv6 loopback literal', async () => {
     const err = await rejection(source({}).fetch('http://[::1]:9/', { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_ADDRESS_FORBIDDEN');
   });
 
   it('refuses an IPv4-mapped loopback literal even with private addresses allowed', async () => {
     const err = await rejection(source({ IMGPROXY_ALLOW_PRIVATE_SOURCE_ADDRESSES: 'true' }).fetch('http://[::ffff:127.0.0.1]:9/', { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_ADDRESS_FORBIDDEN');
     expect(err.message).toContain('IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES');
   });
 
   it('refuses a hostname that resolves to loopback at connect time (localhost)', async () => {
     const o = await origin((_req, res) => res.end('secret'));
     const err = await rejection(source({}).fetch(`http://localhost:${o.port}/`, { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_ADDRESS_FORBIDDEN');
     expect(err.status).toBe(404);
     expect(err.message).toMatch(/localhost resolves to a forbidden address/);
     expect(o.requests).toHaveLength(0);
@@ -166,7 +166,7 @@ describe('http source: SSRF guard', () => {
     const o = await origin((_req, res) => res.end('x'));
     const s = source({}, { resolve: async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }] });
     const err = await rejection(s.fetch(`http://mixed.invalid:${o.port}/`, { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_ADDRESS_FORBIDDEN');
     expect(err.message).toContain('10.0.0.7');
   });
 
@@ -176,12 +176,12 @@ describe('http source: SSRF guard', () => {
     expect(res.body.toString()).toBe('ok');
   });
 
-  it('a connection refused is SOURCE_UNREACHABLE', async () => {
+  it('a connection refused is SOURCE_CONNECTION', async () => {
     const o = await origin((_req, res) => res.end('x'));
     const url = o.url;
     await o.close();
     const err = await rejection(source().fetch(`${url}/`, { maxBytes: 0 }));
-    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.code).toBe('SOURCE_CONNECTION');
     expect(err.status).toBe(404);
   });
 });
@@ -211,10 +211,10 @@ describe('http source: redirects', () => {
     expect(o.requests.map((r) => r.url)).toEqual(['/r/2', '/r/1', '/r/0', '/final']);
   });
 
-  it('more hops than IMGPROXY_MAX_REDIRECTS is SOURCE_UNREACHABLE', async () => {
+  it('more hops than IMGPROXY_MAX_REDIRECTS is SOURCE_REDIRECTS', async () => {
     const o = await origin(redirector({ url: '' }, (n) => `/r/${n}`));
     const err = await rejection(source({ ...LOOPBACK, IMGPROXY_MAX_REDIRECTS: '2' }).fetch(`${o.url}/r/5`, { maxBytes: 0 }));
-    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.code).toBe('SOURCE_REDIRECTS');
     expect(err.message).toContain('too many redirects');
     expect(o.requests).toHaveLength(3);
   });
@@ -222,7 +222,7 @@ describe('http source: redirects', () => {
   it('IMGPROXY_MAX_REDIRECTS=0 follows none', async () => {
     const o = await origin(redirector({ url: '' }, (n) => `/r/${n}`));
     const err = await rejection(source({ ...LOOPBACK, IMGPROXY_MAX_REDIRECTS: '0' }).fetch(`${o.url}/r/0`, { maxBytes: 0 }));
-    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.code).toBe('SOURCE_REDIRECTS');
     expect(o.requests).toHaveLength(1);
   });
 
@@ -258,7 +258,7 @@ describe('http source: redirects', () => {
       res.end();
     });
     const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_ADDRESS_FORBIDDEN');
     expect(err.message).toContain('link-local');
   });
 
@@ -423,7 +423,7 @@ describe('http source: limits', () => {
       res.write(Buffer.alloc(100), () => res.socket?.destroy());
     });
     const err = await rejection(source().fetch(`${o.url}/`, { maxBytes: 0 }));
-    expect(['UNSUPPORTED_IMAGE', 'SOURCE_UNREACHABLE']).toContain(err.code);
+    expect(['SOURCE_BODY_INCOMPLETE', 'SOURCE_CONNECTION']).toContain(err.code);
     expect([422, 404]).toContain(err.status);
   });
 
@@ -500,7 +500,7 @@ describe('http source: stream()', () => {
     });
     const res = await source().stream(`${o.url}/cut`, { maxBytes: 0 });
     const { error } = await drainStream(res.body);
-    expect(error).toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+    expect(error).toMatchObject({ code: 'SOURCE_BODY_INCOMPLETE' });
   });
 
   it('keeps IMGPROXY_DOWNLOAD_TIMEOUT over the whole transfer: a body that stalls errors with SOURCE_TIMEOUT', async () => {

@@ -85,10 +85,10 @@ describe('createSources', () => {
     ['ftp://host/x', 'unknown source scheme ftp://'],
     ['file:///etc/passwd', 'unknown source scheme file://'],
     ['no-scheme-here', 'source URL has no scheme'],
-  ])('%s is SOURCE_UNREACHABLE, logged as "%s"', async (url, message) => {
+  ])('%s is SOURCE_SCHEME_DISABLED, logged as "%s"', async (url, message) => {
     const { lines, logger } = logCapture();
     const err = await rejection(sources({}, [], logger).fetch(url, { maxBytes: 0 }));
-    expect(err.code).toBe('SOURCE_UNREACHABLE');
+    expect(err.code).toBe('SOURCE_SCHEME_DISABLED');
     expect(err.status).toBe(404);
     expect(lines.some((l) => l.level === 40 && l.msg === message)).toBe(true);
   });

@@ -59,7 +59,7 @@ describe('local source', () => {
     'refuses traversal %s',
     async (url) => {
       const err = await rejection(src.fetch(url, { maxBytes: 0 }));
-      expect(err.code).toBe('INVALID_SOURCE_URL');
+      expect(err.code).toBe('SOURCE_PATH_FORBIDDEN');
       expect(err.status).toBe(404);
     },
   );
@@ -71,7 +71,7 @@ describe('local source', () => {
 
   it.each(['local:///img/escape.png', 'local:///updir/secret.txt'])('refuses a symlink escape %s', async (url) => {
     const err = await rejection(src.fetch(url, { maxBytes: 0 }));
-    expect(err.code).toBe('INVALID_SOURCE_URL');
+    expect(err.code).toBe('SOURCE_PATH_FORBIDDEN');
     expect(err.status).toBe(404);
     expect(err.message).toContain('symlink');
   });
@@ -82,9 +82,9 @@ describe('local source', () => {
     expect(err.status).toBe(404);
   });
 
-  it.each(['local:///img', 'local:///img/', 'local:///'])('a directory (%s) is SOURCE_CLIENT_ERROR 404', async (url) => {
+  it.each(['local:///img', 'local:///img/', 'local:///'])('a directory (%s) is SOURCE_NOT_A_FILE 404', async (url) => {
     const err = await rejection(src.fetch(url, { maxBytes: 0 }));
-    expect(err.code).toBe('SOURCE_CLIENT_ERROR');
+    expect(err.code).toBe('SOURCE_NOT_A_FILE');
     expect(err.status).toBe(404);
   });
 
@@ -209,7 +209,7 @@ describe('local source: stream()', () => {
   });
 
   it('keeps the path checks and the size limit', async () => {
-    expect((await rejection(src.stream!('local:///img/escape.png', { maxBytes: 0 }))).code).toBe('INVALID_SOURCE_URL');
+    expect((await rejection(src.stream!('local:///img/escape.png', { maxBytes: 0 }))).code).toBe('SOURCE_PATH_FORBIDDEN');
     expect((await rejection(src.stream!('local:///missing.png', { maxBytes: 0 }))).status).toBe(404);
     expect((await rejection(src.stream!('local:///img/a.png', { maxBytes: 4 }))).code).toBe('SOURCE_TOO_BIG');
   });

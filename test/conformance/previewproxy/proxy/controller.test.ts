@@ -71,7 +71,7 @@ describe('src/modules/proxy/controller.rs', () => {
 
   // Upstream hands the router a semaphore of 0 permits; PreviewProxy refuses
   // PP_MAX_CONCURRENT_REQUESTS=0 at startup, so one permit is held by a slow request instead.
-  gap('issue 12 §8: PP_MAX_CONCURRENT_REQUESTS is not read; a request beyond the limit waits and gets 200, PreviewProxy answers 503 with Retry-After: 1 at once', 'test_503_when_semaphore_exhausted', async () => {
+  ported('test_503_when_semaphore_exhausted', async () => {
     const px = await servers.get({ PP_MAX_CONCURRENT_REQUESTS: '1' });
     const first = get(px, `/proxy?url=${enc(`${slow.url}/a.png`)}`);
     while (slow.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -84,7 +84,7 @@ describe('src/modules/proxy/controller.rs', () => {
     }
   });
 
-  gap('issue 12 §8: PP_MAX_CONCURRENT_REQUESTS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_permit_restored_after_buffered_request', async () => {
+  ported('test_permit_restored_after_buffered_request', async () => {
     const px = await servers.get({ PP_MAX_CONCURRENT_REQUESTS: '1' });
     const failed = await get(px, `/proxy?url=${enc('https://0.0.0.0/img.jpg')}`);
     expect(failed.status).toBeGreaterThanOrEqual(400);
@@ -92,7 +92,7 @@ describe('src/modules/proxy/controller.rs', () => {
     expectOk(await get(px, `/proxy?url=${enc(`${o.url}/img.png`)}`));
   });
 
-  gap('issue 12 §8: PP_MAX_CONCURRENT_REQUESTS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_permit_held_during_stream_released_after_exhaustion', async () => {
+  ported('test_permit_held_during_stream_released_after_exhaustion', async () => {
     const px = await servers.get({ PP_MAX_CONCURRENT_REQUESTS: '1' });
     expectOk(await get(px, `/proxy?url=${enc(`${o.url}/img.png`)}`));
     expectOk(await get(px, `/proxy?url=${enc(`${o.url}/img.png`)}&w=2`));
@@ -107,13 +107,13 @@ describe('src/modules/proxy/controller.rs', () => {
     expect(px.at(0, 0)).toMatchObject({ r: 255, g: 0, b: 0 });
   });
 
-  gap('issue 12 §8: PP_FALLBACK_IMAGE_DATA is refused at startup (not implemented yet); PreviewProxy applies it', 'test_no_fallback_on_invalid_signature', async () => {
+  ported('test_no_fallback_on_invalid_signature', async () => {
     const r = await get(await servers.get({ ...fallback, PP_HMAC_KEY: 'secret' }), `/proxy?url=${enc('https://example.com/img.jpg')}`);
     expect(r.status).toBe(403);
     expect(r.headers.get('x-fallback')).toBeNull();
   });
 
-  gap('issue 12 §8: PP_FALLBACK_IMAGE_HTTP_CODE is not read; with 0 → we answer 404 without the fallback, PreviewProxy 404 with the fallback and X-Fallback: true', 'test_fallback_http_code_zero_uses_original_error_code', async () => {
+  ported('test_fallback_http_code_zero_uses_original_error_code', async () => {
     const r = await get(await servers.get({ ...fallback, PP_FALLBACK_IMAGE_HTTP_CODE: '0' }), `/proxy?url=${enc(`${o.url}/gone.png`)}`);
     expect(r.status).toBe(404);
     expect(r.headers.get('x-fallback')).toBe('true');
@@ -126,7 +126,7 @@ describe('src/modules/proxy/controller.rs', () => {
     expect(r.headers.get('x-cache')).toBe('MISS');
   });
 
-  gap('issue 12 §8: PP_FALLBACK_IMAGE_TTL is not read; no fallback is served, PreviewProxy sends it with Cache-Control: public, max-age=300', 'test_fallback_ttl_uses_fallback_image_ttl_when_set', async () => {
+  ported('test_fallback_ttl_uses_fallback_image_ttl_when_set', async () => {
     const r = await get(await servers.get({ ...fallback, PP_FALLBACK_IMAGE_TTL: '300', PP_TTL: '86400' }), `/proxy?url=${enc(`${o.url}/gone.png`)}`);
     expect(r.headers.get('cache-control')).toBe('public, max-age=300');
   });
@@ -147,7 +147,7 @@ describe('src/modules/proxy/controller.rs', () => {
     expect((await get(await servers.get(), '/proxy?url=%2Fimg.png')).status).toBe(400);
   });
 
-  gap('issue 12 §8: PP_TTL is read as IMGPROXY_TTL and no fallback is served; PreviewProxy sends the fallback with Cache-Control: public, max-age=<PP_TTL>', 'test_fallback_ttl_falls_back_to_pp_ttl', async () => {
+  ported('test_fallback_ttl_falls_back_to_pp_ttl', async () => {
     const r = await get(await servers.get({ ...fallback, PP_TTL: '1234' }), `/proxy?url=${enc(`${o.url}/gone.png`)}`);
     expect(r.headers.get('cache-control')).toBe('public, max-age=1234');
   });

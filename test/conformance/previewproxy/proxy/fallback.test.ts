@@ -36,12 +36,12 @@ describe('src/modules/proxy/fallback.rs', () => {
   });
 
   gap(WHY, 'test_load_from_base64_data', () => expectFallback({ PP_FALLBACK_IMAGE_DATA: PNG_B64 }, RED));
-  gap(WHY, 'test_load_from_path', () => expectFallback({ PP_FALLBACK_IMAGE_PATH: join(dir.path, 'fallback.png') }, GREEN));
-  gap(WHY, 'test_load_from_url', () => expectFallback({ PP_FALLBACK_IMAGE_URL: `${o.url}/fb.png` }, BLUE));
+  ported('test_load_from_path', () => expectFallback({ PP_FALLBACK_IMAGE_PATH: join(dir.path, 'fallback.png') }, GREEN));
+  ported('test_load_from_url', () => expectFallback({ PP_FALLBACK_IMAGE_URL: `${o.url}/fb.png` }, BLUE));
   gap(`${WHY} (the data, with a missing path and an unreachable URL also set)`, 'test_data_takes_priority_over_path_and_url', () =>
     expectFallback({ PP_FALLBACK_IMAGE_DATA: PNG_B64, PP_FALLBACK_IMAGE_PATH: '/nonexistent/path.png', PP_FALLBACK_IMAGE_URL: 'https://example.com/fallback.png' }, RED),
   );
-  gap(`${WHY} (the file, with an unreachable URL also set)`, 'test_path_takes_priority_over_url', () =>
+  ported('test_path_takes_priority_over_url', () =>
     expectFallback({ PP_FALLBACK_IMAGE_PATH: join(dir.path, 'fallback.png'), PP_FALLBACK_IMAGE_URL: 'https://example.com/fallback.png' }, GREEN),
   );
 });

@@ -5,7 +5,7 @@
  * retries on its buffered path, so each request carries a transform.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { gap } from '../../harness.js';
+import { ported } from '../../harness.js';
 import { tinyPng } from '../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, startHandlerOrigin, type HandlerOrigin } from '../pp.js';
 
@@ -33,23 +33,23 @@ describe('src/modules/proxy/retry.rs', () => {
   afterAll(() => o.close());
   const ask = async (path: string, retries: string) => get(await servers.get({ PP_FETCH_RETRY_COUNT: retries, PP_FETCH_RETRY_DELAY_MS: '0' }), `/proxy?url=${enc(`${o.url}${path}`)}&w=1`);
 
-  gap('issue 12 §8: PP_FETCH_RETRY_COUNT is not read; two connection resets → we answer 404 "Source is unreachable" after one attempt, PreviewProxy succeeds on the 3rd', 'retries_on_timeout_then_succeeds', async () => {
+  ported('retries_on_timeout_then_succeeds', async () => {
     expectOk(await ask('/reset-2/a.png', '3'));
     expect(seen.get('/reset-2/a.png')).toBe(3);
   });
 
-  gap('issue 12 §8: PP_FETCH_RETRY_COUNT is refused at startup (not implemented yet); PreviewProxy applies it', 'does_not_retry_non_connection_errors', async () => {
+  ported('does_not_retry_non_connection_errors', async () => {
     const r = await ask('/missing/b.png', '3');
     expect(r.status).toBe(404);
     expect(seen.get('/missing/b.png')).toBe(1);
   });
 
-  gap('issue 12 §8/§4: PP_FETCH_RETRY_COUNT is not read and a reset is 404 as text; PreviewProxy makes 1 + 3 attempts, then 502 upstream_connection_error', 'exhausts_retries_and_returns_last_error', async () => {
+  ported('exhausts_retries_and_returns_last_error', async () => {
     expectPpError(await ask('/reset-99/c.png', '3'), 502, 'upstream_connection_error');
     expect(seen.get('/reset-99/c.png')).toBe(4);
   });
 
-  gap('issue 12 §4: a connection reset → we answer 404 "Source is unreachable", PreviewProxy 502 upstream_connection_error (one attempt with PP_FETCH_RETRY_COUNT=0)', 'zero_retries_makes_single_attempt', async () => {
+  ported('zero_retries_makes_single_attempt', async () => {
     expectPpError(await ask('/reset-99/d.png', '0'), 502, 'upstream_connection_error');
     expect(seen.get('/reset-99/d.png')).toBe(1);
   });

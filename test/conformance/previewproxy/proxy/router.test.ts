@@ -25,11 +25,11 @@ describe('src/modules/proxy/router.rs', () => {
     expect(r.headers.get('content-type')).toBe('image/png');
   });
 
-  gap('issue 12 §4: s3:/ without S3 → we answer 400 as text, PreviewProxy 400 invalid_params "S3 source is not enabled"', 'test_s3_disabled_returns_error', async () => {
+  ported('test_s3_disabled_returns_error', async () => {
     expectPpError(await ask('s3:/some/key.jpg'), 400, 'invalid_params', 'S3 source is not enabled');
   });
 
-  gap('issue 12 §4: local:/ without a local source → we answer 404 "Source is unreachable", PreviewProxy 400 invalid_params "local source is not enabled"', 'test_local_disabled_returns_error', async () => {
+  ported('test_local_disabled_returns_error', async () => {
     expectPpError(await ask('local:/some/path.jpg'), 400, 'invalid_params', 'local source is not enabled');
   });
 
@@ -41,7 +41,7 @@ describe('src/modules/proxy/router.rs', () => {
     expectPpError(await ask('file:///etc/passwd'), 400, 'invalid_params', 'unsupported scheme');
   });
 
-  gap('issue 12 §4: a bare string → we answer 400 as text, PreviewProxy 400 JSON invalid_params', 'test_bare_string_unrecognized', async () => {
+  ported('test_bare_string_unrecognized', async () => {
     expectPpError(await ask('not-a-url'), 400, 'invalid_params');
   });
 

@@ -62,14 +62,14 @@ describe('src/modules/proxy/service.rs', () => {
     expectPpError(await get(await servers.get({ PP_INPUT_DISALLOW_LIST: 'video' }), `/proxy?url=${enc(`${o.url}/v.mp4`)}`), 400, 'transform_disabled', 'video');
   });
 
-  gap('issue 12 §5: no transform on an http source → we re-encode, PreviewProxy streams the source through unchanged', 'test_streaming_passthrough_no_transforms', async () => {
+  ported('test_streaming_passthrough_no_transforms', async () => {
     const r = await get(await servers.get(), `/proxy?url=${enc(`${o.url}/m.png`)}`);
     expectOk(r);
     expect(r.headers.get('x-cache')).toBe('MISS');
     expect(keepsMark(r.body)).toBe(true);
   });
 
-  gap('issue 12 §4: text/html → we answer 422 "Invalid source image" as text, PreviewProxy 422 JSON not_an_image', 'test_streaming_falls_back_for_non_image', async () => {
+  ported('test_streaming_falls_back_for_non_image', async () => {
     expectPpError(await get(await servers.get(), `/proxy?url=${enc(`${o.url}/page.html`)}`), 422, 'not_an_image');
   });
 
@@ -111,7 +111,7 @@ describe('src/modules/proxy/service.rs', () => {
     expect(await eventually(async () => (await get(px, path)).headers.get('x-cache')?.startsWith('HIT') === true)).toBe(true);
   });
 
-  gap('issue 12 §8: PP_INPUT_DISALLOW_LIST is not read; a PNG → we answer 200, PreviewProxy 400 transform_disabled "png"', 'test_streaming_input_disallowed_returns_transform_disabled', async () => {
+  ported('test_streaming_input_disallowed_returns_transform_disabled', async () => {
     expectPpError(await get(await servers.get({ PP_INPUT_DISALLOW_LIST: 'png' }), `/proxy?url=${enc(`${o.url}/big.png`)}`), 400, 'transform_disabled', 'png');
   });
 
@@ -157,7 +157,7 @@ describe('src/modules/proxy/service.rs (url_resolution_tests)', () => {
     expect(resolveEncrypted(blob, { PP_SOURCE_URL_ENCRYPTION_KEY: hex(KEY_32) })).toBe('https://cdn.example.com/img.jpg');
   });
 
-  gap('issue 12 §4: the detail says "Encrypted source URLs need PP_SOURCE_URL_ENCRYPTION_KEY", PreviewProxy "source URL encryption key not configured"', 'test_resolve_url_encrypted_no_key_errors', () => {
+  ported('test_resolve_url_encrypted_no_key_errors', () => {
     let err: unknown;
     try {
       resolveEncrypted('someblob', {});

@@ -47,7 +47,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect([info.format, info.width, info.height]).toEqual(['webp', 10, 10]);
   });
 
-  gap('issue 12 §4: text/html → we answer 422 "Invalid source image" as text, PreviewProxy 422 JSON not_an_image', 'test_non_image_content_type_rejected', async () => {
+  ported('test_non_image_content_type_rejected', async () => {
     expectPpError(await ask(`/proxy?url=${enc(`${o.url}/page.html`)}`), 422, 'not_an_image');
   });
 
@@ -93,11 +93,11 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(info.format).toBe('png');
   });
 
-  gap('issue 12 §8: PP_OUTPUT_DISALLOW_LIST is not read; format=avif → we answer 200, PreviewProxy 400 transform_disabled', 'test_output_disallowed_avif_returns_error', async () => {
+  ported('test_output_disallowed_avif_returns_error', async () => {
     expectPpError(await ask(png('&format=avif'), { PP_OUTPUT_DISALLOW_LIST: 'avif' }), 400, 'transform_disabled');
   });
 
-  gap('issue 12 §8: PP_TRANSFORM_DISALLOW_LIST is not read; blur → we answer 200, PreviewProxy 400 transform_disabled', 'test_transform_disallowed_blur_returns_error', async () => {
+  ported('test_transform_disallowed_blur_returns_error', async () => {
     expectPpError(await ask(png('&blur=2'), { PP_TRANSFORM_DISALLOW_LIST: 'blur' }), 400, 'transform_disabled');
   });
 
@@ -141,7 +141,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(type).toBe('image/png');
   });
 
-  gap('issue 12 §3/§8: wmt with watermark disallowed → we answer 400 Unsupported parameter as text, PreviewProxy 400 transform_disabled', 'test_text_watermark_disallow_blocks_wmt', async () => {
+  ported('test_text_watermark_disallow_blocks_wmt', async () => {
     expectPpError(await ask(png('&wmt=blocked'), { PP_TRANSFORM_DISALLOW_LIST: 'watermark' }), 400, 'transform_disabled');
   });
 

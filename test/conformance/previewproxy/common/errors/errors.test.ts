@@ -30,7 +30,7 @@ describe('src/common/errors/mod.rs', () => {
   gap('issue 12 §1/§4: a broken PDF → we answer 422 "Broken or unsupported image" as text, PreviewProxy 422 pdf_render_error', 'test_pdf_render_error_is_422', async () => {
     expectPpError(await ask('broken.pdf', '&w=10'), 422, 'pdf_render_error');
   });
-  gap('issue 12 §8: PP_TRANSFORM_DISALLOW_LIST is not read; a disallowed watermark → we answer 400 Unsupported parameter as text, PreviewProxy 400 transform_disabled "watermark"', 'test_transform_disabled_is_400', async () => {
+  ported('test_transform_disabled_is_400', async () => {
     expectPpError(await ask('tiny.png', `&wm=${enc(`${o.url}/tiny.png`)}`, { PP_TRANSFORM_DISALLOW_LIST: 'watermark' }), 400, 'transform_disabled', 'watermark');
   });
 });

@@ -32,7 +32,6 @@ const dialect = createPreviewProxyDialect(loadConfig({}));
 /** The controller's `from_path` + `merge_from(from_query)`, as the canonical string it signs. */
 const merged = (path: string, query: string): string => dialect.parsePath(path, new URLSearchParams(query), {}).signedPath;
 
-const SEEK_NORMAL = 'issue 12 §9: seek is kept as written';
 const IMG = 'https://example.com/img.jpg';
 
 describe('src/modules/proxy/dto/params.rs', () => {
@@ -87,11 +86,11 @@ describe('src/modules/proxy/dto/params.rs', () => {
   ported('test_format_jxl_accepted', () => expect(fromQuery({ format: 'jxl' }).format).toBe('jxl'));
   ported('test_t_from_query', () => expect(fromQuery({ seek: '2.5' }).seek).toBe('2.5'));
 
-  gap(`${SEEK_NORMAL}: seek=-1.0 → we sign seek=-1.0, PreviewProxy clamps to seek=0`, 'test_t_clamped_negative', () => {
+  ported('test_t_clamped_negative', () => {
     expect(fromQuery({ seek: '-1.0' }).seek).toBe('0');
   });
 
-  gap(`${SEEK_NORMAL}: seek:5.0 → we sign seek=5.0, PreviewProxy seek=5`, 'test_t_from_path', () => {
+  ported('test_t_from_path', () => {
     expect(fromPath('seek:5.0/https://example.com/v.mp4').p.seek).toBe('5');
   });
 
@@ -154,18 +153,18 @@ describe('src/modules/proxy/dto/params.rs', () => {
     expect([p.w, p.format, p.grayscale]).toEqual(['400', 'webp', '1']);
   });
 
-  gap(`${SEEK_NORMAL}: seek:5.0 → we sign seek=5.0, PreviewProxy seek=5`, 'test_seek_mode_absolute_path', () => {
+  ported('test_seek_mode_absolute_path', () => {
     expect(fromPath('seek:5.0/https://example.com/v.mp4').p.seek).toBe('5');
   });
 
   ported('test_seek_mode_relative_path', () => expect(fromPath('seek:0.5r/https://example.com/v.mp4').p.seek).toBe('0.5r'));
   ported('test_seek_mode_auto_path', () => expect(fromPath('seek:auto/https://example.com/v.mp4').p.seek).toBe('auto'));
 
-  gap(`${SEEK_NORMAL}: seek:1.5r → we sign seek=1.5r, PreviewProxy clamps the ratio to seek=1r`, 'test_seek_mode_relative_clamped_above_one', () => {
+  ported('test_seek_mode_relative_clamped_above_one', () => {
     expect(fromPath('seek:1.5r/https://example.com/v.mp4').p.seek).toBe('1r');
   });
 
-  gap(`${SEEK_NORMAL}: seek:-1.0 → we sign seek=-1.0, PreviewProxy clamps to seek=0`, 'test_seek_mode_absolute_negative_clamped', () => {
+  ported('test_seek_mode_absolute_negative_clamped', () => {
     expect(fromPath('seek:-1.0/https://example.com/v.mp4').p.seek).toBe('0');
   });
 
@@ -174,7 +173,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
   ported('test_seek_mode_canonical_auto', () => expect(canonicalString(fromQuery({ seek: 'auto' }), 'u')).toBe('seek=auto:u'));
   ported('test_seek_mode_canonical_relative', () => expect(canonicalString(fromQuery({ seek: '0.5r' }), 'u')).toBe('seek=0.5r:u'));
 
-  gap(`${SEEK_NORMAL}: Absolute(5.0) → we sign seek=5.0, PreviewProxy seek=5`, 'test_seek_mode_canonical_absolute', () => {
+  ported('test_seek_mode_canonical_absolute', () => {
     expect(canonicalString(fromQuery({ seek: '5.0' }), 'u')).toBe('seek=5:u');
   });
 
@@ -192,7 +191,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
   ported('test_gif_af_path', () => expect(fromPath('gif_af/https://x.com/a.gif').p.gif_af).toBe('1'));
   ported('test_gif_anim_query_all_keyword', () => expect(fromQuery({ gif_anim: 'all' }).gif_anim).toBe('all'));
 
-  gap('issue 12 §9: gif_anim= (empty) → we sign gif_anim=, PreviewProxy reads it as All and signs gif_anim=all', 'test_gif_anim_query_all_empty', () => {
+  ported('test_gif_anim_query_all_empty', () => {
     expect(fromQuery({ gif_anim: '' }).gif_anim).toBe('all');
   });
 
@@ -236,7 +235,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
     ported(name, () => expect(fromPath(`${token}/https://example.com/img.jpg`).p[key]).toBe(want));
   }
 
-  gap(`${SEEK_NORMAL}: seek=5.0 → we sign seek=5.0, PreviewProxy seek=5`, 'path_seek_equals_syntax', () => {
+  ported('path_seek_equals_syntax', () => {
     expect(fromPath('seek=5.0/https://example.com/v.mp4').p.seek).toBe('5');
   });
 
@@ -366,7 +365,7 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
   const passedThrough = async (query: string, env?: Record<string, string>) => expect(keepsMark((await ask(query, env)).body)).toBe(true);
 
   ported('test_has_transforms_true', () => reencoded('&w=100'));
-  gap('issue 12 §5: no transform → we re-encode the source, PreviewProxy passes it through unchanged', 'test_has_transforms_false', () => passedThrough(''));
+  ported('test_has_transforms_false', () => passedThrough(''));
   gap('issue 12 §1: seek on a still image → we answer 400 Unsupported parameter, PreviewProxy ignores the seek and re-encodes', 'test_has_transforms_t_only', () => reencoded('&seek=3'));
   ported('test_has_transforms_best_format', () => reencoded('&format=best'));
 
@@ -384,6 +383,6 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
   gap('issue 12 §1: seek=auto on a still image → we answer 400 Unsupported parameter, PreviewProxy re-encodes', 'test_has_transforms_seek_auto', () => reencoded('&seek=auto'));
   gap('issue 12 §2: gif_anim → we answer 400 Unsupported parameter, PreviewProxy takes the static path on a PNG and re-encodes', 'test_gif_anim_has_transforms', () => reencoded('&gif_anim=all'));
   gap('issue 12 §2: gif_anim=1 → we answer 400 Unsupported parameter, PreviewProxy re-encodes a PNG', 'test_gif_anim_has_transforms_from_variant', () => reencoded('&gif_anim=1'));
-  gap('issue 12 §2/§5: gif_af alone → we answer 400 Unsupported parameter, PreviewProxy counts no transform and passes the source through', 'test_gif_af_alone_does_not_trigger_has_transforms', () => passedThrough('&gif_af=1'));
+  ported('test_gif_af_alone_does_not_trigger_has_transforms', () => passedThrough('&gif_af=1'));
   gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text (a transform: re-encoded)', 'wmt_counts_as_transform', () => reencoded('&wmt=hello'));
 });

@@ -44,7 +44,7 @@ describe('src/modules/proxy/sources/alias.rs', () => {
 
   // Upstream's "notaurl" reaches the alias source only in a unit test; over HTTP it is a
   // relative source without PP_DEFAULT_SOURCE_URL, refused as invalid_params before.
-  gap('issue 12 §4: a source without scheme → we answer 400 as text, PreviewProxy 400 JSON invalid_params', 'test_resolve_no_colon_slash_error', async () => {
+  ported('test_resolve_no_colon_slash_error', async () => {
     expectPpError(await via(`mycdn=${o.url}`, 'notaurl'), 400, 'invalid_params');
   });
 
@@ -53,11 +53,11 @@ describe('src/modules/proxy/sources/alias.rs', () => {
     expectOk(r);
   });
 
-  gap('issue 12 §4: an s3:/ alias without S3 → we answer 400 as text, PreviewProxy 400 invalid_params naming S3', 'test_fetch_s3_alias_without_s3_configured_returns_error', async () => {
+  ported('test_fetch_s3_alias_without_s3_configured_returns_error', async () => {
     expectPpError(await via('mybucket=s3:/bucket-prefix', 'mybucket:/img.png'), 400, 'invalid_params', 'S3');
   });
 
-  gap('issue 12 §4: a local:/ alias without a local source → we answer 404 "Source is unreachable", PreviewProxy 400 invalid_params naming local', 'test_fetch_local_alias_without_local_configured_returns_error', async () => {
+  ported('test_fetch_local_alias_without_local_configured_returns_error', async () => {
     expectPpError(await via('assets=local:/uploads', 'assets:/photo.jpg'), 400, 'invalid_params', 'local');
   });
 
@@ -73,7 +73,7 @@ describe.skipIf(s3Skip !== undefined)(`src/modules/proxy/sources/alias.rs (S3)${
   const servers = ppServers(() => ({ ...s3.env(), PP_URL_ALIASES: 'mybucket=s3:/bucket-prefix' }));
   beforeAll(async () => s3.put('bucket-prefix/img.png', await tinyPng(), 'image/png'));
 
-  gap('issue 12 §8: PP_S3_* are not read; mybucket:/img.png → we answer 404 "Source is unreachable", PreviewProxy fetches s3:/bucket-prefix/img.png from the bucket', 'test_fetch_dispatches_to_s3_when_resolved_url_starts_with_s3', async () => {
+  ported('test_fetch_dispatches_to_s3_when_resolved_url_starts_with_s3', async () => {
     const r = await get(await servers.get(), '/proxy?url=mybucket:/img.png');
     expectOk(r);
     expect(r.headers.get('content-type')).toBe('image/png');

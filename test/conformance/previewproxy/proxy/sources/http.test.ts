@@ -4,7 +4,7 @@
  * transform), through a real server and a loopback origin.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { gap, inspect, ported } from '../../../harness.js';
+import { inspect, ported } from '../../../harness.js';
 import { solidPng, tinyPng } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, startHandlerOrigin, startOrigin, type HandlerOrigin, type Origin } from '../../pp.js';
 
@@ -36,11 +36,11 @@ describe('src/modules/proxy/sources/http.rs', () => {
     expect((await inspect(r.body)).format).toBe('png');
   });
 
-  gap('issue 12 §4: an origin 404 → we answer 404 as text, PreviewProxy 404 JSON upstream_not_found', 'test_fetch_404', async () => {
+  ported('test_fetch_404', async () => {
     expectPpError(await ask(`${o.url}/missing.png`, '&w=1'), 404, 'upstream_not_found');
   });
 
-  gap('issue 12 §4: a body over PP_MAX_SOURCE_BYTES → we answer 422 "Invalid source image", PreviewProxy 413 source_too_large', 'test_fetch_too_large', async () => {
+  ported('test_fetch_too_large', async () => {
     expectPpError(await ask(`${o.url}/big.png`, '&w=1', { PP_MAX_SOURCE_BYTES: '50' }), 413, 'source_too_large');
   });
 
@@ -56,7 +56,7 @@ describe('src/modules/proxy/sources/http.rs', () => {
     expect(r.headers.get('content-type')).toContain('image/png');
   });
 
-  gap('issue 12 §4: an origin 404 without transforms → we answer 404 as text, PreviewProxy 404 JSON upstream_not_found', 'test_fetch_streaming_404_is_error', async () => {
+  ported('test_fetch_streaming_404_is_error', async () => {
     expectPpError(await ask(`${o.url}/missing.png`), 404, 'upstream_not_found');
   });
 });

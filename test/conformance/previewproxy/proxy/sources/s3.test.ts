@@ -5,12 +5,11 @@
  * Content-Length, which a real S3 never sends: not ported (README).
  */
 import { beforeAll, describe, expect } from 'vitest';
-import { gap } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 import { photoJpeg } from '../../fixtures.js';
 import { expectOk, expectPpError, get, ppServers } from '../../pp.js';
 import { ppS3, s3Skip } from '../../s3.js';
 
-const WHY = 'issue 12 §8: PP_S3_ENABLED/_ENDPOINT/_ACCESS_KEY_ID/_SECRET_ACCESS_KEY/_REGION are not read (s3 sources need IMGPROXY_USE_S3 and AWS_*)';
 
 describe.skipIf(s3Skip !== undefined)(`src/modules/proxy/sources/s3.rs${s3Skip ? ` (skipped: ${s3Skip})` : ''}`, () => {
   const s3 = ppS3();
@@ -20,17 +19,17 @@ describe.skipIf(s3Skip !== undefined)(`src/modules/proxy/sources/s3.rs${s3Skip ?
     await s3.put('big/image.jpg', await photoJpeg(200, 150), 'image/jpeg');
   });
 
-  gap(`${WHY}; s3:/images/photo.jpg → we answer 404 "Source is unreachable", PreviewProxy 200 image/jpeg`, 'test_happy_path', async () => {
+  ported('test_happy_path', async () => {
     const r = await get(await servers.get(), '/proxy?url=s3:/images/photo.jpg');
     expectOk(r);
     expect(r.headers.get('content-type')).toBe('image/jpeg');
   });
 
-  gap(`${WHY}; a missing key → we answer 404 "Source is unreachable" as text, PreviewProxy 404 upstream_not_found`, 'test_missing_key_404', async () => {
+  ported('test_missing_key_404', async () => {
     expectPpError(await get(await servers.get(), '/proxy?url=s3:/missing/key.jpg'), 404, 'upstream_not_found');
   });
 
-  gap(`${WHY}; an object over PP_MAX_SOURCE_BYTES → we answer 404 "Source is unreachable", PreviewProxy 413 source_too_large`, 'test_oversized_via_content_length', async () => {
+  ported('test_oversized_via_content_length', async () => {
     expectPpError(await get(await servers.get({ PP_MAX_SOURCE_BYTES: '100' }), '/proxy?url=s3:/big/image.jpg'), 413, 'source_too_large');
   });
 });

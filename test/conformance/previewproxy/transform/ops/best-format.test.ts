@@ -49,7 +49,7 @@ describe('src/modules/transform/ops/best_format.rs', () => {
     expect((await best('solid50.png')).type.startsWith('image/')).toBe(true);
   });
 
-  gap('issue 12 §8: PP_OUTPUT_DISALLOW_LIST is not read; with jpeg, webp and png disallowed → we answer 200, PreviewProxy 400 transform_disabled', 'test_all_candidates_disallowed_returns_error', async () => {
+  ported('test_all_candidates_disallowed_returns_error', async () => {
     const r = await get(await servers.get({ PP_OUTPUT_DISALLOW_LIST: 'jpeg,webp,png' }), `/proxy?url=${enc(`${o.url}/solid10.png`)}&format=best`);
     expectPpError(r, 400, 'transform_disabled');
   });

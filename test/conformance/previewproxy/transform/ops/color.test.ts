@@ -4,7 +4,7 @@
  * must be single-channel (two with alpha), its pixels grey.
  */
 import { describe, expect } from 'vitest';
-import { gap, inspect, pixels, ported } from '../../../harness.js';
+import { inspect, pixels, ported } from '../../../harness.js';
 import { solidPng } from '../../fixtures.js';
 import { enc, expectOk, get, ppServers, useOrigin } from '../../pp.js';
 
@@ -20,7 +20,7 @@ describe('src/modules/transform/ops/color.rs', () => {
     return r.body;
   };
 
-  gap('issue 12 §6: grayscale → we answer a 3-channel PNG whose pixels keep their colour, PreviewProxy a Luma (1-channel) image', 'test_grayscale_returns_luma_image', async () => {
+  ported('test_grayscale_returns_luma_image', async () => {
     const body = await ask('&grayscale=1&format=png');
     const info = await inspect(body);
     expect(info.channels - (info.hasAlpha ? 1 : 0)).toBe(1);

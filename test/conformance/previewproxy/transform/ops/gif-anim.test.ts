@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { describe, expect } from 'vitest';
-import { gap } from '../../../harness.js';
+import { gap, ported } from '../../../harness.js';
 import { tinyGifAnim } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin } from '../../pp.js';
 
@@ -60,19 +60,19 @@ describe('src/modules/transform/ops/gif_anim.rs', () => {
     expect(second?.r).toBe(second?.b);
   });
 
-  gap(`${WHY}, PreviewProxy 400 invalid_params for 5-2`, 'test_inverted_range_returns_error', async () => {
+  ported('test_inverted_range_returns_error', async () => {
     expectPpError(await ask('&gif_anim=5-2'), 400, 'invalid_params');
   });
-  gap(`${WHY}, PreviewProxy 400 invalid_params for a start past the last frame`, 'test_from_out_of_range_returns_error', async () => {
+  ported('test_from_out_of_range_returns_error', async () => {
     expectPpError(await ask('&gif_anim=99'), 400, 'invalid_params');
   });
-  gap(`${WHY}, PreviewProxy 400 invalid_params for -0`, 'test_last_zero_returns_error', async () => {
+  ported('test_last_zero_returns_error', async () => {
     expectPpError(await ask('&gif_anim=-0'), 400, 'invalid_params');
   });
   gap(`${WHY}, PreviewProxy clamps -99 to all 3 frames`, 'test_last_n_larger_than_total_clamped', async () => {
     expect(await frames('&gif_anim=-99')).toHaveLength(3);
   });
-  gap(`${WHY}, PreviewProxy 400 invalid_params for 99-200`, 'test_range_start_out_of_range_returns_error', async () => {
+  ported('test_range_start_out_of_range_returns_error', async () => {
     expectPpError(await ask('&gif_anim=99-200'), 400, 'invalid_params');
   });
   gap(`${WHY}, PreviewProxy clamps 1-99 to frames 1 and 2`, 'test_range_y_clamped_to_last_frame', async () => {
