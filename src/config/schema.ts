@@ -149,7 +149,7 @@ export const schema = {
       .describe('Largest source in bytes, decoded (422 beyond); 0 = no limit but PIXPROXY_MAX_SRC_BYTES_CEILING. Default of the `max_src_file_size` option.'),
     maxSrcBytesCeiling: int(['PIXPROXY_MAX_SRC_BYTES_CEILING'], 64 * 1024 * 1024, { min: 0 })
       .describe('Hard ceiling on the decoded bytes read from any source (422 beyond), over IMGPROXY_MAX_SRC_FILE_SIZE (even 0) and `max_src_file_size`; 0 = none.'),
-    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0 })
+    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0.01 })
       .describe('Largest source in megapixels, all frames counted (422 beyond). Default of `max_src_resolution`.'),
     maxAnimationFrames: int(['IMGPROXY_MAX_ANIMATION_FRAMES'], 1, { min: 1 })
       .describe('Frames of an animated source that are processed; 1 = the first frame only (still output).'),
