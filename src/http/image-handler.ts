@@ -20,7 +20,52 @@ import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } f
 import type { RequestLog } from './request-log.js';
 import type { Resolved } from './resolve.js';
 
-export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog) => Promise<void>;
+/**
+ * `head`: the router's headers for this response as a flat name/value list, the request id
+ * first (X-Request-ID, Server, CORS). The router sets none on `res` before an image answer,
+ * so the handler writes them all in one writeHead.
+ */
+export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog, head: readonly string[]) => Promise<void>;
+
+/** One answer's headers, reused by the next answers of the same request with the same entry. */
+interface Prepared {
+  image: CachedImage;
+  outcome: string;
+  /** The route's headers they were built with (the id excepted, which is patched in). */
+  head: readonly string[];
+  /** Without the body's fields (a 304). */
+  headers: string[];
+  /** With Content-Type, Content-Length and Content-Disposition (a 200). */
+  full: string[];
+  etag: string;
+}
+
+/** Whether two entries answer with the same headers (an L2 hit reads a new object each time). */
+function sameAnswer(a: CachedImage, b: CachedImage): boolean {
+  return (
+    a === b ||
+    (a.etag === b.etag &&
+      a.data.length === b.data.length &&
+      a.contentType === b.contentType &&
+      a.format === b.format &&
+      a.width === b.width &&
+      a.height === b.height &&
+      a.fallbackStatus === b.fallbackStatus &&
+      a.originWidth === b.originWidth &&
+      a.originHeight === b.originHeight &&
+      a.originSize === b.originSize &&
+      a.originLastModified === b.originLastModified &&
+      a.originCacheControl === b.originCacheControl &&
+      a.originExpires === b.originExpires)
+  );
+}
+
+/** Same route headers, the id (the first pair) aside. */
+function sameRouteHeaders(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 2; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export interface ImageHandlerDeps {
   readonly images: Pick<ImageService, 'getImage'>;
@@ -38,6 +83,7 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   // Cache-Control of a result without `expires` (the common case, computed once).
   const defaultCacheControl = cacheControl(cfg.processing.ttl, 0);
   const dispositions = new WeakMap<ImageRequest, { format: string; value: string }>();
+  const prepared = new WeakMap<ImageRequest, Prepared>();
   // PreviewProxy's Cache-Control (controller.rs build_cached_response / build_fallback_response).
   const ppCacheControl = `public, max-age=${cfg.cache.diskTtlSecs}`;
   const fallbackTtl = (dialect: ImageRequest['dialect']): number => deps.policies?.[dialect ?? 'imgproxy'].fallback?.ttlSeconds ?? cfg.processing.ttl;
@@ -71,13 +117,17 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     return defaultCacheControl;
   }
 
-  /**
-   * Writes a cached or fresh result. On the hit path this is most of the work left, so the
-   * headers go to writeHead as one flat list (no per-header object spread or setHeader).
-   * HEAD never gets here: the router answers it before any handler runs.
-   */
-  function send(req: IncomingMessage, res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult): void {
-    const headers: (string | number)[] = [...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, image), 'X-Cache', outcome];
+  /** The answer's headers before the body's (Content-Type, -Length, -Disposition), as a flat list. */
+  function buildHeaders(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): { headers: string[]; etag: string } {
+    const headers: string[] = [];
+    let routeVary: string | undefined;
+    for (let i = 0; i < head.length; i += 2) {
+      const name = head[i] ?? '';
+      // A Vary the route set (PreviewProxy's CORS) is merged with ours into one field (RFC 9110 §12.5.5).
+      if (vary && name.toLowerCase() === 'vary') routeVary = head[i + 1];
+      else headers.push(name, head[i + 1] ?? '');
+    }
+    headers.push(...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, image), 'X-Cache', outcome);
     const fallback = image.fallbackStatus !== undefined;
     if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
     // imgproxy's ETAG_BUSTER re-keys every ETag a client holds; ours are content-derived.
@@ -85,32 +135,64 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     if (dl.useEtag) headers.push('ETag', etag);
     if (dl.useLastModified && image.originLastModified && !fallback) headers.push('Last-Modified', image.originLastModified);
     if (dl.setCanonicalHeader && /^https?:\/\//i.test(request.source)) headers.push('Link', `<${request.source}>; rel="canonical"`);
-    if (vary) {
-      // A Vary the route set already (PreviewProxy's CORS) stays: writeHead's list replaces it.
-      const prior = res.getHeader('vary');
-      if (prior !== undefined) headers.push('Vary', String(prior));
-      headers.push('Vary', vary);
-    }
+    if (vary) headers.push('Vary', routeVary !== undefined ? `${routeVary}, ${vary}` : vary);
     if (cfg.server.enableDebugHeaders) {
-      if (image.originWidth !== undefined) headers.push('X-Origin-Width', image.originWidth);
-      if (image.originHeight !== undefined) headers.push('X-Origin-Height', image.originHeight);
-      if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', image.originSize);
-      headers.push('X-Result-Width', image.width, 'X-Result-Height', image.height);
+      if (image.originWidth !== undefined) headers.push('X-Origin-Width', String(image.originWidth));
+      if (image.originHeight !== undefined) headers.push('X-Origin-Height', String(image.originHeight));
+      if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', String(image.originSize));
+      headers.push('X-Result-Width', String(image.width), 'X-Result-Height', String(image.height));
     }
-    if (dl.useEtag && !fallback && ifNoneMatchHits(req.headers['if-none-match'], etag)) {
-      res.writeHead(304, headers.map(String));
+    return { headers, etag };
+  }
+
+  /**
+   * The headers of one (request, entry, outcome), computed on its first answer and reused
+   * while the same memoised request is answered with the same entry: a hit then builds no
+   * header string. Not kept when they depend on the clock (an `expires` cap, an origin
+   * Expires turned into a max-age) or on the route's per-request headers beyond the id.
+   */
+  function preparedFor(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
+    const known = prepared.get(request);
+    if (known !== undefined && known.outcome === outcome && sameAnswer(known.image, image) && sameRouteHeaders(known.head, head)) {
+      // The id (the first pair) differs on every request.
+      known.headers[1] = head[1] ?? '';
+      known.full[1] = head[1] ?? '';
+      return known;
+    }
+    const { headers, etag } = buildHeaders(request, image, outcome, head);
+    const full = [...headers, 'Content-Type', image.contentType, 'Content-Length', String(image.data.length), 'Content-Disposition', dispositionFor(request, image)];
+    const p: Prepared = { image, outcome, head: [...head], headers, full, etag };
+    if (clockFree(request, image)) prepared.set(request, p);
+    return p;
+  }
+
+  /** Whether the Cache-Control of this answer is the same at any time. */
+  function clockFree(request: ImageRequest, image: CachedImage): boolean {
+    if (request.options.expires !== 0) return false;
+    return !(dl.cacheControlPassthrough && request.dialect !== 'previewproxy' && image.fallbackStatus === undefined && !image.originCacheControl && image.originExpires);
+  }
+
+  /**
+   * Writes a cached or fresh result. On the hit path this is most of the work left, so the
+   * headers go to writeHead as one flat list of strings on a response with no header set
+   * before (node:http's fast path: no setHeader per field), prepared once per entry.
+   * HEAD never gets here: the router answers it before any handler runs.
+   */
+  function send(req: IncomingMessage, res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult, head: readonly string[]): void {
+    const p = preparedFor(request, image, outcome, head);
+    if (dl.useEtag && image.fallbackStatus === undefined && ifNoneMatchHits(req.headers['if-none-match'], p.etag)) {
+      res.writeHead(304, p.headers);
       res.end();
       return;
     }
-    headers.push('Content-Type', image.contentType, 'Content-Length', image.data.length, 'Content-Disposition', dispositionFor(request, image));
-    res.writeHead(image.fallbackStatus ?? 200, headers.map(String));
+    res.writeHead(image.fallbackStatus ?? 200, p.full);
     res.end(image.data);
   }
 
-  return async (req, res, { request, key }, log) => {
+  return async (req, res, { request, key }, log, head) => {
     const result = await deps.images.getImage(request, key, clientSignal(res, 'the client went away before its image'));
     log.cache = result.outcome;
     if (result.joined) log.joined = true;
-    send(req, res, request, result);
+    send(req, res, request, result, head);
   };
 }
