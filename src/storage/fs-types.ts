@@ -14,13 +14,13 @@ export interface FsBackendOptions {
   /**
    * How many files this process has verified (checksum) or written itself are remembered by
    * identity (dev, inode, size, mtime): a read of the very same file skips the checksum. 0 =
-   * verify every read. Default 16,384 (~3 MB).
+   * verify every read. Default 131,072 (~32 MB when that many files are read).
    */
   verifiedEntries?: number;
   /** A remembered verification is redone after this long (bounds how long a latent media fault goes unseen). Default 10 min. */
   reverifyAfterMs?: number;
   /**
-   * Files up to this size that this process verified and used in the last 30 s are read with
+   * Files up to this size that this process verified and used in the last 5 min are read with
    * synchronous calls on the event loop (likely in the page cache: ~20 µs instead of 4
    * thread-pool round trips). When slow sync reads (> 2 ms each) add up to more than 20 ms
    * within a second, the sync path is off for 1 s, doubling up to 60 s while that keeps
