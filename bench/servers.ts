@@ -29,10 +29,10 @@ function nodeArgs(entry: string, extra: string[] = []): string[] {
   return /\.[cm]?ts$/.test(entry) ? [...extra, '--import', 'tsx', entry] : [...extra, entry];
 }
 
-async function started(name: string, proc: Proc, port: number, withChildren = false, healthPath = '/health'): Promise<Server> {
+async function started(name: string, proc: Proc, port: number, withChildren = false, healthPath = '/health', timeoutMs?: number): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(proc, `${url}${healthPath}`);
+    await waitForHttp(proc, `${url}${healthPath}`, timeoutMs);
   } catch (err) {
     await proc.stop();
     throw err;
@@ -84,10 +84,23 @@ export type BaselineKind = 'origin' | 'sharp' | 'bare' | 'ipx';
 
 const BASELINE_NAMES: Record<BaselineKind, string> = { origin: 'origin', sharp: 'sharp loop', bare: 'bare node:http', ipx: 'ipx' };
 
-/** Starts bench/baselines/<kind>-server.ts serving (or reading sources from) `dir`. */
-export async function startBaseline(env: ServerEnv, kind: BaselineKind, dir: string): Promise<Server> {
+/**
+ * Starts bench/baselines/<kind>-server.ts serving (or reading sources from) `dir`; `extra`
+ * arguments follow (the sharp server's origin URL), and `name` replaces the default name.
+ */
+export async function startBaseline(env: ServerEnv, kind: BaselineKind, dir: string, extra: string[] = [], name = BASELINE_NAMES[kind]): Promise<Server> {
   const port = await freePort();
   const script = join(env.root, 'bench', 'baselines', `${kind}-server.ts`);
-  const proc = spawnProc(BASELINE_NAMES[kind], process.execPath, [...nodeArgs(script), String(port), dir], { cwd: env.root, env: { NODE_ENV: 'production' } });
-  return started(BASELINE_NAMES[kind], proc, port);
+  const proc = spawnProc(name, process.execPath, [...nodeArgs(script), String(port), dir, ...extra], { cwd: env.root, env: { NODE_ENV: 'production' } });
+  return started(name, proc, port);
+}
+
+/** The Next.js 16 image optimizer (bench/baselines/next-server.ts; the first start builds its app). */
+export async function startNext(env: ServerEnv, originPort: number): Promise<Server> {
+  const port = await freePort();
+  const script = join(env.root, 'bench', 'baselines', 'next-server.ts');
+  const proc = spawnProc('Next.js 16', process.execPath, [...nodeArgs(script), String(port), String(originPort)], { cwd: env.root, env: { NODE_ENV: 'production' } });
+  // The wrapper's child is `next start`: memory is counted over both.
+  // A first start runs `next build`: minutes on a loaded 2-core machine.
+  return started('Next.js 16', proc, port, true, '/', 600_000);
 }

@@ -190,7 +190,8 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   }
 
   return async (req, res, { request, key }, log, head) => {
-    const result = await deps.images.getImage(request, key, clientSignal(res, 'the client went away before its image'));
+    // The client's signal is made only on a miss (a hit has no work to stop).
+    const result = await deps.images.getImage(request, key, () => clientSignal(res, 'the client went away before its image'));
     log.cache = result.outcome;
     if (result.joined) log.joined = true;
     send(req, res, request, result, head);

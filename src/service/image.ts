@@ -29,10 +29,11 @@ export interface ImageResult {
 export interface ImageService {
   /**
    * `key`: the request's cache key (http/resolve.ts). `signal`: the client's; when it aborts
-   * this call rejects with its reason and, if no other request waits, the work stops.
+   * this call rejects with its reason and, if no other request waits, the work stops. It may
+   * be given as a function that makes it, called only on a miss: a hit then allocates none.
    * Rejects with a ProxyError (TIMEOUT past IMGPROXY_TIMEOUT, TOO_MANY_REQUESTS, …).
    */
-  getImage(request: ImageRequest, key: string, signal?: AbortSignal): Promise<ImageResult>;
+  getImage(request: ImageRequest, key: string, signal?: AbortSignal | (() => AbortSignal)): Promise<ImageResult>;
 }
 
 export interface ImageServiceDeps {
@@ -60,6 +61,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
     async getImage(request, key, signal) {
       const hit = await cache.lookup(key);
       if (hit) return { image: hit.image, outcome: hit.layer, joined: false };
+      const clientSignal = typeof signal === 'function' ? signal() : signal;
       const opts = request.options;
       const policy = policies[request.dialect ?? 'imgproxy'];
       const { value, joined } = await flow.run(
@@ -98,7 +100,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
             metrics.imagesInProgress.dec();
           }
         },
-        signal,
+        clientSignal,
       );
       return { image: value, outcome: 'MISS', joined };
     },
