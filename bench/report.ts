@@ -122,7 +122,7 @@ export function renderReport(info: RunInfo, scenarios: ScenarioResult[], profile
 
   const targets = scenarios.flatMap((s) => s.targets.map((t) => ({ scenario: s.id, ...t })));
   if (targets.length > 0) {
-    lines.push('## Targets (issue 6)', '', '| scenario | target | measured | |', '|---|---|---|---|');
+    lines.push('## Targets (issue 15)', '', '| scenario | target | measured | |', '|---|---|---|---|');
     for (const t of targets) lines.push(`| ${t.scenario} | ${t.target} | ${t.measured} | ${mark(t.met)} |`);
     lines.push('');
   }

@@ -3,6 +3,7 @@
  * (from src/main.ts through tsx, or a built entry), the origin and the Node baselines.
  * Each answers `GET /health` once ready; nothing is shared between them but the machine.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnProc, waitForHttp, type Proc } from './lib/proc.js';
 
@@ -60,7 +61,13 @@ export function pixproxyEnv(port: number, o: PixproxyOptions): Record<string, st
     // As `npm start` (`pixproxy serve`, src/cli/allocator.ts) runs it: sharp's allocator advice on glibc. Without it
     // peak RSS of the miss scenarios doubles from arena fragmentation.
     MALLOC_ARENA_MAX: '2',
+    // And the thread pool `pixproxy serve` sizes (src/threadpool.cts: 2 per core + 4), which a
+    // plain `node dist/main.js` gets too late; with libuv's 4, cache writes and fsyncs queue
+    // behind the images in flight.
+    UV_THREADPOOL_SIZE: String(Math.min(128, 2 * availableParallelism() + 4)),
     PP_CACHE_DIR: o.cacheDir,
+    // The scenarios count transforms and fetches from /metrics.
+    PIXPROXY_METRICS_ON_MAIN_PORT: 'true',
     // No background sweep during a measurement.
     PP_CACHE_CLEANUP_INTERVAL_SECS: '0',
     // The 50 MP source of the scale scenario is just above imgproxy's default limit of 50.

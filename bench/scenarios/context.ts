@@ -41,7 +41,7 @@ export interface Ctx {
   /** Directories that received pixproxy CPU profiles in this run. */
   profiles: Array<{ scenario: string; dir: string }>;
   /** The hit baselines measured once in this run (shared by L1 and L2), with how the bare server's headers compare (null: the same). */
-  hitBaselines?: { rows: Row[]; headerDifference: string | null };
+  hitBaselines?: { rows: Row[]; high: Row | undefined; headerDifference: string | null };
 }
 
 export class SkipError extends Error {}
