@@ -21,28 +21,33 @@ export interface NginxOptions {
   workers?: number;
 }
 
-export function nginxConfig(o: NginxOptions): string {
-  const d = o.dir;
+/** What both configs start with: the process, and an http block with its temp paths in `d`. */
+function preamble(d: string, workers: number, modules = ''): string {
   return `# written by bench/nginx.ts
-worker_processes ${o.workers ?? 2};
+${modules}worker_processes ${workers};
 daemon off;
 pid ${d}/nginx.pid;
 error_log ${d}/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  sendfile on;
-  tcp_nopush on;
   # node:http has no per-connection request limit; match it (nginx's default is 1000).
   keepalive_requests 1000000;
-  open_file_cache max=1000 inactive=60s;
-  types { image/jpeg jpg; image/png png; image/webp webp; }
-  default_type application/octet-stream;
   client_body_temp_path ${d}/tmp/body;
   proxy_temp_path ${d}/tmp/proxy;
   fastcgi_temp_path ${d}/tmp/fastcgi;
   uwsgi_temp_path ${d}/tmp/uwsgi;
-  scgi_temp_path ${d}/tmp/scgi;
+  scgi_temp_path ${d}/tmp/scgi;`;
+}
+
+export function nginxConfig(o: NginxOptions): string {
+  const d = o.dir;
+  return `${preamble(d, o.workers ?? 2)}
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=1000 inactive=60s;
+  types { image/jpeg jpg; image/png png; image/webp webp; }
+  default_type application/octet-stream;
   server {
     listen 127.0.0.1:${o.port};
     root ${d}/www;
@@ -58,8 +63,9 @@ export const IMAGE_FILTER_MODULE = '/usr/lib/nginx/modules/ngx_http_image_filter
 
 export interface ImageFilterOptions {
   dir: string;
-  /** The caching front; the resizing back end listens on port + 1 (checked free by the caller). */
+  /** The caching front. */
   port: number;
+  /** The resizing back end, behind it. */
   backPort: number;
   originPort: number;
   workers?: number;
@@ -68,21 +74,7 @@ export interface ImageFilterOptions {
 /** `/resize/<w>x<h>/<path at the origin>` → fit inside w×h, JPEG quality 80, as pixproxy's default. */
 export function imageFilterConfig(o: ImageFilterOptions): string {
   const d = o.dir;
-  return `# written by bench/nginx.ts
-load_module ${IMAGE_FILTER_MODULE};
-worker_processes ${o.workers ?? 2};
-daemon off;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path ${d}/tmp/body;
-  proxy_temp_path ${d}/tmp/proxy;
-  fastcgi_temp_path ${d}/tmp/fastcgi;
-  uwsgi_temp_path ${d}/tmp/uwsgi;
-  scgi_temp_path ${d}/tmp/scgi;
+  return `${preamble(d, o.workers ?? 2, `load_module ${IMAGE_FILTER_MODULE};\n`)}
   proxy_cache_path ${d}/cache levels=1:2 keys_zone=img:16m max_size=2g inactive=1d use_temp_path=off;
   upstream resizer { server 127.0.0.1:${o.backPort}; keepalive 16; }
   server {

@@ -13,7 +13,7 @@ import { runCommand } from '../lib/proc.js';
 import { expand, type Source } from '../lib/pattern.js';
 import { pixproxyEnv, startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, warm, warmSpecs, type Ctx } from './context.js';
-import { originBase } from './shared.js';
+import { originBase, profileDir } from './shared.js';
 import { MISS_CONNECTIONS } from './miss.js';
 import { HIT_CONNECTIONS } from './hit.js';
 
@@ -75,7 +75,8 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
     const ms = await prefill(ctx, cacheDir, pattern, filled, count);
     result.facts.push([`pre-fill ${filled.toLocaleString('en-US')}..${count.toLocaleString('en-US')}`, `${Math.round(((count - filled) / ms) * 1000).toLocaleString('en-US')} entries/s; ${countFiles(cacheDir).toLocaleString('en-US')} files in the cache dir (${Math.round(dirBytes(cacheDir) / 1024 / 1024)} MB)`]);
     filled = count;
-    const pix = await startPixproxy(ctx.env, { cacheDir, memoryMb: 0 });
+    const prof = ctx.opts.profile ? { profileDir: profileDir(ctx, `l2-${count}`) } : {};
+    const pix = await startPixproxy(ctx.env, { cacheDir, memoryMb: 0, ...prof });
     try {
       // Entries must be real L2 hits: check a few random ones before measuring.
       for (let i = 0; i < 5; i++) await warm(pix, expand(pattern, Math.floor(Math.random() * count), []), 'HIT-L2', 1);
@@ -88,6 +89,7 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
       if (row) rows.push(row);
     } finally {
       await pix.stop();
+      if (ctx.opts.profile) ctx.profiles.push({ scenario: `l2-hit, ${count.toLocaleString('en-US')} entries (scale)`, dir: profileDir(ctx, `l2-${count}`) });
     }
   }
   result.rows.push(...rows);
