@@ -55,7 +55,16 @@ export async function createCacheStores(config: Config, logger: Logger, metrics?
       budget.attach('l2', l2);
       budget.attach('origin', origin);
       budget.start();
-      return { l2, origin, budget, close: () => budget.close() };
+      return {
+        l2,
+        origin,
+        budget,
+        close: async () => {
+          await budget.close();
+          await l2.close();
+          await origin.close();
+        },
+      };
     }
     case 's3':
     case 'gcs':

@@ -11,6 +11,8 @@ export interface FsBackendOptions {
   fsync?: boolean;
   /** A read refreshes the file's atime (recency, persisted for restarts) at most this often. Default 60 s. */
   atimeThrottleMs?: number;
+  /** How often noted atimes are written back to the files, off the hit path (fs-recency.ts); 0 = right after each read (tests). Default 5 s. */
+  recencyWriteBackMs?: number;
   /**
    * How many files this process has verified (checksum) or written itself are remembered by
    * identity (dev, inode, size, mtime): a read of the very same file skips the checksum. 0 =
@@ -95,6 +97,8 @@ export interface FsBlobStore extends BlobStore {
   /** Removes expired entries, too-short files, stale temp files and empty shard directories. */
   sweep(opts?: SweepOptions): Promise<SweepResult>;
   setObserver(observer: FsStoreObserver | null): void;
+  /** Writes back the reads' recency still noted (fs-recency.ts), then stops its background pass. */
+  close(): Promise<void>;
 }
 
 export interface FsBackend extends StorageBackend {
