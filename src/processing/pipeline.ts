@@ -57,7 +57,8 @@ import { initSharp, vips } from './sharp-setup.js';
 import { probeSource, type SourceInfo } from './source-probe.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
-import { watermarkOverlays } from './watermark.js';
+import { planFrames, type FramePlan } from './animation.js';
+import { openWatermark, watermarkOverlays } from './watermark.js';
 
 /** Missing frame delays default to 40 ms (25 fps), as in imgproxy. */
 const DEFAULT_DELAY_MS = 40;
@@ -144,18 +145,32 @@ function planFor(width: number, height: number, job: Job): GeometryPlan {
 }
 
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
-type Overlays = (width: number, height: number) => Promise<OverlayOptions[] | null>;
+type Overlays = (width: number, height: number, dprScale: number) => Promise<OverlayOptions[] | null>;
 
 function watermarkFor(job: Job): Overlays {
-  const wm = job.o.watermark;
-  const image = job.ctx.watermark;
-  if (!wm || !image || wm.opacity <= 0) return async () => null;
-  let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
-  return (width, height) => {
-    const key = `${width}x${height}`;
-    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity, job.limits) };
+  const { o } = job;
+  const wm = o.watermark;
+  if (!wm || wm.opacity <= 0) return async () => null;
+  const req = { opts: wm, baseOpacity: job.config.processing.watermarkOpacity, size: o.watermarkSize, rotate: o.watermarkRotate, shadow: o.watermarkShadow };
+  // The mark is opened (or its text drawn) once, and placed once per frame size.
+  let mark: ReturnType<typeof openWatermark> | null = null;
+  let cached: { key: string; overlays: Promise<OverlayOptions[] | null> } | null = null;
+  return (width, height, dprScale) => {
+    const key = `${width}x${height}@${dprScale}`;
+    if (cached?.key !== key) {
+      mark ??= openWatermark(o.watermarkImage, job.ctx.watermark, { maxPixels: o.maxSrcResolution * 1e6, limits: job.limits, run: job.run, layout: wm.layout });
+      // imgproxy's pixel offsets follow the dpr the geometry settled on (prepare.go `DprScale`).
+      const placed = { ...req, offsetScale: wm.layout === 'imgproxy' ? dprScale : 1 };
+      cached = { key, overlays: mark.then((m) => (m ? watermarkOverlays(m, { width, height }, placed, job.limits, job.run) : null)) };
+    }
     return cached.overlays;
   };
+}
+
+/** The same job without the steps PreviewProxy keeps off the frames outside a `gif_anim` range. */
+function geometricOnly(job: Job): Job {
+  const o: ProcessingOptions = { ...job.o, blur: 0, sharpen: 0, pixelate: 0, brightness: 0, contrast: 1, saturation: 1, monochrome: null, watermark: null };
+  return { ...job, o };
 }
 
 /**
@@ -230,7 +245,7 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     }
     alpha = false;
   }
-  const marks = await watermark(width, height);
+  const marks = await watermark(width, height, plan.dprScale);
   if (marks) overlays.push(...marks);
   if (overlays.length > 0) {
     ops.overlays = overlays;
@@ -303,7 +318,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
  * Splits the decoded frames, runs each through the steps after the pre-crop and writes it into
  * one strip for the encoder: the strip of results is the only copy of them.
  */
-async function processAnimation(job: Job, page: number, count: number): Promise<{ pixels: Pixels; frameHeight: number }> {
+async function processAnimation(job: Job, page: number, count: number, styled: FramePlan['styled'] = () => true): Promise<{ pixels: Pixels; frameHeight: number }> {
   const { o, info } = job;
   const rotation = rotationOf(o);
   const turned = rotation % 180 === 90;
@@ -314,13 +329,16 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
   const overlays = watermarkFor(job);
+  const plain = geometricOnly(job);
+  const none: Overlays = async () => null;
   let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
     checkAbort(job.run.signal);
     let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
     frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
     frame = await cropFrame(frame, plan.crop);
-    const finished = await finish(framePixels(frame), plan, job, overlays);
+    const all = styled(i);
+    const finished = await finish(framePixels(frame), plan, all ? job : plain, all ? overlays : none);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);
@@ -345,13 +363,14 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
 interface Animation {
   delay: number[];
   frameHeight: number;
+  loop: number;
 }
 
 async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<{ data: Buffer; format: OutputFormat; width: number; height: number }> {
   const frameHeight = anim ? anim.frameHeight : px.height;
   const format = finalFormat(job.format, px.width, frameHeight, px.hasAlpha);
   const quality = resolveQuality(format, job.o, job.config);
-  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  const animation = anim ? { loop: anim.loop, delay: anim.delay } : null;
   const sixteen = px.depth === 'ushort' && (format === 'png' || format === 'tiff');
   const fit = job.o.maxBytes > 0 && FORMAT_TRAITS[format].quality;
   // max_bytes encodes several times: decode and resize once, not once per quality.
@@ -396,11 +415,14 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     };
   }
 
-  const page = Math.min(Math.max(0, o.page), info.pages - 1);
+  // PreviewProxy's gif_anim: chosen frames of a GIF, written as a GIF whatever `format` says
+  // (src/modules/transform/pipeline.rs); on any other source it is ignored.
+  const selected = o.frames !== null && info.format === 'gif' ? planFrames(o.frames, info.pages, o.maxAnimationFrames) : null;
+  const page = selected ? selected.page : Math.min(Math.max(0, o.page), info.pages - 1);
   const animCandidate = isAnimatedFormat(info.format) && info.pages > 1 && o.maxAnimationFrames > 1 && !o.disableAnimation;
-  const format = chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
-  const animated = animCandidate && FORMAT_TRAITS[format].animationSave;
-  const frames = animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
+  const format = selected ? 'gif' : chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
+  const animated = selected !== null || (animCandidate && FORMAT_TRAITS[format].animationSave);
+  const frames = selected ? selected.count : animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
   const stack = !animated && !isAnimatedFormat(info.format) && o.pages > 1 ? Math.min(o.pages, info.pages - page) : 1;
 
@@ -421,14 +443,16 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    grey: keepsGrey(info, o, format),
+    // Frames outside a gif_anim range keep their colours: not one grey palette for all.
+    grey: keepsGrey(info, o, format) && !(selected && o.frames?.keepOthers),
   };
 
   let encoded;
   if (animated) {
-    const { pixels, frameHeight } = await processAnimation(job, page, frames);
+    const { pixels, frameHeight } = await processAnimation(job, page, frames, selected?.styled);
     const d = (info.delay ?? []).slice(page, page + frames);
-    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight });
+    // PreviewProxy writes its GIF to loop for ever.
+    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight, loop: selected ? 0 : info.loop });
   } else {
     encoded = await encode(job, await processStill(job, page, stack), null);
   }

@@ -12,7 +12,7 @@
 import { makeCachedImage, type CachedImage, type CacheLayerHit, type ImageCache } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { asIs } from '../options.js';
+import { asIs, watermarkUrl } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';
@@ -64,11 +64,11 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       const policy = policies[request.dialect ?? 'imgproxy'];
       const { value, joined } = await flow.run(
         key,
-        { url: request.source, maxBytes: opts.maxSrcFileSize, retry: policy.retry, fallback: policy.fallback },
-        async ({ source, failure }, work) => {
+        { url: request.source, maxBytes: opts.maxSrcFileSize, retry: policy.retry, fallback: policy.fallback, watermark: watermarkUrl(opts) },
+        async ({ source, failure, watermark }, work) => {
           metrics.imagesInProgress.inc();
           try {
-            const ctx = { signal: work.signal, deadline: work.deadline(), ...extra };
+            const ctx = { signal: work.signal, deadline: work.deadline(), ...(watermark ? { watermark } : extra) };
             if (failure !== undefined && policy.fallback) {
               const fb = policy.fallback;
               const result = await deps.process(fb.image, fb.processed ? opts : asIs(opts), ctx);

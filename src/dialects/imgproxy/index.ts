@@ -9,7 +9,7 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { RESIZING_TYPES, defaultOptions, type ProcessingOptions } from '../../options.js';
+import { RESIZING_TYPES, defaultOptions, settleWatermark, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
 import { parseFormat } from './args.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
@@ -81,6 +81,7 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
     const { url, extension } = decodeSource(sourceParts);
     // raw streams the source untouched, so an extension cannot convert anything.
     if (!options.raw && extension !== '') options.format = parseFormat('extension', extension);
+    settleWatermark(options);
     return { kind: 'image', source: url, options, signedPath };
   }
 
