@@ -68,7 +68,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     args: 'URL-safe base64 of the image URL; empty = the configured watermark',
     default: 'blank',
     status: 'working',
-    note: `a source like the image\'s: \`IMGPROXY_ALLOWED_SOURCES\`, size limit, origin sub-store, part of the cache key; ${PRO}`,
+    note: `a source like the image's: \`IMGPROXY_ALLOWED_SOURCES\`, size limit, origin sub-store, part of the cache key; ${PRO}`,
   },
   watermark_text: {
     args: 'URL-safe base64 of text with Pango markup',
@@ -78,7 +78,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   },
   watermark_size: { args: '`%width:%height`, int ≥ 0; `0` follows the aspect ratio', default: '`0:0`', status: 'working', note: `fit, enlarging; only when the watermark scale is 0; ${PRO}` },
   watermark_rotate: { args: 'degrees clockwise, any angle', default: '`0`', status: 'working', note: PRO },
-  watermark_shadow: { args: 'sigma, float 0…100; `0` = off', default: 'off', status: 'partial', note: `a black blur of the mark\'s alpha under it, 3 sigma wide, no offset (Pro\'s look is undocumented); ${PRO}` },
+  watermark_shadow: { args: 'sigma, float 0…100; `0` = off', default: 'off', status: 'partial', note: `a black blur of the mark's alpha under it, 3 sigma wide, no offset (Pro's look is undocumented); ${PRO}` },
   strip_metadata: {
     args: 'bool',
     default: '`IMGPROXY_STRIP_METADATA` (`true`)',
