@@ -95,18 +95,34 @@ function isGreyRgb(c: Rgb | null): boolean {
  * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source (or one made
  * grey by a grey monochrome) would come out with three equal channels. imgproxy keeps the
  * colourspace: we convert back to b-w at encode time unless an operation can add colour (a
- * coloured background or tint, a watermark, a colour output like WebP/AVIF whose encoders
- * store RGB anyway).
+ * coloured background or tint, a watermark that is not grey itself, a colour output like
+ * WebP/AVIF whose encoders store RGB anyway).
  */
-function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, greyMark: boolean): boolean {
   // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
   // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
   const greyed = o.monochrome !== null && o.monochrome.intensity >= 1;
   if (!info.grey && !greyed) return false;
   if (!isGreyRgb(o.background)) return false;
   if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
-  if (o.watermark !== null) return false;
+  if (o.watermark !== null && !greyMark) return false;
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
+}
+
+/**
+ * Whether the watermark image drawn is greyscale (b-w or grey16), so a grey result stays grey
+ * with it, as in imgproxy (processing/colorspace_test.go `TestWatermarkColorspace`). Text marks
+ * are coloured by their markup: never counted grey.
+ */
+async function isGreyImage(o: ProcessingOptions, mark: Buffer | undefined): Promise<boolean> {
+  if (o.watermark === null || o.watermarkImage?.kind === 'text' || mark === undefined) return false;
+  try {
+    const meta = await sharp(mark, { limitInputPixels: false }).metadata();
+    return meta.space === 'b-w' || meta.space === 'grey16';
+  } catch {
+    // The mark fails later, where it is decoded, with its own error.
+    return false;
+  }
 }
 
 /**
@@ -444,7 +460,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     isVector,
     vectorScale,
     // Frames outside a gif_anim range keep their colours: not one grey palette for all.
-    grey: keepsGrey(info, o, format) && !(selected && o.frames?.keepOthers),
+    grey: keepsGrey(info, o, format, await isGreyImage(o, ctx.watermark)) && !(selected && o.frames?.keepOthers),
   };
 
   let encoded;
