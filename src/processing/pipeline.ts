@@ -15,7 +15,9 @@
  * the request's deadline and abort signal (run.ts).
  *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
- * written into one strip for the encoder, with their delays. Pure with respect to I/O.
+ * written into one strip for the encoder, with their delays. PreviewProxy's `gif_anim` chooses
+ * the frames of a GIF (animation.ts), and with `gif_af` the frames outside its range take the
+ * geometric steps only. Pure with respect to I/O: a watermark image is loaded by the caller.
  *
  * Known deviations, kept on purpose (README "Processing options"):
  *  - the watermark of an animation is composited on each frame (overlays prepared once),
