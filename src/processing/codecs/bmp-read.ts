@@ -14,9 +14,8 @@
  * against the limits before anything is allocated: a header that lies ends in a 422, never in
  * a RangeError (500) or a huge allocation.
  */
-import { ProxyError } from '../../errors.js';
-import type { Codec, Decoded, DecodeLimits, Probe } from './types.js';
-import { inWorker } from './worker-pool.js';
+import { bad, checkPixels } from './refuse.js';
+import { workerReader } from './worker-pool.js';
 
 export interface RawImage {
   data: Buffer;
@@ -27,10 +26,6 @@ export interface RawImage {
 
 /** No real bitmap gets near this; it bounds what a forged header can make us allocate. */
 export const MAX_SIDE = 65_535;
-
-export function bad(detail: string): ProxyError {
-  return new ProxyError('UNSUPPORTED_IMAGE', detail);
-}
 
 const BI_RGB = 0;
 const BI_RLE8 = 1;
@@ -141,11 +136,6 @@ export function probeBmp(buf: Buffer): { width: number; height: number; hasAlpha
   if (buf.length < 26 || buf[0] !== 0x42 || buf[1] !== 0x4d) throw bad('not a BMP file');
   const h = readDibHeader(buf, 14, false);
   return { width: h.width, height: h.height, hasAlpha: dibHasAlpha(h) };
-}
-
-/** Refuses a size over the limit before the output buffer exists. */
-export function checkPixels(width: number, height: number, maxPixels: number): void {
-  if (width * height > maxPixels) throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: resolution ${width}x${height} is over ${maxPixels / 1e6} MP`);
 }
 
 /** A whole BMP file → raw pixels, or the JPEG/PNG it wraps. */
@@ -338,24 +328,4 @@ function dropAlpha(rgba: Buffer, pixels: number): Buffer {
   return out;
 }
 
-/** A decoder's answer as the codec contract has it. */
-export function decodedOf(r: RawImage | { encoded: Buffer }): Decoded {
-  return 'encoded' in r ? { kind: 'encoded', data: r.encoded } : { kind: 'raw', data: r.data, width: r.width, height: r.height, channels: r.channels };
-}
-
-export const bmpReader: Codec = {
-  format: 'bmp',
-  by: 'pixproxy (JavaScript, worker thread)',
-  available: true,
-  decoder: {
-    probe(source: Buffer): Promise<Probe> {
-      const p = probeBmp(source);
-      return Promise.resolve({ ...p, pages: 1 });
-    },
-    decode(source: Buffer, _request, limits: DecodeLimits): Promise<Decoded> {
-      const p = probeBmp(source);
-      checkPixels(p.width, p.height, limits.maxPixels);
-      return inWorker({ codec: 'bmp', source }, limits);
-    },
-  },
-};
+export const bmpReader = workerReader('bmp', 'pixproxy (JavaScript, worker thread)', probeBmp);

@@ -15,7 +15,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { vips } from '../sharp-setup.js';
-import { bad, checkPixels } from './bmp-read.js';
+import { bad, checkPixels } from './refuse.js';
 import { checkTool, inTempDir, runTool } from './tool.js';
 import type { Codec, Decoded, DecodeLimits, Probe } from './types.js';
 

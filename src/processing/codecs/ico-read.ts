@@ -11,7 +11,8 @@
  * thread. Entry sizes are read from the entries themselves (the directory's bytes may lie).
  */
 import type { Codec, Decoded, DecodeLimits, DecodeRequest, Probe } from './types.js';
-import { bad, checkPixels, decodeDib, dibHasAlpha, readDibHeader, type RawImage } from './bmp-read.js';
+import { decodeDib, dibHasAlpha, readDibHeader, type RawImage } from './bmp-read.js';
+import { bad, checkPixels } from './refuse.js';
 import { inWorker } from './worker-pool.js';
 
 const PNG_SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -101,9 +102,9 @@ export const icoReader: Codec = {
   by: 'pixproxy (JavaScript, worker thread); PNG entries: libvips',
   available: true,
   decoder: {
-    probe(source: Buffer): Promise<Probe> {
+    async probe(source: Buffer): Promise<Probe> {
       const e = largestEntry(icoEntries(source));
-      return Promise.resolve({ width: e.width, height: e.height, pages: 1, hasAlpha: e.hasAlpha });
+      return { width: e.width, height: e.height, pages: 1, hasAlpha: e.hasAlpha };
     },
     async decode(source: Buffer, request: DecodeRequest, limits: DecodeLimits): Promise<Decoded> {
       const e = entryFor(icoEntries(source), request.size);

@@ -11,9 +11,8 @@
  * the ISO-BMFF container (its `jxlc` box, or the `jxlp` boxes in order), so a dimension bomb
  * is refused before the WASM decoder allocates anything.
  */
-import { bad, checkPixels } from './bmp-read.js';
-import type { Codec, Decoded, DecodeLimits, Probe } from './types.js';
-import { inWorker } from './worker-pool.js';
+import { bad } from './refuse.js';
+import { workerReader } from './worker-pool.js';
 
 /** The SizeHeader and the first fields of ImageMetadata need a few dozen bytes at most. */
 const HEADER_BYTES = 64;
@@ -104,18 +103,4 @@ export function probeJxl(buf: Buffer): { width: number; height: number } {
   return orientation >= 5 ? { width: height, height: width } : { width, height };
 }
 
-export const jxlReader: Codec = {
-  format: 'jxl',
-  by: '@jsquash/jxl (libjxl in WASM, worker thread)',
-  available: true,
-  decoder: {
-    probe(source: Buffer): Promise<Probe> {
-      return Promise.resolve({ ...probeJxl(source), pages: 1 });
-    },
-    decode(source: Buffer, _request, limits: DecodeLimits): Promise<Decoded> {
-      const { width, height } = probeJxl(source);
-      checkPixels(width, height, limits.maxPixels);
-      return inWorker({ codec: 'jxl', source }, limits);
-    },
-  },
-};
+export const jxlReader = workerReader('jxl', '@jsquash/jxl (libjxl in WASM, worker thread)', probeJxl);

@@ -15,7 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ProxyError, type ErrorCode } from '../../errors.js';
 import { checkAbort } from '../run.js';
-import type { Decoded, DecodeLimits } from './types.js';
+import { checkPixels } from './refuse.js';
+import type { Codec, Decoded, DecodeLimits } from './types.js';
 
 /** What a worker is asked to decode. `maxPixels` bounds what it may allocate. */
 export interface WorkerTask {
@@ -187,6 +188,28 @@ export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<
     const request: WorkerRequest = { id, codec: task.codec, source, maxPixels: limits.maxPixels };
     p.worker.postMessage(request, [source.buffer]);
   });
+}
+
+/**
+ * A registry row whose header is read here (`probe`, synchronous, cheap) and whose pixels are
+ * decoded in a worker, once the size passed the limit.
+ */
+export function workerReader(codec: WorkerTask['codec'] & Codec['format'], by: string, probe: (source: Buffer) => { width: number; height: number; hasAlpha?: boolean }): Codec {
+  return {
+    format: codec,
+    by,
+    available: true,
+    decoder: {
+      async probe(source) {
+        return { ...probe(source), pages: 1 };
+      },
+      async decode(source, _request, limits) {
+        const { width, height } = probe(source);
+        checkPixels(width, height, limits.maxPixels);
+        return inWorker({ codec, source }, limits);
+      },
+    },
+  };
 }
 
 /** Workers alive now (for tests). */

@@ -6,6 +6,7 @@ import { entryFor, icoEntries, largestEntry } from '../../../src/processing/code
 import { encodeIco } from '../../../src/processing/codecs/ico-write.js';
 import { readSource, sharpOf } from '../../../src/processing/codecs/source.js';
 import { detectImageFormat } from '../../../src/sources/detect.js';
+import { encodeIco as icoOf } from '../../conformance/imgproxy/encoders.js';
 
 const LIMITS = { maxPixels: 1e8, maxFrames: 1, deadline: Date.now() + 600_000 };
 
@@ -115,17 +116,10 @@ describe('ICO', () => {
   it('decodes an ICO wrapping a PNG and picks the largest entry', async () => {
     const small = await sharp({ create: { width: 16, height: 16, channels: 4, background: '#0000ffff' } }).png().toBuffer();
     const large = await sharp({ create: { width: 32, height: 24, channels: 4, background: '#ff000080' } }).png().toBuffer();
-    // Two-entry directory built from two single-entry files.
-    const a = encodeIco(small, 16, 16);
-    const b = encodeIco(large, 32, 24);
-    const head = Buffer.alloc(6 + 32);
-    head.writeUInt16LE(1, 2);
-    head.writeUInt16LE(2, 4);
-    a.copy(head, 6, 6, 22);
-    b.copy(head, 22, 6, 22);
-    head.writeUInt32LE(38, 6 + 12);
-    head.writeUInt32LE(38 + small.length, 22 + 12);
-    const ico = Buffer.concat([head, small, large]);
+    const ico = icoOf([
+      { kind: 'png', png: small, width: 16, height: 16 },
+      { kind: 'png', png: large, width: 32, height: 24 },
+    ]);
     expect(detectImageFormat(ico)).toBe('ico');
     expect(largestEntry(icoEntries(ico))).toMatchObject({ width: 32, height: 24 });
     const img = await decodeExtra(ico);
@@ -267,26 +261,11 @@ describe('BMP: RLE and bit depths', () => {
 describe('ICO: the entry for the size', () => {
   async function threeSizes(): Promise<Buffer> {
     const png = (s: number, colour: string) => sharp({ create: { width: s, height: s, channels: 4, background: colour } }).png().toBuffer();
-    const entries = [
-      { png: await png(16, '#ff0000ff'), size: 16 },
-      { png: await png(48, '#00ff00ff'), size: 48 },
-      { png: await png(32, '#0000ffff'), size: 32 },
-    ];
-    const head = Buffer.alloc(6 + 16 * entries.length);
-    head.writeUInt16LE(1, 2);
-    head.writeUInt16LE(entries.length, 4);
-    let at = head.length;
-    entries.forEach((e, i) => {
-      const d = 6 + i * 16;
-      head[d] = e.size;
-      head[d + 1] = e.size;
-      head.writeUInt16LE(1, d + 4);
-      head.writeUInt16LE(32, d + 6);
-      head.writeUInt32LE(e.png.length, d + 8);
-      head.writeUInt32LE(at, d + 12);
-      at += e.png.length;
-    });
-    return Buffer.concat([head, ...entries.map((e) => e.png)]);
+    return icoOf([
+      { kind: 'png', png: await png(16, '#ff0000ff'), width: 16, height: 16 },
+      { kind: 'png', png: await png(48, '#00ff00ff'), width: 48, height: 48 },
+      { kind: 'png', png: await png(32, '#0000ffff'), width: 32, height: 32 },
+    ]);
   }
 
   it('picks the smallest entry that covers the size, else the largest', async () => {

@@ -12,6 +12,7 @@ import { imageInfo, parseInfoOptions } from '../../../src/processing/info.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 import { heicOf, jxlOf } from '../../fixtures/generate.js';
 import { pixelDistance } from '../../helpers/phash.js';
+import { encodeIco as icoOf } from '../../conformance/imgproxy/encoders.js';
 
 const config = loadConfig({});
 const run = createProcessor(config);
@@ -93,16 +94,10 @@ describe('ICO: the entry that covers the result', () => {
   it('draws a small result from the small entry, a large one from the large entry', async () => {
     // Two drawings of different colours: which one the result shows says which entry was read.
     const entry = (size: number, colour: string) => sharp({ create: { width: size, height: size, channels: 4, background: colour } }).png().toBuffer();
-    const small = encodeIco(await entry(16, '#ff0000'), 16, 16);
-    const large = encodeIco(await entry(64, '#0000ff'), 64, 64);
-    const head = Buffer.alloc(6 + 32);
-    head.writeUInt16LE(1, 2);
-    head.writeUInt16LE(2, 4);
-    small.copy(head, 6, 6, 22);
-    large.copy(head, 22, 6, 22);
-    head.writeUInt32LE(38, 6 + 12);
-    head.writeUInt32LE(38 + small.length - 22, 22 + 12);
-    const ico = Buffer.concat([head, small.subarray(22), large.subarray(22)]);
+    const ico = icoOf([
+      { kind: 'png', png: await entry(16, '#ff0000'), width: 16, height: 16 },
+      { kind: 'png', png: await entry(64, '#0000ff'), width: 64, height: 64 },
+    ]);
     const colour = async (o: Partial<ProcessingOptions>): Promise<number[]> => {
       const r = await run(ico, opts({ format: 'png', ...o }), {});
       const { data } = await sharp(r.data).raw().toBuffer({ resolveWithObject: true });
