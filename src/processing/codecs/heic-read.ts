@@ -20,6 +20,8 @@ import { checkTool, inTempDir, runTool } from './tool.js';
 import type { Codec, Decoded, DecodeLimits, Probe } from './types.js';
 
 const HEIF_CONVERT = 'heif-convert';
+/** How many top-level boxes are looked at for `meta`. */
+const MAX_BOXES = 1024;
 
 function hevc(): ReturnType<typeof checkTool> {
   return checkTool(HEIF_CONVERT, ['--list-decoders'], /libde265/, 'the Debian package libheif-examples (and libde265-0)');
@@ -28,7 +30,8 @@ function hevc(): ReturnType<typeof checkTool> {
 /** The largest width × height any `ispe` property of the top-level `meta` box declares. */
 export function largestIspe(buf: Buffer): { width: number; height: number } | null {
   let best: { width: number; height: number } | null = null;
-  for (let at = 0; at + 8 <= buf.length; ) {
+  // `meta` follows `ftyp` in every HEIF writer's output; a file of endless tiny boxes is not walked to its end.
+  for (let at = 0, boxes = 0; at + 8 <= buf.length && boxes < MAX_BOXES; boxes++) {
     let size = buf.readUInt32BE(at);
     const type = buf.toString('latin1', at + 4, at + 8);
     if (size === 1 && at + 16 <= buf.length) size = Number(buf.readBigUInt64BE(at + 8));

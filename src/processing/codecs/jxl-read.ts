@@ -16,6 +16,8 @@ import { workerReader } from './worker-pool.js';
 
 /** The SizeHeader and the first fields of ImageMetadata need a few dozen bytes at most. */
 const HEADER_BYTES = 64;
+/** How many container boxes are looked at for the codestream. */
+const MAX_BOXES = 1024;
 
 class Bits {
   private pos = 0;
@@ -60,7 +62,9 @@ export function jxlCodestream(buf: Buffer): Buffer {
   if (buf.length < 12 || buf.toString('latin1', 4, 8) !== 'JXL ') throw bad('not a JPEG XL file');
   const parts: Buffer[] = [];
   let got = 0;
-  for (let at = 0; at + 8 <= buf.length && got < HEADER_BYTES; ) {
+  // The codestream's first box comes early; a file of endless tiny boxes is not read to its end.
+  for (let at = 0, boxes = 0; at + 8 <= buf.length && got < HEADER_BYTES; boxes++) {
+    if (boxes >= MAX_BOXES) throw bad('JPEG XL: no codestream in the first boxes of the container');
     let size = buf.readUInt32BE(at);
     const type = buf.toString('latin1', at + 4, at + 8);
     let head = 8;
@@ -73,10 +77,14 @@ export function jxlCodestream(buf: Buffer): Buffer {
     }
     if (size < head) throw bad('JPEG XL: broken container box');
     const end = Math.min(buf.length, at + size);
-    if (type === 'jxlc') parts.push(buf.subarray(at + head, end));
+    let part: Buffer | null = null;
+    if (type === 'jxlc') part = buf.subarray(at + head, end);
     // jxlp: a 4-byte sequence index, then the next piece of the codestream.
-    else if (type === 'jxlp') parts.push(buf.subarray(at + head + 4, end));
-    got = parts.reduce((n, p) => n + p.length, 0);
+    else if (type === 'jxlp') part = buf.subarray(Math.min(end, at + head + 4), end);
+    if (part) {
+      parts.push(part);
+      got += part.length;
+    }
     at += size;
   }
   const stream = Buffer.concat(parts);
