@@ -148,8 +148,9 @@ export async function readSource(source: Buffer, o: ReadOptions): Promise<Source
     };
   } else {
     const meta = await headerOf(decoded.data);
-    // A decoder applies the orientation it finds (libheif, libjxl); the output has none left.
-    info = { ...fromMeta(format, meta, input), orientation: 1, pages: probe.pages };
+    // A decoder applies the orientation it finds (libheif, libjxl); the output has none left,
+    // and is the one image decoded (HEIC's primary), whatever the file holds besides.
+    info = { ...fromMeta(format, meta, input), orientation: 1 };
   }
   // Asked for a result size, a decoder may hand a smaller rendition of the same picture (an
   // ICO's smaller entry): the caller plans from the header's size and resizes explicitly.
