@@ -13,6 +13,7 @@ import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
 import { createProcessor } from './processing/pipeline.js';
+import { unavailableCodecs } from './processing/codecs/index.js';
 import { initSharp } from './processing/sharp-setup.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
@@ -91,6 +92,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   initSharp();
   const logOutput = opts.logger ? null : await logOutputFor(config);
   const logger = opts.logger ?? (logOutput as LogOutput).logger;
+  // A decoder's tool or package that is missing: its format is refused, said once here.
+  for (const c of unavailableCodecs()) logger.warn({ format: c.format, by: c.by }, c.reason);
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true, {
     ppNamespace: config.observability.ppPrometheusNamespace,

@@ -24,10 +24,10 @@
  *  - keep_copyright keeps EXIF Artist and Copyright only: sharp cannot write IPTC, so IPTC
  *    by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
-import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
+import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
 import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
-import { readExifText } from './exif-text.js';
+import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { fitBytes } from './fit-bytes.js';
 import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
 import {
@@ -51,10 +51,10 @@ import {
   type Pixels,
 } from './frame.js';
 import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geometry.js';
+import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
 import { initSharp, vips } from './sharp-setup.js';
-import { probeSource, type SourceInfo } from './source-probe.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
@@ -70,7 +70,8 @@ function isAnimatedFormat(f: ImageFormat): boolean {
 }
 
 interface Job {
-  source: Buffer;
+  /** What sharp decodes: the source (SVG: sanitised), or its codec's output. */
+  input: SharpInput;
   info: SourceInfo;
   o: ProcessingOptions;
   ctx: ProcessContext;
@@ -126,7 +127,16 @@ function loadOptions(job: Job, page: number, pages: number, density?: number): S
 
 /** A new decoding pipeline of the job's source, under the budget. */
 function decoder(job: Job, page: number, pages: number, density?: number): Sharp {
-  return underBudget(sharp(job.source, loadOptions(job, page, pages, density)), job.run);
+  return underBudget(sharpOf(job.input, loadOptions(job, page, pages, density)), job.run);
+}
+
+/**
+ * Shrink-on-load applies (the resize runs inside the decoding pipeline) when nothing must
+ * happen before the resize; a multi-resolution source (ICO) then decodes the rendition that
+ * covers the planned size.
+ */
+function resizesOnLoad(o: ProcessingOptions): boolean {
+  return o.trim === null && rotationOf(o) === 0 && !o.flipHorizontal && !o.flipVertical && o.crop === null;
 }
 
 function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; height: number } {
@@ -254,7 +264,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   // Shrink-on-load: resize inside the decoding pipeline so libjpeg/libwebp decode at 1/2, 1/4,
   // 1/8 (and SVG renders at the target size). Only when nothing must happen before the resize,
   // and not for stacked pages, which sharp would resize and crop page by page.
-  const early = o.trim === null && !needsRotate && o.crop === null && info.decoded === null && stack === 1;
+  const early = resizesOnLoad(o) && stack === 1;
   if (early && (job.isVector || !job.config.processing.disableShrinkOnLoad)) {
     const baseW = job.isVector ? Math.max(1, Math.round(oriented.width * job.vectorScale)) : oriented.width;
     const baseH = job.isVector ? Math.max(1, Math.round(oriented.height * job.vectorScale)) : oriented.height;
@@ -279,17 +289,13 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
   // top-left pixel and equal_hor/equal_ver refer to the stored axes.
   const trimFirst = o.trim !== null && orientation > 1;
-  let frame: Frame;
-  if (info.decoded) frame = { ...info.decoded, depth: 'uchar', run: job.run };
-  else {
-    // Held whole for the steps before the resize.
-    const width = job.isVector ? Math.round(oriented.width * job.vectorScale) : oriented.width;
-    const height = (job.isVector ? Math.round(oriented.height * job.vectorScale) : oriented.height) * stack;
-    checkCanvas(job.limits, 'intermediate', 'decode', { width, height, depth: job.depth });
-    const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale : undefined;
-    const p = decoder(job, page, stack, density);
-    frame = await toFrame(trimFirst ? p : orient(p, orientation), job);
-  }
+  // Held whole for the steps before the resize.
+  const width = job.isVector ? Math.round(oriented.width * job.vectorScale) : oriented.width;
+  const height = (job.isVector ? Math.round(oriented.height * job.vectorScale) : oriented.height) * stack;
+  checkCanvas(job.limits, 'intermediate', 'decode', { width, height, depth: job.depth });
+  const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale : undefined;
+  const p = decoder(job, page, stack, density);
+  let frame = await toFrame(trimFirst ? p : orient(p, orientation), job);
   if (o.trim) frame = await trimFrame(frame, o.trim);
   if (trimFirst) frame = await orientFrame(frame, orientation);
   if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
@@ -333,7 +339,7 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
 function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   const { o, info } = job;
   let out = p;
-  const exif = o.stripMetadata ? (o.keepCopyright ? readExifText(info.exif, false) : {}) : readExifText(info.exif, true);
+  const exif = o.stripMetadata ? (o.keepCopyright ? exifText(info.exif, false) : {}) : exifText(info.exif, true);
   if (Object.keys(exif).length > 0 && format !== 'gif') out = out.withExif({ IFD0: exif });
   if (!o.stripMetadata && info.xmp) out = out.withXmp(info.xmp);
   // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB. Not for grey
@@ -373,7 +379,17 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const limits = pixelLimits(config);
   // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
   const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
-  const info = await probeSource(source, (width, height) => checkSource(width, height, 1, o, limits));
+  // The decode entry point: libvips' formats are decoded lazily by the steps below; a codec's
+  // (BMP, ICO, JPEG XL, HEIC…) is decoded here, off the main thread, once its header passed
+  // the resolution check, into what sharp reads.
+  const info = await readSource(source, {
+    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames), deadline: run.deadline, signal: run.signal },
+    check: (width, height) => checkSource(width, height, 1, o, limits),
+    request: (width, height) => {
+      const plan = resizesOnLoad(o) && !config.processing.disableShrinkOnLoad ? planGeometry({ width, height, isVector: false }, { ...o, rotate: 0 }) : null;
+      return { page: o.page, pages: o.pages, size: plan ? { width: plan.scaledWidth, height: plan.scaledHeight } : undefined };
+    },
+  });
   const isVector = info.format === 'svg';
   const origin = orientedSize(info, o.autoRotate);
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
@@ -410,7 +426,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
   const job: Job = {
-    source: input,
+    input: input === source ? info.input : { ...info.input, data: input },
     info,
     o,
     ctx,

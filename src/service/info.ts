@@ -33,7 +33,7 @@ export function createInfoService(deps: InfoServiceDeps): InfoService {
       const { value } = await flow.run(
         key,
         { url: query.source, maxBytes: query.options.maxSrcFileSize },
-        ({ source }) => imageInfo(source.body, source.body.length, query.options),
+        ({ source }, work) => imageInfo(source.body, source.body.length, query.options, { signal: work.signal, deadline: work.deadline() }),
         signal,
       );
       return value;

@@ -61,7 +61,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(info.width).toBeGreaterThan(0);
   });
 
-  gap('issue 12 §1/§5: a JPEG XL file without content type → we answer 422, PreviewProxy detects image/jxl by its magic and passes it through', 'test_jxl_magic_bytes_detected', async () => {
+  ported('test_jxl_magic_bytes_detected', async () => {
     const r = await ask('/proxy?url=local:/still.jxl');
     expectOk(r);
     expect(r.headers.get('content-type')).toBe('image/jxl');
