@@ -455,9 +455,9 @@ export const schema = {
       return Number.isFinite(n) && n >= 0 ? n : undefined;
     })
       .describe('PreviewProxy `format=best`: megapixels above which no format is tried and the first candidate left is used; unset = always try.'),
-    bestFormatByDefault: ppBool(['PP_BEST_FORMAT_BY_DEFAULT'])
+    bestFormatByDefault: ppBool(['PP_BEST_FORMAT_BY_DEFAULT'], false)
       .describe('PreviewProxy requests without `format` use `best` (and are re-encoded even without other parameters).'),
-    bestFormatAllowSkips: ppBool(['PP_BEST_FORMAT_ALLOW_SKIPS'])
+    bestFormatAllowSkips: ppBool(['PP_BEST_FORMAT_ALLOW_SKIPS'], false)
       .describe('PreviewProxy requests whose result would be in the source\'s format and that ask nothing but `format`/`q` get the source bytes.'),
     bestFormatPreferredFormats: ppBestFormats('PP_BEST_FORMAT_PREFERRED_FORMATS')
       .describe('PreviewProxy `format=best`: the formats tried, in order; unknown names are ignored with a warning.'),

@@ -101,7 +101,7 @@ function applyGeometry(o: ProcessingOptions, p: PpParams): void {
 
 /** Whether the request is answered with `best`: asked for, or PP_BEST_FORMAT_BY_DEFAULT without a format. */
 function wantsBest(p: PpParams, pp: Config['previewproxy']): boolean {
-  return p.format === 'best' || (p.format === undefined && pp.bestFormatByDefault === true);
+  return p.format === 'best' || (p.format === undefined && pp.bestFormatByDefault);
 }
 
 /**
@@ -121,7 +121,7 @@ function applyFormat(o: ProcessingOptions, p: PpParams, pp: Config['previewproxy
   // ravif encodes AVIF of any size (PreviewProxy's format=avif on a 1×1 source is an AVIF).
   o.smallAvif = 'keep';
   // PP_BEST_FORMAT_ALLOW_SKIPS (pipeline.rs): only `format`/`q` asked, a result in the source's format is the source.
-  o.sourceIfSameFormat = pp.bestFormatAllowSkips === true && !hasNonFormatTransforms(p);
+  o.sourceIfSameFormat = pp.bestFormatAllowSkips && !hasNonFormatTransforms(p);
   // PreviewProxy's JPEG encoder clamps q into 1–100; AVIF would panic on it.
   if (p.q !== undefined) o.quality = Math.min(Math.max(Number(p.q), 1), 100);
 }
