@@ -82,6 +82,11 @@ export function encoderTable(): readonly EncoderRow[] {
   return table;
 }
 
+/** Rows of formats that could be written but cannot here (a tool is missing); SVG is no such format. */
+export function unavailableEncoders(): EncoderRow[] {
+  return encoderTable().filter((r) => !r.available && r.format !== 'svg');
+}
+
 export function encoderFor(format: OutputFormat): EncoderRow {
   const row = encoderTable().find((r) => r.format === format);
   if (!row) throw new TypeError(`no encoder row for ${format}`);

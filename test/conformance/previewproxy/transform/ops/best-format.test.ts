@@ -8,7 +8,7 @@
  */
 import sharp from 'sharp';
 import { describe, expect } from 'vitest';
-import { gap, ported } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 import { checkerboard, solidImage, tinyGifAnim } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin } from '../../pp.js';
 
