@@ -107,3 +107,36 @@ describe('autoquality through the pipeline', () => {
     expect(() => parse('aq:ml:0.02')).toThrow(/neural network/);
   });
 });
+
+describe('encoder variables at startup', () => {
+  it('IMGPROXY_AUTOQUALITY_METHOD=ml stops startup saying why; none, size and dssim start', async () => {
+    const { inspectConfig } = await import('../../../src/config/index.js');
+    expect(inspectConfig({ IMGPROXY_AUTOQUALITY_METHOD: 'ml' }).errors).toEqual([expect.stringMatching(/^IMGPROXY_AUTOQUALITY_METHOD: .*neural network/)]);
+    for (const m of ['none', 'size', 'dssim']) expect(inspectConfig({ IMGPROXY_AUTOQUALITY_METHOD: m }).errors).toEqual([]);
+  });
+
+  it('PP_BEST_FORMAT_PREFERRED_FORMATS: an unknown name is warned about and skipped, none known stops startup', async () => {
+    const { inspectConfig } = await import('../../../src/config/index.js');
+    const some = inspectConfig({ PP_BEST_FORMAT_PREFERRED_FORMATS: 'webp,heic,png' });
+    expect(some.errors).toEqual([]);
+    expect(some.warnings).toContain('PP_BEST_FORMAT_PREFERRED_FORMATS: unknown format "heic" ignored');
+    expect(some.config?.previewproxy.bestFormatPreferredFormats).toEqual(['webp', 'png']);
+    expect(inspectConfig({ PP_BEST_FORMAT_PREFERRED_FORMATS: 'heic' }).errors).toEqual([expect.stringMatching(/^PP_BEST_FORMAT_PREFERRED_FORMATS: /)]);
+  });
+
+  it('the JPEG variables reach the encoder: no subsampling makes a larger JPEG', async () => {
+    const src = await sharp(photoPixels(), { raw: { width: 120, height: 80, channels: 3 } }).png().toBuffer();
+    const sub = createProcessor(loadConfig({}));
+    const full = createProcessor(loadConfig({ IMGPROXY_JPEG_NO_SUBSAMPLE: 'true' }));
+    const [a, b] = await Promise.all([sub(src, opts({ format: 'jpeg' }), {}), full(src, opts({ format: 'jpeg', jpegOptions: { ...opts().jpegOptions, noSubsample: true } }), {})]);
+    expect(b.data.length).toBeGreaterThan(a.data.length);
+    // and jpeg_options in the URL sets the same
+    const d = createImgproxyDialect(config);
+    expect(d.parseImage('/unsafe/jpgo:1:1:1:1:1:3/plain/http://e.com/a.jpg', {}).options.jpegOptions).toEqual({ progressive: true, noSubsample: true, trellisQuant: true, overshootDeringing: true, optimizeScans: true, quantTable: 3 });
+    expect(d.parseImage('/unsafe/webpo:near_lossless:1:photo/avifo:off/pngo:1:1:16/plain/http://e.com/a.jpg', {}).options).toMatchObject({
+      webpOptions: { compression: 'near_lossless', smartSubsample: true, preset: 'photo' },
+      avifSubsample: 'off',
+      pngOptions: { interlaced: true, quantize: true, quantizationColors: 16 },
+    });
+  });
+});
