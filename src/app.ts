@@ -12,6 +12,7 @@ import { createImageCache, createCacheStores, type ImageCache } from './cache/in
 import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
+import { unavailableEncoders } from './processing/format.js';
 import { createProcessor } from './processing/pipeline.js';
 import { unavailableCodecs } from './processing/codecs/index.js';
 import { initSharp } from './processing/sharp-setup.js';
@@ -108,6 +109,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
+  // One line per output format whose encoder is missing (heif-enc): it is never negotiated.
+  for (const row of unavailableEncoders()) logger.warn(`${row.format} output is unavailable: ${row.unavailableReason ?? 'no encoder'}`);
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });

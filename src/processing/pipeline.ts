@@ -26,10 +26,14 @@
  */
 import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { fitBytes } from './fit-bytes.js';
-import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
+import { byDssim, bySize, qualityRange } from './autoquality.js';
+import { imageDensity, planBest, smallest } from './best-format.js';
+import { dssimOf, toRgba } from './compare.js';
+import { writeImage } from './encode.js';
+import { chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing, writableFormats, type EncodeSettings } from './format.js';
 import {
   clampRect,
   cropFrame,
@@ -353,23 +357,93 @@ interface Animation {
   frameHeight: number;
 }
 
-async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<{ data: Buffer; format: OutputFormat; width: number; height: number }> {
-  const frameHeight = anim ? anim.frameHeight : px.height;
-  const format = finalFormat(job.format, px.width, frameHeight, px.hasAlpha);
-  const quality = resolveQuality(format, job.o, job.config);
-  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
-  const sixteen = px.depth === 'ushort' && (format === 'png' || format === 'tiff');
-  const fit = job.o.maxBytes > 0 && FORMAT_TRAITS[format].quality;
-  // max_bytes encodes several times: decode and resize once, not once per quality.
-  const source = fit && !anim ? framePixels(await toFrame(px.open(), px, px)) : px;
-  const run = async (q: number): Promise<Buffer> => {
+interface Encoded {
+  data: Buffer;
+  format: OutputFormat;
+  width: number;
+  height: number;
+}
+
+/**
+ * The encode exit: `source` written as `format` at a quality (grey or 16-bit colourspace,
+ * metadata, then the encoder of encode.ts). A `best` candidate without alpha gets the pixels
+ * flattened as the pipeline would have flattened them for it.
+ */
+function writer(job: Job, source: Pixels, format: OutputFormat, animation: EncodeSettings['animation']): (quality: number, lossless?: boolean) => Promise<Buffer> {
+  const sixteen = source.depth === 'ushort' && (format === 'png' || format === 'tiff');
+  const grey = keepsGrey(job.info, job.o, format);
+  return (quality, lossless) => {
     let p = source.open();
-    if (sixteen) p = p.toColourspace(job.grey ? 'grey16' : 'rgb16');
-    else if (job.grey) p = p.toColourspace('b-w');
-    p = applyEncoder(withMetadata(p, job, format), { format, quality: q, animation }, job.config);
-    return vips(p.toBuffer(), 'encode');
+    if (source.hasAlpha && !FORMAT_TRAITS[format].alpha) p = p.flatten({ background: job.o.background ?? WHITE });
+    if (sixteen) p = p.toColourspace(grey ? 'grey16' : 'rgb16');
+    else if (grey) p = p.toColourspace('b-w');
+    p = withMetadata(p, { ...job, grey }, format);
+    return writeImage(p, { format, quality, animation, alpha: source.hasAlpha && FORMAT_TRAITS[format].alpha, sixteen, lossless }, job.o, job.config, job.run);
   };
-  const data = fit ? await fitBytes(run, quality, job.o.maxBytes, job.run.signal) : await run(quality);
+}
+
+/** Held pixels, for the steps that encode the same result several times. */
+async function held(px: Pixels): Promise<Pixels> {
+  return framePixels(await toFrame(px.open(), px, px));
+}
+
+/** `best`: the candidates of best-format.ts tried on the result (a still image). */
+async function encodeBest(job: Job, px: Pixels, best: BestFormatOptions): Promise<Encoded> {
+  const source = await held(px);
+  const plan = await planBest(best, {
+    sourceFormat: job.info.format,
+    width: source.width,
+    height: source.height,
+    hasAlpha: source.hasAlpha,
+    smallAvif: job.o.smallAvif,
+    density: () => imageDensity(source.open, source.width, source.height, job.run),
+  });
+  const encodeAs = (f: OutputFormat): Promise<Buffer> => writer(job, source, f, null)(resolveQuality(f, job.o, job.config), plan.simple && f === 'webp');
+  const first = plan.formats[0] as OutputFormat;
+  const won = plan.trial ? await smallest(plan.formats, encodeAs) : { format: first, data: await encodeAs(first) };
+  return { ...won, width: source.width, height: source.height };
+}
+
+/** Whether autoquality searches the quality of this result (imgproxy Pro's conditions). */
+function autoqualityApplies(job: Job, format: OutputFormat, lossy: boolean, px: Pixels, anim: Animation | null): boolean {
+  const max = job.config.processing.autoqualityMaxResolution;
+  return job.o.autoquality.method !== 'none' && lossy && anim === null && !(max > 0 && (px.width * px.height) / 1e6 > max);
+}
+
+async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Encoded> {
+  const { o } = job;
+  if (o.bestFormat !== null && o.format === null && anim === null) return encodeBest(job, px, o.bestFormat);
+  const frameHeight = anim ? anim.frameHeight : px.height;
+  const input = { sourceFormat: job.info.format, hasAlpha: job.info.hasAlpha, animated: anim !== null };
+  const format = finalFormat(job.format, { width: px.width, height: frameHeight, hasAlpha: px.hasAlpha }, o, (without) =>
+    chooseOutputFormat(input, o, job.config, new Set([...writableFormats()].filter((f) => f !== without))),
+  );
+  const quality = resolveQuality(format, o, job.config);
+  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  // A TIFF with alpha or 16-bit samples is written losslessly: no quality to search.
+  const lossy = FORMAT_TRAITS[format].quality && !(format === 'tiff' && (px.hasAlpha || px.depth === 'ushort'));
+  const fit = o.maxBytes > 0 && lossy;
+  const auto = autoqualityApplies(job, format, lossy, px, anim);
+  // max_bytes and autoquality encode several times: decode and resize once, not once per quality.
+  const source = (fit || auto) && !anim ? await held(px) : px;
+  const write = writer(job, source, format, animation);
+  let q = quality;
+  let data: Buffer | null = null;
+  if (auto) {
+    const range = qualityRange(format, o.autoquality, job.config);
+    const aq = o.autoquality;
+    const found =
+      aq.method === 'size'
+        ? await bySize(write, range, aq.target, job.run.signal)
+        : await (async () => {
+            const reference = await toRgba(source.open(), job.run);
+            return byDssim(write, (d) => dssimOf(reference, d, format, job.run), range, aq.target, aq.allowedError, job.run.signal);
+          })();
+    q = found.quality;
+    data = found.data;
+  }
+  if (fit && (data === null || data.length > o.maxBytes)) data = await fitBytes(write, q, o.maxBytes, job.run.signal);
+  data ??= await write(q);
   // The size the pixels were built to (sharp's info can misreport it, see toFrame).
   return { data, format, width: px.width, height: frameHeight };
 }
@@ -396,25 +470,19 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   // would otherwise see its entities and references.
   const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
 
-  if (shouldSkipProcessing(info.format, o, config)) {
+  // The source as it is: its own format, its own size (still checked, so a bomb is not served).
+  const unprocessed = (): ProcessResult => {
     if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
-    const data = input;
     const format = info.format as OutputFormat;
-    return {
-      data,
-      format,
-      contentType: MIME_TYPES[format],
-      width: origin.width,
-      height: origin.height,
-      originFormat: info.format,
-      originWidth: origin.width,
-      originHeight: origin.height,
-    };
-  }
+    return { data: input, format, contentType: MIME_TYPES[format], width: origin.width, height: origin.height, originFormat: info.format, originWidth: origin.width, originHeight: origin.height };
+  };
+  if (shouldSkipProcessing(info.format, o, config)) return unprocessed();
 
   const page = Math.min(Math.max(0, o.page), info.pages - 1);
   const animCandidate = isAnimatedFormat(info.format) && info.pages > 1 && o.maxAnimationFrames > 1 && !o.disableAnimation;
   const format = chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
+  // PreviewProxy's PP_BEST_FORMAT_ALLOW_SKIPS: a result in the source's format is the source.
+  if (o.sourceIfSameFormat && o.bestFormat === null && format === info.format) return unprocessed();
   const animated = animCandidate && FORMAT_TRAITS[format].animationSave;
   const frames = animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
@@ -448,6 +516,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   } else {
     encoded = await encode(job, await processStill(job, page, stack), null);
   }
+  if (o.sourceIfSameFormat && encoded.format === info.format) return unprocessed();
   return {
     data: encoded.data,
     format: encoded.format,

@@ -46,7 +46,7 @@ describe('a decoder tool that is not installed', () => {
     const s = await serve(bin);
     const lines = warned(s);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/HEIC images coded with HEVC are refused: heif-convert not found .*libheif-examples/);
+    expect(lines[0]).toMatch(/HEIC images coded with HEVC are refused: heif-convert is not installed .*libheif-examples/);
     expect(await status(s, 'still.heic')).toBe(422);
     expect(await status(s, 'still.avif')).toBe(200);
   }, 60_000);

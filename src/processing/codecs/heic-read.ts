@@ -16,15 +16,19 @@ import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { vips } from '../sharp-setup.js';
 import { bad, checkPixels } from './refuse.js';
-import { checkTool, inTempDir, runTool } from './tool.js';
+import { probeTool, runTool, withTempDir, type ToolProbe } from './tool.js';
 import type { Codec, Decoded, DecodeLimits, Probe } from './types.js';
 
 const HEIF_CONVERT = 'heif-convert';
 /** How many top-level boxes are looked at for `meta`. */
 const MAX_BOXES = 1024;
 
-function hevc(): ReturnType<typeof checkTool> {
-  return checkTool(HEIF_CONVERT, ['--list-decoders'], /libde265/, 'the Debian package libheif-examples (and libde265-0)');
+let probed: ToolProbe | null = null;
+
+/** Whether heif-convert is there with an HEVC decoder: asked once, at startup. */
+function hevc(): ToolProbe {
+  probed ??= probeTool(HEIF_CONVERT, ['--list-decoders'], (out) => (/libde265/.test(out) ? null : 'heif-convert has no HEVC decoder (libde265-0)'), 'libheif-examples');
+  return probed;
 }
 
 /** The largest width × height any `ispe` property of the top-level `meta` box declares. */
@@ -60,11 +64,11 @@ export const heicReader: Codec = {
   format: 'heic',
   by: 'libvips (AV1); heif-convert from Debian libheif-examples (HEVC, child process)',
   get available(): boolean {
-    return hevc().ok;
+    return hevc().available;
   },
   get unavailableReason(): string | undefined {
     const r = hevc();
-    return r.ok ? undefined : `HEIC images coded with HEVC are refused: ${r.reason}`;
+    return r.available ? undefined : `HEIC images coded with HEVC are refused: ${r.reason}`;
   },
   decoder: {
     async probe(source: Buffer): Promise<Probe> {
@@ -79,10 +83,10 @@ export const heicReader: Codec = {
       const ispe = largestIspe(source);
       if (ispe) checkPixels(ispe.width, ispe.height, limits.maxPixels);
       const tool = hevc();
-      if (!tool.ok) throw bad(`HEIC with HEVC cannot be decoded here: ${tool.reason}`);
-      return inTempDir('heic', async (dir) => {
+      if (!tool.available) throw bad(`HEIC with HEVC cannot be decoded here: ${tool.reason}`);
+      return withTempDir(async (dir) => {
         await writeFile(join(dir, 'in.heic'), source);
-        await runTool(HEIF_CONVERT, ['--quiet', 'in.heic', 'out.png'], { cwd: dir, deadline: limits.deadline, signal: limits.signal });
+        await runTool(HEIF_CONVERT, ['--quiet', join(dir, 'in.heic'), join(dir, 'out.png')], limits, 'HEIC decoder');
         // One top-level image: out.png; several: out-1.png, out-2.png… in libheif's order,
         // the same order libvips counts `pagePrimary` in.
         const files = await readdir(dir);

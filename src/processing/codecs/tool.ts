@@ -1,93 +1,81 @@
 /**
- * Decoders that are command-line tools from Debian packages (libheif's `heif-convert`): checked
- * once by running them (the registry names a missing one at startup, and its format is then
- * refused with that reason), run in a private temporary folder that is removed afterwards, fed a file
- * there and never a URL, without a shell, and killed when the request is aborted or reaches
- * its deadline.
+ * Codecs that are command-line tools of a Debian package (libheif-examples' heif-enc and
+ * heif-convert): whether the tool is there, and one run of it over files in a private
+ * temporary directory, killed (SIGKILL) when the request's signal aborts or its deadline
+ * passes, the directory removed whatever happens. The tools read and write files, not pipes
+ * (heif-enc 1.15 takes no stdin), so the bytes go through the directory.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyError } from '../../errors.js';
 import { checkAbort } from '../run.js';
+import type { ThreadLimits } from './thread.js';
 
-export interface ToolCheck {
-  /** The tool ran and its answer held what it must (a decoder plugin, say). */
-  readonly ok: boolean;
-  /** Why not, for the startup log and the error a refused source gets. */
-  readonly reason?: string | undefined;
+/** What a tool printed is only for the error message: a bound keeps a chatty tool harmless. */
+const MAX_OUTPUT = 64 * 1024;
+
+export interface ToolProbe {
+  readonly available: boolean;
+  /** Why not, for the startup log and the 422 that asks for it. */
+  readonly reason?: string;
 }
 
-const checked = new Map<string, ToolCheck>();
-
-/**
- * Runs `name args` once (cached) and looks for `expect` in what it prints: whether the tool is
- * installed, and able to do the job. PATH is the process's own, as the child inherits it.
- */
-export function checkTool(name: string, args: readonly string[], expect: RegExp, install: string): ToolCheck {
-  const key = `${name} ${args.join(' ')}`;
-  const cached = checked.get(key);
-  if (cached) return cached;
-  const r = spawnSync(name, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  let result: ToolCheck;
-  if (r.error) result = { ok: false, reason: `${name} not found (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); install ${install}` };
-  else if (!expect.test(`${r.stdout}${r.stderr}`)) result = { ok: false, reason: `${name} lacks what it needs (no ${expect.source} in \`${key}\`); install ${install}` };
-  else result = { ok: true };
-  checked.set(key, result);
-  return result;
+/** Runs `cmd args` once (synchronously, at startup) and asks `accept` about its output. */
+export function probeTool(cmd: string, args: readonly string[], accept: (output: string) => string | null, pkg: string): ToolProbe {
+  let out: string;
+  try {
+    out = execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string };
+    if (e.code === 'ENOENT') return { available: false, reason: `${cmd} is not installed (Debian package ${pkg})` };
+    // heif-enc answers --list-encoders with exit status 0, others may not: judge by the output.
+    out = typeof e.stdout === 'string' ? e.stdout : '';
+  }
+  const problem = accept(out);
+  return problem === null ? { available: true } : { available: false, reason: problem };
 }
 
-/** What a tool writes on stderr that we keep for the error message. */
-const MAX_STDERR = 4096;
-
-export interface ToolRun {
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
-  readonly cwd: string;
-}
-
-/** Runs `name args` to completion; rejects with UNSUPPORTED_IMAGE (exit ≠ 0), TIMEOUT or the abort reason. */
-export function runTool(name: string, args: readonly string[], run: ToolRun): Promise<void> {
-  checkAbort(run.signal);
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(name, args, { cwd: run.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let failure: unknown = null;
-    const kill = (why: unknown): void => {
-      failure ??= why;
-      child.kill('SIGKILL');
-    };
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => {
-      if (stderr.length < MAX_STDERR) stderr += s.slice(0, MAX_STDERR - stderr.length);
-    });
-    const timer = setTimeout(() => kill(new ProxyError('TIMEOUT', `${name}: decoding reached the request deadline`)), Math.max(0, run.deadline - Date.now()));
-    const onAbort = (): void => {
-      try {
-        checkAbort(run.signal);
-      } catch (err) {
-        kill(err);
-      }
-    };
-    run.signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (err) => kill(new ProxyError('UNSUPPORTED_IMAGE', `${name}: cannot run: ${err.message}`, { cause: err })));
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      run.signal?.removeEventListener('abort', onAbort);
-      if (failure !== null) reject(failure);
-      else if (code === 0) resolve();
-      else reject(new ProxyError('UNSUPPORTED_IMAGE', `${name}: exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`));
-    });
-  });
-}
-
-/** Runs `fn` in a fresh private folder under the system's temporary directory, removed afterwards. */
-export async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), `pixproxy-${prefix}-`));
+/** A private directory for one run's files, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'pixproxy-codec-'));
   try {
     return await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One run of `cmd`; rejects UNSUPPORTED_IMAGE on failure, TIMEOUT at the deadline, the abort reason on abort. */
+export function runTool(cmd: string, args: readonly string[], limits: ThreadLimits, what: string): Promise<void> {
+  checkAbort(limits.signal);
+  const left = limits.deadline - Date.now();
+  if (!(left > 0)) return Promise.reject(new ProxyError('TIMEOUT', `${what}: reached the request deadline`));
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      child.kill('SIGKILL');
+    }, left);
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+    };
+    const child = execFile(cmd, [...args], { maxBuffer: MAX_OUTPUT, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', onAbort);
+      if (limits.signal?.aborted) {
+        try {
+          checkAbort(limits.signal);
+        } catch (e) {
+          reject(e as Error);
+          return;
+        }
+      }
+      if (late) reject(new ProxyError('TIMEOUT', `${what}: stopped at the request deadline`));
+      else if (err) reject(new ProxyError('UNSUPPORTED_IMAGE', `${what}: ${String(stderr).trim().split('\n').slice(-3).join(' ') || err.message}`, { cause: err }));
+      else resolve();
+    });
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
