@@ -58,7 +58,7 @@ import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geome
 import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
-import { initSharp, vips } from './sharp-setup.js';
+import { initSharp } from './sharp-setup.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
