@@ -108,7 +108,8 @@ function get(base: string, path: string, agent: Agent, timeoutMs: number): Promi
 }
 
 const FORMAT_BY_MIME = new Map((Object.keys(MIME_TYPES) as ImageFormat[]).map((f) => [MIME_TYPES[f], f]));
-const SHARP_DECODES = new Set<ImageFormat>(['jpeg', 'png', 'webp', 'gif', 'tiff', 'svg', 'avif', 'heic']);
+// HEVC HEIC, JPEG XL, BMP and ICO are decoded by their codecs (the reader every source goes through).
+const SHARP_DECODES = new Set<ImageFormat>(['jpeg', 'png', 'webp', 'gif', 'tiff', 'svg', 'avif']);
 
 /**
  * Why this answer breaks the rules, or null. `sources`: the origin's files, which `raw` and
@@ -137,7 +138,7 @@ async function judge(a: Answer, timeoutMs: number, sources: readonly Buffer[], i
   if (detected !== format && !(format === 'ico' && detected === 'png')) return `200 ${type} but the body reads as ${detected ?? 'nothing'} (${a.body.length} bytes)`;
   try {
     if (SHARP_DECODES.has(format)) await sharp(a.body, { animated: true }).raw().toBuffer();
-    else if (format === 'bmp' || format === 'ico') {
+    else {
       await (await openImage(a.body, { maxPixels: 2 ** 28, maxFrames: 1, deadline: Date.now() + 60_000 })).raw().toBuffer();
     }
   } catch (err) {
