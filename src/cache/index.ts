@@ -268,6 +268,22 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       })
     : null;
 
+  /**
+   * Concurrent lookups of one key share one L2 read: a stampede arrives before its first
+   * request has started the computation the others join, and 300 reads of one missing key at
+   * once would queue in front of everything else at an object store (and time out into its
+   * circuit breaker).
+   */
+  const reads = new Map<string, Promise<CachedImage | null>>();
+  function readL2Once(key: string): Promise<CachedImage | null> {
+    let p = reads.get(key);
+    if (!p) {
+      p = readL2(key).finally(() => reads.delete(key));
+      reads.set(key, p);
+    }
+    return p;
+  }
+
   async function flush(): Promise<void> {
     while (pending.size > 0) await Promise.allSettled([...pending]);
     await lease?.flush();
@@ -295,7 +311,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       // 200 of them in a stampede — in front of the leader's own I/O and transform.
       if (image === null && imageFlight.has(key)) return null;
       try {
-        image ??= await readL2(key);
+        image ??= await readL2Once(key);
       } catch (err) {
         report('l2', 'get', err);
       }
