@@ -70,16 +70,19 @@ export function composeNginxConf(): string {
   return `# Written by \`npx tsx deploy/local/main.ts nginx-conf --write\` (deploy/local/nginx-config.ts): edit there.\n# nginx in front of the pixproxy instances of deploy/compose.cluster.yaml; see docs/scaling.md.\n${site}`;
 }
 
-/** A whole nginx.conf for a scratch directory: foreground, its own pid, logs and temp paths. */
-export function nginxMainConf(dir: string, sites: readonly NginxSite[]): string {
+/**
+ * A whole nginx.conf for a scratch directory: foreground, its own pid, logs and temp paths, and
+ * `http` holding the given directives (also the benchmark's static baseline, bench/nginx.ts).
+ */
+export function nginxScratchConf(dir: string, http: string, opts: { workers?: number; connections?: number } = {}): string {
   // Started as root, nginx runs its workers as `nobody`, who could not write the temp paths here.
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   return `# written by deploy/local/nginx-config.ts
-${user}worker_processes 1;
+${user}worker_processes ${opts.workers ?? 1};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${opts.connections ?? 4096}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/tmp/body;
@@ -87,6 +90,11 @@ http {
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
-${sites.map(nginxSite).join('\n')}}
+${http}}
 `;
+}
+
+/** The balancer's nginx.conf: the sites in a scratch directory. */
+export function nginxMainConf(dir: string, sites: readonly NginxSite[]): string {
+  return nginxScratchConf(dir, sites.map(nginxSite).join('\n'));
 }
