@@ -59,7 +59,10 @@ export interface App {
   readonly handler: RequestHandler;
   /** Starts listening on config.listen (or the given TCP port and host); resolves the bound address. */
   listen(port?: number, host?: string): Promise<BoundAddress>;
-  /** Stops accepting, lets in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT), closes stores. */
+  /**
+   * Turns readiness false, keeps serving for PIXPROXY_DRAIN_SECS, then stops accepting, lets
+   * in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT) and closes stores.
+   */
   close(): Promise<void>;
 }
 
@@ -140,8 +143,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     image: createImageHandler({ images, config, policies }),
     raw: createRawHandler({ sources, config }),
     info: createInfoHandler({ dialect, info, config }),
+    readiness: {
+      get ready() {
+        return ready;
+      },
+    },
   });
   const ctx: AppParts = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, images, info };
+  /** False from close() on: the readiness path answers 503 while the drain delay runs. */
+  let ready = true;
   const servers: Server[] = [];
 
 
@@ -170,12 +180,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const server = createServer({ ...(keepAlive ? { keepAliveTimeout: config.server.keepAliveTimeout * 1000 } : {}), requestTimeout: config.server.readRequestTimeout * 1000 + config.server.timeout * 1000 }, handler);
       // 0 turns keep-alive off, as imgproxy does (Go's SetKeepAlivesEnabled(false) in
       // https://github.com/imgproxy/imgproxy/blob/master/server/server.go): every response
-      // says `Connection: close` and closes. (Node would read 0 as "no idle timeout".)
-      if (!keepAlive) {
-        server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-          res.shouldKeepAlive = false;
-        });
-      }
+      // says `Connection: close` and closes. (Node would read 0 as "no idle timeout".) While
+      // draining, too: a client's next request opens a connection the balancer can send elsewhere.
+      server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+        if (!keepAlive || !ready) res.shouldKeepAlive = false;
+      });
       server.headersTimeout = config.server.readRequestTimeout * 1000;
       if (config.server.maxClients > 0) server.maxConnections = config.server.maxClients;
       const bound = await listenOn(server, address);
@@ -187,6 +196,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return bound;
     },
     async close() {
+      ready = false;
+      // Still serving: whoever polls readiness stops sending before the listener goes away.
+      if (config.server.drainSecs > 0 && servers.length > 0) {
+        logger.info({ seconds: config.server.drainSecs }, 'draining: readiness answers 503');
+        await new Promise((resolve) => setTimeout(resolve, config.server.drainSecs * 1000));
+      }
       const grace = config.server.gracefulStopTimeout * 1000;
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
         const force = setTimeout(() => s.closeAllConnections(), grace);

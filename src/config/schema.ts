@@ -96,6 +96,10 @@ export const schema = {
       .describe('Seconds a client has to send the request headers; a whole request may take this plus IMGPROXY_TIMEOUT.'),
     gracefulStopTimeout: int(['IMGPROXY_GRACEFUL_STOP_TIMEOUT'], 20, { min: 0 })
       .describe('Seconds shutdown waits for responses in flight before closing the remaining connections.'),
+    drainSecs: int(['PIXPROXY_DRAIN_SECS'], 0, { min: 0, max: 3600 })
+      .describe('Seconds between SIGTERM and closing the listener: the readiness path answers 503 while requests are still served, so a balancer that polls it stops sending traffic first (docs/deploy.md). 0 = close at once, as imgproxy does.'),
+    readinessPath: str(['PIXPROXY_READINESS_PATH'], '/ready')
+      .describe('Path answering 200 while the instance takes traffic and 503 from SIGTERM on (liveness stays `/health`).'),
     allowOrigin: str(['IMGPROXY_ALLOW_ORIGIN'])
       .describe('`Access-Control-Allow-Origin` sent on every response (with `Access-Control-Allow-Methods: GET, OPTIONS`); empty = no CORS headers.'),
     secret: str(['IMGPROXY_SECRET'])
@@ -504,6 +508,10 @@ export const schema = {
       .describe('Memory tier of recently used source bytes in front of the origin sub-store, in MB; 0 = none.'),
     backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 })
       .describe('Milliseconds one cache call to a backend may take before it counts as a miss (and a failure).'),
+    lease: bool(['PIXPROXY_CACHE_LEASE'], false)
+      .describe('One computation per key across every instance sharing the L2: before computing a miss, an instance creates a lease object in the L2 with the store\'s conditional write; the others wait for its result (docs/scaling.md). Needs an L2 (fs shared by PIXPROXY_PROCESSES, or an object store).'),
+    leaseTtlSecs: int(['PIXPROXY_CACHE_LEASE_TTL_SECS'], 10, { min: 1, max: 3600 })
+      .describe('Seconds a lease holds: the longest another instance waits for its leader, and how long a dead leader blocks its key. Keep it above the slowest computation (IMGPROXY_TIMEOUT).'),
   },
 
   storage: {

@@ -5,7 +5,11 @@
  * waits at most IMGPROXY_TIMEOUT (503) and stops waiting when its client goes away; when the
  * last one stops, the computation is aborted wherever it is (queue, download, processing).
  * A failed download becomes the fallback image when the request's dialect says so.
+ *
+ * With the cross-instance lease (../cache/lease.ts) the computation first claims its key:
+ * another instance's result ends it there, before any download, admission or worker.
  */
+import type { Claim } from '../cache/lease.js';
 import type { SingleFlight, Work } from '../cache/singleflight.js';
 import type { Limiter } from '../limiter.js';
 import type { StepTimer } from '../observability/tracing.js';
@@ -44,12 +48,16 @@ export interface FlowInput {
   readonly failure?: ProxyError;
 }
 
+/** Claims a computation across instances before it starts (the lease of ../cache/lease.ts). */
+export type Coordinate<T> = (signal: AbortSignal) => Promise<Claim<T>>;
+
 export interface Flow {
   /**
    * Runs (or joins) the computation for `key`: `step` gets the source bytes and runs in a
-   * worker slot. `signal` is the client's: its abort ends this request's wait.
+   * worker slot. `signal` is the client's: its abort ends this request's wait. `shared`: the
+   * value is another instance's result, found through `coordinate`.
    */
-  run<T>(key: string, source: FlowSource, step: (input: FlowInput, work: Work) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; joined: boolean }>;
+  run<T>(key: string, source: FlowSource, step: (input: FlowInput, work: Work) => Promise<T>, signal?: AbortSignal, coordinate?: Coordinate<T>): Promise<{ value: T; joined: boolean; shared: boolean }>;
 }
 
 async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
@@ -68,37 +76,47 @@ export function createFlow(deps: FlowDeps): Flow {
   const noStep = (): (() => void) => () => undefined;
   const timeStep = deps.steps ?? noStep;
   return {
-    async run(key, source, step, signal) {
+    async run(key, source, step, signal, coordinate) {
+      const compute = (work: Work) =>
+        limiter.admit(async () => {
+          const downloaded = timeStep('download');
+          let input: FlowInput;
+          try {
+            input = await load(loadSource, source, work.signal);
+          } finally {
+            downloaded();
+          }
+          const queued = timeStep('queue');
+          try {
+            return await limiter.workers.run(async () => {
+              queued();
+              const processed = timeStep('processing');
+              try {
+                return await step(input, work);
+              } finally {
+                processed();
+              }
+            }, work.signal);
+          } finally {
+            queued();
+          }
+        });
       const wait = waitFor(deps.timeoutMs, signal);
       try {
-        return await flight.run(
+        const { value, joined } = await flight.run(
           key,
-          (work) =>
-            limiter.admit(async () => {
-              const downloaded = timeStep('download');
-              let input: FlowInput;
-              try {
-                input = await load(loadSource, source, work.signal);
-              } finally {
-                downloaded();
-              }
-              const queued = timeStep('queue');
-              try {
-                return await limiter.workers.run(async () => {
-                  queued();
-                  const processed = timeStep('processing');
-                  try {
-                    return await step(input, work);
-                  } finally {
-                    processed();
-                  }
-                }, work.signal);
-              } finally {
-                queued();
-              }
-            }),
+          async (work) => {
+            const claim = coordinate ? await coordinate(work.signal) : null;
+            if (claim?.kind === 'result') return { value: claim.value, shared: true };
+            try {
+              return { value: await compute(work), shared: false };
+            } finally {
+              if (claim?.kind === 'lead') claim.release();
+            }
+          },
           { signal: wait.signal, deadline: wait.deadline },
         );
+        return { value: value.value, joined, shared: value.shared };
       } finally {
         wait.done();
       }

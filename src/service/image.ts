@@ -8,6 +8,9 @@
  * result too: the image (processed with the request's options, or as it is), marked with the
  * status to answer, cached under the request's key for the fallback's TTL, so a failing
  * origin is not asked again for every request meanwhile.
+ *
+ * With PIXPROXY_CACHE_LEASE the computation is claimed across instances first (flow.ts): a
+ * result another instance stored while this one waited is answered as an L2 hit.
  */
 import { makeCachedImage, type CachedImage, type CacheLayerHit, type ImageCache } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
@@ -36,7 +39,7 @@ export interface ImageService {
 }
 
 export interface ImageServiceDeps {
-  readonly cache: Pick<ImageCache, 'lookup' | 'store'>;
+  readonly cache: Pick<ImageCache, 'lookup' | 'store' | 'lease'>;
   /** Built over the cache's own single-flight, which its lookup consults. */
   readonly flow: Flow;
   readonly process: Processor;
@@ -62,7 +65,8 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       if (hit) return { image: hit.image, outcome: hit.layer, joined: false };
       const opts = request.options;
       const policy = policies[request.dialect ?? 'imgproxy'];
-      const { value, joined } = await flow.run(
+      const lease = cache.lease;
+      const { value, joined, shared } = await flow.run(
         key,
         { url: request.source, maxBytes: opts.maxSrcFileSize, retry: policy.retry, fallback: policy.fallback },
         async ({ source, failure }, work) => {
@@ -99,8 +103,10 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
           }
         },
         signal,
+        lease ? (s) => lease.claim(key, s) : undefined,
       );
-      return { image: value, outcome: 'MISS', joined };
+      // Another instance computed it and this one read it from the L2: a hit of the L2 here.
+      return { image: value, outcome: shared ? 'HIT-L2' : 'MISS', joined };
     },
   };
 }
