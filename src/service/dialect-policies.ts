@@ -43,7 +43,8 @@ export function createDialectPolicies(config: Config, fallbackImage: Buffer | nu
   const pp = config.previewproxy;
   const status = (own: (e: ProxyError) => number) => (e: ProxyError): number => (p.fallbackImageHttpCode > 0 ? p.fallbackImageHttpCode : own(e));
 
-  const imgproxyFallback: FallbackPolicy | null = fallbackImage && {
+  // Always there: a request's `fallback_image_url` needs the rules even without an image.
+  const imgproxyFallback: FallbackPolicy = {
     image: fallbackImage,
     applies: (e) => DOWNLOAD_ERRORS.has(e.code),
     processed: true,
