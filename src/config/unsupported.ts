@@ -55,6 +55,8 @@ const vendor = (who: string): string => `${who} needs a vendor SDK that pixproxy
 const OTEL = 'OpenTelemetry export is not implemented yet; metrics are served in Prometheus format';
 const SECRETS = (where: string): string => `loading variables from ${where} is not supported; pass them in the environment or IMGPROXY_ENV_LOCAL_FILE_PATH`;
 const BEST = 'format=best is not implemented yet';
+// The SDK's own chain assumes roles: a profile with role_arn (and external_id) in AWS_CONFIG_FILE.
+const ASSUME_ROLE = 'not applied: the S3 client takes its credentials from the AWS SDK\'s default chain, which assumes a role itself: set AWS_PROFILE to a profile with role_arn, source_profile or credential_source, and external_id in AWS_CONFIG_FILE (or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)';
 
 export const unsupported: readonly Unsupported[] = [
   // imgproxy: error reporters and monitoring vendors
@@ -111,9 +113,9 @@ export const unsupported: readonly Unsupported[] = [
   refuse(bool('IMGPROXY_USE_LINEAR_COLORSPACE', false), 'resizing in linear light is not implemented yet'),
   refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
   // imgproxy: origins
-  refuse(str('IMGPROXY_S3_ASSUME_ROLE_ARN'), 'assuming an IAM role is not implemented yet; S3 uses AWS_* keys or the SDK\'s default credential chain'),
-  refuse(str('IMGPROXY_S3_ASSUME_ROLE_EXTERNAL_ID'), 'assuming an IAM role is not implemented yet; S3 uses AWS_* keys or the SDK\'s default credential chain'),
-  refuse(bool('IMGPROXY_S3_USE_DECRYPTION_CLIENT', false), 'S3 client-side decryption is not implemented'),
+  refuse(str('IMGPROXY_S3_ASSUME_ROLE_ARN'), ASSUME_ROLE),
+  refuse(str('IMGPROXY_S3_ASSUME_ROLE_EXTERNAL_ID'), ASSUME_ROLE),
+  refuse(bool('IMGPROXY_S3_USE_DECRYPTION_CLIENT', false), 'S3 client-side decryption needs an S3 Encryption Client, and none exists for the AWS SDK for JavaScript v3 that pixproxy uses; decrypt server-side (SSE-S3/SSE-KMS objects are read as they are)'),
   refuse(str('IMGPROXY_S3_ACCESS_POINTS'), 'S3 access points are not implemented yet'),
 
   // PreviewProxy

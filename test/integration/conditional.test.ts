@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHandlerOrigin, type HandlerOrigin } from '../helpers/origin.js';
-import { startApp, type RunningApp } from '../helpers/app.js';
+import { withApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
 
 const ETAG = '"v1-abc"';
@@ -45,14 +45,6 @@ const NO_CACHE = { IMGPROXY_CACHE_USE: 'none', PP_CACHE_MEMORY_MAX_MB: '0' };
 
 const requests = (path: string): IncomingMessage[] => seen.get(path) ?? [];
 
-async function withApp(env: Record<string, string>, fn: (px: RunningApp) => Promise<void>): Promise<void> {
-  const px = await startApp(env);
-  try {
-    await fn(px);
-  } finally {
-    await px.stop();
-  }
-}
 
 describe('conditional requests (imgproxy)', () => {
   it('forwards If-None-Match on a miss and answers the origin 304 with 304 and its validators', async () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHandlerOrigin, type HandlerOrigin } from '../helpers/origin.js';
-import { startApp, type RunningApp } from '../helpers/app.js';
+import { startApp, withApp, type RunningApp } from '../helpers/app.js';
 import { makePhoto } from '../helpers/images.js';
 
 let photo: Buffer;
@@ -25,18 +25,11 @@ afterAll(async () => origin.close());
 /** Cookies the origin saw for requests to `path`. */
 const cookiesAt = (path: string) => origin.requests.filter((r) => r.url === path).map((r) => r.headers.cookie);
 
-async function withApp(env: Record<string, string>, fn: (px: RunningApp) => Promise<void>): Promise<void> {
-  const px = await startApp({ IMGPROXY_COOKIE_PASSTHROUGH: 'true', ...env });
-  try {
-    await fn(px);
-  } finally {
-    await px.stop();
-  }
-}
+const withPassthrough = (env: Record<string, string>, fn: (px: RunningApp) => Promise<void>) => withApp({ IMGPROXY_COOKIE_PASSTHROUGH: 'true', ...env }, fn);
 
 describe('IMGPROXY_COOKIE_PASSTHROUGH', () => {
   it('forwards the cookies to sources on the request host only (Host, then X-Forwarded-Host)', async () => {
-    await withApp({}, async (px) => {
+    await withPassthrough({}, async (px) => {
       const local = `http://localhost:${origin.port}`;
       // The client asks 127.0.0.1: its cookies belong to that host, whatever the port.
       expect((await fetch(`${px.url}/insecure/w:10/plain/${origin.url}/host-a.jpg`, { headers: { Cookie: 'sid=1; theme=dark' } })).status).toBe(200);
@@ -50,7 +43,7 @@ describe('IMGPROXY_COOKIE_PASSTHROUGH', () => {
   });
 
   it('caches what cookies fetched per cookie set: another client asks the origin itself', async () => {
-    await withApp({}, async (px) => {
+    await withPassthrough({}, async (px) => {
       const url = `${px.url}/insecure/w:11/plain/${origin.url}/private.jpg`;
       const a = await fetch(url, { headers: { Cookie: 'sid=alice' } });
       expect(a.headers.get('x-cache')).toBe('MISS');
@@ -68,7 +61,7 @@ describe('IMGPROXY_COOKIE_PASSTHROUGH', () => {
   });
 
   it('IMGPROXY_COOKIE_BASE_URL scopes them to its host and directory', async () => {
-    await withApp({ IMGPROXY_COOKIE_BASE_URL: `http://127.0.0.1/images/` }, async (px) => {
+    await withPassthrough({ IMGPROXY_COOKIE_BASE_URL: `http://127.0.0.1/images/` }, async (px) => {
       await fetch(`${px.url}/insecure/w:12/plain/${origin.url}/images/in.jpg`, { headers: { Cookie: 'sid=3', Host: 'elsewhere.example' } });
       await fetch(`${px.url}/insecure/w:12/plain/${origin.url}/imagesx/out.jpg`, { headers: { Cookie: 'sid=3' } });
       await fetch(`${px.url}/insecure/w:12/plain/${origin.url}/other/out.jpg`, { headers: { Cookie: 'sid=3' } });
@@ -79,7 +72,7 @@ describe('IMGPROXY_COOKIE_PASSTHROUGH', () => {
   });
 
   it('IMGPROXY_COOKIE_PASSTHROUGH_ALL forwards them to every http source; /info and raw forward them too', async () => {
-    await withApp({ IMGPROXY_COOKIE_PASSTHROUGH_ALL: 'true' }, async (px) => {
+    await withPassthrough({ IMGPROXY_COOKIE_PASSTHROUGH_ALL: 'true' }, async (px) => {
       const local = `http://localhost:${origin.port}`;
       await fetch(`${px.url}/insecure/w:13/plain/${local}/all.jpg`, { headers: { Cookie: 'sid=4' } });
       expect(cookiesAt('/all.jpg')).toEqual(['sid=4']);
