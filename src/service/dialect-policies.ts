@@ -30,6 +30,9 @@ const DOWNLOAD_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SOURCE_TIMEOUT',
   'SOURCE_BODY_INCOMPLETE',
   'SOURCE_TOO_BIG',
+  // A source whose type cannot be detected: imgproxy detects it while downloading
+  // (imagedata/factory.go DownloadAsync), so it is a download error there too.
+  'INVALID_IMAGE',
 ]);
 
 /** PreviewProxy's `is_upstream_error` (controller.rs), in its own error codes. */

@@ -43,6 +43,10 @@ describe('fallback_image_url', () => {
       expect(await size(tall)).toEqual([5, 20]);
       // Without the option, the configured fallback.
       expect(await size(await fetch(`${px.url}/insecure/rs:fit:20:20/plain/${origin.url}/missing.jpg`))).toEqual([20, 20]);
+      // A source that is no image is a download error too, as imgproxy detects the type while downloading.
+      const text = await fetch(`${px.url}/insecure/rs:fit:20:20/fiu:${b64(`${origin.url}/fb/wide.png`)}/plain/${origin.url}/fb/text.txt`);
+      expect(text.status).toBe(203);
+      expect(await size(text)).toEqual([20, 5]);
       // A source that works is not touched.
       const ok = await fetch(`${px.url}/insecure/rs:fit:20:20/fiu:${b64(`${origin.url}/fb/wide.png`)}/plain/${origin.url}/ok.jpg`);
       expect(ok.status).toBe(200);
