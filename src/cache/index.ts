@@ -22,7 +22,7 @@ import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.j
 import type { DiskBudget } from './budget.js';
 import { transformedKey } from './key.js';
 import { createMemoryCache } from './memory.js';
-import { createOriginCache, type SourceFetcher, type SourceResult } from './origin.js';
+import { createOriginCache, type SourceFetcher, type SourceResult, type SourceVariant } from './origin.js';
 import { createLease, type Lease } from './lease.js';
 import { createErrorReporter } from './report.js';
 import { createSingleFlight, type SingleFlight } from './singleflight.js';
@@ -30,7 +30,7 @@ import { readAll, withTimeout } from './util.js';
 
 export { createCacheStores, type CacheStores } from './stores.js';
 export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
-export type { SourceFetcher, SourceOutcome, SourceResult, ConditionalHeaders } from './origin.js';
+export type { SourceFetcher, SourceOutcome, SourceResult, SourceVariant, ConditionalHeaders } from './origin.js';
 export { originFreshness, isOriginCacheable } from './origin.js';
 
 export interface CachedImage {
@@ -44,6 +44,8 @@ export interface CachedImage {
   originWidth?: number;
   originHeight?: number;
   originSize?: number;
+  /** Origin's ETag (IMGPROXY_USE_ETAG: the result's ETag, see http/conditional.ts). */
+  originEtag?: string;
   /** Origin's Last-Modified (IMGPROXY_USE_LAST_MODIFIED). */
   originLastModified?: string;
   /** Origin's Cache-Control / Expires (IMGPROXY_CACHE_CONTROL_PASSTHROUGH). */
@@ -55,12 +57,13 @@ export interface CachedImage {
 
 /** Origin headers a result carries for the response (stored with it, so hits answer alike). */
 export interface OriginHeaders {
+  originEtag?: string;
   originLastModified?: string;
   originCacheControl?: string;
   originExpires?: string;
 }
 
-const ORIGIN_HEADER_FIELDS = ['originLastModified', 'originCacheControl', 'originExpires'] as const;
+const ORIGIN_HEADER_FIELDS = ['originEtag', 'originLastModified', 'originCacheControl', 'originExpires'] as const;
 
 export type CacheLayerHit = 'HIT-L1' | 'HIT-L2';
 
@@ -80,7 +83,7 @@ export interface ImageCache {
    * Source bytes through the origin sub-store (direct fetch when it is off or for local://).
    * `signal`: this caller stops waiting; the fetch is cancelled once no caller waits.
    */
-  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal): Promise<SourceResult>;
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
   /** Resolves when background writes have finished (tests, graceful stop). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -365,7 +368,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
 
     lease,
 
-    getSource: (url, fetcher, signal) => origin.getSource(url, fetcher, signal),
+    getSource: (url, fetcher, signal, variant) => origin.getSource(url, fetcher, signal, variant),
 
     flush,
 
