@@ -13,7 +13,7 @@
  */
 import sharp, { type Sharp } from 'sharp';
 import { ProxyError } from '../errors.js';
-import { decodeExtra, probeExtra, sniffExtraFormat } from './decoders.js';
+import { readSource, sharpOf } from './codecs/source.js';
 import type { Rect } from './geometry.js';
 import { checkCanvas, type PixelLimits } from './limits.js';
 import { underBudget, type Run } from './run.js';
@@ -56,6 +56,9 @@ export function rawMark(raw: Raw): MarkSource {
  * `sanitize` (one from a request may come from any allowed source), and a mark over
  * `maxPixels` is refused before decoding.
  */
+/** A watermark is decoded once per request: bounded in time like a source is. */
+const MARK_DECODE_MS = 30_000;
+
 export async function encodedMark(input: Buffer, maxPixels: number, limits: PixelLimits, sanitize: boolean): Promise<MarkSource> {
   let buf = input;
   try {
@@ -64,23 +67,14 @@ export async function encodedMark(input: Buffer, maxPixels: number, limits: Pixe
       if (width * height > maxPixels) throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `watermark: resolution ${width}x${height} is over ${Math.round(maxPixels / 1e4) / 100} MP`);
       checkCanvas(limits, 'intermediate', 'watermark', { width, height });
     };
-    const extra = sniffExtraFormat(buf);
-    if (extra) {
-      const size = probeExtra(buf, extra);
-      if (size) tooBig(size.width, size.height);
-      const decoded = await decodeExtra(buf, extra);
-      if (decoded) {
-        const { data, width, height, channels } = decoded;
-        return { width, height, open: (run) => underBudget(sharp(data, { raw: { width, height, channels } }), run) };
-      }
-    }
-    const meta = await sharp(buf, { limitInputPixels: false }).metadata();
-    const width = meta.width;
-    const height = meta.pageHeight ?? meta.height;
+    // The one reader of every source (codecs/source.ts): a mark may be any readable format.
+    // A codec format's header size is checked before it is decoded, libvips' after its header.
+    const info = await readSource(buf, { limits: { maxPixels, maxFrames: 1, deadline: Date.now() + MARK_DECODE_MS }, check: tooBig });
+    const { width, height } = info;
     if (!(width > 0 && height > 0)) throw new Error('no size in its header');
     tooBig(width, height);
     const limitInputPixels = Math.max(1, width * height);
-    return { width, height, open: (run) => underBudget(sharp(buf, { failOn: 'error', limitInputPixels, page: 0, pages: 1 }), run) };
+    return { width, height, open: (run) => underBudget(sharpOf(info.input, { limitInputPixels, page: 0, pages: 1 }), run) };
   } catch (err) {
     throw undecodable(err);
   }
