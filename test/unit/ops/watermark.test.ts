@@ -163,7 +163,7 @@ describe('watermarkOverlays, imgproxy layout', () => {
   });
 
   it('rejects an undecodable watermark with 422, and one over the source resolution limit before decoding', async () => {
-    await expect(encodedMark(Buffer.from('nope'), 50e6, LIMITS, true)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', status: 422 });
+    await expect(encodedMark(Buffer.from('nope'), 50e6, LIMITS, true)).rejects.toMatchObject({ code: 'INVALID_IMAGE', status: 422 });
     await expect(encodedMark(await solid(200, 100, '#ff0000ff'), 10_000, LIMITS, true)).rejects.toMatchObject({ code: 'SOURCE_RESOLUTION_TOO_BIG' });
   });
 });
