@@ -129,8 +129,6 @@ export const unsupported: readonly Unsupported[] = [
   refuse(float('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', 5.5), BEST),
   refuse(str('PP_BEST_FORMAT_MAX_RESOLUTION'), BEST),
   refuse(list('PP_BEST_FORMAT_PREFERRED_FORMATS', ['jpeg', 'webp', 'png']), BEST),
-  refuse(str('PP_FFMPEG_PATH', 'ffmpeg'), 'video previews are not implemented yet'),
-  refuse(str('PP_FFPROBE_PATH', 'ffprobe'), 'video previews are not implemented yet'),
 ];
 
 /** One error per set variable of the list whose value is not accepted. */

@@ -16,6 +16,8 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 2 | 3 | 4;
+  /** 16-bit samples (a 16-bit PSD under preserve_hdr); 8-bit when absent. */
+  depth?: 'uchar' | 'ushort';
 }
 
 /** No real BMP or ICO gets near this; it bounds what a forged header can make us allocate. */

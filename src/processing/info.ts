@@ -11,7 +11,12 @@ import { rgbaToThumbHash } from 'thumbhash';
 import { ProxyError } from '../errors.js';
 import type { ImageFormat } from '../options.js';
 import { averageColour, dominantColours, paletteFromPng } from './colour-stats.js';
+import { detectImageFormat } from '../sources/detect.js';
+import type { PreviewCodecs } from './codecs/previews.js';
+import type { Decoded } from './codecs/types.js';
+import type { VideoStream } from './codecs/video.js';
 import { decodeExtra, probeExtra, sniffExtraFormat } from './decoders.js';
+import { isPreviewFormat, type PreviewFormat } from './preview-source.js';
 import type { InfoOptions } from './info-options.js';
 import { readExif, readIptc, readXmp } from './metadata-readers.js';
 
@@ -45,23 +50,107 @@ async function raw(img: Sharp, max: number): Promise<{ data: Buffer; width: numb
   return { data, width: info.width, height: info.height };
 }
 
-/** Builds the /info JSON for `source`; `sourceSize` is its byte length (Content-Length). */
-export async function imageInfo(source: Buffer, sourceSize: number, opts: InfoOptions): Promise<Record<string, unknown>> {
+/** What /info needs to read PDF, PSD and video sources. */
+export interface InfoContext {
+  readonly previews: PreviewCodecs;
+  /** IMGPROXY_ENABLE_VIDEO_THUMBNAILS: videos are sources at all. */
+  readonly videoEnabled: boolean;
+  /** IMGPROXY_VIDEO_THUMBNAIL_SECOND: the frame the pixel fields are computed on. */
+  readonly videoSecond: number;
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A preview source's own facts, and a decoded picture of it for the pixel fields. */
+interface PreviewFacts {
+  readonly format: ImageFormat;
+  readonly width: number;
+  readonly height: number;
+  readonly pages: number;
+  readonly highDepth: boolean;
+  readonly img: Sharp;
+  readonly video?: { readonly duration: number | undefined; readonly streams: readonly VideoStream[]; readonly tags: Readonly<Record<string, string>> };
+}
+
+/** The longest side of the PDF page rendered for the pixel fields (they work on 512 px at most). */
+const PDF_INFO_SIDE = 512;
+
+async function previewFacts(source: Buffer, format: PreviewFormat, opts: InfoOptions, ctx: InfoContext): Promise<PreviewFacts> {
+  const limits = { maxPixels: opts.maxSrcResolution * 1e6, maxFrames: 1, deadline: ctx.deadline, signal: ctx.signal };
+  const tooBig = (w: number, h: number): void => {
+    if (w * h > limits.maxPixels) throw new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: resolution ${w}x${h} is over ${opts.maxSrcResolution} MP`);
+  };
+  const raw = (d: Decoded): Sharp => (d.kind === 'raw' ? sharp(d.data, { raw: { width: d.width, height: d.height, channels: d.channels } }) : sharp(d.data));
+  if (format === 'pdf') {
+    const p = await ctx.previews.pdf.pages(source, opts.page, 1, limits);
+    const size = p.sizes[0] ?? { width: 1, height: 1 };
+    const scale = Math.min(1, PDF_INFO_SIDE / Math.max(size.width, size.height));
+    const d = await ctx.previews.pdf.decode(source, { page: opts.page, scale }, limits);
+    return { format, width: Math.round(size.width), height: Math.round(size.height), pages: p.pages, highDepth: false, img: raw(d) };
+  }
+  if (format === 'psd') {
+    const h = await ctx.previews.psd.probe(source, limits);
+    tooBig(h.width, h.height);
+    return { format, width: h.width, height: h.height, pages: 1, highDepth: h.highDepth === true, img: raw(await ctx.previews.psd.decode(source, {}, limits)) };
+  }
+  if (!ctx.videoEnabled) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${format} video, and video thumbnails are off (IMGPROXY_ENABLE_VIDEO_THUMBNAILS)`);
+  const v = await ctx.previews.video.open(source, format);
   try {
-    return await buildInfo(source, sourceSize, opts);
+    const probe = await v.probe(limits);
+    if (!probe.unprobed) tooBig(probe.width, probe.height);
+    const frame = await v.frame({ seek: { seconds: ctx.videoSecond } }, probe, limits);
+    const img = raw(frame);
+    const m = await img.metadata();
+    return {
+      format,
+      width: probe.unprobed ? m.width : probe.width,
+      height: probe.unprobed ? m.height : probe.height,
+      pages: 1,
+      highDepth: m.depth === 'ushort',
+      img,
+      video: { duration: probe.duration, streams: probe.streams, tags: probe.tags },
+    };
+  } finally {
+    await v.close();
+  }
+}
+
+/** imgproxy Pro's `video_streams` entries (docs/usage/getting_info.mdx, video_meta). */
+function videoStreams(streams: readonly VideoStream[]): Record<string, unknown>[] {
+  return streams.map((s) => ({
+    type: s.codecType,
+    codec: s.codecName,
+    ...(s.bitRate !== undefined ? { bps: s.bitRate } : {}),
+    ...(s.frameRate !== undefined ? { fps: Math.round(s.frameRate * 1000) / 1000 } : {}),
+    ...(s.width !== undefined ? { width: s.width, height: s.height } : {}),
+    ...(s.duration !== undefined ? { duration: s.duration } : {}),
+  }));
+}
+
+/** Builds the /info JSON for `source`; `sourceSize` is its byte length (Content-Length). */
+export async function imageInfo(source: Buffer, sourceSize: number, opts: InfoOptions, ctx?: InfoContext): Promise<Record<string, unknown>> {
+  try {
+    return await buildInfo(source, sourceSize, opts, ctx);
   } catch (err) {
     if (err instanceof ProxyError) throw err;
     throw new ProxyError('UNSUPPORTED_IMAGE', `cannot read image info: ${(err as Error).message}`, { cause: err });
   }
 }
 
-async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions): Promise<Record<string, unknown>> {
+async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, ctx: InfoContext | undefined): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const extra = sniffExtraFormat(source);
+  const detected = detectImageFormat(source);
   let format: ImageFormat | undefined;
   let meta: Metadata | undefined;
   let img: Sharp;
-  if (extra) {
+  let facts: PreviewFacts | null = null;
+  if (isPreviewFormat(detected)) {
+    if (!ctx) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${detected} is not read here`);
+    facts = await previewFacts(source, detected, opts, ctx);
+    format = facts.format;
+    img = facts.img;
+  } else if (extra) {
     // BMP and ICO have no header-only read here: they are decoded whole, so their size is
     // checked against the resolution limit from the header first.
     const size = probeExtra(source, extra);
@@ -91,7 +180,11 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions):
 
   if (opts.size) out.size = sourceSize;
   if (opts.format) out.format = format;
-  if (opts.dimensions) {
+  if (facts && opts.dimensions) {
+    out.width = facts.width;
+    out.height = facts.height;
+    out.orientation = 1;
+  } else if (opts.dimensions) {
     const orientation = meta.orientation ?? 1;
     const swap = orientation >= 5 && orientation <= 8;
     const w = meta.width;
@@ -109,8 +202,13 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions):
   if (opts.xmp) out.xmp = readXmp(meta.xmp);
   if (opts.colorspace) out.colorspace = meta.space ?? 'srgb';
   if (opts.bands) out.bands = meta.channels;
-  if (opts.sampleFormat) out.sample_format = meta.depth ?? 'uchar';
-  if (opts.pagesNumber) out.pages_number = meta.pages ?? 1;
+  if (opts.sampleFormat) out.sample_format = facts ? (facts.highDepth ? 'ushort' : 'uchar') : (meta.depth ?? 'uchar');
+  if (opts.pagesNumber) out.pages_number = facts ? facts.pages : (meta.pages ?? 1);
+  if (opts.videoMeta && facts?.video) {
+    out.video_meta = facts.video.tags;
+    out.video_streams = videoStreams(facts.video.streams);
+    if (facts.video.duration !== undefined) out.duration = facts.video.duration;
+  }
   if (opts.alpha) {
     let alpha = meta.hasAlpha === true;
     if (alpha && opts.alphaCheckTransparency) {

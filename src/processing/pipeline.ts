@@ -54,7 +54,10 @@ import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geome
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
 import { initSharp, vips } from './sharp-setup.js';
+import { createPreviewCodecs, type PreviewCodecs } from './codecs/previews.js';
+import { isPreviewFormat, preparePreview, type PreparedPreview } from './preview-source.js';
 import { probeSource, type SourceInfo } from './source-probe.js';
+import { detectImageFormat } from '../sources/detect.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
@@ -280,7 +283,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   // top-left pixel and equal_hor/equal_ver refer to the stored axes.
   const trimFirst = o.trim !== null && orientation > 1;
   let frame: Frame;
-  if (info.decoded) frame = { ...info.decoded, depth: 'uchar', run: job.run };
+  if (info.decoded) frame = { ...info.decoded, depth: info.decoded.depth ?? 'uchar', run: job.run };
   else {
     // Held whole for the steps before the resize.
     const width = job.isVector ? Math.round(oriented.width * job.vectorScale) : oriented.width;
@@ -368,17 +371,22 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<{ d
   return { data, format, width: px.width, height: frameHeight };
 }
 
-async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config): Promise<ProcessResult> {
+async function process(raw: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config, previews: () => PreviewCodecs): Promise<ProcessResult> {
   checkAbort(ctx.signal);
   const limits = pixelLimits(config);
   // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
   const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
-  const info = await probeSource(source, (width, height) => checkSource(width, height, 1, o, limits));
-  const isVector = info.format === 'svg';
-  const origin = orientedSize(info, o.autoRotate);
+  // PDF, PSD and video become pixels (or a video frame) first; everything after is the same.
+  const detected = detectImageFormat(raw);
+  const preview = isPreviewFormat(detected) ? await preparePreview(previews(), raw, detected, o, run, limits) : null;
+  if (preview?.asIs) return asIsFrame(preview);
+  const source = preview ? preview.input : raw;
+  const info = preview ? preview.info : await probeSource(source, (width, height) => checkSource(width, height, 1, o, limits));
+  const isVector = info.format === 'svg' || info.format === 'pdf';
+  const origin = preview ? preview.origin : orientedSize(info, o.autoRotate);
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
   // would otherwise see its entities and references.
-  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
+  const input = info.format === 'svg' && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
 
   if (shouldSkipProcessing(info.format, o, config)) {
     if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
@@ -444,11 +452,28 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   };
 }
 
+/** A video frame asked for as it is: ffmpeg's PNG, as PreviewProxy returns it without transforms. */
+function asIsFrame(p: PreparedPreview): ProcessResult {
+  return {
+    data: p.input,
+    format: 'png',
+    contentType: MIME_TYPES.png,
+    width: p.info.width,
+    height: p.info.height,
+    originFormat: p.info.format,
+    originWidth: p.origin.width,
+    originHeight: p.origin.height,
+  };
+}
+
 /**
  * Builds the Processor bound to the frozen configuration (the composition root uses this).
- * Configures sharp first: building a processor is the explicit step that needs it.
+ * Configures sharp first: building a processor is the explicit step that needs it. The preview
+ * codecs (PDF, PSD, video) are the app's when it passes them, else made on the first preview.
  */
-export function createProcessor(config: Config): Processor {
+export function createProcessor(config: Config, codecs?: PreviewCodecs): Processor {
   initSharp();
-  return (source, options, ctx) => process(source, options, ctx, config);
+  let own: PreviewCodecs | undefined = codecs;
+  const previews = (): PreviewCodecs => (own ??= createPreviewCodecs(config));
+  return (source, options, ctx) => process(source, options, ctx, config, previews);
 }

@@ -6,11 +6,10 @@
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
-import { asIs, type OutputFormat, type ProcessingOptions, type WatermarkPosition } from '../../options.js';
+import { asIs, type OutputFormat, type ProcessingOptions, type VideoSeek, type WatermarkPosition } from '../../options.js';
 import type { PpKey, PpParams } from './params.js';
 
 const UNSUPPORTED: readonly [PpKey, string][] = [
-  ['seek', 'seek (video frames) is not supported'],
   ['gif_anim', 'gif_anim (animated GIF frame ranges) is not supported'],
   ['gif_af', 'gif_af (animated GIF frame ranges) is not supported'],
   ['wmt', 'text watermarks (wmt) are not supported'],
@@ -38,6 +37,9 @@ const WM_POSITIONS: Readonly<Record<string, WatermarkPosition>> = Object.fromEnt
 /** PreviewProxy's defaults for an image watermark. */
 const WM_DEFAULT_POSITION: WatermarkPosition = 'noea';
 const WM_DEFAULT_SCALE = 0.15;
+
+/** Longer than any video: every seek beyond it is "past the end" all the same. */
+const MAX_SEEK_SECONDS = 1e9;
 
 /** Neutral tint: sharp's tint keeps lightness and takes chroma from the colour, so grey = greyscale. */
 const GREY = '808080';
@@ -153,7 +155,21 @@ function checkDisallowed(p: PpParams, pp: Config['previewproxy']): void {
   if ((p.wm !== undefined || p.wmt !== undefined) && t.has('watermark')) refuse('watermark');
 }
 
+/**
+ * `seek` as the frame of a video source (src/modules/proxy/service.rs): seconds, a ratio
+ * `<f>r` or `auto`, normalised by params.ts; none is the first frame. PreviewProxy previews
+ * every video, so videos are on here whatever IMGPROXY_ENABLE_VIDEO_THUMBNAILS says.
+ */
+function applySeek(o: ProcessingOptions, p: PpParams): void {
+  const v = p.seek;
+  // f32 overflows to infinity there ("past the end": the last frame); a finite bound here.
+  const seconds = (s: number): number => (s < MAX_SEEK_SECONDS ? s : MAX_SEEK_SECONDS);
+  const seek: VideoSeek = v === undefined ? { seconds: 0 } : v === 'auto' ? 'auto' : v.endsWith('r') ? { ratio: Number(v.slice(0, -1)) } : { seconds: seconds(Number(v)) };
+  o.video = { enabled: true, seek, keyframes: false };
+}
+
 export function applyParams(o: ProcessingOptions, p: PpParams, config: Config): void {
+  applySeek(o, p);
   if (!hasTransforms(p)) {
     // PreviewProxy streams such a source unchanged (service.rs); so do we, from memory.
     Object.assign(o, asIs(o));

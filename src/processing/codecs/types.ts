@@ -35,6 +35,12 @@ export interface DecodeRequest {
    * `seek:0.25r`), or `auto` (a representative frame); IMGPROXY_VIDEO_THUMBNAIL_SECOND when unset.
    */
   readonly seek?: { readonly seconds: number } | { readonly ratio: number } | 'auto' | undefined;
+  /** Video only: the keyframe at or before `seek` rather than the exact frame (imgproxy Pro's `video_thumbnail_keyframes`). */
+  readonly keyframes?: boolean | undefined;
+  /** Vector formats (PDF): pixels per unit of the probed size (1 = the size `probe` gives). */
+  readonly scale?: number | undefined;
+  /** 16-bit samples for a source that has more than 8 (preserve_hdr); 8-bit otherwise. */
+  readonly highDepth?: boolean | undefined;
 }
 
 /** What sharp is given instead of the source bytes. */
@@ -59,6 +65,8 @@ export interface Probe {
   /** Video only: seconds. */
   readonly duration?: number | undefined;
   readonly hasAlpha?: boolean | undefined;
+  /** Samples of more than 8 bits (16-bit PSD, 10-bit video…). */
+  readonly highDepth?: boolean | undefined;
 }
 
 export interface Decoder {

@@ -36,7 +36,6 @@ describe('unsupported peer variables', () => {
     ['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', '5.5'],
     ['PP_BEST_FORMAT_PREFERRED_FORMATS', 'jpeg, webp, png'],
     ['PP_BEST_FORMAT_BY_DEFAULT', 'false'],
-    ['PP_FFMPEG_PATH', 'ffmpeg'],
   ])('%s=%j means what pixproxy does and is accepted', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([]);
   });
@@ -45,7 +44,6 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', 'true'],
     ['IMGPROXY_JXL_EFFORT', '4'],
     ['PP_BEST_FORMAT_BY_DEFAULT', 'true'],
-    ['PP_FFPROBE_PATH', '/opt/ffprobe'],
     ['IMGPROXY_WRITE_RESPONSE_TIMEOUT', '10'],
     ['IMGPROXY_SO_REUSEPORT', 'maybe'],
   ])('%s=%j is refused: the peer\'s default is not what pixproxy does, or it does not parse', (name, value) => {

@@ -24,7 +24,7 @@ const USE: Record<ArgKey, string> = {
   rotate: 'rot:%', 'background channel': 'bg:%:0:0', brightness: 'br:%', contrast: 'co:%', saturation: 'sa:%',
   'monochrome intensity': 'mc:%', blur: 'bl:%', sharpen: 'sh:%', pixelate: 'pix:%', 'watermark opacity': 'wm:%',
   'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', quality: 'q:%', 'format quality': 'fq:png:%',
-  max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
+  max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', video_thumbnail_second: 'vts:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
   max_animation_frames: 'maf:%', max_animation_frame_resolution: 'mafr:%', max_result_dimension: 'mrd:%',
 };
 const at = (key: ArgKey, v: string): string => USE[key].replace('%', v);

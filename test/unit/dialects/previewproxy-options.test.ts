@@ -31,7 +31,8 @@ describe('size and fit', () => {
   });
 
   it('fit without a size changes nothing', () => {
-    const none = defaultOptions(cfg);
+    // PreviewProxy routes always preview videos, from the first frame unless `seek` says otherwise.
+    const none = { ...defaultOptions(cfg), video: { enabled: true, seek: { seconds: 0 }, keyframes: false } };
     expect(opts('fit=cover')).toEqual(none);
   });
 
@@ -164,17 +165,40 @@ describe('watermark', () => {
   });
 });
 
+describe('seek: the frame of a video source', () => {
+  it.each<[string, unknown]>([
+    ['', { seconds: 0 }],
+    ['seek=5.0', { seconds: 5 }],
+    ['seek=-1', { seconds: 0 }],
+    ['seek=0.25r', { ratio: 0.25 }],
+    ['seek=7r', { ratio: 1 }],
+    ['seek=auto', 'auto'],
+    ['seek=1e308', { seconds: 1e9 }],
+  ])('%j → %j, videos on whatever IMGPROXY_ENABLE_VIDEO_THUMBNAILS says', (query, seek) => {
+    expect(opts(query).video).toEqual({ enabled: true, seek, keyframes: false });
+  });
+
+  it('is a transform: the source is re-encoded (a still image ignores the seek itself)', () => {
+    expect(opts('seek=3').skipProcessingFormats).toEqual([]);
+    expect(opts('').skipProcessingFormats).toContain('jpeg');
+  });
+
+  it('path token seek:5 is the query seek=5', () => {
+    expect(d.parsePath(`/seek:5/${SRC}`, new URLSearchParams(), {}).options.video).toEqual(opts('seek=5').video);
+  });
+});
+
 describe('PreviewProxy parameters pixproxy does not implement: 400, never 500', () => {
   // gif_af and the wmt_* modifiers are no transform of their own (PreviewProxy's has_transforms):
   // alone they leave the source as it is, with a transform they are refused with it.
   it.each([
-    ['seek=5'], ['seek=auto'], ['gif_anim=all'], ['gif_anim=1-3'], ['gif_af=1&w=10'],
+    ['gif_anim=all'], ['gif_anim=1-3'], ['gif_af=1&w=10'],
     ['wmt=hello'], ['wmt_color=ff0000&w=10'], ['wmt_size=24&w=10'], ['wmt_font=sans&w=10'],
   ])('query %s', (query) => {
     expectProxyError(() => opts(query), 400, 'UNSUPPORTED_PARAM');
   });
 
-  it.each(['seek:5', 'gif_anim', 'gif_anim:2-4', 'gif_af,10x10', 'wmt:hi', 'wmt_color:000000,10x10', 'wmt_size:10,10x10', 'wmt_font:sans,10x10'])('path token %s', (token) => {
+  it.each(['gif_anim', 'gif_anim:2-4', 'gif_af,10x10', 'wmt:hi', 'wmt_color:000000,10x10', 'wmt_size:10,10x10', 'wmt_font:sans,10x10'])('path token %s', (token) => {
     expectProxyError(() => d.parsePath(`/${token}/${SRC}`, new URLSearchParams(), {}), 400, 'UNSUPPORTED_PARAM');
   });
 

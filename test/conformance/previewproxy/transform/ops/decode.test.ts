@@ -57,7 +57,7 @@ describe('src/modules/transform/ops/decode.rs', () => {
     expect([px.width, px.height]).toEqual([48, 32]);
   });
 
-  gap('issue 12 §1: a PDF source → we answer 422 "Broken or unsupported image", PreviewProxy renders page 1 (1200 px wide)', 'test_decode_pdf', async () => {
+  ported('test_decode_pdf', async () => {
     const px = await decoded('/doc.pdf');
     expect(px.width).toBeGreaterThan(0);
     expect(px.height).toBeGreaterThan(0);
