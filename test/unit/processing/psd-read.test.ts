@@ -2,9 +2,9 @@
 // depth it claims, both compressions, PSB's wide lengths, the transparency rule, and headers
 // that lie (refused before anything is allocated for them).
 import { describe, expect, it } from 'vitest';
-import { ProxyError } from '../../../src/errors.js';
 import { decodePsd, readPsdHeader } from '../../../src/processing/codecs/psd-read.js';
 import { plane16, plane8, writePsd } from '../../helpers/psd.js';
+import { expectProxyError } from '../dialects/helpers.js';
 
 const W = 5;
 const H = 3;
@@ -99,13 +99,6 @@ describe('PSD composite', () => {
       return f;
     })()],
   ])('%s: 422, not a RangeError', (_name, f) => {
-    let caught: unknown;
-    try {
-      decodePsd(f, LIMIT);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(ProxyError);
-    expect((caught as ProxyError).status).toBe(422);
+    expectProxyError(() => decodePsd(f, LIMIT), 422);
   });
 });
