@@ -93,11 +93,21 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   format_quality: { args: '`%format:%quality:…` pairs', default: '`IMGPROXY_FORMAT_QUALITY`', status: 'working' },
   max_bytes: { args: 'int ≥ 0', default: '`0`', status: 'working', note: 'imgproxy\'s quality-lowering loop; formats with a quality setting only' },
   format: {
-    args: '`jpeg`/`jpg` `png` `webp` `avif` `gif` `tiff` `svg` `jxl` `bmp` `ico` `heic`',
+    args: '`jpeg`/`jpg` `png` `webp` `avif` `gif` `tiff` `svg` `jxl` `bmp` `ico` `heic` `best`',
     default: 'automatic (see [Format negotiation](formats.md#format-negotiation))',
-    status: 'partial',
-    note: 'also the URL extension; `jxl`, `bmp`, `ico`, `heic` output → 422 (no encoder in this sharp); `svg` only for SVG sources',
+    status: 'working',
+    note: 'also the URL extension; `svg` only for SVG sources; `heic` needs heif-enc (422 without it); `best` (imgproxy Pro) keeps the smallest of the candidates, see [formats.md](formats.md#best-format)',
   },
+  autoquality: {
+    args: '`%method:%target:%min:%max:%allowed_error`, method `none` `size` `dssim`',
+    default: '`IMGPROXY_AUTOQUALITY_*`',
+    status: 'working',
+    note: `quality searched per image by size or DSSIM; \`ml\` is refused (no neural network ships); ${PRO}`,
+  },
+  jpeg_options: { args: '`%progressive:%no_subsample:%trellis_quant:%overshoot_deringing:%optimize_scans:%quant_table`', default: '`IMGPROXY_JPEG_*`', status: 'working', note: PRO },
+  png_options: { args: '`%interlaced:%quantize:%quantization_colors`', default: '`IMGPROXY_PNG_*`', status: 'working', note: PRO },
+  webp_options: { args: '`%compression:%smart_subsample:%preset`', default: '`IMGPROXY_WEBP_*`', status: 'working', note: PRO },
+  avif_options: { args: '`%subsample` (`auto` `on` `off`)', default: '`IMGPROXY_AVIF_SUBSAMPLE`', status: 'working', note: PRO },
   page: { args: 'int ≥ 0', default: '`0`', status: 'working', note: `PDF page, multi-page TIFF, animation frame; ${PRO}` },
   pages: { args: 'int ≥ 1', default: '`1`', status: 'working', note: `pages (PDF, TIFF) stacked vertically; ${PRO}` },
   disable_animation: { args: 'bool', default: '`false`', status: 'working', note: PRO },
@@ -127,7 +137,7 @@ export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
   { names: '`objects_position` `crop_aspect_ratio` `crop_objects` `blur_detections` `draw_detections`', why: 'object detection (ML)' },
   { names: '`background_alpha` `duotone` `colorize` `gradient` `unsharp_masking` `blur_areas` `progressive_blur`', why: 'Pro filters not implemented' },
   { names: '`watermark_url` `watermark_text` `watermark_size` `watermark_rotate` `watermark_shadow`', why: 'Pro watermarks' },
-  { names: '`style` `color_profile` `dpi` `autoquality` `jpeg_options` `png_options` `webp_options` `avif_options`', why: 'Pro encoding and SVG options' },
+  { names: '`style` `color_profile` `dpi`', why: 'Pro colour and SVG options' },
   { names: '`video_thumbnail_*` `fallback_image_url` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, fallback, hashsum and cache options' },
 ];
 

@@ -12,8 +12,10 @@ import { createImageCache, createCacheStores, type ImageCache } from './cache/in
 import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
-import { createPreviewCodecs } from './processing/codecs/previews.js';
+import { previewSettings } from './processing/codecs/preview-settings.js';
+import { unavailableEncoders } from './processing/format.js';
 import { createProcessor } from './processing/pipeline.js';
+import { unavailableCodecs } from './processing/codecs/index.js';
 import { initSharp } from './processing/sharp-setup.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
@@ -92,6 +94,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   initSharp();
   const logOutput = opts.logger ? null : await logOutputFor(config);
   const logger = opts.logger ?? (logOutput as LogOutput).logger;
+  // A decoder's tool or package that is missing: its format is refused, said once here.
+  for (const c of unavailableCodecs()) logger.warn({ format: c.format, by: c.by }, c.reason);
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true, {
     ppNamespace: config.observability.ppPrometheusNamespace,
@@ -106,6 +110,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
+  // One line per output format whose encoder is missing (heif-enc): it is never negotiated.
+  for (const row of unavailableEncoders()) logger.warn(`${row.format} output is unavailable: ${row.unavailableReason ?? 'no encoder'}`);
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
@@ -117,8 +123,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const watermark = await loadWatermark(config, fetchAux);
   const policies = createDialectPolicies(config, await loadFallbackImage(config, fetchAux));
 
-  // PDF, PSD and video decoders: ffmpeg and ffprobe are looked up (and named if missing) now.
-  const previews = createPreviewCodecs(config, logger);
+  // The PDF and video decoders' settings: ffmpeg and ffprobe are looked up (and named if missing) now.
+  const previews = previewSettings(config, logger);
   const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched, maxVideoBytes: config.previews.maxVideoSrcFileSize });
   const steps = createStepTimer(metrics);
   const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
@@ -206,7 +212,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await cache.close();
       await stores.close();
       await sources.close();
-      await previews.close();
       await tracing?.shutdown();
       await logOutput?.close();
     },

@@ -13,6 +13,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { checkBackends } from './backends.js';
 import { ConfigError, type Field } from './fields.js';
 import { listenAddresses } from './listen-addresses.js';
+import { unknownPpBestFormats } from './encoder-fields.js';
 import { previewProxyWarnings } from './previewproxy-fields.js';
 import { deprecatedNames, schema } from './schema.js';
 import { setName, type Config, type Env, type Findings, type SchemaValues } from './types.js';
@@ -111,6 +112,8 @@ function checkPreviewProxy(v: SchemaValues, f: Findings): void {
     if (pp.allowedHosts.length === 0) f.warn('PP_APP_ENV=production without PP_ALLOWED_HOSTS: PreviewProxy URLs may name any host (a security risk)');
   }
   previewProxyWarnings(f.env, f);
+  const best = f.env.PP_BEST_FORMAT_PREFERRED_FORMATS;
+  if (best !== undefined) for (const t of unknownPpBestFormats(best)) f.warn(`PP_BEST_FORMAT_PREFERRED_FORMATS: unknown format ${JSON.stringify(t)} ignored`);
 }
 
 /** Every variable name pixproxy knows: the schema's (canonical first) and the refused peers' ones. */

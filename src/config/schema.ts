@@ -12,6 +12,7 @@
 import { bucketListFields, cacheStoreFields, sourceStoreFields } from './backend-fields.js';
 import { NETWORKS, type Network } from './listen.js';
 import { INPUT_TOKENS, OUTPUT_TOKENS, parseAliasList, PP_BASE_RE, ppBool, tokenList, TRANSFORM_TOKENS } from './previewproxy-fields.js';
+import { AVIF_SUBSAMPLES, autoqualityMethod, ppBestFormats, WEBP_COMPRESSIONS, WEBP_PRESETS } from './encoder-fields.js';
 import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type DescribedField } from './fields.js';
 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
@@ -149,7 +150,7 @@ export const schema = {
       .describe('Largest source in bytes, decoded (422 beyond); 0 = no limit but PIXPROXY_MAX_SRC_BYTES_CEILING. Default of the `max_src_file_size` option.'),
     maxSrcBytesCeiling: int(['PIXPROXY_MAX_SRC_BYTES_CEILING'], 64 * 1024 * 1024, { min: 0 })
       .describe('Hard ceiling on the decoded bytes read from any source (422 beyond), over IMGPROXY_MAX_SRC_FILE_SIZE (even 0) and `max_src_file_size`; 0 = none.'),
-    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0 })
+    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0.01 })
       .describe('Largest source in megapixels, all frames counted (422 beyond). Default of `max_src_resolution`.'),
     maxAnimationFrames: int(['IMGPROXY_MAX_ANIMATION_FRAMES'], 1, { min: 1 })
       .describe('Frames of an animated source that are processed; 1 = the first frame only (still output).'),
@@ -259,18 +260,60 @@ export const schema = {
       .describe('Takes `dpr` and `width` defaults from the Sec-CH-DPR/DPR and Sec-CH-Width/Width headers; adds them to Vary.'),
     avifSpeed: int(['IMGPROXY_AVIF_SPEED'], 8, { min: 0, max: 9 })
       .describe('AVIF encoder speed, 0 (slow, small) to 9 (fast); sharp\'s effort is 9 − speed.'),
+    avifSubsample: oneOf(['IMGPROXY_AVIF_SUBSAMPLE'], AVIF_SUBSAMPLES, 'auto')
+      .describe('AVIF chroma subsampling: `auto` (4:2:0 below quality 90, as libvips), `on` (4:2:0) or `off` (4:4:4). Default of `avif_options`.'),
+    jxlEffort: int(['IMGPROXY_JXL_EFFORT'], 4, { min: 1, max: 9 })
+      .describe('JPEG XL encoder effort, 1 (fast) to 9 (slow, small).'),
     webpEffort: int(['IMGPROXY_WEBP_EFFORT'], 4, { min: 0, max: 6 })
       .describe('WebP encoder effort, 0 (fast) to 6 (slow, small).'),
-    webpPreset: oneOf(['IMGPROXY_WEBP_PRESET'], ['default', 'photo', 'picture', 'drawing', 'icon', 'text'], 'default')
-      .describe('WebP encoder preset.'),
+    webpPreset: oneOf(['IMGPROXY_WEBP_PRESET'], WEBP_PRESETS, 'default')
+      .describe('WebP encoder preset. Default of `webp_options`.'),
+    webpCompression: oneOf(['IMGPROXY_WEBP_COMPRESSION'], WEBP_COMPRESSIONS, 'lossy')
+      .describe('WebP compression: `lossy`, `near_lossless` (lossless on slightly altered pixels, at the quality) or `lossless`. Default of `webp_options`.'),
+    webpSmartSubsample: bool(['IMGPROXY_WEBP_SMART_SUBSAMPLE'], false)
+      .describe('Sharper RGB→YUV conversion for lossy WebP (slower, fewer colour fringes). Default of `webp_options`.'),
     jpegProgressive: bool(['IMGPROXY_JPEG_PROGRESSIVE'], false)
-      .describe('Writes progressive JPEGs.'),
+      .describe('Writes progressive JPEGs. Default of `jpeg_options`.'),
+    jpegNoSubsample: bool(['IMGPROXY_JPEG_NO_SUBSAMPLE'], false)
+      .describe('Writes JPEG without chroma subsampling (4:4:4): better colour edges, larger files. Default of `jpeg_options`.'),
+    jpegTrellisQuant: bool(['IMGPROXY_JPEG_TRELLIS_QUANT'], false)
+      .describe('mozjpeg trellis quantisation of each 8×8 block: smaller files, slower. Default of `jpeg_options`.'),
+    jpegOvershootDeringing: bool(['IMGPROXY_JPEG_OVERSHOOT_DERINGING'], false)
+      .describe('mozjpeg overshooting of extreme samples, against ringing around black text on white. Default of `jpeg_options`.'),
+    jpegOptimizeScans: bool(['IMGPROXY_JPEG_OPTIMIZE_SCANS'], false)
+      .describe('Splits the DCT spectrum into separate scans (smaller, slower); only with progressive JPEG. Default of `jpeg_options`.'),
+    jpegQuantTable: int(['IMGPROXY_JPEG_QUANT_TABLE'], 0, { min: 0, max: 8 })
+      .describe('mozjpeg quantisation table 0–8 (0: JPEG Annex K, 3: ImageMagick\'s, …). Default of `jpeg_options`.'),
     pngInterlaced: bool(['IMGPROXY_PNG_INTERLACED'], false)
-      .describe('Writes interlaced (Adam7) PNGs.'),
+      .describe('Writes interlaced (Adam7) PNGs. Default of `png_options`.'),
     pngQuantize: bool(['IMGPROXY_PNG_QUANTIZE'], false)
-      .describe('Writes palette PNGs with at most IMGPROXY_PNG_QUANTIZATION_COLORS colours.'),
+      .describe('Writes palette PNGs with at most IMGPROXY_PNG_QUANTIZATION_COLORS colours (libimagequant). Default of `png_options`.'),
     pngQuantizationColors: int(['IMGPROXY_PNG_QUANTIZATION_COLORS'], 256, { min: 2, max: 256 })
-      .describe('Palette size when IMGPROXY_PNG_QUANTIZE is on.'),
+      .describe('Palette size when IMGPROXY_PNG_QUANTIZE is on. Default of `png_options`.'),
+    autoqualityMethod: autoqualityMethod(['IMGPROXY_AUTOQUALITY_METHOD'])
+      .describe('How quality is chosen per image: `none` (fixed), `size` (the highest quality within IMGPROXY_AUTOQUALITY_TARGET bytes) or `dssim` (the lowest quality whose DSSIM is within the target). Default of `autoquality`.'),
+    autoqualityTarget: float(['IMGPROXY_AUTOQUALITY_TARGET'], 0.02, { min: 0 })
+      .describe('The autoquality target: bytes for `size`, DSSIM for `dssim`.'),
+    autoqualityMin: int(['IMGPROXY_AUTOQUALITY_MIN'], 70, { min: 1, max: 100 })
+      .describe('The lowest quality autoquality may pick.'),
+    autoqualityFormatMin: map<number>(['IMGPROXY_AUTOQUALITY_FORMAT_MIN'], { avif: 40 }, 'format=quality pairs, e.g. avif=40,webp=60', parseQuality)
+      .describe('IMGPROXY_AUTOQUALITY_MIN per output format.'),
+    autoqualityMax: int(['IMGPROXY_AUTOQUALITY_MAX'], 80, { min: 1, max: 100 })
+      .describe('The highest quality autoquality may pick.'),
+    autoqualityFormatMax: map<number>(['IMGPROXY_AUTOQUALITY_FORMAT_MAX'], { avif: 50 }, 'format=quality pairs, e.g. avif=50,webp=75', parseQuality)
+      .describe('IMGPROXY_AUTOQUALITY_MAX per output format.'),
+    autoqualityAllowedError: float(['IMGPROXY_AUTOQUALITY_ALLOWED_ERROR'], 0.001, { min: 0, max: 1 })
+      .describe('How far from the DSSIM target a result may be (`dssim`).'),
+    autoqualityMaxResolution: float(['IMGPROXY_AUTOQUALITY_MAX_RESOLUTION'], 0, { min: 0 })
+      .describe('Megapixels above which autoquality is not used (each try is an encode); 0 = no limit.'),
+    bestFormatComplexityThreshold: float(['IMGPROXY_BEST_FORMAT_COMPLEXITY_THRESHOLD'], 5.5, { min: 0, max: 100 })
+      .describe('`format:best`: the edge density (% of edge pixels) from which an image counts as complex and lossless formats are not tried.'),
+    bestFormatMaxResolution: float(['IMGPROXY_BEST_FORMAT_MAX_RESOLUTION'], 0, { min: 0 })
+      .describe('`format:best`: megapixels above which no format is tried and the first fitting candidate is used; 0 = always try.'),
+    bestFormatByDefault: bool(['IMGPROXY_BEST_FORMAT_BY_DEFAULT'], false)
+      .describe('Uses `best` when a URL asks for no format (instead of the source\'s or a preferred format).'),
+    bestFormatAllowSkips: bool(['IMGPROXY_BEST_FORMAT_ALLOW_SKIPS'], false)
+      .describe('With `best`, SVG sources and IMGPROXY_SKIP_PROCESSING_FORMATS are served unprocessed, as for an automatic format.'),
     alwaysRasterizeSvg: bool(['IMGPROXY_ALWAYS_RASTERIZE_SVG'], false)
       .describe('Rasterises SVG sources even when no output format is asked (otherwise they are served as SVG).'),
     watermarkData: str(['IMGPROXY_WATERMARK_DATA'])
@@ -429,6 +472,19 @@ export const schema = {
       .describe('`max-age` of fallback answers on PreviewProxy routes when PP_FALLBACK_IMAGE_TTL is 0 (PreviewProxy uses it for nothing else).'),
     maxConcurrentRequests: int(['PP_MAX_CONCURRENT_REQUESTS'], 256, { min: 1 })
       .describe('PreviewProxy requests in progress at once (cache hits included); one more is answered 503 with `Retry-After: 1` at once. imgproxy routes are bounded by IMGPROXY_REQUESTS_QUEUE_SIZE instead.'),
+    bestFormatComplexityThreshold: float(['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD'], 5.5, { min: 0, max: 100 })
+      .describe('PreviewProxy `format=best`: the edge density (% of edge pixels) from which png, bmp and tiff are not tried.'),
+    bestFormatMaxResolution: custom<number | null>(['PP_BEST_FORMAT_MAX_RESOLUTION'], null, 'megapixels, a number ≥ 0', (raw) => {
+      const n = Number(raw.trim());
+      return Number.isFinite(n) && n >= 0 ? n : undefined;
+    })
+      .describe('PreviewProxy `format=best`: megapixels above which no format is tried and the first candidate left is used; unset = always try.'),
+    bestFormatByDefault: ppBool(['PP_BEST_FORMAT_BY_DEFAULT'], false)
+      .describe('PreviewProxy requests without `format` use `best` (and are re-encoded even without other parameters).'),
+    bestFormatAllowSkips: ppBool(['PP_BEST_FORMAT_ALLOW_SKIPS'], false)
+      .describe('PreviewProxy requests whose result would be in the source\'s format and that ask nothing but `format`/`q` get the source bytes.'),
+    bestFormatPreferredFormats: ppBestFormats('PP_BEST_FORMAT_PREFERRED_FORMATS')
+      .describe('PreviewProxy `format=best`: the formats tried, in order; unknown names are ignored with a warning.'),
     urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas', (raw) => parseAliasList(raw).aliases)
       .describe('`name=base` pairs: a PreviewProxy source `name:/path` means `base/path` (PP_ALLOWED_HOSTS does not apply). Bases start with http://, https://, s3:/ or local:/; a bad entry is skipped with a warning, as PreviewProxy does.'),
   },

@@ -10,7 +10,7 @@
  * Implementing one: give it a field in ./schema.ts and delete its entry here (the table in
  * docs/configuration.md then lists it as applied).
  */
-import { bool, float, int, list, str, type Field } from './fields.js';
+import { bool, int, str, type Field } from './fields.js';
 import type { SchemaValues } from './types.js';
 
 export interface Unsupported {
@@ -56,7 +56,7 @@ const vendor = (who: string): string => `${who} needs a vendor SDK that pixproxy
 const OTEL = 'OpenTelemetry export is not implemented yet; metrics are served in Prometheus format';
 const SECRETS = (where: string): string => `loading variables from ${where} is not supported; pass them in the environment or IMGPROXY_ENV_LOCAL_FILE_PATH`;
 const COOKIES = 'forwarding cookies to origins is not implemented yet';
-const BEST = 'format=best is not implemented yet';
+const UNLIMITED = (format: string): string => `it lifts the ${format} decoder's guards against files whose metadata or strips would exhaust memory, which pixproxy keeps for every source`;
 
 export const unsupported: readonly Unsupported[] = [
   // imgproxy: error reporters and monitoring vendors
@@ -108,9 +108,8 @@ export const unsupported: readonly Unsupported[] = [
   refuse(bool('IMGPROXY_SO_REUSEPORT', false), 'Node 20 cannot set SO_REUSEPORT; PIXPROXY_PROCESSES runs several processes on one socket'),
   refuse(int('IMGPROXY_WRITE_RESPONSE_TIMEOUT', 10), 'there is no response-write timeout yet (IMGPROXY_TIMEOUT bounds the work before the answer)', never),
   // imgproxy: processing and formats
-  refuse(int('IMGPROXY_JXL_EFFORT', 4, { min: 1, max: 9 }), 'not applied yet: JPEG XL is encoded at sharp\'s default effort, 7', { accepts: (v) => v === 7, accepted: '`7` (what pixproxy does)' }),
-  refuse(bool('IMGPROXY_PNG_UNLIMITED', false), 'not applied yet: the PNG decoder keeps libvips\' limits'),
-  refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), 'not applied yet: the TIFF decoder keeps libvips\' limits'),
+  refuse(bool('IMGPROXY_PNG_UNLIMITED', false), UNLIMITED('PNG')),
+  refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), UNLIMITED('TIFF')),
   refuse(bool('IMGPROXY_USE_LINEAR_COLORSPACE', false), 'resizing in linear light is not implemented yet'),
   refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
   // imgproxy: origins
@@ -124,11 +123,6 @@ export const unsupported: readonly Unsupported[] = [
   refuse(str('IMGPROXY_S3_ACCESS_POINTS'), 'S3 access points are not implemented yet'),
 
   // PreviewProxy
-  refuse(bool('PP_BEST_FORMAT_BY_DEFAULT', false), BEST),
-  refuse(bool('PP_BEST_FORMAT_ALLOW_SKIPS', false), BEST),
-  refuse(float('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', 5.5), BEST),
-  refuse(str('PP_BEST_FORMAT_MAX_RESOLUTION'), BEST),
-  refuse(list('PP_BEST_FORMAT_PREFERRED_FORMATS', ['jpeg', 'webp', 'png']), BEST),
 ];
 
 /** One error per set variable of the list whose value is not accepted. */

@@ -6,7 +6,7 @@
  */
 import { createSingleFlight } from '../cache/singleflight.js';
 import type { Metrics } from '../observability/metrics.js';
-import { imageInfo, type InfoContext, type InfoOptions } from '../processing/info.js';
+import { imageInfo, type InfoOptions, type InfoRun } from '../processing/info.js';
 import { createFlow, type FlowDeps } from './flow.js';
 
 export interface InfoQuery {
@@ -21,8 +21,8 @@ export interface InfoService {
 
 export interface InfoServiceDeps extends Omit<FlowDeps, 'flight'> {
   readonly metrics?: Pick<Metrics, 'singleflightJoins'>;
-  /** PDF, PSD and video sources are read with these (refused without them). */
-  readonly previews?: Omit<InfoContext, 'deadline' | 'signal'>;
+  /** How PDF and video sources are read (the decoders' settings, videos on or off). */
+  readonly previews?: Omit<InfoRun, 'deadline' | 'signal'>;
 }
 
 export function createInfoService(deps: InfoServiceDeps): InfoService {
@@ -35,7 +35,7 @@ export function createInfoService(deps: InfoServiceDeps): InfoService {
       const { value } = await flow.run(
         key,
         { url: query.source, maxBytes: query.options.maxSrcFileSize },
-        ({ source }, work) => imageInfo(source.body, source.body.length, query.options, deps.previews && { ...deps.previews, deadline: work.deadline(), signal: work.signal }),
+        ({ source }, work) => imageInfo(source.body, source.body.length, query.options, { ...deps.previews, signal: work.signal, deadline: work.deadline() }),
         signal,
       );
       return value;

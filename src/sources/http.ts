@@ -19,7 +19,7 @@ import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js
 import { decodeContentEncoding } from './content-encoding.js';
 import { deadline, downloadDeadline, type Deadline } from './deadline.js';
 import { parseContentRange } from './range.js';
-import { guardSocketEnd } from './socket-end-guard.js';
+import { guardSocketEnd } from '../net/socket-end-guard.js';
 import { bodyFailure, bufferStream, collect, guarded, type GuardOptions } from './stream.js';
 import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 

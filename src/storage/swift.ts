@@ -10,7 +10,8 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { Agent, fetch, type Response } from 'undici';
+import { Agent, buildConnector, fetch, type Response } from 'undici';
+import { guardSocketEnd } from '../net/socket-end-guard.js';
 import { ProxyError } from '../errors.js';
 import { encodeUserMeta, openStore, revalidated, storageError, toBlobMeta } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
@@ -73,8 +74,16 @@ function objectStoreUrl(catalog: CatalogEntry[] | undefined, v: 2 | 3): string |
 
 export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const connector = buildConnector({ timeout: opts.connectTimeoutMs ?? 10_000 });
   const dispatcher = new Agent({
-    connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+    // The same guard as the http source: a backend closing a `Connection: close` answer while
+    // its body is read slowly must not crash the process (nodejs/undici#5360).
+    connect: (options, callback) => {
+      connector(options, (err, socket) => {
+        if (socket) callback(null, guardSocketEnd(socket));
+        else callback(err ?? new Error('connect failed'), null);
+      });
+    },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });

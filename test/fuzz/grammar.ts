@@ -80,6 +80,11 @@ const TYPICAL: Partial<Record<ArgKey, fc.Arbitrary<number>>> = {
   max_src_file_size: fc.constantFrom(0, 100, 1_000_000),
   max_animation_frames: fc.integer({ min: 1, max: 4 }),
   max_animation_frame_resolution: fc.constantFrom(0, 0.001, 1),
+  'autoquality target': fc.constantFrom(0.001, 0.02, 0.5, 500, 20000),
+  'autoquality quality': fc.integer({ min: 1, max: 100 }),
+  'autoquality allowed error': fc.constantFrom(0, 0.001, 0.01, 1),
+  'jpeg quant table': fc.integer({ min: 0, max: 8 }),
+  'png quantization colors': fc.integer({ min: 2, max: 256 }),
 };
 
 const num = (key: ArgKey): fc.Arbitrary<string> => numberArb(ARG_RANGES[key], TYPICAL[key] ?? small);
@@ -122,6 +127,11 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     max_bytes: [num('max_bytes')], format: [format], page: [num('page')], pages: [num('pages')],
     video_thumbnail_second: [num('video_thumbnail_second')], video_thumbnail_keyframes: [bool],
     skip_processing: [format, format],
+    autoquality: [fc.constantFrom('none', 'size', 'dssim', 'ml', 'x', ''), num('autoquality target'), num('autoquality quality'), num('autoquality quality'), num('autoquality allowed error')],
+    jpeg_options: [bool, bool, bool, bool, bool, num('jpeg quant table')],
+    png_options: [bool, bool, num('png quantization colors')],
+    webp_options: [fc.constantFrom('lossy', 'near_lossless', 'lossless', 'x', ''), bool, fc.constantFrom('default', 'photo', 'picture', 'drawing', 'icon', 'text', 'x', '')],
+    avif_options: [fc.constantFrom('auto', 'on', 'off', 'x', '')],
     cachebuster: [fc.string({ maxLength: 8 })],
     expires: [num('expires')],
     filename: [fc.oneof(fileName.map((n) => encodeURIComponent(n)), fileName.map((n) => Buffer.from(n).toString('base64url'))), bool],

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { MIME_TYPES, type ImageFormat } from '../../src/options.js';
-import { decodeExtra } from '../../src/processing/decoders.js';
+import { openImage } from '../../src/processing/codecs/source.js';
 import { detectImageFormat } from '../../src/sources/detect.js';
 import { makeAlphaPng, makePhoto } from '../helpers/images.js';
 import { startOrigin, type Origin, type OriginFile } from '../helpers/origin.js';
@@ -138,7 +138,7 @@ async function judge(a: Answer, timeoutMs: number, sources: readonly Buffer[], i
   try {
     if (SHARP_DECODES.has(format)) await sharp(a.body, { animated: true }).raw().toBuffer();
     else if (format === 'bmp' || format === 'ico') {
-      if ((await decodeExtra(a.body, format)) === null) return `200 ${type} that does not decode`;
+      await (await openImage(a.body, { maxPixels: 2 ** 28, maxFrames: 1, deadline: Date.now() + 60_000 })).raw().toBuffer();
     }
   } catch (err) {
     return `200 ${type} that does not decode: ${err instanceof Error ? err.message : String(err)}`;

@@ -9,10 +9,10 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { RESIZING_TYPES, defaultOptions, type ProcessingOptions } from '../../options.js';
+import { RESIZING_TYPES, defaultOptions, type OutputFormat, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
-import { parseFormat } from './args.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
+import { setFormat } from './option-table.js';
 import { splitPath } from './path.js';
 import { loadPresets } from './presets.js';
 import { verifySignature } from './signature.js';
@@ -42,6 +42,23 @@ export interface ImgproxyDialectDeps {
   now?: () => number;
   /** Reads IMGPROXY_PRESETS_PATH. */
   readFile?: (path: string) => string;
+}
+
+/**
+ * `best`'s candidates (imgproxy Pro: "only the formats listed as preferred …, AVIF, WebP, or
+ * JPEG XL if support detection is enabled"): the formats Accept negotiation allowed, in
+ * imgproxy's order of preference, then IMGPROXY_PREFERRED_FORMATS. IMGPROXY_BEST_FORMAT_BY_DEFAULT
+ * makes a URL without a format ask for `best`.
+ */
+function completeBest(o: ProcessingOptions, config: Config): void {
+  if (o.bestFormat === null && o.format === null && config.processing.bestFormatByDefault) setFormat(o, 'format', 'best', config);
+  if (o.bestFormat === null) return;
+  const negotiated: OutputFormat[] = [];
+  if (o.preferJxl) negotiated.push('jxl');
+  if (o.preferAvif) negotiated.push('avif');
+  if (o.preferWebp) negotiated.push('webp');
+  const candidates = [...negotiated, ...(config.processing.preferredFormats as readonly OutputFormat[])];
+  o.bestFormat = { ...o.bestFormat, candidates: candidates.filter((f, i) => candidates.indexOf(f) === i) };
 }
 
 /** Throws ConfigError when a preset or IMGPROXY_URL_REPLACEMENTS is invalid. */
@@ -80,7 +97,8 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
 
     const { url, extension } = decodeSource(sourceParts);
     // raw streams the source untouched, so an extension cannot convert anything.
-    if (!options.raw && extension !== '') options.format = parseFormat('extension', extension);
+    if (!options.raw && extension !== '') setFormat(options, 'extension', extension, config);
+    if (!options.raw) completeBest(options, config);
     return { kind: 'image', source: url, options, signedPath };
   }
 

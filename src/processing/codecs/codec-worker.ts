@@ -1,53 +1,69 @@
 /**
- * The worker thread of the preview codecs (worker-pool.ts runs it): PDFium's probe and
- * render (pdfium.ts) and the PSD composite reader (psd-read.ts), one job at a time. Failures
- * go back as the ProxyError code and message they carry; anything else is the codec's own
- * decode error. A worker whose WASM heap grew past RETIRE_HEAP_BYTES asks to be retired, so
- * one large page does not keep its memory for the life of the process.
+ * The entry of a codec thread (thread.ts starts one per job): takes one job message, answers
+ * one reply, and is terminated by the main thread after it. WASM and JavaScript codecs run
+ * here so that a large image never blocks the event loop, and so that the WASM heap a job
+ * grew is given back when the thread ends.
+ *
+ * @jsquash/jxl is loaded by the URL the main thread resolved and typed here by what this file
+ * uses of it: its own typings speak of the DOM's ImageData, which a Node build does not have.
  */
 import { parentPort } from 'node:worker_threads';
-import { ProxyError } from '../../errors.js';
-import { heapBytes, probePdf, renderPdf, type PdfProbe, type PdfRender, type RenderLimits } from './pdfium.js';
-import { decodePsd, type PsdLimits, type PsdPixels } from './psd-read.js';
-import type { WorkerReply } from './worker-pool.js';
+import { dssim } from '../ssim.js';
+import type { CodecJob, CodecReply, JxlDecodeJob, JxlEncodeJob } from './jobs.js';
 
-export type CodecJob =
-  | { readonly op: 'pdf-probe'; readonly data: Uint8Array; readonly page: number; readonly count: number; readonly maxPages: number }
-  | { readonly op: 'pdf-render'; readonly data: Uint8Array; readonly page: number; readonly count: number; readonly scale: number; readonly limits: RenderLimits }
-  | { readonly op: 'psd-decode'; readonly data: Uint8Array; readonly limits: PsdLimits };
+interface Emscripten {
+  init(module: WebAssembly.Module): Promise<unknown>;
+}
+interface JxlEncodeModule extends Emscripten {
+  default(data: { data: Uint8ClampedArray; width: number; height: number }, options: Record<string, number | boolean>): Promise<ArrayBuffer>;
+}
+interface JxlDecodeModule extends Emscripten {
+  default(data: ArrayBuffer): Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
+}
 
-export type CodecResult = PdfProbe | PdfRender | PsdPixels;
+async function jxlEncode(job: JxlEncodeJob): Promise<CodecReply> {
+  const m = (await import(job.module)) as JxlEncodeModule;
+  await m.init(job.wasm);
+  const data = new Uint8ClampedArray(job.pixels);
+  const bytes = await m.default({ data, width: job.width, height: job.height }, { quality: job.quality, effort: job.effort, lossless: job.lossless });
+  return { ok: true, bytes };
+}
 
-const RETIRE_HEAP_BYTES = 256 * 1024 * 1024;
+async function jxlDecode(job: JxlDecodeJob): Promise<CodecReply> {
+  const m = (await import(job.module)) as JxlDecodeModule;
+  await m.init(job.wasm);
+  const img = await m.default(job.data);
+  const copy = new Uint8Array(img.data.length);
+  copy.set(img.data);
+  return { ok: true, bytes: copy.buffer, width: img.width, height: img.height };
+}
 
-async function run(job: CodecJob): Promise<CodecResult> {
-  switch (job.op) {
-    case 'pdf-probe':
-      return probePdf(job.data, job.page, job.count, job.maxPages);
-    case 'pdf-render':
-      return renderPdf(job.data, job.page, job.count, job.scale, job.limits);
-    case 'psd-decode':
-      return decodePsd(Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength), job.limits);
+async function run(job: CodecJob): Promise<CodecReply> {
+  switch (job.kind) {
+    case 'jxl-encode':
+      return jxlEncode(job);
+    case 'jxl-decode':
+      return jxlDecode(job);
+    case 'bmp-encode': {
+      // Imported here only: it brings sharp in, which the JPEG XL jobs do not need.
+      const { encodeBmp } = await import('./bmp-write.js');
+      const out = encodeBmp(Buffer.from(job.pixels), job.width, job.height, job.channels);
+      const bytes = new Uint8Array(out.length);
+      bytes.set(out);
+      return { ok: true, bytes: bytes.buffer };
+    }
+    case 'dssim':
+      return { ok: true, value: dssim(new Uint8Array(job.a), new Uint8Array(job.b), job.width, job.height, job.channels) };
   }
 }
 
 const port = parentPort;
 if (port) {
-  port.on('message', (msg: { id: number; request: CodecJob }) => {
-    void (async () => {
-      let reply: WorkerReply<CodecResult>;
-      const transfer: ArrayBuffer[] = [];
-      try {
-        const result = await run(msg.request);
-        const pixels = 'data' in result ? result.data : null;
-        if (pixels && pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength && pixels.buffer instanceof ArrayBuffer) transfer.push(pixels.buffer);
-        const retire = msg.request.op !== 'psd-decode' && (await heapBytes()) > RETIRE_HEAP_BYTES;
-        reply = { id: msg.id, ok: true, result, retire };
-      } catch (err) {
-        const code = err instanceof ProxyError ? err.code : msg.request.op === 'psd-decode' ? 'UNSUPPORTED_IMAGE' : 'PDF_RENDER_ERROR';
-        reply = { id: msg.id, ok: false, code, message: err instanceof Error ? err.message : String(err) };
-      }
-      port.postMessage(reply, transfer);
-    })();
+  port.once('message', (job: CodecJob) => {
+    run(job).then(
+      (reply) => port.postMessage(reply, 'bytes' in reply ? [reply.bytes] : []),
+      // An Emscripten abort is a RuntimeError; its message is all the main thread needs.
+      (err: unknown) => port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) } satisfies CodecReply),
+    );
   });
 }

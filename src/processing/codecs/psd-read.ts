@@ -18,6 +18,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { ProxyError } from '../../errors.js';
+import { bad as refuse } from './refuse.js';
 
 export const PSD_MODES = { bitmap: 0, grey: 1, indexed: 2, rgb: 3, cmyk: 4, multichannel: 7, duotone: 8, lab: 9 } as const;
 
@@ -49,7 +50,7 @@ export interface PsdLimits {
 }
 
 function bad(detail: string): ProxyError {
-  return new ProxyError('UNSUPPORTED_IMAGE', `PSD: ${detail}`);
+  return refuse(`PSD: ${detail}`);
 }
 
 interface Layout extends PsdHeader {

@@ -1,96 +1,100 @@
 /**
- * Runs a decoding tool (ffmpeg, ffprobe) as a child process under the request's budget: its
- * stdout is collected up to a bound, and the process is killed (SIGKILL: a decoder stuck in
- * a frame does not read signals it could handle) when the request's signal aborts, its
- * deadline passes or its output grows past the bound. Nothing is read from stdin.
- *
- * Which tools exist is decided once at startup (`findTool`): a name is looked up in PATH as
- * execvp would, a path is checked as it is, so a missing binary is one log line at startup
- * and a clear error per request, not a spawn failure each time.
+ * Codecs that are command-line tools of a Debian package (libheif-examples' heif-enc and
+ * heif-convert, ffmpeg's ffmpeg and ffprobe): whether the tool is there, and one run of it
+ * over files in a private temporary directory, killed (SIGKILL) when the request's signal
+ * aborts or its deadline passes, the directory removed whatever happens. The tools read
+ * files, not pipes (heif-enc 1.15 takes no stdin; MP4 keeps its index at the end, which a
+ * pipe cannot seek to), so the bytes go through the directory; what a tool writes to stdout
+ * (ffprobe's JSON, ffmpeg's frame) is kept up to a bound, past which it is killed.
  */
-import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ProxyError, type ErrorCode } from '../../errors.js';
 import { checkAbort } from '../run.js';
+import type { ThreadLimits } from './thread.js';
 
-export interface ToolOptions {
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
-  /** Bytes of stdout kept at most; past it the tool is killed and the run fails. */
-  readonly maxStdout: number;
-  /** The error code of a failure of the tool itself (it is missing, it ran out of output room). */
-  readonly failure: ErrorCode;
+/** What a tool printed is only for the error message: a bound keeps a chatty tool harmless. */
+const MAX_OUTPUT = 64 * 1024;
+
+export interface ToolProbe {
+  readonly available: boolean;
+  /** Why not, for the startup log and the 422 that asks for it. */
+  readonly reason?: string;
 }
 
-export interface ToolResult {
-  readonly code: number | null;
-  readonly stdout: Buffer;
-  /** The start of stderr, for the log. */
-  readonly stderr: string;
-}
-
-const STDERR_KEPT = 4096;
-
-/** The executable `bin` names (a path, or a name searched in PATH), or null. */
-export function findTool(bin: string, path = process.env.PATH ?? ''): string | null {
-  const runnable = (p: string): boolean => {
-    try {
-      accessSync(p, constants.X_OK);
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (bin === '') return null;
-  if (bin.includes('/')) return runnable(bin) ? bin : null;
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const p = join(dir, bin);
-    if (runnable(p)) return p;
+/** Runs `cmd args` once (synchronously, at startup) and asks `accept` about its output. */
+export function probeTool(cmd: string, args: readonly string[], accept: (output: string) => string | null, pkg: string): ToolProbe {
+  let out: string;
+  try {
+    out = execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string };
+    if (e.code === 'ENOENT') return { available: false, reason: `${cmd} is not installed (Debian package ${pkg})` };
+    // heif-enc answers --list-encoders with exit status 0, others may not: judge by the output.
+    out = typeof e.stdout === 'string' ? e.stdout : '';
   }
-  return null;
+  const problem = accept(out);
+  return problem === null ? { available: true } : { available: false, reason: problem };
 }
 
-export function runTool(bin: string, args: readonly string[], o: ToolOptions): Promise<ToolResult> {
-  checkAbort(o.signal);
-  const left = o.deadline - Date.now();
-  if (!(left > 0)) return Promise.reject(new ProxyError('TIMEOUT', 'decoding reached the request deadline'));
-  return new Promise<ToolResult>((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
-    const out: Buffer[] = [];
-    let size = 0;
-    let stderr = '';
-    let failed: unknown = null;
-    const stop = (why: unknown): void => {
-      failed ??= why;
+/** A private directory for one run's files, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'pixproxy-codec-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RunOptions {
+  /** Bytes of stdout (and of stderr) kept at most; past it the tool is killed and the run fails. */
+  readonly maxOutput?: number | undefined;
+  /** The code of a failure of the tool (it exited non-zero, it is missing, its output overflowed). */
+  readonly failure?: ErrorCode | undefined;
+}
+
+/**
+ * One run of `cmd`, resolving with its stdout; rejects `failure` (UNSUPPORTED_IMAGE) on failure,
+ * TIMEOUT at the deadline, the abort reason on abort.
+ */
+export function runTool(cmd: string, args: readonly string[], limits: ThreadLimits, what: string, o: RunOptions = {}): Promise<Buffer> {
+  checkAbort(limits.signal);
+  const left = limits.deadline - Date.now();
+  if (!(left > 0)) return Promise.reject(new ProxyError('TIMEOUT', `${what}: reached the request deadline`));
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      child.kill('SIGKILL');
+    }, left);
+    const onAbort = (): void => {
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => stop(new ProxyError('TIMEOUT', `${bin}: stopped at the request deadline`)), left);
-    const onAbort = (): void => {
-      try {
-        checkAbort(o.signal);
-      } catch (err) {
-        stop(err);
-      }
-    };
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > o.maxStdout) stop(new ProxyError(o.failure, `${bin}: output over ${o.maxStdout} bytes`));
-      else out.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < STDERR_KEPT) stderr += chunk.toString('utf8', 0, STDERR_KEPT - stderr.length);
-    });
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      failed ??= new ProxyError(o.failure, err.code === 'ENOENT' ? `${bin} not found` : `${bin}: ${err.message}`, { cause: err });
-    });
-    child.once('close', (code) => {
+    const child = execFile(cmd, [...args], { maxBuffer: o.maxOutput ?? MAX_OUTPUT, killSignal: 'SIGKILL', encoding: 'buffer' }, (err, stdout, stderr) => {
       clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
-      if (failed !== null) reject(failed);
-      else resolve({ code, stdout: Buffer.concat(out, size), stderr: stderr.trim() });
+      limits.signal?.removeEventListener('abort', onAbort);
+      if (limits.signal?.aborted) {
+        try {
+          checkAbort(limits.signal);
+        } catch (e) {
+          reject(e as Error);
+          return;
+        }
+      }
+      if (late) reject(new ProxyError('TIMEOUT', `${what}: stopped at the request deadline`));
+      else if (err) reject(new ProxyError(o.failure ?? 'UNSUPPORTED_IMAGE', `${what}: ${failureOf(err, stderr.toString('utf8'))}`, { cause: err }));
+      else resolve(stdout);
     });
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Why a run failed, in a few words: the tool's last lines, or what stopped it. */
+function failureOf(err: Error & { code?: string | number | null | undefined; path?: string | undefined }, stderr: string): string {
+  if (err.code === 'ENOENT') return `${String(err.path ?? 'the tool')} not found`;
+  if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return 'its output passed the bound';
+  return stderr.trim().split('\n').slice(-3).join(' ') || err.message;
 }

@@ -1,207 +1,247 @@
 /**
- * Worker threads for the codecs that decode in JavaScript or WebAssembly (PDFium, the PSD
- * reader), so a decode never blocks the event loop and can be stopped: when the request's
- * signal aborts or its deadline passes, the worker doing its job is terminated (a WASM call
- * cannot be interrupted any other way) and a fresh one takes its place at the next job.
+ * The worker threads the JavaScript and WASM decoders run in (BMP, ICO bitmaps, JPEG XL,
+ * PDFium, the PSD composite reader), so a large decode never blocks the event loop that serves
+ * every other request. A small pool, started on demand and shrunk when idle: a worker is
+ * terminated, not reused, when its request is aborted or reaches its deadline (a synchronous
+ * decode cannot be interrupted any other way), after a large decode, and when it says its WASM
+ * heap grew large (PDFium's stays as large as its largest page: a WASM heap never shrinks, the
+ * memory goes back with the worker).
  *
- * One job per worker at a time; jobs wait in order for a free worker. Workers start on the
- * first job, are unref'd (an idle pool never keeps the process alive) and end after a while
- * without work, so an idle server holds no decoder heap. A worker may ask to be retired after
- * a job (a WASM heap only grows: PDFium's stays as large as its largest page until then).
+ * From `dist/` the worker is the compiled `decode-worker.js` next to this module; from the
+ * sources (tests, `npm run dev`) the `.ts` file, through tsx.
  */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ProxyError, type ErrorCode, ERROR_CODES } from '../../errors.js';
+import { ProxyError, type ErrorCode } from '../../errors.js';
 import { checkAbort } from '../run.js';
+import { checkPixels } from './refuse.js';
+import type { PdfProbe } from './pdfium.js';
+import type { Codec, Decoded, DecodeLimits } from './types.js';
 
-/** What a worker posts back for a job. */
-export type WorkerReply<R> =
-  | { readonly id: number; readonly ok: true; readonly result: R; readonly retire?: boolean }
-  | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
+/** What a worker is asked to decode. `maxPixels` bounds what it may allocate. */
+export type WorkerTask =
+  | { readonly codec: 'bmp' | 'ico' | 'jxl'; readonly source: Buffer }
+  /** The PSD composite, 16-bit when asked and the file has the bits (preserve_hdr). */
+  | { readonly codec: 'psd'; readonly source: Buffer; readonly highDepth: boolean }
+  /** `count` PDF pages from `page`, stacked, at `scale` pixels per point. */
+  | { readonly codec: 'pdf'; readonly source: Buffer; readonly page: number; readonly count: number; readonly scale: number };
 
-export interface JobOptions {
-  /** Epoch ms: the worker is terminated then and the job fails with TIMEOUT. */
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
-  /** ArrayBuffers handed to the worker (not copied; unusable here afterwards). */
-  readonly transfer?: readonly ArrayBuffer[];
+/** A PDF's page count and page sizes, read by PDFium without rendering (refused past `maxPages`). */
+export interface PdfPagesTask {
+  readonly codec: 'pdf-pages';
+  readonly source: Buffer;
+  readonly page: number;
+  readonly count: number;
+  readonly maxPages: number;
 }
 
-export interface WorkerPool<Q, R> {
-  run(request: Q, opts: JobOptions): Promise<R>;
-  /** Terminates every worker; jobs still waiting fail with CANCELLED. */
-  close(): Promise<void>;
+type AnyTask = WorkerTask | PdfPagesTask;
+
+/** A task as it is posted: the source as a Uint8Array the worker owns. */
+export type WorkerRequest = AnyTask extends infer T ? (T extends AnyTask ? Omit<T, 'source'> & { readonly id: number; readonly source: Uint8Array; readonly maxPixels: number } : never) : never;
+
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly decoded: WireDecoded; readonly retire?: boolean | undefined }
+  | { readonly id: number; readonly ok: true; readonly pages: PdfProbe; readonly retire?: boolean | undefined }
+  | { readonly id: number; readonly ok: false; readonly code?: ErrorCode; readonly message: string };
+
+/** Decoded as it crosses the thread boundary (a Uint8Array, transferred). */
+export type WireDecoded =
+  | { readonly kind: 'encoded'; readonly data: Uint8Array }
+  | { readonly kind: 'raw'; readonly data: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4; readonly depth?: 'uchar' | 'ushort' | undefined };
+
+/** Idle workers are let go after this long. */
+const IDLE_MS = 15_000;
+/** A decode that produced more than this leaves with its worker. */
+const RECYCLE_BYTES = 32 * 1024 * 1024;
+
+interface Pooled {
+  worker: Worker;
+  idleTimer?: NodeJS.Timeout | undefined;
 }
 
-export interface WorkerPoolOptions {
-  /** The worker's module (its `.ts` source under tsx and vitest, its `.js` build otherwise). */
-  readonly script: URL;
-  readonly size: number;
-  /** What a worker that dies in the middle of a job (a WASM trap, an out-of-memory) means. */
-  readonly crashCode: ErrorCode;
-  /** Milliseconds an idle worker lives. */
-  readonly idleMs?: number;
+const idle: Pooled[] = [];
+const waiting: (() => void)[] = [];
+let live = 0;
+let nextId = 1;
+
+function maxWorkers(): number {
+  return Math.max(1, availableParallelism());
 }
 
-const DEFAULT_IDLE_MS = 30_000;
-
-/** The worker module next to `from` (an `import.meta.url`): `name.ts` in the sources, `name.js` built. */
-export function workerScript(from: string, name: string): URL {
-  return new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from);
+/**
+ * The worker's entry. From the TypeScript sources the worker must load `.ts` modules, and a
+ * loader given in a worker's execArgv is not applied to its entry module: the entry is then a
+ * small CommonJS script that registers tsx's loader first and imports the worker after it.
+ */
+function newWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', here));
+  // tsx's ESM API (its CommonJS twin cannot register from a worker), next to the one resolved.
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./decode-worker.ts', here).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }
 
-interface Job<Q, R> {
-  readonly id: number;
-  readonly request: Q;
-  readonly opts: JobOptions;
-  resolve(r: R): void;
-  reject(e: unknown): void;
+function spawn(): Pooled {
+  const worker = newWorker();
+  // An idle worker never keeps the process alive.
+  worker.unref();
+  live++;
+  const pooled: Pooled = { worker };
+  worker.once('exit', () => {
+    live--;
+    const at = idle.indexOf(pooled);
+    if (at >= 0) idle.splice(at, 1);
+    waiting.shift()?.();
+  });
+  return pooled;
 }
 
-interface Slot {
-  readonly worker: Worker;
-  busy: boolean;
-  idle: NodeJS.Timeout | null;
+function retire(p: Pooled): void {
+  clearTimeout(p.idleTimer);
+  void p.worker.terminate();
 }
 
-function isErrorCode(code: string): code is ErrorCode {
-  return Object.hasOwn(ERROR_CODES, code);
+function release(p: Pooled): void {
+  const next = waiting.shift();
+  idle.push(p);
+  p.idleTimer = setTimeout(() => {
+    const at = idle.indexOf(p);
+    if (at >= 0) idle.splice(at, 1);
+    void p.worker.terminate();
+  }, IDLE_MS);
+  p.idleTimer.unref();
+  next?.();
 }
 
-export function createWorkerPool<Q, R>(o: WorkerPoolOptions): WorkerPool<Q, R> {
-  // TypeScript sources (tsx, vitest) need tsx's loader registered in the worker before the
-  // module loads; `--import tsx` in execArgv does not reach a worker's entry on Node 20.
-  const typescript = o.script.pathname.endsWith('.ts');
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(o.script.href)}); })`;
-  const slots = new Set<Slot>();
-  const queue: Job<Q, R>[] = [];
-  let nextId = 1;
-  let closed = false;
-
-  const retire = (slot: Slot): void => {
-    slots.delete(slot);
-    if (slot.idle) clearTimeout(slot.idle);
-    void slot.worker.terminate();
-  };
-
-  const park = (slot: Slot): void => {
-    slot.busy = false;
-    slot.idle = setTimeout(() => retire(slot), o.idleMs ?? DEFAULT_IDLE_MS);
-    slot.idle.unref();
-  };
-
-  function spawn(): Slot {
-    const worker = typescript ? new Worker(bootstrap, { eval: true }) : new Worker(o.script);
-    worker.unref();
-    const slot: Slot = { worker, busy: false, idle: null };
-    slots.add(slot);
-    return slot;
+async function acquire(signal: AbortSignal | undefined): Promise<Pooled> {
+  for (;;) {
+    checkAbort(signal);
+    const p = idle.pop();
+    if (p) {
+      clearTimeout(p.idleTimer);
+      return p;
+    }
+    if (live < maxWorkers()) return spawn();
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        signal?.removeEventListener('abort', wake);
+        const at = waiting.indexOf(wake);
+        if (at >= 0) waiting.splice(at, 1);
+        resolve();
+      };
+      waiting.push(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
   }
+}
 
-  function start(slot: Slot, job: Job<Q, R>): void {
-    slot.busy = true;
-    if (slot.idle) clearTimeout(slot.idle);
-    slot.idle = null;
-    const { worker } = slot;
-    let settled = false;
-    const finish = (err: unknown, result?: R, keep = true): void => {
-      if (settled) return;
-      settled = true;
+function fromWire(d: WireDecoded): Decoded {
+  const data = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+  return d.kind === 'encoded' ? { kind: 'encoded', data } : { kind: 'raw', data, width: d.width, height: d.height, channels: d.channels, ...(d.depth ? { depth: d.depth } : {}) };
+}
+
+/** Runs one decode in a worker: its pixels. */
+export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<Decoded> {
+  const reply = await runTask(task, limits);
+  if (!('decoded' in reply)) throw new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder answered no pixels`);
+  return fromWire(reply.decoded);
+}
+
+/** A PDF's page count and the sizes of the pages asked for, read in a worker. */
+export async function pdfPagesInWorker(task: PdfPagesTask, limits: DecodeLimits): Promise<PdfProbe> {
+  const reply = await runTask(task, limits);
+  if (!('pages' in reply)) throw new ProxyError('PDF_RENDER_ERROR', 'pdf: the reader answered no pages');
+  return reply.pages;
+}
+
+type Answer = Extract<WorkerReply, { ok: true }>;
+
+/**
+ * Runs one task in a worker. Rejects with the decoder's ProxyError, with TIMEOUT at the
+ * deadline, with the abort reason when `limits.signal` fires, and with UNSUPPORTED_IMAGE if the
+ * decoder crashed its thread.
+ */
+async function runTask(task: AnyTask, limits: DecodeLimits): Promise<Answer> {
+  const p = await acquire(limits.signal);
+  const id = nextId++;
+  // A copy the worker owns: the source may be a view into a larger, shared buffer.
+  const source = new Uint8Array(task.source);
+  return new Promise<Answer>((resolve, reject) => {
+    let done = false;
+    const finish = (keep: boolean, outcome: () => void): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      job.opts.signal?.removeEventListener('abort', onAbort);
-      worker.off('message', onMessage);
-      worker.off('error', onCrash);
-      worker.off('exit', onCrash);
-      if (keep && slots.has(slot)) park(slot);
-      else retire(slot);
-      if (err === undefined) job.resolve(result as R);
-      else job.reject(err);
-      pump();
+      limits.signal?.removeEventListener('abort', onAbort);
+      p.worker.off('message', onMessage);
+      p.worker.off('error', onError);
+      p.worker.off('exit', onExit);
+      if (keep) release(p);
+      else retire(p);
+      outcome();
     };
-    const onMessage = (reply: WorkerReply<R>): void => {
-      if (reply.id !== job.id) return;
-      if (reply.ok) finish(undefined, reply.result, reply.retire !== true);
-      else finish(new ProxyError(isErrorCode(reply.code) ? reply.code : o.crashCode, reply.message));
-    };
-    const onCrash = (err?: unknown): void => {
-      const why = err instanceof Error ? err.message : `worker exited with ${String(err)}`;
-      finish(new ProxyError(o.crashCode, `decoder worker failed: ${why}`, { cause: err }), undefined, false);
-    };
-    const onAbort = (): void => {
-      try {
-        checkAbort(job.opts.signal);
-      } catch (err) {
-        finish(err, undefined, false);
+    const onMessage = (reply: WorkerReply): void => {
+      if (reply.id !== id) return;
+      if (reply.ok) {
+        const large = 'decoded' in reply && reply.decoded.data.byteLength >= RECYCLE_BYTES;
+        finish(!large && reply.retire !== true, () => resolve(reply));
+      } else {
+        const err = new ProxyError(reply.code ?? 'UNSUPPORTED_IMAGE', reply.message);
+        finish(true, () => reject(err));
       }
     };
-    const timer = setTimeout(() => finish(new ProxyError('TIMEOUT', 'decoding reached the request deadline'), undefined, false), Math.max(0, job.opts.deadline - Date.now()));
-    worker.on('message', onMessage);
-    worker.once('error', onCrash);
-    worker.once('exit', onCrash);
-    job.opts.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.postMessage({ id: job.id, request: job.request }, [...(job.opts.transfer ?? [])]);
-  }
-
-  function pump(): void {
-    while (queue.length > 0) {
-      let slot = [...slots].find((s) => !s.busy);
-      if (!slot && slots.size < o.size) slot = spawn();
-      if (!slot) return;
-      const job = queue.shift() as Job<Q, R>;
-      start(slot, job);
-    }
-  }
-
-  return {
-    run(request, opts) {
-      if (closed) return Promise.reject(new ProxyError('CANCELLED', 'decoder pool closed'));
-      checkAbort(opts.signal);
-      return new Promise<R>((resolve, reject) => {
-        // A job still waiting for a worker leaves the queue when its request gives up.
-        const leave = (err: unknown): void => {
-          const at = queue.indexOf(job);
-          if (at < 0) return;
-          queue.splice(at, 1);
-          job.reject(err);
-        };
-        const gone = (): void => {
-          try {
-            checkAbort(opts.signal);
-          } catch (err) {
-            leave(err);
-          }
-        };
-        const late = setTimeout(() => leave(new ProxyError('TIMEOUT', 'decoding reached the request deadline')), Math.max(0, opts.deadline - Date.now()));
-        late.unref();
-        const settle = (): void => {
-          clearTimeout(late);
-          opts.signal?.removeEventListener('abort', gone);
-        };
-        const job: Job<Q, R> = {
-          id: nextId++,
-          request,
-          opts,
-          resolve: (r) => {
-            settle();
-            resolve(r);
-          },
-          reject: (e) => {
-            settle();
-            reject(e);
-          },
-        };
-        opts.signal?.addEventListener('abort', gone, { once: true });
-        queue.push(job);
-        pump();
+    const onError = (err: Error): void => finish(false, () => reject(new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder failed: ${err.message}`, { cause: err })));
+    const onExit = (): void => finish(false, () => reject(new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder stopped`)));
+    const onAbort = (): void =>
+      finish(false, () => {
+        try {
+          checkAbort(limits.signal);
+        } catch (err) {
+          reject(err);
+        }
       });
-    },
-    async close() {
-      closed = true;
-      for (const job of queue.splice(0)) job.reject(new ProxyError('CANCELLED', 'decoder pool closed'));
-      await Promise.all([...slots].map(async (s) => {
-        slots.delete(s);
-        if (s.idle) clearTimeout(s.idle);
-        await s.worker.terminate();
-      }));
+    const ms = limits.deadline - Date.now();
+    const timer = setTimeout(() => finish(false, () => reject(new ProxyError('TIMEOUT', `${task.codec}: decoding reached the request deadline`))), Math.max(0, ms));
+    p.worker.on('message', onMessage);
+    p.worker.once('error', onError);
+    p.worker.once('exit', onExit);
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
+    if (limits.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    const request = { ...task, id, source, maxPixels: limits.maxPixels } as WorkerRequest;
+    p.worker.postMessage(request, [source.buffer]);
+  });
+}
+
+/**
+ * A registry row whose header is read here (`probe`, synchronous, cheap) and whose pixels are
+ * decoded in a worker, once the size passed the limit.
+ */
+export function workerReader(codec: 'bmp' | 'ico' | 'jxl', by: string, probe: (source: Buffer) => { width: number; height: number; hasAlpha?: boolean }): Codec {
+  return {
+    format: codec,
+    by,
+    available: true,
+    decoder: {
+      async probe(source) {
+        return { ...probe(source), pages: 1 };
+      },
+      async decode(source, _request, limits) {
+        const { width, height } = probe(source);
+        checkPixels(width, height, limits.maxPixels);
+        return inWorker({ codec, source }, limits);
+      },
     },
   };
+}
+
+/** Workers alive now (for tests). */
+export function liveWorkers(): number {
+  return live;
 }

@@ -7,11 +7,13 @@
  * cases; we serve test1.png from a loopback origin named by IMGPROXY_BASE_URL-free URLs.
  * https://github.com/imgproxy/imgproxy/blob/master/integration_test/processing_handler_test.go
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { heicOf } from '../../../fixtures/generate.js';
 import { startHandlerOrigin, type HandlerOrigin } from '../../../helpers/origin.js';
+import { spawnTestServer, type TestServer } from '../../../helpers/process.js';
 import { phash, hamming } from '../../../helpers/phash.js';
 import { fixturesRoot } from '../fixtures.js';
 import { differs, gap, get, ported, serverPool } from '../harness.js';
@@ -82,11 +84,25 @@ describe('TestProcessingHandler', () => {
 
   // imgproxy switches a libvips loader/saver off for these two; we have no such switch, so
   // we ask for a format this build cannot read or write instead.
-  ported('TestSourceFormatNotSupported', async () => {
-    expect((await call('/unsafe/rs:fill:4:4/plain/local:///test-images/jxl/8-bpp.jxl')).status).toBe(422);
-  });
-  ported('TestResultingFormatNotSupported', async () => {
-    expect((await call('/unsafe/rs:fill:4:4/plain/local:///test1.png@jxl')).status).toBe(422);
+  // imgproxy switches a libvips loader or saver off; ours are switched off by taking the Debian
+  // tools that read and write HEVC HEIC (libheif-examples) off the server's PATH.
+  describe('without the HEIC tools', () => {
+    let noTools: TestServer;
+    beforeAll(async () => {
+      const bin = join(root, 'no-tools-bin');
+      mkdirSync(bin, { recursive: true });
+      const heic = heicOf(test1);
+      if (!heic) throw new Error('heif-enc is needed to make the HEIC source (scripts/ci-packages.txt: libheif-examples)');
+      writeFileSync(join(root, 'test1.heic'), heic);
+      noTools = await spawnTestServer({ ...servertestEnv(root), PATH: bin });
+    }, 120_000);
+    afterAll(async () => noTools?.stop());
+    ported('TestSourceFormatNotSupported', async () => {
+      expect((await get(noTools.url, '/unsafe/rs:fill:4:4/plain/local:///test1.heic')).status).toBe(422);
+    });
+    ported('TestResultingFormatNotSupported', async () => {
+      expect((await get(noTools.url, '/unsafe/rs:fill:4:4/plain/local:///test1.png@heic')).status).toBe(422);
+    });
   });
 
   ported('TestSkipProcessingConfig', async () => {
