@@ -118,12 +118,18 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     args: 'bool',
     default: '`false`',
     status: 'working',
-    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through; type sniffed from the first bytes (a non-image is 422); streamed with backpressure (http and local; object stores are buffered), `IMGPROXY_MAX_SRC_FILE_SIZE` enforced while streaming; `Accept-Encoding`/`Content-Encoding` are not passed',
+    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`, `Accept-Encoding` (codings we can decode) and passthrough cookies; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through, with imgproxy\'s Cache-Control (`IMGPROXY_CACHE_CONTROL_PASSTHROUGH` too), Content-Disposition and canonical `Link`; type sniffed from the first bytes (a non-image is 422), so a compressed body is decoded and served as identity; streamed with backpressure (http and local; object stores are buffered), `IMGPROXY_MAX_SRC_FILE_SIZE` enforced while streaming',
   },
   cachebuster: { args: 'string', default: '–', status: 'working', note: 'part of the cache key' },
   expires: { args: 'unix timestamp', default: '–', status: 'working', note: 'past → 404; caps `max-age`' },
   filename: { args: '`%name:%encoded`', default: 'source basename', status: 'working' },
   return_attachment: { args: 'bool', default: '`false`', status: 'working' },
+  fallback_image_url: {
+    args: 'base64url URL',
+    default: '`IMGPROXY_FALLBACK_IMAGE_*`',
+    status: 'working',
+    note: `the image answered (processed) when the download fails, in place of the configured one; fetched like a source (allowed sources, origin sub-store); when it fails too, the error stands; \`IMGPROXY_FALLBACK_IMAGE_PREPROCESS_URL\` applies the base URL and replacements; ${PRO}`,
+  },
   preset: { args: '`%name:%name…`', default: '–', status: 'working', note: 'unknown preset → 404' },
   max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', status: 'working' },
   max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', status: 'working', note: 'decoded bytes; capped by `PIXPROXY_MAX_SRC_BYTES_CEILING`' },
@@ -138,7 +144,7 @@ export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
   { names: '`background_alpha` `duotone` `colorize` `gradient` `unsharp_masking` `blur_areas` `progressive_blur`', why: 'Pro filters not implemented' },
   { names: '`watermark_url` `watermark_text` `watermark_size` `watermark_rotate` `watermark_shadow`', why: 'Pro watermarks' },
   { names: '`style` `color_profile` `dpi`', why: 'Pro colour and SVG options' },
-  { names: '`video_thumbnail_*` `fallback_image_url` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, fallback, hashsum and cache options' },
+  { names: '`video_thumbnail_*` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, hashsum and cache options' },
 ];
 
 export interface InfoOptionDoc {

@@ -223,6 +223,8 @@ export interface ProcessingOptions {
   expires: number;
   filename: string;
   returnAttachment: boolean;
+  /** imgproxy Pro's `fallback_image_url`: the request's own fallback image ('' = the configured one). */
+  fallbackImageUrl: string;
   watermark: WatermarkOptions | null;
   page: number;
   pages: number;
@@ -316,6 +318,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
     expires: 0,
     filename: '',
     returnAttachment: false,
+    fallbackImageUrl: '',
     watermark: null,
     page: 0,
     pages: 1,

@@ -100,6 +100,13 @@ function checkDeprecated(v: SchemaValues, f: Findings): void {
  * https://github.com/ViGrise/previewproxy): an enabled source without its settings stops
  * startup; production without a signature key or a host allowlist is logged loudly.
  */
+/** A readiness path must be a path, and not one the health check already answers. */
+function checkReadiness(v: SchemaValues, f: Findings): void {
+  const p = v.server.readinessPath;
+  if (!p.startsWith('/')) f.error(`PIXPROXY_READINESS_PATH: expected a path starting with "/", got ${JSON.stringify(p)}`);
+  else if (p === '/health' || p === v.server.healthCheckPath) f.error(`PIXPROXY_READINESS_PATH: expected a path other than the health check's, got ${JSON.stringify(p)}`);
+}
+
 function checkPreviewProxy(v: SchemaValues, f: Findings): void {
   const pp = v.previewproxy;
   if (pp.s3Enabled === true && pp.s3Bucket === '') f.error('PP_S3_ENABLED: expected PP_S3_BUCKET to be set when it is true');
@@ -153,6 +160,7 @@ export function inspectConfig(env: Env = readEnv()): ConfigReport {
   for (const e of unsupportedErrors(env, v)) errors.push(e);
   checkDeprecated(v, findings);
   checkPreviewProxy(v, findings);
+  checkReadiness(v, findings);
   warnings.push(...unknownVariableWarnings(env, new Set(knownVariables())));
   return { config: errors.length === 0 ? deepFreeze({ ...v, ...listen } as Config) : null, errors, warnings };
 }

@@ -58,6 +58,18 @@ function parseOtlpProtocol(raw: string): OtlpProtocol | undefined {
 const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace', 'none'] as const;
 type Propagator = Exclude<(typeof PROPAGATORS)[number], 'none'>;
 
+/** Go's time.RFC3339 (imgproxy's env.DateTime): `2006-01-02T15:04:05Z` or with an offset, fractions allowed; epoch ms. */
+function parseRfc3339(raw: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(raw.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac = '', zone = 'Z'] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Math.floor(Number(`0${frac}`) * 1000));
+  const check = new Date(ms);
+  if (check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  const offset = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  return ms - offset;
+}
+
 /** imgproxy accepts 0 (the original error's status) or a valid status code. */
 function parseHttpCode(raw: string): number | undefined {
   const v = raw.trim();
@@ -81,7 +93,7 @@ export const schema = {
       return p === '' || p.startsWith('/') ? p : undefined;
     }).describe('Prefix in front of every route (e.g. `/img`); paths outside it answer 404.'),
     maxClients: int(['IMGPROXY_MAX_CLIENTS'], 2048, { min: 0 })
-      .describe('Most client connections open at once (further ones are refused); 0 = unlimited.'),
+      .describe('Most client connections served at once; further ones wait (up to 511 of them, the listen backlog) until one closes, as in imgproxy. 0 = unlimited.'),
     workers: int(['IMGPROXY_WORKERS', 'IMGPROXY_CONCURRENCY'], 0, { min: 0 })
       .describe('Images processed at once; 0 = 2 × CPU cores. Cache hits do not wait for a worker.'),
     requestsQueueSize: int(['IMGPROXY_REQUESTS_QUEUE_SIZE'], 0, { min: 0 })
@@ -92,10 +104,16 @@ export const schema = {
       .describe('Seconds an image request may take on a miss (queue, download, processing) before a 503.'),
     keepAliveTimeout: int(['IMGPROXY_KEEP_ALIVE_TIMEOUT'], 10, { min: 0 })
       .describe('Seconds an idle client keep-alive connection stays open; 0 turns keep-alive off (each response closes its connection), as in imgproxy.'),
+    writeResponseTimeout: int(['IMGPROXY_WRITE_RESPONSE_TIMEOUT'], 10, { min: 1 })
+      .describe('Seconds a response may take to write once its headers are sent; a client reading slower is disconnected.'),
     readRequestTimeout: int(['IMGPROXY_READ_REQUEST_TIMEOUT'], 10, { min: 1 })
       .describe('Seconds a client has to send the request headers; a whole request may take this plus IMGPROXY_TIMEOUT.'),
     gracefulStopTimeout: int(['IMGPROXY_GRACEFUL_STOP_TIMEOUT'], 20, { min: 0 })
       .describe('Seconds shutdown waits for responses in flight before closing the remaining connections.'),
+    drainSecs: int(['PIXPROXY_DRAIN_SECS'], 0, { min: 0, max: 3600 })
+      .describe('Seconds between SIGTERM and closing the listener: the readiness path answers 503 while requests are still served, so a balancer that polls it stops sending traffic first (docs/deploy.md). 0 = close at once, as imgproxy does.'),
+    readinessPath: str(['PIXPROXY_READINESS_PATH'], '/ready')
+      .describe('Path answering 200 while the instance takes traffic and 503 from SIGTERM on (liveness stays `/health`).'),
     allowOrigin: str(['IMGPROXY_ALLOW_ORIGIN'])
       .describe('`Access-Control-Allow-Origin` sent on every response (with `Access-Control-Allow-Methods: GET, OPTIONS`); empty = no CORS headers.'),
     secret: str(['IMGPROXY_SECRET'])
@@ -134,7 +152,7 @@ export const schema = {
       .describe('Bytes of the HMAC-SHA256 kept in a signature.'),
     // https://docs.imgproxy.net/usage/encrypting_source_url (imgproxy Pro)
     sourceUrlEncryptionKey: custom(['IMGPROXY_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, AES_KEY, parseAesKey)
-      .describe('AES-CBC key of imgproxy Pro\'s encrypted (`/enc/`) source URLs, used by `pixproxy encrypt-url`; the server does not accept `/enc/` sources yet (they answer 404).'),
+      .describe('AES-CBC key (AES-128/192/256) of imgproxy Pro\'s encrypted `/enc/` source URLs, for images and `/info`; also used by `pixproxy encrypt-url`. Unset = `/enc/` sources answer 404. Sign such URLs too.'),
     trustedSignatures: list(['IMGPROXY_TRUSTED_SIGNATURES'])
       .describe('Signatures accepted as they are, without checking the HMAC.'),
     allowedSources: list(['IMGPROXY_ALLOWED_SOURCES'])
@@ -201,8 +219,8 @@ export const schema = {
       .describe('Seconds a source download may take, redirects included (http and storage sources).'),
     maxRedirects: int(['IMGPROXY_MAX_REDIRECTS'], 10, { min: 0 })
       .describe('Redirects followed when fetching an http(s) source.'),
-    userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/0.1')
-      .describe('`User-Agent` sent to http(s) origins.'),
+    userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/%current_version')
+      .describe('`User-Agent` sent to http(s) origins; `%current_version` is replaced with pixproxy\'s version.'),
     localFilesystemRoot: str(['IMGPROXY_LOCAL_FILESYSTEM_ROOT', 'PP_LOCAL_BASE_DIR'])
       .describe('Directory `local://` sources are read from (never outside it); empty = `local://` off.'),
     clientKeepAliveTimeout: int(['IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT'], 90, { min: 0 })
@@ -210,15 +228,25 @@ export const schema = {
     ignoreSslVerification: bool(['IMGPROXY_IGNORE_SSL_VERIFICATION'], false)
       .describe('Accepts any TLS certificate from https origins.'),
     useEtag: bool(['IMGPROXY_USE_ETAG'], true)
-      .describe('Send an ETag (derived from the result bytes) and answer If-None-Match with 304; false sends none.'),
+      .describe('Processed results carry the source\'s ETag (or, when it sends none, one of the result bytes); a client\'s If-None-Match goes to the origin and its 304 is answered 304. false sends none and forwards none.'),
     useLastModified: bool(['IMGPROXY_USE_LAST_MODIFIED'], true)
-      .describe('Pass the source\'s Last-Modified through on processed results.'),
+      .describe('Processed results carry the source\'s Last-Modified (dropped when it is no HTTP date); a client\'s If-Modified-Since goes to the origin, and a cached result answers it with 304.'),
     etagBuster: str(['IMGPROXY_ETAG_BUSTER'])
-      .describe('Mixed into every ETag (`"<buster>/<hash>"`), so changing it makes every client revalidate.'),
+      .describe('ETags become `"<buster>/<base64url(ETag)>"`; an If-None-Match without the current buster is not forwarded, so changing it makes every client download again.'),
+    lastModifiedBuster: custom(['IMGPROXY_LAST_MODIFIED_BUSTER'], null as number | null, 'an RFC 3339 date-time, e.g. 2024-05-01T00:00:00Z', parseRfc3339)
+      .describe('An older Last-Modified is answered as this time, and an If-Modified-Since not after it is not forwarded, so raising it makes every client download again.'),
     cacheControlPassthrough: bool(['IMGPROXY_CACHE_CONTROL_PASSTHROUGH'], false)
       .describe('Use the source\'s Cache-Control (or its Expires as a max-age) instead of IMGPROXY_TTL; `expires` still caps it.'),
     setCanonicalHeader: bool(['IMGPROXY_SET_CANONICAL_HEADER'], false)
-      .describe('Send `Link: <source>; rel="canonical"` for http(s) sources.'),
+      .describe('Send `Link: <source>; rel="canonical"` for http(s) sources (processed and `raw`; not for `/enc/` sources, whose URL is secret).'),
+    cookiePassthrough: bool(['IMGPROXY_COOKIE_PASSTHROUGH'], false)
+      .describe('Forwards the client\'s cookies to http(s) sources on the request\'s own host (X-Forwarded-Proto/-Host/-Port or Host, or IMGPROXY_COOKIE_BASE_URL). Results fetched with cookies are cached per cookie set only.'),
+    cookiePassthroughAll: bool(['IMGPROXY_COOKIE_PASSTHROUGH_ALL'], false)
+      .describe('With IMGPROXY_COOKIE_PASSTHROUGH, forwards the cookies to every http(s) source, whatever its host.'),
+    cookieBaseUrl: custom(['IMGPROXY_COOKIE_BASE_URL'], '', 'an absolute http(s) URL, e.g. https://example.com/images/', (raw) => {
+      const v = raw.trim();
+      return /^https?:\/\/[^/?#]+/i.test(v) && URL.canParse(v) ? v : undefined;
+    }).describe('The URL the client\'s cookies are taken to belong to (instead of the request\'s host): they go to sources on its host and path.'),
   },
 
   processing: {
@@ -329,7 +357,9 @@ export const schema = {
     fallbackImagePath: str(['IMGPROXY_FALLBACK_IMAGE_PATH', 'PP_FALLBACK_IMAGE_PATH'])
       .describe('Fallback image file, read once at startup; wins over _URL.'),
     fallbackImageUrl: str(['IMGPROXY_FALLBACK_IMAGE_URL', 'PP_FALLBACK_IMAGE_URL'])
-      .describe('Fallback image URL, fetched once at startup like a source (a failure stops startup).'),
+      .describe('Fallback image URL, fetched once at startup like a source (a failure stops startup). A request\'s `fallback_image_url` option (imgproxy Pro) replaces it for that request.'),
+    fallbackImagePreprocessUrl: bool(['IMGPROXY_FALLBACK_IMAGE_PREPROCESS_URL'], false)
+      .describe('IMGPROXY_FALLBACK_IMAGE_URL and the `fallback_image_url` option go through IMGPROXY_URL_REPLACEMENTS and IMGPROXY_BASE_URL like source URLs (imgproxy Pro\'s variable).'),
     fallbackImageHttpCode: custom(['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', 'PP_FALLBACK_IMAGE_HTTP_CODE'], 200, '0 or an HTTP status from 100 to 599', parseHttpCode)
       .describe('Status of fallback answers; 0 = the status the error would have had (in the route\'s dialect).'),
     fallbackImageTtl: int(['IMGPROXY_FALLBACK_IMAGE_TTL', 'PP_FALLBACK_IMAGE_TTL'], 0, { min: 0 })
@@ -528,6 +558,10 @@ export const schema = {
       .describe('Memory tier of recently used source bytes in front of the origin sub-store, in MB; 0 = none.'),
     backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 })
       .describe('Milliseconds one cache call to a backend may take before it counts as a miss (and a failure).'),
+    lease: bool(['PIXPROXY_CACHE_LEASE'], false)
+      .describe('One computation per key across every instance sharing the L2: before computing a miss, an instance creates a lease object in the L2 with the store\'s conditional write; the others wait for its result (docs/scaling.md). Needs an L2 (fs shared by PIXPROXY_PROCESSES, or an object store).'),
+    leaseTtlSecs: int(['PIXPROXY_CACHE_LEASE_TTL_SECS'], 10, { min: 1, max: 3600 })
+      .describe('Seconds a lease holds: the longest another instance waits for its leader, and how long a dead leader blocks its key. Keep it above the slowest computation (IMGPROXY_TIMEOUT).'),
   },
 
   storage: {

@@ -7,7 +7,7 @@
  * the download runs under the larger of the two, and the body is held to its kind's once its
  * first bytes say what it is.
  */
-import type { ConditionalHeaders, ImageCache } from '../cache/index.js';
+import type { ConditionalHeaders, ImageCache, SourceVariant } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Slots } from '../limiter.js';
 import { isVideoFormat } from '../options.js';
@@ -17,8 +17,18 @@ import type { SourceResponse } from '../sources/types.js';
 import type { RetryPolicy } from './policy.js';
 import { withRetries } from './retry.js';
 
-/** `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `retry`: the dialect's fetch retries. */
-export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, retry?: RetryPolicy | null) => Promise<SourceResponse>;
+/**
+ * `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `retry`: the dialect's fetch
+ * retries. `variant`: the client's conditional headers and cookies, when it forwards them; with
+ * conditional headers the answer may be a 304 (an empty body), never otherwise.
+ */
+export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, retry?: RetryPolicy | null, variant?: LoadVariant) => Promise<SourceResponse>;
+
+export interface LoadVariant {
+  readonly conditional?: ConditionalHeaders;
+  /** The `Cookie` header sent to the source. */
+  readonly cookie?: string;
+}
 
 export interface SourceLoaderDeps {
   readonly cache: Pick<ImageCache, 'getSource'>;
@@ -44,7 +54,7 @@ function undetected(contentType: string | undefined): ProxyError {
 
 export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
   const video = deps.maxVideoBytes ?? 0;
-  return async (url, maxBytes, signal, retry) => {
+  return async (url, maxBytes, signal, retry, variant = {}) => {
     const fetchLimit = video === 0 || maxBytes === 0 ? maxBytes : Math.max(maxBytes, video);
     // Before the origin sub-store is read: a stored source is not served for a URL that
     // IMGPROXY_ALLOWED_SOURCES (or a disabled scheme) no longer admits. Image requests were
@@ -54,12 +64,19 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     const attempt = (fetchSignal: AbortSignal, conditional: ConditionalHeaders): Promise<SourceResponse> =>
       deps.downloads.run(async () => {
         const started = performance.now();
-        const fetched = await deps.sources.fetch(url, { maxBytes: fetchLimit, ...conditional, signal: fetchSignal });
+        const fetched = await deps.sources.fetch(url, { maxBytes: fetchLimit, ...conditional, ...(variant.cookie !== undefined ? { cookie: variant.cookie } : {}), signal: fetchSignal });
         deps.onFetched?.(url.slice(0, Math.max(0, url.indexOf(':'))), fetched.body.length, (performance.now() - started) / 1000);
         return fetched;
       }, fetchSignal);
     const fetchSource = retry ? withRetries(attempt, retry) : attempt;
-    const { response } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal);
+    const cacheVariant: SourceVariant = {
+      ...(variant.conditional !== undefined ? { conditional: variant.conditional } : {}),
+      ...(variant.cookie !== undefined ? { credentials: variant.cookie } : {}),
+    };
+    const { response } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal, cacheVariant);
+    // imgproxy answers an origin 304 with 304 (fetcher/request.go, NotModifiedError); one that
+    // comes without our asking cannot be that answer.
+    if (response.status === 304 && variant.conditional !== undefined) return response;
     if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);
     // The bytes may come from the origin sub-store or from a fetch another request started,
     // under another `max_src_file_size`: this request's limit still holds.

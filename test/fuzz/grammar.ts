@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { ARG_RANGES, type ArgKey } from '../../src/dialects/imgproxy/arg-ranges.js';
+import { encryptSourceUrl } from '../../src/dialects/imgproxy/encryption.js';
 import { sign } from '../../src/dialects/imgproxy/signature.js';
 import { OPTION_TABLE } from '../../src/dialects/imgproxy/option-table.js';
 import { PP_KEYS, PP_RANGES } from '../../src/dialects/previewproxy/params.js';
@@ -20,6 +21,8 @@ export interface GrammarContext {
   readonly files: readonly string[];
   readonly key: Buffer;
   readonly salt: Buffer;
+  /** IMGPROXY_SOURCE_URL_ENCRYPTION_KEY of the imgproxy server. */
+  readonly encKey: Buffer;
   readonly presets: readonly string[];
   /** The configured watermark URL (PreviewProxy's `wm` must name it). */
   readonly watermarkUrl: string;
@@ -135,6 +138,14 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     cachebuster: [fc.string({ maxLength: 8 })],
     expires: [num('expires')],
     filename: [fc.oneof(fileName.map((n) => encodeURIComponent(n)), fileName.map((n) => Buffer.from(n).toString('base64url'))), bool],
+    // The origin's files (images and not), other hosts and schemes, and what is no base64 at all.
+    fallback_image_url: [
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...ctx.files).map((f) => Buffer.from(`${ctx.origin}${f}`).toString('base64url')) },
+        { weight: 1, arbitrary: fc.constantFrom('local:///a.png', 'http://[::1', 'ftp://x/y.png', '').map((u) => Buffer.from(u).toString('base64url')) },
+        { weight: 1, arbitrary: fc.constantFrom('@@@', '=', 'x') },
+      ),
+    ],
     preset: [fc.constantFrom(...ctx.presets, 'nope'), fc.constantFrom(...ctx.presets)],
     max_src_resolution: [num('max_src_resolution')],
     max_src_file_size: [num('max_src_file_size')],
@@ -182,8 +193,13 @@ function sourceArb(ctx: GrammarContext): fc.Arbitrary<{ url: string; ext: string
 }
 
 function imgproxySource(ctx: GrammarContext): fc.Arbitrary<string> {
-  return fc.tuple(sourceArb(ctx), fc.nat({ max: 9 }), fc.nat({ max: 40 })).map(([{ url, ext }, how, cut]) => {
+  return fc.tuple(sourceArb(ctx), fc.nat({ max: 11 }), fc.nat({ max: 40 })).map(([{ url, ext }, how, cut]) => {
     if (how < 6) return `plain/${url.replace(/%/g, '%25').replace(/\?/g, '%3F').replace(/@/g, '%40')}${ext ? `@${ext}` : ''}`;
+    if (how >= 10) {
+      // imgproxy Pro's `enc/`: a real blob, or one cut short (a bad block, a bad padding).
+      const blob = encryptSourceUrl(url, ctx.encKey);
+      return `enc/${how === 11 ? blob.slice(0, Math.max(1, blob.length - 1 - (cut % 30))) : blob}${ext ? `.${ext}` : ''}`;
+    }
     const b64 = Buffer.from(url).toString('base64url');
     // base64 may be split by `/` anywhere (imgproxy joins the segments).
     const split = how === 9 && b64.length > cut ? `${b64.slice(0, cut)}/${b64.slice(cut)}` : b64;

@@ -1,6 +1,6 @@
 /**
- * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 sources and
- * `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
+ * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 and encrypted
+ * (`enc/`, imgproxy Pro) sources and `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
  * features → `default` preset → URL options left to right with presets expanded in
  * place → URL extension. Presets and replacements are parsed once, at creation.
  */
@@ -16,7 +16,7 @@ import { setFormat } from './option-table.js';
 import { splitPath } from './path.js';
 import { loadPresets } from './presets.js';
 import { verifySignature } from './signature.js';
-import { createSourceDecoder } from './source-url.js';
+import { createSourceDecoder, createUrlPreprocessor } from './source-url.js';
 
 export { sign, verifySignature } from './signature.js';
 export { loadPresets } from './presets.js';
@@ -64,7 +64,7 @@ function completeBest(o: ProcessingOptions, config: Config): void {
 /** Throws ConfigError when a preset or IMGPROXY_URL_REPLACEMENTS is invalid. */
 export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps = {}): ImgproxyDialect {
   const presets = loadPresets(config, deps.readFile);
-  const applier = createOptionApplier(config, presets, { logger: deps.logger, now: deps.now });
+  const applier = createOptionApplier(config, presets, { logger: deps.logger, now: deps.now, preprocessUrl: createUrlPreprocessor(config) });
   const decodeSource = createSourceDecoder(config);
   const separator = config.urls.argumentsSeparator;
 
@@ -95,11 +95,12 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
       sourceParts = split.rest;
     }
 
-    const { url, extension } = decodeSource(sourceParts);
+    // Decoded (and an `enc/` source decrypted) only once the signature holds.
+    const { url, extension, encrypted } = decodeSource(sourceParts);
     // raw streams the source untouched, so an extension cannot convert anything.
     if (!options.raw && extension !== '') setFormat(options, 'extension', extension, config);
     if (!options.raw) completeBest(options, config);
-    return { kind: 'image', source: url, options, signedPath };
+    return { kind: 'image', source: url, options, signedPath, ...(encrypted ? { sourceHidden: true } : {}) };
   }
 
   function parseInfo(rawPath: string, _headers: IncomingHttpHeaders): InfoRequest {

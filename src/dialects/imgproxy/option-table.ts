@@ -41,6 +41,8 @@ import { num } from './arg-ranges.js';
 
 export interface ApplyContext {
   readonly config: Config;
+  /** IMGPROXY_URL_REPLACEMENTS and IMGPROXY_BASE_URL, as applied to source URLs. */
+  preprocessUrl(url: string): string;
   /** Expands presets in place (the `preset` option); knows the recursion chain. */
   expandPresets(o: ProcessingOptions, names: readonly string[]): void;
   /** Unix seconds; injectable for tests of `expires`. */
@@ -363,6 +365,19 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   boolOption('return_attachment', ['att'], 'returnAttachment'),
+  {
+    // imgproxy Pro: https://docs.imgproxy.net/usage/processing#fallback-image-url
+    name: 'fallback_image_url', aliases: ['fiu'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('fallback_image_url', args, 1);
+      const encoded = arg(args, 0);
+      if (encoded === '') return;
+      const bytes = decodeBase64Url(encoded);
+      const url = bytes && utf8(bytes);
+      if (url === undefined || url === '') throw invalidArg('fallback_image_url', 'URL-safe base64 of a URL', encoded);
+      o.fallbackImageUrl = ctx.config.processing.fallbackImagePreprocessUrl ? ctx.preprocessUrl(url) : url;
+    },
+  },
   { name: 'preset', aliases: ['pr'], apply: (o, args, ctx) => ctx.expandPresets(o, args) },
   { name: 'max_src_resolution', aliases: ['msr'], security: true, apply: applySecurityResolution('maxSrcResolution', 'max_src_resolution') },
   { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = Math.max(0, num('max_src_file_size', v)); }) },

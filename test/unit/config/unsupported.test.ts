@@ -41,7 +41,7 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', 'true'],
     ['IMGPROXY_TIFF_UNLIMITED', 'true'],
     ['IMGPROXY_PNG_UNLIMITED', 'true'],
-    ['IMGPROXY_WRITE_RESPONSE_TIMEOUT', '10'],
+    ['IMGPROXY_S3_USE_DECRYPTION_CLIENT', 'true'],
     ['IMGPROXY_SO_REUSEPORT', 'maybe'],
   ])('%s=%j is refused: the peer\'s default is not what pixproxy does, or it does not parse', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([expect.stringMatching(new RegExp(`^${name}: not supported: `))]);
