@@ -32,6 +32,11 @@ export const ERROR_CODES = {
   SOURCE_PATH_FORBIDDEN: { status: 404, message: 'Invalid source URL' },
   /** A local:// path naming a directory or another non-file. */
   SOURCE_NOT_A_FILE: { status: 404, message: 'Source is unreachable' },
+  /**
+   * The request's own watermark image (`watermark_url`, PreviewProxy `wm`) could not be
+   * fetched; the status is the fetch failure's (PreviewProxy answers 502 `watermark_fetch_failed`).
+   */
+  WATERMARK_UNREACHABLE: { status: 404, message: 'Watermark is unreachable' },
   /** Origin answered 4xx: mirrored status. */
   SOURCE_CLIENT_ERROR: { status: 404, message: 'Source is unreachable' },
   /** Origin answered 5xx. */

@@ -89,12 +89,51 @@ export interface Rgb {
 export const WATERMARK_POSITIONS = ['ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're'] as const;
 export type WatermarkPosition = (typeof WATERMARK_POSITIONS)[number];
 
+/**
+ * Whose placement rules a watermark follows: imgproxy's (scale fits the mark into scale ×
+ * the image, offsets push away from the anchored edge, `re` tiles centred) or PreviewProxy's
+ * (scale is the mark's width as a fraction of the image's, offsets are added to the top-left
+ * corner, `re` tiles from the top-left corner).
+ */
+export type WatermarkLayout = 'imgproxy' | 'previewproxy';
+
 export interface WatermarkOptions {
   opacity: number;
   position: WatermarkPosition;
   x: number;
   y: number;
   scale: number;
+  layout: WatermarkLayout;
+}
+
+/** A text watermark: one layout of Pango markup (already checked, processing/pango-markup.ts). */
+export interface WatermarkText {
+  kind: 'text';
+  markup: string;
+  /** `sans`: the bundled font; another name is a font file found as PreviewProxy finds it. */
+  font: string;
+  /** Font size in pixels. */
+  size: number;
+  /** `em`: the size of the em square (Pango's, at 72 dpi); `line`: ascent + descent (PreviewProxy's). */
+  sizing: 'em' | 'line';
+}
+
+/** What a watermark draws when it is not the configured image (IMGPROXY_WATERMARK_*). */
+export type WatermarkImage = { kind: 'url'; url: string } | WatermarkText;
+
+export type FrameRange =
+  | { kind: 'all' }
+  | { kind: 'from'; first: number }
+  | { kind: 'range'; first: number; last: number }
+  | { kind: 'last'; count: number };
+
+/**
+ * Frames of an animated GIF to output (PreviewProxy's `gif_anim`, 0-indexed, inclusive).
+ * `keepOthers` (`gif_af`): frames outside the range are kept too, with the geometric steps only.
+ */
+export interface FrameSelection {
+  range: FrameRange;
+  keepOthers: boolean;
 }
 
 export const RESIZING_ALGORITHMS = ['nearest', 'linear', 'cubic', 'lanczos2', 'lanczos3'] as const;
@@ -226,6 +265,16 @@ export interface ProcessingOptions {
   /** imgproxy Pro's `fallback_image_url`: the request's own fallback image ('' = the configured one). */
   fallbackImageUrl: string;
   watermark: WatermarkOptions | null;
+  /** null: the configured watermark image. */
+  watermarkImage: WatermarkImage | null;
+  /** imgproxy Pro `watermark_size` (used when the scale is 0); null = natural size. */
+  watermarkSize: { width: number; height: number } | null;
+  /** imgproxy Pro `watermark_rotate`, degrees clockwise. */
+  watermarkRotate: number;
+  /** imgproxy Pro `watermark_shadow`: blur sigma of the shadow; 0 = none. */
+  watermarkShadow: number;
+  /** GIF frames to output; null = every frame, as usual. */
+  frames: FrameSelection | null;
   page: number;
   pages: number;
   disableAnimation: boolean;
@@ -320,6 +369,11 @@ export function defaultOptions(config: Config): ProcessingOptions {
     returnAttachment: false,
     fallbackImageUrl: '',
     watermark: null,
+    watermarkImage: null,
+    watermarkSize: null,
+    watermarkRotate: 0,
+    watermarkShadow: 0,
+    frames: null,
     page: 0,
     pages: 1,
     disableAnimation: false,
@@ -344,6 +398,23 @@ export function asIs(o: ProcessingOptions): ProcessingOptions {
 /** Whether these are `asIs` options: every format skipped, nothing asked for. */
 export function isAsIs(o: ProcessingOptions): boolean {
   return o.format === null && OUTPUT_FORMATS.every((f) => o.skipProcessingFormats.includes(f));
+}
+
+/**
+ * The watermark's details mean nothing without a watermark: reset, so that a URL naming
+ * them alone shares the cache key of one that does not.
+ */
+export function settleWatermark(o: ProcessingOptions): void {
+  if (o.watermark !== null) return;
+  o.watermarkImage = null;
+  o.watermarkSize = null;
+  o.watermarkRotate = 0;
+  o.watermarkShadow = 0;
+}
+
+/** The request's own watermark image, when it draws one: a source to load like the image's. */
+export function watermarkUrl(o: ProcessingOptions): string | undefined {
+  return o.watermark !== null && o.watermarkImage?.kind === 'url' ? o.watermarkImage.url : undefined;
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */

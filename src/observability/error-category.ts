@@ -28,6 +28,7 @@ const CATEGORY: Readonly<Record<ErrorCode, ErrorCategory | null>> = {
   SOURCE_REDIRECTS: 'download',
   SOURCE_BODY_INCOMPLETE: 'download',
   SOURCE_NOT_A_FILE: 'download',
+  WATERMARK_UNREACHABLE: 'download',
   SOURCE_SCHEME_DISABLED: 'security',
   SOURCE_ADDRESS_FORBIDDEN: 'security',
   SOURCE_PATH_FORBIDDEN: 'security',

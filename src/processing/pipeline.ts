@@ -15,7 +15,9 @@
  * the request's deadline and abort signal (run.ts).
  *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
- * written into one strip for the encoder, with their delays. Pure with respect to I/O.
+ * written into one strip for the encoder, with their delays. PreviewProxy's `gif_anim` chooses
+ * the frames of a GIF (animation.ts), and with `gif_af` the frames outside its range take the
+ * geometric steps only. Pure with respect to I/O: a watermark image is loaded by the caller.
  *
  * Known deviations, kept on purpose (README "Processing options"):
  *  - the watermark of an animation is composited on each frame (overlays prepared once),
@@ -28,6 +30,7 @@ import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
 import { isAsIs, isVideoFormat, MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { ProxyError } from '../errors.js';
+import { headerOf } from './codecs/libvips-read.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { fitBytes } from './fit-bytes.js';
 import { byDssim, bySize, qualityRange } from './autoquality.js';
@@ -64,7 +67,8 @@ import { previewSettings } from './codecs/preview-settings.js';
 import type { DecodeRequest, PreviewSettings, Probe } from './codecs/types.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
-import { watermarkOverlays } from './watermark.js';
+import { planFrames, type FramePlan } from './animation.js';
+import { openWatermark, watermarkOverlays } from './watermark.js';
 
 /** Missing frame delays default to 40 ms (25 fps), as in imgproxy. */
 const DEFAULT_DELAY_MS = 40;
@@ -92,6 +96,10 @@ interface Job {
   vectorScale: number;
   /** Encode as greyscale: the source is grey and nothing below adds colour. */
   grey: boolean;
+  /** The watermark drawn is grey itself (isGreyImage). */
+  greyMark: boolean;
+  /** Frames outside a gif_anim range keep their colours: not one grey palette for all. */
+  frameColours: boolean;
 }
 
 function isGreyRgb(c: Rgb | null): boolean {
@@ -102,18 +110,39 @@ function isGreyRgb(c: Rgb | null): boolean {
  * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source (or one made
  * grey by a grey monochrome) would come out with three equal channels. imgproxy keeps the
  * colourspace: we convert back to b-w at encode time unless an operation can add colour (a
- * coloured background or tint, a watermark, a colour output like WebP/AVIF whose encoders
- * store RGB anyway).
+ * coloured background or tint, a watermark that is not grey itself, a colour output like
+ * WebP/AVIF whose encoders store RGB anyway).
  */
-function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, greyMark: boolean): boolean {
   // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
   // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
   const greyed = o.monochrome !== null && o.monochrome.intensity >= 1;
   if (!info.grey && !greyed) return false;
   if (!isGreyRgb(o.background)) return false;
   if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
-  if (o.watermark !== null) return false;
+  if (o.watermark !== null && !greyMark) return false;
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
+}
+
+/** keepsGrey for a result written as `format` (a `best` candidate or the chosen format). */
+function greyFor(job: Omit<Job, 'grey'>, format: OutputFormat): boolean {
+  return keepsGrey(job.info, job.o, format, job.greyMark) && !job.frameColours;
+}
+
+/**
+ * Whether the watermark image drawn is greyscale (b-w or grey16), so a grey result stays grey
+ * with it, as in imgproxy (processing/colorspace_test.go `TestWatermarkColorspace`). Text marks
+ * are coloured by their markup: never counted grey.
+ */
+async function isGreyImage(o: ProcessingOptions, mark: Buffer | undefined): Promise<boolean> {
+  if (o.watermark === null || o.watermarkImage?.kind === 'text' || mark === undefined) return false;
+  try {
+    const meta = await headerOf(mark);
+    return meta.space === 'b-w' || meta.space === 'grey16';
+  } catch {
+    // The mark fails later, where it is decoded, with its own error.
+    return false;
+  }
 }
 
 /**
@@ -162,18 +191,32 @@ function planFor(width: number, height: number, job: Job): GeometryPlan {
 }
 
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
-type Overlays = (width: number, height: number) => Promise<OverlayOptions[] | null>;
+type Overlays = (width: number, height: number, dprScale: number) => Promise<OverlayOptions[] | null>;
 
 function watermarkFor(job: Job): Overlays {
-  const wm = job.o.watermark;
-  const image = job.ctx.watermark;
-  if (!wm || !image || wm.opacity <= 0) return async () => null;
-  let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
-  return (width, height) => {
-    const key = `${width}x${height}`;
-    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity, job.limits) };
+  const { o } = job;
+  const wm = o.watermark;
+  if (!wm || wm.opacity <= 0) return async () => null;
+  const req = { opts: wm, baseOpacity: job.config.processing.watermarkOpacity, size: o.watermarkSize, rotate: o.watermarkRotate, shadow: o.watermarkShadow };
+  // The mark is opened (or its text drawn) once, and placed once per frame size.
+  let mark: ReturnType<typeof openWatermark> | null = null;
+  let cached: { key: string; overlays: Promise<OverlayOptions[] | null> } | null = null;
+  return (width, height, dprScale) => {
+    const key = `${width}x${height}@${dprScale}`;
+    if (cached?.key !== key) {
+      mark ??= openWatermark(o.watermarkImage, job.ctx.watermark, { maxPixels: o.maxSrcResolution * 1e6, limits: job.limits, run: job.run, layout: wm.layout });
+      // imgproxy's pixel offsets follow the dpr the geometry settled on (prepare.go `DprScale`).
+      const placed = { ...req, offsetScale: wm.layout === 'imgproxy' ? dprScale : 1 };
+      cached = { key, overlays: mark.then((m) => (m ? watermarkOverlays(m, { width, height }, placed, job.limits, job.run) : null)) };
+    }
     return cached.overlays;
   };
+}
+
+/** The same job without the steps PreviewProxy keeps off the frames outside a `gif_anim` range. */
+function geometricOnly(job: Job): Job {
+  const o: ProcessingOptions = { ...job.o, blur: 0, sharpen: 0, pixelate: 0, brightness: 0, contrast: 1, saturation: 1, monochrome: null, watermark: null };
+  return { ...job, o };
 }
 
 /**
@@ -248,7 +291,7 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     }
     alpha = false;
   }
-  const marks = await watermark(width, height);
+  const marks = await watermark(width, height, plan.dprScale);
   if (marks) overlays.push(...marks);
   if (overlays.length > 0) {
     ops.overlays = overlays;
@@ -317,7 +360,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
  * Splits the decoded frames, runs each through the steps after the pre-crop and writes it into
  * one strip for the encoder: the strip of results is the only copy of them.
  */
-async function processAnimation(job: Job, page: number, count: number): Promise<{ pixels: Pixels; frameHeight: number }> {
+async function processAnimation(job: Job, page: number, count: number, styled: FramePlan['styled'] = () => true): Promise<{ pixels: Pixels; frameHeight: number }> {
   const { o, info } = job;
   const rotation = rotationOf(o);
   const turned = rotation % 180 === 90;
@@ -328,13 +371,16 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
   const overlays = watermarkFor(job);
+  const plain = geometricOnly(job);
+  const none: Overlays = async () => null;
   let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
     checkAbort(job.run.signal);
     let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
     frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
     frame = await cropFrame(frame, plan.crop);
-    const finished = await finish(framePixels(frame), plan, job, overlays);
+    const all = styled(i);
+    const finished = await finish(framePixels(frame), plan, all ? job : plain, all ? overlays : none);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);
@@ -359,6 +405,7 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
 interface Animation {
   delay: number[];
   frameHeight: number;
+  loop: number;
 }
 
 interface Encoded {
@@ -375,7 +422,7 @@ interface Encoded {
  */
 function writer(job: Job, source: Pixels, format: OutputFormat, animation: EncodeSettings['animation']): (quality: number, lossless?: boolean) => Promise<Buffer> {
   const sixteen = source.depth === 'ushort' && (format === 'png' || format === 'tiff');
-  const grey = keepsGrey(job.info, job.o, format);
+  const grey = greyFor(job, format);
   return (quality, lossless) => {
     let p = source.open();
     if (source.hasAlpha && !FORMAT_TRAITS[format].alpha) p = p.flatten({ background: job.o.background ?? WHITE });
@@ -423,7 +470,7 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Enc
     chooseOutputFormat(input, o, job.config, new Set([...writableFormats()].filter((f) => f !== without))),
   );
   const quality = resolveQuality(format, o, job.config);
-  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  const animation = anim ? { loop: anim.loop, delay: anim.delay } : null;
   // A TIFF with alpha or 16-bit samples is written losslessly: no quality to search.
   const lossy = FORMAT_TRAITS[format].quality && !(format === 'tiff' && (px.hasAlpha || px.depth === 'ushort'));
   const fit = o.maxBytes > 0 && lossy;
@@ -505,13 +552,16 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   };
   if (shouldSkipProcessing(info.format, o, config)) return unprocessed();
 
-  const page = Math.min(Math.max(0, o.page), info.pages - 1);
+  // PreviewProxy's gif_anim: chosen frames of a GIF, written as a GIF whatever `format` says
+  // (src/modules/transform/pipeline.rs); on any other source it is ignored.
+  const selected = o.frames !== null && info.format === 'gif' ? planFrames(o.frames, info.pages, o.maxAnimationFrames) : null;
+  const page = selected ? selected.page : Math.min(Math.max(0, o.page), info.pages - 1);
   const animCandidate = isAnimatedFormat(info.format) && info.pages > 1 && o.maxAnimationFrames > 1 && !o.disableAnimation;
-  const format = chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
+  const format = selected ? 'gif' : chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
   // PreviewProxy's PP_BEST_FORMAT_ALLOW_SKIPS: a result in the source's format is the source.
   if (o.sourceIfSameFormat && o.bestFormat === null && format === info.format) return unprocessed();
-  const animated = animCandidate && FORMAT_TRAITS[format].animationSave;
-  const frames = animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
+  const animated = selected !== null || (animCandidate && FORMAT_TRAITS[format].animationSave);
+  const frames = selected ? selected.count : animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
   const stack = !animated && !isAnimatedFormat(info.format) && o.pages > 1 ? Math.min(o.pages, info.pages - page) : 1;
 
@@ -520,7 +570,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
-  const job: Job = {
+  const base = {
     input: input === source ? info.input : { ...info.input, data: input },
     info,
     o,
@@ -532,14 +582,17 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    grey: keepsGrey(info, o, format),
+    greyMark: await isGreyImage(o, ctx.watermark),
+    frameColours: selected !== null && o.frames?.keepOthers === true,
   };
+  const job: Job = { ...base, grey: greyFor(base, format) };
 
   let encoded;
   if (animated) {
-    const { pixels, frameHeight } = await processAnimation(job, page, frames);
+    const { pixels, frameHeight } = await processAnimation(job, page, frames, selected?.styled);
     const d = (info.delay ?? []).slice(page, page + frames);
-    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight });
+    // PreviewProxy writes its GIF to loop for ever.
+    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight, loop: selected ? 0 : info.loop });
   } else {
     encoded = await encode(job, await processStill(job, page, stack), null);
   }

@@ -15,7 +15,7 @@
 import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { asIs, isVideoFormat, type ImageFormat } from '../options.js';
+import { asIs, isVideoFormat, watermarkUrl, type ImageFormat } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';
@@ -104,11 +104,12 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         fallback: policy.fallback,
         ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
         variant,
+        watermark: watermarkUrl(opts),
       },
-      async ({ source, failure }, work) => {
+      async ({ source, failure, watermark }, work) => {
         metrics.imagesInProgress.inc();
         try {
-          const ctx = { signal: work.signal, deadline: work.deadline(), ...extra };
+          const ctx = { signal: work.signal, deadline: work.deadline(), ...(watermark ? { watermark } : extra) };
           if (failure !== undefined && policy.fallback) {
             const fb = policy.fallback;
             const result = await deps.process(source.body, fb.processed ? opts : asIs(opts), ctx);

@@ -23,6 +23,9 @@ export const MAX_DIMENSION = 10_000_000;
  */
 export const MAX_WATERMARK_SCALE = 2;
 
+/** A shadow blurred wider than this is a grey haze around the mark: it only costs memory. */
+const MAX_SHADOW_SIGMA = 100;
+
 /** Resolution limits are megapixels; 1e9 of them (1e15 pixels) is more than any image, and exact. */
 const MAX_MEGAPIXELS = 1e9;
 
@@ -114,6 +117,15 @@ export const ARG_RANGES = {
   'watermark scale': {
     kind: 'float', min: 0, max: MAX_WATERMARK_SCALE, minExclusive: true, options: ['watermark'],
     peer: `> 0 (empty = none); ${NO_UPPER}. At 2 the mark is twice the image and only its middle shows; more only costs memory`,
+  },
+  'watermark size': size(['watermark_size']),
+  'watermark rotate': {
+    kind: 'float', min: -MAX_DIMENSION, max: MAX_DIMENSION, options: ['watermark_rotate'],
+    peer: 'imgproxy Pro: degrees clockwise, any angle; taken modulo 360',
+  },
+  'watermark shadow': {
+    kind: 'float', min: 0, max: MAX_SHADOW_SIGMA, options: ['watermark_shadow'],
+    peer: `imgproxy Pro: the shadow's blur sigma, ≥ 0, 0 = none; ${NO_UPPER} (the shadow spreads over 3 sigma around the mark)`,
   },
   quality: { kind: 'int', min: 0, max: 100, options: ['quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
   'format quality': { kind: 'int', min: 0, max: 100, options: ['format_quality'], peer: '0–100, 0 = the configured default, as imgproxy' },

@@ -31,6 +31,7 @@ export type PpErrorCode =
   | 'invalid_params'
   | 'unsupported_format'
   | 'transform_disabled'
+  | 'watermark_fetch_failed'
   | 'internal_error';
 
 export interface PpErrorResponse {
@@ -63,6 +64,7 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   SOURCE_ADDRESS_FORBIDDEN: { status: 403, error: 'host_not_allowed' },
   SOURCE_PATH_FORBIDDEN: { status: 400, error: 'invalid_params', detail: 'path not allowed' },
   SOURCE_NOT_A_FILE: { status: 400, error: 'invalid_params', detail: 'not a regular file' },
+  WATERMARK_UNREACHABLE: { status: 502, error: 'watermark_fetch_failed' },
   // 404 is PreviewProxy's upstream_not_found; other statuses are resolved in ppErrorResponse.
   SOURCE_CLIENT_ERROR: { status: 404, error: 'upstream_not_found' },
   SOURCE_BAD_GATEWAY: { status: 502, error: 'internal_error' },

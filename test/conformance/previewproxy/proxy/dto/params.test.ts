@@ -204,7 +204,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
   ported('test_gif_anim_path_last_zero_parses_to_last_zero', () => expect(fromPath('gif_anim:-0/https://x.com/a.gif').p.gif_anim).toBe('-0'));
   ported('test_gif_anim_query_last_zero_parses_to_last_zero', () => expect(fromQuery({ gif_anim: '-0' }).gif_anim).toBe('-0'));
 
-  gap('issue 12 §2: gif_anim/gif_af are refused (400 Unsupported parameter), PreviewProxy merges ?gif_anim=2&gif_af=1 over gif_anim and signs gif_af=1&gif_anim=2', 'test_gif_anim_merge_from', () => {
+  ported('test_gif_anim_merge_from', () => {
     expect(merged('/gif_anim/https://x.com/a.gif', 'gif_anim=2&gif_af=1')).toBe('gif_af=1&gif_anim=2:https://x.com/a.gif');
   });
 
@@ -379,8 +379,8 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
   });
 
   ported('test_has_transforms_seek_auto', () => reencoded('&seek=auto'));
-  gap('issue 12 §2: gif_anim → we answer 400 Unsupported parameter, PreviewProxy takes the static path on a PNG and re-encodes', 'test_gif_anim_has_transforms', () => reencoded('&gif_anim=all'));
-  gap('issue 12 §2: gif_anim=1 → we answer 400 Unsupported parameter, PreviewProxy re-encodes a PNG', 'test_gif_anim_has_transforms_from_variant', () => reencoded('&gif_anim=1'));
+  ported('test_gif_anim_has_transforms', () => reencoded('&gif_anim=all'));
+  ported('test_gif_anim_has_transforms_from_variant', () => reencoded('&gif_anim=1'));
   ported('test_gif_af_alone_does_not_trigger_has_transforms', () => passedThrough('&gif_af=1'));
-  gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text (a transform: re-encoded)', 'wmt_counts_as_transform', () => reencoded('&wmt=hello'));
+  ported('wmt_counts_as_transform', () => reencoded('&wmt=hello'));
 });
