@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   INVALID_IMAGE: { status: 422, message: 'Invalid source image' },
   /** Detected type we do not load, or a decode failure (truncated, corrupt). */
   UNSUPPORTED_IMAGE: { status: 422, message: 'Broken or unsupported image' },
+  /** A video source ffmpeg could not take a frame of (or ffmpeg is missing): PreviewProxy's `video_decode_error`. */
+  VIDEO_DECODE_ERROR: { status: 422, message: 'Broken or unsupported image' },
+  /** A PDF source PDFium could not render: PreviewProxy's `pdf_render_error`. */
+  PDF_RENDER_ERROR: { status: 422, message: 'Broken or unsupported image' },
   /** Requested output format cannot be produced. */
   UNSUPPORTED_OUTPUT: { status: 422, message: 'Invalid URL' },
   /** Queue full (IMGPROXY_REQUESTS_QUEUE_SIZE). */

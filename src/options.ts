@@ -14,8 +14,31 @@ export { AUTOQUALITY_METHODS, AVIF_SUBSAMPLES, WEBP_COMPRESSIONS, WEBP_PRESETS, 
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** Video containers a frame is taken from (ffmpeg). */
+export const VIDEO_FORMATS = ['mp4', 'mov', 'webm', 'mkv', 'avi'] as const;
+export type VideoFormat = (typeof VIDEO_FORMATS)[number];
+
 /** Formats we can detect in a source. */
-export type ImageFormat = OutputFormat | 'pdf';
+export type ImageFormat = OutputFormat | 'pdf' | 'psd' | VideoFormat;
+
+export function isVideoFormat(f: ImageFormat): f is VideoFormat {
+  return (VIDEO_FORMATS as readonly string[]).includes(f);
+}
+
+/**
+ * Where a frame of a video source is taken: seconds from the start, a ratio of the duration
+ * (PreviewProxy's `seek:0.25r`) or `auto`, the middle (PreviewProxy's `seek:auto`).
+ */
+export type VideoSeek = { readonly seconds: number } | { readonly ratio: number } | 'auto';
+
+export interface VideoOptions {
+  /** IMGPROXY_ENABLE_VIDEO_THUMBNAILS on imgproxy routes; always on PreviewProxy's. */
+  enabled: boolean;
+  /** `video_thumbnail_second` / PreviewProxy's `seek`; IMGPROXY_VIDEO_THUMBNAIL_SECOND by default. */
+  seek: VideoSeek;
+  /** `video_thumbnail_keyframes`: the keyframe at or before the seek, not the exact frame. */
+  keyframes: boolean;
+}
 
 export const RESIZING_TYPES = ['fit', 'fill', 'fill-down', 'force', 'auto'] as const;
 export type ResizingType = (typeof RESIZING_TYPES)[number];
@@ -255,6 +278,8 @@ export interface ProcessingOptions {
   page: number;
   pages: number;
   disableAnimation: boolean;
+  /** Video sources only (ignored on a still image). */
+  video: VideoOptions;
   // Security options (only settable with IMGPROXY_ALLOW_SECURITY_OPTIONS).
   maxSrcResolution: number;
   maxSrcFileSize: number;
@@ -280,6 +305,7 @@ const NOT_NEGOTIATED = {
 export function defaultOptions(config: Config): ProcessingOptions {
   const p = config.processing;
   const s = config.security;
+  const v = config.previews;
   return {
     resizingType: 'fit',
     resizingAlgorithm: 'lanczos3',
@@ -351,6 +377,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
     page: 0,
     pages: 1,
     disableAnimation: false,
+    video: { enabled: v.enableVideoThumbnails, seek: { seconds: v.videoThumbnailSecond }, keyframes: v.videoThumbnailKeyframes },
     maxSrcResolution: s.maxSrcResolution,
     maxSrcFileSize: s.maxSrcFileSize,
     maxAnimationFrames: s.maxAnimationFrames,
@@ -366,6 +393,11 @@ export function defaultOptions(config: Config): ProcessingOptions {
  */
 export function asIs(o: ProcessingOptions): ProcessingOptions {
   return { ...o, skipProcessingFormats: [...OUTPUT_FORMATS], format: null, bestFormat: null, ...NOT_NEGOTIATED };
+}
+
+/** Whether these are `asIs` options: every format skipped, nothing asked for. */
+export function isAsIs(o: ProcessingOptions): boolean {
+  return o.format === null && OUTPUT_FORMATS.every((f) => o.skipProcessingFormats.includes(f));
 }
 
 /**
@@ -401,4 +433,10 @@ export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   ico: 'image/x-icon',
   heic: 'image/heif',
   pdf: 'application/pdf',
+  psd: 'image/vnd.adobe.photoshop',
+  mp4: 'video/mp4',
+  mov: 'video/quicktime',
+  webm: 'video/webm',
+  mkv: 'video/x-matroska',
+  avi: 'video/x-msvideo',
 };

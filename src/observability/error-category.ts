@@ -36,6 +36,8 @@ const CATEGORY: Readonly<Record<ErrorCode, ErrorCategory | null>> = {
   SOURCE_RESOLUTION_TOO_BIG: 'processing',
   RESULT_TOO_BIG: 'processing',
   UNSUPPORTED_IMAGE: 'processing',
+  VIDEO_DECODE_ERROR: 'processing',
+  PDF_RENDER_ERROR: 'processing',
   TRANSFORM_DISABLED: 'security',
   TOO_MANY_REQUESTS: 'queue',
   OVERLOADED: 'queue',

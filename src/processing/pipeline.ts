@@ -28,7 +28,8 @@
  */
 import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { isAsIs, isVideoFormat, MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { ProxyError } from '../errors.js';
 import { headerOf } from './codecs/libvips-read.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { fitBytes } from './fit-bytes.js';
@@ -62,6 +63,8 @@ import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
 import { initSharp } from './sharp-setup.js';
+import { previewSettings } from './codecs/preview-settings.js';
+import type { DecodeRequest, PreviewSettings, Probe } from './codecs/types.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { planFrames, type FramePlan } from './animation.js';
@@ -183,7 +186,8 @@ function rotationOf(o: ProcessingOptions): number {
 
 /** Plan options for a frame whose user rotation has already been applied. */
 function planFor(width: number, height: number, job: Job): GeometryPlan {
-  return planGeometry({ width, height, isVector: job.isVector }, { ...job.o, rotate: 0 });
+  // A PDF drawn at the size asked is as scalable as an SVG: it may be enlarged like one.
+  return planGeometry({ width, height, isVector: job.isVector || job.info.format === 'pdf' }, { ...job.o, rotate: 0 });
 }
 
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
@@ -495,31 +499,54 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Enc
   return { data, format, width: px.width, height: frameHeight };
 }
 
-async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config): Promise<ProcessResult> {
+async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config, previews: PreviewSettings): Promise<ProcessResult> {
   checkAbort(ctx.signal);
   const limits = pixelLimits(config);
   // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
   const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
   // The decode entry point: libvips' formats are decoded lazily by the steps below; a codec's
-  // (BMP, ICO, JPEG XL, HEIC…) is decoded here, off the main thread, once its header passed
-  // the resolution check, into what sharp reads.
+  // (BMP, ICO, JPEG XL, HEIC, PDF, PSD, video…) is decoded here, off the main thread, once its
+  // header passed the resolution check, into what sharp reads.
   const info = await readSource(source, {
-    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames), deadline: run.deadline, signal: run.signal },
-    check: (width, height) => checkSource(width, height, 1, o, limits),
-    request: (width, height) => {
-      const plan = resizesOnLoad(o) && !config.processing.disableShrinkOnLoad ? planGeometry({ width, height, isVector: false }, { ...o, rotate: 0 }) : null;
-      return { page: o.page, pages: o.pages, size: plan ? { width: plan.scaledWidth, height: plan.scaledHeight } : undefined };
+    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames, o.pages), deadline: run.deadline, signal: run.signal, previews },
+    accept: (format) => {
+      if (isVideoFormat(format) && !o.video.enabled) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${format} video, and video thumbnails are off (IMGPROXY_ENABLE_VIDEO_THUMBNAILS)`);
+    },
+    select: { page: o.page, pages: o.pages },
+    check: (width, height, _pages, format) => {
+      // A PDF is vector: like SVG it is drawn smaller, not refused (request below). ffprobe may
+      // not have measured a video (0×0): ffmpeg's -max_pixels and the frame's check stand.
+      if (format === 'pdf' || width === 0) return;
+      checkSource(width, height, 1, o, limits, format === 'psd' && o.preserveHdr ? 'ushort' : 'uchar');
+    },
+    request: (width, height, format, probe) => {
+      // ffprobe may not have measured a video (0×0): nothing to plan from before its frame.
+      const plan = resizesOnLoad(o) && !config.processing.disableShrinkOnLoad && width > 0 ? planGeometry({ width, height, isVector: false }, { ...o, rotate: 0 }) : null;
+      const request: DecodeRequest = {
+        page: o.page,
+        pages: o.pages,
+        size: plan ? { width: plan.scaledWidth, height: plan.scaledHeight } : undefined,
+        seek: o.video.seek,
+        keyframes: o.video.keyframes,
+        highDepth: o.preserveHdr && probe.highDepth === true,
+      };
+      return format === 'pdf' ? { ...request, scale: pdfScale(width, height, probe, o, limits) } : request;
     },
   });
+  // A video frame asked for as it is (PreviewProxy without transforms): ffmpeg's PNG, unchanged.
+  if (isVideoFormat(info.format) && isAsIs(o)) return asIsFrame(info);
   const isVector = info.format === 'svg';
-  const origin = orientedSize(info, o.autoRotate);
+  // The source's own size: a PDF's at 72 DPI, whatever it was drawn at.
+  const origin = info.stored ?? orientedSize(info, o.autoRotate);
+  // Checked as a source: neither SVG nor PDF (vectors drawn within the limits) is refused for its size.
+  const sized = !isVector && info.format !== 'pdf';
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
   // would otherwise see its entities and references.
-  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
+  const input = info.format === 'svg' && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
 
   // The source as it is: its own format, its own size (still checked, so a bomb is not served).
   const unprocessed = (): ProcessResult => {
-    if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
+    if (sized) checkSource(origin.width, origin.height, 1, o, limits);
     const format = info.format as OutputFormat;
     return { data: input, format, contentType: MIME_TYPES[format], width: origin.width, height: origin.height, originFormat: info.format, originWidth: origin.width, originHeight: origin.height };
   };
@@ -539,7 +566,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const stack = !animated && !isAnimatedFormat(info.format) && o.pages > 1 ? Math.min(o.pages, info.pages - page) : 1;
 
   const depth: Depth = o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar';
-  if (!isVector) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
+  if (sized) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
@@ -583,10 +610,44 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 }
 
 /**
- * Builds the Processor bound to the frozen configuration (the composition root uses this).
- * Configures sharp first: building a processor is the explicit step that needs it.
+ * The scale a PDF's pages are drawn at: smaller than 72 DPI when they exceed max_src_resolution
+ * (the vector guard, as for SVG), and the size the request needs when the resize comes first
+ * and one page is drawn (the shrink-on-load of vectors), within the intermediate bound.
  */
-export function createProcessor(config: Config): Processor {
+function pdfScale(width: number, height: number, probe: Probe, o: ProcessingOptions, limits: PixelLimits): number {
+  const maxPixels = o.maxSrcResolution * 1e6;
+  const guard = width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
+  let scale = guard;
+  const count = Math.min(Math.max(1, o.pages), Math.max(1, probe.pages - Math.max(0, o.page)));
+  if (resizesOnLoad(o) && count === 1) {
+    const plan = planGeometry({ width: Math.max(1, Math.round(width * guard)), height: Math.max(1, Math.round(height * guard)), isVector: true }, { ...o, rotate: 0 });
+    scale = guard * Math.max(plan.wscale, plan.hscale);
+  }
+  checkCanvas(limits, 'intermediate', 'PDF rendering', { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) });
+  return scale;
+}
+
+/** A video frame asked for as it is: ffmpeg's PNG, as PreviewProxy returns it without transforms. */
+function asIsFrame(info: SourceInfo): ProcessResult {
+  return {
+    data: info.input.data,
+    format: 'png',
+    contentType: MIME_TYPES.png,
+    width: info.width,
+    height: info.height,
+    originFormat: info.format,
+    originWidth: info.width,
+    originHeight: info.height,
+  };
+}
+
+/**
+ * Builds the Processor bound to the frozen configuration (the composition root uses this).
+ * Configures sharp first: building a processor is the explicit step that needs it. The PDF and
+ * video decoders' settings are the app's when it passes them (it looked ffmpeg up once), else
+ * made from `config` now.
+ */
+export function createProcessor(config: Config, previews: PreviewSettings = previewSettings(config)): Processor {
   initSharp();
-  return (source, options, ctx) => process(source, options, ctx, config);
+  return (source, options, ctx) => process(source, options, ctx, config, previews);
 }

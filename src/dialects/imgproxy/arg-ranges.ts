@@ -140,6 +140,7 @@ export const ARG_RANGES = {
   'png quantization colors': { kind: 'int', min: 2, max: 256, options: ['png_options'], peer: '2–256, as IMGPROXY_PNG_QUANTIZATION_COLORS' },
   page: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, options: ['page'], peer: 'imgproxy Pro: ≥ 0; past the last page means the last' },
   pages: { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, options: ['pages'], peer: 'imgproxy Pro: ≥ 1' },
+  video_thumbnail_second: { kind: 'float', min: 0, max: 1e9, options: ['video_thumbnail_second'], peer: 'imgproxy Pro: seconds, a float since 3.13; past the end means the last frame' },
   expires: {
     kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['expires'],
     peer: 'unix timestamp (int64 there); ≤ 0 = none',

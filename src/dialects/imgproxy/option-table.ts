@@ -382,6 +382,9 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = num('page', v); }) },
   { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = num('pages', v); }) },
   boolOption('disable_animation', ['da'], 'disableAnimation'),
+  // imgproxy Pro's video thumbnail options (https://docs.imgproxy.net/usage/processing#video-thumbnail-second).
+  { name: 'video_thumbnail_second', aliases: ['vts'], apply: single('video_thumbnail_second', (o, v) => { o.video = { ...o.video, seek: { seconds: num('video_thumbnail_second', v) } }; }) },
+  { name: 'video_thumbnail_keyframes', aliases: ['vtk'], apply: single('video_thumbnail_keyframes', (o, v) => { o.video = { ...o.video, keyframes: parseBool(v) }; }) },
   {
     // `sp` is what the official imgproxy-js-core builder emits for skip_processing.
     name: 'skip_processing', aliases: ['skp', 'sp'],

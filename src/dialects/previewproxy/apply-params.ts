@@ -6,14 +6,10 @@
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
-import { asIs, type BestFormatOptions, type FrameRange, type OutputFormat, type ProcessingOptions, type WatermarkImage, type WatermarkPosition } from '../../options.js';
+import { asIs, type BestFormatOptions, type FrameRange, type OutputFormat, type ProcessingOptions, type VideoSeek, type WatermarkImage, type WatermarkPosition } from '../../options.js';
 import { colouredMarkup, MarkupError, plainMarkup } from '../../processing/pango-markup.js';
 import type { PpKey, PpParams } from './params.js';
 import { toSourceUrl } from './source.js';
-
-const UNSUPPORTED: readonly [PpKey, string][] = [
-  ['seek', 'seek (video frames) is not supported'],
-];
 
 /** Every spelling PreviewProxy's `WmPosition::from_str` accepts. */
 const WM_POSITIONS: Readonly<Record<string, WatermarkPosition>> = Object.fromEntries(
@@ -37,6 +33,9 @@ const WM_DEFAULT_SCALE = 0.15;
 const WMT_DEFAULT_COLOUR = '000000';
 const WMT_DEFAULT_SIZE = 24;
 const WMT_DEFAULT_FONT = 'sans';
+
+/** Longer than any video: every seek beyond it is "past the end" all the same. */
+const MAX_SEEK_SECONDS = 1e9;
 
 /** Neutral tint: sharp's tint keeps lightness and takes chroma from the colour, so grey = greyscale. */
 const GREY = '808080';
@@ -226,17 +225,28 @@ function checkDisallowed(p: PpParams, pp: Config['previewproxy']): void {
   if ((p.wm !== undefined || p.wmt !== undefined) && t.has('watermark')) refuse('watermark');
 }
 
+/**
+ * `seek` as the frame of a video source (src/modules/proxy/service.rs): seconds, a ratio
+ * `<f>r` or `auto`, normalised by params.ts; none is the first frame. PreviewProxy previews
+ * every video, so videos are on here whatever IMGPROXY_ENABLE_VIDEO_THUMBNAILS says.
+ */
+function applySeek(o: ProcessingOptions, p: PpParams): void {
+  const v = p.seek;
+  // f32 overflows to infinity there ("past the end": the last frame); a finite bound here.
+  const seconds = (s: number): number => (s < MAX_SEEK_SECONDS ? s : MAX_SEEK_SECONDS);
+  const seek: VideoSeek = v === undefined ? { seconds: 0 } : v === 'auto' ? 'auto' : v.endsWith('r') ? { ratio: Number(v.slice(0, -1)) } : { seconds: seconds(Number(v)) };
+  o.video = { enabled: true, seek, keyframes: false };
+}
+
 export function applyParams(o: ProcessingOptions, p: PpParams, config: Config): void {
   // Before the pass-through, as run_pipeline checks them: `gif_af` alone is no transform,
   // yet refused when gif_anim is disallowed.
   checkDisallowed(p, config.previewproxy);
+  applySeek(o, p);
   if (!isProcessed(p, config.previewproxy)) {
     // PreviewProxy streams such a source unchanged (service.rs); so do we, from memory.
     Object.assign(o, asIs(o));
     return;
-  }
-  for (const [key, message] of UNSUPPORTED) {
-    if (p[key] !== undefined) throw new ProxyError('UNSUPPORTED_PARAM', message);
   }
   applyGeometry(o, p);
   applyFormat(o, p, config.previewproxy);

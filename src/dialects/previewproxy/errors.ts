@@ -23,6 +23,8 @@ export type PpErrorCode =
   | 'upstream_connection_error'
   | 'too_many_redirects'
   | 'not_an_image'
+  | 'video_decode_error'
+  | 'pdf_render_error'
   | 'source_too_large'
   | 'host_not_allowed'
   | 'invalid_signature'
@@ -74,6 +76,8 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   RESULT_TOO_BIG: { status: 400, error: 'invalid_params', detail: true },
   INVALID_IMAGE: { status: 422, error: 'not_an_image' },
   UNSUPPORTED_IMAGE: { status: 422, error: 'not_an_image' },
+  VIDEO_DECODE_ERROR: { status: 422, error: 'video_decode_error' },
+  PDF_RENDER_ERROR: { status: 422, error: 'pdf_render_error' },
   UNSUPPORTED_OUTPUT: { status: 400, error: 'unsupported_format', detail: true },
   // imgproxy's queue (IMGPROXY_REQUESTS_QUEUE_SIZE) is full: PreviewProxy's overload answer.
   TOO_MANY_REQUESTS: { status: 503, error: null },

@@ -24,7 +24,7 @@ const USE: Record<ArgKey, string> = {
   rotate: 'rot:%', 'background channel': 'bg:%:0:0', brightness: 'br:%', contrast: 'co:%', saturation: 'sa:%',
   'monochrome intensity': 'mc:%', blur: 'bl:%', sharpen: 'sh:%', pixelate: 'pix:%', 'watermark opacity': 'wm:%',
   'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', 'watermark size': 'wms:%', 'watermark rotate': 'wmr:%', 'watermark shadow': 'wmsh:%', quality: 'q:%', 'format quality': 'fq:png:%',
-  max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
+  max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', video_thumbnail_second: 'vts:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
   max_animation_frames: 'maf:%', max_animation_frame_resolution: 'mafr:%', max_result_dimension: 'mrd:%',
   'autoquality target': 'aq:size:%', 'autoquality quality': 'aq:dssim:0.02:%', 'autoquality allowed error': 'aq:dssim:0.02:70:80:%',
   'jpeg quant table': 'jpgo::::::%', 'png quantization colors': 'pngo:1:1:%',

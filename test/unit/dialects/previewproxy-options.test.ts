@@ -31,8 +31,9 @@ describe('size and fit', () => {
   });
 
   it('fit without a size changes nothing', () => {
-    // What every processed PreviewProxy request has: a small AVIF stays AVIF (ravif).
-    const none = { ...defaultOptions(cfg), smallAvif: 'keep' };
+    // What every processed PreviewProxy request has: a small AVIF stays AVIF (ravif); videos
+    // previewed from the first frame unless `seek` says otherwise.
+    const none = { ...defaultOptions(cfg), smallAvif: 'keep', video: { enabled: true, seek: { seconds: 0 }, keyframes: false } };
     expect(opts('fit=cover')).toEqual(none);
   });
 
@@ -216,15 +217,30 @@ describe('gif_anim and gif_af', () => {
   });
 });
 
-describe('PreviewProxy parameters pixproxy does not implement: 400, never 500', () => {
-  it.each([['seek=5'], ['seek=auto']])('query %s', (query) => {
-    expectProxyError(() => opts(query), 400, 'UNSUPPORTED_PARAM');
+describe('seek: the frame of a video source', () => {
+  it.each<[string, unknown]>([
+    ['', { seconds: 0 }],
+    ['seek=5.0', { seconds: 5 }],
+    ['seek=-1', { seconds: 0 }],
+    ['seek=0.25r', { ratio: 0.25 }],
+    ['seek=7r', { ratio: 1 }],
+    ['seek=auto', 'auto'],
+    ['seek=1e308', { seconds: 1e9 }],
+  ])('%j → %j, videos on whatever IMGPROXY_ENABLE_VIDEO_THUMBNAILS says', (query, seek) => {
+    expect(opts(query).video).toEqual({ enabled: true, seek, keyframes: false });
   });
 
-  it.each(['seek:5'])('path token %s', (token) => {
-    expectProxyError(() => d.parsePath(`/${token}/${SRC}`, new URLSearchParams(), {}), 400, 'UNSUPPORTED_PARAM');
+  it('is a transform: the source is re-encoded (a still image ignores the seek itself)', () => {
+    expect(opts('seek=3').skipProcessingFormats).toEqual([]);
+    expect(opts('').skipProcessingFormats).toContain('jpeg');
   });
 
+  it('path token seek:5 is the query seek=5', () => {
+    expect(d.parsePath(`/seek:5/${SRC}`, new URLSearchParams(), {}).options.video).toEqual(opts('seek=5').video);
+  });
+});
+
+describe('PreviewProxy modifiers without their parameter', () => {
   it.each(['gif_af=1', 'wmt_color=ff0000', 'wmt_size=24', 'wmt_font=sans'])('query %s alone serves the source as it is', (query) => {
     expect(opts(query).skipProcessingFormats).toContain('jpeg');
   });

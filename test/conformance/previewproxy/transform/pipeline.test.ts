@@ -56,7 +56,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(type.startsWith('image/')).toBe(true);
   });
 
-  gap('issue 12 §1: application/pdf → we answer 422 "Broken or unsupported image", PreviewProxy accepts it and renders page 1', 'test_pdf_content_type_accepted_in_resolve', async () => {
+  ported('test_pdf_content_type_accepted_in_resolve', async () => {
     const { info } = await okImage(`/proxy?url=${enc(`${o.url}/doc.pdf`)}`);
     expect(info.width).toBeGreaterThan(0);
   });

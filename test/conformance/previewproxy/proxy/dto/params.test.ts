@@ -94,7 +94,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
     expect(fromPath('seek:5.0/https://example.com/v.mp4').p.seek).toBe('5');
   });
 
-  gap('issue 12 §1: seek is refused (400 Unsupported parameter), PreviewProxy merges ?seek=9.0 over seek:1.0 and signs seek=9', 'test_t_merge_from', () => {
+  ported('test_t_merge_from', () => {
     expect(merged('/seek:1.0/https://example.com/v.mp4', 'seek=9.0')).toBe('seek=9:https://example.com/v.mp4');
   });
 
@@ -366,7 +366,7 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
 
   ported('test_has_transforms_true', () => reencoded('&w=100'));
   ported('test_has_transforms_false', () => passedThrough(''));
-  gap('issue 12 §1: seek on a still image → we answer 400 Unsupported parameter, PreviewProxy ignores the seek and re-encodes', 'test_has_transforms_t_only', () => reencoded('&seek=3'));
+  ported('test_has_transforms_t_only', () => reencoded('&seek=3'));
   ported('test_has_transforms_best_format', () => reencoded('&format=best'));
 
   const skips = { PP_BEST_FORMAT_ALLOW_SKIPS: 'true', PP_BEST_FORMAT_PREFERRED_FORMATS: 'png' };
@@ -378,7 +378,7 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
     expect(keepsMark(r.body)).toBe(false);
   });
 
-  gap('issue 12 §1: seek=auto on a still image → we answer 400 Unsupported parameter, PreviewProxy re-encodes', 'test_has_transforms_seek_auto', () => reencoded('&seek=auto'));
+  ported('test_has_transforms_seek_auto', () => reencoded('&seek=auto'));
   ported('test_gif_anim_has_transforms', () => reencoded('&gif_anim=all'));
   ported('test_gif_anim_has_transforms_from_variant', () => reencoded('&gif_anim=1'));
   ported('test_gif_af_alone_does_not_trigger_has_transforms', () => passedThrough('&gif_af=1'));
