@@ -79,10 +79,6 @@ const HTTP = 'docs: sources/http-source';
 const LOCAL = 'docs: sources/local-source';
 const HMAC = 'docs: security/hmac-signing';
 
-const ANIM = 'issue 12 §2: gif_anim → we answer 400 Unsupported parameter';
-const WMARK = 'issue 12 §3: wm from a URL other than IMGPROXY_WATERMARK_URL → we answer 400 Unsupported parameter, PreviewProxy fetches and draws it';
-const TEXT = 'issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text';
-const SEEK = 'issue 12 §1: seek and video sources → we answer 400 Unsupported parameter, PreviewProxy extracts the frame';
 
 const BLOB = '{blob}';
 

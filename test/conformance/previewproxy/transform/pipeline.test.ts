@@ -9,7 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { gap, inspect, ported } from '../../harness.js';
+import { inspect, ported } from '../../harness.js';
 import { jxl, pdf, tinyGifAnim, tinyPng } from '../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin, useTempDir } from '../pp.js';
 

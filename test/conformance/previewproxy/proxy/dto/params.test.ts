@@ -12,7 +12,7 @@ import { loadConfig } from '../../../../../src/config/index.js';
 import { createPreviewProxyDialect } from '../../../../../src/dialects/previewproxy/index.js';
 import { canonicalString, paramsFromQuery, type PpParams } from '../../../../../src/dialects/previewproxy/params.js';
 import { parsePpPath } from '../../../../../src/dialects/previewproxy/path.js';
-import { differs, gap, ported } from '../../../harness.js';
+import { differs, ported } from '../../../harness.js';
 import { keepsMark, markedPng } from '../../fixtures.js';
 import { enc, expectOk, get, ppCanonical, ppServers, useOrigin } from '../../pp.js';
 
