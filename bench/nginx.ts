@@ -10,6 +10,7 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nginxScratchConf } from '../deploy/local/nginx-config.js';
 import { spawnProc, waitForHttp, type Proc } from './lib/proc.js';
 
 export interface NginxOptions {
@@ -21,29 +22,12 @@ export interface NginxOptions {
   workers?: number;
 }
 
-/** What both configs start with: the process, and an http block with its temp paths in `d`. */
-function preamble(d: string, workers: number, modules = ''): string {
-  return `# written by bench/nginx.ts
-${modules}worker_processes ${workers};
-daemon off;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  # node:http has no per-connection request limit; match it (nginx's default is 1000).
-  keepalive_requests 1000000;
-  client_body_temp_path ${d}/tmp/body;
-  proxy_temp_path ${d}/tmp/proxy;
-  fastcgi_temp_path ${d}/tmp/fastcgi;
-  uwsgi_temp_path ${d}/tmp/uwsgi;
-  scgi_temp_path ${d}/tmp/scgi;`;
-}
+/** nginx's default is 1000 requests per connection; node:http has no such limit: match it. */
+const KEEPALIVE = '  keepalive_requests 1000000;\n';
 
 export function nginxConfig(o: NginxOptions): string {
   const d = o.dir;
-  return `${preamble(d, o.workers ?? 2)}
-  sendfile on;
+  return nginxScratchConf(d, `${KEEPALIVE}  sendfile on;
   tcp_nopush on;
   open_file_cache max=1000 inactive=60s;
   types { image/jpeg jpg; image/png png; image/webp webp; }
@@ -54,8 +38,7 @@ export function nginxConfig(o: NginxOptions): string {
     add_header Cache-Control "max-age=31536000, public";
     location = /health { return 200 "ok"; }
   }
-}
-`;
+`, { workers: o.workers ?? 2, connections: 1024 });
 }
 
 /** The module's path in Debian's package. */
@@ -74,8 +57,7 @@ export interface ImageFilterOptions {
 /** `/resize/<w>x<h>/<path at the origin>` → fit inside w×h, JPEG quality 80, as pixproxy's default. */
 export function imageFilterConfig(o: ImageFilterOptions): string {
   const d = o.dir;
-  return `${preamble(d, o.workers ?? 2, `load_module ${IMAGE_FILTER_MODULE};\n`)}
-  proxy_cache_path ${d}/cache levels=1:2 keys_zone=img:16m max_size=2g inactive=1d use_temp_path=off;
+  return nginxScratchConf(d, `${KEEPALIVE}  proxy_cache_path ${d}/cache levels=1:2 keys_zone=img:16m max_size=2g inactive=1d use_temp_path=off;
   upstream resizer { server 127.0.0.1:${o.backPort}; keepalive 16; }
   server {
     listen 127.0.0.1:${o.port};
@@ -102,8 +84,7 @@ export function imageFilterConfig(o: ImageFilterOptions): string {
       image_filter_buffer 64M;
     }
   }
-}
-`;
+`, { workers: o.workers ?? 2, connections: 1024, modules: [IMAGE_FILTER_MODULE] });
 }
 
 export async function startNginxImageFilter(o: ImageFilterOptions): Promise<Proc> {

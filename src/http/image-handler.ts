@@ -1,22 +1,32 @@
 /**
  * Image responses: asks the image service (src/service/image.ts) for the result of a
  * resolved request and writes it with its status and headers (X-Cache, Cache-Control,
- * ETag/304, Last-Modified, Link, Vary, debug headers, Content-Disposition). Errors go back
+ * ETag/Last-Modified and 304, Link, Vary, debug headers, Content-Disposition). Errors go back
  * to the router, which maps them to a status.
  *
- * A fallback image is answered with its status and its own max-age. PreviewProxy requests get
- * PreviewProxy's Cache-Control (`public, max-age=<PP_CACHE_DISK_TTL_SECS>`, for a fallback
- * `public, max-age=<PP_FALLBACK_IMAGE_TTL or PP_TTL>` and `X-Fallback: true`).
+ * imgproxy routes follow imgproxy v4's conditional requests (conditional.ts): the client's
+ * If-None-Match / If-Modified-Since go to the origin on a miss, the origin's 304 is answered
+ * 304 with its validators, and a cached result answers them itself.
+ *
+ * A fallback image is answered with its status and its own max-age, never with a 304.
+ * PreviewProxy requests get PreviewProxy's Cache-Control (`public, max-age=<PP_CACHE_DISK_TTL_SECS>`,
+ * for a fallback `public, max-age=<PP_FALLBACK_IMAGE_TTL or PP_TTL>` and `X-Fallback: true`) and
+ * the ETag of the result bytes, checked locally (PreviewProxy sends none and forwards nothing).
+ *
+ * A hit is most of the traffic, so its headers are built once per (request, entry) and reused
+ * while they cannot differ (preparedFor), and go out with the router's in one writeHead.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedImage } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { varyHeader } from '../negotiate.js';
 import type { ImageRequest } from '../request.js';
-import type { ImageResult, ImageService } from '../service/image.js';
+import type { ImageResult, ImageService, NotModifiedResult, OriginValidators } from '../service/image.js';
 import type { DialectPolicies } from '../service/policy.js';
+import { answersNotModified } from '../validators.js';
 import { clientSignal } from './client-signal.js';
-import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
+import { conditionalPolicy, originConditionals, responseEtag, responseLastModified } from './conditional.js';
+import { cacheControl, canonicalLink, contentDisposition, resultCacheControl, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
 import type { Resolved } from './resolve.js';
 
@@ -37,7 +47,9 @@ interface Prepared {
   headers: string[];
   /** With Content-Type, Content-Length and Content-Disposition (a 200). */
   full: string[];
-  etag: string;
+  /** The validators sent, which the client's conditional headers are checked against. */
+  etag: string | undefined;
+  lastModified: string | undefined;
 }
 
 /** Whether two entries answer with the same headers (an L2 hit reads a new object each time). */
@@ -54,6 +66,7 @@ function sameAnswer(a: CachedImage, b: CachedImage): boolean {
       a.originWidth === b.originWidth &&
       a.originHeight === b.originHeight &&
       a.originSize === b.originSize &&
+      a.originEtag === b.originEtag &&
       a.originLastModified === b.originLastModified &&
       a.originCacheControl === b.originCacheControl &&
       a.originExpires === b.originExpires)
@@ -76,11 +89,14 @@ export interface ImageHandlerDeps {
 
 const SECURITY_HEADER_LIST: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
 
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
+
 export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   const cfg = deps.config;
   const dl = cfg.download;
+  const conditional = conditionalPolicy(dl);
   const vary = varyHeader(cfg);
-  // Cache-Control of a result without `expires` (the common case, computed once).
+  // Cache-Control of a result without `expires` or passthrough (the common case, computed once).
   const defaultCacheControl = cacheControl(cfg.processing.ttl, 0);
   const dispositions = new WeakMap<ImageRequest, { format: string; value: string }>();
   const prepared = new WeakMap<ImageRequest, Prepared>();
@@ -92,64 +108,94 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   function dispositionFor(request: ImageRequest, image: CachedImage): string {
     const known = dispositions.get(request);
     if (known?.format === image.format) return known.value;
-    const value = contentDisposition(request.options.filename, request.source, image.format, request.options.returnAttachment);
+    // An encrypted source's name is as secret as its URL.
+    const value = contentDisposition(request.options.filename, request.sourceHidden ? '' : request.source, image.format, request.options.returnAttachment);
     dispositions.set(request, { format: image.format, value });
     return value;
   }
 
-  /**
-   * imgproxy's priority: an `expires` cap first; then, with IMGPROXY_CACHE_CONTROL_PASSTHROUGH,
-   * the origin's Cache-Control (or its Expires as a max-age); then IMGPROXY_TTL.
-   */
-  function cacheControlFor(request: ImageRequest, image: CachedImage): string {
-    const expires = request.options.expires;
-    if (request.dialect === 'previewproxy') return image.fallbackStatus === undefined ? ppCacheControl : `public, max-age=${fallbackTtl('previewproxy')}`;
-    // imgproxy: a fallback lives exactly its TTL; origin headers are not its own.
-    if (image.fallbackStatus !== undefined) return cacheControl(fallbackTtl(request.dialect), expires);
-    if (expires !== 0) return cacheControl(cfg.processing.ttl, expires);
-    if (dl.cacheControlPassthrough) {
-      if (image.originCacheControl) return image.originCacheControl;
-      if (image.originExpires) {
-        const at = Date.parse(image.originExpires);
-        if (Number.isFinite(at)) return at > Date.now() ? `max-age=${Math.floor((at - Date.now()) / 1000)}, public` : 'no-cache';
-      }
-    }
-    return defaultCacheControl;
+  function cacheControlFor(request: ImageRequest, origin: OriginValidators, fallback: boolean): string {
+    if (request.dialect === 'previewproxy') return fallback ? `public, max-age=${fallbackTtl('previewproxy')}` : ppCacheControl;
+    const expiresUnix = request.options.expires;
+    if (!fallback && expiresUnix === 0 && !dl.cacheControlPassthrough) return defaultCacheControl;
+    return resultCacheControl({
+      ttl: cfg.processing.ttl,
+      expiresUnix,
+      passthrough: dl.cacheControlPassthrough,
+      origin,
+      ...(fallback ? { fallbackTtl: fallbackTtl(request.dialect) } : {}),
+    });
   }
 
-  /** The answer's headers before the body's (Content-Type, -Length, -Disposition), as a flat list. */
-  function buildHeaders(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): { headers: string[]; etag: string } {
+  /**
+   * The headers both a result and a 304 carry, after the route's. A Vary the route set
+   * (PreviewProxy's CORS) is merged with ours into one field (RFC 9110 §12.5.5).
+   */
+  function commonHeaders(head: readonly string[], request: ImageRequest, cache: string, origin: OriginValidators, fallback: boolean): string[] {
     const headers: string[] = [];
     let routeVary: string | undefined;
     for (let i = 0; i < head.length; i += 2) {
       const name = head[i] ?? '';
-      // A Vary the route set (PreviewProxy's CORS) is merged with ours into one field (RFC 9110 §12.5.5).
       if (vary && name.toLowerCase() === 'vary') routeVary = head[i + 1];
       else headers.push(name, head[i + 1] ?? '');
     }
-    headers.push(...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, image), 'X-Cache', outcome);
-    const fallback = image.fallbackStatus !== undefined;
-    if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
-    // imgproxy's ETAG_BUSTER re-keys every ETag a client holds; ours are content-derived.
-    const etag = dl.etagBuster ? `"${dl.etagBuster}/${image.etag.replace(/"/g, '')}"` : image.etag;
-    if (dl.useEtag) headers.push('ETag', etag);
-    if (dl.useLastModified && image.originLastModified && !fallback) headers.push('Last-Modified', image.originLastModified);
-    if (dl.setCanonicalHeader && /^https?:\/\//i.test(request.source)) headers.push('Link', `<${request.source}>; rel="canonical"`);
+    headers.push(...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, origin, fallback), 'X-Cache', cache);
     if (vary) headers.push('Vary', routeVary !== undefined ? `${routeVary}, ${vary}` : vary);
+    return headers;
+  }
+
+  /** The response's validators: the origin's on imgproxy routes (the result bytes' without one). */
+  function validatorsOf(request: ImageRequest, image: CachedImage | null, origin: OriginValidators): { etag: string | undefined; lastModified: string | undefined } {
+    const pp = request.dialect === 'previewproxy';
+    // A fallback is no representation of the source: it has no validators of its own.
+    if (image?.fallbackStatus !== undefined) return { etag: pp ? responseEtag(conditional, image.etag) : undefined, lastModified: undefined };
+    return { etag: responseEtag(conditional, pp ? image?.etag : (origin.etag ?? image?.etag)), lastModified: responseLastModified(conditional, origin.lastModified) };
+  }
+
+  function notModified(res: ServerResponse, headers: string[]): void {
+    res.writeHead(304, headers);
+    res.end();
+  }
+
+  /** The origin's 304 to the client's own validators: this request's alone, never prepared. */
+  function sendNotModified(res: ServerResponse, request: ImageRequest, { notModified: origin }: NotModifiedResult, head: readonly string[]): void {
+    const headers = commonHeaders(head, request, 'MISS', origin, false);
+    const { etag, lastModified } = validatorsOf(request, null, origin);
+    if (etag !== undefined) headers.push('ETag', etag);
+    if (lastModified !== undefined) headers.push('Last-Modified', lastModified);
+    notModified(res, headers);
+  }
+
+  /** The headers of one answer of `image` to `request`: those of its 304 and of its 200. */
+  function buildHeaders(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
+    const fallback = image.fallbackStatus !== undefined;
+    const origin: OriginValidators = {
+      ...(image.originEtag !== undefined ? { etag: image.originEtag } : {}),
+      ...(image.originLastModified !== undefined ? { lastModified: image.originLastModified } : {}),
+      ...(image.originCacheControl !== undefined ? { cacheControl: image.originCacheControl } : {}),
+      ...(image.originExpires !== undefined ? { expires: image.originExpires } : {}),
+    };
+    const headers = commonHeaders(head, request, outcome, origin, fallback);
+    if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
+    const { etag, lastModified } = validatorsOf(request, image, origin);
+    if (etag !== undefined) headers.push('ETag', etag);
+    if (lastModified !== undefined) headers.push('Last-Modified', lastModified);
+    const link = request.sourceHidden ? undefined : canonicalLink(dl.setCanonicalHeader, request.source);
+    if (link !== undefined) headers.push('Link', link);
     if (cfg.server.enableDebugHeaders) {
       if (image.originWidth !== undefined) headers.push('X-Origin-Width', String(image.originWidth));
       if (image.originHeight !== undefined) headers.push('X-Origin-Height', String(image.originHeight));
       if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', String(image.originSize));
       headers.push('X-Result-Width', String(image.width), 'X-Result-Height', String(image.height));
     }
-    return { headers, etag };
+    const full = [...headers, 'Content-Type', image.contentType, 'Content-Length', String(image.data.length), 'Content-Disposition', dispositionFor(request, image)];
+    return { image, outcome, head: [...head], headers, full, etag, lastModified };
   }
 
   /**
    * The headers of one (request, entry, outcome), computed on its first answer and reused
    * while the same memoised request is answered with the same entry: a hit then builds no
-   * header string. Not kept when they depend on the clock (an `expires` cap, an origin
-   * Expires turned into a max-age) or on the route's per-request headers beyond the id.
+   * header string. Not kept when they could differ on the next answer (clockFree).
    */
   function preparedFor(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
     const known = prepared.get(request);
@@ -159,30 +205,32 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
       known.full[1] = head[1] ?? '';
       return known;
     }
-    const { headers, etag } = buildHeaders(request, image, outcome, head);
-    const full = [...headers, 'Content-Type', image.contentType, 'Content-Length', String(image.data.length), 'Content-Disposition', dispositionFor(request, image)];
-    const p: Prepared = { image, outcome, head: [...head], headers, full, etag };
+    const p = buildHeaders(request, image, outcome, head);
     if (clockFree(request, image)) prepared.set(request, p);
     return p;
   }
 
-  /** Whether the Cache-Control of this answer is the same at any time. */
+  /**
+   * Whether an answer's headers are the same at any time for any client of this request: not
+   * with an `expires` cap or an origin Expires turned into a max-age (both count down), and not
+   * for a request forwarding the client's cookies (one client's answer, kept by nobody else).
+   * Whether the client's validators match is decided per request against the kept ones.
+   */
   function clockFree(request: ImageRequest, image: CachedImage): boolean {
-    if (request.options.expires !== 0) return false;
+    if (request.options.expires !== 0 || request.originCookie !== undefined) return false;
     return !(dl.cacheControlPassthrough && request.dialect !== 'previewproxy' && image.fallbackStatus === undefined && !image.originCacheControl && image.originExpires);
   }
 
   /**
-   * Writes a cached or fresh result. On the hit path this is most of the work left, so the
-   * headers go to writeHead as one flat list of strings on a response with no header set
-   * before (node:http's fast path: no setHeader per field), prepared once per entry.
-   * HEAD never gets here: the router answers it before any handler runs.
+   * Writes a cached or fresh result, or 304 when the client's validators (`inm`, `ims`) match it. On the hit
+   * path this is most of the work left, so the headers go to writeHead as one flat list of
+   * strings on a response with no header set before (node:http's fast path: no setHeader per
+   * field), prepared once per entry. HEAD never gets here: the router answers it first.
    */
-  function send(req: IncomingMessage, res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult, head: readonly string[]): void {
+  function send(res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult, head: readonly string[], inm: string | undefined, ims: string | undefined): void {
     const p = preparedFor(request, image, outcome, head);
-    if (dl.useEtag && image.fallbackStatus === undefined && ifNoneMatchHits(req.headers['if-none-match'], p.etag)) {
-      res.writeHead(304, p.headers);
-      res.end();
+    if (image.fallbackStatus === undefined && answersNotModified(dl.useEtag ? inm : undefined, ims, p.etag, p.lastModified)) {
+      notModified(res, p.headers);
       return;
     }
     res.writeHead(image.fallbackStatus ?? 200, p.full);
@@ -190,10 +238,19 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   }
 
   return async (req, res, { request, key }, log, head) => {
+    const inm = headerValue(req.headers['if-none-match']);
+    const ims = headerValue(req.headers['if-modified-since']);
+    // Only imgproxy forwards the client's validators; PreviewProxy's are answered locally.
+    const forwarded = request.dialect === 'previewproxy' || (inm === undefined && ims === undefined) ? undefined : originConditionals(conditional, inm, ims);
     // The client's signal is made only on a miss (a hit has no work to stop).
-    const result = await deps.images.getImage(request, key, () => clientSignal(res, 'the client went away before its image'));
-    log.cache = result.outcome;
+    const result = await deps.images.getImage(request, key, () => clientSignal(res, 'the client went away before its image'), forwarded);
     if (result.joined) log.joined = true;
-    send(req, res, request, result, head);
+    if ('notModified' in result) {
+      log.cache = 'MISS';
+      sendNotModified(res, request, result, head);
+      return;
+    }
+    log.cache = result.outcome;
+    send(res, request, result, head, inm, ims);
   };
 }

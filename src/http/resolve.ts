@@ -6,18 +6,22 @@
  * normal case behind a CDN miss storm or a hot page) skip them.
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
- * then answers 404). The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
+ * then answers 404). The source (and a watermark image's) is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
- * configuration.
+ * configuration. Cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH) go with the
+ * request and into its key.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue } from '../cache/key.js';
+import { watermarkUrl } from '../options.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
+import { COOKIE_SCOPE_HEADERS, createCookiePassthrough } from './cookie-passthrough.js';
 
 export interface Resolved {
   request: ImageRequest;
@@ -40,6 +44,14 @@ function part(headers: IncomingHttpHeaders, name: string): string {
 }
 
 /**
+ * The key of a request that forwards the client's cookies: the shared key made private to that
+ * Cookie header, so no other client is served what these cookies fetched.
+ */
+function withCookies(key: string, cookie: string): string {
+  return createHash('sha256').update(key).update('\0cookie\0').update(cookie).digest('hex');
+}
+
+/**
  * What one remembered resolution costs beyond its strings: the ImageRequest with its
  * ProcessingOptions and the LRU's node, measured at ~1.3 KB on a parsed imgproxy URL.
  */
@@ -55,25 +67,34 @@ export const RESOLVE_MEMO_BYTES = 40 * 1024 * 1024;
 export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, sources: Pick<Sources, 'admit'>, maxBytes = RESOLVE_MEMO_BYTES): Resolver {
   const memo = new LRUCache<string, Resolved>({
     maxSize: maxBytes,
-    // Strings count twice their length (UTF-16 at worst).
-    sizeCalculation: (r, id) => ENTRY_BYTES + 2 * (id.length + r.key.length + r.request.source.length),
+    // Strings count twice their length (UTF-16 at worst); a forwarded Cookie is held once more.
+    sizeCalculation: (r, id) => ENTRY_BYTES + 2 * (id.length + r.key.length + r.request.source.length + (r.request.originCookie?.length ?? 0)),
   });
   const hints = config.processing.enableClientHints;
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
-  const keyCookies = config.cache.keyCookies.length > 0;
+  const passCookies = createCookiePassthrough(config.download);
+  // The cookie forwarded depends on these request headers too (cookie-passthrough.ts).
+  const cookieHeaders: readonly string[] = passCookies ? COOKIE_SCOPE_HEADERS : config.cache.keyCookies.length > 0 ? ['cookie'] : [];
 
   return (routeId, parse, headers) => {
     let id = routeId + part(headers, 'accept');
     if (hints) for (const h of HINT_HEADERS) id += part(headers, h);
     for (const h of keyHeaders) id += part(headers, h);
-    if (keyCookies) id += part(headers, 'cookie');
+    for (const h of cookieHeaders) id += part(headers, h);
 
     const known = memo.get(id);
     if (known && (known.request.options.expires === 0 || known.request.options.expires * 1000 > Date.now())) return known;
 
     const request = parse();
     sources.admit(request.source);
-    const resolved: Resolved = { request, key: request.options.raw ? '' : cache.key(request, headers) };
+    // A watermark image is a source too: IMGPROXY_ALLOWED_SOURCES and the enabled schemes apply.
+    const mark = watermarkUrl(request.options);
+    if (mark !== undefined) sources.admit(mark);
+    const cookie = passCookies?.(request.source, headers);
+    if (cookie !== undefined) request.originCookie = cookie;
+    let key = request.options.raw ? '' : cache.key(request, headers);
+    if (cookie !== undefined && key !== '') key = withCookies(key, cookie);
+    const resolved: Resolved = { request, key };
     memo.set(id, resolved);
     return resolved;
   };

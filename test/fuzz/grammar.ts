@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { ARG_RANGES, type ArgKey } from '../../src/dialects/imgproxy/arg-ranges.js';
+import { encryptSourceUrl } from '../../src/dialects/imgproxy/encryption.js';
 import { sign } from '../../src/dialects/imgproxy/signature.js';
 import { OPTION_TABLE } from '../../src/dialects/imgproxy/option-table.js';
 import { PP_KEYS, PP_RANGES } from '../../src/dialects/previewproxy/params.js';
@@ -20,8 +21,10 @@ export interface GrammarContext {
   readonly files: readonly string[];
   readonly key: Buffer;
   readonly salt: Buffer;
+  /** IMGPROXY_SOURCE_URL_ENCRYPTION_KEY of the imgproxy server. */
+  readonly encKey: Buffer;
   readonly presets: readonly string[];
-  /** The configured watermark URL (PreviewProxy's `wm` must name it). */
+  /** The configured watermark URL (also a source `wm`/`watermark_url` may name). */
   readonly watermarkUrl: string;
 }
 
@@ -69,16 +72,25 @@ const TYPICAL: Partial<Record<ArgKey, fc.Arbitrary<number>>> = {
   'watermark opacity': fc.double({ min: 0, max: 1, noNaN: true }),
   'watermark offset': fc.integer({ min: -20, max: 20 }),
   'watermark scale': fc.double({ min: 0, max: 1, noNaN: true }),
+  'watermark size': fc.integer({ min: 0, max: 120 }),
+  'watermark rotate': fc.constantFrom(0, 90, -45, 30, 361),
+  'watermark shadow': fc.double({ min: 0, max: 4, noNaN: true }),
   quality: fc.integer({ min: 0, max: 100 }),
   'format quality': fc.integer({ min: 0, max: 100 }),
   max_bytes: fc.constantFrom(0, 500, 2000, 100000),
   page: fc.integer({ min: 0, max: 3 }),
   pages: fc.integer({ min: 1, max: 3 }),
+  video_thumbnail_second: fc.double({ min: 0, max: 8, noNaN: true }),
   expires: fc.constantFrom(0, 4102444800, 1, -1),
   max_src_resolution: fc.constantFrom(0.001, 1, 50),
   max_src_file_size: fc.constantFrom(0, 100, 1_000_000),
   max_animation_frames: fc.integer({ min: 1, max: 4 }),
   max_animation_frame_resolution: fc.constantFrom(0, 0.001, 1),
+  'autoquality target': fc.constantFrom(0.001, 0.02, 0.5, 500, 20000),
+  'autoquality quality': fc.integer({ min: 1, max: 100 }),
+  'autoquality allowed error': fc.constantFrom(0, 0.001, 0.01, 1),
+  'jpeg quant table': fc.integer({ min: 0, max: 8 }),
+  'png quantization colors': fc.integer({ min: 2, max: 256 }),
 };
 
 const num = (key: ArgKey): fc.Arbitrary<string> => numberArb(ARG_RANGES[key], TYPICAL[key] ?? small);
@@ -89,6 +101,15 @@ const bool = fc.constantFrom('1', '0', 't', 'f', 'true', 'false', 'yes', '');
 const gravity = fc.constantFrom(...GRAVITIES);
 const format = fc.constantFrom(...FORMATS);
 const color = fc.oneof(fc.constantFrom('fff', 'ff0000', 'FF00FF', '000', 'zzz', '12345', ''), fc.stringMatching(/^[0-9a-f]{6}$/));
+/**
+ * Text for `watermark_text`: Pango markup the subset takes, markup it refuses (other tags and
+ * attributes, huge sizes, deep nesting), and any string at all.
+ */
+const watermarkText = fc.oneof(
+  fc.constantFrom('©', '<b>x</b> y', '<span foreground="#f00" size="20pt">r</span>', '<span size="2000000000">x</span>', `${'<big>'.repeat(20)}x`, '<script>x</script>', '<span onload="x">a</span>', 'a < b', '&bogus;', 'a\nb\u0301\u0301\u0301', ''),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+);
+
 /** Names of every script, controls and quotes, as `filename` receives them (base64 or not). */
 const fileName = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('日本', '😀.png', 'a\u202Egnp.exe', 'nul\0', 'del\x7F', 'é', 'a"b', 'a\\b', 'x'.repeat(300)));
 
@@ -116,13 +137,32 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     monochrome: [num('monochrome intensity'), color],
     blur: [num('blur')], sharpen: [num('sharpen')], pixelate: [num('pixelate')],
     watermark: [num('watermark opacity'), fc.constantFrom('ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're', 'ch', ''), num('watermark offset'), num('watermark offset'), num('watermark scale')],
+    watermark_url: [fc.constantFrom(ctx.watermarkUrl, `${ctx.origin}/a.png`, `${ctx.origin}/missing.png`, 'local:///a.png', 'ftp://x/y.png', 'relative.png', '').map((u) => Buffer.from(u).toString('base64url'))],
+    watermark_text: [watermarkText.map((t) => Buffer.from(t).toString('base64url'))],
+    watermark_size: [num('watermark size'), num('watermark size')],
+    watermark_rotate: [num('watermark rotate')],
+    watermark_shadow: [num('watermark shadow')],
     quality: [num('quality')],
     format_quality: [format, num('format quality'), format, num('format quality')],
     max_bytes: [num('max_bytes')], format: [format], page: [num('page')], pages: [num('pages')],
+    video_thumbnail_second: [num('video_thumbnail_second')], video_thumbnail_keyframes: [bool],
     skip_processing: [format, format],
+    autoquality: [fc.constantFrom('none', 'size', 'dssim', 'ml', 'x', ''), num('autoquality target'), num('autoquality quality'), num('autoquality quality'), num('autoquality allowed error')],
+    jpeg_options: [bool, bool, bool, bool, bool, num('jpeg quant table')],
+    png_options: [bool, bool, num('png quantization colors')],
+    webp_options: [fc.constantFrom('lossy', 'near_lossless', 'lossless', 'x', ''), bool, fc.constantFrom('default', 'photo', 'picture', 'drawing', 'icon', 'text', 'x', '')],
+    avif_options: [fc.constantFrom('auto', 'on', 'off', 'x', '')],
     cachebuster: [fc.string({ maxLength: 8 })],
     expires: [num('expires')],
     filename: [fc.oneof(fileName.map((n) => encodeURIComponent(n)), fileName.map((n) => Buffer.from(n).toString('base64url'))), bool],
+    // The origin's files (images and not), other hosts and schemes, and what is no base64 at all.
+    fallback_image_url: [
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...ctx.files).map((f) => Buffer.from(`${ctx.origin}${f}`).toString('base64url')) },
+        { weight: 1, arbitrary: fc.constantFrom('local:///a.png', 'http://[::1', 'ftp://x/y.png', '').map((u) => Buffer.from(u).toString('base64url')) },
+        { weight: 1, arbitrary: fc.constantFrom('@@@', '=', 'x') },
+      ),
+    ],
     preset: [fc.constantFrom(...ctx.presets, 'nope'), fc.constantFrom(...ctx.presets)],
     max_src_resolution: [num('max_src_resolution')],
     max_src_file_size: [num('max_src_file_size')],
@@ -170,8 +210,13 @@ function sourceArb(ctx: GrammarContext): fc.Arbitrary<{ url: string; ext: string
 }
 
 function imgproxySource(ctx: GrammarContext): fc.Arbitrary<string> {
-  return fc.tuple(sourceArb(ctx), fc.nat({ max: 9 }), fc.nat({ max: 40 })).map(([{ url, ext }, how, cut]) => {
+  return fc.tuple(sourceArb(ctx), fc.nat({ max: 11 }), fc.nat({ max: 40 })).map(([{ url, ext }, how, cut]) => {
     if (how < 6) return `plain/${url.replace(/%/g, '%25').replace(/\?/g, '%3F').replace(/@/g, '%40')}${ext ? `@${ext}` : ''}`;
+    if (how >= 10) {
+      // imgproxy Pro's `enc/`: a real blob, or one cut short (a bad block, a bad padding).
+      const blob = encryptSourceUrl(url, ctx.encKey);
+      return `enc/${how === 11 ? blob.slice(0, Math.max(1, blob.length - 1 - (cut % 30))) : blob}${ext ? `.${ext}` : ''}`;
+    }
     const b64 = Buffer.from(url).toString('base64url');
     // base64 may be split by `/` anywhere (imgproxy joins the segments).
     const split = how === 9 && b64.length > cut ? `${b64.slice(0, cut)}/${b64.slice(cut)}` : b64;
@@ -214,7 +259,12 @@ function ppValue(key: (typeof PP_KEYS)[number], ctx: GrammarContext): fc.Arbitra
     case 'format': return fc.constantFrom('jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico', 'jxl', 'best', 'svg');
     case 'flip': return fc.constantFrom('h', 'v', 'x');
     case 'grayscale': case 'gif_af': return fc.constantFrom('1', 'true', '0', 'yes');
-    case 'wm': return fc.constantFrom(ctx.watermarkUrl, ctx.watermarkUrl, `${ctx.origin}/other.png`);
+    case 'wm': return fc.constantFrom(ctx.watermarkUrl, ctx.watermarkUrl, `${ctx.origin}/other.png`, 'local:/a.png', 's3:/x.png', 'alias:/x.png', 'relative.png', 'http://');
+    case 'wmt': return fc.string({ unit: 'grapheme', maxLength: 20 });
+    case 'wmt_color': return fc.constantFrom('ff0000', '#00ff00', '+f+f+f', 'fff', 'gg0000', 'aé000', '');
+    case 'wmt_size': return ppRange('wmt_size', fc.integer({ min: 0, max: 80 }));
+    case 'wmt_font': return fc.constantFrom('sans', 'DejaVuSerif', '../x', 'nosuch', '');
+    case 'gif_anim': return fc.constantFrom('all', '', '0', '1', '2-5', '5-2', '-1', '-0', '-99', '1-', 'x', '18446744073709551616');
     case 'wm_pos': return fc.constantFrom('ce', 'center', 'top', 'tr', 'bottom-left', 're', 'repeat', 'nowhere');
     default: return fc.string({ maxLength: 6 });
   }

@@ -2,8 +2,10 @@
  * The headers an image answer carries are prepared once per (request, entry) and reused on
  * later hits (src/http/image-handler.ts): these tests prove the reused lists are the very
  * headers a fresh answer gets — same names, same order, same values — on a miss, an L1 hit,
- * an L2 hit after a restart, a 304, a clock-dependent Cache-Control, and a PreviewProxy route
- * whose CORS Vary is merged with ours. Only the request id differs, and it is new every time.
+ * an L2 hit after a restart, a 304, a clock-dependent Cache-Control, an origin's ETag and
+ * Last-Modified carried by the result (imgproxy's conditional requests, with the origin's own
+ * 304 answered per request), and a PreviewProxy route whose CORS Vary is merged with ours.
+ * Only the request id differs, and it is new every time.
  */
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { startOrigin, type Origin } from '../helpers/origin.js';
 import { makePhoto } from '../helpers/images.js';
 
 const LM = 'Wed, 21 Oct 2026 07:28:00 GMT';
+const ORIGIN_ETAG = '"origin-v1"';
 let origin: Origin;
 
 interface Answer {
@@ -48,7 +51,10 @@ const shape = (a: Answer): Array<[string, string]> => a.pairs.map(([n, v]) => [n
 
 beforeAll(async () => {
   const body = await makePhoto(300, 200);
-  origin = await startOrigin({ '/lm.jpg': { body, contentType: 'image/jpeg', headers: { 'Last-Modified': LM } } });
+  origin = await startOrigin({
+    '/lm.jpg': { body, contentType: 'image/jpeg', headers: { 'Last-Modified': LM } },
+    '/etag.jpg': { body, contentType: 'image/jpeg', headers: { etag: ORIGIN_ETAG, 'Last-Modified': LM } },
+  });
 });
 afterAll(async () => origin.close());
 
@@ -92,6 +98,56 @@ describe('prepared hit headers', () => {
       ]);
       for (const a of answers) expect(shape(a)).toEqual(shape(answers[0] ?? a));
       expect(new Set(answers.map((a) => value(a, 'x-request-id'))).size).toBe(answers.length);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an origin's ETag and Last-Modified: the same list on a miss, L1 and L2 hits; its 304s carry it minus the body", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pixproxy-hith-'));
+    const url = (base: string) => `${base}/insecure/rs:fit:54:54/plain/${origin.url}/etag.jpg`;
+    const body = ['content-type', 'content-length', 'content-disposition'];
+    const minusBody = (a: Answer) => shape(a).filter(([n]) => !body.includes(n.toLowerCase()));
+    try {
+      const px = await startApp({ PP_CACHE_DIR: dir });
+      const answers: Answer[] = [];
+      try {
+        // The client's own validator goes to the origin on a miss, which answers 304: that
+        // answer is this request's, and the next one without validators gets the image.
+        const originSaid = await get(url(px.url), { 'If-None-Match': ORIGIN_ETAG });
+        expect(originSaid.status).toBe(304);
+        expect(value(originSaid, 'etag')).toBe(ORIGIN_ETAG);
+        expect(value(originSaid, 'x-cache')).toBe('MISS');
+        for (let i = 0; i < 2; i++) answers.push(await get(url(px.url)));
+        expect(minusBody(originSaid)).toEqual(minusBody(answers[0] ?? originSaid));
+        // A cached result answers the validators itself, with the same headers.
+        const byEtag = await get(url(px.url), { 'If-None-Match': ORIGIN_ETAG });
+        const byDate = await get(url(px.url), { 'If-Modified-Since': LM });
+        for (const a of [byEtag, byDate]) {
+          expect(a.status).toBe(304);
+          expect(minusBody(a)).toEqual(minusBody(answers[1] ?? a));
+        }
+        expect((await get(url(px.url), { 'If-None-Match': '"other"' })).status).toBe(200);
+      } finally {
+        await px.stop({ keepCache: true });
+      }
+      const l2 = await startApp({ PP_CACHE_DIR: dir, PP_CACHE_MEMORY_MAX_MB: '0' });
+      try {
+        for (let i = 0; i < 2; i++) answers.push(await get(url(l2.url)));
+      } finally {
+        await l2.stop({ keepCache: true });
+      }
+      expect(answers.map((a) => [a.status, value(a, 'x-cache')])).toEqual([
+        [200, 'MISS'],
+        [200, 'HIT-L1'],
+        [200, 'HIT-L2'],
+        [200, 'HIT-L2'],
+      ]);
+      for (const a of answers) {
+        expect(value(a, 'etag')).toBe(ORIGIN_ETAG);
+        expect(value(a, 'last-modified')).toBe(LM);
+        expect(shape(a)).toEqual(shape(answers[0] ?? a));
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,16 +7,23 @@
  * number goes through `num`, whose ranges are in arg-ranges.ts (add one there with a new
  * numeric argument).
  */
+import { ML_REFUSED } from '../../config/encoder-fields.js';
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import {
+  AUTOQUALITY_METHODS,
+  AVIF_SUBSAMPLES,
   RESIZING_ALGORITHMS,
+  WEBP_COMPRESSIONS,
+  WEBP_PRESETS,
   RESIZING_TYPES,
   WATERMARK_POSITIONS,
   type ExtendOptions,
   type OutputFormat,
   type ProcessingOptions,
+  type WatermarkText,
 } from '../../options.js';
+import { colouredMarkup, MarkupError, parsePangoMarkup } from '../../processing/pango-markup.js';
 import {
   CROP_GRAVITIES,
   EXTEND_GRAVITIES,
@@ -34,8 +41,34 @@ import {
 } from './args.js';
 import { num } from './arg-ranges.js';
 
+/** `watermark_url`: URL-safe base64 of an absolute URL. */
+function parseWatermarkUrl(v: string): string {
+  const bytes = decodeBase64Url(v);
+  const url = bytes && utf8(bytes);
+  if (url === undefined || !/^[a-z][a-z0-9+.-]*:\/\/./i.test(url)) throw invalidArg('watermark_url', 'URL-safe base64 of an absolute URL', v);
+  return url;
+}
+
+/**
+ * `watermark_text`: URL-safe base64 of Pango markup, black `sans 16` by default (imgproxy Pro
+ * docs); only the subset pango-markup.ts lists is accepted.
+ */
+function parseWatermarkText(v: string): WatermarkText {
+  const bytes = decodeBase64Url(v);
+  const text = bytes && utf8(bytes);
+  if (text === undefined) throw invalidArg('watermark_text', 'URL-safe base64 of UTF-8 text', v);
+  try {
+    return { kind: 'text', markup: colouredMarkup(parsePangoMarkup(text).markup, '000000'), font: 'sans', size: 16, sizing: 'em' };
+  } catch (err) {
+    if (err instanceof MarkupError) throw new ProxyError('INVALID_URL', `Invalid watermark_text: ${err.message}`);
+    throw err;
+  }
+}
+
 export interface ApplyContext {
   readonly config: Config;
+  /** IMGPROXY_URL_REPLACEMENTS and IMGPROXY_BASE_URL, as applied to source URLs. */
+  preprocessUrl(url: string): string;
   /** Expands presets in place (the `preset` option); knows the recursion chain. */
   expandPresets(o: ProcessingOptions, names: readonly string[]): void;
   /** Unix seconds; injectable for tests of `expires`. */
@@ -77,6 +110,21 @@ function parseExtend(name: string, args: readonly string[], prev: ExtendOptions)
   const enabled = parseBool(arg(args, 0));
   const gravity = args.length > 1 ? parseGravity(`${name} gravity`, args.slice(1), EXTEND_GRAVITIES, prev.gravity) : { ...prev.gravity };
   return { enabled, gravity };
+}
+
+/**
+ * `format` and the URL extension: a format, or `best` (imgproxy Pro), whose candidates are
+ * completed once every option is known (index.ts `completeBest`).
+ */
+export function setFormat(o: ProcessingOptions, name: string, value: string, config: Config): void {
+  if (value.toLowerCase() === 'best') {
+    const p = config.processing;
+    o.format = null;
+    o.bestFormat = { candidates: [], complexityThreshold: p.bestFormatComplexityThreshold, maxResolution: p.bestFormatMaxResolution, allowSkips: p.bestFormatAllowSkips };
+    return;
+  }
+  o.format = parseFormat(name, value);
+  o.bestFormat = null;
 }
 
 function setAdjust(o: ProcessingOptions, key: 'brightness' | 'contrast' | 'saturation', v: string): void {
@@ -217,14 +265,45 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
       // imgproxy accepts up to 7 (Pro positions use more) and ignores what OSS does not read.
       ensureMaxArgs('watermark', args, 7);
       const opacity = num('watermark opacity', arg(args, 0));
-      const prev = o.watermark ?? { opacity: 0, position: 'ce', x: 0, y: 0, scale: 0 };
+      const prev = o.watermark ?? { opacity: 0, position: 'ce', x: 0, y: 0, scale: 0, layout: 'imgproxy' };
       const position = arg(args, 1) !== '' ? parseEnum('watermark position', arg(args, 1), WATERMARK_POSITIONS) : prev.position;
       const x = arg(args, 2) !== '' ? num('watermark offset', arg(args, 2), 'watermark x offset') : prev.x;
       const y = arg(args, 3) !== '' ? num('watermark offset', arg(args, 3), 'watermark y offset') : prev.y;
       const scale = arg(args, 4) !== '' ? num('watermark scale', arg(args, 4)) : prev.scale;
-      o.watermark = opacity === 0 ? null : { opacity, position, x, y, scale };
+      o.watermark = opacity === 0 ? null : { opacity, position, x, y, scale, layout: 'imgproxy' };
     },
   },
+  // imgproxy Pro's watermark options (https://docs.imgproxy.net/usage/processing#watermark-url):
+  // they shape the mark that `watermark` places; an empty argument restores the default.
+  {
+    name: 'watermark_url', aliases: ['wmu'],
+    apply: single('watermark_url', (o, v) => {
+      o.watermarkImage = v === '' ? null : { kind: 'url', url: parseWatermarkUrl(v) };
+    }),
+  },
+  {
+    name: 'watermark_text', aliases: ['wmt'],
+    apply: single('watermark_text', (o, v) => {
+      o.watermarkImage = v === '' ? null : parseWatermarkText(v);
+    }),
+  },
+  {
+    name: 'watermark_size', aliases: ['wms'],
+    apply(o, args) {
+      ensureMaxArgs('watermark_size', args, 2);
+      const width = arg(args, 0) === '' ? (o.watermarkSize?.width ?? 0) : num('watermark size', arg(args, 0), 'watermark width');
+      const height = arg(args, 1) === '' ? (o.watermarkSize?.height ?? 0) : num('watermark size', arg(args, 1), 'watermark height');
+      o.watermarkSize = width === 0 && height === 0 ? null : { width, height };
+    },
+  },
+  {
+    name: 'watermark_rotate', aliases: ['wm_rot', 'wmr'],
+    apply: single('watermark_rotate', (o, v) => {
+      const n = num('watermark rotate', v);
+      o.watermarkRotate = (((n % 360) + 360) % 360) + 0;
+    }),
+  },
+  { name: 'watermark_shadow', aliases: ['wmsh'], apply: single('watermark_shadow', (o, v) => { o.watermarkShadow = num('watermark shadow', v); }) },
   boolOption('strip_metadata', ['sm'], 'stripMetadata'),
   boolOption('keep_copyright', ['kcr'], 'keepCopyright'),
   boolOption('strip_color_profile', ['scp'], 'stripColorProfile'),
@@ -248,10 +327,64 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   { name: 'max_bytes', aliases: ['mb'], apply: single('max_bytes', (o, v) => { o.maxBytes = num('max_bytes', v); }) },
-  { name: 'format', aliases: ['f', 'ext'], apply: single('format', (o, v) => { o.format = parseFormat('format', v); }) },
+  { name: 'format', aliases: ['f', 'ext'], apply: (o, args, ctx) => { ensureMaxArgs('format', args, 1); setFormat(o, 'format', arg(args, 0), ctx.config); } },
+  {
+    name: 'autoquality', aliases: ['aq'],
+    apply(o, args) {
+      ensureMaxArgs('autoquality', args, 5);
+      const aq = { ...o.autoquality };
+      const method = arg(args, 0);
+      if (method === 'ml') throw new ProxyError('INVALID_URL', `Invalid autoquality method: ${ML_REFUSED}`);
+      if (method !== '') aq.method = parseEnum('autoquality method', method, AUTOQUALITY_METHODS);
+      if (arg(args, 1) !== '') aq.target = num('autoquality target', arg(args, 1));
+      if (arg(args, 2) !== '') aq.min = num('autoquality quality', arg(args, 2), 'autoquality min quality');
+      if (arg(args, 3) !== '') aq.max = num('autoquality quality', arg(args, 3), 'autoquality max quality');
+      if (arg(args, 4) !== '') aq.allowedError = num('autoquality allowed error', arg(args, 4));
+      o.autoquality = aq;
+    },
+  },
+  {
+    name: 'jpeg_options', aliases: ['jpgo'],
+    apply(o, args) {
+      ensureMaxArgs('jpeg_options', args, 6);
+      const j = { ...o.jpegOptions };
+      const flags = ['progressive', 'noSubsample', 'trellisQuant', 'overshootDeringing', 'optimizeScans'] as const;
+      flags.forEach((key, i) => {
+        if (arg(args, i) !== '') j[key] = parseBool(arg(args, i));
+      });
+      if (arg(args, 5) !== '') j.quantTable = num('jpeg quant table', arg(args, 5));
+      o.jpegOptions = j;
+    },
+  },
+  {
+    name: 'png_options', aliases: ['pngo'],
+    apply(o, args) {
+      ensureMaxArgs('png_options', args, 3);
+      const g = { ...o.pngOptions };
+      if (arg(args, 0) !== '') g.interlaced = parseBool(arg(args, 0));
+      if (arg(args, 1) !== '') g.quantize = parseBool(arg(args, 1));
+      if (arg(args, 2) !== '') g.quantizationColors = num('png quantization colors', arg(args, 2));
+      o.pngOptions = g;
+    },
+  },
+  {
+    name: 'webp_options', aliases: ['webpo'],
+    apply(o, args) {
+      ensureMaxArgs('webp_options', args, 3);
+      const w = { ...o.webpOptions };
+      if (arg(args, 0) !== '') w.compression = parseEnum('webp compression', arg(args, 0), WEBP_COMPRESSIONS);
+      if (arg(args, 1) !== '') w.smartSubsample = parseBool(arg(args, 1));
+      if (arg(args, 2) !== '') w.preset = parseEnum('webp preset', arg(args, 2), WEBP_PRESETS);
+      o.webpOptions = w;
+    },
+  },
+  { name: 'avif_options', aliases: ['avifo'], apply: single('avif_options', (o, v) => { if (v !== '') o.avifSubsample = parseEnum('avif subsample', v, AVIF_SUBSAMPLES); }) },
   { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = num('page', v); }) },
   { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = num('pages', v); }) },
   boolOption('disable_animation', ['da'], 'disableAnimation'),
+  // imgproxy Pro's video thumbnail options (https://docs.imgproxy.net/usage/processing#video-thumbnail-second).
+  { name: 'video_thumbnail_second', aliases: ['vts'], apply: single('video_thumbnail_second', (o, v) => { o.video = { ...o.video, seek: { seconds: num('video_thumbnail_second', v) } }; }) },
+  { name: 'video_thumbnail_keyframes', aliases: ['vtk'], apply: single('video_thumbnail_keyframes', (o, v) => { o.video = { ...o.video, keyframes: parseBool(v) }; }) },
   {
     // `sp` is what the official imgproxy-js-core builder emits for skip_processing.
     name: 'skip_processing', aliases: ['skp', 'sp'],
@@ -289,6 +422,19 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   boolOption('return_attachment', ['att'], 'returnAttachment'),
+  {
+    // imgproxy Pro: https://docs.imgproxy.net/usage/processing#fallback-image-url
+    name: 'fallback_image_url', aliases: ['fiu'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('fallback_image_url', args, 1);
+      const encoded = arg(args, 0);
+      if (encoded === '') return;
+      const bytes = decodeBase64Url(encoded);
+      const url = bytes && utf8(bytes);
+      if (url === undefined || url === '') throw invalidArg('fallback_image_url', 'URL-safe base64 of a URL', encoded);
+      o.fallbackImageUrl = ctx.config.processing.fallbackImagePreprocessUrl ? ctx.preprocessUrl(url) : url;
+    },
+  },
   { name: 'preset', aliases: ['pr'], apply: (o, args, ctx) => ctx.expandPresets(o, args) },
   { name: 'max_src_resolution', aliases: ['msr'], security: true, apply: applySecurityResolution('maxSrcResolution', 'max_src_resolution') },
   { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = Math.max(0, num('max_src_file_size', v)); }) },

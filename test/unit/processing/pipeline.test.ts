@@ -246,15 +246,15 @@ describe('limits and errors', () => {
   });
 
   it('garbage and blocked loaders are 422', async () => {
-    await expectProxyError(run(Buffer.from('definitely not an image'), opts(), {}), 'UNSUPPORTED_IMAGE', 422);
-    // PPM is a libvips format we do not accept: its loader is blocked.
-    await expectProxyError(run(Buffer.from('P3\n1 1\n255\n0 0 0\n'), opts(), {}), 'UNSUPPORTED_IMAGE', 422);
+    // No signature matches: imgproxy's "Invalid source image".
+    await expectProxyError(run(Buffer.from('definitely not an image'), opts(), {}), 'INVALID_IMAGE', 422);
+    // PPM is a libvips format we do not accept: no signature of ours matches it (and its loader
+    // is blocked behind that).
+    await expectProxyError(run(Buffer.from('P3\n1 1\n255\n0 0 0\n'), opts(), {}), 'INVALID_IMAGE', 422);
   });
 
   it('an impossible output format is UNSUPPORTED_OUTPUT', async () => {
-    await expectProxyError(run(jpeg, opts({ format: 'jxl' }), {}), 'UNSUPPORTED_OUTPUT', 422);
     await expectProxyError(run(jpeg, opts({ format: 'svg' }), {}), 'UNSUPPORTED_OUTPUT', 422);
-    await expectProxyError(run(jpeg, opts({ format: 'ico' }), {}), 'UNSUPPORTED_OUTPUT', 422);
   });
 
   it('an aborted signal cancels', async () => {
@@ -333,7 +333,7 @@ describe('SVG, skip_processing, metadata, quality', () => {
 
   it('applies the watermark overlays', async () => {
     const mark = await sharp({ create: { width: 30, height: 30, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toBuffer();
-    const wm = { opacity: 1, position: 'ce' as const, x: 0, y: 0, scale: 0 };
+    const wm = { opacity: 1, position: 'ce' as const, x: 0, y: 0, scale: 0, layout: 'imgproxy' as const };
     const plain = await run(jpeg, opts(), {});
     const marked = await run(jpeg, opts({ watermark: wm }), { watermark: mark });
     expect([marked.width, marked.height]).toEqual([120, 80]);

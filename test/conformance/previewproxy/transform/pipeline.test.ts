@@ -9,7 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { gap, inspect, ported } from '../../harness.js';
+import { inspect, ported } from '../../harness.js';
 import { jxl, pdf, tinyGifAnim, tinyPng } from '../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin, useTempDir } from '../pp.js';
 
@@ -56,24 +56,24 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(type.startsWith('image/')).toBe(true);
   });
 
-  gap('issue 12 §1: application/pdf → we answer 422 "Broken or unsupported image", PreviewProxy accepts it and renders page 1', 'test_pdf_content_type_accepted_in_resolve', async () => {
+  ported('test_pdf_content_type_accepted_in_resolve', async () => {
     const { info } = await okImage(`/proxy?url=${enc(`${o.url}/doc.pdf`)}`);
     expect(info.width).toBeGreaterThan(0);
   });
 
-  gap('issue 12 §1/§5: a JPEG XL file without content type → we answer 422, PreviewProxy detects image/jxl by its magic and passes it through', 'test_jxl_magic_bytes_detected', async () => {
+  ported('test_jxl_magic_bytes_detected', async () => {
     const r = await ask('/proxy?url=local:/still.jxl');
     expectOk(r);
     expect(r.headers.get('content-type')).toBe('image/jxl');
   });
 
-  gap('issue 12 §2: gif_anim → we answer 400 Unsupported parameter, PreviewProxy returns all 3 frames resized to 2×2', 'test_gif_anim_all_frames_pipeline', async () => {
+  ported('test_gif_anim_all_frames_pipeline', async () => {
     const { type, info } = await okImage(gif('&gif_anim=all&w=2&h=2'));
     expect(type).toBe('image/gif');
     expect(info.pages).toBe(3);
   });
 
-  gap('issue 12 §2: gif_anim alone → we answer 400 Unsupported parameter, PreviewProxy re-encodes all 3 frames', 'test_gif_anim_passthrough_not_taken', async () => {
+  ported('test_gif_anim_passthrough_not_taken', async () => {
     const { type, info } = await okImage(gif('&gif_anim=all'));
     expect(type).toBe('image/gif');
     expect(info.pages).toBe(3);
@@ -81,7 +81,7 @@ describe('src/modules/transform/pipeline.rs', () => {
 
   // Upstream expects JPEG: its static path defaults to JPEG. Its docs say the output keeps
   // the input format when none is asked for, which is what we follow (README, "Docs over code").
-  gap('issue 12 §2: gif_anim on a PNG → we answer 400 Unsupported parameter, PreviewProxy ignores it (static path); expected format follows its docs (PNG kept), not its code (JPEG)', 'test_gif_anim_on_non_gif_uses_static_path', async () => {
+  ported('test_gif_anim_on_non_gif_uses_static_path', async () => {
     const { type, r } = await okImage(png('&gif_anim=all'));
     expect(type).toBe('image/png');
     expect(r.body.length).toBeGreaterThan(0);
@@ -101,7 +101,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expectPpError(await ask(png('&blur=2'), { PP_TRANSFORM_DISALLOW_LIST: 'blur' }), 400, 'transform_disabled');
   });
 
-  gap('issue 12 §2/§8: gif_af with gif_anim disallowed → we answer 400 Unsupported parameter as text, PreviewProxy 400 transform_disabled', 'test_gif_af_alone_disallowed_gif_anim_returns_error', async () => {
+  ported('test_gif_af_alone_disallowed_gif_anim_returns_error', async () => {
     expectPpError(await ask(png('&gif_af=1'), { PP_TRANSFORM_DISALLOW_LIST: 'gif_anim' }), 400, 'transform_disabled');
   });
 
@@ -109,7 +109,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     await okImage(png('&w=4&h=4'));
   });
 
-  gap('issue 12 §7/§8: format=avif on a 1×1 source → we answer image/jpeg (AVIF under 16 px), PreviewProxy image/avif; and PP_OUTPUT_DISALLOW_LIST is not read (served when disallowed), PreviewProxy 400 transform_disabled', 'test_input_disallow_avif_does_not_block_avif_output', async () => {
+  ported('test_input_disallow_avif_does_not_block_avif_output', async () => {
     const allowed = await okImage(png('&format=avif'));
     expect(allowed.type).toBe('image/avif');
     expectPpError(await ask(png('&format=avif'), { PP_OUTPUT_DISALLOW_LIST: 'avif' }), 400, 'transform_disabled');
@@ -127,16 +127,16 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(r.body.length).toBeGreaterThan(0);
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_BY_DEFAULT is refused at startup (not implemented yet); PreviewProxy applies it', 'test_best_format_by_default_no_format_set', async () => {
+  ported('test_best_format_by_default_no_format_set', async () => {
     const { type } = await okImage(png('&w=4'), { PP_BEST_FORMAT_BY_DEFAULT: 'true' });
     expect(type.startsWith('image/')).toBe(true);
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_ALLOW_SKIPS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_allow_skips_same_format_passthrough', async () => {
+  ported('test_allow_skips_same_format_passthrough', async () => {
     await okImage(png('&format=best'), { PP_BEST_FORMAT_ALLOW_SKIPS: 'true', PP_BEST_FORMAT_COMPLEXITY_THRESHOLD: '99' });
   });
 
-  gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text and answers image/png', 'test_text_watermark_end_to_end', async () => {
+  ported('test_text_watermark_end_to_end', async () => {
     const { type } = await okImage(png('&wmt=WM&wmt_color=ffffff&wmt_size=16&wm_pos=ce&wm_opacity=0.8&format=png'));
     expect(type).toBe('image/png');
   });
@@ -145,7 +145,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expectPpError(await ask(png('&wmt=blocked'), { PP_TRANSFORM_DISALLOW_LIST: 'watermark' }), 400, 'transform_disabled');
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_ALLOW_SKIPS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_allow_skips_with_transform_does_not_skip', async () => {
+  ported('test_allow_skips_with_transform_does_not_skip', async () => {
     const { r } = await okImage(png('&format=best&w=2'), { PP_BEST_FORMAT_ALLOW_SKIPS: 'true' });
     expect(r.body.length).toBeGreaterThan(0);
   });
