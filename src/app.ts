@@ -107,7 +107,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (rootWarning) logger.warn(rootWarning);
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
-  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
+  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, purges: stores.purges, direct: stores.direct, metrics, logger, budget: stores.budget });
+  await cache.start();
   const limiter = createLimiter(
     { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
     { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
@@ -120,8 +121,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const steps = createStepTimer(metrics);
   const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
-  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics, policies });
-  const info = createInfoService({ ...flowDeps, metrics });
+  const freshness = { lifeMs: config.cache.diskTtlSecs * 1000, defaults: { swrSecs: config.cache.staleWhileRevalidateSecs, sieSecs: config.cache.staleIfErrorSecs } };
+  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics, policies, freshness });
+  const info = createInfoService({ ...flowDeps, metrics, cache: cache.info, sources });
   const handler = createRequestHandler({
     config,
     logger,

@@ -1,8 +1,8 @@
 /**
  * Image responses: asks the image service (src/service/image.ts) for the result of a
  * resolved request and writes it with its status and headers (X-Cache, Cache-Control,
- * ETag/304, Last-Modified, Link, Vary, debug headers, Content-Disposition). Errors go back
- * to the router, which maps them to a status.
+ * ETag/304, Last-Modified, Link, Vary, debug headers, Content-Disposition, cache tags). Errors
+ * go back to the router, which maps them to a status.
  *
  * A fallback image is answered with its status and its own max-age. PreviewProxy requests get
  * PreviewProxy's Cache-Control (`public, max-age=<PP_CACHE_DISK_TTL_SECS>`, for a fallback
@@ -16,7 +16,7 @@ import type { ImageRequest } from '../request.js';
 import type { ImageResult, ImageService } from '../service/image.js';
 import type { DialectPolicies } from '../service/policy.js';
 import { clientSignal } from './client-signal.js';
-import { cacheControl, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
+import { cacheControl, cacheTagHeaders, contentDisposition, ifNoneMatchHits, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
 import type { Resolved } from './resolve.js';
 
@@ -78,6 +78,7 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
    */
   function send(req: IncomingMessage, res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult): void {
     const headers: (string | number)[] = [...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, image), 'X-Cache', outcome];
+    if (image.tags !== undefined) headers.push(...cacheTagHeaders(image.tags, cfg.cache.tagsFormat));
     const fallback = image.fallbackStatus !== undefined;
     if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
     // imgproxy's ETAG_BUSTER re-keys every ETag a client holds; ours are content-derived.

@@ -6,7 +6,8 @@
  * normal case behind a CDN miss storm or a hot page) skip them.
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
- * then answers 404). The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
+ * then answers 404). The values of PIXPROXY_CACHE_TAGS_HEADER become the request's cache
+ * tags (with the `cache_tags` option's), and part of its memo id like the key headers. The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
  * configuration.
@@ -18,6 +19,7 @@ import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue } from '../cache/key.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
+import { MAX_TAGS, normalizeTags, tagsFromHeader } from '../tags.js';
 
 export interface Resolved {
   request: ImageRequest;
@@ -43,6 +45,8 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
   const memo = new LRUCache<string, Resolved>({ max });
   const hints = config.processing.enableClientHints;
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
+  const tagsHeader = config.cache.tagsHeader;
+  if (tagsHeader) keyHeaders.push(tagsHeader);
   const keyCookies = config.cache.keyCookies.length > 0;
 
   return (routeId, parse, headers) => {
@@ -56,6 +60,10 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
 
     const request = parse();
     sources.admit(request.source);
+    if (tagsHeader) {
+      const fromHeader = tagsFromHeader(headers[tagsHeader]);
+      if (fromHeader.length > 0) request.tags = normalizeTags([...request.options.cacheTags, ...fromHeader]).slice(0, MAX_TAGS);
+    }
     const resolved: Resolved = { request, key: request.options.raw ? '' : cache.key(request, headers) };
     memo.set(id, resolved);
     return resolved;

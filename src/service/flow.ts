@@ -36,6 +36,8 @@ export interface FlowSource {
    * step then runs with `failure` set and the fallback's bytes as the source.
    */
   readonly fallback?: FallbackPolicy | null;
+  /** Skip the origin sub-store's stored bytes (`bypass_cache`). */
+  readonly fresh?: boolean;
 }
 
 /** The source a step works on; `failure` is set when it is the fallback image. */
@@ -54,7 +56,7 @@ export interface Flow {
 
 async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
   try {
-    return { source: await loadSource(source.url, source.maxBytes, signal, source.retry) };
+    return { source: await loadSource(source.url, source.maxBytes, signal, source.retry, source.fresh) };
   } catch (err) {
     const failure = toProxyError(err);
     const fallback = source.fallback;

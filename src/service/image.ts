@@ -8,20 +8,33 @@
  * result too: the image (processed with the request's options, or as it is), marked with the
  * status to answer, cached under the request's key for the fallback's TTL, so a failing
  * origin is not asked again for every request meanwhile.
+ *
+ * Stale results (RFC 5861, cache/swr.ts): within `stale-while-revalidate` one is answered at
+ * once (`STALE`) and refreshed in the background, one refresh per key; within
+ * `stale-if-error` it is refreshed first and answered stale only when the refresh fails. A
+ * refresh whose source is unchanged (a 304, the same bytes) renews the result without
+ * processing it again. `bypass_cache` skips the lookup and the stored source: it recomputes
+ * from a fresh download and replaces the entry.
  */
-import { makeCachedImage, type CachedImage, type CacheLayerHit, type ImageCache } from '../cache/index.js';
+import { makeCachedImage, type CachedImage, type CacheLayerHit, type ImageCache, type ImageFacts } from '../cache/index.js';
+import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows } from '../cache/swr.js';
+import { originFreshness } from '../cache/origin.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { asIs } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';
-import type { Flow } from './flow.js';
+import type { SourceResponse } from '../sources/types.js';
+import type { Flow, FlowInput } from './flow.js';
+import type { Work } from '../cache/singleflight.js';
 import { NO_POLICY, type DialectPolicies } from './policy.js';
+
+export type ImageOutcome = CacheLayerHit | 'MISS' | 'STALE' | 'BYPASS';
 
 export interface ImageResult {
   image: CachedImage;
-  outcome: CacheLayerHit | 'MISS';
+  outcome: ImageOutcome;
   /** A miss that joined a computation another request had started. */
   joined: boolean;
 }
@@ -44,6 +57,8 @@ export interface ImageServiceDeps {
   readonly metrics: Pick<Metrics, 'imagesInProgress' | 'transforms' | 'transformed'>;
   /** Retries and fallback image of each dialect (none when absent). */
   readonly policies?: DialectPolicies;
+  /** PP_CACHE_DISK_TTL_SECS and the operator's stale windows (none when absent). */
+  readonly freshness?: { lifeMs: number; defaults: StaleWindows };
 }
 
 function refuse(format: string, refused: readonly string[] | undefined): void {
@@ -55,51 +70,109 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   const { cache, flow, metrics } = deps;
   const extra = deps.watermark ? { watermark: deps.watermark } : {};
   const policies = deps.policies ?? { imgproxy: NO_POLICY, previewproxy: NO_POLICY };
+  const lifeMs = deps.freshness?.lifeMs ?? 0;
+  const defaults = deps.freshness?.defaults ?? { swrSecs: 0, sieSecs: 0 };
+
+  /** What a result records of its source and its freshness, for a computation born at `bornAt`. */
+  function factsOf(request: ImageRequest, source: SourceResponse, bornAt: number): ImageFacts {
+    const h = source.headers;
+    const windows = staleWindows(h, defaults);
+    const now = Date.now();
+    const freshUntil = source.freshUntil ?? now + originFreshness(h, lifeMs).freshMs;
+    const freshness = lifeMs > 0 ? resultFreshness(now, lifeMs, freshUntil, windows) : null;
+    const tags = request.tags ?? request.options.cacheTags;
+    const tag = sourceTag(source, freshness !== null);
+    return {
+      originSize: source.body.length,
+      bornAt,
+      ...(tag !== undefined ? { sourceTag: tag } : {}),
+      ...(tags.length > 0 ? { tags } : {}),
+      ...(freshness ? { freshness } : {}),
+      ...(source.lastModified ? { originLastModified: source.lastModified } : {}),
+      ...(h['cache-control'] ? { originCacheControl: h['cache-control'] } : {}),
+      ...(h.expires ? { originExpires: h.expires } : {}),
+    };
+  }
+
+  /** The computation's step: the source → the result, stored under `key`. */
+  function step(request: ImageRequest, key: string, bornAt: number, stale?: CachedImage): (input: FlowInput, work: Work) => Promise<CachedImage> {
+    const opts = request.options;
+    const policy = policies[request.dialect ?? 'imgproxy'];
+    return async ({ source, failure }, work) => {
+      metrics.imagesInProgress.inc();
+      try {
+        const ctx = { signal: work.signal, deadline: work.deadline(), ...extra };
+        if (failure !== undefined && policy.fallback) {
+          const fb = policy.fallback;
+          const result = await deps.process(fb.image, fb.processed ? opts : asIs(opts), ctx);
+          metrics.transforms.inc({ format: result.format });
+          // No origin headers: the fallback's life is its own TTL (imgproxy drops them too).
+          const image = { ...makeCachedImage(result, { bornAt }), fallbackStatus: fb.status(failure) };
+          cache.store(key, image, fb.ttlSeconds * 1000);
+          return image;
+        }
+        const facts = factsOf(request, source, bornAt);
+        if (stale && stale.fallbackStatus === undefined && stale.sourceTag !== undefined && stale.sourceTag === facts.sourceTag) {
+          // A refresh whose source did not change: the same bytes, fresh again.
+          const renewed: CachedImage = { ...stale, createdAt: Date.now(), bornAt, ...(facts.freshness ? { freshness: facts.freshness } : {}) };
+          cache.store(key, renewed);
+          return renewed;
+        }
+        const detected = detectImageFormat(source.body);
+        if (detected !== null) refuse(detected, request.refusedInputs);
+        const started = performance.now();
+        const result = await deps.process(source.body, opts, ctx);
+        metrics.transformed((performance.now() - started) / 1000);
+        refuse(result.format, request.refusedOutputs);
+        metrics.transforms.inc({ format: result.format });
+        const image = makeCachedImage(result, facts);
+        cache.store(key, image);
+        return image;
+      } finally {
+        metrics.imagesInProgress.dec();
+      }
+    };
+  }
+
+  /** Runs (or joins) the computation of `flightKey`, storing under `key`. */
+  function compute(request: ImageRequest, key: string, flightKey: string, signal: AbortSignal | undefined, stale?: CachedImage): Promise<{ value: CachedImage; joined: boolean }> {
+    const opts = request.options;
+    const policy = policies[request.dialect ?? 'imgproxy'];
+    const source = { url: request.source, maxBytes: opts.maxSrcFileSize, retry: policy.retry, fallback: stale ? null : policy.fallback, ...(opts.bypassCache ? { fresh: true } : {}) };
+    return flow.run(flightKey, source, step(request, key, Date.now(), stale), signal);
+  }
+
+  /** The refresh of a stale result: one per key (`signal`: the caller waiting for it, if any). */
+  function refresh(request: ImageRequest, key: string, stale: CachedImage, signal?: AbortSignal): Promise<CachedImage> {
+    return compute(request, key, `refresh\0${key}`, signal, stale).then((r) => r.value);
+  }
 
   return {
     async getImage(request, key, signal) {
+      if (request.options.bypassCache) {
+        const { value } = await compute(request, key, `bypass\0${key}`, signal);
+        return { image: value, outcome: 'BYPASS', joined: false };
+      }
       const hit = await cache.lookup(key);
-      if (hit) return { image: hit.image, outcome: hit.layer, joined: false };
-      const opts = request.options;
-      const policy = policies[request.dialect ?? 'imgproxy'];
-      const { value, joined } = await flow.run(
-        key,
-        { url: request.source, maxBytes: opts.maxSrcFileSize, retry: policy.retry, fallback: policy.fallback },
-        async ({ source, failure }, work) => {
-          metrics.imagesInProgress.inc();
+      if (hit) {
+        const state = hit.image.freshness ? staleness(hit.image.freshness, Date.now()) : 'fresh';
+        if (state === 'fresh') return { image: hit.image, outcome: hit.layer, joined: false };
+        if (state === 'revalidate') {
+          // RFC 5861 §3: answered at once; the refresh (shared by every stale hit) runs behind.
+          refresh(request, key, hit.image).catch(() => undefined);
+          return { image: hit.image, outcome: 'STALE', joined: false };
+        }
+        if (state === 'if-error') {
+          // RFC 5861 §4: refreshed first; the stale result stands in when that fails.
           try {
-            const ctx = { signal: work.signal, deadline: work.deadline(), ...extra };
-            if (failure !== undefined && policy.fallback) {
-              const fb = policy.fallback;
-              const result = await deps.process(fb.image, fb.processed ? opts : asIs(opts), ctx);
-              metrics.transforms.inc({ format: result.format });
-              // No origin headers: the fallback's life is its own TTL (imgproxy drops them too).
-              const image = { ...makeCachedImage(result), fallbackStatus: fb.status(failure) };
-              cache.store(key, image, fb.ttlSeconds * 1000);
-              return image;
-            }
-            const detected = detectImageFormat(source.body);
-            if (detected !== null) refuse(detected, request.refusedInputs);
-            const started = performance.now();
-            const result = await deps.process(source.body, opts, ctx);
-            metrics.transformed((performance.now() - started) / 1000);
-            refuse(result.format, request.refusedOutputs);
-            metrics.transforms.inc({ format: result.format });
-            const h = source.headers;
-            const image = makeCachedImage(result, {
-              originSize: source.body.length,
-              ...(source.lastModified ? { originLastModified: source.lastModified } : {}),
-              ...(h['cache-control'] ? { originCacheControl: h['cache-control'] } : {}),
-              ...(h.expires ? { originExpires: h.expires } : {}),
-            });
-            cache.store(key, image);
-            return image;
-          } finally {
-            metrics.imagesInProgress.dec();
+            return { image: await refresh(request, key, hit.image, signal), outcome: 'MISS', joined: false };
+          } catch (err) {
+            if (signal?.aborted) throw err;
+            return { image: hit.image, outcome: 'STALE', joined: false };
           }
-        },
-        signal,
-      );
+        }
+      }
+      const { value, joined } = await compute(request, key, key, signal);
       return { image: value, outcome: 'MISS', joined };
     },
   };

@@ -14,8 +14,11 @@ import type { SourceResponse } from '../sources/types.js';
 import type { RetryPolicy } from './policy.js';
 import { withRetries } from './retry.js';
 
-/** `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `retry`: the dialect's fetch retries. */
-export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, retry?: RetryPolicy | null) => Promise<SourceResponse>;
+/**
+ * `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `retry`: the dialect's fetch
+ * retries. `fresh`: skip the origin sub-store's stored bytes (`bypass_cache`).
+ */
+export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, retry?: RetryPolicy | null, fresh?: boolean) => Promise<SourceResponse>;
 
 export interface SourceLoaderDeps {
   readonly cache: Pick<ImageCache, 'getSource'>;
@@ -26,7 +29,7 @@ export interface SourceLoaderDeps {
 }
 
 export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
-  return async (url, maxBytes, signal, retry) => {
+  return async (url, maxBytes, signal, retry, fresh) => {
     // Before the origin sub-store is read: a stored source is not served for a URL that
     // IMGPROXY_ALLOWED_SOURCES (or a disabled scheme) no longer admits. Image requests were
     // admitted when resolved already; /info has no other check.
@@ -40,12 +43,12 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
         return fetched;
       }, fetchSignal);
     const fetchSource = retry ? withRetries(attempt, retry) : attempt;
-    const { response } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal);
+    const { response, freshUntil } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal, fresh ? { fresh } : {});
     if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);
     // The bytes may come from the origin sub-store or from a fetch another request started,
     // under another `max_src_file_size`: this request's limit still holds.
     if (maxBytes > 0 && response.body.length > maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `source is ${response.body.length} bytes, over ${maxBytes}: ${url}`);
     if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
-    return response;
+    return freshUntil === undefined ? response : { ...response, freshUntil };
   };
 }

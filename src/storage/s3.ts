@@ -8,10 +8,12 @@
  * Stream uploads are multipart in fixed-size parts (memory bounded by one part) because
  * PutObject needs a Content-Length; anything smaller than a part is a single PutObject.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
+import { DELETE_CONCURRENCY, forEachLimited } from './delete-many.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -61,6 +63,37 @@ function metaOf(r: ObjectHeaders): BlobMeta {
   });
 }
 
+/** Keys per DeleteObjects call (S3's maximum). */
+const DELETE_BATCH = 1000;
+
+/** The serialised request a build-step middleware sees (smithy's HttpRequest, structurally). */
+interface BuiltRequest {
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * DeleteObjects must carry Content-MD5 (or a checksum header several S3-compatibles do not
+ * know): SDK v3 no longer sends it, so it is added from the serialised XML body.
+ */
+function withContentMd5(command: { middlewareStack: { add(mw: unknown, opts: { step: 'build'; name: string; priority: 'low' }): void } }): void {
+  command.middlewareStack.add(
+    (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+      const req = args.request as BuiltRequest;
+      if (req && typeof req.body === 'string') req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
+      return next(args);
+    },
+    { step: 'build', name: 'pixproxyContentMd5', priority: 'low' },
+  );
+}
+
+/** The backend does not implement DeleteObjects (or refuses it as we send it): fall back to single deletes. */
+function batchUnsupported(err: unknown): boolean {
+  const status = statusOf(err);
+  const name = (err as SdkError | null)?.name ?? '';
+  return status === 501 || status === 405 || name === 'NotImplemented' || name === 'MissingContentMD5' || name === 'InvalidRequest';
+}
+
 function normalizeS3Endpoint(endpoint: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
 }
@@ -82,6 +115,8 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
   const client: S3Client = new sdk.S3Client(config);
   const partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
   const pageSize = opts.listPageSize ?? 1000;
+  /** DeleteObjects works here, until a backend answers that it does not. */
+  let batches = true;
 
   return {
     kind: 's3',
@@ -97,6 +132,15 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
           return fail('HEAD', key, err);
         }
         return found(key, metaOf(r));
+      }
+
+      async function deleteOne(key: string): Promise<void> {
+        try {
+          await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: pre + key }));
+        } catch (err) {
+          if (isMissing(err)) return;
+          fail('DELETE', key, err);
+        }
       }
 
       async function putMultipart(key: string, first: Buffer, rest: AsyncIterator<Buffer>, common: Record<string, unknown>): Promise<void> {
@@ -197,14 +241,31 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
           }
         },
 
-        async delete(key: string): Promise<void> {
-          // Single DeleteObject: DeleteObjects needs Content-MD5 on several S3-compatibles,
-          // which SDK v3 no longer sends.
-          try {
-            await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: pre + key }));
-          } catch (err) {
-            if (isMissing(err)) return;
-            fail('DELETE', key, err);
+        delete: deleteOne,
+
+        async deleteMany(keys: readonly string[]): Promise<void> {
+          for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+            const chunk = keys.slice(i, i + DELETE_BATCH);
+            if (!batches) {
+              await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
+              continue;
+            }
+            const command = new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((k) => ({ Key: pre + k })), Quiet: true } });
+            withContentMd5(command as unknown as Parameters<typeof withContentMd5>[0]);
+            let errors: { Key?: string | undefined; Code?: string | undefined; Message?: string | undefined }[];
+            try {
+              errors = (await client.send(command)).Errors ?? [];
+            } catch (err) {
+              if (!batchUnsupported(err)) return fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
+              batches = false;
+              await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
+              continue;
+            }
+            const failed = errors.filter((e) => e.Code !== 'NoSuchKey');
+            if (failed.length > 0) {
+              const first = failed[0];
+              return fail('DELETE', (first?.Key ?? '').slice(pre.length), new Error(`${failed.length} of ${chunk.length} keys not deleted: ${first?.Code ?? ''} ${first?.Message ?? ''}`));
+            }
           }
         },
 

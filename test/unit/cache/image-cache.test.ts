@@ -27,9 +27,10 @@ beforeEach(async () => {
 afterEach(async () => cleanup());
 
 function image(data: Buffer): CachedImage {
+  const now = Date.now();
   return makeCachedImage(
     { data, format: 'webp', contentType: 'image/webp', width: 10, height: 20, originFormat: 'jpeg', originWidth: 100, originHeight: 200 },
-    { originSize: 12345 },
+    { originSize: 12345, createdAt: now, bornAt: now },
   );
 }
 
@@ -107,11 +108,11 @@ describe('lookup and store', () => {
     expect(image(Buffer.from('a')).etag).toBe(computeEtag(Buffer.from('a')));
   });
 
-  it('the key is sha256 over the request (no signature), exposed as cache.key()', () => {
+  it('the key is grouped by source, hashed over the request (no signature), exposed as cache.key()', () => {
     const config = testConfig();
     const c = createImageCache({ config, l2: null, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
     const req = { kind: 'image' as const, source: 'https://e.com/a.jpg', options: {} as never, signedPath: '/x' };
-    expect(c.key(req, {})).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.key(req, {})).toMatch(/^[0-9a-f]{32}_r[0-9a-f]{64}$/);
     expect(c.key({ ...req, signedPath: '/y' }, {})).toBe(c.key(req, {}));
   });
 
