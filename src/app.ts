@@ -32,6 +32,7 @@ import { createInfoHandler } from './http/info-handler.js';
 import { createRawHandler } from './http/raw-handler.js';
 import { createResolver } from './http/resolve.js';
 import { createRequestHandler, type RequestHandler } from './http/server.js';
+import { createAdminHandler, mountAdmin } from './admin/api.js';
 
 /** What the composition root built: for main.ts, tests and embedders that need one part. */
 export interface AppParts {
@@ -59,6 +60,8 @@ export interface App {
   listen(port?: number, host?: string): Promise<BoundAddress>;
   /** Stops accepting, lets in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT), closes stores. */
   close(): Promise<void>;
+  /** The admin API's own listener (PIXPROXY_ADMIN_BIND) once listen() bound it, else null. */
+  adminAddress(): BoundAddress | null;
 }
 
 /** Where a server listens: host and port, or (`path`) the Unix socket. */
@@ -124,7 +127,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const freshness = { lifeMs: config.cache.diskTtlSecs * 1000, defaults: { swrSecs: config.cache.staleWhileRevalidateSecs, sieSecs: config.cache.staleIfErrorSecs } };
   const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics, policies, freshness });
   const info = createInfoService({ ...flowDeps, metrics, cache: cache.info, sources });
-  const handler = createRequestHandler({
+  const main = createRequestHandler({
     config,
     logger,
     metrics,
@@ -137,8 +140,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     raw: createRawHandler({ sources, config }),
     info: createInfoHandler({ dialect, info, config }),
   });
+  // The admin API (docs/admin.md): under its prefix of the main port, and/or on its own listener.
+  const adminDeps = { config, cache, logger };
+  const adminPrefix = config.admin.pathPrefix;
+  const handler = adminPrefix ? mountAdmin(adminPrefix, createAdminHandler(adminDeps, adminPrefix), main) : main;
   const ctx: AppParts = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, images, info };
   const servers: Server[] = [];
+  let adminBound: BoundAddress | null = null;
 
 
   async function listenOn(server: Server, address: ListenAddress): Promise<BoundAddress> {
@@ -157,6 +165,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   return {
     ctx,
     handler,
+    adminAddress: () => adminBound,
     async listen(port?: number, host?: string) {
       const conf = config.listen;
       const address: ListenAddress = port === undefined && host === undefined
@@ -178,6 +187,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       if (config.metricsListen) {
         const metricsServer = createServer(metricsRoute(metrics));
         await listenOn(metricsServer, config.metricsListen);
+      }
+      if (config.adminListen) {
+        adminBound = await listenOn(createServer(createAdminHandler(adminDeps)), config.adminListen);
+        logger.info({ host: adminBound.host, port: adminBound.port }, 'admin API listening');
       }
       logger.info({ ...(bound.path === undefined ? { host: bound.host, port: bound.port } : { path: bound.path }), workers, cache: config.cache.use }, 'listening');
       return bound;

@@ -175,7 +175,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     return { l1: a.l1 + b.l1, settled: Promise.all([a.settled, b.settled]).then(() => undefined) };
   }
   // Declared after the origin cache, whose onChanged (called only later, on a fetch) uses it.
-  const purger = createPurger({ apply: applyRecord, l2: direct.l2, originStore: direct.origin, records, log });
+  const purger = createPurger({ apply: applyRecord, l2: direct.l2, originStore: direct.origin, records, log, wroteFrom: (key, tag) => images.recentSourceTag(key) === tag });
   records.onRecord((record) => applyRecord(record));
 
   /** Each result key's layout-1 key, remembered from key() for the lookup that follows. */

@@ -74,6 +74,8 @@ export interface Layer<V extends LayerEntry> {
    * a purge made here (`local`), awaited in `settled` so that its own listing finds them.
    */
   apply(record: PurgeRecord, local?: boolean): Applied;
+  /** The source tag of this instance's recent write of `key`, if any (a purge that keeps a source tag spares it). */
+  recentSourceTag(key: string): string | undefined;
   flush(): Promise<void>;
   clear(): void;
 }
@@ -245,6 +247,8 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
       }
       return { l1: dropped, settled: Promise.all(landing).then(() => undefined) };
     },
+
+    recentSourceTag: (key) => recent.get(key)?.sourceTag,
 
     async flush() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

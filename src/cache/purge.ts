@@ -14,7 +14,7 @@
  * zeros. Layout-1 entries (key.ts `legacyKey`) cannot be found by source or tag: every purge
  * raises the fence that turns all of them older than it into misses.
  */
-import { deleteKeys } from '../storage/delete-many.js';
+import { DELETE_CONCURRENCY, deleteKeys, forEachLimited } from '../storage/delete-many.js';
 import type { BlobStore } from '../storage/types.js';
 import { markedKey, originKey, sourcePrefix, tagMarkerPrefix } from './key.js';
 import type { Applied } from './layers.js';
@@ -57,6 +57,8 @@ export interface PurgeDeps {
   readonly originStore: BlobStore | null;
   readonly records: PurgeRecords;
   readonly log: Pick<PurgeLog, 'append'>;
+  /** Whether this instance wrote `key` from source bytes tagged `keepTag` (a retire of changed bytes spares it). */
+  readonly wroteFrom?: (key: string, keepTag: string) => boolean;
 }
 
 export interface Purger {
@@ -96,18 +98,19 @@ async function listKeys(store: BlobStore, prefix: string): Promise<string[]> {
  * entries a `keepSourceTag` spares is in their metadata, not their keys: the listing takes
  * them all (a result of the new bytes computed meanwhile is computed again once).
  */
-async function purgeL2(store: BlobStore, scope: PurgeScope): Promise<number> {
+async function purgeL2(store: BlobStore, scope: PurgeScope, spare: (key: string) => boolean = () => false): Promise<number> {
   let entries = 0;
   const prefixes = scope.all ? [''] : (scope.prefixes ?? []);
   for (const prefix of prefixes) {
-    const keys = await listKeys(store, prefix);
+    const keys = (await listKeys(store, prefix)).filter((k) => !spare(k));
     entries += keys.filter((k) => markedKey(k) === null).length;
     await deleteKeys(store, keys);
   }
   for (const tag of scope.tags ?? []) {
     const markers = await listKeys(store, tagMarkerPrefix(tag));
     const keys = markers.map(markedKey).filter((k): k is string => k !== null);
-    entries += keys.length;
+    // Markers outlive an entry purged by another tag or prefix: count the entries still there.
+    entries += await countPresent(store, keys);
     // Entries first: a marker without its entry is harmless, an entry without its marker is not.
     await deleteKeys(store, keys);
     await deleteKeys(store, markers);
@@ -115,16 +118,21 @@ async function purgeL2(store: BlobStore, scope: PurgeScope): Promise<number> {
   return entries;
 }
 
+async function countPresent(store: BlobStore, keys: readonly string[]): Promise<number> {
+  let n = 0;
+  await forEachLimited(keys, DELETE_CONCURRENCY, async (k) => {
+    if ((await store.head(k).catch(() => null)) !== null) n++;
+  });
+  return n;
+}
+
 async function purgeOrigin(store: BlobStore, scope: PurgeScope): Promise<number> {
   const o = scope.origin;
   if (!o) return 0;
   const keys = o.all ? await listKeys(store, '') : [...(o.keys ?? [])];
   for (const p of o.prefixes ?? []) keys.push(...(await listKeys(store, p)));
-  let found = 0;
-  if (!o.all && o.prefixes === undefined) {
-    // Named keys: count the ones that are there.
-    for (const k of keys) if ((await store.head(k).catch(() => null)) !== null) found++;
-  } else found = keys.length;
+  // Named keys: count the ones that are there.
+  const found = !o.all && o.prefixes === undefined ? await countPresent(store, keys) : keys.length;
   await deleteKeys(store, keys);
   return found;
 }
@@ -156,7 +164,8 @@ export function createPurger(deps: PurgeDeps): Purger {
       void (async () => {
         await deps.log.append(record);
         await settled;
-        if (deps.l2) await purgeL2(deps.l2, record.scope);
+        // The result of the new bytes this instance stored meanwhile stays (its metadata says so; the listing does not).
+        if (deps.l2) await purgeL2(deps.l2, record.scope, (key) => deps.wroteFrom?.(key, keepTag) ?? false);
       })().catch(onError);
     },
   };

@@ -111,6 +111,9 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
           cache.store(key, image, fb.ttlSeconds * 1000);
           return image;
         }
+        // The origin failed and the origin sub-store stood in with its stale bytes: the refresh
+        // failed too, and the stale result is answered as it is (RFC 5861 §4).
+        if (stale && source.staleIfError) throw new ProxyError('SOURCE_BAD_GATEWAY', `source failed; its stale copy stands in: ${request.source}`);
         const facts = factsOf(request, source, bornAt);
         if (stale && stale.fallbackStatus === undefined && stale.sourceTag !== undefined && stale.sourceTag === facts.sourceTag) {
           // A refresh whose source did not change: the same bytes, fresh again.

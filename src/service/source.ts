@@ -43,12 +43,13 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
         return fetched;
       }, fetchSignal);
     const fetchSource = retry ? withRetries(attempt, retry) : attempt;
-    const { response, freshUntil } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal, fresh ? { fresh } : {});
+    const { response, freshUntil, outcome } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal, fresh ? { fresh } : {});
     if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);
     // The bytes may come from the origin sub-store or from a fetch another request started,
     // under another `max_src_file_size`: this request's limit still holds.
     if (maxBytes > 0 && response.body.length > maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `source is ${response.body.length} bytes, over ${maxBytes}: ${url}`);
     if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
+    if (outcome === 'stale') return { ...response, staleIfError: true, ...(freshUntil === undefined ? {} : { freshUntil }) };
     return freshUntil === undefined ? response : { ...response, freshUntil };
   };
 }

@@ -27,6 +27,8 @@ export interface SourceResponse {
   headers: Record<string, string>;
   /** Unix ms until which the bytes are fresh, when the origin sub-store knows (cache/origin.ts). */
   freshUntil?: number;
+  /** Set by the cache: the origin failed and these are its stale bytes (RFC 5861 stale-if-error). */
+  staleIfError?: boolean;
 }
 
 /**
