@@ -11,7 +11,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeEtag, createCacheStores, createImageCache, makeCachedImage, type CachedImage } from '../../../src/cache/index.js';
+import { encodeImageMeta } from '../../../src/cache/image-entry.js';
+import { legacyKey } from '../../../src/cache/key.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { defaultOptions } from '../../../src/options.js';
+import type { ImageRequest } from '../../../src/request.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
 import { createFsBackend } from '../../../src/storage/fs.js';
 import type { BlobStore } from '../../../src/storage/types.js';
@@ -202,5 +206,48 @@ describe('createCacheStores', () => {
     expect(s.l2 && (await collect(s.l2.list())).map((i) => i.key)).toEqual([key]);
     await c.close();
     await s.close();
+  });
+});
+
+describe('key layout migration (layout 1: one flat digest, before grouping by source)', () => {
+  const req = (): ImageRequest => ({ kind: 'image', source: 'https://e.com/m.jpg', options: { ...defaultOptions(testConfig()), width: 40 }, signedPath: '/x' });
+
+  async function writeLegacy(l2: BlobStore, bornAt: number): Promise<string> {
+    const config = testConfig();
+    const legacy = legacyKey(req(), {}, config.cache);
+    const img = { ...image(Buffer.from('layout-1')), createdAt: bornAt, bornAt };
+    const meta = encodeImageMeta(img);
+    // What layout 1 wrote: meta version 1, no bornAt.
+    const extra: Record<string, string> = { ...meta.extra, v: '1' };
+    delete extra.bornAt;
+    await l2.put(legacy, img.data, { contentType: meta.contentType, etag: meta.etag, extra, expiresAt: Date.now() + 60_000 });
+    return legacy;
+  }
+
+  it('a layout-1 entry is served (HIT-L2) and moved to its grouped key; PIXPROXY_CACHE_READ_LAYOUT1=false does not read it', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const legacy = await writeLegacy(l2, Date.now() - 1000);
+    const off = createImageCache({ config: testConfig({ PIXPROXY_CACHE_READ_LAYOUT1: 'false' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    expect(await off.lookup(off.key(req(), {}))).toBeNull();
+    await off.close();
+    const c = createImageCache({ config: testConfig(), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const key = c.key(req(), {});
+    expect(key).not.toBe(legacy);
+    const hit = await c.lookup(key);
+    expect(hit?.layer).toBe('HIT-L2');
+    expect(hit?.image.data.toString()).toBe('layout-1');
+    await c.flush();
+    expect(await l2.head(key)).not.toBeNull();
+    expect(await l2.head(legacy)).toBeNull();
+    await c.close();
+  });
+
+  it('any purge retires every layout-1 entry older than it (their keys tell neither source nor tags)', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    await writeLegacy(l2, Date.now() - 1000);
+    const c = createImageCache({ config: testConfig(), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    await c.purge({ target: { kind: 'tag', tag: 'unrelated' }, origin: false });
+    expect(await c.lookup(c.key(req(), {}))).toBeNull();
+    await c.close();
   });
 });
