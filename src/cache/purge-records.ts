@@ -96,6 +96,16 @@ export function createPurgeRecords(opts: { retentionMs?: number; now?: () => num
   const listeners: RecordListener[] = [];
   let fence = 0;
 
+  /** Whether a record at or after `bornAt` matches (newest last: stops at the first older one). */
+  function anySince(bornAt: number, match: (r: PurgeRecord) => boolean): boolean {
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i] as PurgeRecord;
+      if (r.at < bornAt) return false;
+      if (match(r)) return true;
+    }
+    return false;
+  }
+
   function prune(): void {
     const horizon = now() - retention;
     if (records.length === 0 || (records[0] as PurgeRecord).at >= horizon) return;
@@ -116,23 +126,8 @@ export function createPurgeRecords(opts: { retentionMs?: number; now?: () => num
     onRecord(listener) {
       listeners.push(listener);
     },
-    retires(e, bornAt) {
-      // Newest last: stop at the first record older than the entry.
-      for (let i = records.length - 1; i >= 0; i--) {
-        const r = records[i] as PurgeRecord;
-        if (r.at < bornAt) return false;
-        if (matchesEntry(r.scope, e)) return true;
-      }
-      return false;
-    },
-    retiresOrigin(originKey, bornAt) {
-      for (let i = records.length - 1; i >= 0; i--) {
-        const r = records[i] as PurgeRecord;
-        if (r.at < bornAt) return false;
-        if (matchesOrigin(r.scope, originKey)) return true;
-      }
-      return false;
-    },
+    retires: (e, bornAt) => anySince(bornAt, (r) => matchesEntry(r.scope, e)),
+    retiresOrigin: (originKey, bornAt) => anySince(bornAt, (r) => matchesOrigin(r.scope, originKey)),
     get legacyFence() {
       return fence;
     },

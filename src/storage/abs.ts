@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
 import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
-import { DELETE_CONCURRENCY, forEachLimited } from './delete-many.js';
+import { batchedDeleter } from './delete-many.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface AbsBackendOptions {
@@ -88,8 +88,6 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
   }
   const blockSize = opts.blockSize ?? 4 * 1024 * 1024;
   const pageSize = opts.listPageSize ?? 1000;
-  /** Blob Batch works here, until the service answers that it does not. */
-  let batches = true;
 
   return {
     kind: 'abs',
@@ -158,30 +156,22 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
 
         // Blob Batch (https://learn.microsoft.com/rest/api/storageservices/blob-batch): up to
         // 256 deletes per call; a missing blob is a 404 sub-response, which is no error here.
-        async deleteMany(keys: readonly string[]): Promise<void> {
-          for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-            const chunk = keys.slice(i, i + DELETE_BATCH);
-            if (!batches) {
-              await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
-              continue;
-            }
-            let failed: { status: number; errorCode?: string | undefined }[];
-            try {
-              const r = await cc.getBlobBatchClient().deleteBlobs(chunk.map((k) => cc.getBlobClient(pre + k)));
-              failed = r.subResponses.filter((sub) => sub.status >= 300 && sub.status !== 404);
-            } catch (err) {
-              const status = statusOf(err);
-              if (status !== 400 && status !== 404 && status !== 405 && status !== 501) return fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
-              batches = false;
-              await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
-              continue;
-            }
-            if (failed.length > 0) {
-              const first = failed[0];
-              fail('DELETE', chunk[0] ?? '', Object.assign(new Error(`${failed.length} of ${chunk.length} blobs not deleted: ${first?.errorCode ?? ''}`), { statusCode: first?.status }));
-            }
+        deleteMany: batchedDeleter(DELETE_BATCH, deleteOne, async (chunk) => {
+          let failed: { status: number; errorCode?: string | undefined }[];
+          try {
+            const r = await cc.getBlobBatchClient().deleteBlobs(chunk.map((k) => cc.getBlobClient(pre + k)));
+            failed = r.subResponses.filter((sub) => sub.status >= 300 && sub.status !== 404);
+          } catch (err) {
+            const status = statusOf(err);
+            if (status !== 400 && status !== 404 && status !== 405 && status !== 501) fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
+            return false;
           }
-        },
+          if (failed.length > 0) {
+            const first = failed[0];
+            fail('DELETE', chunk[0] ?? '', Object.assign(new Error(`${failed.length} of ${chunk.length} blobs not deleted: ${first?.errorCode ?? ''}`), { statusCode: first?.status }));
+          }
+          return true;
+        }),
 
         async *list(listPrefix = ''): AsyncIterable<ListItem> {
           const pages = cc.listBlobsFlat({ prefix: pre + listPrefix }).byPage({ maxPageSize: pageSize });

@@ -33,3 +33,21 @@ export async function deleteKeys(store: BlobStore, keys: readonly string[]): Pro
   if (store.deleteMany) return store.deleteMany(keys);
   await forEachLimited(keys, DELETE_CONCURRENCY, (key) => store.delete(key));
 }
+
+/**
+ * A backend's deleteMany over its batch call: `size` keys per call; `batch` resolves false
+ * when the backend turns out to have no such call (an S3-compatible store without
+ * DeleteObjects, an Azure emulator without blob batch), after which every key is deleted one
+ * by one, DELETE_CONCURRENCY at a time, for the life of the store.
+ */
+export function batchedDeleter(size: number, deleteOne: (key: string) => Promise<void>, batch: (chunk: readonly string[]) => Promise<boolean>): (keys: readonly string[]) => Promise<void> {
+  let batches = true;
+  return async (keys) => {
+    for (let i = 0; i < keys.length; i += size) {
+      const chunk = keys.slice(i, i + size);
+      if (batches && (await batch(chunk))) continue;
+      batches = false;
+      await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
+    }
+  };
+}

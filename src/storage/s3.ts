@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
-import { DELETE_CONCURRENCY, forEachLimited } from './delete-many.js';
+import { batchedDeleter } from './delete-many.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -115,8 +115,6 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
   const client: S3Client = new sdk.S3Client(config);
   const partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
   const pageSize = opts.listPageSize ?? 1000;
-  /** DeleteObjects works here, until a backend answers that it does not. */
-  let batches = true;
 
   return {
     kind: 's3',
@@ -243,31 +241,23 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
 
         delete: deleteOne,
 
-        async deleteMany(keys: readonly string[]): Promise<void> {
-          for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-            const chunk = keys.slice(i, i + DELETE_BATCH);
-            if (!batches) {
-              await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
-              continue;
-            }
-            const command = new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((k) => ({ Key: pre + k })), Quiet: true } });
-            withContentMd5(command as unknown as Parameters<typeof withContentMd5>[0]);
-            let errors: { Key?: string | undefined; Code?: string | undefined; Message?: string | undefined }[];
-            try {
-              errors = (await client.send(command)).Errors ?? [];
-            } catch (err) {
-              if (!batchUnsupported(err)) return fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
-              batches = false;
-              await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
-              continue;
-            }
-            const failed = errors.filter((e) => e.Code !== 'NoSuchKey');
-            if (failed.length > 0) {
-              const first = failed[0];
-              return fail('DELETE', (first?.Key ?? '').slice(pre.length), new Error(`${failed.length} of ${chunk.length} keys not deleted: ${first?.Code ?? ''} ${first?.Message ?? ''}`));
-            }
+        deleteMany: batchedDeleter(DELETE_BATCH, deleteOne, async (chunk) => {
+          const command = new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((k) => ({ Key: pre + k })), Quiet: true } });
+          withContentMd5(command as unknown as Parameters<typeof withContentMd5>[0]);
+          let errors: { Key?: string | undefined; Code?: string | undefined; Message?: string | undefined }[];
+          try {
+            errors = (await client.send(command)).Errors ?? [];
+          } catch (err) {
+            if (!batchUnsupported(err)) fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
+            return false;
           }
-        },
+          const failed = errors.filter((e) => e.Code !== 'NoSuchKey');
+          if (failed.length > 0) {
+            const first = failed[0];
+            fail('DELETE', (first?.Key ?? '').slice(pre.length), new Error(`${failed.length} of ${chunk.length} keys not deleted: ${first?.Code ?? ''} ${first?.Message ?? ''}`));
+          }
+          return true;
+        }),
 
         async *list(listPrefix = ''): AsyncIterable<ListItem> {
           let token: string | undefined;

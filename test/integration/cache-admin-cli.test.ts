@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makePhoto } from '../helpers/images.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
-import { spawnServer, type ChildServer } from '../helpers/process.js';
+import { spawnServer, stopChild, type ChildServer } from '../helpers/process.js';
 
 const SECRET = 'c'.repeat(48);
 const POLL_MS = 250;
@@ -21,14 +21,6 @@ let dir: string;
 let origin: Origin;
 let a: ChildServer;
 let b: ChildServer;
-
-async function stop(c: ChildServer | undefined): Promise<void> {
-  if (!c || c.child.exitCode !== null) return;
-  process.kill(c.pid, 'SIGTERM');
-  const t = setTimeout(() => c.child.exitCode === null && process.kill(c.pid, 'SIGKILL'), 5000);
-  await c.exited;
-  clearTimeout(t);
-}
 
 const xcache = async (base: string, path: string): Promise<string | null> => {
   const r = await fetch(base + path);
@@ -50,7 +42,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([stop(a), stop(b)]);
+  await Promise.all([stopChild(a), stopChild(b)]);
   await origin?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
