@@ -43,11 +43,16 @@ export async function deleteKeys(store: BlobStore, keys: readonly string[]): Pro
 export function batchedDeleter(size: number, deleteOne: (key: string) => Promise<void>, batch: (chunk: readonly string[]) => Promise<boolean>): (keys: readonly string[]) => Promise<void> {
   let batches = true;
   return async (keys) => {
-    for (let i = 0; i < keys.length; i += size) {
-      const chunk = keys.slice(i, i + size);
-      if (batches && (await batch(chunk))) continue;
+    const chunks: (readonly string[])[] = [];
+    for (let i = 0; i < keys.length; i += size) chunks.push(keys.slice(i, i + size));
+    // A few batches at once: some stores (Swift's s3api) delete a batch's keys one after another.
+    await forEachLimited(chunks, BATCHES_IN_FLIGHT, async (chunk) => {
+      if (batches && (await batch(chunk))) return;
       batches = false;
       await forEachLimited(chunk, DELETE_CONCURRENCY, deleteOne);
-    }
+    });
   };
 }
+
+/** Batch calls in flight at once. */
+const BATCHES_IN_FLIGHT = 4;
