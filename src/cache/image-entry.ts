@@ -26,6 +26,8 @@ export interface CachedImage {
   originWidth?: number;
   originHeight?: number;
   originSize?: number;
+  /** Origin's ETag (IMGPROXY_USE_ETAG: the result's ETag, see http/conditional.ts). */
+  originEtag?: string;
   /** Origin's Last-Modified (IMGPROXY_USE_LAST_MODIFIED). */
   originLastModified?: string;
   /** Origin's Cache-Control / Expires (IMGPROXY_CACHE_CONTROL_PASSTHROUGH). */
@@ -43,12 +45,13 @@ export interface CachedImage {
 
 /** Origin headers a result carries for the response (stored with it, so hits answer alike). */
 export interface OriginHeaders {
+  originEtag?: string;
   originLastModified?: string;
   originCacheControl?: string;
   originExpires?: string;
 }
 
-const ORIGIN_HEADER_FIELDS = ['originLastModified', 'originCacheControl', 'originExpires'] as const;
+const ORIGIN_HEADER_FIELDS = ['originEtag', 'originLastModified', 'originCacheControl', 'originExpires'] as const;
 
 /** Strong ETag of the result bytes: differs per options and format, stable across restarts. */
 export function computeEtag(data: Buffer): string {

@@ -24,7 +24,8 @@ import { infoCodec, type CachedInfo } from './info-entry.js';
 import { infoKey, legacyKey, transformedKey } from './key.js';
 import { createLayer, type Applied, type CacheLayerHit, type Layer } from './layers.js';
 import { createMemoryCache } from './memory.js';
-import { createOriginCache, type GetSourceOptions, type SourceFetcher, type SourceResult } from './origin.js';
+import { createLease, type Lease } from './lease.js';
+import { createOriginCache, type SourceFetcher, type SourceResult, type SourceVariant } from './origin.js';
 import { createPurgeLog } from './purge-log.js';
 import { createPurger, type PurgeRequest, type PurgeResult } from './purge.js';
 import { createPurgeRecords, matchesKey, type PurgeRecord } from './purge-records.js';
@@ -34,7 +35,7 @@ import { keepUntil } from './swr.js';
 
 export { createCacheStores, type CacheStores } from './stores.js';
 export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
-export type { SourceFetcher, SourceOutcome, SourceResult, ConditionalHeaders, GetSourceOptions } from './origin.js';
+export type { SourceFetcher, SourceOutcome, SourceResult, SourceVariant, ConditionalHeaders } from './origin.js';
 export { originFreshness, isOriginCacheable } from './origin.js';
 export { computeEtag, makeCachedImage, type CachedImage, type ImageFacts, type OriginHeaders } from './image-entry.js';
 export type { CachedInfo } from './info-entry.js';
@@ -71,11 +72,13 @@ export interface ImageCache {
    */
   store(key: string, image: CachedImage, ttlMs?: number): boolean;
   singleflight: Pick<SingleFlight, 'run' | 'waiters' | 'has'>;
+  /** The cross-instance lease (PIXPROXY_CACHE_LEASE, ./lease.ts); null when off or without an L2. */
+  lease: Pick<Lease<CachedImage>, 'claim'> | null;
   /**
    * Source bytes through the origin sub-store (direct fetch when it is off or for local://).
    * `signal`: this caller stops waiting; the fetch is cancelled once no caller waits.
    */
-  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, opts?: GetSourceOptions): Promise<SourceResult>;
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
   readonly info: InfoCache;
   /** Removes what the request names from every layer, here and (through the purge log) on every instance. */
   purge(request: PurgeRequest): Promise<PurgeResult>;
@@ -182,8 +185,24 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
   const legacyKeys = c.readLayout1 && l2 ? new LRUCache<string, string>({ max: 10_000 }) : null;
   let closed = false;
 
+  // A follower's read of another instance's result goes through the layer: promoted to L1,
+  // and a miss when a purge this instance knows of came after that computation began.
+  const lease = c.lease && l2
+    ? createLease<CachedImage>({
+        store: l2,
+        ttlMs: c.leaseTtlSecs * 1000,
+        read: (key) => images.readShared(key),
+        written: (key) => images.written(key),
+        confirm: c.use === 'swift',
+        report,
+        logger,
+        onOutcome: (outcome) => metrics.leaseClaims.inc({ outcome }),
+      })
+    : null;
+
   async function flush(): Promise<void> {
     await Promise.all([images.flush(), infos.flush(), origin.flush()]);
+    await lease?.flush();
     await budget?.settled();
   }
 
@@ -232,7 +251,9 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
 
     singleflight: imageFlight,
 
-    getSource: (url, fetcher, signal, opts) => origin.getSource(url, fetcher, signal, opts),
+    lease,
+
+    getSource: (url, fetcher, signal, variant) => origin.getSource(url, fetcher, signal, variant),
 
     info,
 

@@ -164,6 +164,17 @@ export function transformedKey(req: ImageRequest, headers: IncomingHttpHeaders, 
   return `${resultGroup(req, cfg)}${hex(keyMaterial(req, headers, cfg), GROUP_HASH_LEN)}`;
 }
 
+/**
+ * The key of a request that forwards the client's cookies (IMGPROXY_COOKIE_PASSTHROUGH): the
+ * shared key made private to that Cookie header, so no other client is served what these
+ * cookies fetched. Its last 32 hex digits are replaced, its group is kept: a purge by URL or
+ * by source finds the cookie variants with the others.
+ */
+export function withCookies(key: string, cookie: string): string {
+  const digest = createHash('sha256').update(key).update('\0cookie\0').update(cookie).digest('hex').slice(0, GROUP_HASH_LEN);
+  return `${key.slice(0, key.length - GROUP_HASH_LEN)}${digest}`;
+}
+
 /** The key of an /info answer: `<src>_i<hash>`; `options` without the ones that never change the answer. */
 export function infoKey(source: string, options: Readonly<Record<string, unknown>>, cfg: Pick<KeyConfig, 'keyVersion'>): string {
   return `${sourceHash(source)}_i${hex(canonicalJson({ layout: LAYOUT, v: cfg.keyVersion, kind: 'info', source, options }))}`;

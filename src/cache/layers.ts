@@ -76,6 +76,13 @@ export interface Layer<V extends LayerEntry> {
   apply(record: PurgeRecord, local?: boolean): Applied;
   /** The source tag of this instance's recent write of `key`, if any (a purge that keeps a source tag spares it). */
   recentSourceTag(key: string): string | undefined;
+  /**
+   * L2 only, promoted to L1 like any L2 hit: another instance's result, read by a follower of
+   * the lease (lease.ts). A purge this instance knows of retires it as it does any L2 read.
+   */
+  readShared(key: string): Promise<V | null>;
+  /** Resolves once this instance's L2 write of `key` (if any) has settled (a lease is released then). */
+  written(key: string): Promise<void>;
   flush(): Promise<void>;
   clear(): void;
 }
@@ -154,6 +161,29 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
     return value;
   }
 
+  /**
+   * Concurrent lookups of one key share one L2 read: a stampede arrives before its first
+   * request has started the computation the others join, and 300 reads of one missing key at
+   * once would queue in front of everything else at an object store (and time out into its
+   * circuit breaker).
+   */
+  const reads = new Map<string, Promise<V | null>>();
+  function readL2Once(key: string): Promise<V | null> {
+    let p = reads.get(key);
+    if (!p) {
+      p = readL2(key).finally(() => reads.delete(key));
+      reads.set(key, p);
+    }
+    return p;
+  }
+
+  function promote(key: string, value: V): void {
+    if (!l1) return;
+    // Promotion restarts the L1 TTL, as PreviewProxy's does.
+    l1.set(key, value);
+    updateL1Gauges();
+  }
+
   function store(key: string, value: V, life: StoreLife): boolean {
     try {
       if (closed) return false;
@@ -215,20 +245,28 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
       // 200 of them in a stampede — in front of the leader's own I/O and transform.
       if (value === null && deps.inFlight(key)) return null;
       try {
-        value ??= await readL2(key);
+        value ??= await readL2Once(key);
         if (value === null && legacy) value = await readLegacy(key, legacy);
       } catch (err) {
         report('l2', 'get', err);
       }
       metrics.cacheLookups.inc({ layer: labels.l2, outcome: value ? 'hit' : 'miss' });
       if (!value) return null;
-      if (l1) {
-        // Promotion restarts the L1 TTL, as PreviewProxy's does.
-        l1.set(key, value);
-        updateL1Gauges();
-      }
+      promote(key, value);
       return { value, layer: 'HIT-L2' };
     },
+
+    async readShared(key) {
+      const value = await readL2(key).catch((err: unknown) => {
+        report('l2', 'get', err);
+        return null;
+      });
+      metrics.cacheLookups.inc({ layer: labels.l2, outcome: value ? 'hit' : 'miss' });
+      if (value) promote(key, value);
+      return value;
+    },
+
+    written: (key) => recent.get(key)?.done ?? Promise.resolve(),
 
     store,
 

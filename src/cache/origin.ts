@@ -26,6 +26,7 @@ import { LRUCache } from 'lru-cache';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SourceResponse } from '../sources/types.js';
+import { answersNotModified } from '../validators.js';
 import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
 import type { DiskBudget } from './budget.js';
 import { originKey } from './key.js';
@@ -41,8 +42,11 @@ export interface ConditionalHeaders {
 }
 /** `signal` aborts when no caller waits for this source any more (see singleflight.ts). */
 export type SourceFetcher = (conditional: ConditionalHeaders, signal: AbortSignal) => Promise<SourceResponse>;
-/** `stale`: the origin failed and a stale entry was answered within its stale-if-error window. */
-export type SourceOutcome = 'hit' | 'revalidated' | 'miss' | 'stale';
+/**
+ * `stale`: the origin failed and a stale entry was answered within its stale-if-error window.
+ * `not-modified`: the answer to the caller's own conditional headers (SourceVariant) is a 304.
+ */
+export type SourceOutcome = 'hit' | 'revalidated' | 'miss' | 'stale' | 'not-modified';
 export interface SourceResult {
   response: SourceResponse;
   outcome: SourceOutcome;
@@ -50,14 +54,30 @@ export interface SourceResult {
   freshUntil?: number;
 }
 
-export interface GetSourceOptions {
+/**
+ * What makes one caller's fetch of a source its own: the client's conditional headers
+ * (imgproxy forwards them, http/conditional.ts) or its credentials (cookies it forwards).
+ */
+export interface SourceVariant {
+  /**
+   * The client's validators: sent to the origin instead of the stored entry's, and checked
+   * against a fresh stored entry without asking the origin (RFC 9111 §4.3.2). A 304 for them
+   * is the answer (`not-modified`), not a body.
+   */
+  readonly conditional?: ConditionalHeaders;
+  /**
+   * Set when the fetch carries the client's own credentials: the shared store is neither
+   * read nor written (a body fetched with one client's cookies is not another's), and only
+   * fetches with the same credentials are coalesced.
+   */
+  readonly credentials?: string;
   /** Skip the stored bytes (`bypass_cache`): fetch unconditionally and store what comes. */
-  fresh?: boolean;
+  readonly fresh?: boolean;
 }
 
 export interface OriginCache {
   /** `signal`: this caller stops waiting; the fetch is cancelled once no caller waits. */
-  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, opts?: GetSourceOptions): Promise<SourceResult>;
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
   /** Applies a purge record to the memory tier and the fetches in flight. */
   apply(record: PurgeRecord): void;
   /** Resolves when background writes have finished. */
@@ -268,6 +288,12 @@ export function createOriginCache(deps: {
     }
   }
 
+  /** "a 200 with new bytes retires them": tells onChanged when a stored source came back changed. */
+  function changed(url: string, res: SourceResponse, cached: Cached): void {
+    const tag = sourceTag(res) as string;
+    if (tag !== sourceTag(toResponse(cached))) deps.onChanged?.(url, tag);
+  }
+
   async function load(url: string, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>, fresh: boolean): Promise<SourceResult> {
     const key = originKey(url);
     const bornAt = Date.now();
@@ -300,32 +326,73 @@ export function createOriginCache(deps: {
       return { response, outcome: 'revalidated', freshUntil };
     }
     if (store) metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
-    if (cached) {
-      const tag = sourceTag(res) as string;
-      if (tag !== sourceTag(toResponse(cached))) deps.onChanged?.(url, tag);
+    if (cached) changed(url, res, cached);
+    const freshUntil = save(key, url, res, cached !== null, bornAt);
+    return { response: res, outcome: 'miss', freshUntil };
+  }
+
+  /**
+   * A fetch with the client's conditional headers: a fresh stored entry answers them itself;
+   * otherwise they go to the origin, whose 200 is stored as any miss is, and whose 304 is the
+   * answer (it also refreshes a stale entry that has the same strong ETag, RFC 9111 §4.3.4).
+   */
+  async function loadConditional(url: string, client: ConditionalHeaders, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>, fresh: boolean): Promise<SourceResult> {
+    const key = originKey(url);
+    const bornAt = Date.now();
+    const cached = fresh ? null : await read(key, url);
+    if (cached && cached.freshUntil > Date.now()) {
+      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      if (answersNotModified(client.ifNoneMatch, client.ifModifiedSince, cached.meta.etag, cached.meta.lastModified)) {
+        return { response: { ...toResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified', freshUntil: cached.freshUntil };
+      }
+      return { response: toResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
     }
+    const res = await fetcher(client);
+    if (res.status === 304) {
+      const strong = res.etag !== undefined && !res.etag.startsWith('W/') && res.etag === cached?.meta.etag;
+      if (cached && strong) save(key, url, toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true, bornAt);
+      return { response: res, outcome: 'not-modified' };
+    }
+    metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
+    if (cached) changed(url, res, cached);
     const freshUntil = save(key, url, res, cached !== null, bornAt);
     return { response: res, outcome: 'miss', freshUntil };
   }
 
   return {
-    getSource(url, fetcher, signal, opts = {}) {
+    getSource(url, fetcher, signal, variant = {}) {
       const waiter = signal ? { signal } : {};
-      const fresh = opts.fresh === true;
-      if (!store || !isOriginCacheable(url)) {
+      const c = variant.conditional;
+      const conditional = c !== undefined && (c.ifNoneMatch !== undefined || c.ifModifiedSince !== undefined) ? c : null;
+      const fresh = variant.fresh === true;
+      // Only callers asking the same question share an answer; a fresh load must not join one
+      // that may answer stored bytes.
+      const asked = conditional === null ? '' : `\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}`;
+      const pre = fresh ? 'fresh-' : '';
+      if (!store || !isOriginCacheable(url) || variant.credentials !== undefined) {
         // Still coalesced: concurrent variants of one local file read it once.
-        return deps.singleflight.run(`${fresh ? 'fresh-' : ''}direct:${url}`, async (work) => ({ response: await fetcher({}, work.signal), outcome: 'miss' as const }), waiter).then((r) => r.value);
+        const who = variant.credentials === undefined ? '' : `\0as\0${variant.credentials}`;
+        return deps.singleflight
+          .run(`${pre}direct:${url}${who}${asked}`, async (work) => {
+            const response = await fetcher(conditional ?? {}, work.signal);
+            return { response, outcome: response.status === 304 ? ('not-modified' as const) : ('miss' as const) };
+          }, waiter)
+          .then((r) => r.value);
       }
-      // A fresh load must not join one that may answer stored bytes.
-      return deps.singleflight.run(`${fresh ? 'fresh-' : ''}origin:${url}`, (work) => load(url, (conditional) => fetcher(conditional, work.signal), fresh), waiter).then((r) => r.value);
+      if (conditional !== null) {
+        return deps.singleflight.run(`${pre}origin:${url}${asked}`, (work) => loadConditional(url, conditional, (cond) => fetcher(cond, work.signal), fresh), waiter).then((r) => r.value);
+      }
+      return deps.singleflight.run(`${pre}origin:${url}`, (work) => load(url, (cond) => fetcher(cond, work.signal), fresh), waiter).then((r) => r.value);
     },
     apply(record) {
       const matches = (key: string): boolean => matchesOrigin(record.scope, key);
       for (const key of [...writing.keys()]) if (matches(key)) writing.delete(key);
       if (recent) for (const key of [...recent.keys()]) if (matches(key)) recent.delete(key);
       deps.singleflight.detach((flight) => {
+        // `[fresh-]origin:<url>[\0if\0…]`: a URL holds no NUL (it is percent-encoded).
         const colon = flight.indexOf(':');
-        return colon > 0 && flight.slice(0, colon).endsWith('origin') && matches(originKey(flight.slice(colon + 1)));
+        const end = flight.indexOf('\0');
+        return colon > 0 && flight.slice(0, colon).endsWith('origin') && matches(originKey(flight.slice(colon + 1, end < 0 ? undefined : end)));
       });
     },
     async flush() {

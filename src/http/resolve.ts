@@ -10,16 +10,18 @@
  * tags (with the `cache_tags` option's), and part of its memo id like the key headers. The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
- * configuration.
+ * configuration. Cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH) go with the
+ * request and into its key.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
-import { keyHeaderValue } from '../cache/key.js';
+import { keyHeaderValue, withCookies } from '../cache/key.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
 import { MAX_TAGS, normalizeTags, tagsFromHeader } from '../tags.js';
+import { COOKIE_SCOPE_HEADERS, createCookiePassthrough } from './cookie-passthrough.js';
 
 export interface Resolved {
   request: ImageRequest;
@@ -47,13 +49,15 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
   const tagsHeader = config.cache.tagsHeader;
   if (tagsHeader) keyHeaders.push(tagsHeader);
-  const keyCookies = config.cache.keyCookies.length > 0;
+  const passCookies = createCookiePassthrough(config.download);
+  // The cookie forwarded depends on these request headers too (cookie-passthrough.ts).
+  const cookieHeaders: readonly string[] = passCookies ? COOKIE_SCOPE_HEADERS : config.cache.keyCookies.length > 0 ? ['cookie'] : [];
 
   return (routeId, parse, headers) => {
     let id = routeId + part(headers, 'accept');
     if (hints) for (const h of HINT_HEADERS) id += part(headers, h);
     for (const h of keyHeaders) id += part(headers, h);
-    if (keyCookies) id += part(headers, 'cookie');
+    for (const h of cookieHeaders) id += part(headers, h);
 
     const known = memo.get(id);
     if (known && (known.request.options.expires === 0 || known.request.options.expires * 1000 > Date.now())) return known;
@@ -64,7 +68,11 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
       const fromHeader = tagsFromHeader(headers[tagsHeader]);
       if (fromHeader.length > 0) request.tags = normalizeTags([...request.options.cacheTags, ...fromHeader]).slice(0, MAX_TAGS);
     }
-    const resolved: Resolved = { request, key: request.options.raw ? '' : cache.key(request, headers) };
+    const cookie = passCookies?.(request.source, headers);
+    if (cookie !== undefined) request.originCookie = cookie;
+    let key = request.options.raw ? '' : cache.key(request, headers);
+    if (cookie !== undefined && key !== '') key = withCookies(key, cookie);
+    const resolved: Resolved = { request, key };
     memo.set(id, resolved);
     return resolved;
   };

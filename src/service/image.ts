@@ -15,8 +15,13 @@
  * refresh whose source is unchanged (a 304, the same bytes) renews the result without
  * processing it again. `bypass_cache` skips the lookup and the stored source: it recomputes
  * from a fresh download and replaces the entry.
+ *
+ * With PIXPROXY_CACHE_LEASE a miss is claimed across instances first (flow.ts): a result
+ * another instance stored while this one waited is answered as an L2 hit, unless a purge this
+ * instance knows of came after that computation began (cache/layers.ts). Refreshes and
+ * `bypass_cache` compute here without the lease: they exist to replace what the L2 holds.
  */
-import { makeCachedImage, type CachedImage, type CacheLayerHit, type ImageCache, type ImageFacts } from '../cache/index.js';
+import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache, type ImageFacts } from '../cache/index.js';
 import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows } from '../cache/swr.js';
 import { originFreshness } from '../cache/origin.js';
 import { ProxyError } from '../errors.js';
@@ -39,17 +44,36 @@ export interface ImageResult {
   joined: boolean;
 }
 
+/** The origin answered the client's own conditional headers with 304: its headers. */
+export interface NotModifiedResult {
+  notModified: OriginValidators;
+  joined: boolean;
+}
+
+/** What the origin said about the source, for the response headers. */
+export interface OriginValidators {
+  etag?: string;
+  lastModified?: string;
+  cacheControl?: string;
+  expires?: string;
+}
+
 export interface ImageService {
   /**
    * `key`: the request's cache key (http/resolve.ts). `signal`: the client's; when it aborts
    * this call rejects with its reason and, if no other request waits, the work stops.
    * Rejects with a ProxyError (TIMEOUT past IMGPROXY_TIMEOUT, TOO_MANY_REQUESTS, …).
+   *
+   * `conditional`: the client's validators to forward to the origin on a miss (imgproxy's
+   * conditional requests, http/conditional.ts); the origin's 304 to them is a NotModifiedResult.
+   * A cached result is returned as it is: the caller checks the validators against it.
    */
   getImage(request: ImageRequest, key: string, signal?: AbortSignal): Promise<ImageResult>;
+  getImage(request: ImageRequest, key: string, signal: AbortSignal | undefined, conditional: ConditionalHeaders | undefined): Promise<ImageResult | NotModifiedResult>;
 }
 
 export interface ImageServiceDeps {
-  readonly cache: Pick<ImageCache, 'lookup' | 'store'>;
+  readonly cache: Pick<ImageCache, 'lookup' | 'store' | 'lease'>;
   /** Built over the cache's own single-flight, which its lookup consults. */
   readonly flow: Flow;
   readonly process: Processor;
@@ -88,6 +112,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       ...(tag !== undefined ? { sourceTag: tag } : {}),
       ...(tags.length > 0 ? { tags } : {}),
       ...(freshness ? { freshness } : {}),
+      ...(source.etag ? { originEtag: source.etag } : {}),
       ...(source.lastModified ? { originLastModified: source.lastModified } : {}),
       ...(h['cache-control'] ? { originCacheControl: h['cache-control'] } : {}),
       ...(h.expires ? { originExpires: h.expires } : {}),
@@ -104,7 +129,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         const ctx = { signal: work.signal, deadline: work.deadline(), ...extra };
         if (failure !== undefined && policy.fallback) {
           const fb = policy.fallback;
-          const result = await deps.process(fb.image, fb.processed ? opts : asIs(opts), ctx);
+          const result = await deps.process(source.body, fb.processed ? opts : asIs(opts), ctx);
           metrics.transforms.inc({ format: result.format });
           // No origin headers: the fallback's life is its own TTL (imgproxy drops them too).
           const image = { ...makeCachedImage(result, { bornAt }), fallbackStatus: fb.status(failure) };
@@ -137,24 +162,46 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
     };
   }
 
-  /** Runs (or joins) the computation of `flightKey`, storing under `key`. */
-  function compute(request: ImageRequest, key: string, flightKey: string, signal: AbortSignal | undefined, stale?: CachedImage): Promise<{ value: CachedImage; joined: boolean }> {
+  /**
+   * Runs (or joins) the computation of `flightKey`, storing under `key`. `conditional`: the
+   * client's validators, forwarded to the origin; its 304 is answered without a worker.
+   */
+  function compute(request: ImageRequest, key: string, flightKey: string, signal: AbortSignal | undefined, stale?: CachedImage, conditional?: ConditionalHeaders): Promise<{ value: CachedImage | OriginValidators; joined: boolean; shared: boolean }> {
     const opts = request.options;
     const policy = policies[request.dialect ?? 'imgproxy'];
-    const source = { url: request.source, maxBytes: opts.maxSrcFileSize, retry: policy.retry, fallback: stale ? null : policy.fallback, ...(opts.bypassCache ? { fresh: true } : {}) };
-    return flow.run(flightKey, source, step(request, key, Date.now(), stale), signal);
+    const asked = conditional !== undefined && (conditional.ifNoneMatch !== undefined || conditional.ifModifiedSince !== undefined);
+    const variant = {
+      ...(asked ? { conditional } : {}),
+      ...(request.originCookie !== undefined ? { cookie: request.originCookie } : {}),
+      ...(opts.bypassCache ? { fresh: true } : {}),
+    };
+    const source = {
+      url: request.source,
+      maxBytes: opts.maxSrcFileSize,
+      retry: policy.retry,
+      fallback: stale ? null : policy.fallback,
+      ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
+      variant,
+    };
+    // The lease coordinates plain misses only: a refresh or a bypass must not take the result
+    // another instance stored (that is what it replaces).
+    const lease = stale || opts.bypassCache ? null : cache.lease;
+    return flow.run<CachedImage | OriginValidators>(flightKey, source, step(request, key, Date.now(), stale), signal, {
+      early: ({ source: s }) => (s.status === 304 ? originValidators(s) : undefined),
+      ...(lease ? { coordinate: (s: AbortSignal) => lease.claim(key, s) } : {}),
+    });
   }
 
   /** The refresh of a stale result: one per key (`signal`: the caller waiting for it, if any). */
   function refresh(request: ImageRequest, key: string, stale: CachedImage, signal?: AbortSignal): Promise<CachedImage> {
-    return compute(request, key, `refresh\0${key}`, signal, stale).then((r) => r.value);
+    return compute(request, key, `refresh\0${key}`, signal, stale).then((r) => r.value as CachedImage);
   }
 
   return {
-    async getImage(request, key, signal) {
+    getImage: (async (request: ImageRequest, key: string, signal?: AbortSignal, conditional?: ConditionalHeaders): Promise<ImageResult | NotModifiedResult> => {
       if (request.options.bypassCache) {
-        const { value } = await compute(request, key, `bypass\0${key}`, signal);
-        return { image: value, outcome: 'BYPASS', joined: false };
+        const r = await compute(request, key, `bypass\0${key}`, signal, undefined, conditional);
+        return 'data' in r.value ? { image: r.value, outcome: 'BYPASS', joined: false } : { notModified: r.value, joined: false };
       }
       const hit = await cache.lookup(key);
       if (hit) {
@@ -175,8 +222,23 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
           }
         }
       }
-      const { value, joined } = await compute(request, key, key, signal);
-      return { image: value, outcome: 'MISS', joined };
-    },
+      const asked = conditional !== undefined && (conditional.ifNoneMatch !== undefined || conditional.ifModifiedSince !== undefined);
+      // Requests asking the origin their own question compute their own answer; `key` already
+      // holds the cookies (http/resolve.ts).
+      const flightKey = asked ? `${key}\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}` : key;
+      const { value, joined, shared } = await compute(request, key, flightKey, signal, undefined, conditional);
+      // Another instance computed it and this one read it from the L2: a hit of the L2 here.
+      return 'data' in value ? { image: value, outcome: shared ? 'HIT-L2' : 'MISS', joined } : { notModified: value, joined };
+    }) as ImageService['getImage'],
+  };
+}
+
+function originValidators(source: SourceResponse): OriginValidators {
+  const h = source.headers;
+  return {
+    ...(source.etag ? { etag: source.etag } : {}),
+    ...(source.lastModified ? { lastModified: source.lastModified } : {}),
+    ...(h['cache-control'] ? { cacheControl: h['cache-control'] } : {}),
+    ...(h.expires ? { expires: h.expires } : {}),
   };
 }

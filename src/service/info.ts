@@ -5,9 +5,11 @@
  * cache for info requests" among its cache's limitations, https://docs.imgproxy.net/cache/internal):
  * L1 and L2 under keys of their own, PIXPROXY_CACHE_INFO_TTL_SECS, purged with their source
  * or their `cache_tags`; `bypass_cache` recomputes and replaces. The source bytes go through
- * the origin sub-store like any other fetch.
+ * the origin sub-store like any other fetch; with the client's cookies (IMGPROXY_COOKIE_PASSTHROUGH)
+ * they do not, and the answer is cached for that cookie set only.
  */
 import type { CacheLayerHit, InfoCache } from '../cache/index.js';
+import { withCookies } from '../cache/key.js';
 import { createSingleFlight } from '../cache/singleflight.js';
 import type { Metrics } from '../observability/metrics.js';
 import { imageInfo, type InfoOptions } from '../processing/info.js';
@@ -17,6 +19,8 @@ import { createFlow, type FlowDeps } from './flow.js';
 export interface InfoQuery {
   readonly source: string;
   readonly options: InfoOptions;
+  /** The client's cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH). */
+  readonly cookie?: string;
 }
 
 export interface InfoAnswer {
@@ -44,19 +48,23 @@ export function createInfoService(deps: InfoServiceDeps): InfoService {
   const cache = deps.cache?.enabled ? deps.cache : undefined;
   return {
     async getInfo(query, signal) {
-      const { source, options } = query;
-      const key = cache ? cache.key(source, options as unknown as Record<string, unknown>) : JSON.stringify([source, options]);
+      const { source, options, cookie } = query;
+      // Options are built in one fixed order from the defaults, so equal queries serialise alike;
+      // an answer fetched with the client's cookies is that cookie set's (cache/key.ts withCookies).
+      const shared = cache ? cache.key(source, options as unknown as Record<string, unknown>) : JSON.stringify([source, options]);
+      const key = cookie === undefined ? shared : withCookies(shared, cookie);
       if (cache && !options.bypassCache) {
         deps.sources?.admit(source);
         const hit = await cache.lookup(key);
         if (hit) return { body: hit.info.data, outcome: hit.layer };
       }
       const bornAt = Date.now();
+      const variant = { ...(cookie !== undefined ? { cookie } : {}), ...(options.bypassCache ? { fresh: true } : {}) };
       const { value } = await flow.run(
         options.bypassCache ? `bypass\0${key}` : key,
-        { url: source, maxBytes: options.maxSrcFileSize, ...(options.bypassCache ? { fresh: true } : {}) },
-        async ({ source: bytes }) => {
-          const body = Buffer.from(JSON.stringify(await imageInfo(bytes.body, bytes.body.length, options)));
+        { url: source, maxBytes: options.maxSrcFileSize, variant },
+        async ({ source: bytes }, work) => {
+          const body = Buffer.from(JSON.stringify(await imageInfo(bytes.body, bytes.body.length, options, { signal: work.signal, deadline: work.deadline() })));
           cache?.store(key, { data: body, createdAt: Date.now(), bornAt, ...(options.cacheTags.length > 0 ? { tags: options.cacheTags } : {}) });
           return body;
         },

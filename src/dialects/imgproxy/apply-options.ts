@@ -43,14 +43,17 @@ export interface ApplierDeps {
   logger?: Logger | undefined;
   /** Unix seconds. */
   now?: (() => number) | undefined;
+  /** How source URLs are preprocessed (URL replacements, base URL); identity when absent. */
+  preprocessUrl?: ((url: string) => string) | undefined;
 }
 
 export function createOptionApplier(config: Config, presets: PresetMap, deps: ApplierDeps = {}): OptionApplier {
   const allowed = config.urls.allowedProcessingOptions;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const preprocessUrl = deps.preprocessUrl ?? ((url: string) => url);
 
   function applyOptions(o: ProcessingOptions, opts: readonly UrlOption[], from: { preset: boolean; chain: readonly string[] }): void {
-    const ctx: ApplyContext = { config, now, expandPresets: (target, names) => applyPresets(target, names, from.chain) };
+    const ctx: ApplyContext = { config, now, preprocessUrl, expandPresets: (target, names) => applyPresets(target, names, from.chain) };
     for (const opt of opts) {
       if (!from.preset && allowed.length > 0 && !allowed.includes(opt.name)) {
         throw new ProxyError('INVALID_URL', `Forbidden processing option: ${opt.name} (not in IMGPROXY_ALLOWED_PROCESSING_OPTIONS)`);

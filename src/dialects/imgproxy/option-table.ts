@@ -7,10 +7,15 @@
  * number goes through `num`, whose ranges are in arg-ranges.ts (add one there with a new
  * numeric argument).
  */
+import { ML_REFUSED } from '../../config/encoder-fields.js';
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import {
+  AUTOQUALITY_METHODS,
+  AVIF_SUBSAMPLES,
   RESIZING_ALGORITHMS,
+  WEBP_COMPRESSIONS,
+  WEBP_PRESETS,
   RESIZING_TYPES,
   WATERMARK_POSITIONS,
   type ExtendOptions,
@@ -37,6 +42,8 @@ import { parseCacheTagArgs } from '../../tags.js';
 
 export interface ApplyContext {
   readonly config: Config;
+  /** IMGPROXY_URL_REPLACEMENTS and IMGPROXY_BASE_URL, as applied to source URLs. */
+  preprocessUrl(url: string): string;
   /** Expands presets in place (the `preset` option); knows the recursion chain. */
   expandPresets(o: ProcessingOptions, names: readonly string[]): void;
   /** Unix seconds; injectable for tests of `expires`. */
@@ -78,6 +85,21 @@ function parseExtend(name: string, args: readonly string[], prev: ExtendOptions)
   const enabled = parseBool(arg(args, 0));
   const gravity = args.length > 1 ? parseGravity(`${name} gravity`, args.slice(1), EXTEND_GRAVITIES, prev.gravity) : { ...prev.gravity };
   return { enabled, gravity };
+}
+
+/**
+ * `format` and the URL extension: a format, or `best` (imgproxy Pro), whose candidates are
+ * completed once every option is known (index.ts `completeBest`).
+ */
+export function setFormat(o: ProcessingOptions, name: string, value: string, config: Config): void {
+  if (value.toLowerCase() === 'best') {
+    const p = config.processing;
+    o.format = null;
+    o.bestFormat = { candidates: [], complexityThreshold: p.bestFormatComplexityThreshold, maxResolution: p.bestFormatMaxResolution, allowSkips: p.bestFormatAllowSkips };
+    return;
+  }
+  o.format = parseFormat(name, value);
+  o.bestFormat = null;
 }
 
 function setAdjust(o: ProcessingOptions, key: 'brightness' | 'contrast' | 'saturation', v: string): void {
@@ -249,7 +271,58 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   { name: 'max_bytes', aliases: ['mb'], apply: single('max_bytes', (o, v) => { o.maxBytes = num('max_bytes', v); }) },
-  { name: 'format', aliases: ['f', 'ext'], apply: single('format', (o, v) => { o.format = parseFormat('format', v); }) },
+  { name: 'format', aliases: ['f', 'ext'], apply: (o, args, ctx) => { ensureMaxArgs('format', args, 1); setFormat(o, 'format', arg(args, 0), ctx.config); } },
+  {
+    name: 'autoquality', aliases: ['aq'],
+    apply(o, args) {
+      ensureMaxArgs('autoquality', args, 5);
+      const aq = { ...o.autoquality };
+      const method = arg(args, 0);
+      if (method === 'ml') throw new ProxyError('INVALID_URL', `Invalid autoquality method: ${ML_REFUSED}`);
+      if (method !== '') aq.method = parseEnum('autoquality method', method, AUTOQUALITY_METHODS);
+      if (arg(args, 1) !== '') aq.target = num('autoquality target', arg(args, 1));
+      if (arg(args, 2) !== '') aq.min = num('autoquality quality', arg(args, 2), 'autoquality min quality');
+      if (arg(args, 3) !== '') aq.max = num('autoquality quality', arg(args, 3), 'autoquality max quality');
+      if (arg(args, 4) !== '') aq.allowedError = num('autoquality allowed error', arg(args, 4));
+      o.autoquality = aq;
+    },
+  },
+  {
+    name: 'jpeg_options', aliases: ['jpgo'],
+    apply(o, args) {
+      ensureMaxArgs('jpeg_options', args, 6);
+      const j = { ...o.jpegOptions };
+      const flags = ['progressive', 'noSubsample', 'trellisQuant', 'overshootDeringing', 'optimizeScans'] as const;
+      flags.forEach((key, i) => {
+        if (arg(args, i) !== '') j[key] = parseBool(arg(args, i));
+      });
+      if (arg(args, 5) !== '') j.quantTable = num('jpeg quant table', arg(args, 5));
+      o.jpegOptions = j;
+    },
+  },
+  {
+    name: 'png_options', aliases: ['pngo'],
+    apply(o, args) {
+      ensureMaxArgs('png_options', args, 3);
+      const g = { ...o.pngOptions };
+      if (arg(args, 0) !== '') g.interlaced = parseBool(arg(args, 0));
+      if (arg(args, 1) !== '') g.quantize = parseBool(arg(args, 1));
+      if (arg(args, 2) !== '') g.quantizationColors = num('png quantization colors', arg(args, 2));
+      o.pngOptions = g;
+    },
+  },
+  {
+    name: 'webp_options', aliases: ['webpo'],
+    apply(o, args) {
+      ensureMaxArgs('webp_options', args, 3);
+      const w = { ...o.webpOptions };
+      if (arg(args, 0) !== '') w.compression = parseEnum('webp compression', arg(args, 0), WEBP_COMPRESSIONS);
+      if (arg(args, 1) !== '') w.smartSubsample = parseBool(arg(args, 1));
+      if (arg(args, 2) !== '') w.preset = parseEnum('webp preset', arg(args, 2), WEBP_PRESETS);
+      o.webpOptions = w;
+    },
+  },
+  { name: 'avif_options', aliases: ['avifo'], apply: single('avif_options', (o, v) => { if (v !== '') o.avifSubsample = parseEnum('avif subsample', v, AVIF_SUBSAMPLES); }) },
   { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = num('page', v); }) },
   { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = num('pages', v); }) },
   boolOption('disable_animation', ['da'], 'disableAnimation'),
@@ -301,6 +374,19 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     },
   },
   boolOption('return_attachment', ['att'], 'returnAttachment'),
+  {
+    // imgproxy Pro: https://docs.imgproxy.net/usage/processing#fallback-image-url
+    name: 'fallback_image_url', aliases: ['fiu'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('fallback_image_url', args, 1);
+      const encoded = arg(args, 0);
+      if (encoded === '') return;
+      const bytes = decodeBase64Url(encoded);
+      const url = bytes && utf8(bytes);
+      if (url === undefined || url === '') throw invalidArg('fallback_image_url', 'URL-safe base64 of a URL', encoded);
+      o.fallbackImageUrl = ctx.config.processing.fallbackImagePreprocessUrl ? ctx.preprocessUrl(url) : url;
+    },
+  },
   { name: 'preset', aliases: ['pr'], apply: (o, args, ctx) => ctx.expandPresets(o, args) },
   { name: 'max_src_resolution', aliases: ['msr'], security: true, apply: applySecurityResolution('maxSrcResolution', 'max_src_resolution') },
   { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = Math.max(0, num('max_src_file_size', v)); }) },

@@ -26,12 +26,14 @@ const USE: Record<ArgKey, string> = {
   'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', quality: 'q:%', 'format quality': 'fq:png:%',
   max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
   max_animation_frames: 'maf:%', max_animation_frame_resolution: 'mafr:%', max_result_dimension: 'mrd:%',
+  'autoquality target': 'aq:size:%', 'autoquality quality': 'aq:dssim:0.02:%', 'autoquality allowed error': 'aq:dssim:0.02:70:80:%',
+  'jpeg quant table': 'jpgo::::::%', 'png quantization colors': 'pngo:1:1:%',
 };
 const at = (key: ArgKey, v: string): string => USE[key].replace('%', v);
 
 const KEYS = Object.keys(ARG_RANGES) as ArgKey[];
 /** Arguments whose empty form means "keep" or "off" rather than an error. */
-const OPTIONAL = new Set<ArgKey>(['gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'padding', 'trim threshold']);
+const OPTIONAL = new Set<ArgKey>(['gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'padding', 'trim threshold', 'autoquality target', 'autoquality quality', 'autoquality allowed error', 'jpeg quant table', 'png quantization colors']);
 
 /** Decimal text of a number, never exponent notation for integers (as a URL builder writes it). */
 const text = (n: number): string => (Number.isInteger(n) ? BigInt(n).toString() : String(n));
