@@ -258,3 +258,27 @@ describe('stale-while-revalidate (RFC 5861)', () => {
     }
   });
 });
+
+describe('cookie passthrough (IMGPROXY_COOKIE_PASSTHROUGH)', () => {
+  it('results fetched with cookies are kept per cookie set, and a purge by URL or by source removes them with the shared ones', async () => {
+    const cookies = await startApp({ ...ENV, IMGPROXY_COOKIE_PASSTHROUGH: 'true' });
+    try {
+      origin.files.set('/ck.jpg', { body: photo, contentType: 'image/jpeg' });
+      const src = `${origin.url}/ck.jpg`;
+      const path = sign(`/rs:fit:60:60/plain/${src}`);
+      for (const cookie of ['session=a', 'session=b']) expect((await get(cookies.url, path, { cookie })).cache).toBe('MISS');
+      expect((await get(cookies.url, path)).cache).toBe('MISS');
+      await cookies.app.ctx.cache.flush();
+      expect((await get(cookies.url, path, { cookie: 'session=a' })).cache).toBe('HIT-L2');
+      // Each cookie set's fetch reached the origin with its own cookies.
+      expect(origin.requests.filter((r) => r.url === '/ck.jpg').map((r) => r.headers.cookie ?? null).sort()).toEqual([null, 'session=a', 'session=b'].sort());
+      expect(purged(await admin(cookies.url, '/purge', { url: `/insecure/rs:fit:60:60/plain/${src}` }))).toEqual({ l1: 0, l2: 3, origin: 0 });
+      for (const cookie of ['session=a', 'session=b']) expect((await get(cookies.url, path, { cookie })).cache).toBe('MISS');
+      await cookies.app.ctx.cache.flush();
+      expect(purged(await admin(cookies.url, '/purge', { source: src }))).toEqual({ l1: 0, l2: 2, origin: 0 });
+      expect((await get(cookies.url, path, { cookie: 'session=b' })).cache).toBe('MISS');
+    } finally {
+      await cookies.stop();
+    }
+  });
+});

@@ -251,3 +251,46 @@ describe('key layout migration (layout 1: one flat digest, before grouping by so
     await c.close();
   });
 });
+
+describe('the lease and purges', () => {
+  const req = (): ImageRequest => ({ kind: 'image', source: 'https://e.com/leased.jpg', options: { ...defaultOptions(testConfig()), width: 40 }, signedPath: '/x' });
+
+  it("a follower does not take a result the leader computed before a purge the follower knows of (the lease's shared result gets the purge check)", async () => {
+    const config = testConfig({ PP_CACHE_DIR: dir, PIXPROXY_CACHE_LEASE: 'true', PIXPROXY_CACHE_PURGE_POLL_MS: '0' });
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    // Two instances on one L2; without a shared purge log, B never hears of A's purge.
+    const a = createImageCache({ config, l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const b = createImageCache({ config, l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const key = a.key(req(), {});
+    const bornAt = Date.now() - 50;
+    await a.purge({ target: { kind: 'source', url: req().source }, origin: false });
+
+    const signal = new AbortController().signal;
+    const led = await b.lease?.claim(key, signal);
+    expect(led?.kind).toBe('lead');
+    // A follows B's lease while B stores what it computed before the purge, then releases.
+    const following = a.lease?.claim(key, signal);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(b.store(key, { ...image(Buffer.from('before-the-purge')), bornAt, createdAt: Date.now() })).toBe(true);
+    if (led?.kind === 'lead') led.release();
+    const claim = await following;
+    // Not B's result: A leads the key itself (and a lookup misses too).
+    expect(claim?.kind).toBe('lead');
+    expect(await a.lookup(key)).toBeNull();
+    if (claim?.kind === 'lead') claim.release();
+    await a.flush(); // A's release has deleted its lease
+
+    // The same sequence for a result computed after the purge: the follower takes it.
+    const again = await b.lease?.claim(key, signal);
+    expect(again?.kind).toBe('lead');
+    const follower = a.lease?.claim(key, signal);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    b.store(key, { ...image(Buffer.from('after-the-purge')), bornAt: Date.now(), createdAt: Date.now() });
+    if (again?.kind === 'lead') again.release();
+    const shared = await follower;
+    expect(shared?.kind).toBe('result');
+    if (shared?.kind === 'result') expect(shared.value.data.toString()).toBe('after-the-purge');
+    await a.close();
+    await b.close();
+  });
+});
