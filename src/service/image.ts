@@ -194,7 +194,11 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
 
   /** The refresh of a stale result: one per key (`signal`: the caller waiting for it, if any). */
   function refresh(request: ImageRequest, key: string, stale: CachedImage, signal?: AbortSignal): Promise<CachedImage> {
-    return compute(request, key, `refresh\0${key}`, signal, stale).then((r) => r.value as CachedImage);
+    return compute(request, key, `refresh\0${key}`, signal, stale).then(({ value }) => {
+      // A refresh forwards no client validators, so its source is never a 304 (source.ts).
+      if (!('data' in value)) throw new ProxyError('SOURCE_BAD_GATEWAY', `source answered 304 to a refresh: ${request.source}`);
+      return value;
+    });
   }
 
   return {
