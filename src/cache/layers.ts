@@ -162,16 +162,22 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
   }
 
   /**
-   * Concurrent lookups of one key share one L2 read: a stampede arrives before its first
-   * request has started the computation the others join, and 300 reads of one missing key at
-   * once would queue in front of everything else at an object store (and time out into its
-   * circuit breaker).
+   * Concurrent lookups of one key share one L2 read (and its layout-1 read): a stampede
+   * arrives before its first request has started the computation the others join, and 300
+   * reads of one missing key at once would queue in front of everything else at an object
+   * store (and time out into its circuit breaker). A lookup of its own that outlasted the
+   * computation would also miss what that computation has stored meanwhile, and compute again.
    */
   const reads = new Map<string, Promise<V | null>>();
-  function readL2Once(key: string): Promise<V | null> {
+  function readOnce(key: string, legacy: { key: string; migrate: boolean } | undefined): Promise<V | null> {
     let p = reads.get(key);
     if (!p) {
-      p = readL2(key).finally(() => reads.delete(key));
+      p = (async () => (await readL2(key)) ?? (legacy ? await readLegacy(key, legacy) : null))()
+        .catch((err: unknown) => {
+          report('l2', 'get', err);
+          return null;
+        })
+        .finally(() => reads.delete(key));
       reads.set(key, p);
     }
     return p;
@@ -244,14 +250,14 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
       // (which cannot hold it yet) would only queue a file operation per waiting request —
       // 200 of them in a stampede — in front of the leader's own I/O and transform.
       if (value === null && deps.inFlight(key)) return null;
-      try {
-        value ??= await readL2Once(key);
-        if (value === null && legacy) value = await readLegacy(key, legacy);
-      } catch (err) {
-        report('l2', 'get', err);
-      }
+      value ??= await readOnce(key, legacy);
       metrics.cacheLookups.inc({ layer: labels.l2, outcome: value ? 'hit' : 'miss' });
-      if (!value) return null;
+      if (!value) {
+        // Stored while this lookup read the L2 (a computation that ended meanwhile): the caller
+        // would otherwise start the computation again.
+        const since = writing.get(key) ?? l1?.get(key);
+        return since === undefined ? null : { value: since, layer: 'HIT-L1' };
+      }
       promote(key, value);
       return { value, layer: 'HIT-L2' };
     },
