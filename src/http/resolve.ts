@@ -7,7 +7,8 @@
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
  * then answers 404). The values of PIXPROXY_CACHE_TAGS_HEADER become the request's cache
- * tags (with the `cache_tags` option's), and part of its memo id like the key headers. The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
+ * tags (with the `cache_tags` option's), and part of its memo id like the key headers. The
+ * source (and a watermark image's) is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
  * configuration. Cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH) go with the
@@ -18,6 +19,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue, withCookies } from '../cache/key.js';
+import { watermarkUrl } from '../options.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
 import { MAX_TAGS, normalizeTags, tagsFromHeader } from '../tags.js';
@@ -64,6 +66,9 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
 
     const request = parse();
     sources.admit(request.source);
+    // A watermark image is a source too: IMGPROXY_ALLOWED_SOURCES and the enabled schemes apply.
+    const mark = watermarkUrl(request.options);
+    if (mark !== undefined) sources.admit(mark);
     if (tagsHeader) {
       const fromHeader = tagsFromHeader(headers[tagsHeader]);
       if (fromHeader.length > 0) request.tags = normalizeTags([...request.options.cacheTags, ...fromHeader]).slice(0, MAX_TAGS);

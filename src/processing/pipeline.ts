@@ -15,7 +15,9 @@
  * the request's deadline and abort signal (run.ts).
  *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
- * written into one strip for the encoder, with their delays. Pure with respect to I/O.
+ * written into one strip for the encoder, with their delays. PreviewProxy's `gif_anim` chooses
+ * the frames of a GIF (animation.ts), and with `gif_af` the frames outside its range take the
+ * geometric steps only. Pure with respect to I/O: a watermark image is loaded by the caller.
  *
  * Known deviations, kept on purpose (README "Processing options"):
  *  - the watermark of an animation is composited on each frame (overlays prepared once),
@@ -26,7 +28,9 @@
  */
 import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { isAsIs, isVideoFormat, MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { ProxyError } from '../errors.js';
+import { headerOf } from './codecs/libvips-read.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { fitBytes } from './fit-bytes.js';
 import { byDssim, bySize, qualityRange } from './autoquality.js';
@@ -59,9 +63,12 @@ import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
 import { initSharp } from './sharp-setup.js';
+import { previewSettings } from './codecs/preview-settings.js';
+import type { DecodeRequest, PreviewSettings, Probe } from './codecs/types.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
-import { watermarkOverlays } from './watermark.js';
+import { planFrames, type FramePlan } from './animation.js';
+import { openWatermark, watermarkOverlays } from './watermark.js';
 
 /** Missing frame delays default to 40 ms (25 fps), as in imgproxy. */
 const DEFAULT_DELAY_MS = 40;
@@ -89,6 +96,10 @@ interface Job {
   vectorScale: number;
   /** Encode as greyscale: the source is grey and nothing below adds colour. */
   grey: boolean;
+  /** The watermark drawn is grey itself (isGreyImage). */
+  greyMark: boolean;
+  /** Frames outside a gif_anim range keep their colours: not one grey palette for all. */
+  frameColours: boolean;
 }
 
 function isGreyRgb(c: Rgb | null): boolean {
@@ -99,18 +110,39 @@ function isGreyRgb(c: Rgb | null): boolean {
  * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source (or one made
  * grey by a grey monochrome) would come out with three equal channels. imgproxy keeps the
  * colourspace: we convert back to b-w at encode time unless an operation can add colour (a
- * coloured background or tint, a watermark, a colour output like WebP/AVIF whose encoders
- * store RGB anyway).
+ * coloured background or tint, a watermark that is not grey itself, a colour output like
+ * WebP/AVIF whose encoders store RGB anyway).
  */
-function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, greyMark: boolean): boolean {
   // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
   // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
   const greyed = o.monochrome !== null && o.monochrome.intensity >= 1;
   if (!info.grey && !greyed) return false;
   if (!isGreyRgb(o.background)) return false;
   if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
-  if (o.watermark !== null) return false;
+  if (o.watermark !== null && !greyMark) return false;
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
+}
+
+/** keepsGrey for a result written as `format` (a `best` candidate or the chosen format). */
+function greyFor(job: Omit<Job, 'grey'>, format: OutputFormat): boolean {
+  return keepsGrey(job.info, job.o, format, job.greyMark) && !job.frameColours;
+}
+
+/**
+ * Whether the watermark image drawn is greyscale (b-w or grey16), so a grey result stays grey
+ * with it, as in imgproxy (processing/colorspace_test.go `TestWatermarkColorspace`). Text marks
+ * are coloured by their markup: never counted grey.
+ */
+async function isGreyImage(o: ProcessingOptions, mark: Buffer | undefined): Promise<boolean> {
+  if (o.watermark === null || o.watermarkImage?.kind === 'text' || mark === undefined) return false;
+  try {
+    const meta = await headerOf(mark);
+    return meta.space === 'b-w' || meta.space === 'grey16';
+  } catch {
+    // The mark fails later, where it is decoded, with its own error.
+    return false;
+  }
 }
 
 /**
@@ -154,22 +186,37 @@ function rotationOf(o: ProcessingOptions): number {
 
 /** Plan options for a frame whose user rotation has already been applied. */
 function planFor(width: number, height: number, job: Job): GeometryPlan {
-  return planGeometry({ width, height, isVector: job.isVector }, { ...job.o, rotate: 0 });
+  // A PDF drawn at the size asked is as scalable as an SVG: it may be enlarged like one.
+  return planGeometry({ width, height, isVector: job.isVector || job.info.format === 'pdf' }, { ...job.o, rotate: 0 });
 }
 
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
-type Overlays = (width: number, height: number) => Promise<OverlayOptions[] | null>;
+type Overlays = (width: number, height: number, dprScale: number) => Promise<OverlayOptions[] | null>;
 
 function watermarkFor(job: Job): Overlays {
-  const wm = job.o.watermark;
-  const image = job.ctx.watermark;
-  if (!wm || !image || wm.opacity <= 0) return async () => null;
-  let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
-  return (width, height) => {
-    const key = `${width}x${height}`;
-    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity, job.limits) };
+  const { o } = job;
+  const wm = o.watermark;
+  if (!wm || wm.opacity <= 0) return async () => null;
+  const req = { opts: wm, baseOpacity: job.config.processing.watermarkOpacity, size: o.watermarkSize, rotate: o.watermarkRotate, shadow: o.watermarkShadow };
+  // The mark is opened (or its text drawn) once, and placed once per frame size.
+  let mark: ReturnType<typeof openWatermark> | null = null;
+  let cached: { key: string; overlays: Promise<OverlayOptions[] | null> } | null = null;
+  return (width, height, dprScale) => {
+    const key = `${width}x${height}@${dprScale}`;
+    if (cached?.key !== key) {
+      mark ??= openWatermark(o.watermarkImage, job.ctx.watermark, { maxPixels: o.maxSrcResolution * 1e6, limits: job.limits, run: job.run, layout: wm.layout });
+      // imgproxy's pixel offsets follow the dpr the geometry settled on (prepare.go `DprScale`).
+      const placed = { ...req, offsetScale: wm.layout === 'imgproxy' ? dprScale : 1 };
+      cached = { key, overlays: mark.then((m) => (m ? watermarkOverlays(m, { width, height }, placed, job.limits, job.run) : null)) };
+    }
     return cached.overlays;
   };
+}
+
+/** The same job without the steps PreviewProxy keeps off the frames outside a `gif_anim` range. */
+function geometricOnly(job: Job): Job {
+  const o: ProcessingOptions = { ...job.o, blur: 0, sharpen: 0, pixelate: 0, brightness: 0, contrast: 1, saturation: 1, monochrome: null, watermark: null };
+  return { ...job, o };
 }
 
 /**
@@ -244,7 +291,7 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     }
     alpha = false;
   }
-  const marks = await watermark(width, height);
+  const marks = await watermark(width, height, plan.dprScale);
   if (marks) overlays.push(...marks);
   if (overlays.length > 0) {
     ops.overlays = overlays;
@@ -313,7 +360,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
  * Splits the decoded frames, runs each through the steps after the pre-crop and writes it into
  * one strip for the encoder: the strip of results is the only copy of them.
  */
-async function processAnimation(job: Job, page: number, count: number): Promise<{ pixels: Pixels; frameHeight: number }> {
+async function processAnimation(job: Job, page: number, count: number, styled: FramePlan['styled'] = () => true): Promise<{ pixels: Pixels; frameHeight: number }> {
   const { o, info } = job;
   const rotation = rotationOf(o);
   const turned = rotation % 180 === 90;
@@ -324,13 +371,16 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
   const overlays = watermarkFor(job);
+  const plain = geometricOnly(job);
+  const none: Overlays = async () => null;
   let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
     checkAbort(job.run.signal);
     let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
     frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
     frame = await cropFrame(frame, plan.crop);
-    const finished = await finish(framePixels(frame), plan, job, overlays);
+    const all = styled(i);
+    const finished = await finish(framePixels(frame), plan, all ? job : plain, all ? overlays : none);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);
@@ -355,6 +405,7 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
 interface Animation {
   delay: number[];
   frameHeight: number;
+  loop: number;
 }
 
 interface Encoded {
@@ -371,7 +422,7 @@ interface Encoded {
  */
 function writer(job: Job, source: Pixels, format: OutputFormat, animation: EncodeSettings['animation']): (quality: number, lossless?: boolean) => Promise<Buffer> {
   const sixteen = source.depth === 'ushort' && (format === 'png' || format === 'tiff');
-  const grey = keepsGrey(job.info, job.o, format);
+  const grey = greyFor(job, format);
   return (quality, lossless) => {
     let p = source.open();
     if (source.hasAlpha && !FORMAT_TRAITS[format].alpha) p = p.flatten({ background: job.o.background ?? WHITE });
@@ -419,7 +470,7 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Enc
     chooseOutputFormat(input, o, job.config, new Set([...writableFormats()].filter((f) => f !== without))),
   );
   const quality = resolveQuality(format, o, job.config);
-  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  const animation = anim ? { loop: anim.loop, delay: anim.delay } : null;
   // A TIFF with alpha or 16-bit samples is written losslessly: no quality to search.
   const lossy = FORMAT_TRAITS[format].quality && !(format === 'tiff' && (px.hasAlpha || px.depth === 'ushort'));
   const fit = o.maxBytes > 0 && lossy;
@@ -448,52 +499,78 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Enc
   return { data, format, width: px.width, height: frameHeight };
 }
 
-async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config): Promise<ProcessResult> {
+async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config, previews: PreviewSettings): Promise<ProcessResult> {
   checkAbort(ctx.signal);
   const limits = pixelLimits(config);
   // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
   const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
   // The decode entry point: libvips' formats are decoded lazily by the steps below; a codec's
-  // (BMP, ICO, JPEG XL, HEIC…) is decoded here, off the main thread, once its header passed
-  // the resolution check, into what sharp reads.
+  // (BMP, ICO, JPEG XL, HEIC, PDF, PSD, video…) is decoded here, off the main thread, once its
+  // header passed the resolution check, into what sharp reads.
   const info = await readSource(source, {
-    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames), deadline: run.deadline, signal: run.signal },
-    check: (width, height) => checkSource(width, height, 1, o, limits),
-    request: (width, height) => {
-      const plan = resizesOnLoad(o) && !config.processing.disableShrinkOnLoad ? planGeometry({ width, height, isVector: false }, { ...o, rotate: 0 }) : null;
-      return { page: o.page, pages: o.pages, size: plan ? { width: plan.scaledWidth, height: plan.scaledHeight } : undefined };
+    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames, o.pages), deadline: run.deadline, signal: run.signal, previews },
+    accept: (format) => {
+      if (isVideoFormat(format) && !o.video.enabled) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${format} video, and video thumbnails are off (IMGPROXY_ENABLE_VIDEO_THUMBNAILS)`);
+    },
+    select: { page: o.page, pages: o.pages },
+    check: (width, height, _pages, format) => {
+      // A PDF is vector: like SVG it is drawn smaller, not refused (request below). ffprobe may
+      // not have measured a video (0×0): ffmpeg's -max_pixels and the frame's check stand.
+      if (format === 'pdf' || width === 0) return;
+      checkSource(width, height, 1, o, limits, format === 'psd' && o.preserveHdr ? 'ushort' : 'uchar');
+    },
+    request: (width, height, format, probe) => {
+      // ffprobe may not have measured a video (0×0): nothing to plan from before its frame.
+      const plan = resizesOnLoad(o) && !config.processing.disableShrinkOnLoad && width > 0 ? planGeometry({ width, height, isVector: false }, { ...o, rotate: 0 }) : null;
+      const request: DecodeRequest = {
+        page: o.page,
+        pages: o.pages,
+        size: plan ? { width: plan.scaledWidth, height: plan.scaledHeight } : undefined,
+        seek: o.video.seek,
+        keyframes: o.video.keyframes,
+        highDepth: o.preserveHdr && probe.highDepth === true,
+      };
+      return format === 'pdf' ? { ...request, scale: pdfScale(width, height, probe, o, limits) } : request;
     },
   });
+  // A video frame asked for as it is (PreviewProxy without transforms): ffmpeg's PNG, unchanged.
+  if (isVideoFormat(info.format) && isAsIs(o)) return asIsFrame(info);
   const isVector = info.format === 'svg';
-  const origin = orientedSize(info, o.autoRotate);
+  // The source's own size: a PDF's at 72 DPI, whatever it was drawn at.
+  const origin = info.stored ?? orientedSize(info, o.autoRotate);
+  // Checked as a source: neither SVG nor PDF (vectors drawn within the limits) is refused for its size.
+  const sized = !isVector && info.format !== 'pdf';
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
   // would otherwise see its entities and references.
-  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
+  const input = info.format === 'svg' && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
 
   // The source as it is: its own format, its own size (still checked, so a bomb is not served).
   const unprocessed = (): ProcessResult => {
-    if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
+    if (sized) checkSource(origin.width, origin.height, 1, o, limits);
     const format = info.format as OutputFormat;
     return { data: input, format, contentType: MIME_TYPES[format], width: origin.width, height: origin.height, originFormat: info.format, originWidth: origin.width, originHeight: origin.height };
   };
   if (shouldSkipProcessing(info.format, o, config)) return unprocessed();
 
-  const page = Math.min(Math.max(0, o.page), info.pages - 1);
+  // PreviewProxy's gif_anim: chosen frames of a GIF, written as a GIF whatever `format` says
+  // (src/modules/transform/pipeline.rs); on any other source it is ignored.
+  const selected = o.frames !== null && info.format === 'gif' ? planFrames(o.frames, info.pages, o.maxAnimationFrames) : null;
+  const page = selected ? selected.page : Math.min(Math.max(0, o.page), info.pages - 1);
   const animCandidate = isAnimatedFormat(info.format) && info.pages > 1 && o.maxAnimationFrames > 1 && !o.disableAnimation;
-  const format = chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
+  const format = selected ? 'gif' : chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
   // PreviewProxy's PP_BEST_FORMAT_ALLOW_SKIPS: a result in the source's format is the source.
   if (o.sourceIfSameFormat && o.bestFormat === null && format === info.format) return unprocessed();
-  const animated = animCandidate && FORMAT_TRAITS[format].animationSave;
-  const frames = animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
+  const animated = selected !== null || (animCandidate && FORMAT_TRAITS[format].animationSave);
+  const frames = selected ? selected.count : animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
   const stack = !animated && !isAnimatedFormat(info.format) && o.pages > 1 ? Math.min(o.pages, info.pages - page) : 1;
 
   const depth: Depth = o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar';
-  if (!isVector) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
+  if (sized) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
-  const job: Job = {
+  const base = {
     input: input === source ? info.input : { ...info.input, data: input },
     info,
     o,
@@ -505,14 +582,17 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    grey: keepsGrey(info, o, format),
+    greyMark: await isGreyImage(o, ctx.watermark),
+    frameColours: selected !== null && o.frames?.keepOthers === true,
   };
+  const job: Job = { ...base, grey: greyFor(base, format) };
 
   let encoded;
   if (animated) {
-    const { pixels, frameHeight } = await processAnimation(job, page, frames);
+    const { pixels, frameHeight } = await processAnimation(job, page, frames, selected?.styled);
     const d = (info.delay ?? []).slice(page, page + frames);
-    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight });
+    // PreviewProxy writes its GIF to loop for ever.
+    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight, loop: selected ? 0 : info.loop });
   } else {
     encoded = await encode(job, await processStill(job, page, stack), null);
   }
@@ -530,10 +610,44 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 }
 
 /**
- * Builds the Processor bound to the frozen configuration (the composition root uses this).
- * Configures sharp first: building a processor is the explicit step that needs it.
+ * The scale a PDF's pages are drawn at: smaller than 72 DPI when they exceed max_src_resolution
+ * (the vector guard, as for SVG), and the size the request needs when the resize comes first
+ * and one page is drawn (the shrink-on-load of vectors), within the intermediate bound.
  */
-export function createProcessor(config: Config): Processor {
+function pdfScale(width: number, height: number, probe: Probe, o: ProcessingOptions, limits: PixelLimits): number {
+  const maxPixels = o.maxSrcResolution * 1e6;
+  const guard = width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
+  let scale = guard;
+  const count = Math.min(Math.max(1, o.pages), Math.max(1, probe.pages - Math.max(0, o.page)));
+  if (resizesOnLoad(o) && count === 1) {
+    const plan = planGeometry({ width: Math.max(1, Math.round(width * guard)), height: Math.max(1, Math.round(height * guard)), isVector: true }, { ...o, rotate: 0 });
+    scale = guard * Math.max(plan.wscale, plan.hscale);
+  }
+  checkCanvas(limits, 'intermediate', 'PDF rendering', { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) });
+  return scale;
+}
+
+/** A video frame asked for as it is: ffmpeg's PNG, as PreviewProxy returns it without transforms. */
+function asIsFrame(info: SourceInfo): ProcessResult {
+  return {
+    data: info.input.data,
+    format: 'png',
+    contentType: MIME_TYPES.png,
+    width: info.width,
+    height: info.height,
+    originFormat: info.format,
+    originWidth: info.width,
+    originHeight: info.height,
+  };
+}
+
+/**
+ * Builds the Processor bound to the frozen configuration (the composition root uses this).
+ * Configures sharp first: building a processor is the explicit step that needs it. The PDF and
+ * video decoders' settings are the app's when it passes them (it looked ffmpeg up once), else
+ * made from `config` now.
+ */
+export function createProcessor(config: Config, previews: PreviewSettings = previewSettings(config)): Processor {
   initSharp();
-  return (source, options, ctx) => process(source, options, ctx, config);
+  return (source, options, ctx) => process(source, options, ctx, config, previews);
 }

@@ -12,7 +12,7 @@ import type { CacheLayerHit, InfoCache } from '../cache/index.js';
 import { withCookies } from '../cache/key.js';
 import { createSingleFlight } from '../cache/singleflight.js';
 import type { Metrics } from '../observability/metrics.js';
-import { imageInfo, type InfoOptions } from '../processing/info.js';
+import { imageInfo, type InfoOptions, type InfoRun } from '../processing/info.js';
 import type { Sources } from '../sources/index.js';
 import { createFlow, type FlowDeps } from './flow.js';
 
@@ -40,6 +40,8 @@ export interface InfoServiceDeps extends Omit<FlowDeps, 'flight'> {
   readonly cache?: InfoCache;
   /** Checked before a cached answer is served, as a fetch would be (IMGPROXY_ALLOWED_SOURCES). */
   readonly sources?: Pick<Sources, 'admit'>;
+  /** How PDF and video sources are read (the decoders' settings, videos on or off). */
+  readonly previews?: Omit<InfoRun, 'deadline' | 'signal'>;
 }
 
 export function createInfoService(deps: InfoServiceDeps): InfoService {
@@ -64,7 +66,7 @@ export function createInfoService(deps: InfoServiceDeps): InfoService {
         options.bypassCache ? `bypass\0${key}` : key,
         { url: source, maxBytes: options.maxSrcFileSize, variant },
         async ({ source: bytes }, work) => {
-          const body = Buffer.from(JSON.stringify(await imageInfo(bytes.body, bytes.body.length, options, { signal: work.signal, deadline: work.deadline() })));
+          const body = Buffer.from(JSON.stringify(await imageInfo(bytes.body, bytes.body.length, options, { ...deps.previews, signal: work.signal, deadline: work.deadline() })));
           cache?.store(key, { data: body, createdAt: Date.now(), bornAt, ...(options.cacheTags.length > 0 ? { tags: options.cacheTags } : {}) });
           return body;
         },

@@ -9,7 +9,7 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { RESIZING_TYPES, defaultOptions, type OutputFormat, type ProcessingOptions } from '../../options.js';
+import { RESIZING_TYPES, defaultOptions, settleWatermark, type OutputFormat, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
 import { setFormat } from './option-table.js';
@@ -101,6 +101,7 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
     const complete = (o: ProcessingOptions): ProcessingOptions => {
       if (!o.raw && extension !== '') setFormat(o, 'extension', extension, config);
       if (!o.raw) completeBest(o, config);
+      settleWatermark(o);
       return o;
     };
     const request: ImageRequest = { kind: 'image', source: url, options: complete(options), signedPath, ...(encrypted ? { sourceHidden: true } : {}) };
