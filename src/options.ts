@@ -258,6 +258,10 @@ export interface ProcessingOptions {
   skipProcessingFormats: OutputFormat[];
   raw: boolean;
   cachebuster: string;
+  /** Cache tags of the result (`cache_tags`, src/tags.ts): sorted, no duplicates. */
+  cacheTags: string[];
+  /** Recompute and replace the cached result (`bypass_cache`, behind IMGPROXY_ALLOW_BYPASS_CACHE); never part of the key. */
+  bypassCache: boolean;
   /** Unix seconds; 0 = none. Never part of the cache key. */
   expires: number;
   filename: string;
@@ -364,6 +368,8 @@ export function defaultOptions(config: Config): ProcessingOptions {
     skipProcessingFormats: [...(p.skipProcessingFormats as OutputFormat[])],
     raw: false,
     cachebuster: '',
+    cacheTags: [],
+    bypassCache: false,
     expires: 0,
     filename: '',
     returnAttachment: false,
@@ -418,7 +424,7 @@ export function watermarkUrl(o: ProcessingOptions): string | undefined {
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */
-export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets'] as const satisfies readonly (keyof ProcessingOptions)[];
+export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
 
 export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'image/jpeg',

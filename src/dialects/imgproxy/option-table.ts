@@ -40,6 +40,7 @@ import {
   utf8,
 } from './args.js';
 import { num } from './arg-ranges.js';
+import { parseCacheTagArgs } from '../../tags.js';
 
 /** `watermark_url`: URL-safe base64 of an absolute URL. */
 function parseWatermarkUrl(v: string): string {
@@ -397,6 +398,17 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   boolOption('raw', [], 'raw'),
   { name: 'cachebuster', aliases: ['cb'], apply: single('cachebuster', (o, v) => { o.cachebuster = v; }) },
+  { name: 'cache_tags', aliases: ['ct'], apply: (o, args) => { o.cacheTags = parseCacheTagArgs('cache_tags', args); } },
+  {
+    name: 'bypass_cache', aliases: ['bc'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('bypass_cache', args, 1);
+      const on = parseBool(arg(args, 0));
+      // imgproxy Pro: "may be used for DoS attacks", so it is off unless the operator allows it.
+      if (on && !ctx.config.cache.allowBypassCache) throw new ProxyError('SECURITY_OPTION_FORBIDDEN', 'bypass_cache needs IMGPROXY_ALLOW_BYPASS_CACHE=true');
+      o.bypassCache = on;
+    },
+  },
   {
     name: 'expires', aliases: ['exp'],
     apply(o, args, ctx) {
