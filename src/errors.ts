@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   VIDEO_DECODE_ERROR: { status: 422, message: 'Broken or unsupported image' },
   /** A PDF source PDFium could not render: PreviewProxy's `pdf_render_error`. */
   PDF_RENDER_ERROR: { status: 422, message: 'Broken or unsupported image' },
+  HEIC_DECODE_ERROR: { status: 422, message: 'Broken or unsupported image' },
   /** Requested output format cannot be produced. */
   UNSUPPORTED_OUTPUT: { status: 422, message: 'Invalid URL' },
   /** Queue full (IMGPROXY_REQUESTS_QUEUE_SIZE). */

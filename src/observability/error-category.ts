@@ -38,6 +38,7 @@ const CATEGORY: Readonly<Record<ErrorCode, ErrorCategory | null>> = {
   UNSUPPORTED_IMAGE: 'processing',
   VIDEO_DECODE_ERROR: 'processing',
   PDF_RENDER_ERROR: 'processing',
+  HEIC_DECODE_ERROR: 'processing',
   TRANSFORM_DISABLED: 'security',
   TOO_MANY_REQUESTS: 'queue',
   OVERLOADED: 'queue',

@@ -25,6 +25,7 @@ export type PpErrorCode =
   | 'not_an_image'
   | 'video_decode_error'
   | 'pdf_render_error'
+  | 'heic_decode_error'
   | 'source_too_large'
   | 'host_not_allowed'
   | 'invalid_signature'
@@ -78,6 +79,7 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   UNSUPPORTED_IMAGE: { status: 422, error: 'not_an_image' },
   VIDEO_DECODE_ERROR: { status: 422, error: 'video_decode_error' },
   PDF_RENDER_ERROR: { status: 422, error: 'pdf_render_error' },
+  HEIC_DECODE_ERROR: { status: 422, error: 'heic_decode_error' },
   UNSUPPORTED_OUTPUT: { status: 400, error: 'unsupported_format', detail: true },
   // imgproxy's queue (IMGPROXY_REQUESTS_QUEUE_SIZE) is full: PreviewProxy's overload answer.
   TOO_MANY_REQUESTS: { status: 503, error: null },

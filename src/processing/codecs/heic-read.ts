@@ -14,6 +14,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { ProxyError } from '../../errors.js';
 import { vips } from '../sharp-setup.js';
 import { bad, checkPixels } from './refuse.js';
 import { probeTool, runTool, withTempDir, type ToolProbe } from './tool.js';
@@ -56,8 +57,15 @@ export function largestIspe(buf: Buffer): { width: number; height: number } | nu
   return best;
 }
 
+/** A HEIF that libheif cannot read: PreviewProxy's `heic_decode_error` (422), UNSUPPORTED_IMAGE's status. */
+const broken = (detail: string): ProxyError => new ProxyError('HEIC_DECODE_ERROR', detail);
+
 async function meta(source: Buffer): Promise<Metadata> {
-  return vips(sharp(source, { limitInputPixels: false }).metadata(), 'HEIF');
+  try {
+    return await vips(sharp(source, { limitInputPixels: false }).metadata(), 'HEIF');
+  } catch (err) {
+    throw err instanceof ProxyError && err.code === 'UNSUPPORTED_IMAGE' ? broken(err.message) : err;
+  }
 }
 
 export const heicReader: Codec = {
@@ -86,12 +94,12 @@ export const heicReader: Codec = {
       if (!tool.available) throw bad(`HEIC with HEVC cannot be decoded here: ${tool.reason}`);
       return withTempDir(async (dir) => {
         await writeFile(join(dir, 'in.heic'), source);
-        await runTool(HEIF_CONVERT, ['--quiet', join(dir, 'in.heic'), join(dir, 'out.png')], limits, 'HEIC decoder');
+        await runTool(HEIF_CONVERT, ['--quiet', join(dir, 'in.heic'), join(dir, 'out.png')], limits, 'HEIC decoder', { failure: 'HEIC_DECODE_ERROR' });
         // One top-level image: out.png; several: out-1.png, out-2.png… in libheif's order,
         // the same order libvips counts `pagePrimary` in.
         const files = await readdir(dir);
         const name = files.includes('out.png') ? 'out.png' : `out-${(m.pagePrimary ?? 0) + 1}.png`;
-        if (!files.includes(name)) throw bad('HEIC: heif-convert wrote no image');
+        if (!files.includes(name)) throw broken('HEIC: heif-convert wrote no image');
         return { kind: 'encoded', data: await readFile(join(dir, name)) };
       });
     },

@@ -5,7 +5,7 @@
  * refuses an unknown format first, as invalid_params): its case checks the 400.
  */
 import { describe, expect } from 'vitest';
-import { gap, ported } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 import { fakeMp4, tinyPng } from '../../fixtures.js';
 import { enc, expectPpError, get, ppServers, useOrigin } from '../../pp.js';
 
@@ -21,7 +21,7 @@ describe('src/common/errors/mod.rs', () => {
 
   ported('test_unsupported_format_is_400', async () => expect((await ask('tiny.png', '&format=heic')).status).toBe(400));
 
-  gap('issue 12 §1/§4: a broken HEIC → we answer 422 "Broken or unsupported image" as text, PreviewProxy 422 heic_decode_error', 'test_heic_decode_error_is_422', async () => {
+  ported('test_heic_decode_error_is_422', async () => {
     expectPpError(await ask('broken.heic', '&w=10'), 422, 'heic_decode_error');
   });
   ported('test_video_decode_error_is_422', async () => {
