@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect } from 'vitest';
-import { gap, ported } from '../../harness.js';
+import { differs, ported } from '../../harness.js';
 import { tinyPng } from '../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin, useTempDir } from '../pp.js';
 import { ppS3, s3Skip } from '../s3.js';
@@ -68,9 +68,9 @@ describe.skipIf(s3Skip !== undefined)(`src/modules/proxy/router.rs (S3)${s3Skip 
   const servers = ppServers(() => s3.env());
   beforeAll(async () => s3.put('test-key', await tinyPng(), 'image/jpeg'));
 
-  gap('issue 12 §8: PP_S3_* are not read; s3:/test-key → we answer 404 "Source is unreachable", PreviewProxy 200 from the bucket with the object\'s Content-Type', 'test_s3_enabled_routes_to_s3_source', async () => {
+  differs('the type is sniffed from the bytes, never taken from the object\'s Content-Type (a PNG stored as image/jpeg is served as image/png); PreviewProxy passes the stored Content-Type on', 'test_s3_enabled_routes_to_s3_source', async () => {
     const r = await get(await servers.get(), '/proxy?url=s3:/test-key');
     expectOk(r);
-    expect(r.headers.get('content-type')).toBe('image/jpeg');
+    expect(r.headers.get('content-type')).toBe('image/png');
   });
 });
