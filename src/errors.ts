@@ -50,6 +50,11 @@ export const ERROR_CODES = {
   INVALID_IMAGE: { status: 422, message: 'Invalid source image' },
   /** Detected type we do not load, or a decode failure (truncated, corrupt). */
   UNSUPPORTED_IMAGE: { status: 422, message: 'Broken or unsupported image' },
+  /**
+   * An imgproxy Pro option this server cannot honour (object detection: `crop_objects`, `g:obj`,
+   * `blur_detections`, `draw_detections` need a model none of our packages ships).
+   */
+  UNSUPPORTED_OPTION: { status: 422, message: 'Unsupported processing option' },
   /** Requested output format cannot be produced. */
   UNSUPPORTED_OUTPUT: { status: 422, message: 'Invalid URL' },
   /** Queue full (IMGPROXY_REQUESTS_QUEUE_SIZE). */

@@ -43,7 +43,7 @@ export function createImageProcessor(config: Config = loadConfig({})): ImageProc
     const o = defaultOptions(config);
     if (presets.has('default')) applier.applyPresets(o, ['default']);
     applier.applyOptions(o, parsed, { preset: false, chain: [] });
-    return o;
+    return applier.finish(o);
   }
 
   return async (input, options = '', ctx = {}) => {

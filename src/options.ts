@@ -60,6 +60,12 @@ export interface Rgb {
   b: number;
 }
 
+/** `rrggbb` → channels. */
+export function hexToRgb(hex: string): Rgb {
+  const n = Number.parseInt(hex, 16);
+  return { r: (n >> 16) & 0xff, g: (n >> 8) & 0xff, b: n & 0xff };
+}
+
 export const WATERMARK_POSITIONS = ['ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're'] as const;
 export type WatermarkPosition = (typeof WATERMARK_POSITIONS)[number];
 
@@ -73,6 +79,80 @@ export interface WatermarkOptions {
 
 export const RESIZING_ALGORITHMS = ['nearest', 'linear', 'cubic', 'lanczos2', 'lanczos3'] as const;
 export type ResizingAlgorithm = (typeof RESIZING_ALGORITHMS)[number];
+
+export type UnsharpMaskingMode = Config['processing']['unsharpMaskingMode'];
+
+export interface UnsharpMasking {
+  mode: UnsharpMaskingMode;
+  /** How much the neighbours weigh against the pixel; greater is sharper. */
+  weight: number;
+  /** Strength divider; smaller is sharper. */
+  divider: number;
+}
+
+/** `crop_aspect_ratio`: the crop area corrected to `ratio` (width / height). */
+export interface CropAspectRatio {
+  ratio: number;
+  /** Grow the area (within the image) instead of shrinking it. */
+  enlarge: boolean;
+}
+
+/**
+ * A ramp across the image for `gradient` and `progressive_blur`: 0 at `start`, full at `stop`
+ * (fractions of the image along the direction), the direction `angle` degrees clockwise from
+ * top-to-bottom.
+ */
+export interface Ramp {
+  angle: number;
+  start: number;
+  stop: number;
+}
+
+export interface GradientOptions extends Ramp {
+  opacity: number;
+  /** rrggbb */
+  color: string;
+}
+
+export interface ProgressiveBlurOptions extends Ramp {
+  sigma: number;
+}
+
+/** A rectangle in fractions (0–1) of the image it applies to. */
+export interface RelativeRect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export interface BlurAreas {
+  sigma: number;
+  areas: RelativeRect[];
+}
+
+export interface DuotoneOptions {
+  intensity: number;
+  /** rrggbb of the shadows and of the highlights. */
+  dark: string;
+  light: string;
+}
+
+export interface ColorizeOptions {
+  opacity: number;
+  /** rrggbb */
+  color: string;
+  keepAlpha: boolean;
+}
+
+export const OBJECTS_POSITION_TYPES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce', 'fp', 'prop'] as const;
+export type ObjectsPositionType = (typeof OBJECTS_POSITION_TYPES)[number];
+
+export interface ObjectsPosition {
+  type: ObjectsPositionType;
+  x: number;
+  y: number;
+}
 
 export interface ProcessingOptions {
   resizingType: ResizingType;
@@ -104,6 +184,23 @@ export interface ProcessingOptions {
   saturation: number;
   /** null = off; intensity 0–1 and tint colour. */
   monochrome: { intensity: number; color: string } | null;
+  duotone: DuotoneOptions | null;
+  unsharpMasking: UnsharpMasking;
+  blurAreas: BlurAreas | null;
+  progressiveBlur: ProgressiveBlurOptions | null;
+  colorize: ColorizeOptions | null;
+  gradient: GradientOptions | null;
+  cropAspectRatio: CropAspectRatio | null;
+  /** Alpha (0–1) of `background`; 1 = opaque. */
+  backgroundAlpha: number;
+  /** Where detected objects go (Pro `objects_position`); only `obj`/`objw` gravities read it. */
+  objectsPosition: ObjectsPosition;
+  /** CSS put in a `<style>` at the start of an SVG source; '' = none. */
+  style: string;
+  /** Output DPI; 0 = the source's, or IMGPROXY_STRIP_METADATA_DPI when metadata is stripped. */
+  dpi: number;
+  /** ICC profile the result is converted to and tagged with (`srgb`, `p3`, `cmyk`, a file name); null = none. */
+  colorProfile: string | null;
   stripMetadata: boolean;
   keepCopyright: boolean;
   stripColorProfile: boolean;
@@ -141,6 +238,45 @@ export interface ProcessingOptions {
   maxResultDimension: number;
   /** Presets that were applied, for logging only; never part of the key. */
   usedPresets: string[];
+  /**
+   * Pro's chained pipelines (`-` between option groups): each runs on the result of the one
+   * before, after this one. Only the pipeline options (not MAIN_KEYS) are per pipeline.
+   */
+  chain: PipelineOptions[];
+}
+
+/**
+ * Options that belong to the request as a whole, whatever pipeline they are written in
+ * (imgproxy's `o.Main()` in options/parser/processing_options.go): output, metadata, source
+ * loading, security limits, headers. Everything else is per pipeline.
+ */
+export const MAIN_KEYS = [
+  'stripMetadata', 'keepCopyright', 'stripColorProfile', 'preserveHdr', 'enforceThumbnail',
+  'quality', 'formatQuality', 'maxBytes', 'format', 'preferWebp', 'preferAvif', 'preferJxl',
+  'enforceWebp', 'enforceAvif', 'enforceJxl', 'skipProcessingFormats', 'raw', 'cachebuster',
+  'expires', 'filename', 'returnAttachment', 'page', 'pages', 'disableAnimation', 'style', 'dpi',
+  'colorProfile', 'maxSrcResolution', 'maxSrcFileSize', 'maxAnimationFrames',
+  'maxAnimationFrameResolution', 'maxResultDimension', 'usedPresets', 'chain',
+] as const satisfies readonly (keyof ProcessingOptions)[];
+export type MainKey = (typeof MAIN_KEYS)[number];
+
+/** The options of one pipeline of a chain. */
+export type PipelineOptions = Omit<ProcessingOptions, MainKey>;
+
+const MAIN_KEY_SET: ReadonlySet<string> = new Set(MAIN_KEYS);
+
+/** The pipeline part of a full options object. */
+export function pipelineOptions(o: ProcessingOptions): PipelineOptions {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!MAIN_KEY_SET.has(k)) out[k] = v;
+  return out as PipelineOptions;
+}
+
+/** Options for pipeline `index` of a chain (0 = the first): its own options over the main ones. */
+export function stageOptions(o: ProcessingOptions, index: number): ProcessingOptions {
+  if (index === 0) return o;
+  const stage = o.chain[index - 1];
+  return stage ? { ...o, ...stage } : o;
 }
 
 const CENTER: Gravity = { type: 'ce', x: 0, y: 0 };
@@ -187,6 +323,18 @@ export function defaultOptions(config: Config): ProcessingOptions {
     contrast: 1,
     saturation: 1,
     monochrome: null,
+    duotone: null,
+    unsharpMasking: { mode: p.unsharpMaskingMode, weight: p.unsharpMaskingWeight, divider: p.unsharpMaskingDivider },
+    blurAreas: null,
+    progressiveBlur: null,
+    colorize: null,
+    gradient: null,
+    cropAspectRatio: null,
+    backgroundAlpha: 1,
+    objectsPosition: { type: 'ce', x: 0, y: 0 },
+    style: '',
+    dpi: 0,
+    colorProfile: null,
     stripMetadata: p.stripMetadata,
     keepCopyright: p.keepCopyright,
     stripColorProfile: p.stripColorProfile,
@@ -214,6 +362,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
     maxAnimationFrameResolution: s.maxAnimationFrameResolution,
     maxResultDimension: s.maxResultDimension,
     usedPresets: [],
+    chain: [],
   };
 }
 
@@ -226,7 +375,7 @@ export function asIs(o: ProcessingOptions): ProcessingOptions {
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */
-export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets'] as const satisfies readonly (keyof ProcessingOptions)[];
+export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition'] as const satisfies readonly (keyof ProcessingOptions)[];
 
 export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'image/jpeg',

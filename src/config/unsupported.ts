@@ -111,7 +111,6 @@ export const unsupported: readonly Unsupported[] = [
   refuse(int('IMGPROXY_JXL_EFFORT', 4, { min: 1, max: 9 }), 'not applied yet: JPEG XL is encoded at sharp\'s default effort, 7', { accepts: (v) => v === 7, accepted: '`7` (what pixproxy does)' }),
   refuse(bool('IMGPROXY_PNG_UNLIMITED', false), 'not applied yet: the PNG decoder keeps libvips\' limits'),
   refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), 'not applied yet: the TIFF decoder keeps libvips\' limits'),
-  refuse(bool('IMGPROXY_USE_LINEAR_COLORSPACE', false), 'resizing in linear light is not implemented yet'),
   refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
   // imgproxy: origins
   refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH', false), COOKIES),

@@ -38,6 +38,8 @@ export interface Pixels {
   hasAlpha: boolean;
   depth: Depth;
   run: Run;
+  /** The pipeline `open()` starts works in linear light (it still yields sRGB). */
+  linear?: boolean;
 }
 
 export function hasAlpha(f: Frame): boolean {
@@ -76,6 +78,8 @@ export async function toFrame(p: Sharp, like: { depth: Depth; run: Run }, size?:
 
 /** Operations sharp can run in one lazy pass, each in its slot of sharp's order. */
 export interface LazyOps {
+  /** Run the pass in linear light (IMGPROXY_USE_LINEAR_COLORSPACE): libvips scRGB, sRGB out. */
+  linear?: boolean;
   resize?: { width: number; height: number; kernel: keyof KernelEnum } | null;
   extract?: Rect | null;
   /** Transparent margins. */
@@ -91,6 +95,7 @@ export interface LazyOps {
 
 export function withOps(p: Sharp, ops: LazyOps): Sharp {
   let out = p;
+  if (ops.linear) out = linearLight(out);
   if (ops.flatten) out = out.flatten({ background: ops.flatten });
   if (ops.resize) out = out.resize(ops.resize.width, ops.resize.height, { fit: 'fill', kernel: ops.resize.kernel });
   // After a resize this is sharp's post-resize extract, without one its pre-resize extract.
@@ -102,6 +107,15 @@ export function withOps(p: Sharp, ops: LazyOps): Sharp {
   if (ops.overlays && ops.overlays.length > 0) out = out.composite(ops.overlays);
   if (ops.removeAlpha) out = out.removeAlpha();
   return out;
+}
+
+/**
+ * A pass in linear light, as imgproxy's IMGPROXY_USE_LINEAR_COLORSPACE resizes
+ * (processing/scale.go: to linear, resize, back): sharp converts the input to libvips' scRGB
+ * and the output back to sRGB (or to what toColourspace asks).
+ */
+export function linearLight(p: Sharp): Sharp {
+  return p.pipelineColourspace('scrgb');
 }
 
 const KERNELS: Readonly<Record<string, keyof KernelEnum>> = {
@@ -214,7 +228,9 @@ function equalMargins(start: number, size: number, total: number): [number, numb
  */
 export async function trimFrame(f: Frame, t: { threshold: number; color: string | null; equalHor: boolean; equalVer: boolean }): Promise<Frame> {
   let probe = fromFrame(f);
-  if (hasAlpha(f)) probe = probe.flatten({ background: '#ff00ff' });
+  // sharp trims before it flattens within one pipeline (and reads alpha for trimming), so the
+  // flatten onto magenta that imgproxy does first (vips/vips.c vips_trim) is a pass of its own.
+  if (hasAlpha(f)) probe = fromFrame(await toFrame(probe.flatten({ background: '#ff00ff' }), f));
   const trimmed = await vips(
     probe
       .trim({ threshold: t.threshold, ...(t.color ? { background: `#${t.color}` } : {}) })

@@ -26,7 +26,8 @@
  */
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { MIME_TYPES, stageOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { applyEffects, hasEffects } from './effects.js';
 import { readExifText } from './exif-text.js';
 import { fitBytes } from './fit-bytes.js';
 import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
@@ -37,6 +38,7 @@ import {
   framePixels,
   heldFilters,
   kernelFor,
+  linearLight,
   orient,
   orientationSwaps,
   orientFrame,
@@ -53,9 +55,12 @@ import {
 import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geometry.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
+import { outputDensity, profileFits, resolveColourProfile, withDensity } from './output-profile.js';
 import { initSharp, vips } from './sharp-setup.js';
 import { probeSource, type SourceInfo } from './source-probe.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
+import { injectSvgStyle } from './svg-style.js';
+import { colorizeOverlay, gradientOverlay } from './tint-overlays.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { watermarkOverlays } from './watermark.js';
 
@@ -84,10 +89,33 @@ interface Job {
   vectorScale: number;
   /** Encode as greyscale: the source is grey and nothing below adds colour. */
   grey: boolean;
+  /** Whether this is the chain's last pipeline: only there does the format force a flatten. */
+  last: boolean;
+  /** The `color_profile` resolved (built-in name or file), null = none. */
+  profile: string | null;
 }
 
 function isGreyRgb(c: Rgb | null): boolean {
   return c === null || (c.r === c.g && c.g === c.b);
+}
+
+const isGreyHex = (hex: string): boolean => /^([0-9a-f]{2})\1\1$/i.test(hex);
+
+/** Whether a pipeline's options can add colour to a grey image. */
+function addsColour(o: ProcessingOptions, markGrey: boolean): boolean {
+  return (
+    !isGreyRgb(o.background) ||
+    (o.monochrome !== null && !isGreyHex(o.monochrome.color)) ||
+    (o.duotone !== null && !(isGreyHex(o.duotone.dark) && isGreyHex(o.duotone.light))) ||
+    (o.colorize !== null && !isGreyHex(o.colorize.color)) ||
+    (o.gradient !== null && !isGreyHex(o.gradient.color)) ||
+    (o.watermark !== null && !markGrey)
+  );
+}
+
+/** The options of every pipeline of the chain, first to last. */
+function stagesOf(o: ProcessingOptions): ProcessingOptions[] {
+  return [o, ...o.chain.map((_, i) => stageOptions(o, i + 1))];
 }
 
 /**
@@ -97,15 +125,29 @@ function isGreyRgb(c: Rgb | null): boolean {
  * coloured background or tint, a watermark, a colour output like WebP/AVIF whose encoders
  * store RGB anyway).
  */
-function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat): boolean {
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, markGrey: boolean): boolean {
+  const stages = stagesOf(o);
   // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
   // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
-  const greyed = o.monochrome !== null && o.monochrome.intensity >= 1;
+  const greyed = stages.some((s) => s.monochrome !== null && s.monochrome.intensity >= 1);
   if (!info.grey && !greyed) return false;
-  if (!isGreyRgb(o.background)) return false;
-  if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
-  if (o.watermark !== null) return false;
+  // A grey watermark on a grey image keeps it grey, as imgproxy keeps the result's colourspace
+  // (processing/colorspace_test.go TestWatermarkColorspace).
+  if (stages.some((s) => addsColour(s, markGrey))) return false;
+  // An embedded colour profile is an RGB (or CMYK) one.
+  if (o.colorProfile !== null) return false;
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
+}
+
+/** Whether an auxiliary image (the watermark) is greyscale, from its header. */
+async function isGreyImage(image: Buffer | undefined): Promise<boolean> {
+  if (!image) return true;
+  try {
+    const { space } = await sharp(image, { limitInputPixels: false }).metadata();
+    return space === 'b-w' || space === 'grey16';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -160,9 +202,10 @@ function watermarkFor(job: Job): Overlays {
 
 /**
  * Everything after the pre-crop, in as few sharp passes as imgproxy's order allows: resize,
- * result crop, blur and sharpen in one lazy pass; the smart crop and the other filters on held
- * pixels; extend/extend_aspect_ratio/padding as one embed; the per-format size fix (held, rare);
- * flatten and watermark. The pixels returned are still lazy: the encoder pulls them.
+ * result crop, blur and sharpen in one lazy pass; the smart crop, the other filters and Pro's
+ * held effects (effects.ts) on held pixels; extend/extend_aspect_ratio/padding as one embed; the
+ * per-format size fix (held, rare); flatten, Pro's colour layers (colorize, gradient) and the
+ * watermark as one composite. The pixels returned are still lazy: the encoder pulls them.
  */
 async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overlays): Promise<Pixels> {
   const { o } = job;
@@ -179,20 +222,31 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     ops = {};
     return f;
   };
-  if (base.width !== width || base.height !== height) ops.resize = { width, height, kernel };
+  if (base.width !== width || base.height !== height) {
+    ops.resize = { width, height, kernel };
+    ops.linear = job.config.processing.useLinearColorspace;
+  }
+  // Linear light is for the resize only (imgproxy processing/scale.go): what blurs, sharpens or
+  // composites after it does so on sRGB pixels, so such a step holds the resized pixels first.
+  const inSrgb = async (): Promise<void> => {
+    if (ops.linear === true || base.linear === true) await settle();
+  };
   if (plan.resultCrop?.kind === 'rect') {
     ops.extract = clampRect(plan.resultCrop.rect, width, height);
     ({ width, height } = ops.extract);
   }
   let alpha = base.hasAlpha;
-  if (plan.resultCrop?.kind === 'smart' || heldFilters(o)) {
+  const effects = hasEffects(o, plan);
+  if (plan.resultCrop?.kind === 'smart' || heldFilters(o) || effects) {
     let f = await settle();
     f = await cropFrame(f, plan.resultCrop?.kind === 'smart' ? plan.resultCrop : null);
     f = await filterFrame(f, o);
+    if (effects) f = await applyEffects(f, o, plan, job.limits);
     base = framePixels(f);
     ({ width, height } = f);
     alpha = base.hasAlpha;
   } else {
+    if (o.blur > 0 || o.sharpen > 0) await inSrgb();
     ops.blur = o.blur;
     ops.sharpen = o.sharpen;
   }
@@ -217,29 +271,37 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     ({ width, height } = fixed);
   }
   const overlays: OverlayOptions[] = [];
-  if (alpha && (o.background !== null || !FORMAT_TRAITS[job.format].alpha)) {
+  const formatAlpha = FORMAT_TRAITS[job.format].alpha;
+  // A format without alpha flattens the result of the last pipeline only: a chained pipeline
+  // after this one still sees the transparency (imgproxy Pro 3.25 changelog).
+  if (alpha && (o.background !== null || (!formatAlpha && job.last))) {
     const background = o.background ?? WHITE;
-    if (base.depth === 'ushort') {
+    // Pro's background_alpha keeps the background see-through where the format holds alpha.
+    const backgroundAlpha = o.background !== null && formatAlpha ? o.backgroundAlpha : 1;
+    if (base.depth === 'ushort' && backgroundAlpha >= 1) {
       // libvips composites in 8-bit sRGB here, which would drop the 16 bits: flatten held pixels.
       await settle();
       ops.flatten = background;
     } else {
       // sharp's own flatten runs before the resize; the background laid under the image after
       // everything else (Porter-Duff dest-over) is imgproxy's order, margins of the embed included.
-      overlays.push({ input: { create: { width, height, channels: 4, background: { ...background, alpha: 1 } } }, blend: 'dest-over' });
+      overlays.push({ input: { create: { width, height, channels: 4, background: { ...background, alpha: backgroundAlpha } } }, blend: 'dest-over' });
     }
-    alpha = false;
+    alpha = backgroundAlpha < 1;
   }
+  if (o.colorize) overlays.push(colorizeOverlay(o.colorize, width, height));
+  if (o.gradient) overlays.push(gradientOverlay(o.gradient, width, height, job.limits));
   const marks = await watermark(width, height);
   if (marks) overlays.push(...marks);
   if (overlays.length > 0) {
+    await inSrgb();
     ops.overlays = overlays;
     // Compositing adds alpha; keep the image's own channel layout (imgproxy does the same).
     ops.removeAlpha = !alpha;
   }
   const from = base;
   const pending = ops;
-  return { open: () => withOps(from.open(), pending), width, height, hasAlpha: alpha, depth: from.depth, run: from.run };
+  return { open: () => withOps(from.open(), pending), width, height, hasAlpha: alpha, depth: from.depth, run: from.run, linear: from.linear === true || pending.linear === true };
 }
 
 /** Decode, trim, orient and rotate a still image, then the steps after the pre-crop. */
@@ -265,13 +327,20 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
     const swap = orientationSwaps(orientation);
     const rw = swap ? plan.scaledHeight : plan.scaledWidth;
     const rh = swap ? plan.scaledWidth : plan.scaledHeight;
+    // Shrink-on-load still decodes in sRGB; the resize after it is in linear light (imgproxy's
+    // IMGPROXY_USE_LINEAR_COLORSPACE documentation says the same of its own shrink-on-load).
+    const linear = job.config.processing.useLinearColorspace && !job.isVector && (plan.scaledWidth !== baseW || plan.scaledHeight !== baseH);
     const decoded: Pixels = {
-      open: () => orient(decoder(job, page, 1, density).resize(rw, rh, { fit: 'fill', kernel }), orientation),
+      open: () => {
+        const p = decoder(job, page, 1, density);
+        return orient((linear ? linearLight(p) : p).resize(rw, rh, { fit: 'fill', kernel }), orientation);
+      },
       width: plan.scaledWidth,
       height: plan.scaledHeight,
       hasAlpha: info.hasAlpha,
       depth: job.depth,
       run: job.run,
+      linear,
     };
     return finish(decoded, plan, job, watermarkFor(job));
   }
@@ -299,6 +368,41 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   return finish(framePixels(frame), plan, job, watermarkFor(job));
 }
 
+/** The job of pipeline `index` of the chain: its options over the main ones. */
+function stageJob(job: Job, index: number): Job {
+  if (index === 0) return job;
+  // Later pipelines start from the raster result of the one before.
+  return { ...job, o: stageOptions(job.o, index), isVector: false, vectorScale: 1, last: index === job.o.chain.length };
+}
+
+/**
+ * A chained pipeline (imgproxy Pro, https://docs.imgproxy.net/features/chained_pipelines) on the
+ * result of the one before: the main pipeline's steps without decoding, EXIF orientation or
+ * shrink-on-load. The result before is held first: its operations took sharp's slots. Trim is
+ * skipped on animation frames, as in the first pipeline.
+ */
+async function chainStage(px: Pixels, job: Job, frames: number, animated: boolean): Promise<Pixels> {
+  const { o } = job;
+  const rotation = rotationOf(o);
+  let frame = await toFrame(px.open(), px, px);
+  if (o.trim && !animated) frame = await trimFrame(frame, o.trim);
+  if (rotation !== 0 || o.flipHorizontal || o.flipVertical) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
+  const plan = planFor(frame.width, frame.height, job);
+  checkPlan(plan, o, job.format, frames, job.depth, job.limits);
+  frame = await cropFrame(frame, plan.crop);
+  return finish(framePixels(frame), plan, job, watermarkFor(job));
+}
+
+/** The pipelines after the first, each on the result of the one before. */
+async function runChain(job: Job, px: Pixels, frames: number, animated: boolean): Promise<Pixels> {
+  let cur = px;
+  for (let i = 1; i <= job.o.chain.length; i++) {
+    checkAbort(job.run.signal);
+    cur = await chainStage(cur, stageJob(job, i), frames, animated);
+  }
+  return cur;
+}
+
 /**
  * Splits the decoded frames, runs each through the steps after the pre-crop and writes it into
  * one strip for the encoder: the strip of results is the only copy of them.
@@ -320,7 +424,7 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
     let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
     frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
     frame = await cropFrame(frame, plan.crop);
-    const finished = await finish(framePixels(frame), plan, job, overlays);
+    const finished = await runChain(job, await finish(framePixels(frame), plan, job, overlays), count, true);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);
@@ -338,8 +442,11 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   if (!o.stripMetadata && info.xmp) out = out.withXmp(info.xmp);
   // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB. Not for grey
   // output: an RGB profile on one channel is wrong, and tagging would convert it back to RGB.
-  if (!o.stripColorProfile && !job.grey && FORMAT_TRAITS[format].colourProfile) out = out.withIccProfile('srgb');
-  return out;
+  // A `color_profile` converts to its profile and embeds it whatever strip_color_profile says.
+  const keep = !o.stripColorProfile && !job.grey && FORMAT_TRAITS[format].colourProfile ? 'srgb' : null;
+  const profile = job.profile !== null && profileFits(job.profile, format) ? job.profile : keep;
+  if (profile) out = out.withIccProfile(profile);
+  return withDensity(out, outputDensity(o, info.density, job.config.processing.stripMetadataDpi));
 }
 
 interface Animation {
@@ -376,9 +483,11 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const info = await probeSource(source, (width, height) => checkSource(width, height, 1, o, limits));
   const isVector = info.format === 'svg';
   const origin = orientedSize(info, o.autoRotate);
+  // Pro's `style` goes into the SVG first, so the sanitiser sees it as part of the document.
+  const styled = isVector && o.style !== '' ? injectSvgStyle(source, o.style) : source;
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
   // would otherwise see its entities and references.
-  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
+  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(styled, svgSanitizeOptions(config)) : styled;
 
   if (shouldSkipProcessing(info.format, o, config)) {
     if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
@@ -409,6 +518,8 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
+  const profile = o.colorProfile !== null ? await resolveColourProfile(o.colorProfile, config.processing.colorProfilesDir) : null;
+  const marked = stagesOf(o).some((s) => s.watermark !== null);
   const job: Job = {
     source: input,
     info,
@@ -421,7 +532,9 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    grey: keepsGrey(info, o, format),
+    grey: keepsGrey(info, o, format, marked && (await isGreyImage(ctx.watermark))),
+    last: o.chain.length === 0,
+    profile,
   };
 
   let encoded;
@@ -430,7 +543,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     const d = (info.delay ?? []).slice(page, page + frames);
     encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight });
   } else {
-    encoded = await encode(job, await processStill(job, page, stack), null);
+    encoded = await encode(job, await runChain(job, await processStill(job, page, stack), 1, false), null);
   }
   return {
     data: encoded.data,

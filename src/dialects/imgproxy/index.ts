@@ -78,6 +78,7 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
       sourceParts = split.rest;
     }
 
+    applier.finish(options);
     const { url, extension } = decodeSource(sourceParts);
     // raw streams the source untouched, so an extension cannot convert anything.
     if (!options.raw && extension !== '') options.format = parseFormat('extension', extension);

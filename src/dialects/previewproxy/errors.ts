@@ -73,6 +73,8 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   INVALID_IMAGE: { status: 422, error: 'not_an_image' },
   UNSUPPORTED_IMAGE: { status: 422, error: 'not_an_image' },
   UNSUPPORTED_OUTPUT: { status: 400, error: 'unsupported_format', detail: true },
+  // Only imgproxy options raise it; mapped like PreviewProxy's own unsupported parameters.
+  UNSUPPORTED_OPTION: { status: 400, error: 'invalid_params', detail: true },
   // imgproxy's queue (IMGPROXY_REQUESTS_QUEUE_SIZE) is full: PreviewProxy's overload answer.
   TOO_MANY_REQUESTS: { status: 503, error: null },
   OVERLOADED: { status: 503, error: null },

@@ -26,12 +26,19 @@ const USE: Record<ArgKey, string> = {
   'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', quality: 'q:%', 'format quality': 'fq:png:%',
   max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
   max_animation_frames: 'maf:%', max_animation_frame_resolution: 'mafr:%', max_result_dimension: 'mrd:%',
+  'crop aspect ratio': 'car:%', 'background alpha': 'bga:%', 'duotone intensity': 'dt:%',
+  'unsharp masking weight': 'ush:auto:%', 'unsharp masking divider': 'ush:auto:1:%', 'area blur sigma': 'ba:%:0:0:1:1',
+  'blur area': 'ba:5:%:0:1:1', 'progressive blur sigma': 'pbl:%', 'ramp angle': 'gr:0.5:000:%', 'ramp position': 'gr:0.5:000:down:%',
+  'colorize opacity': 'col:%', 'gradient opacity': 'gr:%', dpi: 'dpi:%',
 };
 const at = (key: ArgKey, v: string): string => USE[key].replace('%', v);
 
 const KEYS = Object.keys(ARG_RANGES) as ArgKey[];
 /** Arguments whose empty form means "keep" or "off" rather than an error. */
-const OPTIONAL = new Set<ArgKey>(['gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'padding', 'trim threshold']);
+const OPTIONAL = new Set<ArgKey>([
+  'gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'padding', 'trim threshold',
+  'crop aspect ratio', 'unsharp masking weight', 'unsharp masking divider', 'ramp angle', 'ramp position',
+]);
 
 /** Decimal text of a number, never exponent notation for integers (as a URL builder writes it). */
 const text = (n: number): string => (Number.isInteger(n) ? BigInt(n).toString() : String(n));
