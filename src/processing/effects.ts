@@ -9,7 +9,7 @@ import { blurAreas, progressiveBlur } from './blur-effects.js';
 import { duotone } from './colour-effects.js';
 import type { Frame } from './frame.js';
 import { mapSourceRect, type GeometryPlan, type Rect } from './geometry.js';
-import type { PixelLimits } from './limits.js';
+import { checkCanvas, type PixelLimits } from './limits.js';
 import { unsharpMask, wantsUnsharp } from './unsharp-mask.js';
 
 export type EffectOptions = Pick<
@@ -27,6 +27,8 @@ export function hasEffects(o: EffectOptions, plan: GeometryPlan): boolean {
 
 export async function applyEffects(f: Frame, o: EffectOptions, plan: GeometryPlan, limits: PixelLimits): Promise<Frame> {
   let cur = f;
+  // Duotone and blur_areas write a copy of the frame beside it.
+  if (o.duotone || o.blurAreas) checkCanvas(limits, 'intermediate', o.duotone ? 'duotone' : 'blur_areas', { width: f.width, height: f.height, frames: 2, depth: f.depth });
   if (wantsUnsharp(o, downscaled(plan))) cur = await unsharpMask(cur, o);
   if (o.duotone) cur = await duotone(cur, o.duotone);
   if (o.blurAreas) {

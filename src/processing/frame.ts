@@ -13,7 +13,7 @@
  */
 import sharp, { type KernelEnum, type OverlayOptions, type Sharp } from 'sharp';
 import type { ProcessingOptions, Rgb } from '../options.js';
-import { pixelateGrid, type CropStep, type Rect } from './geometry.js';
+import { isIdentity, pixelateGrid, type CropStep, type Rect, type Turn } from './geometry.js';
 import { underBudget, type Run } from './run.js';
 import { vips } from './sharp-setup.js';
 
@@ -81,6 +81,9 @@ export interface LazyOps {
   /** Run the pass in linear light (IMGPROXY_USE_LINEAR_COLORSPACE): libvips scRGB, sRGB out. */
   linear?: boolean;
   resize?: { width: number; height: number; kernel: keyof KernelEnum } | null;
+  /** The rotate/flip options (and EXIF orientation), after the resize as in imgproxy. */
+  turn?: Turn | null;
+  /** In the final orientation. */
   extract?: Rect | null;
   /** Transparent margins. */
   extend?: { left: number; top: number; right: number; bottom: number } | null;
@@ -98,6 +101,9 @@ export function withOps(p: Sharp, ops: LazyOps): Sharp {
   if (ops.linear) out = linearLight(out);
   if (ops.flatten) out = out.flatten({ background: ops.flatten });
   if (ops.resize) out = out.resize(ops.resize.width, ops.resize.height, { fit: 'fill', kernel: ops.resize.kernel });
+  // Called after resize(), so sharp turns the resized pixels; an extract() after it is then in
+  // the turned image, with or without a resize (sharp's rotateBefore rules).
+  if (ops.turn && !isIdentity(ops.turn)) out = applyTurn(out, ops.turn);
   // After a resize this is sharp's post-resize extract, without one its pre-resize extract.
   if (ops.extract) out = out.extract(ops.extract);
   if (ops.extend) out = out.extend({ ...ops.extend, background: { r: 0, g: 0, b: 0, alpha: 0 } });
@@ -180,6 +186,10 @@ export async function rotateFlipFrame(f: Frame, angle: number, flipH: boolean, f
   return toFrame(rotateFlip(fromFrame(f), angle, flipH, flipV), f);
 }
 
+export function applyTurn(p: Sharp, t: Turn): Sharp {
+  return rotateFlip(p, t.angle, t.flop, false);
+}
+
 /** EXIF orientation → the rotation and mirror that show the image upright (libvips autorot). */
 const EXIF_ORIENTATION: Readonly<Record<number, { angle: number; flop: boolean }>> = {
   2: { angle: 0, flop: true },
@@ -190,6 +200,12 @@ const EXIF_ORIENTATION: Readonly<Record<number, { angle: number; flop: boolean }
   7: { angle: 270, flop: true },
   8: { angle: 270, flop: false },
 };
+
+/** An EXIF orientation as a turn. */
+export function exifTurn(orientation: number): Turn {
+  const o = EXIF_ORIENTATION[orientation];
+  return o ? { angle: o.angle, flop: o.flop } : { angle: 0, flop: false };
+}
 
 /** Whether an EXIF orientation swaps width and height. */
 export function orientationSwaps(orientation: number): boolean {

@@ -37,13 +37,14 @@ import {
   filterFrame,
   framePixels,
   heldFilters,
+  applyTurn,
+  exifTurn,
   kernelFor,
   linearLight,
   orient,
   orientationSwaps,
   orientFrame,
   resizeFrame,
-  rotateFlipFrame,
   toFrame,
   trimFrame,
   withOps,
@@ -52,7 +53,7 @@ import {
   type LazyOps,
   type Pixels,
 } from './frame.js';
-import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geometry.js';
+import { composeEmbeds, composeTurns, fixSize, isIdentity, NO_TURN, optionTurn, planGeometry, swapsAxes, unturnCrop, type GeometryPlan, type Turn } from './geometry.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
 import { outputDensity, profileFits, resolveColourProfile, withDensity } from './output-profile.js';
@@ -176,10 +177,6 @@ function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; h
   return swap ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
 }
 
-function rotationOf(o: ProcessingOptions): number {
-  return ((o.rotate % 360) + 360) % 360;
-}
-
 /** Plan options for a frame whose user rotation has already been applied. */
 function planFor(width: number, height: number, job: Job): GeometryPlan {
   return planGeometry({ width, height, isVector: job.isVector }, { ...job.o, rotate: 0 });
@@ -207,7 +204,7 @@ function watermarkFor(job: Job): Overlays {
  * per-format size fix (held, rare); flatten, Pro's colour layers (colorize, gradient) and the
  * watermark as one composite. The pixels returned are still lazy: the encoder pulls them.
  */
-async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overlays): Promise<Pixels> {
+async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overlays, turn: Turn): Promise<Pixels> {
   const { o } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
   // Operations pending on `base`, one per sharp slot; a step that needs a slot again, or a slot
@@ -222,10 +219,14 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     ops = {};
     return f;
   };
-  if (base.width !== width || base.height !== height) {
-    ops.resize = { width, height, kernel };
+  // The resize is of the unturned pixels; the turn follows it in the same pass.
+  const rw = swapsAxes(turn) ? height : width;
+  const rh = swapsAxes(turn) ? width : height;
+  if (base.width !== rw || base.height !== rh) {
+    ops.resize = { width: rw, height: rh, kernel };
     ops.linear = job.config.processing.useLinearColorspace;
   }
+  if (!isIdentity(turn)) ops.turn = turn;
   // Linear light is for the resize only (imgproxy processing/scale.go): what blurs, sharpens or
   // composites after it does so on sRGB pixels, so such a step holds the resized pixels first.
   const inSrgb = async (): Promise<void> => {
@@ -304,36 +305,41 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
   return { open: () => withOps(from.open(), pending), width, height, hasAlpha: alpha, depth: from.depth, run: from.run, linear: from.linear === true || pending.linear === true };
 }
 
-/** Decode, trim, orient and rotate a still image, then the steps after the pre-crop. */
+/**
+ * Decode, trim and orient a still image, cut the pre-crop, then the steps after it. The rotate
+ * and flip options turn the image after the resize (imgproxy processing/processing.go: scale →
+ * rotateAndFlip), inside the pass that resizes: the plan is in the final orientation, so the
+ * pre-crop is mapped back to the unturned image.
+ */
 async function processStill(job: Job, page: number, stack: number): Promise<Pixels> {
   const { o, info } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
-  const rotation = rotationOf(o);
-  const needsRotate = rotation !== 0 || o.flipHorizontal || o.flipVertical;
+  const turn = optionTurn(o);
   const oriented = orientedSize(info, o.autoRotate);
   const orientation = o.autoRotate ? info.orientation : 1;
 
   // Shrink-on-load: resize inside the decoding pipeline so libjpeg/libwebp decode at 1/2, 1/4,
   // 1/8 (and SVG renders at the target size). Only when nothing must happen before the resize,
   // and not for stacked pages, which sharp would resize and crop page by page.
-  const early = o.trim === null && !needsRotate && o.crop === null && info.decoded === null && stack === 1;
+  const early = o.trim === null && o.crop === null && o.cropAspectRatio === null && info.decoded === null && stack === 1;
   if (early && (job.isVector || !job.config.processing.disableShrinkOnLoad)) {
     const baseW = job.isVector ? Math.max(1, Math.round(oriented.width * job.vectorScale)) : oriented.width;
     const baseH = job.isVector ? Math.max(1, Math.round(oriented.height * job.vectorScale)) : oriented.height;
-    const plan = planFor(baseW, baseH, job);
+    const plan = planFor(swapsAxes(turn) ? baseH : baseW, swapsAxes(turn) ? baseW : baseH, job);
     checkPlan(plan, o, job.format, 1, job.depth, job.limits);
     const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale * Math.max(plan.wscale, plan.hscale) : undefined;
-    // orient() rotates after the resize, so the resize is in stored orientation.
-    const swap = orientationSwaps(orientation);
-    const rw = swap ? plan.scaledHeight : plan.scaledWidth;
-    const rh = swap ? plan.scaledWidth : plan.scaledHeight;
+    // EXIF orientation, then the options' turn, as one turn after the resize: the resize is in
+    // stored orientation.
+    const full = composeTurns(exifTurn(orientation), turn);
+    const rw = swapsAxes(full) ? plan.scaledHeight : plan.scaledWidth;
+    const rh = swapsAxes(full) ? plan.scaledWidth : plan.scaledHeight;
     // Shrink-on-load still decodes in sRGB; the resize after it is in linear light (imgproxy's
     // IMGPROXY_USE_LINEAR_COLORSPACE documentation says the same of its own shrink-on-load).
-    const linear = job.config.processing.useLinearColorspace && !job.isVector && (plan.scaledWidth !== baseW || plan.scaledHeight !== baseH);
+    const linear = job.config.processing.useLinearColorspace && !job.isVector && (plan.scaledWidth !== plan.srcWidth || plan.scaledHeight !== plan.srcHeight);
     const decoded: Pixels = {
       open: () => {
         const p = decoder(job, page, 1, density);
-        return orient((linear ? linearLight(p) : p).resize(rw, rh, { fit: 'fill', kernel }), orientation);
+        return applyTurn((linear ? linearLight(p) : p).resize(rw, rh, { fit: 'fill', kernel }), full);
       },
       width: plan.scaledWidth,
       height: plan.scaledHeight,
@@ -342,7 +348,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
       run: job.run,
       linear,
     };
-    return finish(decoded, plan, job, watermarkFor(job));
+    return finish(decoded, plan, job, watermarkFor(job), NO_TURN);
   }
 
   // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
@@ -361,11 +367,20 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   }
   if (o.trim) frame = await trimFrame(frame, o.trim);
   if (trimFirst) frame = await orientFrame(frame, orientation);
-  if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-  const plan = planFor(frame.width, frame.height, job);
-  checkPlan(plan, o, job.format, 1, job.depth, job.limits);
-  frame = await cropFrame(frame, plan.crop);
-  return finish(framePixels(frame), plan, job, watermarkFor(job));
+  return cutAndFinish(frame, job, watermarkFor(job), 1);
+}
+
+/**
+ * The plan of a held, unturned frame (sizes in the final orientation), the pre-crop cut before
+ * the turn, then the steps after it with the turn after the resize.
+ */
+async function cutAndFinish(frame: Frame, job: Job, watermark: Overlays, frames: number): Promise<Pixels> {
+  const turn = optionTurn(job.o);
+  const swap = swapsAxes(turn);
+  const plan = planFor(swap ? frame.height : frame.width, swap ? frame.width : frame.height, job);
+  checkPlan(plan, job.o, job.format, frames, job.depth, job.limits);
+  const cut = await cropFrame(frame, unturnCrop(plan.crop, plan.srcWidth, plan.srcHeight, turn));
+  return finish(framePixels(cut), plan, job, watermark, turn);
 }
 
 /** The job of pipeline `index` of the chain: its options over the main ones. */
@@ -382,15 +397,9 @@ function stageJob(job: Job, index: number): Job {
  * skipped on animation frames, as in the first pipeline.
  */
 async function chainStage(px: Pixels, job: Job, frames: number, animated: boolean): Promise<Pixels> {
-  const { o } = job;
-  const rotation = rotationOf(o);
   let frame = await toFrame(px.open(), px, px);
-  if (o.trim && !animated) frame = await trimFrame(frame, o.trim);
-  if (rotation !== 0 || o.flipHorizontal || o.flipVertical) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-  const plan = planFor(frame.width, frame.height, job);
-  checkPlan(plan, o, job.format, frames, job.depth, job.limits);
-  frame = await cropFrame(frame, plan.crop);
-  return finish(framePixels(frame), plan, job, watermarkFor(job));
+  if (job.o.trim && !animated) frame = await trimFrame(frame, job.o.trim);
+  return cutAndFinish(frame, job, watermarkFor(job), frames);
 }
 
 /** The pipelines after the first, each on the result of the one before. */
@@ -409,10 +418,9 @@ async function runChain(job: Job, px: Pixels, frames: number, animated: boolean)
  */
 async function processAnimation(job: Job, page: number, count: number): Promise<{ pixels: Pixels; frameHeight: number }> {
   const { o, info } = job;
-  const rotation = rotationOf(o);
-  const turned = rotation % 180 === 90;
-  const plan = planFor(turned ? info.height : info.width, turned ? info.width : info.height, job);
-  checkPlan(plan, o, job.format, count, job.depth, job.limits);
+  const swap = swapsAxes(optionTurn(o));
+  // Checked once for all the frames before the strip is decoded (cutAndFinish checks each frame's).
+  checkPlan(planFor(swap ? info.height : info.width, swap ? info.width : info.height, job), o, job.format, count, job.depth, job.limits);
   const strip = await toFrame(decoder(job, page, count), job);
   const frameH = strip.height / count;
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
@@ -421,10 +429,8 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
   let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
     checkAbort(job.run.signal);
-    let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
-    frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-    frame = await cropFrame(frame, plan.crop);
-    const finished = await runChain(job, await finish(framePixels(frame), plan, job, overlays), count, true);
+    const frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
+    const finished = await runChain(job, await cutAndFinish(frame, job, overlays, count), count, true);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);

@@ -79,6 +79,19 @@ const TYPICAL: Partial<Record<ArgKey, fc.Arbitrary<number>>> = {
   max_src_file_size: fc.constantFrom(0, 100, 1_000_000),
   max_animation_frames: fc.integer({ min: 1, max: 4 }),
   max_animation_frame_resolution: fc.constantFrom(0, 0.001, 1),
+  'crop aspect ratio': fc.constantFrom(0, 0.5, 1, 1.5, 16 / 9, 3),
+  'background alpha': fc.double({ min: 0, max: 1, noNaN: true }),
+  'duotone intensity': fc.double({ min: 0, max: 1, noNaN: true }),
+  'unsharp masking weight': fc.double({ min: 0.1, max: 5, noNaN: true }),
+  'unsharp masking divider': fc.double({ min: 1, max: 48, noNaN: true }),
+  'area blur sigma': fc.double({ min: 0, max: 5, noNaN: true }),
+  'blur area': fc.double({ min: 0, max: 1, noNaN: true }),
+  'progressive blur sigma': fc.double({ min: 0, max: 5, noNaN: true }),
+  'ramp angle': fc.integer({ min: -360, max: 720 }),
+  'ramp position': fc.double({ min: -0.5, max: 1.5, noNaN: true }),
+  'colorize opacity': fc.double({ min: 0, max: 1, noNaN: true }),
+  'gradient opacity': fc.double({ min: 0, max: 1, noNaN: true }),
+  dpi: fc.constantFrom(0, 72, 96, 300, 600),
 };
 
 const num = (key: ArgKey): fc.Arbitrary<string> => numberArb(ARG_RANGES[key], TYPICAL[key] ?? small);
@@ -124,6 +137,21 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     expires: [num('expires')],
     filename: [fc.oneof(fileName.map((n) => encodeURIComponent(n)), fileName.map((n) => Buffer.from(n).toString('base64url'))), bool],
     preset: [fc.constantFrom(...ctx.presets, 'nope'), fc.constantFrom(...ctx.presets)],
+    crop_aspect_ratio: [num('crop aspect ratio'), bool],
+    background_alpha: [num('background alpha')],
+    duotone: [num('duotone intensity'), color, color],
+    unsharp_masking: [fc.constantFrom('auto', 'none', 'always', 'x', ''), num('unsharp masking weight'), num('unsharp masking divider')],
+    blur_areas: [num('area blur sigma'), ...Array.from({ length: 8 }, () => num('blur area'))],
+    progressive_blur: [num('progressive blur sigma'), fc.oneof(fc.constantFrom('down', 'up', 'left', 'right', 'sideways'), num('ramp angle')), num('ramp position'), num('ramp position')],
+    colorize: [num('colorize opacity'), color, bool],
+    gradient: [num('gradient opacity'), color, fc.oneof(fc.constantFrom('down', 'up', 'left', 'right'), num('ramp angle')), num('ramp position'), num('ramp position')],
+    style: [fc.oneof(fc.constantFrom('rect{fill:red}', '@import "http://127.0.0.1/x.css";', '</style><script>x</script>', 'a{b:url(http://127.0.0.1/)}').map((c) => Buffer.from(c).toString('base64url')), fc.constantFrom('', '!!', 'a+b'))],
+    dpi: [num('dpi')],
+    color_profile: [fc.constantFrom('srgb', 'p3', 'cmyk', 'CMYK', 'missing', '..', '%2E%2E%2Fetc%2Fpasswd', 'a%2Fb', '%00', '')],
+    objects_position: [fc.constantFrom('ce', 'no', 'soea', 'fp', 'prop', 'sm', 'obj'), fc.oneof(num('gravity offset'), num('focus point')), fc.oneof(num('gravity offset'), num('focus point'))],
+    crop_objects: [fc.constantFrom('1', '1.2', '0'), fc.constantFrom('face', 'all', '')],
+    blur_detections: [num('blur'), fc.constantFrom('face', 'all', '')],
+    draw_detections: [bool, fc.constantFrom('face', 'all', '')],
     max_src_resolution: [num('max_src_resolution')],
     max_src_file_size: [num('max_src_file_size')],
     max_animation_frames: [num('max_animation_frames')],
@@ -155,6 +183,8 @@ function optionArb(ctx: GrammarContext): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 30, arbitrary: fc.constantFrom(...IMGPROXY_NAMES).chain(({ alias, name }) => (args.get(name) ?? fc.constant([])).map((a) => `${alias}:${a.join(':')}`)) },
     { weight: 1, arbitrary: fc.constantFrom('unknown:1', 'obj:1', 'g:obj', 'crop_objects:1', 'ba:1:1', ':', '::', 'w', 'w::', '%3A', 'rs%3Afill%3A10%3A10') },
+    // Pro's chained pipelines: the next options start a new pipeline.
+    { weight: 3, arbitrary: fc.constant('-') },
   );
 }
 
