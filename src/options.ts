@@ -17,7 +17,10 @@ export type ImageFormat = OutputFormat | 'pdf';
 export const RESIZING_TYPES = ['fit', 'fill', 'fill-down', 'force', 'auto'] as const;
 export type ResizingType = (typeof RESIZING_TYPES)[number];
 
-export const GRAVITY_TYPES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce', 'sm', 'fp'] as const;
+/** The nine compass gravities (imgproxy's gravity, extend, watermark and objects_position use them). */
+export const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const;
+
+export const GRAVITY_TYPES = [...COMPASS_GRAVITIES, 'sm', 'fp'] as const;
 export type GravityType = (typeof GRAVITY_TYPES)[number];
 
 export interface Gravity {
@@ -145,13 +148,12 @@ export interface ColorizeOptions {
   keepAlpha: boolean;
 }
 
-export const OBJECTS_POSITION_TYPES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce', 'fp', 'prop'] as const;
+export const OBJECTS_POSITION_TYPES = [...COMPASS_GRAVITIES, 'fp', 'prop'] as const;
 export type ObjectsPositionType = (typeof OBJECTS_POSITION_TYPES)[number];
 
-export interface ObjectsPosition {
+/** Offsets as in `Gravity`; `prop` takes none. */
+export interface ObjectsPosition extends Omit<Gravity, 'type'> {
   type: ObjectsPositionType;
-  x: number;
-  y: number;
 }
 
 export interface ProcessingOptions {

@@ -6,12 +6,8 @@
  * element; the sanitiser, when on, then sees it as part of the document.
  */
 import { ProxyError } from '../errors.js';
-import { decodeSvgText, sanitizeCss } from './svg-sanitize.js';
+import { decodeSvgText, escapeText, sanitizeCss } from './svg-sanitize.js';
 import { lexXml, XmlSyntaxError } from './xml-lexer.js';
-
-function escapeText(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 export function injectSvgStyle(svg: Buffer, css: string): Buffer {
   if (css === '') return svg;

@@ -6,7 +6,7 @@
  */
 import { ProxyError } from '../../errors.js';
 import { num } from './arg-ranges.js';
-import { OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat } from '../../options.js';
+import { COMPASS_GRAVITIES, OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat } from '../../options.js';
 
 export function invalidArg(name: string, expected: string, got: string): ProxyError {
   return new ProxyError('INVALID_URL', `Invalid ${name}: expected ${expected}, got ${JSON.stringify(got)}`);
@@ -86,7 +86,6 @@ export function utf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const satisfies readonly GravityType[];
 export const CROP_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'sm', 'fp'];
 export const EXTEND_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'fp'];
 
