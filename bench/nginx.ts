@@ -5,6 +5,7 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nginxScratchConf } from '../deploy/local/nginx-config.js';
 import { spawnProc, waitForHttp, type Proc } from './lib/proc.js';
 
 export interface NginxOptions {
@@ -18,34 +19,20 @@ export interface NginxOptions {
 
 export function nginxConfig(o: NginxOptions): string {
   const d = o.dir;
-  return `# written by bench/nginx.ts
-worker_processes ${o.workers ?? 2};
-daemon off;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
+  return nginxScratchConf(d, `  sendfile on;
   tcp_nopush on;
   # node:http has no per-connection request limit; match it (nginx's default is 1000).
   keepalive_requests 1000000;
   open_file_cache max=1000 inactive=60s;
   types { image/jpeg jpg; image/png png; image/webp webp; }
   default_type application/octet-stream;
-  client_body_temp_path ${d}/tmp/body;
-  proxy_temp_path ${d}/tmp/proxy;
-  fastcgi_temp_path ${d}/tmp/fastcgi;
-  uwsgi_temp_path ${d}/tmp/uwsgi;
-  scgi_temp_path ${d}/tmp/scgi;
   server {
     listen 127.0.0.1:${o.port};
     root ${d}/www;
     add_header Cache-Control "max-age=31536000, public";
     location = /health { return 200 "ok"; }
   }
-}
-`;
+`, { workers: o.workers ?? 2, connections: 1024 });
 }
 
 export async function startNginx(o: NginxOptions): Promise<Proc> {

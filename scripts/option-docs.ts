@@ -143,11 +143,21 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   format_quality: { args: '`%format:%quality:…` pairs', default: '`IMGPROXY_FORMAT_QUALITY`', status: 'working' },
   max_bytes: { args: 'int ≥ 0', default: '`0`', status: 'working', note: 'imgproxy\'s quality-lowering loop; formats with a quality setting only' },
   format: {
-    args: '`jpeg`/`jpg` `png` `webp` `avif` `gif` `tiff` `svg` `jxl` `bmp` `ico` `heic`',
+    args: '`jpeg`/`jpg` `png` `webp` `avif` `gif` `tiff` `svg` `jxl` `bmp` `ico` `heic` `best`',
     default: 'automatic (see [Format negotiation](formats.md#format-negotiation))',
-    status: 'partial',
-    note: 'also the URL extension; `jxl`, `bmp`, `ico`, `heic` output → 422 (no encoder in this sharp); `svg` only for SVG sources',
+    status: 'working',
+    note: 'also the URL extension; `svg` only for SVG sources; `heic` needs heif-enc (422 without it); `best` (imgproxy Pro) keeps the smallest of the candidates, see [formats.md](formats.md#best-format)',
   },
+  autoquality: {
+    args: '`%method:%target:%min:%max:%allowed_error`, method `none` `size` `dssim`',
+    default: '`IMGPROXY_AUTOQUALITY_*`',
+    status: 'working',
+    note: `quality searched per image by size or DSSIM; \`ml\` is refused (no neural network ships); ${PRO}`,
+  },
+  jpeg_options: { args: '`%progressive:%no_subsample:%trellis_quant:%overshoot_deringing:%optimize_scans:%quant_table`', default: '`IMGPROXY_JPEG_*`', status: 'working', note: PRO },
+  png_options: { args: '`%interlaced:%quantize:%quantization_colors`', default: '`IMGPROXY_PNG_*`', status: 'working', note: PRO },
+  webp_options: { args: '`%compression:%smart_subsample:%preset`', default: '`IMGPROXY_WEBP_*`', status: 'working', note: PRO },
+  avif_options: { args: '`%subsample` (`auto` `on` `off`)', default: '`IMGPROXY_AVIF_SUBSAMPLE`', status: 'working', note: PRO },
   page: { args: 'int ≥ 0', default: '`0`', status: 'working', note: `multi-page TIFF, animation frame; ${PRO}` },
   pages: { args: 'int ≥ 1', default: '`1`', status: 'working', note: `pages stacked vertically; ${PRO}` },
   disable_animation: { args: 'bool', default: '`false`', status: 'working', note: PRO },
@@ -156,12 +166,18 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     args: 'bool',
     default: '`false`',
     status: 'working',
-    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through; type sniffed from the first bytes (a non-image is 422); streamed with backpressure (http and local; object stores are buffered), `IMGPROXY_MAX_SRC_FILE_SIZE` enforced while streaming; `Accept-Encoding`/`Content-Encoding` are not passed',
+    note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`, `Accept-Encoding` (codings we can decode) and passthrough cookies; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through, with imgproxy\'s Cache-Control (`IMGPROXY_CACHE_CONTROL_PASSTHROUGH` too), Content-Disposition and canonical `Link`; type sniffed from the first bytes (a non-image is 422), so a compressed body is decoded and served as identity; streamed with backpressure (http and local; object stores are buffered), `IMGPROXY_MAX_SRC_FILE_SIZE` enforced while streaming',
   },
   cachebuster: { args: 'string', default: '–', status: 'working', note: 'part of the cache key' },
   expires: { args: 'unix timestamp', default: '–', status: 'working', note: 'past → 404; caps `max-age`' },
   filename: { args: '`%name:%encoded`', default: 'source basename', status: 'working' },
   return_attachment: { args: 'bool', default: '`false`', status: 'working' },
+  fallback_image_url: {
+    args: 'base64url URL',
+    default: '`IMGPROXY_FALLBACK_IMAGE_*`',
+    status: 'working',
+    note: `the image answered (processed) when the download fails, in place of the configured one; fetched like a source (allowed sources, origin sub-store); when it fails too, the error stands; \`IMGPROXY_FALLBACK_IMAGE_PREPROCESS_URL\` applies the base URL and replacements; ${PRO}`,
+  },
   preset: { args: '`%name:%name…`', default: '–', status: 'working', note: 'unknown preset → 404' },
   max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', status: 'working' },
   max_src_file_size: { args: 'bytes', default: '`IMGPROXY_MAX_SRC_FILE_SIZE`', status: 'working', note: 'decoded bytes; capped by `PIXPROXY_MAX_SRC_BYTES_CEILING`' },
@@ -173,8 +189,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
 /** imgproxy options this dialect does not accept at all (404 Invalid URL): Pro features. */
 export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
   { names: '`watermark_url` `watermark_text` `watermark_size` `watermark_rotate` `watermark_shadow`', why: 'Pro watermarks' },
-  { names: '`autoquality` `jpeg_options` `png_options` `webp_options` `avif_options`', why: 'Pro encoding options' },
-  { names: '`video_thumbnail_*` `fallback_image_url` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, fallback, hashsum and cache options' },
+  { names: '`video_thumbnail_*` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, hashsum and cache options' },
 ];
 
 export interface InfoOptionDoc {

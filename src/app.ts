@@ -4,15 +4,19 @@
  * Nothing here runs per request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { listenOptions, type Config, type ListenAddress } from './config/index.js';
 import { createImgproxyDialect, type ImgproxyDialect } from './dialects/imgproxy/index.js';
+import { createUrlPreprocessor } from './dialects/imgproxy/source-url.js';
 import { createPreviewProxyDialect, type PreviewProxyDialect } from './dialects/previewproxy/index.js';
 import { createImageCache, createCacheStores, type ImageCache } from './cache/index.js';
 import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
+import { unavailableEncoders } from './processing/format.js';
 import { createProcessor } from './processing/pipeline.js';
+import { unavailableCodecs } from './processing/codecs/index.js';
 import { initSharp } from './processing/sharp-setup.js';
 import { loadWatermark } from './processing/watermark.js';
 import { createLimiter, type Limiter } from './limiter.js';
@@ -32,6 +36,8 @@ import { createInfoHandler } from './http/info-handler.js';
 import { createRawHandler } from './http/raw-handler.js';
 import { createResolver } from './http/resolve.js';
 import { createRequestHandler, type RequestHandler } from './http/server.js';
+import { limitConnections, type LimitedListener } from './http/connection-limit.js';
+import { deadlineResponse } from './http/write-deadline.js';
 
 /** What the composition root built: for main.ts, tests and embedders that need one part. */
 export interface AppParts {
@@ -57,7 +63,10 @@ export interface App {
   readonly handler: RequestHandler;
   /** Starts listening on config.listen (or the given TCP port and host); resolves the bound address. */
   listen(port?: number, host?: string): Promise<BoundAddress>;
-  /** Stops accepting, lets in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT), closes stores. */
+  /**
+   * Turns readiness false, keeps serving for PIXPROXY_DRAIN_SECS, then stops accepting, lets
+   * in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT) and closes stores.
+   */
   close(): Promise<void>;
 }
 
@@ -91,6 +100,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   initSharp();
   const logOutput = opts.logger ? null : await logOutputFor(config);
   const logger = opts.logger ?? (logOutput as LogOutput).logger;
+  // A decoder's tool or package that is missing: its format is refused, said once here.
+  for (const c of unavailableCodecs()) logger.warn({ format: c.format, by: c.by }, c.reason);
   const workers = config.server.workers > 0 ? config.server.workers : 2 * availableParallelism();
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true, {
     ppNamespace: config.observability.ppPrometheusNamespace,
@@ -105,6 +116,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const previewproxy = createPreviewProxyDialect(config, { logger });
   const rootWarning = await checkLocalFilesystemRoot(config);
   if (rootWarning) logger.warn(rootWarning);
+  // One line per output format whose encoder is missing (heif-enc): it is never negotiated.
+  for (const row of unavailableEncoders()) logger.warn(`${row.format} output is unavailable: ${row.unavailableReason ?? 'no encoder'}`);
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
   const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
@@ -114,7 +127,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   );
   const fetchAux = async (url: string): Promise<Buffer> => (await sources.fetch(url, { maxBytes: config.security.maxSrcFileSize })).body;
   const watermark = await loadWatermark(config, fetchAux);
-  const policies = createDialectPolicies(config, await loadFallbackImage(config, fetchAux));
+  const policies = createDialectPolicies(config, await loadFallbackImage(config, fetchAux, createUrlPreprocessor(config)));
 
   const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched });
   const steps = createStepTimer(metrics);
@@ -134,21 +147,32 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     image: createImageHandler({ images, config, policies }),
     raw: createRawHandler({ sources, config }),
     info: createInfoHandler({ dialect, info, config }),
+    readiness: {
+      get ready() {
+        return ready;
+      },
+    },
   });
   const ctx: AppParts = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, images, info };
-  const servers: Server[] = [];
+  /** False from close() on: the readiness path answers 503 while the drain delay runs. */
+  let ready = true;
+  /** Each HTTP server with what listens for it (itself, unless IMGPROXY_MAX_CLIENTS feeds it). */
+  const servers: { http: Server; listener: NetServer; limited: LimitedListener | null }[] = [];
 
-
-  async function listenOn(server: Server, address: ListenAddress): Promise<BoundAddress> {
+  async function listenOn(server: Server, address: ListenAddress, limited: LimitedListener | null = null): Promise<BoundAddress> {
+    const listener = limited?.server ?? server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(listenOptions(address), () => {
-        server.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(listenOptions(address), () => {
+        listener.off('error', reject);
         resolve();
       });
     });
-    servers.push(server);
-    const addr = server.address();
+    // A fed server never listens itself, and Node starts its request and header timeouts on
+    // 'listening' (setupConnectionsTracking in node:_http_server).
+    if (listener !== server) server.emit('listening');
+    servers.push({ http: server, listener, limited });
+    const addr = listener.address();
     return addr === null || typeof addr === 'string' ? { host: '', port: 0, path: addr ?? '' } : { host: addr.address, port: addr.port };
   }
 
@@ -161,18 +185,25 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         ? conf
         : { network: conf.network === 'unix' ? 'tcp' : conf.network, host: host ?? (conf.network === 'unix' ? '' : conf.host), port: port ?? 0 };
       const keepAlive = config.server.keepAliveTimeout > 0;
-      const server = createServer({ ...(keepAlive ? { keepAliveTimeout: config.server.keepAliveTimeout * 1000 } : {}), requestTimeout: config.server.readRequestTimeout * 1000 + config.server.timeout * 1000 }, handler);
+      const server = createServer(
+        {
+          ...(keepAlive ? { keepAliveTimeout: config.server.keepAliveTimeout * 1000 } : {}),
+          requestTimeout: config.server.readRequestTimeout * 1000 + config.server.timeout * 1000,
+          ServerResponse: deadlineResponse(config.server.writeResponseTimeout * 1000),
+        },
+        handler,
+      );
       // 0 turns keep-alive off, as imgproxy does (Go's SetKeepAlivesEnabled(false) in
       // https://github.com/imgproxy/imgproxy/blob/master/server/server.go): every response
-      // says `Connection: close` and closes. (Node would read 0 as "no idle timeout".)
-      if (!keepAlive) {
-        server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-          res.shouldKeepAlive = false;
-        });
-      }
+      // says `Connection: close` and closes. (Node would read 0 as "no idle timeout".) While
+      // draining, too: a client's next request opens a connection the balancer can send elsewhere.
+      server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+        if (!keepAlive || !ready) res.shouldKeepAlive = false;
+      });
       server.headersTimeout = config.server.readRequestTimeout * 1000;
-      if (config.server.maxClients > 0) server.maxConnections = config.server.maxClients;
-      const bound = await listenOn(server, address);
+      // Over IMGPROXY_MAX_CLIENTS a connection waits for a free slot (connection-limit.ts).
+      const limited = config.server.maxClients > 0 ? limitConnections(server, config.server.maxClients) : null;
+      const bound = await listenOn(server, address, limited);
       if (config.metricsListen) {
         const metricsServer = createServer(metricsRoute(metrics));
         await listenOn(metricsServer, config.metricsListen);
@@ -181,19 +212,31 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return bound;
     },
     async close() {
+      ready = false;
+      // Still serving: whoever polls readiness stops sending before the listener goes away.
+      if (config.server.drainSecs > 0 && servers.length > 0) {
+        logger.info({ seconds: config.server.drainSecs }, 'draining: readiness answers 503');
+        await new Promise((resolve) => setTimeout(resolve, config.server.drainSecs * 1000));
+      }
       const grace = config.server.gracefulStopTimeout * 1000;
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+      await Promise.all(servers.map(({ http: s, listener, limited }) => new Promise<void>((resolve) => {
         const force = setTimeout(() => s.closeAllConnections(), grace);
         // Keep-alive connections become idle as their in-flight responses finish: close
         // them as they do, instead of waiting for the keep-alive timeout.
         const idle = setInterval(() => s.closeIdleConnections(), 50);
         force.unref();
         idle.unref();
-        s.close(() => {
+        // Closes once every connection it accepted is closed.
+        listener.close(() => {
           clearTimeout(force);
           clearInterval(idle);
           resolve();
         });
+        if (limited) {
+          // Connections still waiting for a slot were never served; the HTTP server stops its timers.
+          limited.dropWaiting();
+          s.close();
+        }
         s.closeIdleConnections();
       })));
       await cache.close();

@@ -6,7 +6,10 @@
  * Defaults that come from configuration (quality, strip_metadata, …) are filled in by
  * `defaultOptions(config)`, so the key reflects the effective values.
  */
+import type { AutoqualityMethod, AvifSubsample, WebpCompression, WebpPreset } from './config/encoder-fields.js';
 import type { Config } from './config/index.js';
+
+export { AUTOQUALITY_METHODS, AVIF_SUBSAMPLES, WEBP_COMPRESSIONS, WEBP_PRESETS, type AutoqualityMethod, type AvifSubsample, type WebpCompression, type WebpPreset } from './config/encoder-fields.js';
 
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -156,6 +159,57 @@ export interface ObjectsPosition extends Omit<Gravity, 'type'> {
   type: ObjectsPositionType;
 }
 
+/** imgproxy Pro's `jpeg_options` (defaults: IMGPROXY_JPEG_*). */
+export interface JpegOptions {
+  progressive: boolean;
+  noSubsample: boolean;
+  trellisQuant: boolean;
+  overshootDeringing: boolean;
+  optimizeScans: boolean;
+  /** mozjpeg quantisation table 0–8. */
+  quantTable: number;
+}
+
+/** imgproxy Pro's `png_options` (defaults: IMGPROXY_PNG_*). */
+export interface PngOptions {
+  interlaced: boolean;
+  quantize: boolean;
+  quantizationColors: number;
+}
+
+/** imgproxy Pro's `webp_options` (defaults: IMGPROXY_WEBP_*). */
+export interface WebpOptions {
+  compression: WebpCompression;
+  smartSubsample: boolean;
+  preset: WebpPreset;
+}
+
+/** imgproxy Pro's `autoquality` (defaults: IMGPROXY_AUTOQUALITY_*). */
+export interface AutoqualityOptions {
+  method: AutoqualityMethod;
+  /** Bytes (`size`) or DSSIM (`dssim`). */
+  target: number;
+  /** null: IMGPROXY_AUTOQUALITY_FORMAT_MIN of the format, else IMGPROXY_AUTOQUALITY_MIN. */
+  min: number | null;
+  max: number | null;
+  allowedError: number;
+}
+
+/**
+ * `format:best` (imgproxy Pro) and `format=best` (PreviewProxy): one mechanism, configured by
+ * each dialect from its own variables (IMGPROXY_BEST_FORMAT_*, PP_BEST_FORMAT_*).
+ */
+export interface BestFormatOptions {
+  /** Formats to try, in order of preference (the first is the pick when nothing is tried). */
+  candidates: OutputFormat[];
+  /** Edge density (% of edge pixels) from which lossless candidates are left out. */
+  complexityThreshold: number;
+  /** Megapixels above which no format is tried: the first candidate left is used; 0 = none. */
+  maxResolution: number;
+  /** imgproxy's IMGPROXY_BEST_FORMAT_ALLOW_SKIPS: SVG and skip_processing formats are served as they are. */
+  allowSkips: boolean;
+}
+
 export interface ProcessingOptions {
   resizingType: ResizingType;
   resizingAlgorithm: ResizingAlgorithm;
@@ -212,8 +266,25 @@ export interface ProcessingOptions {
   quality: number;
   formatQuality: Partial<Record<OutputFormat, number>>;
   maxBytes: number;
-  /** Explicit output format; null = automatic. */
+  /** Explicit output format; null = automatic (or `bestFormat`). */
   format: OutputFormat | null;
+  /** `best`: the smallest of several encodings; null = not asked. */
+  bestFormat: BestFormatOptions | null;
+  /**
+   * An AVIF result under 16 px on a side: imgproxy writes PNG (alpha) or JPEG instead
+   * (processing/processing.go saveImage), PreviewProxy writes the AVIF (ravif has no minimum).
+   */
+  smallAvif: 'substitute' | 'keep';
+  /**
+   * PreviewProxy's PP_BEST_FORMAT_ALLOW_SKIPS (set by its dialect only without non-format
+   * transforms): a result in the source's own format is the source's bytes.
+   */
+  sourceIfSameFormat: boolean;
+  autoquality: AutoqualityOptions;
+  jpegOptions: JpegOptions;
+  pngOptions: PngOptions;
+  webpOptions: WebpOptions;
+  avifSubsample: AvifSubsample;
   /** Format preferences negotiated from Accept (or forced by ENFORCE_*). */
   preferWebp: boolean;
   preferAvif: boolean;
@@ -228,6 +299,8 @@ export interface ProcessingOptions {
   expires: number;
   filename: string;
   returnAttachment: boolean;
+  /** imgproxy Pro's `fallback_image_url`: the request's own fallback image ('' = the configured one). */
+  fallbackImageUrl: string;
   watermark: WatermarkOptions | null;
   page: number;
   pages: number;
@@ -258,7 +331,9 @@ export const MAIN_KEYS = [
   'enforceWebp', 'enforceAvif', 'enforceJxl', 'skipProcessingFormats', 'raw', 'cachebuster',
   'expires', 'filename', 'returnAttachment', 'page', 'pages', 'disableAnimation', 'style', 'dpi',
   'colorProfile', 'maxSrcResolution', 'maxSrcFileSize', 'maxAnimationFrames',
-  'maxAnimationFrameResolution', 'maxResultDimension', 'usedPresets', 'chain',
+  'maxAnimationFrameResolution', 'maxResultDimension', 'usedPresets', 'chain', 'bestFormat',
+  'smallAvif', 'sourceIfSameFormat', 'autoquality', 'jpegOptions', 'pngOptions', 'webpOptions',
+  'avifSubsample', 'fallbackImageUrl',
 ] as const satisfies readonly (keyof ProcessingOptions)[];
 export type MainKey = (typeof MAIN_KEYS)[number];
 
@@ -347,6 +422,21 @@ export function defaultOptions(config: Config): ProcessingOptions {
     formatQuality: {},
     maxBytes: 0,
     format: null,
+    bestFormat: null,
+    smallAvif: 'substitute',
+    sourceIfSameFormat: false,
+    autoquality: { method: p.autoqualityMethod, target: p.autoqualityTarget, min: null, max: null, allowedError: p.autoqualityAllowedError },
+    jpegOptions: {
+      progressive: p.jpegProgressive,
+      noSubsample: p.jpegNoSubsample,
+      trellisQuant: p.jpegTrellisQuant,
+      overshootDeringing: p.jpegOvershootDeringing,
+      optimizeScans: p.jpegOptimizeScans,
+      quantTable: p.jpegQuantTable,
+    },
+    pngOptions: { interlaced: p.pngInterlaced, quantize: p.pngQuantize, quantizationColors: p.pngQuantizationColors },
+    webpOptions: { compression: p.webpCompression, smartSubsample: p.webpSmartSubsample, preset: p.webpPreset },
+    avifSubsample: p.avifSubsample,
     ...NOT_NEGOTIATED,
     skipProcessingFormats: [...(p.skipProcessingFormats as OutputFormat[])],
     raw: false,
@@ -354,6 +444,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
     expires: 0,
     filename: '',
     returnAttachment: false,
+    fallbackImageUrl: '',
     watermark: null,
     page: 0,
     pages: 1,
@@ -373,7 +464,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
  * skip path (probed and checked, never re-encoded), nothing is negotiated.
  */
 export function asIs(o: ProcessingOptions): ProcessingOptions {
-  return { ...o, skipProcessingFormats: [...OUTPUT_FORMATS], format: null, ...NOT_NEGOTIATED };
+  return { ...o, skipProcessingFormats: [...OUTPUT_FORMATS], format: null, bestFormat: null, ...NOT_NEGOTIATED };
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */

@@ -23,4 +23,11 @@ export interface ImageRequest {
   refusedInputs?: readonly string[];
   /** Result formats to refuse (PP_OUTPUT_DISALLOW_LIST): 400 instead of the image. */
   refusedOutputs?: readonly string[];
+  /**
+   * The client's cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH), as the `Cookie`
+   * header sent; set by the HTTP layer, and part of the cache key when set.
+   */
+  originCookie?: string;
+  /** The source came encrypted (`/enc/`): it is not revealed in response headers. */
+  sourceHidden?: boolean;
 }

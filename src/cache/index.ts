@@ -22,14 +22,15 @@ import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.j
 import type { DiskBudget } from './budget.js';
 import { transformedKey } from './key.js';
 import { createMemoryCache } from './memory.js';
-import { createOriginCache, type SourceFetcher, type SourceResult } from './origin.js';
+import { createOriginCache, type SourceFetcher, type SourceResult, type SourceVariant } from './origin.js';
+import { createLease, type Lease } from './lease.js';
 import { createErrorReporter } from './report.js';
 import { createSingleFlight, type SingleFlight } from './singleflight.js';
 import { readAll, withTimeout } from './util.js';
 
 export { createCacheStores, type CacheStores } from './stores.js';
 export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
-export type { SourceFetcher, SourceOutcome, SourceResult, ConditionalHeaders } from './origin.js';
+export type { SourceFetcher, SourceOutcome, SourceResult, SourceVariant, ConditionalHeaders } from './origin.js';
 export { originFreshness, isOriginCacheable } from './origin.js';
 
 export interface CachedImage {
@@ -43,6 +44,8 @@ export interface CachedImage {
   originWidth?: number;
   originHeight?: number;
   originSize?: number;
+  /** Origin's ETag (IMGPROXY_USE_ETAG: the result's ETag, see http/conditional.ts). */
+  originEtag?: string;
   /** Origin's Last-Modified (IMGPROXY_USE_LAST_MODIFIED). */
   originLastModified?: string;
   /** Origin's Cache-Control / Expires (IMGPROXY_CACHE_CONTROL_PASSTHROUGH). */
@@ -54,12 +57,13 @@ export interface CachedImage {
 
 /** Origin headers a result carries for the response (stored with it, so hits answer alike). */
 export interface OriginHeaders {
+  originEtag?: string;
   originLastModified?: string;
   originCacheControl?: string;
   originExpires?: string;
 }
 
-const ORIGIN_HEADER_FIELDS = ['originLastModified', 'originCacheControl', 'originExpires'] as const;
+const ORIGIN_HEADER_FIELDS = ['originEtag', 'originLastModified', 'originCacheControl', 'originExpires'] as const;
 
 export type CacheLayerHit = 'HIT-L1' | 'HIT-L2';
 
@@ -73,11 +77,13 @@ export interface ImageCache {
    */
   store(key: string, image: CachedImage, ttlMs?: number): void;
   singleflight: Pick<SingleFlight, 'run' | 'waiters'>;
+  /** The cross-instance lease (PIXPROXY_CACHE_LEASE, ./lease.ts); null when off or without an L2. */
+  lease: Pick<Lease<CachedImage>, 'claim'> | null;
   /**
    * Source bytes through the origin sub-store (direct fetch when it is off or for local://).
    * `signal`: this caller stops waiting; the fetch is cancelled once no caller waits.
    */
-  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal): Promise<SourceResult>;
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
   /** Resolves when background writes have finished (tests, graceful stop). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -221,6 +227,8 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
   const pending = new Set<Promise<void>>();
   /** L2 writes in flight: readable before the write ends (the entry is already "in the cache"). */
   const writing = new Map<string, CachedImage>();
+  /** The same writes, for a lease released once its result is readable by other instances. */
+  const writes = new Map<string, Promise<void>>();
   let closed = false;
 
   async function readL2(key: string): Promise<CachedImage | null> {
@@ -236,8 +244,52 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     return image;
   }
 
+  /** Another instance's result, found by a lease follower: promoted to L1 like any L2 hit. */
+  async function readShared(key: string): Promise<CachedImage | null> {
+    const image = await readL2(key).catch((err: unknown) => {
+      report('l2', 'get', err);
+      return null;
+    });
+    metrics.cacheLookups.inc({ layer: 'l2', outcome: image ? 'hit' : 'miss' });
+    if (image && l1) {
+      l1.set(key, image);
+      updateL1Gauges();
+    }
+    return image;
+  }
+
+  const lease = c.lease && l2
+    ? createLease<CachedImage>({
+        store: l2,
+        ttlMs: c.leaseTtlSecs * 1000,
+        read: readShared,
+        written: (key) => writes.get(key) ?? Promise.resolve(),
+        confirm: c.use === 'swift',
+        report,
+        logger,
+        onOutcome: (outcome) => metrics.leaseClaims.inc({ outcome }),
+      })
+    : null;
+
+  /**
+   * Concurrent lookups of one key share one L2 read: a stampede arrives before its first
+   * request has started the computation the others join, and 300 reads of one missing key at
+   * once would queue in front of everything else at an object store (and time out into its
+   * circuit breaker).
+   */
+  const reads = new Map<string, Promise<CachedImage | null>>();
+  function readL2Once(key: string): Promise<CachedImage | null> {
+    let p = reads.get(key);
+    if (!p) {
+      p = readL2(key).finally(() => reads.delete(key));
+      reads.set(key, p);
+    }
+    return p;
+  }
+
   async function flush(): Promise<void> {
     while (pending.size > 0) await Promise.allSettled([...pending]);
+    await lease?.flush();
     await origin.flush();
     await budget?.settled();
   }
@@ -262,7 +314,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       // 200 of them in a stampede — in front of the leader's own I/O and transform.
       if (image === null && imageFlight.has(key)) return null;
       try {
-        image ??= await readL2(key);
+        image ??= await readL2Once(key);
       } catch (err) {
         report('l2', 'get', err);
       }
@@ -302,7 +354,9 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
           .catch((err: unknown) => report('l2', 'put', err))
           .finally(() => {
             if (writing.get(key) === image) writing.delete(key);
+            if (writes.get(key) === p) writes.delete(key);
           });
+        writes.set(key, p);
         pending.add(p);
         void p.finally(() => pending.delete(p));
       } catch (err) {
@@ -312,7 +366,9 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
 
     singleflight: imageFlight,
 
-    getSource: (url, fetcher, signal) => origin.getSource(url, fetcher, signal),
+    lease,
+
+    getSource: (url, fetcher, signal, variant) => origin.getSource(url, fetcher, signal, variant),
 
     flush,
 

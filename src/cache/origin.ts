@@ -19,6 +19,7 @@ import { LRUCache } from 'lru-cache';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SourceResponse } from '../sources/types.js';
+import { answersNotModified } from '../validators.js';
 import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
 import type { DiskBudget } from './budget.js';
 import { originKey } from './key.js';
@@ -32,15 +33,35 @@ export interface ConditionalHeaders {
 }
 /** `signal` aborts when no caller waits for this source any more (see singleflight.ts). */
 export type SourceFetcher = (conditional: ConditionalHeaders, signal: AbortSignal) => Promise<SourceResponse>;
-export type SourceOutcome = 'hit' | 'revalidated' | 'miss';
+/** `not-modified`: the answer to the caller's own conditional headers (SourceVariant) is a 304. */
+export type SourceOutcome = 'hit' | 'revalidated' | 'miss' | 'not-modified';
 export interface SourceResult {
   response: SourceResponse;
   outcome: SourceOutcome;
 }
 
+/**
+ * What makes one caller's fetch of a source its own: the client's conditional headers
+ * (imgproxy forwards them, http/conditional.ts) or its credentials (cookies it forwards).
+ */
+export interface SourceVariant {
+  /**
+   * The client's validators: sent to the origin instead of the stored entry's, and checked
+   * against a fresh stored entry without asking the origin (RFC 9111 §4.3.2). A 304 for them
+   * is the answer (`not-modified`), not a body.
+   */
+  readonly conditional?: ConditionalHeaders;
+  /**
+   * Set when the fetch carries the client's own credentials: the shared store is neither
+   * read nor written (a body fetched with one client's cookies is not another's), and only
+   * fetches with the same credentials are coalesced.
+   */
+  readonly credentials?: string;
+}
+
 export interface OriginCache {
   /** `signal`: this caller stops waiting; the fetch is cancelled once no caller waits. */
-  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal): Promise<SourceResult>;
+  getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
   /** Resolves when background writes have finished. */
   flush(): Promise<void>;
 }
@@ -255,14 +276,53 @@ export function createOriginCache(deps: {
     return { response: res, outcome: 'miss' };
   }
 
-  return {
-    getSource(url, fetcher, signal) {
-      const waiter = signal ? { signal } : {};
-      if (!store || !isOriginCacheable(url)) {
-        // Still coalesced: concurrent variants of one local file read it once.
-        return deps.singleflight.run(`direct:${url}`, async (work) => ({ response: await fetcher({}, work.signal), outcome: 'miss' as const }), waiter).then((r) => r.value);
+  /**
+   * A fetch with the client's conditional headers: a fresh stored entry answers them itself;
+   * otherwise they go to the origin, whose 200 is stored as any miss is, and whose 304 is the
+   * answer (it also refreshes a stale entry that has the same strong ETag, RFC 9111 §4.3.4).
+   */
+  async function loadConditional(url: string, client: ConditionalHeaders, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>): Promise<SourceResult> {
+    const key = originKey(url);
+    const cached = await read(key, url);
+    if (cached && cached.freshUntil > Date.now()) {
+      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      if (answersNotModified(client.ifNoneMatch, client.ifModifiedSince, cached.meta.etag, cached.meta.lastModified)) {
+        return { response: { ...toResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified' };
       }
-      return deps.singleflight.run(`origin:${url}`, (work) => load(url, (conditional) => fetcher(conditional, work.signal)), waiter).then((r) => r.value);
+      return { response: toResponse(cached), outcome: 'hit' };
+    }
+    const res = await fetcher(client);
+    if (res.status === 304) {
+      const strong = res.etag !== undefined && !res.etag.startsWith('W/') && res.etag === cached?.meta.etag;
+      if (cached && strong) save(key, url, toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true);
+      return { response: res, outcome: 'not-modified' };
+    }
+    metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
+    save(key, url, res, cached !== null);
+    return { response: res, outcome: 'miss' };
+  }
+
+  return {
+    getSource(url, fetcher, signal, variant = {}) {
+      const waiter = signal ? { signal } : {};
+      const c = variant.conditional;
+      const conditional = c !== undefined && (c.ifNoneMatch !== undefined || c.ifModifiedSince !== undefined) ? c : null;
+      // Only callers asking the same question share an answer.
+      const asked = conditional === null ? '' : `\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}`;
+      if (!store || !isOriginCacheable(url) || variant.credentials !== undefined) {
+        // Still coalesced: concurrent variants of one local file read it once.
+        const who = variant.credentials === undefined ? '' : `\0as\0${variant.credentials}`;
+        return deps.singleflight
+          .run(`direct:${url}${who}${asked}`, async (work) => {
+            const response = await fetcher(conditional ?? {}, work.signal);
+            return { response, outcome: response.status === 304 ? ('not-modified' as const) : ('miss' as const) };
+          }, waiter)
+          .then((r) => r.value);
+      }
+      if (conditional !== null) {
+        return deps.singleflight.run(`origin:${url}${asked}`, (work) => loadConditional(url, conditional, (cond) => fetcher(cond, work.signal)), waiter).then((r) => r.value);
+      }
+      return deps.singleflight.run(`origin:${url}`, (work) => load(url, (cond) => fetcher(cond, work.signal)), waiter).then((r) => r.value);
     },
     async flush() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

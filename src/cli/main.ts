@@ -2,7 +2,7 @@
  * The `pixproxy` command: dispatches to one subcommand module, prints usage, maps outcomes to
  * exit codes (0 done, 1 failed, 2 bad command line). Started by ./bin.cts.
  */
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../version.js';
 import { ConfigError, configFailure, UsageError, type Command } from './command.js';
 
 interface Entry {
@@ -20,11 +20,6 @@ const COMMANDS: readonly Entry[] = [
   { name: 'health', summary: 'exit 0 when the server answers /health (container health checks)', load: () => import('./health.js') },
   { name: 'config check', summary: 'validate the environment and print the effective configuration (secrets masked)', load: () => import('./config-check.js') },
 ];
-
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return manifest.version ?? 'unknown';
-}
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -55,7 +50,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-v') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const found = find(argv);

@@ -58,4 +58,6 @@ export function checkBackends(v: SchemaValues, f: Findings): void {
     checkStore(use, CACHE_ROLE, v, f);
   }
   if (v.storage.useS3 || use === 's3') checkAwsKeys(v, f);
+  // The lease lives in the L2 (src/cache/lease.ts): without one there is nothing to share.
+  if (v.cache.lease && use === 'none') f.error('PIXPROXY_CACHE_LEASE: needs an L2 cache (IMGPROXY_CACHE_USE=fs|s3|gcs|abs|swift), got IMGPROXY_CACHE_USE=none');
 }

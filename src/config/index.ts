@@ -13,6 +13,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { checkBackends } from './backends.js';
 import { ConfigError, type Field } from './fields.js';
 import { listenAddresses } from './listen-addresses.js';
+import { unknownPpBestFormats } from './encoder-fields.js';
 import { previewProxyWarnings } from './previewproxy-fields.js';
 import { deprecatedNames, schema } from './schema.js';
 import { setName, type Config, type Env, type Findings, type SchemaValues } from './types.js';
@@ -99,6 +100,13 @@ function checkDeprecated(v: SchemaValues, f: Findings): void {
  * https://github.com/ViGrise/previewproxy): an enabled source without its settings stops
  * startup; production without a signature key or a host allowlist is logged loudly.
  */
+/** A readiness path must be a path, and not one the health check already answers. */
+function checkReadiness(v: SchemaValues, f: Findings): void {
+  const p = v.server.readinessPath;
+  if (!p.startsWith('/')) f.error(`PIXPROXY_READINESS_PATH: expected a path starting with "/", got ${JSON.stringify(p)}`);
+  else if (p === '/health' || p === v.server.healthCheckPath) f.error(`PIXPROXY_READINESS_PATH: expected a path other than the health check's, got ${JSON.stringify(p)}`);
+}
+
 function checkPreviewProxy(v: SchemaValues, f: Findings): void {
   const pp = v.previewproxy;
   if (pp.s3Enabled === true && pp.s3Bucket === '') f.error('PP_S3_ENABLED: expected PP_S3_BUCKET to be set when it is true');
@@ -111,6 +119,8 @@ function checkPreviewProxy(v: SchemaValues, f: Findings): void {
     if (pp.allowedHosts.length === 0) f.warn('PP_APP_ENV=production without PP_ALLOWED_HOSTS: PreviewProxy URLs may name any host (a security risk)');
   }
   previewProxyWarnings(f.env, f);
+  const best = f.env.PP_BEST_FORMAT_PREFERRED_FORMATS;
+  if (best !== undefined) for (const t of unknownPpBestFormats(best)) f.warn(`PP_BEST_FORMAT_PREFERRED_FORMATS: unknown format ${JSON.stringify(t)} ignored`);
 }
 
 /** Every variable name pixproxy knows: the schema's (canonical first) and the refused peers' ones. */
@@ -150,6 +160,7 @@ export function inspectConfig(env: Env = readEnv()): ConfigReport {
   for (const e of unsupportedErrors(env, v)) errors.push(e);
   checkDeprecated(v, findings);
   checkPreviewProxy(v, findings);
+  checkReadiness(v, findings);
   warnings.push(...unknownVariableWarnings(env, new Set(knownVariables())));
   return { config: errors.length === 0 ? deepFreeze({ ...v, ...listen } as Config) : null, errors, warnings };
 }

@@ -48,8 +48,10 @@ export function parseAliasList(raw: string): AliasList {
  * PreviewProxy's `env_var_bool` reads `true` and `1` as true and anything else as false; a
  * typo there silently turns a source off, so here only `true`/`1`/`false`/`0` are accepted.
  */
-export function ppBool(names: readonly string[]): Field<boolean | null> {
-  return custom<boolean | null>(names, null, '`true`, `1`, `false` or `0`', (raw) => {
+export function ppBool(names: readonly string[]): Field<boolean | null>;
+export function ppBool(names: readonly string[], def: boolean): Field<boolean>;
+export function ppBool(names: readonly string[], def: boolean | null = null): Field<boolean | null> {
+  return custom<boolean | null>(names, def, '`true`, `1`, `false` or `0`', (raw) => {
     const v = raw.trim().toLowerCase();
     if (v === 'true' || v === '1') return true;
     if (v === 'false' || v === '0') return false;

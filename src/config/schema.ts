@@ -12,6 +12,7 @@
 import { bucketListFields, cacheStoreFields, sourceStoreFields } from './backend-fields.js';
 import { NETWORKS, type Network } from './listen.js';
 import { INPUT_TOKENS, OUTPUT_TOKENS, parseAliasList, PP_BASE_RE, ppBool, tokenList, TRANSFORM_TOKENS } from './previewproxy-fields.js';
+import { AVIF_SUBSAMPLES, autoqualityMethod, ppBestFormats, WEBP_COMPRESSIONS, WEBP_PRESETS } from './encoder-fields.js';
 import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type DescribedField } from './fields.js';
 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
@@ -65,6 +66,18 @@ function parseOtlpProtocol(raw: string): OtlpProtocol | undefined {
 const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace', 'none'] as const;
 type Propagator = Exclude<(typeof PROPAGATORS)[number], 'none'>;
 
+/** Go's time.RFC3339 (imgproxy's env.DateTime): `2006-01-02T15:04:05Z` or with an offset, fractions allowed; epoch ms. */
+function parseRfc3339(raw: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(raw.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac = '', zone = 'Z'] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Math.floor(Number(`0${frac}`) * 1000));
+  const check = new Date(ms);
+  if (check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  const offset = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  return ms - offset;
+}
+
 /** imgproxy accepts 0 (the original error's status) or a valid status code. */
 function parseHttpCode(raw: string): number | undefined {
   const v = raw.trim();
@@ -88,7 +101,7 @@ export const schema = {
       return p === '' || p.startsWith('/') ? p : undefined;
     }).describe('Prefix in front of every route (e.g. `/img`); paths outside it answer 404.'),
     maxClients: int(['IMGPROXY_MAX_CLIENTS'], 2048, { min: 0 })
-      .describe('Most client connections open at once (further ones are refused); 0 = unlimited.'),
+      .describe('Most client connections served at once; further ones wait (up to 511 of them, the listen backlog) until one closes, as in imgproxy. 0 = unlimited.'),
     workers: int(['IMGPROXY_WORKERS', 'IMGPROXY_CONCURRENCY'], 0, { min: 0 })
       .describe('Images processed at once; 0 = 2 × CPU cores. Cache hits do not wait for a worker.'),
     requestsQueueSize: int(['IMGPROXY_REQUESTS_QUEUE_SIZE'], 0, { min: 0 })
@@ -99,10 +112,16 @@ export const schema = {
       .describe('Seconds an image request may take on a miss (queue, download, processing) before a 503.'),
     keepAliveTimeout: int(['IMGPROXY_KEEP_ALIVE_TIMEOUT'], 10, { min: 0 })
       .describe('Seconds an idle client keep-alive connection stays open; 0 turns keep-alive off (each response closes its connection), as in imgproxy.'),
+    writeResponseTimeout: int(['IMGPROXY_WRITE_RESPONSE_TIMEOUT'], 10, { min: 1 })
+      .describe('Seconds a response may take to write once its headers are sent; a client reading slower is disconnected.'),
     readRequestTimeout: int(['IMGPROXY_READ_REQUEST_TIMEOUT'], 10, { min: 1 })
       .describe('Seconds a client has to send the request headers; a whole request may take this plus IMGPROXY_TIMEOUT.'),
     gracefulStopTimeout: int(['IMGPROXY_GRACEFUL_STOP_TIMEOUT'], 20, { min: 0 })
       .describe('Seconds shutdown waits for responses in flight before closing the remaining connections.'),
+    drainSecs: int(['PIXPROXY_DRAIN_SECS'], 0, { min: 0, max: 3600 })
+      .describe('Seconds between SIGTERM and closing the listener: the readiness path answers 503 while requests are still served, so a balancer that polls it stops sending traffic first (docs/deploy.md). 0 = close at once, as imgproxy does.'),
+    readinessPath: str(['PIXPROXY_READINESS_PATH'], '/ready')
+      .describe('Path answering 200 while the instance takes traffic and 503 from SIGTERM on (liveness stays `/health`).'),
     allowOrigin: str(['IMGPROXY_ALLOW_ORIGIN'])
       .describe('`Access-Control-Allow-Origin` sent on every response (with `Access-Control-Allow-Methods: GET, OPTIONS`); empty = no CORS headers.'),
     secret: str(['IMGPROXY_SECRET'])
@@ -141,7 +160,7 @@ export const schema = {
       .describe('Bytes of the HMAC-SHA256 kept in a signature.'),
     // https://docs.imgproxy.net/usage/encrypting_source_url (imgproxy Pro)
     sourceUrlEncryptionKey: custom(['IMGPROXY_SOURCE_URL_ENCRYPTION_KEY'], null as Buffer | null, AES_KEY, parseAesKey)
-      .describe('AES-CBC key of imgproxy Pro\'s encrypted (`/enc/`) source URLs, used by `pixproxy encrypt-url`; the server does not accept `/enc/` sources yet (they answer 404).'),
+      .describe('AES-CBC key (AES-128/192/256) of imgproxy Pro\'s encrypted `/enc/` source URLs, for images and `/info`; also used by `pixproxy encrypt-url`. Unset = `/enc/` sources answer 404. Sign such URLs too.'),
     trustedSignatures: list(['IMGPROXY_TRUSTED_SIGNATURES'])
       .describe('Signatures accepted as they are, without checking the HMAC.'),
     allowedSources: list(['IMGPROXY_ALLOWED_SOURCES'])
@@ -157,7 +176,7 @@ export const schema = {
       .describe('Largest source in bytes, decoded (422 beyond); 0 = no limit but PIXPROXY_MAX_SRC_BYTES_CEILING. Default of the `max_src_file_size` option.'),
     maxSrcBytesCeiling: int(['PIXPROXY_MAX_SRC_BYTES_CEILING'], 64 * 1024 * 1024, { min: 0 })
       .describe('Hard ceiling on the decoded bytes read from any source (422 beyond), over IMGPROXY_MAX_SRC_FILE_SIZE (even 0) and `max_src_file_size`; 0 = none.'),
-    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0 })
+    maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0.01 })
       .describe('Largest source in megapixels, all frames counted (422 beyond). Default of `max_src_resolution`.'),
     maxAnimationFrames: int(['IMGPROXY_MAX_ANIMATION_FRAMES'], 1, { min: 1 })
       .describe('Frames of an animated source that are processed; 1 = the first frame only (still output).'),
@@ -210,8 +229,8 @@ export const schema = {
       .describe('Seconds a source download may take, redirects included (http and storage sources).'),
     maxRedirects: int(['IMGPROXY_MAX_REDIRECTS'], 10, { min: 0 })
       .describe('Redirects followed when fetching an http(s) source.'),
-    userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/0.1')
-      .describe('`User-Agent` sent to http(s) origins.'),
+    userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/%current_version')
+      .describe('`User-Agent` sent to http(s) origins; `%current_version` is replaced with pixproxy\'s version.'),
     localFilesystemRoot: str(['IMGPROXY_LOCAL_FILESYSTEM_ROOT', 'PP_LOCAL_BASE_DIR'])
       .describe('Directory `local://` sources are read from (never outside it); empty = `local://` off.'),
     clientKeepAliveTimeout: int(['IMGPROXY_CLIENT_KEEP_ALIVE_TIMEOUT'], 90, { min: 0 })
@@ -219,15 +238,25 @@ export const schema = {
     ignoreSslVerification: bool(['IMGPROXY_IGNORE_SSL_VERIFICATION'], false)
       .describe('Accepts any TLS certificate from https origins.'),
     useEtag: bool(['IMGPROXY_USE_ETAG'], true)
-      .describe('Send an ETag (derived from the result bytes) and answer If-None-Match with 304; false sends none.'),
+      .describe('Processed results carry the source\'s ETag (or, when it sends none, one of the result bytes); a client\'s If-None-Match goes to the origin and its 304 is answered 304. false sends none and forwards none.'),
     useLastModified: bool(['IMGPROXY_USE_LAST_MODIFIED'], true)
-      .describe('Pass the source\'s Last-Modified through on processed results.'),
+      .describe('Processed results carry the source\'s Last-Modified (dropped when it is no HTTP date); a client\'s If-Modified-Since goes to the origin, and a cached result answers it with 304.'),
     etagBuster: str(['IMGPROXY_ETAG_BUSTER'])
-      .describe('Mixed into every ETag (`"<buster>/<hash>"`), so changing it makes every client revalidate.'),
+      .describe('ETags become `"<buster>/<base64url(ETag)>"`; an If-None-Match without the current buster is not forwarded, so changing it makes every client download again.'),
+    lastModifiedBuster: custom(['IMGPROXY_LAST_MODIFIED_BUSTER'], null as number | null, 'an RFC 3339 date-time, e.g. 2024-05-01T00:00:00Z', parseRfc3339)
+      .describe('An older Last-Modified is answered as this time, and an If-Modified-Since not after it is not forwarded, so raising it makes every client download again.'),
     cacheControlPassthrough: bool(['IMGPROXY_CACHE_CONTROL_PASSTHROUGH'], false)
       .describe('Use the source\'s Cache-Control (or its Expires as a max-age) instead of IMGPROXY_TTL; `expires` still caps it.'),
     setCanonicalHeader: bool(['IMGPROXY_SET_CANONICAL_HEADER'], false)
-      .describe('Send `Link: <source>; rel="canonical"` for http(s) sources.'),
+      .describe('Send `Link: <source>; rel="canonical"` for http(s) sources (processed and `raw`; not for `/enc/` sources, whose URL is secret).'),
+    cookiePassthrough: bool(['IMGPROXY_COOKIE_PASSTHROUGH'], false)
+      .describe('Forwards the client\'s cookies to http(s) sources on the request\'s own host (X-Forwarded-Proto/-Host/-Port or Host, or IMGPROXY_COOKIE_BASE_URL). Results fetched with cookies are cached per cookie set only.'),
+    cookiePassthroughAll: bool(['IMGPROXY_COOKIE_PASSTHROUGH_ALL'], false)
+      .describe('With IMGPROXY_COOKIE_PASSTHROUGH, forwards the cookies to every http(s) source, whatever its host.'),
+    cookieBaseUrl: custom(['IMGPROXY_COOKIE_BASE_URL'], '', 'an absolute http(s) URL, e.g. https://example.com/images/', (raw) => {
+      const v = raw.trim();
+      return /^https?:\/\/[^/?#]+/i.test(v) && URL.canParse(v) ? v : undefined;
+    }).describe('The URL the client\'s cookies are taken to belong to (instead of the request\'s host): they go to sources on its host and path.'),
   },
 
   processing: {
@@ -281,18 +310,60 @@ export const schema = {
       .describe('Takes `dpr` and `width` defaults from the Sec-CH-DPR/DPR and Sec-CH-Width/Width headers; adds them to Vary.'),
     avifSpeed: int(['IMGPROXY_AVIF_SPEED'], 8, { min: 0, max: 9 })
       .describe('AVIF encoder speed, 0 (slow, small) to 9 (fast); sharp\'s effort is 9 − speed.'),
+    avifSubsample: oneOf(['IMGPROXY_AVIF_SUBSAMPLE'], AVIF_SUBSAMPLES, 'auto')
+      .describe('AVIF chroma subsampling: `auto` (4:2:0 below quality 90, as libvips), `on` (4:2:0) or `off` (4:4:4). Default of `avif_options`.'),
+    jxlEffort: int(['IMGPROXY_JXL_EFFORT'], 4, { min: 1, max: 9 })
+      .describe('JPEG XL encoder effort, 1 (fast) to 9 (slow, small).'),
     webpEffort: int(['IMGPROXY_WEBP_EFFORT'], 4, { min: 0, max: 6 })
       .describe('WebP encoder effort, 0 (fast) to 6 (slow, small).'),
-    webpPreset: oneOf(['IMGPROXY_WEBP_PRESET'], ['default', 'photo', 'picture', 'drawing', 'icon', 'text'], 'default')
-      .describe('WebP encoder preset.'),
+    webpPreset: oneOf(['IMGPROXY_WEBP_PRESET'], WEBP_PRESETS, 'default')
+      .describe('WebP encoder preset. Default of `webp_options`.'),
+    webpCompression: oneOf(['IMGPROXY_WEBP_COMPRESSION'], WEBP_COMPRESSIONS, 'lossy')
+      .describe('WebP compression: `lossy`, `near_lossless` (lossless on slightly altered pixels, at the quality) or `lossless`. Default of `webp_options`.'),
+    webpSmartSubsample: bool(['IMGPROXY_WEBP_SMART_SUBSAMPLE'], false)
+      .describe('Sharper RGB→YUV conversion for lossy WebP (slower, fewer colour fringes). Default of `webp_options`.'),
     jpegProgressive: bool(['IMGPROXY_JPEG_PROGRESSIVE'], false)
-      .describe('Writes progressive JPEGs.'),
+      .describe('Writes progressive JPEGs. Default of `jpeg_options`.'),
+    jpegNoSubsample: bool(['IMGPROXY_JPEG_NO_SUBSAMPLE'], false)
+      .describe('Writes JPEG without chroma subsampling (4:4:4): better colour edges, larger files. Default of `jpeg_options`.'),
+    jpegTrellisQuant: bool(['IMGPROXY_JPEG_TRELLIS_QUANT'], false)
+      .describe('mozjpeg trellis quantisation of each 8×8 block: smaller files, slower. Default of `jpeg_options`.'),
+    jpegOvershootDeringing: bool(['IMGPROXY_JPEG_OVERSHOOT_DERINGING'], false)
+      .describe('mozjpeg overshooting of extreme samples, against ringing around black text on white. Default of `jpeg_options`.'),
+    jpegOptimizeScans: bool(['IMGPROXY_JPEG_OPTIMIZE_SCANS'], false)
+      .describe('Splits the DCT spectrum into separate scans (smaller, slower); only with progressive JPEG. Default of `jpeg_options`.'),
+    jpegQuantTable: int(['IMGPROXY_JPEG_QUANT_TABLE'], 0, { min: 0, max: 8 })
+      .describe('mozjpeg quantisation table 0–8 (0: JPEG Annex K, 3: ImageMagick\'s, …). Default of `jpeg_options`.'),
     pngInterlaced: bool(['IMGPROXY_PNG_INTERLACED'], false)
-      .describe('Writes interlaced (Adam7) PNGs.'),
+      .describe('Writes interlaced (Adam7) PNGs. Default of `png_options`.'),
     pngQuantize: bool(['IMGPROXY_PNG_QUANTIZE'], false)
-      .describe('Writes palette PNGs with at most IMGPROXY_PNG_QUANTIZATION_COLORS colours.'),
+      .describe('Writes palette PNGs with at most IMGPROXY_PNG_QUANTIZATION_COLORS colours (libimagequant). Default of `png_options`.'),
     pngQuantizationColors: int(['IMGPROXY_PNG_QUANTIZATION_COLORS'], 256, { min: 2, max: 256 })
-      .describe('Palette size when IMGPROXY_PNG_QUANTIZE is on.'),
+      .describe('Palette size when IMGPROXY_PNG_QUANTIZE is on. Default of `png_options`.'),
+    autoqualityMethod: autoqualityMethod(['IMGPROXY_AUTOQUALITY_METHOD'])
+      .describe('How quality is chosen per image: `none` (fixed), `size` (the highest quality within IMGPROXY_AUTOQUALITY_TARGET bytes) or `dssim` (the lowest quality whose DSSIM is within the target). Default of `autoquality`.'),
+    autoqualityTarget: float(['IMGPROXY_AUTOQUALITY_TARGET'], 0.02, { min: 0 })
+      .describe('The autoquality target: bytes for `size`, DSSIM for `dssim`.'),
+    autoqualityMin: int(['IMGPROXY_AUTOQUALITY_MIN'], 70, { min: 1, max: 100 })
+      .describe('The lowest quality autoquality may pick.'),
+    autoqualityFormatMin: map<number>(['IMGPROXY_AUTOQUALITY_FORMAT_MIN'], { avif: 40 }, 'format=quality pairs, e.g. avif=40,webp=60', parseQuality)
+      .describe('IMGPROXY_AUTOQUALITY_MIN per output format.'),
+    autoqualityMax: int(['IMGPROXY_AUTOQUALITY_MAX'], 80, { min: 1, max: 100 })
+      .describe('The highest quality autoquality may pick.'),
+    autoqualityFormatMax: map<number>(['IMGPROXY_AUTOQUALITY_FORMAT_MAX'], { avif: 50 }, 'format=quality pairs, e.g. avif=50,webp=75', parseQuality)
+      .describe('IMGPROXY_AUTOQUALITY_MAX per output format.'),
+    autoqualityAllowedError: float(['IMGPROXY_AUTOQUALITY_ALLOWED_ERROR'], 0.001, { min: 0, max: 1 })
+      .describe('How far from the DSSIM target a result may be (`dssim`).'),
+    autoqualityMaxResolution: float(['IMGPROXY_AUTOQUALITY_MAX_RESOLUTION'], 0, { min: 0 })
+      .describe('Megapixels above which autoquality is not used (each try is an encode); 0 = no limit.'),
+    bestFormatComplexityThreshold: float(['IMGPROXY_BEST_FORMAT_COMPLEXITY_THRESHOLD'], 5.5, { min: 0, max: 100 })
+      .describe('`format:best`: the edge density (% of edge pixels) from which an image counts as complex and lossless formats are not tried.'),
+    bestFormatMaxResolution: float(['IMGPROXY_BEST_FORMAT_MAX_RESOLUTION'], 0, { min: 0 })
+      .describe('`format:best`: megapixels above which no format is tried and the first fitting candidate is used; 0 = always try.'),
+    bestFormatByDefault: bool(['IMGPROXY_BEST_FORMAT_BY_DEFAULT'], false)
+      .describe('Uses `best` when a URL asks for no format (instead of the source\'s or a preferred format).'),
+    bestFormatAllowSkips: bool(['IMGPROXY_BEST_FORMAT_ALLOW_SKIPS'], false)
+      .describe('With `best`, SVG sources and IMGPROXY_SKIP_PROCESSING_FORMATS are served unprocessed, as for an automatic format.'),
     alwaysRasterizeSvg: bool(['IMGPROXY_ALWAYS_RASTERIZE_SVG'], false)
       .describe('Rasterises SVG sources even when no output format is asked (otherwise they are served as SVG).'),
     watermarkData: str(['IMGPROXY_WATERMARK_DATA'])
@@ -308,7 +379,9 @@ export const schema = {
     fallbackImagePath: str(['IMGPROXY_FALLBACK_IMAGE_PATH', 'PP_FALLBACK_IMAGE_PATH'])
       .describe('Fallback image file, read once at startup; wins over _URL.'),
     fallbackImageUrl: str(['IMGPROXY_FALLBACK_IMAGE_URL', 'PP_FALLBACK_IMAGE_URL'])
-      .describe('Fallback image URL, fetched once at startup like a source (a failure stops startup).'),
+      .describe('Fallback image URL, fetched once at startup like a source (a failure stops startup). A request\'s `fallback_image_url` option (imgproxy Pro) replaces it for that request.'),
+    fallbackImagePreprocessUrl: bool(['IMGPROXY_FALLBACK_IMAGE_PREPROCESS_URL'], false)
+      .describe('IMGPROXY_FALLBACK_IMAGE_URL and the `fallback_image_url` option go through IMGPROXY_URL_REPLACEMENTS and IMGPROXY_BASE_URL like source URLs (imgproxy Pro\'s variable).'),
     fallbackImageHttpCode: custom(['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', 'PP_FALLBACK_IMAGE_HTTP_CODE'], 200, '0 or an HTTP status from 100 to 599', parseHttpCode)
       .describe('Status of fallback answers; 0 = the status the error would have had (in the route\'s dialect).'),
     fallbackImageTtl: int(['IMGPROXY_FALLBACK_IMAGE_TTL', 'PP_FALLBACK_IMAGE_TTL'], 0, { min: 0 })
@@ -427,6 +500,19 @@ export const schema = {
       .describe('`max-age` of fallback answers on PreviewProxy routes when PP_FALLBACK_IMAGE_TTL is 0 (PreviewProxy uses it for nothing else).'),
     maxConcurrentRequests: int(['PP_MAX_CONCURRENT_REQUESTS'], 256, { min: 1 })
       .describe('PreviewProxy requests in progress at once (cache hits included); one more is answered 503 with `Retry-After: 1` at once. imgproxy routes are bounded by IMGPROXY_REQUESTS_QUEUE_SIZE instead.'),
+    bestFormatComplexityThreshold: float(['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD'], 5.5, { min: 0, max: 100 })
+      .describe('PreviewProxy `format=best`: the edge density (% of edge pixels) from which png, bmp and tiff are not tried.'),
+    bestFormatMaxResolution: custom<number | null>(['PP_BEST_FORMAT_MAX_RESOLUTION'], null, 'megapixels, a number ≥ 0', (raw) => {
+      const n = Number(raw.trim());
+      return Number.isFinite(n) && n >= 0 ? n : undefined;
+    })
+      .describe('PreviewProxy `format=best`: megapixels above which no format is tried and the first candidate left is used; unset = always try.'),
+    bestFormatByDefault: ppBool(['PP_BEST_FORMAT_BY_DEFAULT'], false)
+      .describe('PreviewProxy requests without `format` use `best` (and are re-encoded even without other parameters).'),
+    bestFormatAllowSkips: ppBool(['PP_BEST_FORMAT_ALLOW_SKIPS'], false)
+      .describe('PreviewProxy requests whose result would be in the source\'s format and that ask nothing but `format`/`q` get the source bytes.'),
+    bestFormatPreferredFormats: ppBestFormats('PP_BEST_FORMAT_PREFERRED_FORMATS')
+      .describe('PreviewProxy `format=best`: the formats tried, in order; unknown names are ignored with a warning.'),
     urlAliases: custom(['PP_URL_ALIASES'], {} as Readonly<Record<string, string>>, 'name=base pairs separated by commas', (raw) => parseAliasList(raw).aliases)
       .describe('`name=base` pairs: a PreviewProxy source `name:/path` means `base/path` (PP_ALLOWED_HOSTS does not apply). Bases start with http://, https://, s3:/ or local:/; a bad entry is skipped with a warning, as PreviewProxy does.'),
   },
@@ -470,6 +556,10 @@ export const schema = {
       .describe('Memory tier of recently used source bytes in front of the origin sub-store, in MB; 0 = none.'),
     backendTimeoutMs: int(['PIXPROXY_CACHE_BACKEND_TIMEOUT_MS'], 2000, { min: 1 })
       .describe('Milliseconds one cache call to a backend may take before it counts as a miss (and a failure).'),
+    lease: bool(['PIXPROXY_CACHE_LEASE'], false)
+      .describe('One computation per key across every instance sharing the L2: before computing a miss, an instance creates a lease object in the L2 with the store\'s conditional write; the others wait for its result (docs/scaling.md). Needs an L2 (fs shared by PIXPROXY_PROCESSES, or an object store).'),
+    leaseTtlSecs: int(['PIXPROXY_CACHE_LEASE_TTL_SECS'], 10, { min: 1, max: 3600 })
+      .describe('Seconds a lease holds: the longest another instance waits for its leader, and how long a dead leader blocks its key. Keep it above the slowest computation (IMGPROXY_TIMEOUT).'),
   },
 
   storage: {

@@ -10,7 +10,7 @@
  * Implementing one: give it a field in ./schema.ts and delete its entry here (the table in
  * docs/configuration.md then lists it as applied).
  */
-import { bool, float, int, list, str, type Field } from './fields.js';
+import { bool, int, str, type Field } from './fields.js';
 import type { SchemaValues } from './types.js';
 
 export interface Unsupported {
@@ -50,13 +50,13 @@ function refuse<T>(field: Field<T>, reason: string, opts: { accepts?: (v: T, c: 
   };
 }
 
-const never = { accepts: () => false, accepted: 'unset or empty' };
 
 const vendor = (who: string): string => `${who} needs a vendor SDK that pixproxy does not bundle (use the logs and /metrics)`;
 const OTEL = 'OpenTelemetry export is not implemented yet; metrics are served in Prometheus format';
 const SECRETS = (where: string): string => `loading variables from ${where} is not supported; pass them in the environment or IMGPROXY_ENV_LOCAL_FILE_PATH`;
-const COOKIES = 'forwarding cookies to origins is not implemented yet';
-const BEST = 'format=best is not implemented yet';
+const UNLIMITED = (format: string): string => `it lifts the ${format} decoder's guards against files whose metadata or strips would exhaust memory, which pixproxy keeps for every source`;
+// The SDK's own chain assumes roles: a profile with role_arn (and external_id) in AWS_CONFIG_FILE.
+const ASSUME_ROLE = 'not applied: the S3 client takes its credentials from the AWS SDK\'s default chain, which assumes a role itself: set AWS_PROFILE to a profile with role_arn, source_profile or credential_source, and external_id in AWS_CONFIG_FILE (or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)';
 
 export const unsupported: readonly Unsupported[] = [
   // imgproxy: error reporters and monitoring vendors
@@ -105,29 +105,18 @@ export const unsupported: readonly Unsupported[] = [
   refuse(bool('IMGPROXY_VIPS_LEAK_CHECK', false), 'a libvips debugging switch that sharp does not expose'),
   refuse(bool('IMGPROXY_VIPS_CACHE_TRACE', false), 'a libvips debugging switch that sharp does not expose'),
   // imgproxy: server
-  refuse(bool('IMGPROXY_SO_REUSEPORT', false), 'Node 20 cannot set SO_REUSEPORT; PIXPROXY_PROCESSES runs several processes on one socket'),
-  refuse(int('IMGPROXY_WRITE_RESPONSE_TIMEOUT', 10), 'there is no response-write timeout yet (IMGPROXY_TIMEOUT bounds the work before the answer)', never),
+  refuse(bool('IMGPROXY_SO_REUSEPORT', false), 'Node 20 cannot set SO_REUSEPORT (net\'s `reusePort` arrived in Node 22.12 and is ignored before); PIXPROXY_PROCESSES runs several processes on one socket instead'),
   // imgproxy: processing and formats
-  refuse(int('IMGPROXY_JXL_EFFORT', 4, { min: 1, max: 9 }), 'not applied yet: JPEG XL is encoded at sharp\'s default effort, 7', { accepts: (v) => v === 7, accepted: '`7` (what pixproxy does)' }),
-  refuse(bool('IMGPROXY_PNG_UNLIMITED', false), 'not applied yet: the PNG decoder keeps libvips\' limits'),
-  refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), 'not applied yet: the TIFF decoder keeps libvips\' limits'),
+  refuse(bool('IMGPROXY_PNG_UNLIMITED', false), UNLIMITED('PNG')),
+  refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), UNLIMITED('TIFF')),
   refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
   // imgproxy: origins
-  refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH', false), COOKIES),
-  refuse(bool('IMGPROXY_COOKIE_PASSTHROUGH_ALL', false), COOKIES),
-  refuse(str('IMGPROXY_COOKIE_BASE_URL'), COOKIES),
-  refuse(str('IMGPROXY_LAST_MODIFIED_BUSTER'), 'not implemented yet: Last-Modified is passed through as the origin sends it'),
-  refuse(str('IMGPROXY_S3_ASSUME_ROLE_ARN'), 'assuming an IAM role is not implemented yet; S3 uses AWS_* keys or the SDK\'s default credential chain'),
-  refuse(str('IMGPROXY_S3_ASSUME_ROLE_EXTERNAL_ID'), 'assuming an IAM role is not implemented yet; S3 uses AWS_* keys or the SDK\'s default credential chain'),
-  refuse(bool('IMGPROXY_S3_USE_DECRYPTION_CLIENT', false), 'S3 client-side decryption is not implemented'),
+  refuse(str('IMGPROXY_S3_ASSUME_ROLE_ARN'), ASSUME_ROLE),
+  refuse(str('IMGPROXY_S3_ASSUME_ROLE_EXTERNAL_ID'), ASSUME_ROLE),
+  refuse(bool('IMGPROXY_S3_USE_DECRYPTION_CLIENT', false), 'S3 client-side decryption needs an S3 Encryption Client, and none exists for the AWS SDK for JavaScript v3 that pixproxy uses; decrypt server-side (SSE-S3/SSE-KMS objects are read as they are)'),
   refuse(str('IMGPROXY_S3_ACCESS_POINTS'), 'S3 access points are not implemented yet'),
 
   // PreviewProxy
-  refuse(bool('PP_BEST_FORMAT_BY_DEFAULT', false), BEST),
-  refuse(bool('PP_BEST_FORMAT_ALLOW_SKIPS', false), BEST),
-  refuse(float('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', 5.5), BEST),
-  refuse(str('PP_BEST_FORMAT_MAX_RESOLUTION'), BEST),
-  refuse(list('PP_BEST_FORMAT_PREFERRED_FORMATS', ['jpeg', 'webp', 'png']), BEST),
   refuse(str('PP_FFMPEG_PATH', 'ffmpeg'), 'video previews are not implemented yet'),
   refuse(str('PP_FFPROBE_PATH', 'ffprobe'), 'video previews are not implemented yet'),
 ];

@@ -113,16 +113,21 @@ function disposition(input: DispositionInput): string {
   return dispositionHeader(cleanName(stem, ext), input.attachment);
 }
 
-/** A processed result: the stem from `filename` or the source, the extension of `format`. */
-export function contentDisposition(filename: string, source: string, format: OutputFormat, attachment: boolean): string {
-  return disposition({ filename, source, ext: `.${EXTENSIONS[format]}`, attachment });
+/**
+ * imgproxy's ContentDispositionValue, argument for argument: `ext` (`.png`) wins, else the
+ * source URL's, else the one of `contentType` (parameters ignored), else none.
+ */
+export function dispositionValue(source: string, filename: string, ext: string, contentType: string, attachment: boolean): string {
+  const mime = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return disposition({ filename, source, ext, typeExt: EXT_BY_MIME.get(mime) ?? '', attachment });
 }
 
-/**
- * A `raw` stream (imgproxy handlers/stream/handler.go): the source URL's own extension, else
- * the one of `contentType` (parameters ignored), else none.
- */
+/** A processed result: the stem from `filename` or the source, the extension of `format`. */
+export function contentDisposition(filename: string, source: string, format: OutputFormat, attachment: boolean): string {
+  return dispositionValue(source, filename, `.${EXTENSIONS[format]}`, '', attachment);
+}
+
+/** A `raw` stream (imgproxy handlers/stream/handler.go): no extension of its own, the origin's type. */
 export function rawContentDisposition(filename: string, source: string, contentType: string, attachment: boolean): string {
-  const mime = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  return disposition({ filename, source, ext: '', typeExt: EXT_BY_MIME.get(mime) ?? '', attachment });
+  return dispositionValue(source, filename, '', contentType, attachment);
 }

@@ -1,10 +1,14 @@
 /**
- * Response header rules for processed images (imgproxy's httpheaders/,
- * https://github.com/imgproxy/imgproxy/tree/master/httpheaders), kept pure so they are unit
- * tested without a server: Cache-Control with the `expires` cap, Content-Disposition
- * (content-disposition.ts), conditional-request matching.
+ * Response header rules shared by processed images and `raw` streams, as imgproxy's response
+ * writer applies them (server/responsewriter/writer.go,
+ * https://github.com/imgproxy/imgproxy/blob/master/server/responsewriter/writer.go), kept pure
+ * so they are unit tested without a server: Cache-Control in its priority order, the canonical
+ * Link, Content-Disposition (content-disposition.ts), the security headers.
  */
+import { parseHttpDate } from './http-date.js';
+
 export { contentDisposition, rawContentDisposition } from './content-disposition.js';
+export { ifNoneMatchHits } from '../validators.js';
 
 /** Sent on every response: images must never run as documents (imgproxy's CSP). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -23,10 +27,39 @@ export function cacheControl(ttlSeconds: number, expiresUnix: number, nowMs = Da
   return `max-age=${ttl}, public`;
 }
 
-/** RFC 9110 §13.1.2: weak comparison of an If-None-Match list against our ETag. */
-export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const ours = etag.replace(/^W\//, '');
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === ours);
+export interface CacheControlInput {
+  /** IMGPROXY_TTL. */
+  readonly ttl: number;
+  /** The `expires` option (Unix seconds); 0 = none. */
+  readonly expiresUnix: number;
+  /** IMGPROXY_CACHE_CONTROL_PASSTHROUGH. */
+  readonly passthrough: boolean;
+  /** The origin's headers (of its 200, or of its 304). */
+  readonly origin: { readonly cacheControl?: string | undefined; readonly expires?: string | undefined };
+  /** Set for a fallback image: the max-age it lives (the origin's headers are not its own). */
+  readonly fallbackTtl?: number;
+}
+
+/**
+ * imgproxy's priority: an explicit max-age (the `expires` cap, or a fallback's TTL) first; then,
+ * with IMGPROXY_CACHE_CONTROL_PASSTHROUGH, the origin's Cache-Control as it is, or its Expires
+ * (IMF-fixdate only) as a max-age when it is still ahead; then IMGPROXY_TTL, or `no-cache`. An
+ * origin Expires in the past falls through to the TTL, as in imgproxy
+ * (`PassthroughCacheControlExpiredInThePast` in server/responsewriter/writer_test.go).
+ */
+export function resultCacheControl(i: CacheControlInput, nowMs = Date.now()): string {
+  if (i.fallbackTtl !== undefined) return cacheControl(i.fallbackTtl, i.expiresUnix, nowMs);
+  if (i.expiresUnix !== 0) return cacheControl(i.ttl, i.expiresUnix, nowMs);
+  if (i.passthrough) {
+    if (i.origin.cacheControl) return i.origin.cacheControl;
+    const at = parseHttpDate(i.origin.expires, true);
+    const seconds = at === null ? 0 : Math.floor((at - nowMs) / 1000);
+    if (seconds > 0) return `max-age=${seconds}, public`;
+  }
+  return cacheControl(i.ttl, 0);
+}
+
+/** `Link: <source>; rel="canonical"` (IMGPROXY_SET_CANONICAL_HEADER), for http(s) sources only. */
+export function canonicalLink(enabled: boolean, source: string): string | undefined {
+  return enabled && /^https?:\/\//.test(source) ? `<${source}>; rel="canonical"` : undefined;
 }

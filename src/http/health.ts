@@ -10,6 +10,12 @@
  *   `{"status":"ok","cache_memory_items":N,"cache_disk_bytes":N,"cache_disk_bytes_as_of":<unix s>}`
  *   (https://github.com/ViGrise/previewproxy/blob/main/src/modules/health/). pixproxy's fs
  *   budget keeps its byte count current, so "as of" is now; 0 and 0 when the L2 is not on disk.
+ * - pixproxy's readiness (PIXPROXY_READINESS_PATH, `/ready`): 200 while the instance takes
+ *   traffic, 503 from the moment it is asked to stop (SIGTERM), while it still serves for
+ *   PIXPROXY_DRAIN_SECS, so a balancer or Kubernetes that polls it sends nothing new before the
+ *   listener closes (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination).
+ *   It says nothing about the L2: an instance whose object store is down still answers every
+ *   image (computed), and making every instance unready at once would stop the whole service.
  * - `/metrics`: the whole scrape (any path on IMGPROXY_PROMETHEUS_BIND, as imgproxy serves it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +27,21 @@ export function imgproxyHealth(message: string): RouteHandler {
   const body = Buffer.from(message === '' ? ' ' : message);
   return (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache', 'Content-Length': body.length });
+    res.end(body);
+  };
+}
+
+/** Whether the instance takes new traffic (false once it is stopping). */
+export interface Readiness {
+  readonly ready: boolean;
+}
+
+export function readinessRoute(state: Readiness): RouteHandler {
+  const ready = Buffer.from('ready\n');
+  const draining = Buffer.from('draining\n');
+  return (_req, res) => {
+    const body = state.ready ? ready : draining;
+    res.writeHead(state.ready ? 200 : 503, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache', 'Content-Length': body.length });
     res.end(body);
   };
 }

@@ -1,6 +1,8 @@
 /**
  * `/info/%signature/%options/…` (imgproxy Pro, docs/usage/getting_info.mdx): parses and
- * verifies the path, asks the info service (src/service/info.ts) and writes the JSON.
+ * verifies the path (plain, base64 and `enc/` sources), asks the info service
+ * (src/service/info.ts) with the client's cookies under IMGPROXY_COOKIE_PASSTHROUGH, and
+ * writes the JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
@@ -8,6 +10,7 @@ import type { ImgproxyDialect } from '../dialects/imgproxy/index.js';
 import { parseInfoOptions } from '../processing/info.js';
 import type { InfoService } from '../service/info.js';
 import { clientSignal } from './client-signal.js';
+import { createCookiePassthrough } from './cookie-passthrough.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
 
@@ -22,11 +25,14 @@ export interface InfoHandlerDeps {
 }
 
 export function createInfoHandler(deps: InfoHandlerDeps): InfoHandler {
+  const passCookies = createCookiePassthrough(deps.config.download);
   return async (req, res, rawPath, log) => {
     const parsed = deps.dialect.parseInfo(rawPath, req.headers);
     log.source = parsed.source;
     const options = parseInfoOptions(parsed.segments, deps.config);
-    const info = await deps.info.getInfo({ source: parsed.source, options }, clientSignal(res, 'the client went away before its info'));
+    const cookie = passCookies?.(parsed.source, req.headers);
+    const query = { source: parsed.source, options, ...(cookie !== undefined ? { cookie } : {}) };
+    const info = await deps.info.getInfo(query, clientSignal(res, 'the client went away before its info'));
     const body = JSON.stringify(info);
     log.cache = 'INFO';
     res.writeHead(200, {

@@ -1,7 +1,11 @@
 /**
- * `raw`: the source's bytes untouched, not limited by workers. The client's Range and
- * conditional headers go to the source; its status (200, 206, 304) and range/validator
- * headers come back. The Content-Type is the sniffed one whenever the bytes start at 0
+ * `raw`: the source's bytes untouched, not limited by workers. The client's Range,
+ * conditional headers and Accept-Encoding go to the source, with its cookies under
+ * IMGPROXY_COOKIE_PASSTHROUGH (imgproxy's handlers/stream/handler.go,
+ * https://github.com/imgproxy/imgproxy/blob/master/handlers/stream/handler.go); its status
+ * (200, 206, 304) and range/validator headers come back, with imgproxy's Cache-Control
+ * (IMGPROXY_CACHE_CONTROL_PASSTHROUGH included), Content-Disposition and canonical Link. A
+ * compressed body is decoded (its type must be sniffed), so it is served as identity. The Content-Type is the sniffed one whenever the bytes start at 0
  * (the origin's may lie); a part from the middle of the file keeps the origin's type only
  * if it is an image type. We never echo a foreign type: what we cannot call an image is 422.
  *
@@ -21,29 +25,47 @@ import type { Sources } from '../sources/index.js';
 import { parseContentRange } from '../sources/range.js';
 import type { FetchOptions, SourceStream } from '../sources/types.js';
 import { clientSignal } from './client-signal.js';
-import { cacheControl, rawContentDisposition, SECURITY_HEADERS } from './headers.js';
+import { canonicalLink, rawContentDisposition, resultCacheControl, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, request: ImageRequest, log: RequestLog) => Promise<void>;
 
 export interface RawHandlerDeps {
   readonly sources: Pick<Sources, 'stream'>;
-  readonly config: Pick<Config, 'processing'>;
+  readonly config: Pick<Config, 'processing' | 'download'>;
+}
+
+/**
+ * The codings we can undo (sources/content-encoding.ts): a client's Accept-Encoding is
+ * forwarded with these only, since the body is decoded here to be sniffed.
+ */
+const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity']);
+
+/** `gzip;q=0.8, zstd, *` → `gzip;q=0.8`; undefined when nothing is left. */
+export function forwardedAcceptEncoding(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const kept = header.split(',').map((t) => t.trim()).filter((t) => DECODABLE.has((t.split(';')[0] ?? '').trim().toLowerCase()));
+  return kept.length > 0 ? kept.join(', ') : undefined;
 }
 
 export function createRawHandler(deps: RawHandlerDeps): RawHandler {
   const ttl = deps.config.processing.ttl;
+  const dl = deps.config.download;
   return async (req, res, request, log) => {
     // Aborted when the client goes away before its answer is complete: stops the source
     // whether it is still connecting, being sniffed or streaming.
     const gone = clientSignal(res, 'the client went away during a raw transfer');
     const fo: FetchOptions = { maxBytes: request.options.maxSrcFileSize, signal: gone };
+    // imgproxy's stream handler forwards these four (handlers/stream/config.go).
     const ifNoneMatch = headerValue(req.headers['if-none-match']);
     const ifModifiedSince = headerValue(req.headers['if-modified-since']);
     const range = headerValue(req.headers.range);
+    const acceptEncoding = forwardedAcceptEncoding(headerValue(req.headers['accept-encoding']));
     if (ifNoneMatch !== undefined) fo.ifNoneMatch = ifNoneMatch;
     if (ifModifiedSince !== undefined) fo.ifModifiedSince = ifModifiedSince;
     if (range !== undefined) fo.range = range;
+    if (acceptEncoding !== undefined) fo.acceptEncoding = acceptEncoding;
+    if (request.originCookie !== undefined) fo.cookie = request.originCookie;
     const upstream = await deps.sources.stream(request.source, fo);
     const body = upstream.body;
     // pipeline and readHead see the body's errors through their own listeners; this one only
@@ -54,11 +76,18 @@ export function createRawHandler(deps: RawHandlerDeps): RawHandler {
       log.cache = 'RAW';
       const headers: Record<string, string | number> = {
         ...SECURITY_HEADERS,
-        'Cache-Control': cacheControl(ttl, request.options.expires),
+        'Cache-Control': resultCacheControl({
+          ttl,
+          expiresUnix: request.options.expires,
+          passthrough: dl.cacheControlPassthrough,
+          origin: { cacheControl: upstream.headers['cache-control'], expires: upstream.headers.expires },
+        }),
       };
       if (upstream.etag) headers.ETag = upstream.etag;
       if (upstream.lastModified) headers['Last-Modified'] = upstream.lastModified;
       if (upstream.acceptRanges) headers['Accept-Ranges'] = upstream.acceptRanges;
+      const link = request.sourceHidden ? undefined : canonicalLink(dl.setCanonicalHeader, request.source);
+      if (link !== undefined) headers.Link = link;
       if (upstream.status === 304) {
         res.writeHead(304, headers);
         res.end();
@@ -69,7 +98,7 @@ export function createRawHandler(deps: RawHandlerDeps): RawHandler {
       const contentType = rawContentType(upstream, head);
       if (contentType === null) throw new ProxyError('INVALID_IMAGE', 'raw source type could not be detected');
       headers['Content-Type'] = contentType;
-      headers['Content-Disposition'] = rawContentDisposition(request.options.filename, request.source, contentType, request.options.returnAttachment);
+      headers['Content-Disposition'] = rawContentDisposition(request.options.filename, request.sourceHidden ? '' : request.source, contentType, request.options.returnAttachment);
       if (upstream.contentLength !== undefined) headers['Content-Length'] = upstream.contentLength;
       if (upstream.status === 206 && upstream.contentRange) headers['Content-Range'] = upstream.contentRange;
       // HEAD never gets here: the router answers it before any handler runs.

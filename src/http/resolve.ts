@@ -9,8 +9,10 @@
  * then answers 404). The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
- * configuration.
+ * configuration. Cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH) go with the
+ * request and into its key.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
@@ -18,6 +20,7 @@ import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue } from '../cache/key.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
+import { COOKIE_SCOPE_HEADERS, createCookiePassthrough } from './cookie-passthrough.js';
 
 export interface Resolved {
   request: ImageRequest;
@@ -39,24 +42,38 @@ function part(headers: IncomingHttpHeaders, name: string): string {
   return v === null ? '\0-' : `\0=${v}`;
 }
 
+/**
+ * The key of a request that forwards the client's cookies: the shared key made private to that
+ * Cookie header, so no other client is served what these cookies fetched.
+ */
+function withCookies(key: string, cookie: string): string {
+  return createHash('sha256').update(key).update('\0cookie\0').update(cookie).digest('hex');
+}
+
 export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, sources: Pick<Sources, 'admit'>, max = 5000): Resolver {
   const memo = new LRUCache<string, Resolved>({ max });
   const hints = config.processing.enableClientHints;
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
-  const keyCookies = config.cache.keyCookies.length > 0;
+  const passCookies = createCookiePassthrough(config.download);
+  // The cookie forwarded depends on these request headers too (cookie-passthrough.ts).
+  const cookieHeaders: readonly string[] = passCookies ? COOKIE_SCOPE_HEADERS : config.cache.keyCookies.length > 0 ? ['cookie'] : [];
 
   return (routeId, parse, headers) => {
     let id = routeId + part(headers, 'accept');
     if (hints) for (const h of HINT_HEADERS) id += part(headers, h);
     for (const h of keyHeaders) id += part(headers, h);
-    if (keyCookies) id += part(headers, 'cookie');
+    for (const h of cookieHeaders) id += part(headers, h);
 
     const known = memo.get(id);
     if (known && (known.request.options.expires === 0 || known.request.options.expires * 1000 > Date.now())) return known;
 
     const request = parse();
     sources.admit(request.source);
-    const resolved: Resolved = { request, key: request.options.raw ? '' : cache.key(request, headers) };
+    const cookie = passCookies?.(request.source, headers);
+    if (cookie !== undefined) request.originCookie = cookie;
+    let key = request.options.raw ? '' : cache.key(request, headers);
+    if (cookie !== undefined && key !== '') key = withCookies(key, cookie);
+    const resolved: Resolved = { request, key };
     memo.set(id, resolved);
     return resolved;
   };

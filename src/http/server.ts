@@ -28,7 +28,7 @@ import { withRequestSpan, type RequestSpan, type StepTimer, type Tracing } from 
 import type { ImageRequest } from '../request.js';
 import { createCors } from './cors.js';
 import { errorAnswer, type RouteDialect } from './error-response.js';
-import { imgproxyHealth, metricsRoute, previewProxyHealth } from './health.js';
+import { imgproxyHealth, metricsRoute, previewProxyHealth, readinessRoute, type Readiness } from './health.js';
 import type { ImageHandler } from './image-handler.js';
 import type { InfoHandler } from './info-handler.js';
 import type { RawHandler } from './raw-handler.js';
@@ -54,6 +54,8 @@ export interface RequestHandlerDeps {
   readonly image: ImageHandler;
   readonly raw: RawHandler;
   readonly info: InfoHandler;
+  /** Answers PIXPROXY_READINESS_PATH (always ready when absent). */
+  readonly readiness?: Readiness;
 }
 
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
@@ -66,6 +68,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   // PreviewProxy's /health is its JSON; IMGPROXY_HEALTH_CHECK_PATH stays imgproxy's text.
   const health = new Map([['/health', pathDialect === 'previewproxy' ? previewProxyHealth(metrics) : imgproxyHealthCheck]]);
   if (config.server.healthCheckPath && config.server.healthCheckPath !== '/health') health.set(config.server.healthCheckPath, imgproxyHealthCheck);
+  health.set(config.server.readinessPath, readinessRoute(deps.readiness ?? { ready: true }));
   const serveMetrics = obs.metricsOnMainPort ? metricsRoute(metrics) : null;
   const secret = config.server.secret ? Buffer.from(`Bearer ${config.server.secret}`) : null;
   const cors: Array<[string, string]> = config.server.allowOrigin

@@ -96,6 +96,8 @@ export interface Metrics {
   readonly singleflightJoins: Counter<'kind'>;
   readonly upstreamFetches: Counter<'scheme' | 'outcome'>;
   readonly transforms: Counter<'format'>;
+  /** Cross-instance lease claims by outcome (src/cache/lease.ts). */
+  readonly leaseClaims: Counter<'outcome'>;
   readonly queueLength: Gauge;
   /** Registers `fn` to run at each scrape, before the cache gauges are read (values kept lazily). */
   onCollect(fn: () => void): void;
@@ -313,6 +315,7 @@ export function createMetrics(namespace = '', collectDefaults = true, opts: Metr
     singleflightJoins: new Counter({ name: 'singleflight_joins_total', help: 'Requests that joined an in-flight computation', labelNames: ['kind'], registers: r }),
     upstreamFetches: new Counter({ name: 'upstream_fetches_total', help: 'Source fetches by scheme and outcome', labelNames: ['scheme', 'outcome'], registers: r }),
     transforms: new Counter({ name: 'transforms_total', help: 'Images processed by output format', labelNames: ['format'], registers: r }),
+    leaseClaims: new Counter({ name: 'cache_lease_claims_total', help: 'Cross-instance lease claims by outcome (lead, takeover, result, timeout, error, unsupported)', labelNames: ['outcome'], registers: r }),
     queueLength: new Gauge({ name: 'requests_in_queue', help: 'Requests waiting for a worker', registers: r }),
     onCollect(fn) {
       collectors.push(fn);

@@ -70,6 +70,33 @@ export function readExif(buf: Buffer | undefined, canonicalNames: boolean): Reco
   return out;
 }
 
+/** IFD0 tags carried over to the output: Artist and Copyright, and with metadata kept a few descriptive ones. */
+const COPYRIGHT_TAGS = ['Artist', 'Copyright'] as const;
+const DESCRIPTIVE_TAGS = [...COPYRIGHT_TAGS, 'ImageDescription', 'Make', 'Model', 'Software', 'DateTime'] as const;
+
+/**
+ * The few textual IFD0 tags the pipeline writes back (`all`: the descriptive ones too). Why
+ * only these: the pipeline goes through raw pixel buffers between steps, so sharp's keepExif()
+ * has nothing to keep at encode time; sharp writes EXIF only from string pairs (withExif), as
+ * printable ASCII. Binary, GPS and sub-IFD tags are not carried over.
+ */
+export function exifText(buf: Buffer | undefined, all: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!buf || buf.length < 8) return out;
+  let image: Record<string, unknown> | undefined;
+  try {
+    image = exifReader(buf).Image;
+  } catch {
+    return out;
+  }
+  for (const tag of all ? DESCRIPTIVE_TAGS : COPYRIGHT_TAGS) {
+    const value = image?.[tag];
+    const text = typeof value === 'string' || value instanceof Date ? exifValue(value)?.replace(/[^\x20-\x7e]/g, '') : undefined;
+    if (text) out[tag] = text;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // Photoshop IRB + IPTC-IIM
 

@@ -26,11 +26,15 @@
  */
 import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { MIME_TYPES, stageOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { MIME_TYPES, stageOptions, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { applyEffects, hasEffects } from './effects.js';
-import { readExifText } from './exif-text.js';
 import { fitBytes } from './fit-bytes.js';
-import { applyEncoder, chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing } from './format.js';
+import { byDssim, bySize, qualityRange } from './autoquality.js';
+import { imageDensity, planBest, smallest } from './best-format.js';
+import { dssimOf, toRgba } from './compare.js';
+import { writeImage } from './encode.js';
+import { chooseOutputFormat, finalFormat, FORMAT_TRAITS, resolveQuality, shouldSkipProcessing, writableFormats, type EncodeSettings } from './format.js';
 import {
   clampRect,
   cropFrame,
@@ -54,11 +58,11 @@ import {
   type Pixels,
 } from './frame.js';
 import { composeEmbeds, composeTurns, fixSize, isIdentity, NO_TURN, optionTurn, planGeometry, swapsAxes, unturnCrop, type GeometryPlan, type Turn } from './geometry.js';
+import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
 import { outputDensity, profileFits, resolveColourProfile, withDensity } from './output-profile.js';
-import { initSharp, vips } from './sharp-setup.js';
-import { probeSource, type SourceInfo } from './source-probe.js';
+import { initSharp } from './sharp-setup.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import { injectSvgStyle } from './svg-style.js';
 import { colorizeOverlay, gradientOverlay } from './tint-overlays.js';
@@ -76,7 +80,8 @@ function isAnimatedFormat(f: ImageFormat): boolean {
 }
 
 interface Job {
-  source: Buffer;
+  /** What sharp decodes: the source (SVG: sanitised), or its codec's output. */
+  input: SharpInput;
   info: SourceInfo;
   o: ProcessingOptions;
   ctx: ProcessContext;
@@ -88,8 +93,10 @@ interface Job {
   isVector: boolean;
   /** Vector guard: SVG rendered smaller so it fits max_src_resolution. */
   vectorScale: number;
-  /** Encode as greyscale: the source is grey and nothing below adds colour. */
+  /** Encode as greyscale: the source is grey and nothing below adds colour (per output format, see keepsGrey). */
   grey: boolean;
+  /** The watermark, if any, is a grey image (it keeps a grey result grey). */
+  markGrey: boolean;
   /** Whether this is the chain's last pipeline: only there does the format force a flatten. */
   last: boolean;
   /** The `color_profile` resolved (built-in name or file), null = none. */
@@ -169,7 +176,25 @@ function loadOptions(job: Job, page: number, pages: number, density?: number): S
 
 /** A new decoding pipeline of the job's source, under the budget. */
 function decoder(job: Job, page: number, pages: number, density?: number): Sharp {
-  return underBudget(sharp(job.source, loadOptions(job, page, pages, density)), job.run);
+  return underBudget(sharpOf(job.input, loadOptions(job, page, pages, density)), job.run);
+}
+
+/**
+ * Shrink-on-load applies (the resize runs inside the decoding pipeline) when nothing must
+ * happen before the resize; a multi-resolution source (ICO) then decodes the rendition that
+ * covers the planned size. The rotate/flip options turn after the resize, so they do not stop it.
+ */
+function resizesOnLoad(o: ProcessingOptions): boolean {
+  return o.trim === null && o.crop === null && o.cropAspectRatio === null;
+}
+
+/** The resize's size in stored orientation (what a codec decodes for), or undefined if none runs on load. */
+function loadSize(width: number, height: number, o: ProcessingOptions, config: Config): { width: number; height: number } | undefined {
+  if (!resizesOnLoad(o) || config.processing.disableShrinkOnLoad) return undefined;
+  // A codec's output carries no EXIF turn; the options' turn comes after the resize.
+  const swap = swapsAxes(optionTurn(o));
+  const plan = planGeometry({ width: swap ? height : width, height: swap ? width : height, isVector: false }, { ...o, rotate: 0 });
+  return swap ? { width: plan.scaledHeight, height: plan.scaledWidth } : { width: plan.scaledWidth, height: plan.scaledHeight };
 }
 
 function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; height: number } {
@@ -321,7 +346,7 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   // Shrink-on-load: resize inside the decoding pipeline so libjpeg/libwebp decode at 1/2, 1/4,
   // 1/8 (and SVG renders at the target size). Only when nothing must happen before the resize,
   // and not for stacked pages, which sharp would resize and crop page by page.
-  const early = o.trim === null && o.crop === null && o.cropAspectRatio === null && info.decoded === null && stack === 1;
+  const early = resizesOnLoad(o) && stack === 1;
   if (early && (job.isVector || !job.config.processing.disableShrinkOnLoad)) {
     const baseW = job.isVector ? Math.max(1, Math.round(oriented.width * job.vectorScale)) : oriented.width;
     const baseH = job.isVector ? Math.max(1, Math.round(oriented.height * job.vectorScale)) : oriented.height;
@@ -354,17 +379,13 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
   // top-left pixel and equal_hor/equal_ver refer to the stored axes.
   const trimFirst = o.trim !== null && orientation > 1;
-  let frame: Frame;
-  if (info.decoded) frame = { ...info.decoded, depth: 'uchar', run: job.run };
-  else {
-    // Held whole for the steps before the resize.
-    const width = job.isVector ? Math.round(oriented.width * job.vectorScale) : oriented.width;
-    const height = (job.isVector ? Math.round(oriented.height * job.vectorScale) : oriented.height) * stack;
-    checkCanvas(job.limits, 'intermediate', 'decode', { width, height, depth: job.depth });
-    const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale : undefined;
-    const p = decoder(job, page, stack, density);
-    frame = await toFrame(trimFirst ? p : orient(p, orientation), job);
-  }
+  // Held whole for the steps before the resize.
+  const width = job.isVector ? Math.round(oriented.width * job.vectorScale) : oriented.width;
+  const height = (job.isVector ? Math.round(oriented.height * job.vectorScale) : oriented.height) * stack;
+  checkCanvas(job.limits, 'intermediate', 'decode', { width, height, depth: job.depth });
+  const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale : undefined;
+  const p = decoder(job, page, stack, density);
+  let frame = await toFrame(trimFirst ? p : orient(p, orientation), job);
   if (o.trim) frame = await trimFrame(frame, o.trim);
   if (trimFirst) frame = await orientFrame(frame, orientation);
   return cutAndFinish(frame, job, watermarkFor(job), 1);
@@ -443,7 +464,7 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
 function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   const { o, info } = job;
   let out = p;
-  const exif = o.stripMetadata ? (o.keepCopyright ? readExifText(info.exif, false) : {}) : readExifText(info.exif, true);
+  const exif = o.stripMetadata ? (o.keepCopyright ? exifText(info.exif, false) : {}) : exifText(info.exif, true);
   if (Object.keys(exif).length > 0 && format !== 'gif') out = out.withExif({ IFD0: exif });
   if (!o.stripMetadata && info.xmp) out = out.withXmp(info.xmp);
   // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB. Not for grey
@@ -460,23 +481,93 @@ interface Animation {
   frameHeight: number;
 }
 
-async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<{ data: Buffer; format: OutputFormat; width: number; height: number }> {
-  const frameHeight = anim ? anim.frameHeight : px.height;
-  const format = finalFormat(job.format, px.width, frameHeight, px.hasAlpha);
-  const quality = resolveQuality(format, job.o, job.config);
-  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
-  const sixteen = px.depth === 'ushort' && (format === 'png' || format === 'tiff');
-  const fit = job.o.maxBytes > 0 && FORMAT_TRAITS[format].quality;
-  // max_bytes encodes several times: decode and resize once, not once per quality.
-  const source = fit && !anim ? framePixels(await toFrame(px.open(), px, px)) : px;
-  const run = async (q: number): Promise<Buffer> => {
+interface Encoded {
+  data: Buffer;
+  format: OutputFormat;
+  width: number;
+  height: number;
+}
+
+/**
+ * The encode exit: `source` written as `format` at a quality (grey or 16-bit colourspace,
+ * metadata, then the encoder of encode.ts). A `best` candidate without alpha gets the pixels
+ * flattened as the pipeline would have flattened them for it.
+ */
+function writer(job: Job, source: Pixels, format: OutputFormat, animation: EncodeSettings['animation']): (quality: number, lossless?: boolean) => Promise<Buffer> {
+  const sixteen = source.depth === 'ushort' && (format === 'png' || format === 'tiff');
+  const grey = keepsGrey(job.info, job.o, format, job.markGrey);
+  return (quality, lossless) => {
     let p = source.open();
-    if (sixteen) p = p.toColourspace(job.grey ? 'grey16' : 'rgb16');
-    else if (job.grey) p = p.toColourspace('b-w');
-    p = applyEncoder(withMetadata(p, job, format), { format, quality: q, animation }, job.config);
-    return vips(p.toBuffer(), 'encode');
+    if (source.hasAlpha && !FORMAT_TRAITS[format].alpha) p = p.flatten({ background: job.o.background ?? WHITE });
+    if (sixteen) p = p.toColourspace(grey ? 'grey16' : 'rgb16');
+    else if (grey) p = p.toColourspace('b-w');
+    p = withMetadata(p, { ...job, grey }, format);
+    return writeImage(p, { format, quality, animation, alpha: source.hasAlpha && FORMAT_TRAITS[format].alpha, sixteen, lossless }, job.o, job.config, job.run);
   };
-  const data = fit ? await fitBytes(run, quality, job.o.maxBytes, job.run.signal) : await run(quality);
+}
+
+/** Held pixels, for the steps that encode the same result several times. */
+async function held(px: Pixels): Promise<Pixels> {
+  return framePixels(await toFrame(px.open(), px, px));
+}
+
+/** `best`: the candidates of best-format.ts tried on the result (a still image). */
+async function encodeBest(job: Job, px: Pixels, best: BestFormatOptions): Promise<Encoded> {
+  const source = await held(px);
+  const plan = await planBest(best, {
+    sourceFormat: job.info.format,
+    width: source.width,
+    height: source.height,
+    hasAlpha: source.hasAlpha,
+    smallAvif: job.o.smallAvif,
+    density: () => imageDensity(source.open, source.width, source.height, job.run),
+  });
+  const encodeAs = (f: OutputFormat): Promise<Buffer> => writer(job, source, f, null)(resolveQuality(f, job.o, job.config), plan.simple && f === 'webp');
+  const first = plan.formats[0] as OutputFormat;
+  const won = plan.trial ? await smallest(plan.formats, encodeAs) : { format: first, data: await encodeAs(first) };
+  return { ...won, width: source.width, height: source.height };
+}
+
+/** Whether autoquality searches the quality of this result (imgproxy Pro's conditions). */
+function autoqualityApplies(job: Job, format: OutputFormat, lossy: boolean, px: Pixels, anim: Animation | null): boolean {
+  const max = job.config.processing.autoqualityMaxResolution;
+  return job.o.autoquality.method !== 'none' && lossy && anim === null && !(max > 0 && (px.width * px.height) / 1e6 > max);
+}
+
+async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Encoded> {
+  const { o } = job;
+  if (o.bestFormat !== null && o.format === null && anim === null) return encodeBest(job, px, o.bestFormat);
+  const frameHeight = anim ? anim.frameHeight : px.height;
+  const input = { sourceFormat: job.info.format, hasAlpha: job.info.hasAlpha, animated: anim !== null };
+  const format = finalFormat(job.format, { width: px.width, height: frameHeight, hasAlpha: px.hasAlpha }, o, (without) =>
+    chooseOutputFormat(input, o, job.config, new Set([...writableFormats()].filter((f) => f !== without))),
+  );
+  const quality = resolveQuality(format, o, job.config);
+  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  // A TIFF with alpha or 16-bit samples is written losslessly: no quality to search.
+  const lossy = FORMAT_TRAITS[format].quality && !(format === 'tiff' && (px.hasAlpha || px.depth === 'ushort'));
+  const fit = o.maxBytes > 0 && lossy;
+  const auto = autoqualityApplies(job, format, lossy, px, anim);
+  // max_bytes and autoquality encode several times: decode and resize once, not once per quality.
+  const source = (fit || auto) && !anim ? await held(px) : px;
+  const write = writer(job, source, format, animation);
+  let q = quality;
+  let data: Buffer | null = null;
+  if (auto) {
+    const range = qualityRange(format, o.autoquality, job.config);
+    const aq = o.autoquality;
+    const found =
+      aq.method === 'size'
+        ? await bySize(write, range, aq.target, job.run.signal)
+        : await (async () => {
+            const reference = await toRgba(source.open(), job.run);
+            return byDssim(write, (d) => dssimOf(reference, d, format, job.run), range, aq.target, aq.allowedError, job.run.signal);
+          })();
+    q = found.quality;
+    data = found.data;
+  }
+  if (fit && (data === null || data.length > o.maxBytes)) data = await fitBytes(write, q, o.maxBytes, job.run.signal);
+  data ??= await write(q);
   // The size the pixels were built to (sharp's info can misreport it, see toFrame).
   return { data, format, width: px.width, height: frameHeight };
 }
@@ -486,7 +577,14 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const limits = pixelLimits(config);
   // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
   const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
-  const info = await probeSource(source, (width, height) => checkSource(width, height, 1, o, limits));
+  // The decode entry point: libvips' formats are decoded lazily by the steps below; a codec's
+  // (BMP, ICO, JPEG XL, HEIC…) is decoded here, off the main thread, once its header passed
+  // the resolution check, into what sharp reads.
+  const info = await readSource(source, {
+    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames), deadline: run.deadline, signal: run.signal },
+    check: (width, height) => checkSource(width, height, 1, o, limits),
+    request: (width, height) => ({ page: o.page, pages: o.pages, size: loadSize(width, height, o, config) }),
+  });
   const isVector = info.format === 'svg';
   const origin = orientedSize(info, o.autoRotate);
   // Pro's `style` goes into the SVG first, so the sanitiser sees it as part of the document.
@@ -495,25 +593,19 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   // would otherwise see its entities and references.
   const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(styled, svgSanitizeOptions(config)) : styled;
 
-  if (shouldSkipProcessing(info.format, o, config)) {
+  // The source as it is: its own format, its own size (still checked, so a bomb is not served).
+  const unprocessed = (): ProcessResult => {
     if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
-    const data = input;
     const format = info.format as OutputFormat;
-    return {
-      data,
-      format,
-      contentType: MIME_TYPES[format],
-      width: origin.width,
-      height: origin.height,
-      originFormat: info.format,
-      originWidth: origin.width,
-      originHeight: origin.height,
-    };
-  }
+    return { data: input, format, contentType: MIME_TYPES[format], width: origin.width, height: origin.height, originFormat: info.format, originWidth: origin.width, originHeight: origin.height };
+  };
+  if (shouldSkipProcessing(info.format, o, config)) return unprocessed();
 
   const page = Math.min(Math.max(0, o.page), info.pages - 1);
   const animCandidate = isAnimatedFormat(info.format) && info.pages > 1 && o.maxAnimationFrames > 1 && !o.disableAnimation;
   const format = chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
+  // PreviewProxy's PP_BEST_FORMAT_ALLOW_SKIPS: a result in the source's format is the source.
+  if (o.sourceIfSameFormat && o.bestFormat === null && format === info.format) return unprocessed();
   const animated = animCandidate && FORMAT_TRAITS[format].animationSave;
   const frames = animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
@@ -526,8 +618,9 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 
   const profile = o.colorProfile !== null ? await resolveColourProfile(o.colorProfile, config.processing.colorProfilesDir) : null;
   const marked = stagesOf(o).some((s) => s.watermark !== null);
+  const markGrey = marked && (await isGreyImage(ctx.watermark));
   const job: Job = {
-    source: input,
+    input: input === source ? info.input : { ...info.input, data: input },
     info,
     o,
     ctx,
@@ -538,7 +631,8 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    grey: keepsGrey(info, o, format, marked && (await isGreyImage(ctx.watermark))),
+    grey: keepsGrey(info, o, format, markGrey),
+    markGrey,
     last: o.chain.length === 0,
     profile,
   };
@@ -551,6 +645,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   } else {
     encoded = await encode(job, await runChain(job, await processStill(job, page, stack), 1, false), null);
   }
+  if (o.sourceIfSameFormat && encoded.format === info.format) return unprocessed();
   return {
     data: encoded.data,
     format: encoded.format,

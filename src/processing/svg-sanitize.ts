@@ -1,9 +1,14 @@
 /**
  * SVG sanitiser: strips everything in an SVG that can run code or make the renderer (or a
  * browser the SVG is served to as-is) reach outside the document, and keeps the rest
- * byte for byte. Policy follows imgproxy (processing/svg/svg.go, href.go), stricter where
- * noted: external http(s) references are removed too, because nothing the renderer fetches
- * should be chosen by the image author (SSRF, tracking pixels).
+ * byte for byte. Policy follows imgproxy (processing/svg/svg.go, href.go,
+ * https://github.com/imgproxy/imgproxy/tree/master/processing/svg): `<foreignObject>` and its
+ * content stay, without scripts, forms, frames and handlers; a link (`<a href>`) may point at
+ * http(s), a relative or protocol-relative URL or a fragment. Stricter where noted: nothing
+ * else may reference outside the document (imgproxy lets `<image>` load http(s) URLs), and
+ * HTML that embeds, fetches or redirects is removed inside `<foreignObject>` too, because
+ * nothing the renderer or a browser fetches by itself should be chosen by the image author
+ * (SSRF, tracking pixels); a link is only followed when someone clicks it.
  *
  * Works on the lexer's token spans: kept tokens are copied verbatim, tags that lose
  * attributes are rebuilt from the original attribute text.
@@ -17,12 +22,20 @@ const DEFAULT_SVG_MAX_BYTES = 10 * 1024 * 1024;
 
 /**
  * Elements removed with their whole subtree (compared by local name, case-insensitively, so
- * `svg:script` or `SCRIPT` do not slip through): scripts, anything embedding HTML or another
- * document, and HTML elements that fetch or redirect.
+ * `svg:script` or `SCRIPT` do not slip through): scripts, anything embedding another document,
+ * and HTML elements that fetch, submit or redirect (inside `<foreignObject>`).
  */
 const DROP_ELEMENTS = new Set([
-  'script', 'handler', 'listener', 'iframe', 'frame', 'frameset', 'form', 'foreignobject', 'embed', 'object',
+  'script', 'handler', 'listener', 'iframe', 'frame', 'frameset', 'form', 'embed', 'object', 'portal', 'fencedframe',
   'applet', 'base', 'link', 'meta', 'audio', 'video', 'source', 'track', 'input', 'button', 'textarea', 'noscript',
+]);
+
+/**
+ * Attributes that make a browser fetch (or submit to) a URL by themselves: kept only when they
+ * point inside the document. `href` has its own rules (attrVerdict).
+ */
+const URL_ATTRIBUTES = new Set([
+  'src', 'srcset', 'action', 'formaction', 'poster', 'data', 'background', 'ping', 'lowsrc', 'dynsrc', 'longdesc', 'codebase', 'manifest', 'icon', 'imagesrcset',
 ]);
 
 /** SMIL elements that can rewrite an attribute at render time (e.g. set href to javascript:). */
@@ -139,8 +152,18 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
   const kept: string[] = [];
   for (const a of attrs) {
     const valueStart = a.end - 1 - a.raw.length; // raw sits right before the closing quote
-    const expanded = expand(a.raw, a.start, escapeAttr);
-    const value = decodeXmlText(expanded);
+    let expanded: string;
+    let value: string;
+    try {
+      expanded = expand(a.raw, a.start, escapeAttr);
+      value = decodeXmlText(expanded);
+    } catch (err) {
+      // A value we cannot read (an undeclared entity such as HTML's `&colon;`, one with markup)
+      // is no value we can vouch for: the attribute goes, as imgproxy drops such an href.
+      if (!(err instanceof XmlSyntaxError)) throw err;
+      changed = true;
+      continue;
+    }
     const verdict = attrVerdict(a.name, local, value);
     if (verdict === 'drop') {
       changed = true;
@@ -174,10 +197,13 @@ function attrVerdict(qname: string, element: string, value: string): Verdict {
   if (local.startsWith('on')) return 'drop';
   // xml:base would re-anchor every relative reference onto an attacker's origin.
   if (name === 'xml:base') return 'drop';
-  if (local === 'href' || local === 'src' || local === 'action' || local === 'formaction') {
+  if (local === 'href' || URL_ATTRIBUTES.has(local)) {
     const v = normaliseUrl(value);
     if (v === '' || v.startsWith('#')) return 'keep';
-    if (IMAGE_ELEMENTS.has(element) && local === 'href') return isDataImage(v) || isRelative(v) ? 'keep' : 'drop';
+    if (local !== 'href') return 'drop';
+    if (IMAGE_ELEMENTS.has(element)) return isDataImage(v) || isRelative(v) ? 'keep' : 'drop';
+    // imgproxy's isSafeHref with http and https: a link is only followed when clicked.
+    if (element === 'a') return isLink(v) ? 'keep' : 'drop';
     return 'drop';
   }
   if (/url\(|@import|expression\(|(?:java|vb)script:/.test(normaliseUrl(value).replace(/\\/g, ''))) return 'css';
@@ -218,6 +244,12 @@ function normaliseUrl(v: string): string {
 function isDataImage(v: string): boolean {
   // Only raster data: an embedded SVG would be a nested document with its own scripts.
   return /^data:image\/(?:png|jpeg|jpg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)[;,]/.test(v);
+}
+
+/** http(s), or no scheme at all (relative and protocol-relative references). */
+function isLink(v: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]*):/.exec(v)?.[1];
+  return scheme === undefined || scheme === 'http' || scheme === 'https';
 }
 
 function isRelative(v: string): boolean {

@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/fields.js';
 import { ProxyError } from '../errors.js';
 import type { WatermarkOptions } from '../options.js';
-import { decodeExtra, sniffExtraFormat } from './decoders.js';
+import { openImage } from './codecs/source.js';
 import { checkCanvas, type PixelLimits } from './limits.js';
 import { sanitizeSvg } from './svg-sanitize.js';
 
@@ -132,7 +132,7 @@ function clamp01(v: number): number {
 /** Decodes to RGBA, resizes into `box`, multiplies alpha by `opacity`. */
 async function prepareMark(input: Buffer, box: { width: number; height: number; enlarge: boolean } | null, opacity: number): Promise<Raw> {
   try {
-    let img = await openImage(input);
+    let img = await openMark(input);
     if (box) img = img.resize({ width: box.width, height: box.height, fit: 'inside', withoutEnlargement: !box.enlarge });
     const { data, info } = await img.toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) throw new Error(`expected 4 channels, got ${info.channels}`);
@@ -143,13 +143,12 @@ async function prepareMark(input: Buffer, box: { width: number; height: number; 
   }
 }
 
-async function openImage(input: Buffer): Promise<Sharp> {
-  const fmt = sniffExtraFormat(input);
-  if (fmt) {
-    const raw = await decodeExtra(input, fmt);
-    if (raw) return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
-  }
-  return sharp(input);
+/** The watermark is the operator's image, read once per size: bounded like libvips' own default. */
+const MARK_LIMITS = { maxPixels: 2 ** 28, maxFrames: 1 } as const;
+const MARK_DECODE_MS = 30_000;
+
+function openMark(input: Buffer): Promise<Sharp> {
+  return openImage(input, { ...MARK_LIMITS, deadline: Date.now() + MARK_DECODE_MS });
 }
 
 async function fitRaw(m: Raw, W: number, H: number): Promise<Raw> {

@@ -30,6 +30,9 @@ const DOWNLOAD_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SOURCE_TIMEOUT',
   'SOURCE_BODY_INCOMPLETE',
   'SOURCE_TOO_BIG',
+  // A source whose type cannot be detected: imgproxy detects it while downloading
+  // (imagedata/factory.go DownloadAsync), so it is a download error there too.
+  'INVALID_IMAGE',
 ]);
 
 /** PreviewProxy's `is_upstream_error` (controller.rs), in its own error codes. */
@@ -43,7 +46,8 @@ export function createDialectPolicies(config: Config, fallbackImage: Buffer | nu
   const pp = config.previewproxy;
   const status = (own: (e: ProxyError) => number) => (e: ProxyError): number => (p.fallbackImageHttpCode > 0 ? p.fallbackImageHttpCode : own(e));
 
-  const imgproxyFallback: FallbackPolicy | null = fallbackImage && {
+  // Always there: a request's `fallback_image_url` needs the rules even without an image.
+  const imgproxyFallback: FallbackPolicy = {
     image: fallbackImage,
     applies: (e) => DOWNLOAD_ERRORS.has(e.code),
     processed: true,

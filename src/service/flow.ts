@@ -5,14 +5,20 @@
  * waits at most IMGPROXY_TIMEOUT (503) and stops waiting when its client goes away; when the
  * last one stops, the computation is aborted wherever it is (queue, download, processing).
  * A failed download becomes the fallback image when the request's dialect says so.
+ *
+ * With the cross-instance lease (../cache/lease.ts) the computation first claims its key:
+ * another instance's result ends it there, before any download, admission or worker. A
+ * request that forwards its conditional headers may get the origin's 304 as its input: the
+ * caller's `early` turns that into the answer before any worker is taken.
  */
+import type { Claim } from '../cache/lease.js';
 import type { SingleFlight, Work } from '../cache/singleflight.js';
 import type { Limiter } from '../limiter.js';
 import type { StepTimer } from '../observability/tracing.js';
 import { toProxyError, type ProxyError } from '../errors.js';
 import type { SourceResponse } from '../sources/types.js';
 import type { FallbackPolicy, RetryPolicy } from './policy.js';
-import type { SourceLoader } from './source.js';
+import type { LoadVariant, SourceLoader } from './source.js';
 import { waitFor } from './wait.js';
 
 export interface FlowDeps {
@@ -36,6 +42,14 @@ export interface FlowSource {
    * step then runs with `failure` set and the fallback's bytes as the source.
    */
   readonly fallback?: FallbackPolicy | null;
+  /**
+   * The request's own fallback image (imgproxy Pro's `fallback_image_url`), used instead of the
+   * policy's image; fetched like a source (allowed sources, the origin sub-store), and when
+   * that fails too the download's own error is the answer, as imgproxy does.
+   */
+  readonly fallbackUrl?: string;
+  /** The client's conditional headers and cookies, when the request forwards them. */
+  readonly variant?: LoadVariant;
 }
 
 /** The source a step works on; `failure` is set when it is the fallback image. */
@@ -44,22 +58,43 @@ export interface FlowInput {
   readonly failure?: ProxyError;
 }
 
+/** Claims a computation across instances before it starts (the lease of ../cache/lease.ts). */
+export type Coordinate<T> = (signal: AbortSignal) => Promise<Claim<T>>;
+
+/** What a caller adds to the computation. */
+export interface FlowHooks<T> {
+  /** Claims the key across instances before anything starts (the lease). */
+  readonly coordinate?: Coordinate<T>;
+  /** An answer straight from the loaded input, without a worker (an origin 304). */
+  readonly early?: (input: FlowInput) => T | undefined;
+}
+
 export interface Flow {
   /**
    * Runs (or joins) the computation for `key`: `step` gets the source bytes and runs in a
-   * worker slot. `signal` is the client's: its abort ends this request's wait.
+   * worker slot. `signal` is the client's: its abort ends this request's wait. `shared`: the
+   * value is another instance's result, found through `coordinate`.
    */
-  run<T>(key: string, source: FlowSource, step: (input: FlowInput, work: Work) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; joined: boolean }>;
+  run<T>(key: string, source: FlowSource, step: (input: FlowInput, work: Work) => Promise<T>, signal?: AbortSignal, hooks?: FlowHooks<T>): Promise<{ value: T; joined: boolean; shared: boolean }>;
 }
 
 async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
   try {
-    return { source: await loadSource(source.url, source.maxBytes, signal, source.retry) };
+    return { source: await loadSource(source.url, source.maxBytes, signal, source.retry, source.variant) };
   } catch (err) {
     const failure = toProxyError(err);
     const fallback = source.fallback;
     if (!fallback || signal.aborted || !fallback.applies(failure)) throw failure;
-    return { source: { status: 200, body: fallback.image, headers: {} }, failure };
+    let image = fallback.image;
+    if (source.fallbackUrl !== undefined) {
+      try {
+        image = (await loadSource(source.fallbackUrl, source.maxBytes, signal)).body;
+      } catch {
+        image = null;
+      }
+    }
+    if (image === null) throw failure;
+    return { source: { status: 200, body: image, headers: {} }, failure };
   }
 }
 
@@ -68,37 +103,51 @@ export function createFlow(deps: FlowDeps): Flow {
   const noStep = (): (() => void) => () => undefined;
   const timeStep = deps.steps ?? noStep;
   return {
-    async run(key, source, step, signal) {
+    async run(key, source, step, signal, hooks = {}) {
+      const { coordinate, early } = hooks;
+      const compute = (work: Work) =>
+        limiter.admit(async () => {
+          const downloaded = timeStep('download');
+          let input: FlowInput;
+          try {
+            input = await load(loadSource, source, work.signal);
+          } finally {
+            downloaded();
+          }
+          // An answer that needs no processing (an origin 304) takes no worker.
+          const done = early?.(input);
+          if (done !== undefined) return done;
+          const queued = timeStep('queue');
+          try {
+            return await limiter.workers.run(async () => {
+              queued();
+              const processed = timeStep('processing');
+              try {
+                return await step(input, work);
+              } finally {
+                processed();
+              }
+            }, work.signal);
+          } finally {
+            queued();
+          }
+        });
       const wait = waitFor(deps.timeoutMs, signal);
       try {
-        return await flight.run(
+        const { value, joined } = await flight.run(
           key,
-          (work) =>
-            limiter.admit(async () => {
-              const downloaded = timeStep('download');
-              let input: FlowInput;
-              try {
-                input = await load(loadSource, source, work.signal);
-              } finally {
-                downloaded();
-              }
-              const queued = timeStep('queue');
-              try {
-                return await limiter.workers.run(async () => {
-                  queued();
-                  const processed = timeStep('processing');
-                  try {
-                    return await step(input, work);
-                  } finally {
-                    processed();
-                  }
-                }, work.signal);
-              } finally {
-                queued();
-              }
-            }),
+          async (work) => {
+            const claim = coordinate ? await coordinate(work.signal) : null;
+            if (claim?.kind === 'result') return { value: claim.value, shared: true };
+            try {
+              return { value: await compute(work), shared: false };
+            } finally {
+              if (claim?.kind === 'lead') claim.release();
+            }
+          },
           { signal: wait.signal, deadline: wait.deadline },
         );
+        return { value: value.value, joined, shared: value.shared };
       } finally {
         wait.done();
       }

@@ -12,6 +12,8 @@ import { createFlow, type FlowDeps } from './flow.js';
 export interface InfoQuery {
   readonly source: string;
   readonly options: InfoOptions;
+  /** The client's cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH). */
+  readonly cookie?: string;
 }
 
 export interface InfoService {
@@ -29,11 +31,11 @@ export function createInfoService(deps: InfoServiceDeps): InfoService {
   return {
     async getInfo(query, signal) {
       // Options are built in one fixed order from the defaults, so equal queries serialise alike.
-      const key = JSON.stringify([query.source, query.options]);
+      const key = JSON.stringify([query.source, query.options, query.cookie ?? null]);
       const { value } = await flow.run(
         key,
-        { url: query.source, maxBytes: query.options.maxSrcFileSize },
-        ({ source }) => imageInfo(source.body, source.body.length, query.options),
+        { url: query.source, maxBytes: query.options.maxSrcFileSize, ...(query.cookie !== undefined ? { variant: { cookie: query.cookie } } : {}) },
+        ({ source }, work) => imageInfo(source.body, source.body.length, query.options, { signal: work.signal, deadline: work.deadline() }),
         signal,
       );
       return value;

@@ -15,8 +15,8 @@ export interface RetryPolicy {
 }
 
 export interface FallbackPolicy {
-  /** The image, validated at startup. */
-  readonly image: Buffer;
+  /** The image, validated at startup; null when only a request's own fallback URL can serve. */
+  readonly image: Buffer | null;
   /** Whether this download failure is answered with the image. */
   applies(err: ProxyError): boolean;
   /** true: the request's options are applied to the image (imgproxy); false: served as it is. */

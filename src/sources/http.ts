@@ -19,7 +19,8 @@ import { createGuardedConnector, type Resolver } from '../security/ssrf-guard.js
 import { decodeContentEncoding } from './content-encoding.js';
 import { deadline, downloadDeadline, type Deadline } from './deadline.js';
 import { parseContentRange } from './range.js';
-import { guardSocketEnd } from './socket-end-guard.js';
+import { guardSocketEnd } from '../net/socket-end-guard.js';
+import { VERSION } from '../version.js';
 import { bodyFailure, bufferStream, collect, guarded, type GuardOptions } from './stream.js';
 import type { FetchOptions, Source, SourceResponse, SourceStream } from './types.js';
 
@@ -112,8 +113,37 @@ function isTimeoutError(err: unknown): boolean {
   );
 }
 
+/** Go's canonical host for cookies: lower-case, no port, no brackets. */
+function cookieHost(u: URL): string {
+  return u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+}
+
+/**
+ * Whether the client's cookies follow a redirect from `first` to `next`: to the same host or a
+ * subdomain of it, as Go's client forwards a Cookie header on redirects (net/http
+ * shouldCopyHeaderOnRedirect).
+ */
+function cookiesFollow(first: URL, next: URL): boolean {
+  const a = cookieHost(first);
+  const b = cookieHost(next);
+  return a === b || b.endsWith(`.${a}`);
+}
+
+/**
+ * A 206 nobody asked for, accepted when it holds the whole file (imgproxy's
+ * checkPartialContentResponse in fetcher/request.go): `bytes 0-<n-1>/<n>`, or `bytes 0-<n-1>/*`
+ * with a Content-Length of n. Returns the length, or null.
+ */
+export function wholeContentRange(contentRange: string | undefined, contentLength: string | undefined): number | null {
+  const m = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(contentRange ?? '');
+  if (!m || m[1] !== '0') return null;
+  const total = Number(m[3] === '*' ? (contentLength ?? '') : m[3]);
+  return Number.isSafeInteger(total) && total > 0 && Number(m[2]) === total - 1 ? total : null;
+}
+
 export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): HttpSource {
   const d = config.download;
+  const userAgent = d.userAgent.replaceAll('%current_version', VERSION);
   const timeoutMs = d.downloadTimeout * 1000;
   const keepAliveMs = d.clientKeepAliveTimeout * 1000;
   const guardedConnect = createGuardedConnector(config.security, {
@@ -184,14 +214,18 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
   async function open(url: string, fo: FetchOptions, signal: AbortSignal): Promise<Opened> {
     const conditional = fo.ifNoneMatch !== undefined || fo.ifModifiedSince !== undefined;
     let current = url;
+    let first: URL | undefined;
     for (let hop = 0; ; hop++) {
       const u = checkUrl(current, hop);
+      first ??= u;
       // undici would still open a connection for a request whose signal is already aborted.
       signal.throwIfAborted();
-      const headers: Record<string, string> = { 'user-agent': d.userAgent };
+      const headers: Record<string, string> = { 'user-agent': userAgent };
       if (fo.ifNoneMatch !== undefined) headers['if-none-match'] = fo.ifNoneMatch;
       if (fo.ifModifiedSince !== undefined) headers['if-modified-since'] = fo.ifModifiedSince;
       if (fo.range !== undefined) headers.range = fo.range;
+      if (fo.acceptEncoding !== undefined) headers['accept-encoding'] = fo.acceptEncoding;
+      if (fo.cookie !== undefined && cookiesFollow(first, u)) headers.cookie = fo.cookie;
       if (u.username || u.password) {
         headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
       }
@@ -221,6 +255,12 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
       const picked = pickHeaders(res.headers);
       // A 206 only counts as one when we asked for a range; it must say which part it is.
       const partial = status === 206 && fo.range !== undefined;
+      // One we did not ask for is the whole file or nothing.
+      const whole = status === 206 && !partial && wholeContentRange(headerString(res.headers['content-range']), headerString(res.headers['content-length'])) !== null;
+      if (status === 206 && !partial && !whole) {
+        discard(res.body);
+        throw new ProxyError('SOURCE_UNREACHABLE', `origin answered 206 with incomplete content (Content-Range ${JSON.stringify(headerString(res.headers['content-range']) ?? '')}): ${u.href}`);
+      }
       if (partial) {
         const cr = parseContentRange(headerString(res.headers['content-range']));
         if (cr === null) {
@@ -232,7 +272,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
           throw new ProxyError('SOURCE_TOO_BIG', `source is ${cr.size} bytes (Content-Range), over ${fo.maxBytes}: ${u.href}`);
         }
       }
-      if (status === 200 || partial) {
+      if (status === 200 || partial || whole) {
         const lengthHeader = headerString(res.headers['content-length']);
         const declared = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
         if (fo.maxBytes > 0 && declared !== undefined && declared > fo.maxBytes) {

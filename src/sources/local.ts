@@ -23,6 +23,7 @@ import path from 'node:path';
 import { ConfigError, type Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import { MIME_TYPES } from '../options.js';
+import { ifNoneMatchHits } from '../validators.js';
 import { detectImageFormat, SVG_SCAN_LIMIT } from './detect.js';
 import { contentRange, parseRange, type ByteRange } from './range.js';
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -73,13 +74,6 @@ async function sniffHead(handle: FileHandle, size: number): Promise<string | und
 function makeEtag(filePath: string, size: number, mtimeMs: number): string {
   const h = createHash('sha256').update(filePath).update('\0').update(String(size)).update('\0').update(String(mtimeMs));
   return `"${h.digest('base64url')}"`;
-}
-
-/** RFC 9110 §13.1.2: weak comparison, a list of tags, or `*`. */
-function etagMatches(header: string, etag: string): boolean {
-  const strip = (t: string): string => t.trim().replace(/^W\//, '');
-  const mine = strip(etag);
-  return header.split(',').some((t) => t.trim() === '*' || strip(t) === mine);
 }
 
 /**
@@ -178,7 +172,7 @@ export function createLocalSource(config: Config): Source {
 
       // RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only when it is absent.
       if (fo.ifNoneMatch !== undefined) {
-        if (etagMatches(fo.ifNoneMatch, etag)) return { ...prepared, notModified: true, range: null };
+        if (ifNoneMatchHits(fo.ifNoneMatch, etag)) return { ...prepared, notModified: true, range: null };
       } else if (fo.ifModifiedSince !== undefined) {
         const since = Date.parse(fo.ifModifiedSince);
         // HTTP dates have second precision: compare the mtime truncated to seconds.

@@ -51,6 +51,13 @@ export interface FetchOptions {
   ifModifiedSince?: string;
   /** A client's `Range` header value, forwarded as is (raw pass-through only). */
   range?: string;
+  /**
+   * `Cookie` header for http(s) sources (IMGPROXY_COOKIE_PASSTHROUGH): sent to the source and
+   * to redirects on its host or a subdomain of it, as Go's client forwards it.
+   */
+  cookie?: string;
+  /** A client's `Accept-Encoding`, forwarded to http(s) sources (raw pass-through only). */
+  acceptEncoding?: string;
 }
 
 export interface Source {

@@ -91,6 +91,14 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
       const { name, pre, target, fail, found, result } = openStore('abs', container, prefix, statusOf, openOpts);
       const cc: ContainerClient = service.getContainerClient(container);
 
+      const uploadOptions = (key: string, meta: PutMeta): AzureSdk.BlockBlobParallelUploadOptions => ({
+        metadata: encodeUserMeta(key, meta, Date.now()),
+        blobHTTPHeaders: {
+          ...(meta.contentType ? { blobContentType: meta.contentType } : {}),
+          ...(meta.cacheControl ? { blobCacheControl: meta.cacheControl } : {}),
+        },
+      });
+
       async function head(key: string): Promise<BlobMeta | null> {
         let props: BlobHeaders;
         try {
@@ -122,13 +130,7 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
-          const options = {
-            metadata: encodeUserMeta(key, meta, Date.now()),
-            blobHTTPHeaders: {
-              ...(meta.contentType ? { blobContentType: meta.contentType } : {}),
-              ...(meta.cacheControl ? { blobCacheControl: meta.cacheControl } : {}),
-            },
-          };
+          const options = uploadOptions(key, meta);
           const bb = cc.getBlockBlobClient(pre + key);
           try {
             // Blocks stay invisible until the block list is committed: readers never see a part.
@@ -137,6 +139,19 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
           } catch (err) {
             if (!Buffer.isBuffer(body)) body.destroy();
             fail('PUT', key, err);
+          }
+        },
+
+        async putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean> {
+          // `If-None-Match: *` on Put Blob: 409 BlobAlreadyExists (or 412) when the blob exists
+          // (https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations).
+          try {
+            await cc.getBlockBlobClient(pre + key).uploadData(body, { ...uploadOptions(key, meta), conditions: { ifNoneMatch: '*' } });
+            return true;
+          } catch (err) {
+            const status = statusOf(err);
+            if (status === 409 || status === 412) return false;
+            return fail('PUT', key, err);
           }
         },
 

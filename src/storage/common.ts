@@ -21,6 +21,18 @@ const EXTRA = 'ppx';
 /** The key the object was put under (without the store's prefix): see ./entry-key.ts. */
 const KEY = 'ppkey';
 
+/**
+ * The store refused a conditional create as such (Swift's s3api answers 501 "Conditional
+ * object PUTs are not supported"): an answer, not a failure of the backend, so it opens no
+ * circuit; the caller stops asking (the lease then coordinates nothing, ../cache/lease.ts).
+ */
+export class ConditionalWriteUnsupportedError extends Error {
+  constructor(store: string, detail: string) {
+    super(`${store}: conditional writes are not supported by this server (${detail})`);
+    this.name = 'ConditionalWriteUnsupportedError';
+  }
+}
+
 /** Our metadata as user-metadata pairs (names lower-case alphanumerics, values ASCII). */
 export function encodeUserMeta(key: string, meta: PutMeta, createdAt: number): Record<string, string> {
   const out: Record<string, string> = { [KEY]: encodeValue(key), [CREATED]: String(createdAt) };

@@ -28,7 +28,7 @@
  * etag/lastModified given at put are stored as they are and win.
  */
 import type { Stats } from 'node:fs';
-import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { notModified } from './common.js';
@@ -192,7 +192,13 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     }
   }
 
-  async function put(key: string, body: Buffer | Readable, putMeta: PutMeta): Promise<void> {
+  /**
+   * Writes the entry to a temp file (fsynced), then publishes it under its name: `rename`
+   * replaces what is there (put), `link` fails with EEXIST when something is (putIfAbsent:
+   * link(2) is the atomic create-if-absent of POSIX file systems, NFS included, where
+   * O_EXCL on the final name would show a half-written file). Resolves whether it was published.
+   */
+  async function write(key: string, body: Buffer | Readable, putMeta: PutMeta, publish: 'replace' | 'if-absent'): Promise<boolean> {
     const loc = locate(dir, key);
     const data = await toBuffer(body);
     const digest = await bodyDigestSliced(data);
@@ -227,10 +233,21 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
       } finally {
         await fh.close();
       }
-      await rename(tmp, loc.file);
+      if (publish === 'replace') await rename(tmp, loc.file);
+      else {
+        try {
+          await link(tmp, loc.file);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw err;
+        } finally {
+          await unlink(tmp).catch(() => undefined);
+        }
+      }
       // We hashed these very bytes: our own reads of this file need not check them again.
       reader.remember(loc.name, st, Date.now());
       if (!loc.hashed) state.observer?.written(key, allocated(st));
+      return true;
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;
@@ -250,7 +267,8 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     dir,
     get,
     head,
-    put,
+    put: async (key, body, meta) => void (await write(key, body, meta, 'replace')),
+    putIfAbsent: (key, body, meta) => write(key, body, meta, 'if-absent'),
     delete: del,
     list: (prefix = '') => list(state, prefix),
     scan: (o = {}) => scan(state, o.batch ?? 256),

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as GcsSdk from '@google-cloud/storage';
-import type { Bucket, File, FileMetadata, StorageOptions } from '@google-cloud/storage';
+import type { Bucket, File, FileMetadata, SaveOptions, StorageOptions } from '@google-cloud/storage';
 import { ProxyError } from '../errors.js';
 import { encodeUserMeta, openStore, toBlobMeta } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
@@ -83,6 +83,15 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
         return Number.isInteger(g) && g > 0 ? bucket.file(pre + key, { generation: g }) : bucket.file(pre + key);
       };
 
+      const saveOptions = (key: string, meta: PutMeta): SaveOptions => ({
+        resumable: false,
+        metadata: {
+          ...(meta.contentType ? { contentType: meta.contentType } : {}),
+          ...(meta.cacheControl ? { cacheControl: meta.cacheControl } : {}),
+          metadata: encodeUserMeta(key, meta, Date.now()),
+        },
+      });
+
       async function metadata(key: string, version?: string): Promise<FileMetadata | null> {
         try {
           const [m] = await file(key, version).getMetadata();
@@ -120,20 +129,25 @@ export async function createGcsBackend(opts: GcsBackendOptions): Promise<Storage
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
-          const options = {
-            resumable: false,
-            metadata: {
-              ...(meta.contentType ? { contentType: meta.contentType } : {}),
-              ...(meta.cacheControl ? { cacheControl: meta.cacheControl } : {}),
-              metadata: encodeUserMeta(key, meta, Date.now()),
-            },
-          };
+          const options = saveOptions(key, meta);
           try {
             // An object appears only when its upload completes: readers never see a part.
             if (Buffer.isBuffer(body)) await file(key).save(body, options);
             else await pipeline(body, file(key).createWriteStream(options));
           } catch (err) {
             fail('PUT', key, err);
+          }
+        },
+
+        async putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean> {
+          // Generation 0 matches only an object that does not exist: 412 otherwise
+          // (https://cloud.google.com/storage/docs/request-preconditions#special-case).
+          try {
+            await file(key).save(body, { ...saveOptions(key, meta), preconditionOpts: { ifGenerationMatch: 0 } });
+            return true;
+          } catch (err) {
+            if (statusOf(err) === 412) return false;
+            return fail('PUT', key, err);
           }
         },
 

@@ -8,9 +8,11 @@
  * contract, so the backend call keeps running in the background and its late result is
  * dropped. For `get` the box covers the answer (metadata and the start of the body), not
  * the streaming of the body, which is paced by the consumer. A foreign entry (ForeignEntryError)
- * is an answer, not a failure: the backend is healthy.
+ * and a refused conditional write (ConditionalWriteUnsupportedError) are answers, not failures:
+ * the backend is healthy.
  */
 import { ProxyError } from '../errors.js';
+import { ConditionalWriteUnsupportedError } from './common.js';
 import { ForeignEntryError } from './entry-key.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta } from './types.js';
 import type { Readable } from 'node:stream';
@@ -101,7 +103,7 @@ export function withResilience(store: BlobStore, opts: ResilienceOptions): Resil
       succeeded(probe);
       return result;
     } catch (err) {
-      if (err instanceof ForeignEntryError) {
+      if (err instanceof ForeignEntryError || err instanceof ConditionalWriteUnsupportedError) {
         succeeded(probe);
         throw err;
       }
@@ -138,6 +140,9 @@ export function withResilience(store: BlobStore, opts: ResilienceOptions): Resil
         if (!Buffer.isBuffer(body)) body.destroy();
         throw err;
       });
+    },
+    putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean> {
+      return guard('putIfAbsent', () => store.putIfAbsent(key, body, meta));
     },
     delete(key: string): Promise<void> {
       return guard('delete', () => store.delete(key));

@@ -10,8 +10,8 @@
  */
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
-import type { HeadObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
+import type { HeadObjectCommandOutput, PutObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { ConditionalWriteUnsupportedError, encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -99,7 +99,17 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
         return found(key, metaOf(r));
       }
 
-      async function putMultipart(key: string, first: Buffer, rest: AsyncIterator<Buffer>, common: Record<string, unknown>): Promise<void> {
+      function objectHeaders(key: string, meta: PutMeta): Pick<PutObjectCommandInput, 'Metadata' | 'ContentType' | 'CacheControl' | 'Expires'> {
+        const expires = parseHttpDate(meta.httpExpires);
+        return {
+          Metadata: encodeUserMeta(key, meta, Date.now()),
+          ...(meta.contentType ? { ContentType: meta.contentType } : {}),
+          ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
+          ...(expires ? { Expires: expires } : {}),
+        };
+      }
+
+      async function putMultipart(key: string, first: Buffer, rest: AsyncIterator<Buffer>, common: ReturnType<typeof objectHeaders>): Promise<void> {
         const created = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: pre + key, ...common }));
         const uploadId = created.UploadId;
         const parts: { ETag: string | undefined; PartNumber: number }[] = [];
@@ -166,12 +176,7 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
-          const common = {
-            Metadata: encodeUserMeta(key, meta, Date.now()),
-            ...(meta.contentType ? { ContentType: meta.contentType } : {}),
-            ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
-            ...(parseHttpDate(meta.httpExpires) ? { Expires: parseHttpDate(meta.httpExpires) } : {}),
-          };
+          const common = objectHeaders(key, meta);
           try {
             if (Buffer.isBuffer(body)) {
               await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: pre + key, Body: body, ContentLength: body.length, ...common }));
@@ -194,6 +199,20 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
           } catch (err) {
             if (!Buffer.isBuffer(body)) body.destroy();
             fail('PUT', key, err);
+          }
+        },
+
+        async putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean> {
+          // S3 conditional writes: 412 when the key exists, 409 when a concurrent conditional
+          // write of it is in progress (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+          try {
+            await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: pre + key, Body: body, ContentLength: body.length, IfNoneMatch: '*', ...objectHeaders(key, meta) }));
+            return true;
+          } catch (err) {
+            const status = statusOf(err);
+            if (status === 412 || status === 409) return false;
+            if (status === 501) throw new ConditionalWriteUnsupportedError(name, `PUT ${target(key)} with If-None-Match: * answered 501`);
+            return fail('PUT', key, err);
           }
         },
 

@@ -10,7 +10,8 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { Agent, fetch, type Response } from 'undici';
+import { Agent, buildConnector, fetch, type Response } from 'undici';
+import { guardSocketEnd } from '../net/socket-end-guard.js';
 import { ProxyError } from '../errors.js';
 import { encodeUserMeta, openStore, revalidated, storageError, toBlobMeta } from './common.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
@@ -73,8 +74,16 @@ function objectStoreUrl(catalog: CatalogEntry[] | undefined, v: 2 | 3): string |
 
 export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const connector = buildConnector({ timeout: opts.connectTimeoutMs ?? 10_000 });
   const dispatcher = new Agent({
-    connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+    // The same guard as the http source: a backend closing a `Connection: close` answer while
+    // its body is read slowly must not crash the process (nodejs/undici#5360).
+    connect: (options, callback) => {
+      connector(options, (err, socket) => {
+        if (socket) callback(null, guardSocketEnd(socket));
+        else callback(err ?? new Error('connect failed'), null);
+      });
+    },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
@@ -221,6 +230,21 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
         return found(key, metaFrom(res));
       }
 
+      function putHeaders(key: string, body: Buffer | Readable, meta: PutMeta): Record<string, string> {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(encodeUserMeta(key, meta, Date.now()))) headers[META_PREFIX + k] = v;
+        if (meta.contentType) headers['content-type'] = meta.contentType;
+        if (meta.cacheControl) headers['cache-control'] = meta.cacheControl;
+        if (meta.httpExpires) headers['expires'] = meta.httpExpires;
+        // Swift rejects an X-Delete-At in the past; such an entry is already a miss on read.
+        if (meta.expiresAt !== undefined) {
+          const at = Math.ceil(meta.expiresAt / 1000);
+          if (at > Math.ceil(Date.now() / 1000) + 1) headers['x-delete-at'] = String(at);
+        }
+        if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
+        return headers;
+      }
+
       return {
         name,
         head,
@@ -243,20 +267,23 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
         },
 
         async put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void> {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(encodeUserMeta(key, meta, Date.now()))) headers[META_PREFIX + k] = v;
-          if (meta.contentType) headers['content-type'] = meta.contentType;
-          if (meta.cacheControl) headers['cache-control'] = meta.cacheControl;
-          if (meta.httpExpires) headers['expires'] = meta.httpExpires;
-          // Swift rejects an X-Delete-At in the past; such an entry is already a miss on read.
-          if (meta.expiresAt !== undefined) {
-            const at = Math.ceil(meta.expiresAt / 1000);
-            if (at > Math.ceil(Date.now() / 1000) + 1) headers['x-delete-at'] = String(at);
-          }
-          if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
-          const res = await request({ method: 'PUT', path: opath(key), headers, body }, target(key));
+          const res = await request({ method: 'PUT', path: opath(key), headers: putHeaders(key, body, meta), body }, target(key));
           if (!res.ok) return fail(res, 'PUT', target(key));
           await res.body?.cancel();
+        },
+
+        async putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean> {
+          // Swift answers 412 when the object exists
+          // (https://docs.openstack.org/api-ref/object-store/#create-or-replace-object).
+          const headers = { ...putHeaders(key, body, meta), 'if-none-match': '*' };
+          const res = await request({ method: 'PUT', path: opath(key), headers, body }, target(key));
+          if (res.status === 412) {
+            await res.body?.cancel();
+            return false;
+          }
+          if (!res.ok) return fail(res, 'PUT', target(key));
+          await res.body?.cancel();
+          return true;
         },
 
         async delete(key: string): Promise<void> {

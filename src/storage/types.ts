@@ -91,6 +91,14 @@ export interface BlobStore {
   head(key: string): Promise<BlobMeta | null>;
   /** Atomic: readers see either the previous entry or the whole new one, never a part. Records `key` with it (BlobMeta.key). */
   put(key: string, body: Buffer | Readable, meta: PutMeta): Promise<void>;
+  /**
+   * Creates the entry only when nothing is stored under `key` (whatever lies there: expired,
+   * foreign or ours), with the backend's own conditional write (fs: link(2), S3, Azure and
+   * Swift: `If-None-Match: *`, GCS: `ifGenerationMatch=0`). Resolves true when this call
+   * created it, false when something was there. Rejects with ConditionalWriteUnsupportedError
+   * (./common.ts) when the server refuses conditional writes. For small bodies (leases).
+   */
+  putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean>;
   delete(key: string): Promise<void>;
   list(prefix?: string): AsyncIterable<ListItem>;
 }

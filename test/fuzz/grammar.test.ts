@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OPTION_TABLE } from '../../src/dialects/imgproxy/option-table.js';
 import { imgproxyPath, optionSlots, type GrammarContext } from './grammar.js';
 
-const ctx: GrammarContext = { origin: 'http://127.0.0.1:9', files: ['/a.jpg'], key: Buffer.from('k'), salt: Buffer.from('s'), presets: ['p'], watermarkUrl: 'http://127.0.0.1:9/wm.png' };
+const ctx: GrammarContext = { origin: 'http://127.0.0.1:9', files: ['/a.jpg'], key: Buffer.from('k'), salt: Buffer.from('s'), encKey: Buffer.alloc(16, 1), presets: ['p'], watermarkUrl: 'http://127.0.0.1:9/wm.png' };
 
 describe('fuzz grammar', () => {
   it('has argument slots for every option of the table', () => {

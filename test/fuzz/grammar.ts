@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { ARG_RANGES, type ArgKey } from '../../src/dialects/imgproxy/arg-ranges.js';
+import { encryptSourceUrl } from '../../src/dialects/imgproxy/encryption.js';
 import { sign } from '../../src/dialects/imgproxy/signature.js';
 import { OPTION_TABLE } from '../../src/dialects/imgproxy/option-table.js';
 import { PP_KEYS, PP_RANGES } from '../../src/dialects/previewproxy/params.js';
@@ -20,6 +21,8 @@ export interface GrammarContext {
   readonly files: readonly string[];
   readonly key: Buffer;
   readonly salt: Buffer;
+  /** IMGPROXY_SOURCE_URL_ENCRYPTION_KEY of the imgproxy server. */
+  readonly encKey: Buffer;
   readonly presets: readonly string[];
   /** The configured watermark URL (PreviewProxy's `wm` must name it). */
   readonly watermarkUrl: string;
@@ -92,6 +95,11 @@ const TYPICAL: Partial<Record<ArgKey, fc.Arbitrary<number>>> = {
   'colorize opacity': fc.double({ min: 0, max: 1, noNaN: true }),
   'gradient opacity': fc.double({ min: 0, max: 1, noNaN: true }),
   dpi: fc.constantFrom(0, 72, 96, 300, 600),
+  'autoquality target': fc.constantFrom(0.001, 0.02, 0.5, 500, 20000),
+  'autoquality quality': fc.integer({ min: 1, max: 100 }),
+  'autoquality allowed error': fc.constantFrom(0, 0.001, 0.01, 1),
+  'jpeg quant table': fc.integer({ min: 0, max: 8 }),
+  'png quantization colors': fc.integer({ min: 2, max: 256 }),
 };
 
 const num = (key: ArgKey): fc.Arbitrary<string> => numberArb(ARG_RANGES[key], TYPICAL[key] ?? small);
@@ -133,9 +141,22 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     format_quality: [format, num('format quality'), format, num('format quality')],
     max_bytes: [num('max_bytes')], format: [format], page: [num('page')], pages: [num('pages')],
     skip_processing: [format, format],
+    autoquality: [fc.constantFrom('none', 'size', 'dssim', 'ml', 'x', ''), num('autoquality target'), num('autoquality quality'), num('autoquality quality'), num('autoquality allowed error')],
+    jpeg_options: [bool, bool, bool, bool, bool, num('jpeg quant table')],
+    png_options: [bool, bool, num('png quantization colors')],
+    webp_options: [fc.constantFrom('lossy', 'near_lossless', 'lossless', 'x', ''), bool, fc.constantFrom('default', 'photo', 'picture', 'drawing', 'icon', 'text', 'x', '')],
+    avif_options: [fc.constantFrom('auto', 'on', 'off', 'x', '')],
     cachebuster: [fc.string({ maxLength: 8 })],
     expires: [num('expires')],
     filename: [fc.oneof(fileName.map((n) => encodeURIComponent(n)), fileName.map((n) => Buffer.from(n).toString('base64url'))), bool],
+    // The origin's files (images and not), other hosts and schemes, and what is no base64 at all.
+    fallback_image_url: [
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...ctx.files).map((f) => Buffer.from(`${ctx.origin}${f}`).toString('base64url')) },
+        { weight: 1, arbitrary: fc.constantFrom('local:///a.png', 'http://[::1', 'ftp://x/y.png', '').map((u) => Buffer.from(u).toString('base64url')) },
+        { weight: 1, arbitrary: fc.constantFrom('@@@', '=', 'x') },
+      ),
+    ],
     preset: [fc.constantFrom(...ctx.presets, 'nope'), fc.constantFrom(...ctx.presets)],
     crop_aspect_ratio: [num('crop aspect ratio'), bool],
     background_alpha: [num('background alpha')],
@@ -200,8 +221,13 @@ function sourceArb(ctx: GrammarContext): fc.Arbitrary<{ url: string; ext: string
 }
 
 function imgproxySource(ctx: GrammarContext): fc.Arbitrary<string> {
-  return fc.tuple(sourceArb(ctx), fc.nat({ max: 9 }), fc.nat({ max: 40 })).map(([{ url, ext }, how, cut]) => {
+  return fc.tuple(sourceArb(ctx), fc.nat({ max: 11 }), fc.nat({ max: 40 })).map(([{ url, ext }, how, cut]) => {
     if (how < 6) return `plain/${url.replace(/%/g, '%25').replace(/\?/g, '%3F').replace(/@/g, '%40')}${ext ? `@${ext}` : ''}`;
+    if (how >= 10) {
+      // imgproxy Pro's `enc/`: a real blob, or one cut short (a bad block, a bad padding).
+      const blob = encryptSourceUrl(url, ctx.encKey);
+      return `enc/${how === 11 ? blob.slice(0, Math.max(1, blob.length - 1 - (cut % 30))) : blob}${ext ? `.${ext}` : ''}`;
+    }
     const b64 = Buffer.from(url).toString('base64url');
     // base64 may be split by `/` anywhere (imgproxy joins the segments).
     const split = how === 9 && b64.length > cut ? `${b64.slice(0, cut)}/${b64.slice(cut)}` : b64;

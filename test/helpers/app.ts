@@ -32,3 +32,13 @@ export async function startApp(env: Record<string, string> = {}, opts: { logger?
     },
   };
 }
+
+/** Runs `fn` against an app started with `env`, stopping it afterwards whatever happens. */
+export async function withApp(env: Record<string, string>, fn: (app: RunningApp) => Promise<void>): Promise<void> {
+  const app = await startApp(env);
+  try {
+    await fn(app);
+  } finally {
+    await app.stop();
+  }
+}

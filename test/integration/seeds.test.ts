@@ -804,9 +804,14 @@ describe('[pp] Configuration reference', () => {
   it('PP_CACHE_MEMORY_MAX_MB "Maximum size of the in-memory cache in megabytes": with 1 MB, L1 holds ≤ 1 MB, evicts the oldest, which then come from L2', async () => {
     const px = await startApp({ ...ENV, PP_CACHE_MEMORY_MAX_MB: '1' });
     try {
-      const paths = Array.from({ length: 14 }, (_, i) => signed(`/w:${580 + i}/q:100/plain/${origin.url}/a.jpg`));
+      // Each result under an eighth of L1 (the largest entry L1 takes), together over 1.2 MB.
+      const paths = Array.from({ length: 24 }, (_, i) => signed(`/w:${420 + i}/q:100/plain/${origin.url}/a.jpg`));
       let bytes = 0;
-      for (const p of paths) bytes += (await get(px, p)).body.length;
+      for (const p of paths) {
+        const size = (await get(px, p)).body.length;
+        expect(size).toBeLessThan(MB / 8 - 1024);
+        bytes += size;
+      }
       expect(bytes).toBeGreaterThan(1.2 * MB);
       await px.app.ctx.cache.flush();
       const gauge = (await px.app.ctx.metrics.cacheBytes.get()).values.find((v) => v.labels.layer === 'memory')?.value ?? -1;

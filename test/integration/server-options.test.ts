@@ -4,8 +4,9 @@
  * handler, and PIXPROXY_PROCESSES (node:cluster) with a clean SIGTERM stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, request as httpRequest, Agent } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,28 +63,64 @@ describe('server options', () => {
     }
   });
 
-  it('IMGPROXY_MAX_CLIENTS caps open connections', async () => {
+  it('IMGPROXY_MAX_CLIENTS: a connection over the limit waits for a free slot, as in imgproxy, instead of being dropped', async () => {
     const px = await startApp({ IMGPROXY_MAX_CLIENTS: '1' });
-    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const { port } = new URL(px.url);
+    /** A raw keep-alive connection: what it has received so far, and whether it closed. */
+    const connect = async () => {
+      const socket = netConnect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      const got = { text: '', closed: false };
+      socket.on('data', (d: Buffer) => { got.text += d.toString('latin1'); });
+      socket.on('close', () => { got.closed = true; });
+      socket.on('error', () => undefined);
+      return { socket, got, send: () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n') };
+    };
+    const until = async (cond: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+      return cond();
+    };
     try {
-      const get = (path: string) => new Promise<number>((resolve) => {
-        const req = httpRequest(`${px.url}${path}`, { agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', () => resolve(-1));
-        req.end();
-      });
-      const slow = get(`/insecure/w:21/plain/${origin.url}/slow.jpg`);
-      await new Promise((r) => setTimeout(r, 100));
-      // A second connection while the first is open is refused by the listener.
-      expect(await get('/health')).toBe(-1);
-      expect(await slow).toBe(200);
+      const a = await connect();
+      a.send();
+      expect(await until(() => a.got.text.includes('imgproxy is running'), 5000)).toBe(true);
+      // A is idle but open (keep-alive): B connects and asks, and is neither served nor dropped.
+      const b = await connect();
+      b.send();
+      expect(await until(() => b.got.text !== '' || b.got.closed, 500)).toBe(false);
+      a.socket.destroy();
+      expect(await until(() => b.got.text.includes('imgproxy is running'), 5000)).toBe(true);
+      expect(b.got.text).toMatch(/^HTTP\/1\.1 200/);
+      b.socket.destroy();
     } finally {
-      agent.destroy();
       await px.stop();
     }
   });
+
+  it('IMGPROXY_WRITE_RESPONSE_TIMEOUT: a client that reads too slowly loses the connection once the timeout has passed', async () => {
+    // A big raw stream: a PNG signature, then 32 MB the kernel buffers cannot hold.
+    const big = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'), Buffer.alloc(32 * 1024 * 1024)]);
+    origin.files.set('/big.png', { body: big, contentType: 'image/png' });
+    const px = await startApp({ IMGPROXY_WRITE_RESPONSE_TIMEOUT: '1', IMGPROXY_MAX_SRC_FILE_SIZE: String(64 * 1024 * 1024), PIXPROXY_MAX_SRC_BYTES_CEILING: '0' });
+    try {
+      const socket = netConnect(Number(new URL(px.url).port), '127.0.0.1');
+      await once(socket, 'connect');
+      let bytes = 0;
+      socket.on('error', () => undefined);
+      socket.write(`GET /insecure/raw:1/plain/${origin.url}/big.png HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await once(socket, 'readable');
+      socket.pause();
+      // Not reading for three times the timeout; then read what is there.
+      await new Promise((r) => setTimeout(r, 3000));
+      socket.on('data', (d: Buffer) => { bytes += d.length; });
+      socket.resume();
+      await once(socket, 'close');
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(big.length);
+    } finally {
+      await px.stop();
+    }
+  }, 30_000);
 
   it('the exported handler serves images when mounted in a plain node:http server', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pixproxy-embed-'));

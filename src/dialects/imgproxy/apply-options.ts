@@ -65,12 +65,15 @@ export interface ApplierDeps {
   logger?: Logger | undefined;
   /** Unix seconds. */
   now?: (() => number) | undefined;
+  /** How source URLs are preprocessed (URL replacements, base URL); identity when absent. */
+  preprocessUrl?: ((url: string) => string) | undefined;
 }
 
 export function createOptionApplier(config: Config, presets: PresetMap, deps: ApplierDeps = {}): OptionApplier {
   const allowed = config.urls.allowedProcessingOptions;
   const maxPipelines = config.urls.maxChainedPipelines;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const preprocessUrl = deps.preprocessUrl ?? ((url: string) => url);
   /** Pipelines after the first of each options object being parsed, as full options. */
   const stagesOf = new WeakMap<ProcessingOptions, ProcessingOptions[]>();
   const identity = JSON.stringify(pipelineOptions(defaultOptions(config)));
@@ -94,7 +97,7 @@ export function createOptionApplier(config: Config, presets: PresetMap, deps: Ap
       if (pipelines > maxPipelines) throw new ProxyError('INVALID_URL', `Too many chained pipelines: ${pipelines} (IMGPROXY_MAX_CHAINED_PIPELINES is ${maxPipelines})`);
     }
     let at = first;
-    const ctx: ApplyContext = { config, now, expandPresets: (_target, names) => applyPresetsAt(o, at, names, from.chain) };
+    const ctx: ApplyContext = { config, now, preprocessUrl, expandPresets: (_target, names) => applyPresetsAt(o, at, names, from.chain) };
     for (const opt of opts) {
       if (opt.name === PIPELINE_SEPARATOR) {
         at++;

@@ -157,6 +157,14 @@ export const ARG_RANGES = {
   quality: { kind: 'int', min: 0, max: 100, options: ['quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
   'format quality': { kind: 'int', min: 0, max: 100, options: ['format_quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
   max_bytes: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, options: ['max_bytes'], peer: '≥ 0, 0 = no limit' },
+  'autoquality target': {
+    kind: 'float', min: 0, max: Number.MAX_SAFE_INTEGER, options: ['autoquality'],
+    peer: 'imgproxy Pro: bytes for `size`, a DSSIM for `dssim`; ≥ 0',
+  },
+  'autoquality quality': { kind: 'int', min: 1, max: 100, options: ['autoquality'], peer: 'imgproxy Pro: min and max quality, 1–100' },
+  'autoquality allowed error': { kind: 'float', min: 0, max: 1, options: ['autoquality'], peer: 'imgproxy Pro: a DSSIM difference, 0–1' },
+  'jpeg quant table': { kind: 'int', min: 0, max: 8, options: ['jpeg_options'], peer: 'imgproxy Pro: mozjpeg tables 0–8' },
+  'png quantization colors': { kind: 'int', min: 2, max: 256, options: ['png_options'], peer: '2–256, as IMGPROXY_PNG_QUANTIZATION_COLORS' },
   page: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, options: ['page'], peer: 'imgproxy Pro: ≥ 0; past the last page means the last' },
   pages: { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, options: ['pages'], peer: 'imgproxy Pro: ≥ 1' },
   expires: {

@@ -1,6 +1,6 @@
 /**
- * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 sources and
- * `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
+ * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 and encrypted
+ * (`enc/`, imgproxy Pro) sources and `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
  * features → `default` preset → URL options left to right with presets expanded in
  * place → URL extension. Presets and replacements are parsed once, at creation.
  */
@@ -9,14 +9,14 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { RESIZING_TYPES, defaultOptions, type ProcessingOptions } from '../../options.js';
+import { RESIZING_TYPES, defaultOptions, type OutputFormat, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
-import { parseFormat } from './args.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
+import { setFormat } from './option-table.js';
 import { splitPath } from './path.js';
 import { loadPresets } from './presets.js';
 import { verifySignature } from './signature.js';
-import { createSourceDecoder } from './source-url.js';
+import { createSourceDecoder, createUrlPreprocessor } from './source-url.js';
 
 export { sign, verifySignature } from './signature.js';
 export { loadPresets } from './presets.js';
@@ -44,10 +44,27 @@ export interface ImgproxyDialectDeps {
   readFile?: (path: string) => string;
 }
 
+/**
+ * `best`'s candidates (imgproxy Pro: "only the formats listed as preferred …, AVIF, WebP, or
+ * JPEG XL if support detection is enabled"): the formats Accept negotiation allowed, in
+ * imgproxy's order of preference, then IMGPROXY_PREFERRED_FORMATS. IMGPROXY_BEST_FORMAT_BY_DEFAULT
+ * makes a URL without a format ask for `best`.
+ */
+function completeBest(o: ProcessingOptions, config: Config): void {
+  if (o.bestFormat === null && o.format === null && config.processing.bestFormatByDefault) setFormat(o, 'format', 'best', config);
+  if (o.bestFormat === null) return;
+  const negotiated: OutputFormat[] = [];
+  if (o.preferJxl) negotiated.push('jxl');
+  if (o.preferAvif) negotiated.push('avif');
+  if (o.preferWebp) negotiated.push('webp');
+  const candidates = [...negotiated, ...(config.processing.preferredFormats as readonly OutputFormat[])];
+  o.bestFormat = { ...o.bestFormat, candidates: candidates.filter((f, i) => candidates.indexOf(f) === i) };
+}
+
 /** Throws ConfigError when a preset or IMGPROXY_URL_REPLACEMENTS is invalid. */
 export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps = {}): ImgproxyDialect {
   const presets = loadPresets(config, deps.readFile);
-  const applier = createOptionApplier(config, presets, { logger: deps.logger, now: deps.now });
+  const applier = createOptionApplier(config, presets, { logger: deps.logger, now: deps.now, preprocessUrl: createUrlPreprocessor(config) });
   const decodeSource = createSourceDecoder(config);
   const separator = config.urls.argumentsSeparator;
 
@@ -79,10 +96,12 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
     }
 
     applier.finish(options);
-    const { url, extension } = decodeSource(sourceParts);
+    // Decoded (and an `enc/` source decrypted) only once the signature holds.
+    const { url, extension, encrypted } = decodeSource(sourceParts);
     // raw streams the source untouched, so an extension cannot convert anything.
-    if (!options.raw && extension !== '') options.format = parseFormat('extension', extension);
-    return { kind: 'image', source: url, options, signedPath };
+    if (!options.raw && extension !== '') setFormat(options, 'extension', extension, config);
+    if (!options.raw) completeBest(options, config);
+    return { kind: 'image', source: url, options, signedPath, ...(encrypted ? { sourceHidden: true } : {}) };
   }
 
   function parseInfo(rawPath: string, _headers: IncomingHttpHeaders): InfoRequest {

@@ -7,12 +7,17 @@
  * number goes through `num`, whose ranges are in arg-ranges.ts (add one there with a new
  * numeric argument).
  */
+import { ML_REFUSED } from '../../config/encoder-fields.js';
 import type { Config } from '../../config/index.js';
 import { UNSHARP_MASKING_MODES } from '../../config/schema.js';
 import { ProxyError } from '../../errors.js';
 import {
+  AUTOQUALITY_METHODS,
+  AVIF_SUBSAMPLES,
   OBJECTS_POSITION_TYPES,
   RESIZING_ALGORITHMS,
+  WEBP_COMPRESSIONS,
+  WEBP_PRESETS,
   RESIZING_TYPES,
   WATERMARK_POSITIONS,
   type ExtendOptions,
@@ -41,6 +46,8 @@ import { num } from './arg-ranges.js';
 
 export interface ApplyContext {
   readonly config: Config;
+  /** IMGPROXY_URL_REPLACEMENTS and IMGPROXY_BASE_URL, as applied to source URLs. */
+  preprocessUrl(url: string): string;
   /** Expands presets in place (the `preset` option); knows the recursion chain. */
   expandPresets(o: ProcessingOptions, names: readonly string[]): void;
   /** Unix seconds; injectable for tests of `expires`. */
@@ -138,6 +145,21 @@ function parseColorProfile(v: string): string | null {
     throw invalidArg('color profile', 'srgb, p3, cmyk or a file name in IMGPROXY_COLOR_PROFILES_DIR', v);
   }
   return name;
+}
+
+/**
+ * `format` and the URL extension: a format, or `best` (imgproxy Pro), whose candidates are
+ * completed once every option is known (index.ts `completeBest`).
+ */
+export function setFormat(o: ProcessingOptions, name: string, value: string, config: Config): void {
+  if (value.toLowerCase() === 'best') {
+    const p = config.processing;
+    o.format = null;
+    o.bestFormat = { candidates: [], complexityThreshold: p.bestFormatComplexityThreshold, maxResolution: p.bestFormatMaxResolution, allowSkips: p.bestFormatAllowSkips };
+    return;
+  }
+  o.format = parseFormat(name, value);
+  o.bestFormat = null;
 }
 
 function setAdjust(o: ProcessingOptions, key: 'brightness' | 'contrast' | 'saturation', v: string): void {
@@ -424,7 +446,58 @@ const OPTIONS: readonly OptionSpec[] = [
     },
   },
   { name: 'max_bytes', aliases: ['mb'], apply: single('max_bytes', (o, v) => { o.maxBytes = num('max_bytes', v); }) },
-  { name: 'format', aliases: ['f', 'ext'], apply: single('format', (o, v) => { o.format = parseFormat('format', v); }) },
+  { name: 'format', aliases: ['f', 'ext'], apply: (o, args, ctx) => { ensureMaxArgs('format', args, 1); setFormat(o, 'format', arg(args, 0), ctx.config); } },
+  {
+    name: 'autoquality', aliases: ['aq'],
+    apply(o, args) {
+      ensureMaxArgs('autoquality', args, 5);
+      const aq = { ...o.autoquality };
+      const method = arg(args, 0);
+      if (method === 'ml') throw new ProxyError('INVALID_URL', `Invalid autoquality method: ${ML_REFUSED}`);
+      if (method !== '') aq.method = parseEnum('autoquality method', method, AUTOQUALITY_METHODS);
+      if (arg(args, 1) !== '') aq.target = num('autoquality target', arg(args, 1));
+      if (arg(args, 2) !== '') aq.min = num('autoquality quality', arg(args, 2), 'autoquality min quality');
+      if (arg(args, 3) !== '') aq.max = num('autoquality quality', arg(args, 3), 'autoquality max quality');
+      if (arg(args, 4) !== '') aq.allowedError = num('autoquality allowed error', arg(args, 4));
+      o.autoquality = aq;
+    },
+  },
+  {
+    name: 'jpeg_options', aliases: ['jpgo'],
+    apply(o, args) {
+      ensureMaxArgs('jpeg_options', args, 6);
+      const j = { ...o.jpegOptions };
+      const flags = ['progressive', 'noSubsample', 'trellisQuant', 'overshootDeringing', 'optimizeScans'] as const;
+      flags.forEach((key, i) => {
+        if (arg(args, i) !== '') j[key] = parseBool(arg(args, i));
+      });
+      if (arg(args, 5) !== '') j.quantTable = num('jpeg quant table', arg(args, 5));
+      o.jpegOptions = j;
+    },
+  },
+  {
+    name: 'png_options', aliases: ['pngo'],
+    apply(o, args) {
+      ensureMaxArgs('png_options', args, 3);
+      const g = { ...o.pngOptions };
+      if (arg(args, 0) !== '') g.interlaced = parseBool(arg(args, 0));
+      if (arg(args, 1) !== '') g.quantize = parseBool(arg(args, 1));
+      if (arg(args, 2) !== '') g.quantizationColors = num('png quantization colors', arg(args, 2));
+      o.pngOptions = g;
+    },
+  },
+  {
+    name: 'webp_options', aliases: ['webpo'],
+    apply(o, args) {
+      ensureMaxArgs('webp_options', args, 3);
+      const w = { ...o.webpOptions };
+      if (arg(args, 0) !== '') w.compression = parseEnum('webp compression', arg(args, 0), WEBP_COMPRESSIONS);
+      if (arg(args, 1) !== '') w.smartSubsample = parseBool(arg(args, 1));
+      if (arg(args, 2) !== '') w.preset = parseEnum('webp preset', arg(args, 2), WEBP_PRESETS);
+      o.webpOptions = w;
+    },
+  },
+  { name: 'avif_options', aliases: ['avifo'], apply: single('avif_options', (o, v) => { if (v !== '') o.avifSubsample = parseEnum('avif subsample', v, AVIF_SUBSAMPLES); }) },
   { name: 'page', aliases: ['pg'], apply: single('page', (o, v) => { o.page = num('page', v); }) },
   { name: 'pages', aliases: ['pgs'], apply: single('pages', (o, v) => { o.pages = num('pages', v); }) },
   boolOption('disable_animation', ['da'], 'disableAnimation'),
@@ -465,6 +538,19 @@ const OPTIONS: readonly OptionSpec[] = [
     },
   },
   boolOption('return_attachment', ['att'], 'returnAttachment'),
+  {
+    // imgproxy Pro: https://docs.imgproxy.net/usage/processing#fallback-image-url
+    name: 'fallback_image_url', aliases: ['fiu'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('fallback_image_url', args, 1);
+      const encoded = arg(args, 0);
+      if (encoded === '') return;
+      const bytes = decodeBase64Url(encoded);
+      const url = bytes && utf8(bytes);
+      if (url === undefined || url === '') throw invalidArg('fallback_image_url', 'URL-safe base64 of a URL', encoded);
+      o.fallbackImageUrl = ctx.config.processing.fallbackImagePreprocessUrl ? ctx.preprocessUrl(url) : url;
+    },
+  },
   { name: 'preset', aliases: ['pr'], apply: (o, args, ctx) => ctx.expandPresets(o, args) },
   { name: 'max_src_resolution', aliases: ['msr'], security: true, apply: applySecurityResolution('maxSrcResolution', 'max_src_resolution') },
   { name: 'max_src_file_size', aliases: ['msfs'], security: true, apply: single('max_src_file_size', (o, v) => { o.maxSrcFileSize = Math.max(0, num('max_src_file_size', v)); }) },
@@ -477,12 +563,13 @@ const OPTIONS: readonly OptionSpec[] = [
  * Options that set request-wide fields (MAIN_KEYS): imgproxy's parser applies these to
  * `o.Main()` (options/parser/processing_options.go); the Pro ones with them are the output
  * and source options of the same kind (dpi, color_profile, style, page, pages,
- * disable_animation) and the security limits.
+ * disable_animation, the encoder options, autoquality, fallback_image_url) and the security limits.
  */
 const MAIN_OPTIONS: ReadonlySet<string> = new Set([
   'strip_metadata', 'keep_copyright', 'strip_color_profile', 'preserve_hdr', 'enforce_thumbnail', 'quality',
   'format_quality', 'max_bytes', 'format', 'skip_processing', 'raw', 'cachebuster', 'expires', 'filename',
   'return_attachment', 'page', 'pages', 'disable_animation', 'style', 'dpi', 'color_profile',
+  'autoquality', 'jpeg_options', 'png_options', 'webp_options', 'avif_options', 'fallback_image_url',
   'max_src_resolution', 'max_src_file_size', 'max_animation_frames', 'max_animation_frame_resolution', 'max_result_dimension',
 ]);
 

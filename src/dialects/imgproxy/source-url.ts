@@ -1,6 +1,7 @@
 /**
- * Source URL of an imgproxy path: `plain/<percent-encoded url>[@ext]` or
- * `<base64url, may be split by />[.ext]`, then IMGPROXY_URL_REPLACEMENTS and
+ * Source URL of an imgproxy path: `plain/<percent-encoded url>[@ext]`,
+ * `<base64url, may be split by />[.ext]` or `enc/<AES-CBC blob, may be split by />[.ext]`
+ * (imgproxy Pro), then IMGPROXY_URL_REPLACEMENTS and
  * IMGPROXY_BASE_URL (imgproxy options/parser/url.go). The extension is returned apart:
  * the caller applies it as the output format, last.
  */
@@ -8,11 +9,14 @@ import type { Config } from '../../config/index.js';
 import { ConfigError } from '../../config/fields.js';
 import { ProxyError } from '../../errors.js';
 import { decodeBase64Url, utf8 } from './args.js';
+import { decryptSourceUrl } from './encryption.js';
 
 export interface DecodedSource {
   readonly url: string;
   /** '' = none given (automatic format). */
   readonly extension: string;
+  /** The source came encrypted (`enc/`). */
+  readonly encrypted?: true;
 }
 
 interface Replacement {
@@ -68,15 +72,20 @@ export function pathUnescape(s: string): string | undefined {
 
 export type SourceDecoder = (parts: readonly string[]) => DecodedSource;
 
-export function createSourceDecoder(config: Config): SourceDecoder {
+/** IMGPROXY_URL_REPLACEMENTS, then IMGPROXY_BASE_URL unless the URL starts with it. */
+export function createUrlPreprocessor(config: Pick<Config, 'urls'>): (url: string) => string {
   const replacements = parseUrlReplacements(config.urls.urlReplacements);
-  const { baseUrl, base64UrlIncludesFilename } = config.urls;
-
-  function preprocess(url: string): string {
+  const { baseUrl } = config.urls;
+  return (url) => {
     let u = url;
     for (const r of replacements) u = applyReplacement(u, r);
     return baseUrl === '' || u.startsWith(baseUrl) ? u : baseUrl + u;
-  }
+  };
+}
+
+export function createSourceDecoder(config: Config): SourceDecoder {
+  const preprocess = createUrlPreprocessor(config);
+  const { base64UrlIncludesFilename } = config.urls;
 
   function splitExtension(encoded: string, mark: '@' | '.'): [string, string] {
     const pieces = encoded.split(mark);
@@ -93,20 +102,39 @@ export function createSourceDecoder(config: Config): SourceDecoder {
     return { url: preprocess(unescaped), extension };
   }
 
-  function decodeBase64(allParts: readonly string[]): DecodedSource {
+  /** base64 and encrypted sources: the pieces joined, the SEO filename dropped, the extension split off. */
+  function joined(allParts: readonly string[]): [string, string] {
     // The last segment is an SEO filename, not part of the encoded URL.
     const parts = base64UrlIncludesFilename && allParts.length > 1 ? allParts.slice(0, -1) : allParts;
-    const encoded = parts.join('');
-    const [url, extension] = splitExtension(encoded, '.');
+    return splitExtension(parts.join(''), '.');
+  }
+
+  function decodeBase64(parts: readonly string[]): DecodedSource {
+    const [url, extension] = joined(parts);
     const bytes = decodeBase64Url(url);
     const text = bytes && utf8(bytes);
-    if (text === undefined) throw new ProxyError('INVALID_URL', `Invalid url encoding: ${encoded}`);
+    if (text === undefined) throw new ProxyError('INVALID_URL', `Invalid url encoding: ${url}`);
     return { url: preprocess(text), extension };
+  }
+
+  /**
+   * imgproxy Pro's `enc/<blob>` (https://docs.imgproxy.net/usage/encrypting_source_url). The
+   * caller verified the signature already. Every bad blob is the same error with the same
+   * detail, whatever failed (dialects/url-cipher.ts).
+   */
+  function decodeEncrypted(parts: readonly string[]): DecodedSource {
+    const key = config.security.sourceUrlEncryptionKey;
+    if (key === null) throw new ProxyError('INVALID_URL', 'Encrypted source URLs need IMGPROXY_SOURCE_URL_ENCRYPTION_KEY');
+    const [blob, extension] = joined(parts);
+    const url = decryptSourceUrl(blob, key);
+    if (url === null) throw new ProxyError('INVALID_URL', 'Invalid encrypted source URL');
+    return { url: preprocess(url), extension, encrypted: true };
   }
 
   return (parts) => {
     if (parts.length === 0) throw new ProxyError('INVALID_URL', 'Image URL is empty');
     if (parts[0] === 'plain' && parts.length > 1) return decodePlain(parts.slice(1));
+    if (parts[0] === 'enc' && parts.length > 1) return decodeEncrypted(parts.slice(1));
     return decodeBase64(parts);
   };
 }

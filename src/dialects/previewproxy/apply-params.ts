@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
-import { asIs, type OutputFormat, type ProcessingOptions, type WatermarkPosition } from '../../options.js';
+import { asIs, type BestFormatOptions, type OutputFormat, type ProcessingOptions, type WatermarkPosition } from '../../options.js';
 import type { PpKey, PpParams } from './params.js';
 
 const UNSUPPORTED: readonly [PpKey, string][] = [
@@ -99,10 +99,29 @@ function applyGeometry(o: ProcessingOptions, p: PpParams): void {
   o.gravity = { type: 'ce', x: 0, y: 0 };
 }
 
-function applyFormat(o: ProcessingOptions, p: PpParams): void {
-  if (p.format === 'jxl') throw new ProxyError('UNSUPPORTED_OUTPUT', 'format=jxl: this server cannot encode JPEG XL');
-  // `best` = automatic: source format or what Accept negotiation picks (IMGPROXY_AUTO_*).
-  if (p.format !== undefined && p.format !== 'best') o.format = p.format as OutputFormat;
+/** Whether the request is answered with `best`: asked for, or PP_BEST_FORMAT_BY_DEFAULT without a format. */
+function wantsBest(p: PpParams, pp: Config['previewproxy']): boolean {
+  return p.format === 'best' || (p.format === undefined && pp.bestFormatByDefault);
+}
+
+/**
+ * `best` with PreviewProxy's settings (best_format.rs `select_best_format`): the
+ * PP_BEST_FORMAT_PREFERRED_FORMATS not on PP_OUTPUT_DISALLOW_LIST, none left being its
+ * `transform_disabled` for `best`.
+ */
+function ppBest(pp: Config['previewproxy']): BestFormatOptions {
+  const candidates = pp.bestFormatPreferredFormats.filter((f) => !(pp.outputDisallow as readonly string[]).includes(f));
+  if (candidates.length === 0) throw new ProxyError('TRANSFORM_DISABLED', 'best');
+  return { candidates: [...candidates], complexityThreshold: pp.bestFormatComplexityThreshold, maxResolution: pp.bestFormatMaxResolution ?? 0, allowSkips: false };
+}
+
+function applyFormat(o: ProcessingOptions, p: PpParams, pp: Config['previewproxy']): void {
+  if (wantsBest(p, pp)) o.bestFormat = ppBest(pp);
+  else if (p.format !== undefined) o.format = p.format as OutputFormat;
+  // ravif encodes AVIF of any size (PreviewProxy's format=avif on a 1×1 source is an AVIF).
+  o.smallAvif = 'keep';
+  // PP_BEST_FORMAT_ALLOW_SKIPS (pipeline.rs): only `format`/`q` asked, a result in the source's format is the source.
+  o.sourceIfSameFormat = pp.bestFormatAllowSkips && !hasNonFormatTransforms(p);
   // PreviewProxy's JPEG encoder clamps q into 1–100; AVIF would panic on it.
   if (p.q !== undefined) o.quality = Math.min(Math.max(Number(p.q), 1), 100);
 }
@@ -130,6 +149,18 @@ export function hasTransforms(p: PpParams): boolean {
   return TRANSFORM_KEYS.some((k) => p[k] !== undefined);
 }
 
+/** PreviewProxy's `has_non_format_transforms`: everything but `format` and `q` (and with `gif_af`). */
+const NON_FORMAT_KEYS: readonly PpKey[] = [...TRANSFORM_KEYS.filter((k) => k !== 'format' && k !== 'q'), 'gif_af'];
+
+function hasNonFormatTransforms(p: PpParams): boolean {
+  return NON_FORMAT_KEYS.some((k) => p[k] !== undefined);
+}
+
+/** Whether the request is processed: any transform, or `best` (PreviewProxy's `needs_best` breaks the passthrough too). */
+export function isProcessed(p: PpParams, pp: Config['previewproxy']): boolean {
+  return hasTransforms(p) || wantsBest(p, pp);
+}
+
 /**
  * PP_TRANSFORM_DISALLOW_LIST and an explicit format on PP_OUTPUT_DISALLOW_LIST, in the order
  * PreviewProxy's run_pipeline checks them (src/modules/transform/pipeline.rs); the detail
@@ -154,7 +185,7 @@ function checkDisallowed(p: PpParams, pp: Config['previewproxy']): void {
 }
 
 export function applyParams(o: ProcessingOptions, p: PpParams, config: Config): void {
-  if (!hasTransforms(p)) {
+  if (!isProcessed(p, config.previewproxy)) {
     // PreviewProxy streams such a source unchanged (service.rs); so do we, from memory.
     Object.assign(o, asIs(o));
     return;
@@ -164,7 +195,7 @@ export function applyParams(o: ProcessingOptions, p: PpParams, config: Config): 
     if (p[key] !== undefined) throw new ProxyError('UNSUPPORTED_PARAM', message);
   }
   applyGeometry(o, p);
-  applyFormat(o, p);
+  applyFormat(o, p, config.previewproxy);
   applyFilters(o, p);
   applyWatermark(o, p, config);
 }

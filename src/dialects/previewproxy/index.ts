@@ -17,7 +17,7 @@ import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
 import { defaultOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
-import { applyParams, hasTransforms } from './apply-params.js';
+import { applyParams, isProcessed } from './apply-params.js';
 import { decryptSourceUrl } from './encryption.js';
 import { canonicalString, paramsFromQuery, type PpParams } from './params.js';
 import { parsePpPath, type PathSource } from './path.js';
@@ -70,7 +70,7 @@ export function createPreviewProxyDialect(config: Config, deps: PreviewProxyDial
     const request: ImageRequest = { kind: 'image', source: resolved, options, signedPath: canonical, dialect: 'previewproxy' };
     if (pp.inputDisallow.length > 0) request.refusedInputs = pp.inputDisallow;
     // A source served as it is was never encoded, so PreviewProxy does not check its format.
-    if (pp.outputDisallow.length > 0 && hasTransforms(params)) request.refusedOutputs = pp.outputDisallow;
+    if (pp.outputDisallow.length > 0 && isProcessed(params, pp)) request.refusedOutputs = pp.outputDisallow;
     return request;
   }
 

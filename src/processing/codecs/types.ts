@@ -35,11 +35,23 @@ export interface DecodeRequest {
    * `seek:0.25r`), or `auto` (a representative frame); IMGPROXY_VIDEO_THUMBNAIL_SECOND when unset.
    */
   readonly seek?: { readonly seconds: number } | { readonly ratio: number } | 'auto' | undefined;
+  /**
+   * The size the result is drawn at, when it is known before the decode: a source that holds
+   * several resolutions (ICO) decodes the smallest that still covers it.
+   */
+  readonly size?: { readonly width: number; readonly height: number } | undefined;
 }
+
+/**
+ * How strictly libvips reads encoded input (sharp's `failOn`). `error` by default; a format
+ * whose real files commonly carry recoverable damage can ask for less (TIFF: `none`, as
+ * libvips and imgproxy read it).
+ */
+export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
 
 /** What sharp is given instead of the source bytes. */
 export type Decoded =
-  | { readonly kind: 'encoded'; readonly data: Buffer }
+  | { readonly kind: 'encoded'; readonly data: Buffer; readonly failOn?: FailOn | undefined }
   | {
       readonly kind: 'raw';
       readonly data: Buffer;
@@ -59,6 +71,11 @@ export interface Probe {
   /** Video only: seconds. */
   readonly duration?: number | undefined;
   readonly hasAlpha?: boolean | undefined;
+  /**
+   * What the header says the file is, when the sniffer could not tell: an AV1 image in a
+   * generic HEIF container (`mif1`) is AVIF, read by libvips.
+   */
+  readonly format?: ImageFormat | undefined;
 }
 
 export interface Decoder {

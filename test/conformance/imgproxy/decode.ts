@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeExtra } from '../../../src/processing/decoders.js';
+import { openImage } from '../../../src/processing/codecs/source.js';
 
 export type MatrixFormat = 'gif' | 'jpeg' | 'heic' | 'jxl' | 'svg' | 'tiff' | 'webp' | 'bmp' | 'ico' | 'png' | 'avif';
 
@@ -53,9 +53,9 @@ export async function toPng(b: Buffer): Promise<Buffer | null> {
   }
   const f = sniff(b);
   if (f === 'bmp' || f === 'ico') {
-    const raw = await decodeExtra(b, f).catch(() => null);
-    if (raw) return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } }).png().toBuffer();
-    return null;
+    return openImage(b, { maxPixels: 2 ** 28, maxFrames: 1, deadline: Date.now() + 60_000 })
+      .then((img) => img.png().toBuffer())
+      .catch(() => null);
   }
   if (f === 'jxl') return viaTool(b, 'jxl', (i, o) => ['ffmpeg', ['-v', 'error', '-y', '-i', i, '-frames:v', '1', o]]);
   if (f === 'heic') return viaTool(b, 'heic', (i, o) => ['heif-convert', [i, o]]);

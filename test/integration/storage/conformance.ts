@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConditionalWriteUnsupportedError } from '../../../src/storage/common.js';
 import { ForeignEntryError } from '../../../src/storage/entry-key.js';
 import type { BlobEntry, BlobStore, GetResult, StorageBackend } from '../../../src/storage/types.js';
 import { isNotModified } from '../../../src/storage/types.js';
@@ -32,6 +33,13 @@ export interface ConformanceFixture {
   withWrongCredentials?: () => Promise<BlobStore>;
   /** Why withWrongCredentials is absent (shown as the skip reason). */
   noCredentialsReason?: string;
+  /**
+   * How the server answers a conditional create: `atomic` (one of concurrent creates wins,
+   * the default), `racy` (each create checks what exists when it starts, so concurrent ones
+   * can all succeed: Swift's object server), `unsupported` (refused as such: Swift's s3api), or
+   * `ignored` (the test server accepts the condition and overwrites: the firebase emulator).
+   */
+  conditionalCreate?: 'atomic' | 'racy' | 'unsupported' | 'ignored';
 }
 
 /**
@@ -296,6 +304,42 @@ export function describeConformance(name: string, makeStore: () => Promise<Confo
         await fx.raw.copy(k('keyless-other'), k('keyless'));
         expect((await collect(entry(await fx.sourceStore.get(k('keyless'))).body)).toString()).toBe('r');
       }
+    });
+
+    it('putIfAbsent creates an entry only where nothing lies, expired entries included', async (ctx) => {
+      if (fx.conditionalCreate === 'ignored') return ctx.skip('the test server ignores the condition');
+      const key = k('create-once');
+      if (fx.conditionalCreate === 'unsupported') {
+        await expect(store.putIfAbsent(key, Buffer.from('first'), {})).rejects.toBeInstanceOf(ConditionalWriteUnsupportedError);
+        expect(await store.head(key)).toBeNull();
+        return;
+      }
+      expect(await store.putIfAbsent(key, Buffer.from('first'), { contentType: 'text/plain', extra: { owner: 'a' }, expiresAt: Date.now() + 60_000 })).toBe(true);
+      expect(await store.putIfAbsent(key, Buffer.from('second'), { extra: { owner: 'b' } })).toBe(false);
+      const e = entry(await store.get(key));
+      expect((await collect(e.body)).toString()).toBe('first');
+      expect(e.meta.extra).toEqual({ owner: 'a' });
+      expect(e.meta.key).toBe(key);
+      await store.delete(key);
+      expect(await store.putIfAbsent(key, Buffer.from('third'), {})).toBe(true);
+      expect((await collect(entry(await store.get(key)).body)).toString()).toBe('third');
+      // An expired entry is a miss for get and head, but it is still there: no create over it.
+      await store.put(k('create-expired'), Buffer.from('old'), { expiresAt: Date.now() - 1000 });
+      expect(await store.head(k('create-expired'))).toBeNull();
+      expect(await store.putIfAbsent(k('create-expired'), Buffer.from('new'), {})).toBe(false);
+    });
+
+    it('concurrent putIfAbsent of one key: one whole entry is left, and it belongs to a winner', async (ctx) => {
+      if (fx.conditionalCreate === 'unsupported' || fx.conditionalCreate === 'ignored') return ctx.skip(`the test server's conditional create is ${fx.conditionalCreate}`);
+      const key = k('create-race');
+      const won = await Promise.all(Array.from({ length: 8 }, (_, i) => store.putIfAbsent(key, Buffer.from(`body ${i}`), { extra: { n: String(i) } })));
+      const winners = won.flatMap((w, i) => (w ? [i] : []));
+      if ((fx.conditionalCreate ?? 'atomic') === 'atomic') expect(winners).toHaveLength(1);
+      else expect(winners.length).toBeGreaterThanOrEqual(1);
+      const e = entry(await store.get(key));
+      const n = Number(e.meta.extra?.n);
+      expect(winners).toContain(n);
+      expect((await collect(e.body)).toString()).toBe(`body ${n}`);
     });
 
     it('rejects wrong credentials with a clear error, quickly', async (ctx) => {

@@ -98,6 +98,8 @@ function run(cmd: string, args: string[]): Promise<{ code: number; out: string }
 export interface SwiftServer {
   /** `http://127.0.0.1:PORT`: Swift API and S3 (s3api) on the same port. */
   endpoint: string;
+  /** The SAIO's directory: its data, logs and `pids` (one PID a line), for `swift-saio.sh stop DIR`. */
+  dir: string;
   authUrl: string;
   username: string;
   apiKey: string;
@@ -125,6 +127,7 @@ export async function startSwift(): Promise<SwiftServer> {
     const endpoint = `http://127.0.0.1:${port}`;
     return {
       endpoint,
+      dir,
       authUrl: `${endpoint}/auth/v1.0`,
       username: 'test:tester',
       apiKey: 'testing',

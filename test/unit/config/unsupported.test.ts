@@ -31,11 +31,8 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_SENTRY_ENVIRONMENT', 'production'],
     ['IMGPROXY_NEW_RELIC_APP_NAME', 'imgproxy'],
     ['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', '200'],
-    ['IMGPROXY_JXL_EFFORT', '7'],
     ['IMGPROXY_SENTRY_DSN', ''],
-    ['PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', '5.5'],
-    ['PP_BEST_FORMAT_PREFERRED_FORMATS', 'jpeg, webp, png'],
-    ['PP_BEST_FORMAT_BY_DEFAULT', 'false'],
+    ['IMGPROXY_TIFF_UNLIMITED', 'false'],
     ['PP_FFMPEG_PATH', 'ffmpeg'],
   ])('%s=%j means what pixproxy does and is accepted', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([]);
@@ -43,10 +40,10 @@ describe('unsupported peer variables', () => {
 
   it.each([
     ['IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', 'true'],
-    ['IMGPROXY_JXL_EFFORT', '4'],
-    ['PP_BEST_FORMAT_BY_DEFAULT', 'true'],
+    ['IMGPROXY_TIFF_UNLIMITED', 'true'],
+    ['IMGPROXY_PNG_UNLIMITED', 'true'],
     ['PP_FFPROBE_PATH', '/opt/ffprobe'],
-    ['IMGPROXY_WRITE_RESPONSE_TIMEOUT', '10'],
+    ['IMGPROXY_S3_USE_DECRYPTION_CLIENT', 'true'],
     ['IMGPROXY_SO_REUSEPORT', 'maybe'],
   ])('%s=%j is refused: the peer\'s default is not what pixproxy does, or it does not parse', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([expect.stringMatching(new RegExp(`^${name}: not supported: `))]);

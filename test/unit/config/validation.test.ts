@@ -119,3 +119,20 @@ describe('IMGPROXY_ENV_LOCAL_FILE_PATH', () => {
     expect(() => readEnv({ IMGPROXY_ENV_LOCAL_FILE_PATH: '/nonexistent/pixproxy.env' }, '/nonexistent/.env')).toThrow(/^IMGPROXY_ENV_LOCAL_FILE_PATH: cannot read "\/nonexistent\/pixproxy.env" \(ENOENT\)$/);
   });
 });
+
+describe('imgproxy HTTP variables', () => {
+  it('IMGPROXY_LAST_MODIFIED_BUSTER takes an RFC 3339 date-time (Go time.RFC3339), refuses anything else', () => {
+    expect(loadConfig({ IMGPROXY_LAST_MODIFIED_BUSTER: '2024-05-01T02:03:04Z' }).download.lastModifiedBuster).toBe(Date.UTC(2024, 4, 1, 2, 3, 4));
+    expect(loadConfig({ IMGPROXY_LAST_MODIFIED_BUSTER: '2024-05-01T02:03:04.5+02:00' }).download.lastModifiedBuster).toBe(Date.UTC(2024, 4, 1, 0, 3, 4, 500));
+    for (const bad of ['2024-05-01', 'Wed, 01 May 2024 00:00:00 GMT', '2024-02-30T00:00:00Z', 'yesterday']) {
+      expect(problems({ IMGPROXY_LAST_MODIFIED_BUSTER: bad })).toEqual([expect.stringMatching(/^IMGPROXY_LAST_MODIFIED_BUSTER: expected an RFC 3339 date-time/)]);
+    }
+  });
+
+  it('IMGPROXY_COOKIE_BASE_URL must be an absolute http(s) URL; IMGPROXY_WRITE_RESPONSE_TIMEOUT at least 1', () => {
+    expect(loadConfig({ IMGPROXY_COOKIE_BASE_URL: 'https://example.com/images/' }).download.cookieBaseUrl).toBe('https://example.com/images/');
+    expect(problems({ IMGPROXY_COOKIE_BASE_URL: 'example.com' })).toEqual([expect.stringMatching(/^IMGPROXY_COOKIE_BASE_URL: expected an absolute http\(s\) URL/)]);
+    expect(problems({ IMGPROXY_WRITE_RESPONSE_TIMEOUT: '0' })).toEqual([expect.stringMatching(/^IMGPROXY_WRITE_RESPONSE_TIMEOUT: /)]);
+    expect(loadConfig({}).server.writeResponseTimeout).toBe(10);
+  });
+});

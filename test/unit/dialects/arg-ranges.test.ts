@@ -30,6 +30,8 @@ const USE: Record<ArgKey, string> = {
   'unsharp masking weight': 'ush:auto:%', 'unsharp masking divider': 'ush:auto:1:%', 'area blur sigma': 'ba:%:0:0:1:1',
   'blur area': 'ba:5:%:0:1:1', 'progressive blur sigma': 'pbl:%', 'ramp angle': 'gr:0.5:000:%', 'ramp position': 'gr:0.5:000:down:%',
   'colorize opacity': 'col:%', 'gradient opacity': 'gr:%', dpi: 'dpi:%',
+  'autoquality target': 'aq:size:%', 'autoquality quality': 'aq:dssim:0.02:%', 'autoquality allowed error': 'aq:dssim:0.02:70:80:%',
+  'jpeg quant table': 'jpgo::::::%', 'png quantization colors': 'pngo:1:1:%',
 };
 const at = (key: ArgKey, v: string): string => USE[key].replace('%', v);
 
@@ -38,6 +40,7 @@ const KEYS = Object.keys(ARG_RANGES) as ArgKey[];
 const OPTIONAL = new Set<ArgKey>([
   'gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'padding', 'trim threshold',
   'crop aspect ratio', 'unsharp masking weight', 'unsharp masking divider', 'ramp angle', 'ramp position',
+  'autoquality target', 'autoquality quality', 'autoquality allowed error', 'jpeg quant table', 'png quantization colors',
 ]);
 
 /** Decimal text of a number, never exponent notation for integers (as a URL builder writes it). */

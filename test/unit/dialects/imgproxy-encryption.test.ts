@@ -1,7 +1,7 @@
 // imgproxy Pro's encrypted source URLs (https://docs.imgproxy.net/usage/encrypting_source_url).
 import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deterministicIv, encryptSourceUrl } from '../../../src/dialects/imgproxy/encryption.js';
+import { decryptSourceUrl, deterministicIv, encryptSourceUrl } from '../../../src/dialects/imgproxy/encryption.js';
 
 const DOC_KEY = Buffer.from('1eb5b0e971ad7f45324c1bb15c947cb207c43152fa5c6c7f35c4f36e0c18e0f1', 'hex');
 
@@ -35,5 +35,19 @@ describe('imgproxy source URL encryption', () => {
   it('refuses a key or IV of the wrong size', () => {
     expect(() => encryptSourceUrl('x', DOC_KEY.subarray(0, 20))).toThrow(RangeError);
     expect(() => encryptSourceUrl('x', DOC_KEY, Buffer.alloc(8))).toThrow(RangeError);
+  });
+
+  it("opens the documented example's blob (any IV), and every bad blob alike as null", () => {
+    const blob = 'p5VjorNdhs7mRRw8gA9TWoRlGci3l1kuzqN43UQlRaRIQ0qtBKW3qFABIsx-ZRz_cVc8iVTYbhsNsxNBL1BHaQ';
+    expect(decryptSourceUrl(blob, DOC_KEY)).toBe('http://example.com/images/curiosity.jpg');
+    const raw = Buffer.from(blob, 'base64url');
+    const flipped = Buffer.from(raw);
+    flipped[flipped.length - 17] = (flipped[flipped.length - 17] ?? 0) ^ 0xff; // garbles the last block's padding
+    const bad = [
+      '', '!!!', blob.slice(0, -1), raw.subarray(0, 16).toString('base64url'), raw.subarray(0, 40).toString('base64url'), flipped.toString('base64url'),
+      encryptSourceUrl('http://x/\u0000', DOC_KEY), encryptSourceUrl('', DOC_KEY),
+    ];
+    for (const b of bad) expect(decryptSourceUrl(b, DOC_KEY), b).toBeNull();
+    expect(decryptSourceUrl(blob, Buffer.alloc(32, 1))).toBeNull();
   });
 });

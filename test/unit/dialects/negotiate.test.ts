@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyClientFeatures, detectClientFeatures, varyHeader } from '../../../src/negotiate.js';
 import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
 import { defaultOptions } from '../../../src/options.js';
+import { chooseOutputFormat } from '../../../src/processing/format.js';
 import { config } from './helpers.js';
 
 const plain = config();
@@ -115,5 +116,45 @@ describe('varyHeader', () => {
     [{ IMGPROXY_AUTO_AVIF: 'true', IMGPROXY_ENABLE_CLIENT_HINTS: 'true' }, 'Accept, Sec-CH-DPR, DPR, Sec-CH-Width, Width'],
   ] as [Record<string, string>, string | null][])('%j → %s', (env, expected) => {
     expect(varyHeader(config(env))).toBe(expected);
+  });
+});
+
+describe('negotiation reaches every writable format', () => {
+  const choose = (env: Record<string, string>, accept: string, path = '/unsafe/plain/http://e.com/a.jpg') => {
+    const c = config(env);
+    const o = createImgproxyDialect(c).parseImage(path, { accept }).options;
+    return { o, format: chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o, c) };
+  };
+  const CHROME = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
+  const JXL = 'image/jxl,image/avif,image/webp,*/*;q=0.8';
+
+  it.each([
+    [{ IMGPROXY_AUTO_JXL: 'true', IMGPROXY_AUTO_AVIF: 'true', IMGPROXY_AUTO_WEBP: 'true' }, JXL, 'jxl'],
+    [{ IMGPROXY_AUTO_JXL: 'true', IMGPROXY_AUTO_AVIF: 'true' }, CHROME, 'avif'],
+    [{ IMGPROXY_AUTO_JXL: 'true' }, CHROME, 'jpeg'],
+    [{ IMGPROXY_AUTO_JXL: 'true' }, 'image/jxl;q=0', 'jpeg'],
+    [{ IMGPROXY_PREFERRED_FORMATS: 'bmp,ico' }, '*/*', 'bmp'],
+  ] as const)('%j with Accept %s → %s', (env, accept, expected) => {
+    expect(choose(env, accept).format).toBe(expected);
+  });
+
+  it('IMGPROXY_ENFORCE_JXL overrides an explicit format for a client that accepts JPEG XL', () => {
+    expect(choose({ IMGPROXY_ENFORCE_JXL: 'true' }, JXL, '/unsafe/plain/http://e.com/a.jpg@png').format).toBe('jxl');
+    expect(choose({ IMGPROXY_ENFORCE_JXL: 'true' }, CHROME, '/unsafe/plain/http://e.com/a.jpg@png').format).toBe('png');
+  });
+
+  it('Vary: Accept with the JPEG XL flags too', () => {
+    expect(varyHeader(config({ IMGPROXY_AUTO_JXL: 'true' }))).toBe('Accept');
+    expect(varyHeader(config({ IMGPROXY_ENFORCE_JXL: 'true' }))).toBe('Accept');
+  });
+
+  it('format:best gets what Accept negotiation allowed, then the preferred formats', () => {
+    const env = { IMGPROXY_AUTO_WEBP: 'true', IMGPROXY_AUTO_AVIF: 'true', IMGPROXY_PREFERRED_FORMATS: 'jpeg,png,webp' };
+    expect(choose(env, CHROME, '/unsafe/f:best/plain/http://e.com/a.jpg').o.bestFormat?.candidates).toEqual(['avif', 'webp', 'jpeg', 'png']);
+    expect(choose(env, '*/*', '/unsafe/plain/http://e.com/a.jpg@best').o.bestFormat?.candidates).toEqual(['jpeg', 'png', 'webp']);
+    // A later format wins over best, and IMGPROXY_BEST_FORMAT_BY_DEFAULT asks for best without one.
+    expect(choose(env, CHROME, '/unsafe/f:best/plain/http://e.com/a.jpg@png').o.bestFormat).toBeNull();
+    const byDefault = choose({ IMGPROXY_BEST_FORMAT_BY_DEFAULT: 'true', IMGPROXY_BEST_FORMAT_MAX_RESOLUTION: '3' }, '*/*').o.bestFormat;
+    expect(byDefault).toEqual({ candidates: ['jpeg', 'png', 'gif'], complexityThreshold: 5.5, maxResolution: 3, allowSkips: false });
   });
 });

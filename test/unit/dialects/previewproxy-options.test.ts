@@ -31,7 +31,8 @@ describe('size and fit', () => {
   });
 
   it('fit without a size changes nothing', () => {
-    const none = defaultOptions(cfg);
+    // What every processed PreviewProxy request has: a small AVIF stays AVIF (ravif).
+    const none = { ...defaultOptions(cfg), smallAvif: 'keep' };
     expect(opts('fit=cover')).toEqual(none);
   });
 
@@ -55,9 +56,18 @@ describe('format and quality', () => {
     expect(r.signedPath).toBe(`format=best:${SRC}`);
   });
 
-  it('jxl is 422: sharp has no JPEG XL encoder', () => {
-    expectProxyError(() => opts('format=jxl'), 422, 'UNSUPPORTED_OUTPUT');
-    expectProxyError(() => d.parsePath(`/jxl/${SRC}`, new URLSearchParams(), {}), 422, 'UNSUPPORTED_OUTPUT');
+  it('jxl, bmp and ico are written, as PreviewProxy writes them', () => {
+    expect(opts('format=jxl').format).toBe('jxl');
+    expect(d.parsePath(`/jxl/${SRC}`, new URLSearchParams(), {}).options.format).toBe('jxl');
+    expect(opts('format=bmp').format).toBe('bmp');
+    expect(opts('format=ico').format).toBe('ico');
+  });
+
+  it('format=best takes PP_BEST_FORMAT_* and leaves out the disallowed outputs', () => {
+    const c = config({ PP_BEST_FORMAT_PREFERRED_FORMATS: 'avif,webp,png', PP_BEST_FORMAT_COMPLEXITY_THRESHOLD: '8', PP_BEST_FORMAT_MAX_RESOLUTION: '2', PP_OUTPUT_DISALLOW_LIST: 'webp' });
+    const o = createPreviewProxyDialect(c).parseQuery(new URLSearchParams(`url=${encodeURIComponent(SRC)}&format=best`), {}).options;
+    expect(o.format).toBeNull();
+    expect(o.bestFormat).toEqual({ candidates: ['avif', 'png'], complexityThreshold: 8, maxResolution: 2, allowSkips: false });
   });
 
   it('q clamped into 1–100 as PreviewProxy JPEG does; signed as given', () => {

@@ -5,7 +5,7 @@ import { thumbHashToAverageRGBA } from 'thumbhash';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { encodeBmp } from '../../../src/processing/decoders.js';
+import { encodeBmp } from '../../../src/processing/codecs/bmp-write.js';
 import { type InfoOptions, imageInfo, parseInfoOptions } from '../../../src/processing/info.js';
 import { readIptc } from '../../../src/processing/metadata-readers.js';
 
@@ -139,7 +139,7 @@ describe('imageInfo', () => {
     expect(await imageInfo(bmp, bmp.length, opts('avg:1'))).toMatchObject({ format: 'bmp', width: 2, height: 1, average: { R: 10, G: 20, B: 30, A: 255 } });
   });
 
-  it('refuses a BMP over the resolution limit from its header, before decoding it whole', async () => {
+  it('answers a huge BMP\'s header fields without decoding it, and refuses its pixel work from the header', async () => {
     // A 1-bit BMP header claiming 16384 × 16384 (268 MP, 1 GB decoded); the pixel data is there.
     const w = 16384;
     const bmp = Buffer.alloc(62 + (w / 8) * w);
@@ -151,7 +151,10 @@ describe('imageInfo', () => {
     bmp.writeInt32LE(w, 22);
     bmp.writeUInt16LE(1, 26);
     bmp.writeUInt16LE(1, 28);
-    await expect(imageInfo(bmp, bmp.length, opts())).rejects.toMatchObject({ code: 'SOURCE_RESOLUTION_TOO_BIG', status: 422 });
+    // Header fields come from the header, as for libvips' formats: no 1 GB decode.
+    expect(await imageInfo(bmp, bmp.length, opts())).toMatchObject({ format: 'bmp', width: w, height: w });
+    await expect(imageInfo(bmp, bmp.length, opts('avg:1'))).rejects.toMatchObject({ code: 'SOURCE_RESOLUTION_TOO_BIG', status: 422 });
+    await expect(imageInfo(bmp, bmp.length, opts('b:1'))).rejects.toMatchObject({ code: 'SOURCE_RESOLUTION_TOO_BIG', status: 422 });
   });
 
   it('reads XMP and Photoshop IPTC blocks', async () => {
@@ -185,6 +188,11 @@ describe('imageInfo', () => {
   });
 
   it('answers 422 for undecodable input', async () => {
-    await expect(imageInfo(Buffer.from('definitely not an image'), 10, opts())).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', status: 422 });
+    // imgproxy's "Invalid source image" for what no signature matches.
+    await expect(imageInfo(Buffer.from('definitely not an image'), 10, opts())).rejects.toMatchObject({ code: 'INVALID_IMAGE', status: 422 });
+    // A signature, then garbage: the decoder's 422.
+    const broken = encodeBmp(Buffer.alloc(12), 2, 2, 3);
+    broken.writeUInt16LE(40, 28); // 40 bits per pixel
+    await expect(imageInfo(broken, broken.length, opts())).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', status: 422 });
   });
 });

@@ -52,11 +52,35 @@ describe('sanitizeSvg', () => {
     expect(out).toContain('<rect width="40" height="40" fill="#00ff00"/>');
   });
 
-  it('removes <foreignObject>, <iframe> and <form> with their subtrees', async () => {
-    const input = svg(`${RECT}<foreignObject width="40" height="40"><body xmlns="http://www.w3.org/1999/xhtml"><iframe src="http://x"/></body></foreignObject><iframe/><form action="http://x"><input/></form>`);
+  it('keeps <foreignObject> and its HTML (as imgproxy does) but removes <iframe> and <form> with their subtrees', async () => {
+    const input = svg(`${RECT}<foreignObject width="40" height="40"><body xmlns="http://www.w3.org/1999/xhtml"><p>hi</p><iframe src="http://x"/></body></foreignObject><iframe/><form action="http://x"><input/></form>`);
     const out = sanitizeSvg(input);
-    expect(out.toString()).not.toMatch(/foreignObject|iframe|form|body/i);
+    expect(out.toString()).toContain('<foreignObject width="40" height="40"><body xmlns="http://www.w3.org/1999/xhtml"><p>hi</p></body></foreignObject>');
+    expect(out.toString()).not.toMatch(/iframe|form|input/i);
     expect(await centrePixel(out)).toEqual([255, 0, 0]);
+  });
+
+  it('inside <foreignObject>, drops what fetches by itself (img src/srcset, video poster, object data, link, meta) and keeps links', () => {
+    const out = sanitized(
+      `<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"><img src="http://evil.example/a.png" srcset="http://evil.example/b.png 2x" alt="x"/><img src="#local"/>` +
+        `<video poster="https://evil.example/p.png"/><object data="https://evil.example/o"/><link rel="stylesheet" href="https://evil.example/s.css"/>` +
+        `<meta http-equiv="refresh" content="0;url=https://evil.example/"/><div style="background:url(https://evil.example/bg.png)">t</div><table background="https://evil.example/t.png"/>` +
+        `<a href="https://example.com/ok" ping="https://evil.example/ping">link</a></div></foreignObject>`,
+    );
+    expect(out).not.toContain('evil.example');
+    expect(out).toContain('<img alt="x"/>');
+    expect(out).toContain('<img src="#local"/>');
+    expect(out).toContain('<a href="https://example.com/ok">link</a>');
+  });
+
+  it('<a href>: keeps http(s), relative and protocol-relative links (imgproxy\'s rule), drops other schemes; other elements keep fragments only', () => {
+    const out = sanitized('<a href="https://example.com/x"/><a href="http://example.com/"/><a href="rel/x.svg"/><a href="/abs"/><a href="//cdn.example/x"/><a href="javascript:alert(1)"/><a href="java&#x09;script:alert(1)"/><a href="data:text/html,x"/><pattern href="https://evil.example/p.svg#p"/><linearGradient href="//evil.example/g.svg#g"/>');
+    expect(out).toContain('<a href="https://example.com/x"/><a href="http://example.com/"/><a href="rel/x.svg"/><a href="/abs"/><a href="//cdn.example/x"/><a/><a/><a/><pattern/><linearGradient/>');
+  });
+
+  it('an attribute with an undeclared entity (HTML\'s &colon;) is dropped, not the document', () => {
+    const out = sanitized('<a href="javascript&colon;alert(1)"><rect width="1" height="1" title="a&nbsp;b"/></a>');
+    expect(out).toContain('<a><rect width="1" height="1"/></a>');
   });
 
   it('keeps only fragment hrefs on <use>', async () => {

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { defaultOptions } from '../../../src/options.js';
-import { encodeBmp } from '../../../src/processing/decoders.js';
+import { encodeBmp } from '../../../src/processing/codecs/bmp-write.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 
 // 40x20 RGBA: left half red, right half transparent.

@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
 import { defaultOptions, type ImageFormat, type OutputFormat, type ProcessingOptions } from '../../../src/options.js';
-import { chooseOutputFormat, ENCODERS, finalFormat, preferredFormats, resolveQuality, shouldSkipProcessing } from '../../../src/processing/format.js';
+import { chooseOutputFormat, finalFormat, preferredFormats, resolveQuality, shouldSkipProcessing, writableFormats } from '../../../src/processing/format.js';
 
 const config = loadConfig({});
 const base = defaultOptions(config);
 const o = (x: Partial<ProcessingOptions> = {}): ProcessingOptions => ({ ...base, ...x });
-const WITH_JXL: ReadonlySet<OutputFormat> = new Set([...ENCODERS, 'jxl']);
+const WITH_JXL: ReadonlySet<OutputFormat> = writableFormats();
+const WITHOUT_HEIC: ReadonlySet<OutputFormat> = new Set([...writableFormats()].filter((f) => f !== 'heic'));
+const WITHOUT_JXL: ReadonlySet<OutputFormat> = new Set([...writableFormats()].filter((f) => f !== 'jxl'));
 
 type Row = [string, ImageFormat, { alpha?: boolean; animated?: boolean }, Partial<ProcessingOptions>, OutputFormat];
 const rows: Row[] = [
@@ -30,8 +32,8 @@ const rows: Row[] = [
   ['prefer avif + webp → avif wins', 'jpeg', {}, { preferAvif: true, preferWebp: true }, 'avif'],
   ['prefer avif, animated → webp', 'gif', { animated: true }, { preferAvif: true, preferWebp: true }, 'webp'],
   ['prefer avif only, animated → source gif', 'gif', { animated: true }, { preferAvif: true }, 'gif'],
-  ['prefer jxl without encoder → avif next', 'jpeg', {}, { preferJxl: true, preferAvif: true }, 'avif'],
-  ['prefer jxl without encoder → source', 'jpeg', {}, { preferJxl: true }, 'jpeg'],
+  ['prefer jxl → jxl', 'jpeg', {}, { preferJxl: true, preferAvif: true }, 'jxl'],
+  ['enforce jxl overrides explicit', 'jpeg', {}, { format: 'png', enforceJxl: true }, 'jxl'],
   ['prefer flags ignored with explicit format', 'jpeg', {}, { format: 'png', preferWebp: true, preferAvif: true }, 'png'],
   ['enforce webp overrides explicit', 'jpeg', {}, { format: 'png', enforceWebp: true }, 'webp'],
   ['enforce avif overrides explicit', 'jpeg', {}, { format: 'png', enforceAvif: true }, 'avif'],
@@ -51,20 +53,33 @@ describe('chooseOutputFormat', () => {
     const f = chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ preferJxl: true, preferAvif: true }), config, WITH_JXL);
     expect(f).toBe('jxl');
     const anim = chooseOutputFormat({ sourceFormat: 'gif', hasAlpha: false, animated: true }, o({ preferJxl: true, preferWebp: true }), config, WITH_JXL);
+    // An encoder that is not there is never negotiated: the next preference, else the source's format.
+    expect(chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ preferJxl: true, preferAvif: true }), config, WITHOUT_JXL)).toBe('avif');
+    expect(chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ preferJxl: true }), config, WITHOUT_JXL)).toBe('jpeg');
     expect(anim).toBe('webp');
   });
 
-  it.each(['jxl', 'ico', 'bmp', 'heic', 'svg'] as const)('explicit %s without an encoder is UNSUPPORTED_OUTPUT', (f) => {
-    expect(() => chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ format: f }), config)).toThrow(ProxyError);
+  it.each(['jxl', 'ico', 'bmp', 'heic'] as const)('explicit %s without an encoder is UNSUPPORTED_OUTPUT', (f) => {
+    const without = new Set([...writableFormats()].filter((x) => x !== f));
+    expect(() => chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ format: f }), config, without)).toThrow(ProxyError);
+  });
+
+  it.each(['jxl', 'ico', 'bmp'] as const)('explicit %s is written (its codec ships with pixproxy)', (f) => {
+    expect(chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ format: f }), config)).toBe(f);
+  });
+
+  it('explicit svg for a raster source is UNSUPPORTED_OUTPUT', () => {
+    expect(() => chooseOutputFormat({ sourceFormat: 'jpeg', hasAlpha: false, animated: false }, o({ format: 'svg' }), config)).toThrow(ProxyError);
   });
 
   it('IMGPROXY_PREFERRED_FORMATS order and encoder filtering', () => {
-    const c = loadConfig({ IMGPROXY_PREFERRED_FORMATS: 'jxl,webp,png' });
-    expect(preferredFormats(c)).toEqual(['webp', 'png']);
-    expect(chooseOutputFormat({ sourceFormat: 'tiff', hasAlpha: false, animated: false }, o(), c)).toBe('webp');
-    expect(chooseOutputFormat({ sourceFormat: 'png', hasAlpha: true, animated: false }, o(), c)).toBe('png');
-    const none = loadConfig({ IMGPROXY_PREFERRED_FORMATS: 'jxl,heic' });
-    expect(preferredFormats(none)).toEqual(['jpeg']);
+    const c = loadConfig({ IMGPROXY_PREFERRED_FORMATS: 'heic,webp,png' });
+    expect(preferredFormats(c, WITHOUT_HEIC)).toEqual(['webp', 'png']);
+    expect(chooseOutputFormat({ sourceFormat: 'tiff', hasAlpha: false, animated: false }, o(), c, WITHOUT_HEIC)).toBe('webp');
+    expect(chooseOutputFormat({ sourceFormat: 'png', hasAlpha: true, animated: false }, o(), c, WITHOUT_HEIC)).toBe('png');
+    expect(preferredFormats(loadConfig({ IMGPROXY_PREFERRED_FORMATS: 'heic' }), WITHOUT_HEIC)).toEqual(['jpeg']);
+    // Every writable format may be preferred, JPEG XL, BMP and ICO included.
+    expect(preferredFormats(loadConfig({ IMGPROXY_PREFERRED_FORMATS: 'jxl,bmp,ico' }))).toEqual(['jxl', 'bmp', 'ico']);
   });
 
   it('no suitable preferred format → the first preferred', () => {
@@ -73,14 +88,22 @@ describe('chooseOutputFormat', () => {
   });
 });
 
-describe('finalFormat (AVIF minimum 16 px)', () => {
+describe('finalFormat (AVIF minimum 16 px, encoder size limits)', () => {
   it.each([
     ['avif', 15, 100, false, 'jpeg'],
     ['avif', 100, 15, true, 'png'],
     ['avif', 16, 16, false, 'avif'],
     ['webp', 1, 1, false, 'webp'],
-  ] as const)('%s %ix%i alpha=%s → %s', (f, w, h, a, expected) => {
-    expect(finalFormat(f, w, h, a)).toBe(expected);
+  ] as const)('imgproxy: %s %ix%i alpha=%s → %s', (f, w, h, a, expected) => {
+    expect(finalFormat(f, { width: w, height: h, hasAlpha: a }, o())).toBe(expected);
+  });
+  it('PreviewProxy keeps a small AVIF (ravif has no minimum)', () => {
+    expect(finalFormat('avif', { width: 2, height: 2, hasAlpha: false }, o({ smallAvif: 'keep' }))).toBe('avif');
+  });
+  it('a JPEG XL result over its encoder limit: refused when asked for, another format when negotiated', () => {
+    const big = { width: 5000, height: 5000, hasAlpha: false };
+    expect(() => finalFormat('jxl', big, o({ format: 'jxl' }))).toThrow(expect.objectContaining({ code: 'RESULT_TOO_BIG' }));
+    expect(finalFormat('jxl', big, o({ preferJxl: true, preferWebp: true }), () => 'webp')).toBe('webp');
   });
 });
 

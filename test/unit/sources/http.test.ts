@@ -2,6 +2,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../../src/config/index.js';
 import { createHttpSource, type HttpSource, type HttpSourceOptions } from '../../../src/sources/http.js';
+import { VERSION } from '../../../src/version.js';
 import { rejection } from '../../helpers/errors.js';
 import { startHandlerOrigin, type HandlerOrigin, type OriginHandler } from '../../helpers/origin.js';
 
@@ -534,5 +535,53 @@ describe('http source: stream()', () => {
     expect(res.status).toBe(304);
     expect(res.etag).toBe('"v"');
     expect((await drainStream(res.body)).bytes.length).toBe(0);
+  });
+});
+
+describe('http source: imgproxy parity', () => {
+  it('replaces %current_version in IMGPROXY_USER_AGENT with pixproxy\'s version (the default is pixproxy/%current_version)', async () => {
+    const o = await origin((_req, res) => res.end(PNG_BYTES));
+    await source({ ...LOOPBACK, IMGPROXY_USER_AGENT: 'img/%current_version (x)' }).fetch(`${o.url}/a.png`, { maxBytes: 0 });
+    await source().fetch(`${o.url}/b.png`, { maxBytes: 0 });
+    expect(o.requests[0]?.headers['user-agent']).toBe(`img/${VERSION} (x)`);
+    expect(o.requests[1]?.headers['user-agent']).toBe(`pixproxy/${VERSION}`);
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('takes a 206 nobody asked for as the whole file only when its Content-Range covers it (imgproxy checkPartialContentResponse)', async () => {
+    let range = '';
+    const o = await origin((_req, res) => {
+      res.writeHead(206, { 'Content-Range': range, 'Content-Length': String(PNG_BYTES.length) });
+      res.end(PNG_BYTES);
+    });
+    const s = source();
+    const n = PNG_BYTES.length;
+    for (const whole of [`bytes 0-${n - 1}/${n}`, `bytes 0-${n - 1}/*`]) {
+      range = whole;
+      const res = await s.fetch(`${o.url}/w.png`, { maxBytes: 0 });
+      expect(res.status).toBe(200);
+      expect(res.body.equals(PNG_BYTES)).toBe(true);
+    }
+    for (const part of [`bytes 0-${n - 2}/${n}`, `bytes 1-${n - 1}/${n}`, 'bytes 0-0/0', `bytes */${n}`, 'nonsense']) {
+      range = part;
+      expect(await rejection(s.fetch(`${o.url}/p.png`, { maxBytes: 0 }))).toMatchObject({ code: 'SOURCE_UNREACHABLE', status: 404 });
+    }
+  });
+
+  it('sends the forwarded Cookie to the source and to redirects on its host or a subdomain, not elsewhere', async () => {
+    const target = await origin((_req, res) => res.end(PNG_BYTES));
+    const o = await origin((req, res) => {
+      const to = req.url === '/same' ? '/final' : req.url === '/away' ? `http://localhost:${target.port}/final` : null;
+      if (to) {
+        res.writeHead(302, { Location: to });
+        res.end();
+      } else res.end(PNG_BYTES);
+    });
+    const s = source();
+    await s.fetch(`${o.url}/same`, { maxBytes: 0, cookie: 'a=1; b=2' });
+    expect(o.requests.map((r) => r.headers.cookie)).toEqual(['a=1; b=2', 'a=1; b=2']);
+    await s.fetch(`${o.url}/away`, { maxBytes: 0, cookie: 'a=1' });
+    expect(o.requests[2]?.headers.cookie).toBe('a=1');
+    expect(target.requests.map((r) => r.headers.cookie)).toEqual([undefined]);
   });
 });

@@ -41,24 +41,12 @@ const FILES: Record<(typeof SOURCES)[number], string[]> = {
   ico: ['multi-bmp.ico', 'multi-png.ico', 'png-256x256.ico', 'single-bmp.ico'],
 };
 
-const ENCODE = (t: string) => `issue 11 ${t.toUpperCase()} output: we answer 422 (no ${t} encoder in sharp's libvips), imgproxy encodes it`;
 /** Cells we fail today, by source / target / file (an entry per source or per target applies to all its cells). */
 export const MATRIX_GAPS: Record<string, string> = {
-  '*/heic': ENCODE('heic'),
-  '*/jxl': ENCODE('jxl'),
-  '*/bmp': ENCODE('bmp'),
-  '*/ico': ENCODE('ico'),
-  'jxl/*': 'issue 11 JPEG XL sources: we answer 422 unsupported image format, imgproxy decodes them',
-  'heic/*': 'issue 11 HEIC with HEVC: we answer 422, imgproxy decodes it (libheif with libde265)',
-  ...Object.fromEntries(['8-bpp-rle.bmp', '8-bpp-rle-single-color.bmp', '8-bpp-rle-move-to-x.bmp'].map((f) => [`bmp/*/${f}`, 'issue 11 RLE8 BMP sources: we answer 422 "cannot decode bmp", imgproxy decodes them'])),
-  ...Object.fromEntries(['gif/tiff/gif.gif', 'tiff/tiff/tiff.tiff', 'bmp/tiff/32-bpp-with-alpha.bmp', 'bmp/tiff/32-bpp-with-alpha-self-gen.bmp', 'ico/tiff/multi-bmp.ico', 'ico/tiff/multi-png.ico', 'ico/tiff/png-256x256.ico'].map((cell) => [cell, 'issue 11 TIFF output of a source with alpha: we answer RGB flattened on black, imgproxy keeps the alpha channel'])),
 };
 
 /** imgproxy's own files differ from our stand-ins where these say. */
 const REAL_GAPS: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(MATRIX_GAPS).filter(([cell]) => cell !== 'tiff/tiff/tiff.tiff')),
-  'tiff/*/4-bpp-grayscale.tiff': 'issue 11 4-bit greyscale TIFF (two pages): we answer 422 "Not enough data at scanline", imgproxy decodes it',
-  'svg/tiff/svg.svg': 'issue 11 TIFF output of a source with alpha: we answer RGB flattened on black, imgproxy keeps the alpha channel',
 };
 
 function gapFor(table: Record<string, string>, source: string, target: string, file: string): string | undefined {

@@ -7,14 +7,16 @@
  * cases; we serve test1.png from a loopback origin named by IMGPROXY_BASE_URL-free URLs.
  * https://github.com/imgproxy/imgproxy/blob/master/integration_test/processing_handler_test.go
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { heicOf } from '../../../fixtures/generate.js';
 import { startHandlerOrigin, type HandlerOrigin } from '../../../helpers/origin.js';
+import { spawnTestServer, type TestServer } from '../../../helpers/process.js';
 import { phash, hamming } from '../../../helpers/phash.js';
 import { fixturesRoot } from '../fixtures.js';
-import { differs, gap, get, ported, serverPool } from '../harness.js';
+import { differs, get, ported, serverPool } from '../harness.js';
 import { servertestEnv } from '../processing/suite.js';
 
 let root = '';
@@ -38,7 +40,6 @@ const servers = serverPool(() => ({ ...servertestEnv(root), IMGPROXY_ALLOW_LOOPB
 const call = async (path: string, env: Record<string, string> = {}, headers: Record<string, string> = {}) => get(await servers.get(env), path, headers);
 const file = (name: string) => readFileSync(join(root, name));
 const hex = (s: string) => Buffer.from(s).toString('hex');
-const CONDITIONAL = 'issue 13 §2 conditional requests';
 
 describe('TestProcessingHandler', () => {
   describe('TestSignatureValidationFailure', () => {
@@ -82,11 +83,25 @@ describe('TestProcessingHandler', () => {
 
   // imgproxy switches a libvips loader/saver off for these two; we have no such switch, so
   // we ask for a format this build cannot read or write instead.
-  ported('TestSourceFormatNotSupported', async () => {
-    expect((await call('/unsafe/rs:fill:4:4/plain/local:///test-images/jxl/8-bpp.jxl')).status).toBe(422);
-  });
-  ported('TestResultingFormatNotSupported', async () => {
-    expect((await call('/unsafe/rs:fill:4:4/plain/local:///test1.png@jxl')).status).toBe(422);
+  // imgproxy switches a libvips loader or saver off; ours are switched off by taking the Debian
+  // tools that read and write HEVC HEIC (libheif-examples) off the server's PATH.
+  describe('without the HEIC tools', () => {
+    let noTools: TestServer;
+    beforeAll(async () => {
+      const bin = join(root, 'no-tools-bin');
+      mkdirSync(bin, { recursive: true });
+      const heic = heicOf(test1);
+      if (!heic) throw new Error('heif-enc is needed to make the HEIC source (scripts/ci-packages.txt: libheif-examples)');
+      writeFileSync(join(root, 'test1.heic'), heic);
+      noTools = await spawnTestServer({ ...servertestEnv(root), PATH: bin });
+    }, 120_000);
+    afterAll(async () => noTools?.stop());
+    ported('TestSourceFormatNotSupported', async () => {
+      expect((await get(noTools.url, '/unsafe/rs:fill:4:4/plain/local:///test1.heic')).status).toBe(422);
+    });
+    ported('TestResultingFormatNotSupported', async () => {
+      expect((await get(noTools.url, '/unsafe/rs:fill:4:4/plain/local:///test1.png@heic')).status).toBe(422);
+    });
   });
 
   ported('TestSkipProcessingConfig', async () => {
@@ -155,7 +170,7 @@ describe('TestProcessingHandler', () => {
     expect(r.headers.get('etag')).toBeNull();
   });
 
-  gap(`${CONDITIONAL}: the origin never sees If-None-Match and its 304 becomes our 404; imgproxy forwards it and answers 304 with the origin's ETag`, 'TestETagDataMatch', async () => {
+  ported('TestETagDataMatch', async () => {
     const etag = '"loremipsumdolor"';
     let seen: string | undefined;
     answer = (req) => {
@@ -195,26 +210,30 @@ describe('TestProcessingHandler', () => {
     expect(r.seen).toBeUndefined();
     expect(r.status).toBe(200);
   });
-  gap(`${CONDITIONAL}: If-Modified-Since is not forwarded (the origin answers 200, we 200); imgproxy forwards it and answers the origin's 304`, 'TestModifiedSinceReqExactMatchLastModifiedEnabled', async () => {
+  ported('TestModifiedSinceReqExactMatchLastModifiedEnabled', async () => {
     const r = await ims({ IMGPROXY_USE_LAST_MODIFIED: 'true' }, 'Wed, 21 Oct 2015 07:28:00 GMT', (seen) => (seen ? 304 : 200), 'ims2');
     expect(r.seen).toBe('Wed, 21 Oct 2015 07:28:00 GMT');
     expect(r.status).toBe(304);
   });
-  gap('issue 13 §2 IMGPROXY_LAST_MODIFIED_BUSTER is not a pixproxy variable: we pass the origin Last-Modified, imgproxy answers the buster time when it is later', 'TestLastModifiedBuster', async () => {
+  ported('TestLastModifiedBuster', async () => {
     const buster = new Date(Math.floor(Date.now() / 1000) * 1000);
     const r = await fromOrigin({ 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' }, { IMGPROXY_USE_LAST_MODIFIED: 'true', IMGPROXY_LAST_MODIFIED_BUSTER: buster.toISOString() });
     expect(r.headers.get('last-modified')).toBe(buster.toUTCString());
   });
-  gap('issue 13 §2 ETag buster: our ETag is derived from the result, imgproxy sends "<buster>/<base64(origin ETag)>"', 'EtagBusterTest', async () => {
+  // Upstream's method lacks the Test prefix, so Go never runs it, and its expected value (the
+  // ETag base64'd without its quotes) is not what imgproxy's code answers: injectEtagHeader
+  // encodes the header as the origin sent it, quotes included (httpheaders/conditionalheaders/
+  // request.go). We answer what the code does, so ETags issued by imgproxy stay valid here.
+  ported('EtagBusterTest', async () => {
     const r = await fromOrigin({ ETag: '"loremipsumdolor"' }, { IMGPROXY_USE_ETAG: 'true', IMGPROXY_ETAG_BUSTER: 'buster' });
-    expect(r.headers.get('etag')).toBe('"buster/bG9yZW1pcHN1bWRvbG9y"');
+    expect(r.headers.get('etag')).toBe(`"buster/${Buffer.from('"loremipsumdolor"').toString('base64url')}"`);
   });
   ported('TestModifiedSinceReqCompareMoreRecentLastModifiedDisabled', async () => {
     const r = await ims({ IMGPROXY_USE_LAST_MODIFIED: 'false' }, 'Thu, 25 Feb 2021 01:45:00 GMT', () => 200, 'ims3');
     expect(r.seen).toBeUndefined();
     expect(r.status).toBe(200);
   });
-  gap(`${CONDITIONAL}: If-Modified-Since is not forwarded, so the origin cannot answer 304; imgproxy forwards it and answers 304`, 'TestModifiedSinceReqCompareMoreRecentLastModifiedEnabled', async () => {
+  ported('TestModifiedSinceReqCompareMoreRecentLastModifiedEnabled', async () => {
     const r = await ims({ IMGPROXY_USE_LAST_MODIFIED: 'true' }, 'Thu, 25 Feb 2021 01:45:00 GMT', (seen) => (seen && Date.parse(seen) > LM ? 304 : 200), 'ims4');
     expect(r.seen).toBe('Thu, 25 Feb 2021 01:45:00 GMT');
     expect(r.status).toBe(304);
@@ -224,7 +243,7 @@ describe('TestProcessingHandler', () => {
     expect(r.seen).toBeUndefined();
     expect(r.status).toBe(200);
   });
-  gap(`${CONDITIONAL}: If-Modified-Since is not forwarded to the origin (imgproxy forwards it; the origin then answers 200)`, 'TestModifiedSinceReqCompareTooOldLastModifiedEnabled', async () => {
+  ported('TestModifiedSinceReqCompareTooOldLastModifiedEnabled', async () => {
     const r = await ims({ IMGPROXY_USE_LAST_MODIFIED: 'true' }, 'Tue, 01 Oct 2013 17:31:00 GMT', () => 200, 'ims6');
     expect(r.seen).toBe('Tue, 01 Oct 2013 17:31:00 GMT');
     expect(r.status).toBe(200);

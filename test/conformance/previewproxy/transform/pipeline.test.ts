@@ -61,7 +61,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(info.width).toBeGreaterThan(0);
   });
 
-  gap('issue 12 §1/§5: a JPEG XL file without content type → we answer 422, PreviewProxy detects image/jxl by its magic and passes it through', 'test_jxl_magic_bytes_detected', async () => {
+  ported('test_jxl_magic_bytes_detected', async () => {
     const r = await ask('/proxy?url=local:/still.jxl');
     expectOk(r);
     expect(r.headers.get('content-type')).toBe('image/jxl');
@@ -109,7 +109,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     await okImage(png('&w=4&h=4'));
   });
 
-  gap('issue 12 §7/§8: format=avif on a 1×1 source → we answer image/jpeg (AVIF under 16 px), PreviewProxy image/avif; and PP_OUTPUT_DISALLOW_LIST is not read (served when disallowed), PreviewProxy 400 transform_disabled', 'test_input_disallow_avif_does_not_block_avif_output', async () => {
+  ported('test_input_disallow_avif_does_not_block_avif_output', async () => {
     const allowed = await okImage(png('&format=avif'));
     expect(allowed.type).toBe('image/avif');
     expectPpError(await ask(png('&format=avif'), { PP_OUTPUT_DISALLOW_LIST: 'avif' }), 400, 'transform_disabled');
@@ -127,12 +127,12 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(r.body.length).toBeGreaterThan(0);
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_BY_DEFAULT is refused at startup (not implemented yet); PreviewProxy applies it', 'test_best_format_by_default_no_format_set', async () => {
+  ported('test_best_format_by_default_no_format_set', async () => {
     const { type } = await okImage(png('&w=4'), { PP_BEST_FORMAT_BY_DEFAULT: 'true' });
     expect(type.startsWith('image/')).toBe(true);
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_ALLOW_SKIPS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_allow_skips_same_format_passthrough', async () => {
+  ported('test_allow_skips_same_format_passthrough', async () => {
     await okImage(png('&format=best'), { PP_BEST_FORMAT_ALLOW_SKIPS: 'true', PP_BEST_FORMAT_COMPLEXITY_THRESHOLD: '99' });
   });
 
@@ -145,7 +145,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expectPpError(await ask(png('&wmt=blocked'), { PP_TRANSFORM_DISALLOW_LIST: 'watermark' }), 400, 'transform_disabled');
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_ALLOW_SKIPS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_allow_skips_with_transform_does_not_skip', async () => {
+  ported('test_allow_skips_with_transform_does_not_skip', async () => {
     const { r } = await okImage(png('&format=best&w=2'), { PP_BEST_FORMAT_ALLOW_SKIPS: 'true' });
     expect(r.body.length).toBeGreaterThan(0);
   });

@@ -75,13 +75,13 @@ describe('src/common/config/loader.rs', () => {
     expect(value('PP_URL_ALIASES', { PP_URL_ALIASES: 'bad=file:///etc/passwd' })).toEqual({});
   });
 
-  gap(NOT_READ('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD, _MAX_RESOLUTION, _BY_DEFAULT, _ALLOW_SKIPS are'), 'test_best_format_defaults', () => {
+  ported('test_best_format_defaults', () => {
     expect(value('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD')).toBe(5.5);
     expect(value('PP_BEST_FORMAT_MAX_RESOLUTION') ?? null).toBeNull();
     expect(value('PP_BEST_FORMAT_BY_DEFAULT')).toBe(false);
     expect(value('PP_BEST_FORMAT_ALLOW_SKIPS')).toBe(false);
   });
-  gap(NOT_READ('PP_BEST_FORMAT_* are'), 'test_best_format_from_env', () => {
+  ported('test_best_format_from_env', () => {
     const env = { PP_BEST_FORMAT_COMPLEXITY_THRESHOLD: '8.0', PP_BEST_FORMAT_MAX_RESOLUTION: '4.0', PP_BEST_FORMAT_BY_DEFAULT: 'true', PP_BEST_FORMAT_ALLOW_SKIPS: '1' };
     expect(value('PP_BEST_FORMAT_COMPLEXITY_THRESHOLD', env)).toBe(8);
     expect(value('PP_BEST_FORMAT_MAX_RESOLUTION', env)).toBe(4);

@@ -370,12 +370,10 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
   ported('test_has_transforms_best_format', () => reencoded('&format=best'));
 
   const skips = { PP_BEST_FORMAT_ALLOW_SKIPS: 'true', PP_BEST_FORMAT_PREFERRED_FORMATS: 'png' };
-  gap(
-    'issue 12 §7: PP_BEST_FORMAT_ALLOW_SKIPS/PREFERRED_FORMATS are not read; format=best,q=85 on a PNG that best keeps as PNG → we re-encode, PreviewProxy returns the source',
-    'test_has_non_format_transforms_false_with_only_format',
+  ported('test_has_non_format_transforms_false_with_only_format',
     () => passedThrough('&format=best&q=85', skips),
   );
-  gap('issue 12 §8: PP_BEST_FORMAT_ALLOW_SKIPS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_has_non_format_transforms_true_with_resize', async () => {
+  ported('test_has_non_format_transforms_true_with_resize', async () => {
     const r = await ask('&format=best&w=100', skips);
     expect(keepsMark(r.body)).toBe(false);
   });

@@ -8,7 +8,7 @@
  */
 import sharp from 'sharp';
 import { describe, expect } from 'vitest';
-import { gap, ported } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 import { checkerboard, solidImage, tinyGifAnim } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin } from '../../pp.js';
 
@@ -31,11 +31,11 @@ describe('src/modules/transform/ops/best_format.rs', () => {
   };
   const JPEG_PNG = { PP_BEST_FORMAT_PREFERRED_FORMATS: 'jpeg,png' };
 
-  gap('issue 12 §7: best keeps the source format (JPEG); PreviewProxy keeps png among the candidates of a solid image and it wins (smaller than jpeg)', 'test_solid_image_has_low_edge_density', async () => {
+  ported('test_solid_image_has_low_edge_density', async () => {
     expect((await best('solid20.jpg', JPEG_PNG)).type).toBe('image/png');
   });
 
-  gap('issue 12 §7: best keeps the source format (PNG); PreviewProxy drops lossless candidates on a complex image and answers JPEG', 'test_checkerboard_has_high_edge_density', async () => {
+  ported('test_checkerboard_has_high_edge_density', async () => {
     expect((await best('checker20.png', JPEG_PNG)).type).toBe('image/jpeg');
   });
 
@@ -54,21 +54,21 @@ describe('src/modules/transform/ops/best_format.rs', () => {
     expectPpError(r, 400, 'transform_disabled');
   });
 
-  gap('issue 12 §7: best keeps the source format (PNG); PreviewProxy excludes gif for a PNG source and answers JPEG from jpeg,gif', 'test_gif_excluded_for_non_gif_source', async () => {
+  ported('test_gif_excluded_for_non_gif_source', async () => {
     expect((await best('solid10.png', { PP_BEST_FORMAT_PREFERRED_FORMATS: 'jpeg,gif' })).type).toBe('image/jpeg');
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_PREFERRED_FORMATS is refused at startup (not implemented yet); PreviewProxy applies it', 'test_gif_included_for_gif_source', async () => {
+  ported('test_gif_included_for_gif_source', async () => {
     const { type, size } = await best('a.gif', { PP_BEST_FORMAT_PREFERRED_FORMATS: 'jpeg,gif' });
     expect(size).toBeGreaterThan(0);
     expect(['image/jpeg', 'image/gif']).toContain(type);
   });
 
-  gap('issue 12 §7: best keeps the source format (PNG); PreviewProxy answers AVIF or JPEG XL from avif,jxl', 'test_preferred_formats_avif_jxl', async () => {
+  ported('test_preferred_formats_avif_jxl', async () => {
     expect(['image/avif', 'image/jxl']).toContain((await best('solid10.png', { PP_BEST_FORMAT_PREFERRED_FORMATS: 'avif,jxl' })).type);
   });
 
-  gap('issue 12 §8: PP_BEST_FORMAT_MAX_RESOLUTION is refused at startup (not implemented yet); PreviewProxy applies it', 'test_fast_path_skips_multi_encode', async () => {
+  ported('test_fast_path_skips_multi_encode', async () => {
     const { type, size } = await best('checker10.png', { PP_BEST_FORMAT_MAX_RESOLUTION: '0' });
     expect(size).toBeGreaterThan(0);
     expect(type.startsWith('image/')).toBe(true);

@@ -52,7 +52,7 @@ describe('src/modules/transform/ops/decode.rs', () => {
     expect(r.status).toBeLessThan(500);
   });
 
-  gap('issue 12 §1: an HEIC (HEVC) source → we answer 422 "Broken or unsupported image" (no HEVC decoder), PreviewProxy decodes it with libheif', 'test_decode_heic', async () => {
+  ported('test_decode_heic', async () => {
     const px = await decoded('/still.heic');
     expect([px.width, px.height]).toEqual([48, 32]);
   });
