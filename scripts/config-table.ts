@@ -27,6 +27,7 @@ const SECTION_TITLES: Readonly<Record<string, string>> = {
   urls: 'URLs, presets and option gates',
   download: 'Downloading sources',
   processing: 'Processing and formats',
+  previews: 'PDF, PSD and video previews',
   cache: 'Cache',
   storage: 'Storage backends (sources and cache adapters)',
   previewproxy: 'PreviewProxy dialect',

@@ -104,8 +104,23 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     args: '`%opacity:%position:%x:%y:%scale`; positions: compass points, `re` (tile)',
     default: 'off',
     status: 'partial',
-    note: 'image from `IMGPROXY_WATERMARK_DATA`/`_PATH`/`_URL`; Pro `ch` (chessboard) is not supported; on animations it is composited per frame (same pixels as imgproxy\'s once-after-joining for a static watermark)',
+    note: 'image from `watermark_url`/`watermark_text`, else `IMGPROXY_WATERMARK_DATA`/`_PATH`/`_URL`; pixel offsets follow `dpr`; a mark larger than the image is clipped; Pro `ch` (chessboard) is not supported; on animations it is composited per frame (same pixels as imgproxy\'s once-after-joining for a static watermark)',
   },
+  watermark_url: {
+    args: 'URL-safe base64 of the image URL; empty = the configured watermark',
+    default: 'blank',
+    status: 'working',
+    note: `a source like the image's: \`IMGPROXY_ALLOWED_SOURCES\`, size limit, origin sub-store, part of the cache key; ${PRO}`,
+  },
+  watermark_text: {
+    args: 'URL-safe base64 of text with Pango markup',
+    default: 'blank (black, `sans 16`)',
+    status: 'partial',
+    note: `bundled DejaVu fonts; the markup subset of [docs/watermarks.md](watermarks.md#text) (other tags and attributes → 404); ${PRO}`,
+  },
+  watermark_size: { args: '`%width:%height`, int ≥ 0; `0` follows the aspect ratio', default: '`0:0`', status: 'working', note: `fit, enlarging; only when the watermark scale is 0; ${PRO}` },
+  watermark_rotate: { args: 'degrees clockwise, any angle', default: '`0`', status: 'working', note: PRO },
+  watermark_shadow: { args: 'sigma, float 0…100; `0` = off', default: 'off', status: 'partial', note: `a black blur of the mark's alpha under it, 3 sigma wide, no offset (Pro's look is undocumented); ${PRO}` },
   strip_metadata: {
     args: 'bool',
     default: '`IMGPROXY_STRIP_METADATA` (`true`)',
@@ -158,9 +173,11 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   png_options: { args: '`%interlaced:%quantize:%quantization_colors`', default: '`IMGPROXY_PNG_*`', status: 'working', note: PRO },
   webp_options: { args: '`%compression:%smart_subsample:%preset`', default: '`IMGPROXY_WEBP_*`', status: 'working', note: PRO },
   avif_options: { args: '`%subsample` (`auto` `on` `off`)', default: '`IMGPROXY_AVIF_SUBSAMPLE`', status: 'working', note: PRO },
-  page: { args: 'int ≥ 0', default: '`0`', status: 'working', note: `multi-page TIFF, animation frame; ${PRO}` },
-  pages: { args: 'int ≥ 1', default: '`1`', status: 'working', note: `pages stacked vertically; ${PRO}` },
+  page: { args: 'int ≥ 0', default: '`0`', status: 'working', note: `PDF page, multi-page TIFF, animation frame; ${PRO}` },
+  pages: { args: 'int ≥ 1', default: '`1`', status: 'working', note: `pages (PDF, TIFF) stacked vertically; ${PRO}` },
   disable_animation: { args: 'bool', default: '`false`', status: 'working', note: PRO },
+  video_thumbnail_second: { args: 'seconds ≥ 0', default: '`IMGPROXY_VIDEO_THUMBNAIL_SECOND`', status: 'working', note: `the frame of a video source; past the end, the last; ${PRO}` },
+  video_thumbnail_keyframes: { args: 'bool', default: '`IMGPROXY_VIDEO_THUMBNAIL_KEYFRAMES`', status: 'working', note: `the keyframe at or before the second; ${PRO}` },
   skip_processing: { args: '`%format:%format…`', default: '`IMGPROXY_SKIP_PROCESSING_FORMATS`', status: 'working', note: 'SVG is still sanitised' },
   raw: {
     args: 'bool',
@@ -188,8 +205,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
 
 /** imgproxy options this dialect does not accept at all (404 Invalid URL): Pro features. */
 export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
-  { names: '`watermark_url` `watermark_text` `watermark_size` `watermark_rotate` `watermark_shadow`', why: 'Pro watermarks' },
-  { names: '`video_thumbnail_*` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video, hashsum and cache options' },
+  { names: '`video_thumbnail_tile` `video_thumbnail_animation` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video tiles and animation, hashsum and cache options' },
 ];
 
 export interface InfoOptionDoc {
@@ -206,7 +222,7 @@ export const INFO_OPTION_DOCS: Readonly<Record<string, InfoOptionDoc>> = {
   exif: { args: '`%enabled:%canonical_names`', default: 'on' },
   iptc: { args: 'bool', default: 'on', note: 'with Photoshop resolution' },
   xmp: { args: 'bool', default: 'on' },
-  video_meta: { args: 'bool', default: 'on', note: 'accepted; always empty (no video sources)' },
+  video_meta: { args: 'bool', default: 'on', note: 'video sources: `video_meta` (container tags), `video_streams`, `duration`' },
   colorspace: { args: 'bool', default: 'off' },
   bands: { args: 'bool', default: 'off' },
   sample_format: { args: 'bool', default: 'off' },

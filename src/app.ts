@@ -14,6 +14,7 @@ import { createImageCache, createCacheStores, type ImageCache } from './cache/in
 import { createSources, type Sources } from './sources/index.js';
 import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
+import { previewSettings } from './processing/codecs/preview-settings.js';
 import { unavailableEncoders } from './processing/format.js';
 import { createProcessor } from './processing/pipeline.js';
 import { unavailableCodecs } from './processing/codecs/index.js';
@@ -129,12 +130,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const watermark = await loadWatermark(config, fetchAux);
   const policies = createDialectPolicies(config, await loadFallbackImage(config, fetchAux, createUrlPreprocessor(config)));
 
-  const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched });
+  // The PDF and video decoders' settings: ffmpeg and ffprobe are looked up (and named if missing) now.
+  const previews = previewSettings(config, logger);
+  const loadSource = createSourceLoader({ cache, sources, downloads: limiter.downloads, onFetched: metrics.sourceFetched, maxVideoBytes: config.previews.maxVideoSrcFileSize });
   const steps = createStepTimer(metrics);
   const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
-  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config), watermark, metrics, policies });
-  const info = createInfoService({ ...flowDeps, metrics });
+  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config, previews), watermark, metrics, policies });
+  const info = createInfoService({
+    ...flowDeps,
+    metrics,
+    previews: { previews, videoEnabled: config.previews.enableVideoThumbnails, videoSecond: config.previews.videoThumbnailSecond },
+  });
   const handler = createRequestHandler({
     config,
     logger,

@@ -32,6 +32,11 @@ export const ERROR_CODES = {
   SOURCE_PATH_FORBIDDEN: { status: 404, message: 'Invalid source URL' },
   /** A local:// path naming a directory or another non-file. */
   SOURCE_NOT_A_FILE: { status: 404, message: 'Source is unreachable' },
+  /**
+   * The request's own watermark image (`watermark_url`, PreviewProxy `wm`) could not be
+   * fetched; the status is the fetch failure's (PreviewProxy answers 502 `watermark_fetch_failed`).
+   */
+  WATERMARK_UNREACHABLE: { status: 404, message: 'Watermark is unreachable' },
   /** Origin answered 4xx: mirrored status. */
   SOURCE_CLIENT_ERROR: { status: 404, message: 'Source is unreachable' },
   /** Origin answered 5xx. */
@@ -55,6 +60,10 @@ export const ERROR_CODES = {
    * `blur_detections`, `draw_detections` need a model none of our packages ships).
    */
   UNSUPPORTED_OPTION: { status: 422, message: 'Unsupported processing option' },
+  /** A video source ffmpeg could not take a frame of (or ffmpeg is missing): PreviewProxy's `video_decode_error`. */
+  VIDEO_DECODE_ERROR: { status: 422, message: 'Broken or unsupported image' },
+  /** A PDF source PDFium could not render: PreviewProxy's `pdf_render_error`. */
+  PDF_RENDER_ERROR: { status: 422, message: 'Broken or unsupported image' },
   /** Requested output format cannot be produced. */
   UNSUPPORTED_OUTPUT: { status: 422, message: 'Invalid URL' },
   /** Queue full (IMGPROXY_REQUESTS_QUEUE_SIZE). */

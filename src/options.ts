@@ -14,8 +14,31 @@ export { AUTOQUALITY_METHODS, AVIF_SUBSAMPLES, WEBP_COMPRESSIONS, WEBP_PRESETS, 
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** Video containers a frame is taken from (ffmpeg). */
+export const VIDEO_FORMATS = ['mp4', 'mov', 'webm', 'mkv', 'avi'] as const;
+export type VideoFormat = (typeof VIDEO_FORMATS)[number];
+
 /** Formats we can detect in a source. */
-export type ImageFormat = OutputFormat | 'pdf';
+export type ImageFormat = OutputFormat | 'pdf' | 'psd' | VideoFormat;
+
+export function isVideoFormat(f: ImageFormat): f is VideoFormat {
+  return (VIDEO_FORMATS as readonly string[]).includes(f);
+}
+
+/**
+ * Where a frame of a video source is taken: seconds from the start, a ratio of the duration
+ * (PreviewProxy's `seek:0.25r`) or `auto`, the middle (PreviewProxy's `seek:auto`).
+ */
+export type VideoSeek = { readonly seconds: number } | { readonly ratio: number } | 'auto';
+
+export interface VideoOptions {
+  /** IMGPROXY_ENABLE_VIDEO_THUMBNAILS on imgproxy routes; always on PreviewProxy's. */
+  enabled: boolean;
+  /** `video_thumbnail_second` / PreviewProxy's `seek`; IMGPROXY_VIDEO_THUMBNAIL_SECOND by default. */
+  seek: VideoSeek;
+  /** `video_thumbnail_keyframes`: the keyframe at or before the seek, not the exact frame. */
+  keyframes: boolean;
+}
 
 export const RESIZING_TYPES = ['fit', 'fill', 'fill-down', 'force', 'auto'] as const;
 export type ResizingType = (typeof RESIZING_TYPES)[number];
@@ -75,12 +98,51 @@ export function hexToRgb(hex: string): Rgb {
 export const WATERMARK_POSITIONS = ['ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're'] as const;
 export type WatermarkPosition = (typeof WATERMARK_POSITIONS)[number];
 
+/**
+ * Whose placement rules a watermark follows: imgproxy's (scale fits the mark into scale ×
+ * the image, offsets push away from the anchored edge, `re` tiles centred) or PreviewProxy's
+ * (scale is the mark's width as a fraction of the image's, offsets are added to the top-left
+ * corner, `re` tiles from the top-left corner).
+ */
+export type WatermarkLayout = 'imgproxy' | 'previewproxy';
+
 export interface WatermarkOptions {
   opacity: number;
   position: WatermarkPosition;
   x: number;
   y: number;
   scale: number;
+  layout: WatermarkLayout;
+}
+
+/** A text watermark: one layout of Pango markup (already checked, processing/pango-markup.ts). */
+export interface WatermarkText {
+  kind: 'text';
+  markup: string;
+  /** `sans`: the bundled font; another name is a font file found as PreviewProxy finds it. */
+  font: string;
+  /** Font size in pixels. */
+  size: number;
+  /** `em`: the size of the em square (Pango's, at 72 dpi); `line`: ascent + descent (PreviewProxy's). */
+  sizing: 'em' | 'line';
+}
+
+/** What a watermark draws when it is not the configured image (IMGPROXY_WATERMARK_*). */
+export type WatermarkImage = { kind: 'url'; url: string } | WatermarkText;
+
+export type FrameRange =
+  | { kind: 'all' }
+  | { kind: 'from'; first: number }
+  | { kind: 'range'; first: number; last: number }
+  | { kind: 'last'; count: number };
+
+/**
+ * Frames of an animated GIF to output (PreviewProxy's `gif_anim`, 0-indexed, inclusive).
+ * `keepOthers` (`gif_af`): frames outside the range are kept too, with the geometric steps only.
+ */
+export interface FrameSelection {
+  range: FrameRange;
+  keepOthers: boolean;
 }
 
 export const RESIZING_ALGORITHMS = ['nearest', 'linear', 'cubic', 'lanczos2', 'lanczos3'] as const;
@@ -302,9 +364,21 @@ export interface ProcessingOptions {
   /** imgproxy Pro's `fallback_image_url`: the request's own fallback image ('' = the configured one). */
   fallbackImageUrl: string;
   watermark: WatermarkOptions | null;
+  /** null: the configured watermark image. */
+  watermarkImage: WatermarkImage | null;
+  /** imgproxy Pro `watermark_size` (used when the scale is 0); null = natural size. */
+  watermarkSize: { width: number; height: number } | null;
+  /** imgproxy Pro `watermark_rotate`, degrees clockwise. */
+  watermarkRotate: number;
+  /** imgproxy Pro `watermark_shadow`: blur sigma of the shadow; 0 = none. */
+  watermarkShadow: number;
+  /** GIF frames to output; null = every frame, as usual. */
+  frames: FrameSelection | null;
   page: number;
   pages: number;
   disableAnimation: boolean;
+  /** Video sources only (ignored on a still image). */
+  video: VideoOptions;
   // Security options (only settable with IMGPROXY_ALLOW_SECURITY_OPTIONS).
   maxSrcResolution: number;
   maxSrcFileSize: number;
@@ -371,6 +445,7 @@ const NOT_NEGOTIATED = {
 export function defaultOptions(config: Config): ProcessingOptions {
   const p = config.processing;
   const s = config.security;
+  const v = config.previews;
   return {
     resizingType: 'fit',
     resizingAlgorithm: 'lanczos3',
@@ -446,9 +521,15 @@ export function defaultOptions(config: Config): ProcessingOptions {
     returnAttachment: false,
     fallbackImageUrl: '',
     watermark: null,
+    watermarkImage: null,
+    watermarkSize: null,
+    watermarkRotate: 0,
+    watermarkShadow: 0,
+    frames: null,
     page: 0,
     pages: 1,
     disableAnimation: false,
+    video: { enabled: v.enableVideoThumbnails, seek: { seconds: v.videoThumbnailSecond }, keyframes: v.videoThumbnailKeyframes },
     maxSrcResolution: s.maxSrcResolution,
     maxSrcFileSize: s.maxSrcFileSize,
     maxAnimationFrames: s.maxAnimationFrames,
@@ -467,6 +548,32 @@ export function asIs(o: ProcessingOptions): ProcessingOptions {
   return { ...o, skipProcessingFormats: [...OUTPUT_FORMATS], format: null, bestFormat: null, ...NOT_NEGOTIATED };
 }
 
+/** Whether these are `asIs` options: every format skipped, nothing asked for. */
+export function isAsIs(o: ProcessingOptions): boolean {
+  return o.format === null && OUTPUT_FORMATS.every((f) => o.skipProcessingFormats.includes(f));
+}
+
+/**
+ * The watermark's details mean nothing without a watermark: reset, so that a URL naming
+ * them alone shares the cache key of one that does not (the main options or a chained pipeline's).
+ */
+export function settleWatermark(o: Pick<ProcessingOptions, 'watermark' | 'watermarkImage' | 'watermarkSize' | 'watermarkRotate' | 'watermarkShadow'>): void {
+  if (o.watermark !== null) return;
+  o.watermarkImage = null;
+  o.watermarkSize = null;
+  o.watermarkRotate = 0;
+  o.watermarkShadow = 0;
+}
+
+/**
+ * The request's own watermark images, each URL once: sources to load like the image's. Each
+ * chained pipeline places its own watermark (https://docs.imgproxy.net/features/chained_pipelines).
+ */
+export function watermarkUrls(o: ProcessingOptions): string[] {
+  const urls = [o, ...o.chain].flatMap((s) => (s.watermark !== null && s.watermarkImage?.kind === 'url' ? [s.watermarkImage.url] : []));
+  return [...new Set(urls)];
+}
+
 /** Options that change headers or validity but never the bytes: left out of the cache key. */
 export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition'] as const satisfies readonly (keyof ProcessingOptions)[];
 
@@ -483,4 +590,10 @@ export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   ico: 'image/x-icon',
   heic: 'image/heif',
   pdf: 'application/pdf',
+  psd: 'image/vnd.adobe.photoshop',
+  mp4: 'video/mp4',
+  mov: 'video/quicktime',
+  webm: 'video/webm',
+  mkv: 'video/x-matroska',
+  avi: 'video/x-msvideo',
 };

@@ -117,8 +117,6 @@ export const unsupported: readonly Unsupported[] = [
   refuse(str('IMGPROXY_S3_ACCESS_POINTS'), 'S3 access points are not implemented yet'),
 
   // PreviewProxy
-  refuse(str('PP_FFMPEG_PATH', 'ffmpeg'), 'video previews are not implemented yet'),
-  refuse(str('PP_FFPROBE_PATH', 'ffprobe'), 'video previews are not implemented yet'),
 ];
 
 /** One error per set variable of the list whose value is not accepted. */

@@ -88,6 +88,7 @@ function splitExt(base: string): [string, string] {
 
 const EXTENSIONS: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', tiff: 'tiff', svg: 'svg', jxl: 'jxl', bmp: 'bmp', ico: 'ico', heic: 'heic', pdf: 'pdf',
+  psd: 'psd', mp4: 'mp4', mov: 'mov', webm: 'webm', mkv: 'mkv', avi: 'avi',
 };
 
 const EXT_BY_MIME: ReadonlyMap<string, string> = new Map(

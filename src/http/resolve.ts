@@ -6,7 +6,7 @@
  * normal case behind a CDN miss storm or a hot page) skip them.
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
- * then answers 404). The source is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
+ * then answers 404). The source (and a watermark image's) is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
  * configuration. Cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH) go with the
@@ -18,6 +18,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue } from '../cache/key.js';
+import { watermarkUrls } from '../options.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
 import { COOKIE_SCOPE_HEADERS, createCookiePassthrough } from './cookie-passthrough.js';
@@ -69,6 +70,8 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
 
     const request = parse();
     sources.admit(request.source);
+    // A watermark image is a source too: IMGPROXY_ALLOWED_SOURCES and the enabled schemes apply.
+    for (const mark of watermarkUrls(request.options)) sources.admit(mark);
     const cookie = passCookies?.(request.source, headers);
     if (cookie !== undefined) request.originCookie = cookie;
     let key = request.options.raw ? '' : cache.key(request, headers);

@@ -9,8 +9,12 @@ import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { ProxyError } from '../errors.js';
+import type { ImageFormat } from '../options.js';
 import { averageColour, dominantColours, paletteFromPng } from './colour-stats.js';
+import { isVideoFormat } from '../options.js';
+import { defaultPreviewSettings } from './codecs/preview-settings.js';
 import { probeSource, readSource, sharpOf } from './codecs/source.js';
+import type { PreviewSettings, VideoStream } from './codecs/types.js';
 import type { InfoOptions } from './info-options.js';
 import { readExif, readIptc, readXmp } from './metadata-readers.js';
 
@@ -35,6 +39,27 @@ async function raw(img: Sharp, max: number): Promise<{ data: Buffer; width: numb
 export interface InfoRun {
   readonly signal?: AbortSignal | undefined;
   readonly deadline?: number | undefined;
+  /** The app's PDF and video decoder settings. */
+  readonly previews?: PreviewSettings | undefined;
+  /** IMGPROXY_ENABLE_VIDEO_THUMBNAILS: videos are sources at all (refused when false). */
+  readonly videoEnabled?: boolean | undefined;
+  /** IMGPROXY_VIDEO_THUMBNAIL_SECOND: the frame the pixel fields are computed on. */
+  readonly videoSecond?: number | undefined;
+}
+
+/** The longest side of the PDF page rendered for the pixel fields (they work on 512 px at most). */
+const PDF_INFO_SIDE = 512;
+
+/** imgproxy Pro's `video_streams` entries (docs/usage/getting_info.mdx, video_meta). */
+function videoStreams(streams: readonly VideoStream[]): Record<string, unknown>[] {
+  return streams.map((s) => ({
+    type: s.codecType,
+    codec: s.codecName,
+    ...(s.bitRate !== undefined ? { bps: s.bitRate } : {}),
+    ...(s.frameRate !== undefined ? { fps: Math.round(s.frameRate * 1000) / 1000 } : {}),
+    ...(s.width !== undefined ? { width: s.width, height: s.height } : {}),
+    ...(s.duration !== undefined ? { duration: s.duration } : {}),
+  }));
 }
 
 /** Builds the /info JSON for `source`; `sourceSize` is its byte length (Content-Length). */
@@ -50,16 +75,23 @@ export async function imageInfo(source: Buffer, sourceSize: number, opts: InfoOp
 async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, run: InfoRun): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const maxPixels = opts.maxSrcResolution * 1e6;
-  const limits = { maxPixels, maxFrames: 1, deadline: Math.min(run.deadline ?? Infinity, Date.now() + INFO_DECODE_MS), signal: run.signal };
+  const limits = { maxPixels, maxFrames: 1, deadline: Math.min(run.deadline ?? Infinity, Date.now() + INFO_DECODE_MS), signal: run.signal, previews: run.previews ?? defaultPreviewSettings() };
+  const accept = (f: ImageFormat): void => {
+    if (isVideoFormat(f) && run.videoEnabled === false) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${f} video, and video thumbnails are off (IMGPROXY_ENABLE_VIDEO_THUMBNAILS)`);
+  };
+  const select = { page: opts.page, pages: 1 };
   // Header fields never decode pixels (libvips' header read, or the codec's probe).
-  const { format, probe, meta: header } = await probeSource(source, limits);
+  const { format, probe, meta: header } = await probeSource(source, limits, { accept, select });
+  // Without ffprobe a video's size is its frame's.
+  const unmeasured = probe.video?.unprobed === true;
   const pixelWork = opts.average || opts.dominantColors || opts.palette > 0 || opts.blurhash !== null || opts.thumbhash || (opts.alpha && opts.alphaCheckTransparency);
   // The fields that do are bounded like processing is (max_src_resolution /
   // IMGPROXY_MAX_SRC_RESOLUTION), so /info is no way around the limit.
   const tooBig = (): ProxyError => new ProxyError('SOURCE_RESOLUTION_TOO_BIG', `source: resolution ${probe.width}x${probe.height} is over ${opts.maxSrcResolution} MP`);
-  if (pixelWork && probe.width * probe.height > maxPixels) throw tooBig();
+  // A PDF is drawn small for them, whatever its page size.
+  if (pixelWork && format !== 'pdf' && probe.width * probe.height > maxPixels) throw tooBig();
   // What the decoded image says of itself (bands, colourspace) is what a codec's output says.
-  const needDecoded = pixelWork || (header === undefined && (opts.colorspace || opts.bands || opts.sampleFormat || opts.alpha));
+  const needDecoded = pixelWork || (header === undefined && (opts.colorspace || opts.bands || (opts.sampleFormat && probe.highDepth === undefined) || opts.alpha)) || (unmeasured && opts.dimensions);
   let img: Sharp | undefined;
   let meta: Metadata | undefined = header;
   if (header !== undefined && (needDecoded || opts.page > 0)) {
@@ -70,9 +102,13 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, 
   } else if (needDecoded) {
     const read = await readSource(source, {
       limits,
-      check: (w, h) => {
-        if (w * h > maxPixels) throw tooBig();
+      accept,
+      select,
+      check: (w, h, _pages, f) => {
+        if (f !== 'pdf' && w * h > maxPixels) throw tooBig();
       },
+      // A PDF page is drawn at 512 px at most, a video's frame taken at IMGPROXY_VIDEO_THUMBNAIL_SECOND.
+      request: (w, h) => ({ page: opts.page, scale: Math.min(1, PDF_INFO_SIDE / Math.max(w, h, 1)), seek: { seconds: run.videoSecond ?? 0 } }),
     });
     img = sharpOf(read.input);
     meta = await img.metadata();
@@ -88,8 +124,9 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, 
     // A codec applies the orientation it finds: its probe's size is the size shown.
     const orientation = header?.orientation ?? 1;
     const swap = orientation >= 5 && orientation <= 8;
-    out.width = swap ? probe.height : probe.width;
-    out.height = swap ? probe.width : probe.height;
+    const size = unmeasured && meta ? { width: meta.width, height: meta.height } : probe;
+    out.width = swap ? size.height : size.width;
+    out.height = swap ? size.width : size.height;
     out.orientation = orientation;
   }
   if (opts.exif) out.exif = readExif(meta?.exif, opts.exifCanonicalNames);
@@ -101,8 +138,13 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, 
   if (opts.xmp) out.xmp = readXmp(meta?.xmp);
   if (opts.colorspace) out.colorspace = meta?.space ?? 'srgb';
   if (opts.bands) out.bands = meta?.channels;
-  if (opts.sampleFormat) out.sample_format = meta?.depth ?? 'uchar';
+  if (opts.sampleFormat) out.sample_format = probe.highDepth === undefined ? (meta?.depth ?? 'uchar') : probe.highDepth ? 'ushort' : 'uchar';
   if (opts.pagesNumber) out.pages_number = probe.pages;
+  if (opts.videoMeta && probe.video) {
+    out.video_meta = probe.video.tags;
+    out.video_streams = videoStreams(probe.video.streams);
+    if (probe.duration !== undefined) out.duration = probe.duration;
+  }
   if (opts.alpha) {
     let alpha = (meta?.hasAlpha ?? probe.hasAlpha) === true;
     if (alpha && opts.alphaCheckTransparency) {

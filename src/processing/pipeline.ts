@@ -15,7 +15,9 @@
  * the request's deadline and abort signal (run.ts).
  *
  * Animated GIF/WebP are split into frames, each frame runs the same steps, and the frames are
- * written into one strip for the encoder, with their delays. Pure with respect to I/O.
+ * written into one strip for the encoder, with their delays. PreviewProxy's `gif_anim` chooses
+ * the frames of a GIF (animation.ts), and with `gif_af` the frames outside its range take the
+ * geometric steps only. Pure with respect to I/O: a watermark image is loaded by the caller.
  *
  * Known deviations, kept on purpose (README "Processing options"):
  *  - the watermark of an animation is composited on each frame (overlays prepared once),
@@ -24,9 +26,10 @@
  *  - keep_copyright keeps EXIF Artist and Copyright only: sharp cannot write IPTC, so IPTC
  *    by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
-import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
+import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { MIME_TYPES, stageOptions, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { isAsIs, isVideoFormat, MIME_TYPES, stageOptions, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { ProxyError } from '../errors.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { applyEffects, hasEffects } from './effects.js';
 import { fitBytes } from './fit-bytes.js';
@@ -63,11 +66,15 @@ import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } fr
 import { checkAbort, underBudget, type Run } from './run.js';
 import { outputDensity, profileFits, resolveColourProfile, withDensity } from './output-profile.js';
 import { initSharp } from './sharp-setup.js';
+import { previewSettings } from './codecs/preview-settings.js';
+import type { DecodeRequest, PreviewSettings, Probe } from './codecs/types.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
 import { injectSvgStyle } from './svg-style.js';
 import { colorizeOverlay, gradientOverlay } from './tint-overlays.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
-import { watermarkOverlays } from './watermark.js';
+import { planFrames, type FramePlan } from './animation.js';
+import { openWatermark, watermarkOverlays } from './watermark.js';
+import type { MarkSource } from './watermark-mark.js';
 
 /** Missing frame delays default to 40 ms (25 fps), as in imgproxy. */
 const DEFAULT_DELAY_MS = 40;
@@ -95,12 +102,19 @@ interface Job {
   vectorScale: number;
   /** Encode as greyscale: the source is grey and nothing below adds colour (per output format, see keepsGrey). */
   grey: boolean;
-  /** The watermark, if any, is a grey image (it keeps a grey result grey). */
-  markGrey: boolean;
+  /**
+   * The mark of each pipeline of the chain (index 0: the first), opened once for the request;
+   * null where that pipeline draws none.
+   */
+  marks: readonly (MarkSource | null)[];
+  /** The index of this job's pipeline in the chain. */
+  stage: number;
   /** Whether this is the chain's last pipeline: only there does the format force a flatten. */
   last: boolean;
   /** The `color_profile` resolved (built-in name or file), null = none. */
   profile: string | null;
+  /** Frames outside a gif_anim range keep their colours: not one grey palette for all. */
+  frameColours: boolean;
 }
 
 function isGreyRgb(c: Rgb | null): boolean {
@@ -109,15 +123,16 @@ function isGreyRgb(c: Rgb | null): boolean {
 
 const isGreyHex = (hex: string): boolean => /^([0-9a-f]{2})\1\1$/i.test(hex);
 
-/** Whether a pipeline's options can add colour to a grey image. */
-function addsColour(o: ProcessingOptions, markGrey: boolean): boolean {
+/** Whether a pipeline's options can add colour to a grey image (`mark`: the one it draws). */
+function addsColour(o: ProcessingOptions, mark: MarkSource | null): boolean {
   return (
     !isGreyRgb(o.background) ||
     (o.monochrome !== null && !isGreyHex(o.monochrome.color)) ||
     (o.duotone !== null && !(isGreyHex(o.duotone.dark) && isGreyHex(o.duotone.light))) ||
     (o.colorize !== null && !isGreyHex(o.colorize.color)) ||
     (o.gradient !== null && !isGreyHex(o.gradient.color)) ||
-    (o.watermark !== null && !markGrey)
+    // Text marks are coloured by their markup (rawMark is never grey); no mark adds nothing.
+    (o.watermark !== null && mark !== null && !mark.grey)
   );
 }
 
@@ -130,32 +145,27 @@ function stagesOf(o: ProcessingOptions): ProcessingOptions[] {
  * Frames run through the pipeline as sRGB (sharp's raw output), so a grey source (or one made
  * grey by a grey monochrome) would come out with three equal channels. imgproxy keeps the
  * colourspace: we convert back to b-w at encode time unless an operation can add colour (a
- * coloured background or tint, a watermark, a colour output like WebP/AVIF whose encoders
- * store RGB anyway).
+ * coloured background or tint, a watermark that is not grey itself, a colour output like
+ * WebP/AVIF whose encoders store RGB anyway).
  */
-function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, markGrey: boolean): boolean {
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, marks: readonly (MarkSource | null)[]): boolean {
   const stages = stagesOf(o);
   // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
   // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
   const greyed = stages.some((s) => s.monochrome !== null && s.monochrome.intensity >= 1);
   if (!info.grey && !greyed) return false;
   // A grey watermark on a grey image keeps it grey, as imgproxy keeps the result's colourspace
-  // (processing/colorspace_test.go TestWatermarkColorspace).
-  if (stages.some((s) => addsColour(s, markGrey))) return false;
+  // (processing/colorspace_test.go TestWatermarkColorspace): the mark's greyness is what the
+  // source reader found in it (codecs/source.ts), so a BMP, ICO or HEIC mark is judged too.
+  if (stages.some((s, i) => addsColour(s, marks[i] ?? null))) return false;
   // An embedded colour profile is an RGB (or CMYK) one.
   if (o.colorProfile !== null) return false;
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
 }
 
-/** Whether an auxiliary image (the watermark) is greyscale, from its header. */
-async function isGreyImage(image: Buffer | undefined): Promise<boolean> {
-  if (!image) return true;
-  try {
-    const { space } = await sharp(image, { limitInputPixels: false }).metadata();
-    return space === 'b-w' || space === 'grey16';
-  } catch {
-    return false;
-  }
+/** keepsGrey for a result written as `format` (a `best` candidate or the chosen format). */
+function greyFor(job: Omit<Job, 'grey'>, format: OutputFormat): boolean {
+  return keepsGrey(job.info, job.o, format, job.marks) && !job.frameColours;
 }
 
 /**
@@ -188,12 +198,24 @@ function resizesOnLoad(o: ProcessingOptions): boolean {
   return o.trim === null && o.crop === null && o.cropAspectRatio === null;
 }
 
+/**
+ * The resize planned from a source's header, before it is decoded: the one planner of a codec's
+ * decode size (loadSize) and a PDF's drawing scale (pdfScale). A codec's output carries no EXIF
+ * turn, and the options' turn comes after the resize, so the plan is of the turned size; `swap`
+ * says the axes are swapped. Null when no resize runs on load, or when there is no size to plan
+ * from (ffprobe may not have measured a video: 0×0).
+ */
+function loadPlan(width: number, height: number, o: ProcessingOptions, isVector: boolean): { plan: GeometryPlan; swap: boolean } | null {
+  if (!resizesOnLoad(o) || !(width > 0 && height > 0)) return null;
+  const swap = swapsAxes(optionTurn(o));
+  return { plan: planGeometry({ width: swap ? height : width, height: swap ? width : height, isVector }, { ...o, rotate: 0 }), swap };
+}
+
 /** The resize's size in stored orientation (what a codec decodes for), or undefined if none runs on load. */
 function loadSize(width: number, height: number, o: ProcessingOptions, config: Config): { width: number; height: number } | undefined {
-  if (!resizesOnLoad(o) || config.processing.disableShrinkOnLoad) return undefined;
-  // A codec's output carries no EXIF turn; the options' turn comes after the resize.
-  const swap = swapsAxes(optionTurn(o));
-  const plan = planGeometry({ width: swap ? height : width, height: swap ? width : height, isVector: false }, { ...o, rotate: 0 });
+  const planned = config.processing.disableShrinkOnLoad ? null : loadPlan(width, height, o, false);
+  if (planned === null) return undefined;
+  const { plan, swap } = planned;
   return swap ? { width: plan.scaledHeight, height: plan.scaledWidth } : { width: plan.scaledWidth, height: plan.scaledHeight };
 }
 
@@ -204,22 +226,63 @@ function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; h
 
 /** Plan options for a frame whose user rotation has already been applied. */
 function planFor(width: number, height: number, job: Job): GeometryPlan {
-  return planGeometry({ width, height, isVector: job.isVector }, { ...job.o, rotate: 0 });
+  // A PDF drawn at the size asked is as scalable as an SVG: it may be enlarged like one (in the
+  // first pipeline: later ones start from its raster result).
+  return planGeometry({ width, height, isVector: job.isVector || (job.stage === 0 && job.info.format === 'pdf') }, { ...job.o, rotate: 0 });
 }
 
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
-type Overlays = (width: number, height: number) => Promise<OverlayOptions[] | null>;
+type Overlays = (width: number, height: number, dprScale: number) => Promise<OverlayOptions[] | null>;
 
 function watermarkFor(job: Job): Overlays {
-  const wm = job.o.watermark;
-  const image = job.ctx.watermark;
-  if (!wm || !image || wm.opacity <= 0) return async () => null;
+  const { o } = job;
+  const wm = o.watermark;
+  const mark = job.marks[job.stage] ?? null;
+  if (!wm || wm.opacity <= 0 || mark === null) return async () => null;
+  const req = { opts: wm, baseOpacity: job.config.processing.watermarkOpacity, size: o.watermarkSize, rotate: o.watermarkRotate, shadow: o.watermarkShadow };
+  // The mark was opened (or its text drawn) once; it is placed once per frame size.
   let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
-  return (width, height) => {
-    const key = `${width}x${height}`;
-    if (cached?.key !== key) cached = { key, overlays: watermarkOverlays(image, { width, height }, wm, job.config.processing.watermarkOpacity, job.limits) };
+  return (width, height, dprScale) => {
+    const key = `${width}x${height}@${dprScale}`;
+    if (cached?.key !== key) {
+      // imgproxy's pixel offsets follow the dpr the geometry settled on (prepare.go `DprScale`).
+      const placed = { ...req, offsetScale: wm.layout === 'imgproxy' ? dprScale : 1 };
+      cached = { key, overlays: watermarkOverlays(mark, { width, height }, placed, job.limits, job.run) };
+    }
     return cached.overlays;
   };
+}
+
+/**
+ * The mark of each pipeline (imgproxy Pro places one watermark per chained pipeline,
+ * https://docs.imgproxy.net/features/chained_pipelines), opened once: a request's own image
+ * (`watermark_url`) from `ctx.marks`, else the configured one, or its text drawn. Opened before
+ * the pipelines run because whether a grey result stays grey depends on the marks.
+ */
+async function openMarks(o: ProcessingOptions, ctx: ProcessContext, limits: PixelLimits, run: Run): Promise<(MarkSource | null)[]> {
+  const opened = new Map<string, Promise<MarkSource | null>>();
+  return Promise.all(
+    stagesOf(o).map((s) => {
+      const wm = s.watermark;
+      if (wm === null || wm.opacity <= 0) return null;
+      const image = s.watermarkImage;
+      const bytes = image?.kind === 'url' ? ctx.marks?.get(image.url) : ctx.watermark;
+      // Pipelines drawing the same image share one opening.
+      const id = JSON.stringify([image, wm.layout]);
+      let mark = opened.get(id);
+      if (mark === undefined) {
+        mark = openWatermark(image, bytes, { maxPixels: o.maxSrcResolution * 1e6, limits, run, layout: wm.layout });
+        opened.set(id, mark);
+      }
+      return mark;
+    }),
+  );
+}
+
+/** The same job without the steps PreviewProxy keeps off the frames outside a `gif_anim` range. */
+function geometricOnly(job: Job): Job {
+  const o: ProcessingOptions = { ...job.o, blur: 0, sharpen: 0, pixelate: 0, brightness: 0, contrast: 1, saturation: 1, monochrome: null, watermark: null };
+  return { ...job, o };
 }
 
 /**
@@ -317,7 +380,7 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
   }
   if (o.colorize) overlays.push(colorizeOverlay(o.colorize, width, height));
   if (o.gradient) overlays.push(gradientOverlay(o.gradient, width, height, job.limits));
-  const marks = await watermark(width, height);
+  const marks = await watermark(width, height, plan.dprScale);
   if (marks) overlays.push(...marks);
   if (overlays.length > 0) {
     await inSrgb();
@@ -408,7 +471,7 @@ async function cutAndFinish(frame: Frame, job: Job, watermark: Overlays, frames:
 function stageJob(job: Job, index: number): Job {
   if (index === 0) return job;
   // Later pipelines start from the raster result of the one before.
-  return { ...job, o: stageOptions(job.o, index), isVector: false, vectorScale: 1, last: index === job.o.chain.length };
+  return { ...job, o: stageOptions(job.o, index), stage: index, isVector: false, vectorScale: 1, last: index === job.o.chain.length };
 }
 
 /**
@@ -437,7 +500,7 @@ async function runChain(job: Job, px: Pixels, frames: number, animated: boolean)
  * Splits the decoded frames, runs each through the steps after the pre-crop and writes it into
  * one strip for the encoder: the strip of results is the only copy of them.
  */
-async function processAnimation(job: Job, page: number, count: number): Promise<{ pixels: Pixels; frameHeight: number }> {
+async function processAnimation(job: Job, page: number, count: number, styled: FramePlan['styled'] = () => true): Promise<{ pixels: Pixels; frameHeight: number }> {
   const { o, info } = job;
   const swap = swapsAxes(optionTurn(o));
   // Checked once for all the frames before the strip is decoded (cutAndFinish checks each frame's).
@@ -447,11 +510,14 @@ async function processAnimation(job: Job, page: number, count: number): Promise<
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
 
   const overlays = watermarkFor(job);
+  const plain = geometricOnly(job);
+  const none: Overlays = async () => null;
   let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
     checkAbort(job.run.signal);
     const frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
-    const finished = await runChain(job, await cutAndFinish(frame, job, overlays, count), count, true);
+    const all = styled(i);
+    const finished = await runChain(job, await cutAndFinish(frame, all ? job : plain, all ? overlays : none, count), count, true);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);
@@ -479,6 +545,7 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
 interface Animation {
   delay: number[];
   frameHeight: number;
+  loop: number;
 }
 
 interface Encoded {
@@ -495,7 +562,7 @@ interface Encoded {
  */
 function writer(job: Job, source: Pixels, format: OutputFormat, animation: EncodeSettings['animation']): (quality: number, lossless?: boolean) => Promise<Buffer> {
   const sixteen = source.depth === 'ushort' && (format === 'png' || format === 'tiff');
-  const grey = keepsGrey(job.info, job.o, format, job.markGrey);
+  const grey = greyFor(job, format);
   return (quality, lossless) => {
     let p = source.open();
     if (source.hasAlpha && !FORMAT_TRAITS[format].alpha) p = p.flatten({ background: job.o.background ?? WHITE });
@@ -543,7 +610,7 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Enc
     chooseOutputFormat(input, o, job.config, new Set([...writableFormats()].filter((f) => f !== without))),
   );
   const quality = resolveQuality(format, o, job.config);
-  const animation = anim ? { loop: job.info.loop, delay: anim.delay } : null;
+  const animation = anim ? { loop: anim.loop, delay: anim.delay } : null;
   // A TIFF with alpha or 16-bit samples is written losslessly: no quality to search.
   const lossy = FORMAT_TRAITS[format].quality && !(format === 'tiff' && (px.hasAlpha || px.depth === 'ushort'));
   const fit = o.maxBytes > 0 && lossy;
@@ -572,21 +639,45 @@ async function encode(job: Job, px: Pixels, anim: Animation | null): Promise<Enc
   return { data, format, width: px.width, height: frameHeight };
 }
 
-async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config): Promise<ProcessResult> {
+async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext, config: Config, previews: PreviewSettings): Promise<ProcessResult> {
   checkAbort(ctx.signal);
   const limits = pixelLimits(config);
   // The flow passes the request's deadline; a caller without one gets IMGPROXY_TIMEOUT from now.
   const run: Run = { deadline: ctx.deadline ?? Date.now() + config.server.timeout * 1000, signal: ctx.signal };
   // The decode entry point: libvips' formats are decoded lazily by the steps below; a codec's
-  // (BMP, ICO, JPEG XL, HEIC…) is decoded here, off the main thread, once its header passed
-  // the resolution check, into what sharp reads.
+  // (BMP, ICO, JPEG XL, HEIC, PDF, PSD, video…) is decoded here, off the main thread, once its
+  // header passed the resolution check, into what sharp reads.
   const info = await readSource(source, {
-    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames), deadline: run.deadline, signal: run.signal },
-    check: (width, height) => checkSource(width, height, 1, o, limits),
-    request: (width, height) => ({ page: o.page, pages: o.pages, size: loadSize(width, height, o, config) }),
+    limits: { maxPixels: o.maxSrcResolution * 1e6, maxFrames: Math.max(1, o.maxAnimationFrames, o.pages), deadline: run.deadline, signal: run.signal, previews },
+    accept: (format) => {
+      if (isVideoFormat(format) && !o.video.enabled) throw new ProxyError('UNSUPPORTED_IMAGE', `source: ${format} video, and video thumbnails are off (IMGPROXY_ENABLE_VIDEO_THUMBNAILS)`);
+    },
+    select: { page: o.page, pages: o.pages },
+    check: (width, height, _pages, format) => {
+      // A PDF is vector: like SVG it is drawn smaller, not refused (request below). ffprobe may
+      // not have measured a video (0×0): ffmpeg's -max_pixels and the frame's check stand.
+      if (format === 'pdf' || width === 0) return;
+      checkSource(width, height, 1, o, limits, format === 'psd' && o.preserveHdr ? 'ushort' : 'uchar');
+    },
+    request: (width, height, format, probe) => {
+      const request: DecodeRequest = {
+        page: o.page,
+        pages: o.pages,
+        size: loadSize(width, height, o, config),
+        seek: o.video.seek,
+        keyframes: o.video.keyframes,
+        highDepth: o.preserveHdr && probe.highDepth === true,
+      };
+      return format === 'pdf' ? { ...request, scale: pdfScale(width, height, probe, o, limits) } : request;
+    },
   });
+  // A video frame asked for as it is (PreviewProxy without transforms): ffmpeg's PNG, unchanged.
+  if (isVideoFormat(info.format) && isAsIs(o)) return asIsFrame(info);
   const isVector = info.format === 'svg';
-  const origin = orientedSize(info, o.autoRotate);
+  // The source's own size: a PDF's at 72 DPI, whatever it was drawn at.
+  const origin = info.stored ?? orientedSize(info, o.autoRotate);
+  // Checked as a source: neither SVG nor PDF (vectors drawn within the limits) is refused for its size.
+  const sized = !isVector && info.format !== 'pdf';
   // Pro's `style` goes into the SVG first, so the sanitiser sees it as part of the document.
   const styled = isVector && o.style !== '' ? injectSvgStyle(source, o.style) : source;
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
@@ -595,31 +686,32 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 
   // The source as it is: its own format, its own size (still checked, so a bomb is not served).
   const unprocessed = (): ProcessResult => {
-    if (!isVector) checkSource(origin.width, origin.height, 1, o, limits);
+    if (sized) checkSource(origin.width, origin.height, 1, o, limits);
     const format = info.format as OutputFormat;
     return { data: input, format, contentType: MIME_TYPES[format], width: origin.width, height: origin.height, originFormat: info.format, originWidth: origin.width, originHeight: origin.height };
   };
   if (shouldSkipProcessing(info.format, o, config)) return unprocessed();
 
-  const page = Math.min(Math.max(0, o.page), info.pages - 1);
+  // PreviewProxy's gif_anim: chosen frames of a GIF, written as a GIF whatever `format` says
+  // (src/modules/transform/pipeline.rs); on any other source it is ignored.
+  const selected = o.frames !== null && info.format === 'gif' ? planFrames(o.frames, info.pages, o.maxAnimationFrames) : null;
+  const page = selected ? selected.page : Math.min(Math.max(0, o.page), info.pages - 1);
   const animCandidate = isAnimatedFormat(info.format) && info.pages > 1 && o.maxAnimationFrames > 1 && !o.disableAnimation;
-  const format = chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
+  const format = selected ? 'gif' : chooseOutputFormat({ sourceFormat: info.format, hasAlpha: info.hasAlpha, animated: animCandidate }, o, config);
   // PreviewProxy's PP_BEST_FORMAT_ALLOW_SKIPS: a result in the source's format is the source.
   if (o.sourceIfSameFormat && o.bestFormat === null && format === info.format) return unprocessed();
-  const animated = animCandidate && FORMAT_TRAITS[format].animationSave;
-  const frames = animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
+  const animated = selected !== null || (animCandidate && FORMAT_TRAITS[format].animationSave);
+  const frames = selected ? selected.count : animated ? Math.min(info.pages - page, o.maxAnimationFrames) : 1;
   // `pages` stacks pages of multi-page stills (TIFF) vertically.
   const stack = !animated && !isAnimatedFormat(info.format) && o.pages > 1 ? Math.min(o.pages, info.pages - page) : 1;
 
   const depth: Depth = o.preserveHdr && info.depth === 'ushort' ? 'ushort' : 'uchar';
-  if (!isVector) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
+  if (sized) checkSource(origin.width, origin.height * stack, frames, o, limits, depth);
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
   const profile = o.colorProfile !== null ? await resolveColourProfile(o.colorProfile, config.processing.colorProfilesDir) : null;
-  const marked = stagesOf(o).some((s) => s.watermark !== null);
-  const markGrey = marked && (await isGreyImage(ctx.watermark));
-  const job: Job = {
+  const base = {
     input: input === source ? info.input : { ...info.input, data: input },
     info,
     o,
@@ -631,17 +723,20 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    grey: keepsGrey(info, o, format, markGrey),
-    markGrey,
+    marks: await openMarks(o, ctx, limits, run),
+    stage: 0,
     last: o.chain.length === 0,
     profile,
+    frameColours: selected !== null && o.frames?.keepOthers === true,
   };
+  const job: Job = { ...base, grey: greyFor(base, format) };
 
   let encoded;
   if (animated) {
-    const { pixels, frameHeight } = await processAnimation(job, page, frames);
+    const { pixels, frameHeight } = await processAnimation(job, page, frames, selected?.styled);
     const d = (info.delay ?? []).slice(page, page + frames);
-    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight });
+    // PreviewProxy writes its GIF to loop for ever.
+    encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight, loop: selected ? 0 : info.loop });
   } else {
     encoded = await encode(job, await runChain(job, await processStill(job, page, stack), 1, false), null);
   }
@@ -659,10 +754,43 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 }
 
 /**
- * Builds the Processor bound to the frozen configuration (the composition root uses this).
- * Configures sharp first: building a processor is the explicit step that needs it.
+ * The scale a PDF's pages are drawn at: smaller than 72 DPI when they exceed max_src_resolution
+ * (the vector guard, as for SVG), and the size the request needs when the resize comes first
+ * and one page is drawn (the shrink-on-load of vectors), within the intermediate bound.
  */
-export function createProcessor(config: Config): Processor {
+function pdfScale(width: number, height: number, probe: Probe, o: ProcessingOptions, limits: PixelLimits): number {
+  const maxPixels = o.maxSrcResolution * 1e6;
+  const guard = width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
+  let scale = guard;
+  const count = Math.min(Math.max(1, o.pages), Math.max(1, probe.pages - Math.max(0, o.page)));
+  const planned = count === 1 ? loadPlan(Math.max(1, Math.round(width * guard)), Math.max(1, Math.round(height * guard)), o, true) : null;
+  // The larger of the two axis scales: a quarter turn swaps them, the larger stays the larger.
+  if (planned !== null) scale = guard * Math.max(planned.plan.wscale, planned.plan.hscale);
+  checkCanvas(limits, 'intermediate', 'PDF rendering', { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) });
+  return scale;
+}
+
+/** A video frame asked for as it is: ffmpeg's PNG, as PreviewProxy returns it without transforms. */
+function asIsFrame(info: SourceInfo): ProcessResult {
+  return {
+    data: info.input.data,
+    format: 'png',
+    contentType: MIME_TYPES.png,
+    width: info.width,
+    height: info.height,
+    originFormat: info.format,
+    originWidth: info.width,
+    originHeight: info.height,
+  };
+}
+
+/**
+ * Builds the Processor bound to the frozen configuration (the composition root uses this).
+ * Configures sharp first: building a processor is the explicit step that needs it. The PDF and
+ * video decoders' settings are the app's when it passes them (it looked ffmpeg up once), else
+ * made from `config` now.
+ */
+export function createProcessor(config: Config, previews: PreviewSettings = previewSettings(config)): Processor {
   initSharp();
-  return (source, options, ctx) => process(source, options, ctx, config);
+  return (source, options, ctx) => process(source, options, ctx, config, previews);
 }

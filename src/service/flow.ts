@@ -4,7 +4,9 @@
  * full), its source loaded without a worker, then one step in a worker slot. Each request
  * waits at most IMGPROXY_TIMEOUT (503) and stops waiting when its client goes away; when the
  * last one stops, the computation is aborted wherever it is (queue, download, processing).
- * A failed download becomes the fallback image when the request's dialect says so.
+ * A failed download becomes the fallback image when the request's dialect says so. A request
+ * with its own watermark images (`watermark_url`, one per chained pipeline; PreviewProxy `wm`)
+ * loads them beside the source, the same way: origin sub-store, download slot, size limit, retries.
  *
  * With the cross-instance lease (../cache/lease.ts) the computation first claims its key:
  * another instance's result ends it there, before any download, admission or worker. A
@@ -15,7 +17,7 @@ import type { Claim } from '../cache/lease.js';
 import type { SingleFlight, Work } from '../cache/singleflight.js';
 import type { Limiter } from '../limiter.js';
 import type { StepTimer } from '../observability/tracing.js';
-import { toProxyError, type ProxyError } from '../errors.js';
+import { ProxyError, toProxyError } from '../errors.js';
 import type { SourceResponse } from '../sources/types.js';
 import type { FallbackPolicy, RetryPolicy } from './policy.js';
 import type { LoadVariant, SourceLoader } from './source.js';
@@ -50,12 +52,31 @@ export interface FlowSource {
   readonly fallbackUrl?: string;
   /** The client's conditional headers and cookies, when the request forwards them. */
   readonly variant?: LoadVariant;
+  /** The request's own watermark images, loaded like the source (their URLs are already admitted). */
+  readonly watermarks?: readonly string[];
 }
 
 /** The source a step works on; `failure` is set when it is the fallback image. */
 export interface FlowInput {
   readonly source: SourceResponse;
   readonly failure?: ProxyError;
+  /** The bytes of `FlowSource.watermarks`, by URL. */
+  readonly marks?: ReadonlyMap<string, Buffer>;
+}
+
+/** Failures that are the request's, not the watermark's: passed on as they are. */
+const NOT_THE_WATERMARK = new Set(['CANCELLED', 'TIMEOUT', 'TOO_MANY_REQUESTS', 'INVALID_IMAGE', 'HOST_NOT_ALLOWED']);
+
+async function loadWatermark(loadSource: SourceLoader, source: FlowSource, url: string, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return (await loadSource(url, source.maxBytes, signal, source.retry)).body;
+  } catch (err) {
+    const e = toProxyError(err);
+    if (NOT_THE_WATERMARK.has(e.code)) throw e;
+    // PreviewProxy answers any failed watermark fetch with 502 `watermark_fetch_failed`;
+    // imgproxy's status is the fetch failure's own.
+    throw new ProxyError('WATERMARK_UNREACHABLE', `watermark ${url}: ${e.message}`, { status: e.status, cause: e });
+  }
 }
 
 /** Claims a computation across instances before it starts (the lease of ../cache/lease.ts). */
@@ -78,7 +99,7 @@ export interface Flow {
   run<T>(key: string, source: FlowSource, step: (input: FlowInput, work: Work) => Promise<T>, signal?: AbortSignal, hooks?: FlowHooks<T>): Promise<{ value: T; joined: boolean; shared: boolean }>;
 }
 
-async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
+async function loadMain(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
   try {
     return { source: await loadSource(source.url, source.maxBytes, signal, source.retry, source.variant) };
   } catch (err) {
@@ -96,6 +117,16 @@ async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortS
     if (image === null) throw failure;
     return { source: { status: 200, body: image, headers: {} }, failure };
   }
+}
+
+async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
+  const urls = source.watermarks ?? [];
+  if (urls.length === 0) return loadMain(loadSource, source, signal);
+  // All at once; a failed source is reported before a failed watermark.
+  const [main, marks] = await Promise.allSettled([loadMain(loadSource, source, signal), Promise.all(urls.map((url) => loadWatermark(loadSource, source, url, signal)))]);
+  if (main.status === 'rejected') throw main.reason;
+  if (marks.status === 'rejected') throw marks.reason;
+  return { ...main.value, marks: new Map(urls.map((url, i) => [url, marks.value[i] as Buffer])) };
 }
 
 export function createFlow(deps: FlowDeps): Flow {

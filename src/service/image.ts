@@ -15,7 +15,7 @@
 import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { asIs } from '../options.js';
+import { asIs, isVideoFormat, watermarkUrls, type ImageFormat } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';
@@ -70,8 +70,10 @@ export interface ImageServiceDeps {
 }
 
 function refuse(format: string, refused: readonly string[] | undefined): void {
-  // PreviewProxy's `transform_disabled` with the format token as its detail.
-  if (refused?.includes(format)) throw new ProxyError('TRANSFORM_DISABLED', format);
+  // PreviewProxy's `transform_disabled` with the format token as its detail; its token for
+  // every video container is `video` (src/modules/proxy/service.rs).
+  const token = isVideoFormat(format as ImageFormat) ? 'video' : format;
+  if (refused?.includes(token)) throw new ProxyError('TRANSFORM_DISABLED', token);
 }
 
 export function createImageService(deps: ImageServiceDeps): ImageService {
@@ -102,11 +104,12 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         fallback: policy.fallback,
         ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
         variant,
+        watermarks: watermarkUrls(opts),
       },
-      async ({ source, failure }, work) => {
+      async ({ source, failure, marks }, work) => {
         metrics.imagesInProgress.inc();
         try {
-          const ctx = { signal: work.signal, deadline: work.deadline(), ...extra };
+          const ctx = { signal: work.signal, deadline: work.deadline(), ...extra, ...(marks ? { marks } : {}) };
           if (failure !== undefined && policy.fallback) {
             const fb = policy.fallback;
             const result = await deps.process(source.body, fb.processed ? opts : asIs(opts), ctx);

@@ -6,7 +6,7 @@
  */
 import { createSingleFlight } from '../cache/singleflight.js';
 import type { Metrics } from '../observability/metrics.js';
-import { imageInfo, type InfoOptions } from '../processing/info.js';
+import { imageInfo, type InfoOptions, type InfoRun } from '../processing/info.js';
 import { createFlow, type FlowDeps } from './flow.js';
 
 export interface InfoQuery {
@@ -23,6 +23,8 @@ export interface InfoService {
 
 export interface InfoServiceDeps extends Omit<FlowDeps, 'flight'> {
   readonly metrics?: Pick<Metrics, 'singleflightJoins'>;
+  /** How PDF and video sources are read (the decoders' settings, videos on or off). */
+  readonly previews?: Omit<InfoRun, 'deadline' | 'signal'>;
 }
 
 export function createInfoService(deps: InfoServiceDeps): InfoService {
@@ -35,7 +37,7 @@ export function createInfoService(deps: InfoServiceDeps): InfoService {
       const { value } = await flow.run(
         key,
         { url: query.source, maxBytes: query.options.maxSrcFileSize, ...(query.cookie !== undefined ? { variant: { cookie: query.cookie } } : {}) },
-        ({ source }, work) => imageInfo(source.body, source.body.length, query.options, { signal: work.signal, deadline: work.deadline() }),
+        ({ source }, work) => imageInfo(source.body, source.body.length, query.options, { ...deps.previews, signal: work.signal, deadline: work.deadline() }),
         signal,
       );
       return value;

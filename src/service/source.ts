@@ -3,11 +3,14 @@
  * else a download that holds a download slot (not a worker) and is cancelled when no
  * computation waits for it any more, and tried again when the request's dialect retries
  * failed connections (retry.ts). What comes back is a whole image body within the request's
- * size limit, or an error.
+ * size limit, or an error. A video has a limit of its own (PIXPROXY_MAX_VIDEO_SRC_FILE_SIZE):
+ * the download runs under the larger of the two, and the body is held to its kind's once its
+ * first bytes say what it is.
  */
 import type { ConditionalHeaders, ImageCache, SourceVariant } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Slots } from '../limiter.js';
+import { isVideoFormat } from '../options.js';
 import { detectImageFormat } from '../sources/detect.js';
 import type { Sources } from '../sources/index.js';
 import type { SourceResponse } from '../sources/types.js';
@@ -31,12 +34,28 @@ export interface SourceLoaderDeps {
   readonly cache: Pick<ImageCache, 'getSource'>;
   readonly sources: Pick<Sources, 'fetch' | 'admit'>;
   readonly downloads: Pick<Slots, 'run'>;
+  /** Bytes a video source may have (0 = the request's limit, as for images). */
+  readonly maxVideoBytes?: number;
   /** A download finished: its scheme, size and duration (PreviewProxy's buffer and fetch series). */
   readonly onFetched?: (scheme: string, bytes: number, seconds: number) => void;
 }
 
+/**
+ * Bytes no magic number names are refused whatever the origin calls them; but a body labelled
+ * a video or a PDF is refused as a broken one, PreviewProxy's answer for it (it hands such a
+ * body to ffmpeg or PDFium on the label's word: src/modules/proxy/service.rs).
+ */
+function undetected(contentType: string | undefined): ProxyError {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type.startsWith('video/')) return new ProxyError('VIDEO_DECODE_ERROR', `source labelled ${type} is not a video container ffmpeg is given`);
+  if (type === 'application/pdf') return new ProxyError('PDF_RENDER_ERROR', 'source labelled application/pdf is not a PDF');
+  return new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
+}
+
 export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
+  const video = deps.maxVideoBytes ?? 0;
   return async (url, maxBytes, signal, retry, variant = {}) => {
+    const fetchLimit = video === 0 || maxBytes === 0 ? maxBytes : Math.max(maxBytes, video);
     // Before the origin sub-store is read: a stored source is not served for a URL that
     // IMGPROXY_ALLOWED_SOURCES (or a disabled scheme) no longer admits. Image requests were
     // admitted when resolved already; /info has no other check.
@@ -45,7 +64,7 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     const attempt = (fetchSignal: AbortSignal, conditional: ConditionalHeaders): Promise<SourceResponse> =>
       deps.downloads.run(async () => {
         const started = performance.now();
-        const fetched = await deps.sources.fetch(url, { maxBytes, ...conditional, ...(variant.cookie !== undefined ? { cookie: variant.cookie } : {}), signal: fetchSignal });
+        const fetched = await deps.sources.fetch(url, { maxBytes: fetchLimit, ...conditional, ...(variant.cookie !== undefined ? { cookie: variant.cookie } : {}), signal: fetchSignal });
         deps.onFetched?.(url.slice(0, Math.max(0, url.indexOf(':'))), fetched.body.length, (performance.now() - started) / 1000);
         return fetched;
       }, fetchSignal);
@@ -61,8 +80,10 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     if (response.status !== 200) throw new ProxyError('SOURCE_UNREACHABLE', `unexpected status ${response.status} for an unconditional fetch`);
     // The bytes may come from the origin sub-store or from a fetch another request started,
     // under another `max_src_file_size`: this request's limit still holds.
-    if (maxBytes > 0 && response.body.length > maxBytes) throw new ProxyError('SOURCE_TOO_BIG', `source is ${response.body.length} bytes, over ${maxBytes}: ${url}`);
-    if (detectImageFormat(response.body) === null) throw new ProxyError('INVALID_IMAGE', 'source type could not be detected from its first bytes');
+    const format = detectImageFormat(response.body);
+    const limit = video > 0 && format !== null && isVideoFormat(format) ? video : maxBytes;
+    if (limit > 0 && response.body.length > limit) throw new ProxyError('SOURCE_TOO_BIG', `source is ${response.body.length} bytes, over ${limit}: ${url}`);
+    if (format === null) throw undetected(response.contentType);
     return response;
   };
 }

@@ -5,6 +5,11 @@
  * Two-byte signatures (JXL codestream, BMP, ICO) are weak on their own, so where the format
  * has a cheap structural check (BMP's DIB header size, ICO's entry count) we add it; the
  * decoder remains the final judge.
+ *
+ * Video containers are recognised as PreviewProxy's `is_video_magic` does (src/modules/proxy/
+ * video.rs, https://github.com/ViGrise/previewproxy): an ISO-BMFF `ftyp` box that no image
+ * brand claims (MP4, or MOV by its `qt  ` brand), EBML (WebM by its DocType, else Matroska),
+ * RIFF `AVI `. The format picks ffmpeg's demuxer, so a file is never probed as something else.
  */
 import type { ImageFormat } from '../options.js';
 
@@ -27,10 +32,30 @@ function ascii(buf: Buffer, from: number, to: number): string {
   return buf.toString('latin1', from, to);
 }
 
+/** Photoshop: `8BPS`, version 1 (PSD) or 2 (PSB, the large document format). */
+function detectPsd(buf: Buffer): boolean {
+  return buf.length >= 26 && ascii(buf, 0, 4) === '8BPS' && (buf.readUInt16BE(4) === 1 || buf.readUInt16BE(4) === 2);
+}
+
+/** How far into an EBML header we look for its DocType element. */
+const EBML_SCAN = 64;
+
+/** Matroska or WebM: the EBML magic, then the DocType (element 0x4282) says which. */
+function detectEbml(buf: Buffer): 'webm' | 'mkv' | null {
+  if (!startsWith(buf, [0x1a, 0x45, 0xdf, 0xa3])) return null;
+  const head = buf.subarray(0, Math.min(buf.length, EBML_SCAN));
+  const at = head.indexOf(Buffer.from([0x42, 0x82]));
+  // The DocType's size is one EBML varint byte (0x80 | n) for these short strings.
+  const size = at >= 0 ? (head[at + 2] ?? 0) & 0x7f : 0;
+  return at >= 0 && ascii(head, at + 3, at + 3 + size) === 'webm' ? 'webm' : 'mkv';
+}
+
 function detectFtyp(buf: Buffer): ImageFormat | null {
-  if (buf.length < 16 || ascii(buf, 4, 8) !== 'ftyp') return null;
+  if (buf.length < 8 || ascii(buf, 4, 8) !== 'ftyp') return null;
+  // Too short to name a brand (PreviewProxy still calls it a video): ffmpeg is the judge.
+  if (buf.length < 16) return 'mp4';
   const boxSize = buf.readUInt32BE(0);
-  if (boxSize < 16) return null;
+  if (boxSize < 16) return 'mp4';
   const major = ascii(buf, 8, 12);
   const end = Math.min(boxSize, buf.length, MAX_FTYP_BYTES);
   const compatible: string[] = [];
@@ -42,8 +67,8 @@ function detectFtyp(buf: Buffer): ImageFormat | null {
   if (compatible.some((b) => HEIC_BRANDS.has(b))) return 'heic';
   // A bare mif1/msf1 HEIF without a codec brand: libheif's territory, like imgproxy.
   if (HEIF_GENERIC_BRANDS.has(major)) return 'heic';
-  // Any other ftyp (mp4, mov, 3gp…) is video, not an image we load.
-  return null;
+  // Any other ftyp (mp4, m4v, 3gp, QuickTime…) is a video container.
+  return major === 'qt  ' ? 'mov' : 'mp4';
 }
 
 function detectBmp(buf: Buffer): boolean {
@@ -111,6 +136,10 @@ export function detectImageFormat(buf: Buffer): ImageFormat | null {
   if (startsWith(buf, [0x49, 0x49, 0x2a, 0x00]) || startsWith(buf, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
   if (startsWith(buf, [0x49, 0x49, 0x2b, 0x00]) || startsWith(buf, [0x4d, 0x4d, 0x00, 0x2b])) return 'tiff';
   if (buf.length >= 5 && ascii(buf, 0, 5) === '%PDF-') return 'pdf';
+  if (detectPsd(buf)) return 'psd';
+  const ebml = detectEbml(buf);
+  if (ebml) return ebml;
+  if (buf.length >= 12 && ascii(buf, 0, 4) === 'RIFF' && ascii(buf, 8, 12) === 'AVI ') return 'avi';
   if (detectBmp(buf)) return 'bmp';
   if (detectIco(buf)) return 'ico';
   if (detectSvg(buf)) return 'svg';

@@ -24,7 +24,7 @@ export interface GrammarContext {
   /** IMGPROXY_SOURCE_URL_ENCRYPTION_KEY of the imgproxy server. */
   readonly encKey: Buffer;
   readonly presets: readonly string[];
-  /** The configured watermark URL (PreviewProxy's `wm` must name it). */
+  /** The configured watermark URL (also a source `wm`/`watermark_url` may name). */
   readonly watermarkUrl: string;
 }
 
@@ -72,11 +72,15 @@ const TYPICAL: Partial<Record<ArgKey, fc.Arbitrary<number>>> = {
   'watermark opacity': fc.double({ min: 0, max: 1, noNaN: true }),
   'watermark offset': fc.integer({ min: -20, max: 20 }),
   'watermark scale': fc.double({ min: 0, max: 1, noNaN: true }),
+  'watermark size': fc.integer({ min: 0, max: 120 }),
+  'watermark rotate': fc.constantFrom(0, 90, -45, 30, 361),
+  'watermark shadow': fc.double({ min: 0, max: 4, noNaN: true }),
   quality: fc.integer({ min: 0, max: 100 }),
   'format quality': fc.integer({ min: 0, max: 100 }),
   max_bytes: fc.constantFrom(0, 500, 2000, 100000),
   page: fc.integer({ min: 0, max: 3 }),
   pages: fc.integer({ min: 1, max: 3 }),
+  video_thumbnail_second: fc.double({ min: 0, max: 8, noNaN: true }),
   expires: fc.constantFrom(0, 4102444800, 1, -1),
   max_src_resolution: fc.constantFrom(0.001, 1, 50),
   max_src_file_size: fc.constantFrom(0, 100, 1_000_000),
@@ -110,6 +114,15 @@ const bool = fc.constantFrom('1', '0', 't', 'f', 'true', 'false', 'yes', '');
 const gravity = fc.constantFrom(...GRAVITIES);
 const format = fc.constantFrom(...FORMATS);
 const color = fc.oneof(fc.constantFrom('fff', 'ff0000', 'FF00FF', '000', 'zzz', '12345', ''), fc.stringMatching(/^[0-9a-f]{6}$/));
+/**
+ * Text for `watermark_text`: Pango markup the subset takes, markup it refuses (other tags and
+ * attributes, huge sizes, deep nesting), and any string at all.
+ */
+const watermarkText = fc.oneof(
+  fc.constantFrom('©', '<b>x</b> y', '<span foreground="#f00" size="20pt">r</span>', '<span size="2000000000">x</span>', `${'<big>'.repeat(20)}x`, '<script>x</script>', '<span onload="x">a</span>', 'a < b', '&bogus;', 'a\nb\u0301\u0301\u0301', ''),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+);
+
 /** Names of every script, controls and quotes, as `filename` receives them (base64 or not). */
 const fileName = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('日本', '😀.png', 'a\u202Egnp.exe', 'nul\0', 'del\x7F', 'é', 'a"b', 'a\\b', 'x'.repeat(300)));
 
@@ -137,9 +150,15 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     monochrome: [num('monochrome intensity'), color],
     blur: [num('blur')], sharpen: [num('sharpen')], pixelate: [num('pixelate')],
     watermark: [num('watermark opacity'), fc.constantFrom('ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're', 'ch', ''), num('watermark offset'), num('watermark offset'), num('watermark scale')],
+    watermark_url: [fc.constantFrom(ctx.watermarkUrl, `${ctx.origin}/a.png`, `${ctx.origin}/missing.png`, 'local:///a.png', 'ftp://x/y.png', 'relative.png', '').map((u) => Buffer.from(u).toString('base64url'))],
+    watermark_text: [watermarkText.map((t) => Buffer.from(t).toString('base64url'))],
+    watermark_size: [num('watermark size'), num('watermark size')],
+    watermark_rotate: [num('watermark rotate')],
+    watermark_shadow: [num('watermark shadow')],
     quality: [num('quality')],
     format_quality: [format, num('format quality'), format, num('format quality')],
     max_bytes: [num('max_bytes')], format: [format], page: [num('page')], pages: [num('pages')],
+    video_thumbnail_second: [num('video_thumbnail_second')], video_thumbnail_keyframes: [bool],
     skip_processing: [format, format],
     autoquality: [fc.constantFrom('none', 'size', 'dssim', 'ml', 'x', ''), num('autoquality target'), num('autoquality quality'), num('autoquality quality'), num('autoquality allowed error')],
     jpeg_options: [bool, bool, bool, bool, bool, num('jpeg quant table')],
@@ -270,7 +289,12 @@ function ppValue(key: (typeof PP_KEYS)[number], ctx: GrammarContext): fc.Arbitra
     case 'format': return fc.constantFrom('jpeg', 'png', 'webp', 'avif', 'gif', 'bmp', 'tiff', 'ico', 'jxl', 'best', 'svg');
     case 'flip': return fc.constantFrom('h', 'v', 'x');
     case 'grayscale': case 'gif_af': return fc.constantFrom('1', 'true', '0', 'yes');
-    case 'wm': return fc.constantFrom(ctx.watermarkUrl, ctx.watermarkUrl, `${ctx.origin}/other.png`);
+    case 'wm': return fc.constantFrom(ctx.watermarkUrl, ctx.watermarkUrl, `${ctx.origin}/other.png`, 'local:/a.png', 's3:/x.png', 'alias:/x.png', 'relative.png', 'http://');
+    case 'wmt': return fc.string({ unit: 'grapheme', maxLength: 20 });
+    case 'wmt_color': return fc.constantFrom('ff0000', '#00ff00', '+f+f+f', 'fff', 'gg0000', 'aé000', '');
+    case 'wmt_size': return ppRange('wmt_size', fc.integer({ min: 0, max: 80 }));
+    case 'wmt_font': return fc.constantFrom('sans', 'DejaVuSerif', '../x', 'nosuch', '');
+    case 'gif_anim': return fc.constantFrom('all', '', '0', '1', '2-5', '5-2', '-1', '-0', '-99', '1-', 'x', '18446744073709551616');
     case 'wm_pos': return fc.constantFrom('ce', 'center', 'top', 'tr', 'bottom-left', 're', 'repeat', 'nowhere');
     default: return fc.string({ maxLength: 6 });
   }

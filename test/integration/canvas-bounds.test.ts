@@ -1,6 +1,6 @@
 /**
  * The classes of canvas bombs (padding, enlarge, DPR, extend, extend_aspect_ratio, pixelate,
- * formats) generated over many members with fast-check, against the real server as a child
+ * formats, watermarks: scale, size, rotation, shadow, text) generated over many members with fast-check, against the real server as a child
  * process with small bounds (2 MP results, 4 MP intermediates) so that every accepted member is
  * cheap: each answer is a 200 within the bounds or a 422, the server never dies, and its peak
  * memory stays small. The defaults themselves are pinned in hostile.test.ts and limits.test.ts.
@@ -22,6 +22,7 @@ beforeAll(async () => {
   origin = await startOrigin({
     '/s.jpg': { body: await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c63' } }).jpeg().toBuffer(), contentType: 'image/jpeg' },
     '/a.png': { body: await sharp({ create: { width: 30, height: 90, channels: 4, background: { r: 0, g: 90, b: 200, alpha: 0.5 } } }).png().toBuffer(), contentType: 'image/png' },
+    '/big.png': { body: await sharp({ create: { width: 1800, height: 1000, channels: 3, background: '#eee' } }).png().toBuffer(), contentType: 'image/png' },
   });
   server = await spawnTestServer({
     PIXPROXY_MAX_RESULT_RESOLUTION: String(RESULT_MP),
@@ -61,6 +62,56 @@ function path(r: Request): string {
   parts.push(`f:${r.format}`);
   return `/insecure/${parts.join('/')}/plain/${origin.url}/${r.source}`;
 }
+
+const markRequest = fc.record({
+  mark: fc.constantFrom('a.png', 'big.png', 'text'),
+  text: fc.constantFrom('XXXX', `<span size="${1000 * 1024}">X</span>`, '<big><big><big>XXXXXXXXXXXXXXXXXXXX</big></big></big>', 'é\u0301\u0301\u0301\u0301'),
+  textSize: fc.constantFrom(16, 200, 2000),
+  w: fc.integer({ min: 1, max: 2000 }),
+  position: fc.constantFrom('ce', 'noea', 'sowe', 're'),
+  x: fc.integer({ min: -3000, max: 3000 }),
+  scale: fc.constantFrom(0, 0.1, 1, 2),
+  wms: fc.option(fc.tuple(side, side), { nil: null }),
+  rotate: fc.constantFrom(0, 0, 90, 33),
+  shadow: fc.constantFrom(0, 0, 2, 100),
+});
+
+type MarkRequest = typeof markRequest extends fc.Arbitrary<infer T> ? T : never;
+
+function markPath(r: MarkRequest): string {
+  const parts = [`rs:fit:${r.w}:${r.w}:1`, `wm:1:${r.position}:${r.x}:0:${r.scale || ''}`];
+  parts.push(r.mark === 'text' ? `wmt:${Buffer.from(`<span size="${r.textSize}px">${r.text}</span>`).toString('base64url')}` : `wmu:${Buffer.from(`${origin.url}/${r.mark}`).toString('base64url')}`);
+  if (r.wms) parts.push(`wms:${r.wms.join(':')}`);
+  if (r.rotate) parts.push(`wmr:${r.rotate}`);
+  if (r.shadow) parts.push(`wmsh:${r.shadow}`);
+  return `/insecure/${parts.join('/')}/f:png/plain/${origin.url}/s.jpg`;
+}
+
+describe('generated watermark bombs against the real server', () => {
+  it('answer 200 within the bounds or 422, and never bring the server down', async () => {
+    const baseline = rssMb(server.pid) ?? 0;
+    resetPeakRss(server.pid);
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(markRequest, async (r) => {
+        const res = await fetch(server.url + markPath(r));
+        const body = Buffer.from(await res.arrayBuffer());
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        expect(server.child.exitCode).toBeNull();
+        // Text whose sizes are over the markup bounds is refused while parsing (404).
+        expect(r.mark === 'text' ? [200, 404, 422] : [200, 422], `${markPath(r)}: ${body.subarray(0, 200).toString()}`).toContain(res.status);
+        if (res.status === 200) {
+          const m = await sharp(body).metadata();
+          expect(m.width * m.height).toBeLessThanOrEqual(RESULT_MP * 1e6);
+        }
+      }),
+      { seed: 20261201, numRuns: 150 },
+    );
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(10);
+    expect(statuses.get(422) ?? 0).toBeGreaterThan(5);
+    expect((peakRssMb(server.pid) ?? Infinity) - baseline).toBeLessThan(400);
+  }, 240_000);
+});
 
 describe('generated canvas bombs against the real server', () => {
   it('answer 200 within the bounds or 422, and never bring the server down', async () => {

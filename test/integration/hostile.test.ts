@@ -44,6 +44,8 @@ beforeAll(async () => {
   server = await spawnTestServer({
     // As `npm start` runs it.
     MALLOC_ARENA_MAX: '2',
+    // The video bombs must reach ffmpeg's side of the flow, not stop at imgproxy's switch.
+    IMGPROXY_ENABLE_VIDEO_THUMBNAILS: 'true',
   });
 }, 120_000);
 

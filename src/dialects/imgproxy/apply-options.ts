@@ -15,7 +15,7 @@
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { defaultOptions, pipelineOptions, type PipelineOptions, type ProcessingOptions } from '../../options.js';
+import { defaultOptions, pipelineOptions, settleWatermark, type PipelineOptions, type ProcessingOptions } from '../../options.js';
 import { OPTIONS_BY_NAME, type ApplyContext } from './option-table.js';
 
 export interface UrlOption {
@@ -138,6 +138,7 @@ export function createOptionApplier(config: Config, presets: PresetMap, deps: Ap
     stagesOf.delete(o);
     const chain: PipelineOptions[] = [];
     for (const stage of stages) {
+      settleWatermark(stage);
       const p = pipelineOptions(stage);
       if (JSON.stringify(p) !== identity) chain.push(p);
     }

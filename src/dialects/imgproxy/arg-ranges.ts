@@ -23,6 +23,9 @@ export const MAX_DIMENSION = 10_000_000;
  */
 export const MAX_WATERMARK_SCALE = 2;
 
+/** A shadow blurred wider than this is a grey haze around the mark: it only costs memory. */
+const MAX_SHADOW_SIGMA = 100;
+
 /** Resolution limits are megapixels; 1e9 of them (1e15 pixels) is more than any image, and exact. */
 const MAX_MEGAPIXELS = 1e9;
 
@@ -154,6 +157,15 @@ export const ARG_RANGES = {
     kind: 'float', min: 0, max: MAX_WATERMARK_SCALE, minExclusive: true, options: ['watermark'],
     peer: `> 0 (empty = none); ${NO_UPPER}. At 2 the mark is twice the image and only its middle shows; more only costs memory`,
   },
+  'watermark size': size(['watermark_size']),
+  'watermark rotate': {
+    kind: 'float', min: -MAX_DIMENSION, max: MAX_DIMENSION, options: ['watermark_rotate'],
+    peer: 'imgproxy Pro: degrees clockwise, any angle; taken modulo 360',
+  },
+  'watermark shadow': {
+    kind: 'float', min: 0, max: MAX_SHADOW_SIGMA, options: ['watermark_shadow'],
+    peer: `imgproxy Pro: the shadow's blur sigma, ≥ 0, 0 = none; ${NO_UPPER} (the shadow spreads over 3 sigma around the mark)`,
+  },
   quality: { kind: 'int', min: 0, max: 100, options: ['quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
   'format quality': { kind: 'int', min: 0, max: 100, options: ['format_quality'], peer: '0–100, 0 = the configured default, as imgproxy' },
   max_bytes: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, options: ['max_bytes'], peer: '≥ 0, 0 = no limit' },
@@ -167,6 +179,7 @@ export const ARG_RANGES = {
   'png quantization colors': { kind: 'int', min: 2, max: 256, options: ['png_options'], peer: '2–256, as IMGPROXY_PNG_QUANTIZATION_COLORS' },
   page: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, options: ['page'], peer: 'imgproxy Pro: ≥ 0; past the last page means the last' },
   pages: { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, options: ['pages'], peer: 'imgproxy Pro: ≥ 1' },
+  video_thumbnail_second: { kind: 'float', min: 0, max: 1e9, options: ['video_thumbnail_second'], peer: 'imgproxy Pro: seconds, a float since 3.13; past the end means the last frame' },
   expires: {
     kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: ['expires'],
     peer: 'unix timestamp (int64 there); ≤ 0 = none',

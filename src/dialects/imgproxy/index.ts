@@ -9,7 +9,7 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { RESIZING_TYPES, defaultOptions, type OutputFormat, type ProcessingOptions } from '../../options.js';
+import { RESIZING_TYPES, defaultOptions, settleWatermark, type OutputFormat, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
 import { setFormat } from './option-table.js';
@@ -101,6 +101,7 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
     // raw streams the source untouched, so an extension cannot convert anything.
     if (!options.raw && extension !== '') setFormat(options, 'extension', extension, config);
     if (!options.raw) completeBest(options, config);
+    settleWatermark(options);
     return { kind: 'image', source: url, options, signedPath, ...(encrypted ? { sourceHidden: true } : {}) };
   }
 

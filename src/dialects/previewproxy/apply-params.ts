@@ -6,18 +6,10 @@
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
-import { asIs, type BestFormatOptions, type OutputFormat, type ProcessingOptions, type WatermarkPosition } from '../../options.js';
+import { asIs, type BestFormatOptions, type FrameRange, type OutputFormat, type ProcessingOptions, type VideoSeek, type WatermarkImage, type WatermarkPosition } from '../../options.js';
+import { colouredMarkup, MarkupError, plainMarkup } from '../../processing/pango-markup.js';
 import type { PpKey, PpParams } from './params.js';
-
-const UNSUPPORTED: readonly [PpKey, string][] = [
-  ['seek', 'seek (video frames) is not supported'],
-  ['gif_anim', 'gif_anim (animated GIF frame ranges) is not supported'],
-  ['gif_af', 'gif_af (animated GIF frame ranges) is not supported'],
-  ['wmt', 'text watermarks (wmt) are not supported'],
-  ['wmt_color', 'text watermarks (wmt_color) are not supported'],
-  ['wmt_size', 'text watermarks (wmt_size) are not supported'],
-  ['wmt_font', 'text watermarks (wmt_font) are not supported'],
-];
+import { toSourceUrl } from './source.js';
 
 /** Every spelling PreviewProxy's `WmPosition::from_str` accepts. */
 const WM_POSITIONS: Readonly<Record<string, WatermarkPosition>> = Object.fromEntries(
@@ -35,9 +27,15 @@ const WM_POSITIONS: Readonly<Record<string, WatermarkPosition>> = Object.fromEnt
   ] as const).flatMap(([pos, names]) => names.map((n) => [n, pos])),
 );
 
-/** PreviewProxy's defaults for an image watermark. */
+/** PreviewProxy's defaults for a watermark (src/modules/transform/pipeline.rs). */
 const WM_DEFAULT_POSITION: WatermarkPosition = 'noea';
 const WM_DEFAULT_SCALE = 0.15;
+const WMT_DEFAULT_COLOUR = '000000';
+const WMT_DEFAULT_SIZE = 24;
+const WMT_DEFAULT_FONT = 'sans';
+
+/** Longer than any video: every seek beyond it is "past the end" all the same. */
+const MAX_SEEK_SECONDS = 1e9;
 
 /** Neutral tint: sharp's tint keeps lightness and takes chroma from the colour, so grey = greyscale. */
 const GREY = '808080';
@@ -51,29 +49,72 @@ function watermarkPosition(spelling: string): WatermarkPosition {
   return pos;
 }
 
+/**
+ * `wmt_color` as PreviewProxy's `parse_hex_color` reads it: leading `#`s dropped, then three
+ * pairs `u8::from_str_radix` accepts (two hex digits, or `+` and one).
+ */
+function textColour(v: string | undefined): string {
+  if (v === undefined) return WMT_DEFAULT_COLOUR;
+  const hex = v.replace(/^#+/, '');
+  const pairs = /^(\+?[0-9a-fA-F]{1,2})(\+?[0-9a-fA-F]{1,2})(\+?[0-9a-fA-F]{1,2})$/.exec(hex);
+  if (Buffer.byteLength(hex) !== 6 || !pairs || pairs.slice(1).some((pair) => pair.length !== 2)) throw new ProxyError('BAD_REQUEST', `invalid wmt_color: ${hex}`);
+  return pairs.slice(1).map((pair) => parseInt(pair.replace('+', ''), 16).toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The watermark's source through PreviewProxy's source rules (aliases, `s3:/`, `local:/`,
+ * PP_ALLOWED_HOSTS); any other failure to reach it is its `watermark_fetch_failed`.
+ */
+function watermarkSource(wm: string, config: Config): string {
+  try {
+    return toSourceUrl(wm, config);
+  } catch (err) {
+    if (err instanceof ProxyError && err.code !== 'HOST_NOT_ALLOWED') throw new ProxyError('WATERMARK_UNREACHABLE', `watermark ${JSON.stringify(wm)}: ${err.message}`, { status: 502, cause: err });
+    throw err;
+  }
+}
+
 function applyWatermark(o: ProcessingOptions, p: PpParams, config: Config): void {
   const position = p.wm_pos === undefined ? WM_DEFAULT_POSITION : watermarkPosition(p.wm_pos);
-  if (p.wm === undefined) return; // wm_* alone do nothing in PreviewProxy either.
-  const configured = config.processing.watermarkUrl;
-  if (configured === '' || p.wm !== configured) {
-    throw new ProxyError('UNSUPPORTED_PARAM', 'wm: per-request watermark images are not supported; only the configured watermark (IMGPROXY_WATERMARK_URL) may be named');
-  }
+  // wm_* alone do nothing in PreviewProxy either; `wm` wins over `wmt`.
+  if (p.wm === undefined && p.wmt === undefined) return;
+  const image: WatermarkImage = p.wm !== undefined
+    ? { kind: 'url', url: watermarkSource(p.wm, config) }
+    : { kind: 'text', markup: colouredMarkup(textMarkup(p.wmt ?? ''), textColour(p.wmt_color)), font: p.wmt_font ?? WMT_DEFAULT_FONT, size: num(p.wmt_size, WMT_DEFAULT_SIZE), sizing: 'line' };
   const opacity = num(p.wm_opacity, 1);
   if (opacity === 0) return; // imgproxy's normal form for "no watermark"
-  let x = num(p.wm_x, 0);
-  let y = num(p.wm_y, 0);
-  if (position === 're') {
-    // Tile spacing; PreviewProxy treats negative spacing as 0.
-    x = Math.max(x, 0);
-    y = Math.max(y, 0);
-  } else {
-    // PreviewProxy adds offsets to the top-left corner; ours push away from the anchored
-    // edge (imgproxy), so east/south offsets change sign.
-    if (position === 'ea' || position === 'noea' || position === 'soea') x = -x;
-    if (position === 'so' || position === 'soea' || position === 'sowe') y = -y;
-  }
+  // Offsets are added to the top-left corner, and are the tile spacing for `re`
+  // (negative spacing is none): the previewproxy layout (processing/watermark.ts).
+  // A text mark is drawn at its size: `wm_scale` is for images only.
+  const scale = image.kind === 'url' ? num(p.wm_scale, WM_DEFAULT_SCALE) : 0;
   // `+ 0` turns -0 into 0: one normal form for the cache key.
-  o.watermark = { opacity, position, x: x + 0, y: y + 0, scale: num(p.wm_scale, WM_DEFAULT_SCALE) };
+  o.watermark = { opacity, position, x: num(p.wm_x, 0) + 0, y: num(p.wm_y, 0) + 0, scale: scale + 0, layout: 'previewproxy' };
+  o.watermarkImage = image;
+}
+
+function textMarkup(text: string): string {
+  try {
+    return plainMarkup(text);
+  } catch (err) {
+    if (err instanceof MarkupError) throw new ProxyError('BAD_REQUEST', `invalid wmt: ${err.message}`);
+    throw err;
+  }
+}
+
+/** `gif_anim` (normalised by params.ts) → the frames to output; `gif_af` alone does nothing. */
+function applyFrames(o: ProcessingOptions, p: PpParams): void {
+  const v = p.gif_anim;
+  if (v === undefined) return;
+  const keepOthers = p.gif_af === '1';
+  const n = (s: string): number => Number(s);
+  let range: FrameRange;
+  if (v === 'all') range = { kind: 'all' };
+  else if (v.startsWith('-')) range = { kind: 'last', count: n(v.slice(1)) };
+  else if (v.includes('-')) {
+    const [first = '', last = ''] = v.split('-');
+    range = { kind: 'range', first: n(first), last: n(last) };
+  } else range = { kind: 'from', first: n(v) };
+  o.frames = { range, keepOthers };
 }
 
 function applyGeometry(o: ProcessingOptions, p: PpParams): void {
@@ -184,18 +225,32 @@ function checkDisallowed(p: PpParams, pp: Config['previewproxy']): void {
   if ((p.wm !== undefined || p.wmt !== undefined) && t.has('watermark')) refuse('watermark');
 }
 
+/**
+ * `seek` as the frame of a video source (src/modules/proxy/service.rs): seconds, a ratio
+ * `<f>r` or `auto`, normalised by params.ts; none is the first frame. PreviewProxy previews
+ * every video, so videos are on here whatever IMGPROXY_ENABLE_VIDEO_THUMBNAILS says.
+ */
+function applySeek(o: ProcessingOptions, p: PpParams): void {
+  const v = p.seek;
+  // f32 overflows to infinity there ("past the end": the last frame); a finite bound here.
+  const seconds = (s: number): number => (s < MAX_SEEK_SECONDS ? s : MAX_SEEK_SECONDS);
+  const seek: VideoSeek = v === undefined ? { seconds: 0 } : v === 'auto' ? 'auto' : v.endsWith('r') ? { ratio: Number(v.slice(0, -1)) } : { seconds: seconds(Number(v)) };
+  o.video = { enabled: true, seek, keyframes: false };
+}
+
 export function applyParams(o: ProcessingOptions, p: PpParams, config: Config): void {
+  // Before the pass-through, as run_pipeline checks them: `gif_af` alone is no transform,
+  // yet refused when gif_anim is disallowed.
+  checkDisallowed(p, config.previewproxy);
+  applySeek(o, p);
   if (!isProcessed(p, config.previewproxy)) {
     // PreviewProxy streams such a source unchanged (service.rs); so do we, from memory.
     Object.assign(o, asIs(o));
     return;
   }
-  checkDisallowed(p, config.previewproxy);
-  for (const [key, message] of UNSUPPORTED) {
-    if (p[key] !== undefined) throw new ProxyError('UNSUPPORTED_PARAM', message);
-  }
   applyGeometry(o, p);
   applyFormat(o, p, config.previewproxy);
   applyFilters(o, p);
   applyWatermark(o, p, config);
+  applyFrames(o, p);
 }

@@ -23,12 +23,15 @@ export type PpErrorCode =
   | 'upstream_connection_error'
   | 'too_many_redirects'
   | 'not_an_image'
+  | 'video_decode_error'
+  | 'pdf_render_error'
   | 'source_too_large'
   | 'host_not_allowed'
   | 'invalid_signature'
   | 'invalid_params'
   | 'unsupported_format'
   | 'transform_disabled'
+  | 'watermark_fetch_failed'
   | 'internal_error';
 
 export interface PpErrorResponse {
@@ -61,6 +64,7 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   SOURCE_ADDRESS_FORBIDDEN: { status: 403, error: 'host_not_allowed' },
   SOURCE_PATH_FORBIDDEN: { status: 400, error: 'invalid_params', detail: 'path not allowed' },
   SOURCE_NOT_A_FILE: { status: 400, error: 'invalid_params', detail: 'not a regular file' },
+  WATERMARK_UNREACHABLE: { status: 502, error: 'watermark_fetch_failed' },
   // 404 is PreviewProxy's upstream_not_found; other statuses are resolved in ppErrorResponse.
   SOURCE_CLIENT_ERROR: { status: 404, error: 'upstream_not_found' },
   SOURCE_BAD_GATEWAY: { status: 502, error: 'internal_error' },
@@ -72,6 +76,8 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   RESULT_TOO_BIG: { status: 400, error: 'invalid_params', detail: true },
   INVALID_IMAGE: { status: 422, error: 'not_an_image' },
   UNSUPPORTED_IMAGE: { status: 422, error: 'not_an_image' },
+  VIDEO_DECODE_ERROR: { status: 422, error: 'video_decode_error' },
+  PDF_RENDER_ERROR: { status: 422, error: 'pdf_render_error' },
   UNSUPPORTED_OUTPUT: { status: 400, error: 'unsupported_format', detail: true },
   // Only imgproxy options raise it; mapped like PreviewProxy's own unsupported parameters.
   UNSUPPORTED_OPTION: { status: 400, error: 'invalid_params', detail: true },

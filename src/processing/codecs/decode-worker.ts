@@ -1,13 +1,18 @@
 /**
  * The worker thread of worker-pool.ts: decodes one source at a time with the synchronous
- * JavaScript decoders (BMP, ICO bitmaps) or libjxl in WASM, and sends the pixels back
- * (transferred, not copied). A ProxyError keeps its code across the thread boundary.
+ * JavaScript decoders (BMP, ICO bitmaps, the PSD composite), libjxl or PDFium in WASM, and
+ * sends the pixels back (transferred, not copied). A ProxyError keeps its code across the
+ * thread boundary; any other failure of PDFium is PreviewProxy's `pdf_render_error`. A worker
+ * whose PDFium heap grew past RETIRE_HEAP_BYTES asks to be retired, so one large page does not
+ * keep its memory for the life of the process.
  */
 import { parentPort } from 'node:worker_threads';
 import { ProxyError } from '../../errors.js';
 import { decodeBmp, type RawImage } from './bmp-read.js';
 import { decodeIcoBitmap } from './ico-read.js';
 import { decodeJxlRgba } from './jxl-wasm.js';
+import { heapBytes, probePdf, renderPdf } from './pdfium.js';
+import { decodePsd } from './psd-read.js';
 import type { WireDecoded, WorkerReply, WorkerRequest } from './worker-pool.js';
 
 /**
@@ -23,6 +28,8 @@ function wire(r: RawImage | { encoded: Buffer }): WireDecoded {
   if ('encoded' in r) return { kind: 'encoded', data: owned(r.encoded) };
   return { kind: 'raw', data: owned(r.data), width: r.width, height: r.height, channels: r.channels };
 }
+
+const RETIRE_HEAP_BYTES = 256 * 1024 * 1024;
 
 /** How far apart a grey image's channels come out of libjxl's conversion to sRGB. */
 const GREY_TOLERANCE = 2;
@@ -56,9 +63,24 @@ function compact(rgba: Uint8ClampedArray, width: number, height: number): WireDe
   return { kind: 'raw', data: out, width, height, channels };
 }
 
-async function decode(req: WorkerRequest): Promise<WireDecoded> {
+type Answer = { decoded: WireDecoded } | { pages: Awaited<ReturnType<typeof probePdf>> };
+
+async function answer(req: WorkerRequest): Promise<Answer> {
+  if (req.codec === 'pdf-pages') return { pages: await probePdf(req.source, req.page, req.count, req.maxPages) };
+  return { decoded: await decode(req) };
+}
+
+async function decode(req: Exclude<WorkerRequest, { codec: 'pdf-pages' }>): Promise<WireDecoded> {
   const source = Buffer.from(req.source.buffer, req.source.byteOffset, req.source.byteLength);
   switch (req.codec) {
+    case 'psd': {
+      const r = decodePsd(source, { maxPixels: req.maxPixels, highDepth: req.highDepth });
+      return { kind: 'raw', data: owned(r.data), width: r.width, height: r.height, channels: r.channels, depth: r.depth };
+    }
+    case 'pdf': {
+      const r = await renderPdf(req.source, req.page, req.count, req.scale, { maxPixels: req.maxPixels, maxImagePixels: req.maxPixels });
+      return { kind: 'raw', data: owned(r.data), width: r.width, height: r.height, channels: 3 };
+    }
     case 'bmp':
       return wire(decodeBmp(source, req.maxPixels));
     case 'ico':
@@ -72,15 +94,19 @@ async function decode(req: WorkerRequest): Promise<WireDecoded> {
 }
 
 parentPort?.on('message', (req: WorkerRequest) => {
-  decode(req).then(
-    (decoded) => {
-      const reply: WorkerReply = { id: req.id, ok: true, decoded };
-      parentPort?.postMessage(reply, [decoded.data.buffer as ArrayBuffer]);
-    },
-    (err: unknown) => {
-      const reply: WorkerReply =
-        err instanceof ProxyError ? { id: req.id, ok: false, code: err.code, message: err.message } : { id: req.id, ok: false, message: `${req.codec}: ${err instanceof Error ? err.message : String(err)}` };
-      parentPort?.postMessage(reply);
-    },
-  );
+  answer(req)
+    .then(async (a) => ({ a, retire: req.codec.startsWith('pdf') && (await heapBytes()) > RETIRE_HEAP_BYTES }))
+    .then(
+      ({ a, retire }) => {
+        const reply: WorkerReply = { id: req.id, ok: true, ...a, retire };
+        parentPort?.postMessage(reply, 'decoded' in a ? [a.decoded.data.buffer as ArrayBuffer] : []);
+      },
+      (err: unknown) => {
+        const reply: WorkerReply =
+          err instanceof ProxyError
+            ? { id: req.id, ok: false, code: err.code, message: err.message }
+            : { id: req.id, ok: false, ...(req.codec.startsWith('pdf') ? { code: 'PDF_RENDER_ERROR' as const } : {}), message: `${req.codec}: ${err instanceof Error ? err.message : String(err)}` };
+        parentPort?.postMessage(reply);
+      },
+    );
 });

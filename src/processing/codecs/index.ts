@@ -8,7 +8,8 @@
  * A plain table on purpose: a new format or a new direction is one more row (append yours in
  * its section). A row whose tool is missing stays in the table with `available: false` and
  * its reason; the app names it once at startup (`unavailableCodecs`), and its decoder refuses
- * what needs the tool with that reason (HEIC: only HEVC images need heif-convert).
+ * what needs the tool with that reason (HEIC: only HEVC images need heif-convert). The video
+ * rows' ffmpeg is the app's own (PP_FFMPEG_PATH, preview-settings.ts), named at its startup.
  */
 import type { ImageFormat, OutputFormat } from '../../options.js';
 import { bmpReader } from './bmp-read.js';
@@ -16,7 +17,10 @@ import { heicReader } from './heic-read.js';
 import { icoReader } from './ico-read.js';
 import { jxlReader } from './jxl-read.js';
 import { libvipsReader } from './libvips-read.js';
+import { pdfReader } from './pdf.js';
+import { psdReader } from './psd.js';
 import type { Codec } from './types.js';
+import { videoReaders } from './video.js';
 
 export const CODECS: readonly Codec[] = [
   // Read by libvips, as shipped with sharp.
@@ -34,6 +38,10 @@ export const CODECS: readonly Codec[] = [
   jxlReader,
   bmpReader,
   icoReader,
+  // Previews: a PDF's pages, a PSD's composite, a video's frame.
+  pdfReader,
+  psdReader,
+  ...videoReaders,
 ];
 
 /** The row that reads `format`, if any. */
@@ -51,4 +59,4 @@ export function unavailableCodecs(): { format: ImageFormat | OutputFormat; by: s
   return CODECS.filter((c) => !c.available).map((c) => ({ format: c.format, by: c.by, reason: c.unavailableReason ?? `${c.by} is not available` }));
 }
 
-export type { Codec, Decoded, DecodeLimits, DecodeRequest, Decoder, Encoder, Probe } from './types.js';
+export type { Codec, Decoded, DecodeLimits, DecodeRequest, Decoder, Encoder, PreviewSettings, Probe } from './types.js';

@@ -46,6 +46,13 @@ export interface SourceInfo {
   grey: boolean;
   exif: Buffer | undefined;
   xmp: string | undefined;
+  /** The header's size when the decoder drew the source at another (a PDF rendered at a scale). */
+  stored?: { readonly width: number; readonly height: number } | undefined;
+  /** Samples of more than 8 bits in the source, whatever was decoded (PSD). */
+  highDepth?: boolean | undefined;
+  /** Video only: ffprobe's facts (/info's `video_meta`). */
+  video?: Probe['video'];
+  duration?: number | undefined;
   input: SharpInput;
 }
 
@@ -59,14 +66,15 @@ export function identify(source: Buffer): { format: ImageFormat; codec: Codec & 
 }
 
 /** The header facts of `source` without decoding it (for /info, and for the limits). */
-export async function probeSource(source: Buffer, limits: DecodeLimits): Promise<{ format: ImageFormat; probe: Probe; meta: Metadata | undefined }> {
+export async function probeSource(source: Buffer, limits: DecodeLimits, o: Pick<ReadOptions, 'accept' | 'select'> = {}): Promise<{ format: ImageFormat; probe: Probe; meta: Metadata | undefined }> {
   const { format, codec } = identify(source);
+  o.accept?.(format);
   if (readByLibvips(codec)) {
     const meta = await headerOf(source);
     const probe: Probe = { width: meta.width, height: meta.pageHeight ?? meta.height, pages: Math.max(1, meta.pages ?? 1), hasAlpha: meta.hasAlpha };
     return { format: libvipsFormat(format, meta), probe, meta };
   }
-  const probe = await codec.decoder.probe(source, limits);
+  const probe = await codec.decoder.probe(source, limits, o.select);
   if (probe.format !== undefined && probe.format !== format) {
     const other = readerOf(probe.format);
     if (other && readByLibvips(other)) {
@@ -107,22 +115,27 @@ function fromMeta(format: ImageFormat, meta: Metadata, input: SharpInput): Sourc
 
 export interface ReadOptions {
   readonly limits: DecodeLimits;
+  /** Sees the sniffed format before anything reads it; throws to refuse (videos switched off). */
+  readonly accept?: ((format: ImageFormat) => void) | undefined;
+  /** The pages a paged vector source (PDF) is measured on: its header's size is theirs, stacked. */
+  readonly select?: DecodeRequest | undefined;
   /** Sees a codec format's size and page count from its header before it is decoded; throws to refuse. */
-  readonly check?: ((width: number, height: number, pages: number) => void) | undefined;
-  /** What to decode, given the header's size (the result size lets ICO pick its entry). */
-  readonly request?: ((width: number, height: number) => DecodeRequest) | undefined;
+  readonly check?: ((width: number, height: number, pages: number, format: ImageFormat) => void) | undefined;
+  /** What to decode, given the header's size (the result size lets ICO pick its entry, a scale draws a PDF). */
+  readonly request?: ((width: number, height: number, format: ImageFormat, probe: Probe) => DecodeRequest) | undefined;
 }
 
 /** Header facts and sharp's input for `source`, decoded by its codec where libvips cannot. */
 export async function readSource(source: Buffer, o: ReadOptions): Promise<SourceInfo> {
   const { format: sniffed, codec } = identify(source);
+  o.accept?.(sniffed);
   if (readByLibvips(codec)) {
     const meta = await headerOf(source);
     const format = libvipsFormat(sniffed, meta);
     const decoded = await codec.decoder.decode(source, {}, o.limits);
     return fromMeta(format, meta, inputOf(decoded, source));
   }
-  const probe = await codec.decoder.probe(source, o.limits);
+  const probe = await codec.decoder.probe(source, o.limits, o.select);
   const format = probe.format ?? sniffed;
   const other = format !== sniffed ? readerOf(format) : undefined;
   if (other && readByLibvips(other)) {
@@ -130,8 +143,8 @@ export async function readSource(source: Buffer, o: ReadOptions): Promise<Source
     const meta = await headerOf(source);
     return fromMeta(format, meta, { data: source, failOn: 'error', isSource: true });
   }
-  o.check?.(probe.width, probe.height, probe.pages);
-  const request = o.request?.(probe.width, probe.height) ?? {};
+  o.check?.(probe.width, probe.height, probe.pages, format);
+  const request = o.request?.(probe.width, probe.height, format, probe) ?? {};
   const decoded = await codec.decoder.decode(source, request, o.limits);
   const input = inputOf(decoded, source);
   let info: SourceInfo;
@@ -161,7 +174,10 @@ export async function readSource(source: Buffer, o: ReadOptions): Promise<Source
   // Asked for a result size, a decoder may hand a smaller rendition of the same picture (an
   // ICO's smaller entry): the caller plans from the header's size and resizes explicitly.
   if (request.size && (info.width !== probe.width || info.height !== probe.height)) info = { ...info, width: probe.width, height: probe.height };
-  return info;
+  // Drawn at a scale (a PDF), the pixels are the size the pipeline works on; the header's is the source's.
+  if (request.scale !== undefined) info = { ...info, stored: { width: probe.width, height: probe.height } };
+  // The pages the source has, not the one image decoded from them.
+  return { ...info, pages: probe.pages, highDepth: probe.highDepth, video: probe.video, duration: probe.duration };
 }
 
 function inputOf(decoded: Decoded, source: Buffer): SharpInput {

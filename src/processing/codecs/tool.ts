@@ -1,15 +1,17 @@
 /**
  * Codecs that are command-line tools of a Debian package (libheif-examples' heif-enc and
- * heif-convert): whether the tool is there, and one run of it over files in a private
- * temporary directory, killed (SIGKILL) when the request's signal aborts or its deadline
- * passes, the directory removed whatever happens. The tools read and write files, not pipes
- * (heif-enc 1.15 takes no stdin), so the bytes go through the directory.
+ * heif-convert, ffmpeg's ffmpeg and ffprobe): whether the tool is there, and one run of it
+ * over files in a private temporary directory, killed (SIGKILL) when the request's signal
+ * aborts or its deadline passes, the directory removed whatever happens. The tools read
+ * files, not pipes (heif-enc 1.15 takes no stdin; MP4 keeps its index at the end, which a
+ * pipe cannot seek to), so the bytes go through the directory; what a tool writes to stdout
+ * (ffprobe's JSON, ffmpeg's frame) is kept up to a bound, past which it is killed.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProxyError } from '../../errors.js';
+import { ProxyError, type ErrorCode } from '../../errors.js';
 import { checkAbort } from '../run.js';
 import type { ThreadLimits } from './thread.js';
 
@@ -47,8 +49,18 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   }
 }
 
-/** One run of `cmd`; rejects UNSUPPORTED_IMAGE on failure, TIMEOUT at the deadline, the abort reason on abort. */
-export function runTool(cmd: string, args: readonly string[], limits: ThreadLimits, what: string): Promise<void> {
+export interface RunOptions {
+  /** Bytes of stdout (and of stderr) kept at most; past it the tool is killed and the run fails. */
+  readonly maxOutput?: number | undefined;
+  /** The code of a failure of the tool (it exited non-zero, it is missing, its output overflowed). */
+  readonly failure?: ErrorCode | undefined;
+}
+
+/**
+ * One run of `cmd`, resolving with its stdout; rejects `failure` (UNSUPPORTED_IMAGE) on failure,
+ * TIMEOUT at the deadline, the abort reason on abort.
+ */
+export function runTool(cmd: string, args: readonly string[], limits: ThreadLimits, what: string, o: RunOptions = {}): Promise<Buffer> {
   checkAbort(limits.signal);
   const left = limits.deadline - Date.now();
   if (!(left > 0)) return Promise.reject(new ProxyError('TIMEOUT', `${what}: reached the request deadline`));
@@ -61,7 +73,7 @@ export function runTool(cmd: string, args: readonly string[], limits: ThreadLimi
     const onAbort = (): void => {
       child.kill('SIGKILL');
     };
-    const child = execFile(cmd, [...args], { maxBuffer: MAX_OUTPUT, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
+    const child = execFile(cmd, [...args], { maxBuffer: o.maxOutput ?? MAX_OUTPUT, killSignal: 'SIGKILL', encoding: 'buffer' }, (err, stdout, stderr) => {
       clearTimeout(timer);
       limits.signal?.removeEventListener('abort', onAbort);
       if (limits.signal?.aborted) {
@@ -73,9 +85,16 @@ export function runTool(cmd: string, args: readonly string[], limits: ThreadLimi
         }
       }
       if (late) reject(new ProxyError('TIMEOUT', `${what}: stopped at the request deadline`));
-      else if (err) reject(new ProxyError('UNSUPPORTED_IMAGE', `${what}: ${String(stderr).trim().split('\n').slice(-3).join(' ') || err.message}`, { cause: err }));
-      else resolve();
+      else if (err) reject(new ProxyError(o.failure ?? 'UNSUPPORTED_IMAGE', `${what}: ${failureOf(err, stderr.toString('utf8'))}`, { cause: err }));
+      else resolve(stdout);
     });
     limits.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Why a run failed, in a few words: the tool's last lines, or what stopped it. */
+function failureOf(err: Error & { code?: string | number | null | undefined; path?: string | undefined }, stderr: string): string {
+  if (err.code === 'ENOENT') return `${String(err.path ?? 'the tool')} not found`;
+  if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return 'its output passed the bound';
+  return stderr.trim().split('\n').slice(-3).join(' ') || err.message;
 }

@@ -22,6 +22,27 @@ export interface DecodeLimits {
   /** Epoch ms by which the answer is due (IMGPROXY_TIMEOUT). */
   readonly deadline: number;
   readonly signal?: AbortSignal | undefined;
+  /** The app's settings of the PDF and video decoders; their defaults when absent. */
+  readonly previews?: PreviewSettings | undefined;
+}
+
+/** What the PDF and video decoders are configured with (preview-settings.ts builds it from the configuration). */
+export interface PreviewSettings {
+  /** PIXPROXY_MAX_SRC_PAGES: a PDF with more pages is refused before any is rendered. */
+  readonly maxPages: number;
+  /** Pixels a PDF may be rendered at (PIXPROXY_MAX_INTERMEDIATE_RESOLUTION): a vector is drawn at the size asked. */
+  readonly maxRenderPixels: number;
+  /** ffmpeg's path, or null with the reason it is missing (then videos answer VIDEO_DECODE_ERROR). */
+  readonly ffmpeg: string | null;
+  readonly ffmpegMissing: string;
+  /** ffprobe's path, or null (then a video has no known size or duration). */
+  readonly ffprobe: string | null;
+  /** IMGPROXY_VIDEO_THUMBNAIL_PROBE_SIZE, bytes. */
+  readonly probeSize: number;
+  /** IMGPROXY_VIDEO_THUMBNAIL_MAX_ANALYZE_DURATION, ms; 0 = ffmpeg's own. */
+  readonly analyzeDurationMs: number;
+  /** PIXPROXY_MAX_VIDEO_DURATION, seconds; 0 = none. */
+  readonly maxDuration: number;
 }
 
 /** Which part of a multi-part source is wanted. */
@@ -35,6 +56,12 @@ export interface DecodeRequest {
    * `seek:0.25r`), or `auto` (a representative frame); IMGPROXY_VIDEO_THUMBNAIL_SECOND when unset.
    */
   readonly seek?: { readonly seconds: number } | { readonly ratio: number } | 'auto' | undefined;
+  /** Video only: the keyframe at or before `seek` rather than the exact frame (imgproxy Pro's `video_thumbnail_keyframes`). */
+  readonly keyframes?: boolean | undefined;
+  /** Vector formats (PDF): pixels per unit of the probed size (1 = the size `probe` gives). */
+  readonly scale?: number | undefined;
+  /** 16-bit samples for a source that has more than 8 (preserve_hdr); 8-bit otherwise. */
+  readonly highDepth?: boolean | undefined;
   /**
    * The size the result is drawn at, when it is known before the decode: a source that holds
    * several resolutions (ICO) decodes the smallest that still covers it.
@@ -71,6 +98,10 @@ export interface Probe {
   /** Video only: seconds. */
   readonly duration?: number | undefined;
   readonly hasAlpha?: boolean | undefined;
+  /** Samples of more than 8 bits (16-bit PSD, 10-bit video…). */
+  readonly highDepth?: boolean | undefined;
+  /** Video only: what ffprobe said of the streams and the container (imgproxy Pro's `video_meta`). */
+  readonly video?: VideoFacts | undefined;
   /**
    * What the header says the file is, when the sniffer could not tell: an AV1 image in a
    * generic HEIF container (`mif1`) is AVIF, read by libvips.
@@ -78,8 +109,31 @@ export interface Probe {
   readonly format?: ImageFormat | undefined;
 }
 
+/** One stream as ffprobe reports it (imgproxy Pro's `video_streams` entries are these fields). */
+export interface VideoStream {
+  readonly index: number;
+  readonly codecType: string;
+  readonly codecName: string;
+  readonly width?: number;
+  readonly height?: number;
+  readonly duration?: number;
+  readonly frameRate?: number;
+  readonly bitRate?: number;
+}
+
+export interface VideoFacts {
+  readonly streams: readonly VideoStream[];
+  /** The container's tags. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** ffprobe could not run: size and duration are unknown (width and height are 0). */
+  readonly unprobed: boolean;
+  /** Seconds between frames of the first video stream, when known. */
+  readonly frameInterval?: number | undefined;
+}
+
 export interface Decoder {
-  probe(source: Buffer, limits: DecodeLimits): Promise<Probe>;
+  /** The header facts; `select` says which pages a paged vector format (PDF) is measured on. */
+  probe(source: Buffer, limits: DecodeLimits, select?: DecodeRequest): Promise<Probe>;
   decode(source: Buffer, request: DecodeRequest, limits: DecodeLimits): Promise<Decoded>;
 }
 

@@ -1,10 +1,11 @@
 /**
- * The worker threads the JavaScript and WASM decoders run in (BMP, ICO bitmaps, JPEG XL), so a
- * large decode never blocks the event loop that serves every other request. A small pool,
- * started on demand and shrunk when idle: a worker is terminated, not reused, when its request
- * is aborted or reaches its deadline (a synchronous decode cannot be interrupted any other
- * way), and after a large decode (a WASM heap never shrinks: the memory goes back with the
- * worker).
+ * The worker threads the JavaScript and WASM decoders run in (BMP, ICO bitmaps, JPEG XL,
+ * PDFium, the PSD composite reader), so a large decode never blocks the event loop that serves
+ * every other request. A small pool, started on demand and shrunk when idle: a worker is
+ * terminated, not reused, when its request is aborted or reaches its deadline (a synchronous
+ * decode cannot be interrupted any other way), after a large decode, and when it says its WASM
+ * heap grew large (PDFium's stays as large as its largest page: a WASM heap never shrinks, the
+ * memory goes back with the worker).
  *
  * From `dist/` the worker is the compiled `decode-worker.js` next to this module; from the
  * sources (tests, `npm run dev`) the `.ts` file, through tsx.
@@ -16,29 +17,40 @@ import { Worker } from 'node:worker_threads';
 import { ProxyError, type ErrorCode } from '../../errors.js';
 import { checkAbort } from '../run.js';
 import { checkPixels } from './refuse.js';
+import type { PdfProbe } from './pdfium.js';
 import type { Codec, Decoded, DecodeLimits } from './types.js';
 
 /** What a worker is asked to decode. `maxPixels` bounds what it may allocate. */
-export interface WorkerTask {
-  readonly codec: 'bmp' | 'ico' | 'jxl';
+export type WorkerTask =
+  | { readonly codec: 'bmp' | 'ico' | 'jxl'; readonly source: Buffer }
+  /** The PSD composite, 16-bit when asked and the file has the bits (preserve_hdr). */
+  | { readonly codec: 'psd'; readonly source: Buffer; readonly highDepth: boolean }
+  /** `count` PDF pages from `page`, stacked, at `scale` pixels per point. */
+  | { readonly codec: 'pdf'; readonly source: Buffer; readonly page: number; readonly count: number; readonly scale: number };
+
+/** A PDF's page count and page sizes, read by PDFium without rendering (refused past `maxPages`). */
+export interface PdfPagesTask {
+  readonly codec: 'pdf-pages';
   readonly source: Buffer;
+  readonly page: number;
+  readonly count: number;
+  readonly maxPages: number;
 }
 
-export interface WorkerRequest {
-  readonly id: number;
-  readonly codec: WorkerTask['codec'];
-  readonly source: Uint8Array;
-  readonly maxPixels: number;
-}
+type AnyTask = WorkerTask | PdfPagesTask;
+
+/** A task as it is posted: the source as a Uint8Array the worker owns. */
+export type WorkerRequest = AnyTask extends infer T ? (T extends AnyTask ? Omit<T, 'source'> & { readonly id: number; readonly source: Uint8Array; readonly maxPixels: number } : never) : never;
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly decoded: WireDecoded }
+  | { readonly id: number; readonly ok: true; readonly decoded: WireDecoded; readonly retire?: boolean | undefined }
+  | { readonly id: number; readonly ok: true; readonly pages: PdfProbe; readonly retire?: boolean | undefined }
   | { readonly id: number; readonly ok: false; readonly code?: ErrorCode; readonly message: string };
 
 /** Decoded as it crosses the thread boundary (a Uint8Array, transferred). */
 export type WireDecoded =
   | { readonly kind: 'encoded'; readonly data: Uint8Array }
-  | { readonly kind: 'raw'; readonly data: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4 };
+  | { readonly kind: 'raw'; readonly data: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4; readonly depth?: 'uchar' | 'ushort' | undefined };
 
 /** Idle workers are let go after this long. */
 const IDLE_MS = 15_000;
@@ -129,20 +141,36 @@ async function acquire(signal: AbortSignal | undefined): Promise<Pooled> {
 
 function fromWire(d: WireDecoded): Decoded {
   const data = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
-  return d.kind === 'encoded' ? { kind: 'encoded', data } : { kind: 'raw', data, width: d.width, height: d.height, channels: d.channels };
+  return d.kind === 'encoded' ? { kind: 'encoded', data } : { kind: 'raw', data, width: d.width, height: d.height, channels: d.channels, ...(d.depth ? { depth: d.depth } : {}) };
 }
 
+/** Runs one decode in a worker: its pixels. */
+export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<Decoded> {
+  const reply = await runTask(task, limits);
+  if (!('decoded' in reply)) throw new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder answered no pixels`);
+  return fromWire(reply.decoded);
+}
+
+/** A PDF's page count and the sizes of the pages asked for, read in a worker. */
+export async function pdfPagesInWorker(task: PdfPagesTask, limits: DecodeLimits): Promise<PdfProbe> {
+  const reply = await runTask(task, limits);
+  if (!('pages' in reply)) throw new ProxyError('PDF_RENDER_ERROR', 'pdf: the reader answered no pages');
+  return reply.pages;
+}
+
+type Answer = Extract<WorkerReply, { ok: true }>;
+
 /**
- * Runs one decode in a worker. Rejects with the decoder's ProxyError, with TIMEOUT at the
+ * Runs one task in a worker. Rejects with the decoder's ProxyError, with TIMEOUT at the
  * deadline, with the abort reason when `limits.signal` fires, and with UNSUPPORTED_IMAGE if the
  * decoder crashed its thread.
  */
-export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<Decoded> {
+async function runTask(task: AnyTask, limits: DecodeLimits): Promise<Answer> {
   const p = await acquire(limits.signal);
   const id = nextId++;
   // A copy the worker owns: the source may be a view into a larger, shared buffer.
   const source = new Uint8Array(task.source);
-  return new Promise<Decoded>((resolve, reject) => {
+  return new Promise<Answer>((resolve, reject) => {
     let done = false;
     const finish = (keep: boolean, outcome: () => void): void => {
       if (done) return;
@@ -159,7 +187,8 @@ export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<
     const onMessage = (reply: WorkerReply): void => {
       if (reply.id !== id) return;
       if (reply.ok) {
-        finish(reply.decoded.data.byteLength < RECYCLE_BYTES, () => resolve(fromWire(reply.decoded)));
+        const large = 'decoded' in reply && reply.decoded.data.byteLength >= RECYCLE_BYTES;
+        finish(!large && reply.retire !== true, () => resolve(reply));
       } else {
         const err = new ProxyError(reply.code ?? 'UNSUPPORTED_IMAGE', reply.message);
         finish(true, () => reject(err));
@@ -185,7 +214,7 @@ export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<
       onAbort();
       return;
     }
-    const request: WorkerRequest = { id, codec: task.codec, source, maxPixels: limits.maxPixels };
+    const request = { ...task, id, source, maxPixels: limits.maxPixels } as WorkerRequest;
     p.worker.postMessage(request, [source.buffer]);
   });
 }
@@ -194,7 +223,7 @@ export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<
  * A registry row whose header is read here (`probe`, synchronous, cheap) and whose pixels are
  * decoded in a worker, once the size passed the limit.
  */
-export function workerReader(codec: WorkerTask['codec'] & Codec['format'], by: string, probe: (source: Buffer) => { width: number; height: number; hasAlpha?: boolean }): Codec {
+export function workerReader(codec: 'bmp' | 'ico' | 'jxl', by: string, probe: (source: Buffer) => { width: number; height: number; hasAlpha?: boolean }): Codec {
   return {
     format: codec,
     by,

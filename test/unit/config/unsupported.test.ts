@@ -33,7 +33,6 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_FALLBACK_IMAGE_HTTP_CODE', '200'],
     ['IMGPROXY_SENTRY_DSN', ''],
     ['IMGPROXY_TIFF_UNLIMITED', 'false'],
-    ['PP_FFMPEG_PATH', 'ffmpeg'],
   ])('%s=%j means what pixproxy does and is accepted', (name, value) => {
     expect(inspectConfig({ [name]: value }).errors).toEqual([]);
   });
@@ -42,7 +41,6 @@ describe('unsupported peer variables', () => {
     ['IMGPROXY_OPEN_TELEMETRY_ENABLE_LOGS', 'true'],
     ['IMGPROXY_TIFF_UNLIMITED', 'true'],
     ['IMGPROXY_PNG_UNLIMITED', 'true'],
-    ['PP_FFPROBE_PATH', '/opt/ffprobe'],
     ['IMGPROXY_S3_USE_DECRYPTION_CLIENT', 'true'],
     ['IMGPROXY_SO_REUSEPORT', 'maybe'],
   ])('%s=%j is refused: the peer\'s default is not what pixproxy does, or it does not parse', (name, value) => {

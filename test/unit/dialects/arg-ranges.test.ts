@@ -23,8 +23,8 @@ const USE: Record<ArgKey, string> = {
   'gravity offset': 'g:no:%', 'focus point': 'g:fp:%:0.5', 'crop size': 'c:%', 'trim threshold': 't:%', padding: 'pd:%',
   rotate: 'rot:%', 'background channel': 'bg:%:0:0', brightness: 'br:%', contrast: 'co:%', saturation: 'sa:%',
   'monochrome intensity': 'mc:%', blur: 'bl:%', sharpen: 'sh:%', pixelate: 'pix:%', 'watermark opacity': 'wm:%',
-  'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', quality: 'q:%', 'format quality': 'fq:png:%',
-  max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
+  'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', 'watermark size': 'wms:%', 'watermark rotate': 'wmr:%', 'watermark shadow': 'wmsh:%', quality: 'q:%', 'format quality': 'fq:png:%',
+  max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', video_thumbnail_second: 'vts:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
   max_animation_frames: 'maf:%', max_animation_frame_resolution: 'mafr:%', max_result_dimension: 'mrd:%',
   'crop aspect ratio': 'car:%', 'background alpha': 'bga:%', 'duotone intensity': 'dt:%',
   'unsharp masking weight': 'ush:auto:%', 'unsharp masking divider': 'ush:auto:1:%', 'area blur sigma': 'ba:%:0:0:1:1',
@@ -38,7 +38,7 @@ const at = (key: ArgKey, v: string): string => USE[key].replace('%', v);
 const KEYS = Object.keys(ARG_RANGES) as ArgKey[];
 /** Arguments whose empty form means "keep" or "off" rather than an error. */
 const OPTIONAL = new Set<ArgKey>([
-  'gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'padding', 'trim threshold',
+  'gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'watermark size', 'padding', 'trim threshold',
   'crop aspect ratio', 'unsharp masking weight', 'unsharp masking divider', 'ramp angle', 'ramp position',
   'autoquality target', 'autoquality quality', 'autoquality allowed error', 'jpeg quant table', 'png quantization colors',
 ]);

@@ -122,8 +122,36 @@ describe('parsed values', () => {
   });
 
   it('watermark defaults and opacity 0 = off', () => {
-    expect(parse('wm:0.7').watermark).toEqual({ opacity: 0.7, position: 'ce', x: 0, y: 0, scale: 0 });
+    expect(parse('wm:0.7').watermark).toEqual({ opacity: 0.7, position: 'ce', x: 0, y: 0, scale: 0, layout: 'imgproxy' });
     expect(parse('wm:0.7/wm:0').watermark).toBeNull();
+  });
+
+  it('imgproxy Pro watermark options: url, text (checked markup, black sans 16), size, rotate, shadow', () => {
+    const url = Buffer.from('https://cdn.example/logo.png').toString('base64url');
+    expect(parse(`wm:1/wmu:${url}`).watermarkImage).toEqual({ kind: 'url', url: 'https://cdn.example/logo.png' });
+    expect(parse(`wm:1/watermark_url:${url}/wmu:`).watermarkImage).toBeNull();
+    const text = Buffer.from('<b>©</b> 2025 &amp; co').toString('base64url');
+    expect(parse(`wm:1/wmt:${text}`).watermarkImage).toEqual({ kind: 'text', markup: '<span foreground="#000000"><b>©</b> 2025 &amp; co</span>', font: 'sans', size: 16, sizing: 'em' });
+    expect(parse('wm:1/wms:40:0').watermarkSize).toEqual({ width: 40, height: 0 });
+    expect(parse('wm:1/wms:40:0/wms::20').watermarkSize).toEqual({ width: 40, height: 20 });
+    expect(parse('wm:1/wms:0:0').watermarkSize).toBeNull();
+    expect(parse('wm:1/wmr:-90').watermarkRotate).toBe(270);
+    expect(parse('wm:1/wm_rot:450').watermarkRotate).toBe(90);
+    expect(parse('wm:1/watermark_shadow:2.5').watermarkShadow).toBe(2.5);
+  });
+
+  it('the Pro watermark options mean nothing without `watermark`: one cache key with or without them', () => {
+    const url = Buffer.from('https://cdn.example/logo.png').toString('base64url');
+    const bare = parse('w:10');
+    expect(parse(`w:10/wmu:${url}/wms:5:5/wmr:90/wmsh:1`)).toEqual(bare);
+  });
+
+  it('refuses a watermark_url that is not base64 of an absolute URL, and markup outside the subset', () => {
+    for (const v of ['!!!', Buffer.from('logo.png').toString('base64url')]) expectProxyError(() => parse(`wm:1/wmu:${v}`), 404, 'INVALID_URL');
+    for (const m of ['<script>x</script>', '<span onclick="x">a</span>', '<span foreground="red;x">a</span>', '<b', '<!-- c -->a']) {
+      const err = expectProxyError(() => parse(`wm:1/wmt:${Buffer.from(m).toString('base64url')}`), 404, 'INVALID_URL');
+      expect(err.message).toMatch(/Invalid watermark_text/);
+    }
   });
 
   it('filename: plain and base64url-encoded', () => {

@@ -31,8 +31,9 @@ describe('size and fit', () => {
   });
 
   it('fit without a size changes nothing', () => {
-    // What every processed PreviewProxy request has: a small AVIF stays AVIF (ravif).
-    const none = { ...defaultOptions(cfg), smallAvif: 'keep' };
+    // What every processed PreviewProxy request has: a small AVIF stays AVIF (ravif); videos
+    // previewed from the first frame unless `seek` says otherwise.
+    const none = { ...defaultOptions(cfg), smallAvif: 'keep', video: { enabled: true, seek: { seconds: 0 }, keyframes: false } };
     expect(opts('fit=cover')).toEqual(none);
   });
 
@@ -125,22 +126,22 @@ describe('colour and blur', () => {
 });
 
 describe('watermark', () => {
-  it('wm naming the configured watermark → WatermarkOptions with PreviewProxy defaults', () => {
-    expect(opts(`wm=${WM}`).watermark).toEqual({ opacity: 1, position: 'noea', x: 0, y: 0, scale: 0.15 });
+  const PP = { layout: 'previewproxy' } as const;
+
+  it('wm from any source → WatermarkOptions with PreviewProxy defaults, the source resolved', () => {
+    const o = opts(`wm=${WM}`);
+    expect(o.watermark).toEqual({ opacity: 1, position: 'noea', x: 0, y: 0, scale: 0.15, ...PP });
+    expect(o.watermarkImage).toEqual({ kind: 'url', url: WM });
+    expect(opts('wm=https://other.example/x.png').watermarkImage).toEqual({ kind: 'url', url: 'https://other.example/x.png' });
   });
 
-  it('opacity, scale (4 decimals in the signature), offsets', () => {
+  it('opacity, scale (4 decimals in the signature), offsets as given (added to the top-left corner)', () => {
     const w = opts(`wm=${WM}&wm_opacity=0.5&wm_scale=0.25&wm_pos=nowe&wm_x=10&wm_y=5`).watermark;
-    expect(w).toEqual({ opacity: 0.5, position: 'nowe', x: 10, y: 5, scale: 0.25 });
+    expect(w).toEqual({ opacity: 0.5, position: 'nowe', x: 10, y: 5, scale: 0.25, ...PP });
     expect(signed(`wm=${WM}&wm_opacity=0.5&wm_scale=0.25&wm_x=10`)).toBe(`wm=${WM}&wm_opacity=0.5000&wm_x=10&wm_scale=0.2500:${SRC}`);
     expect(opts(`wm=${WM}&wm_opacity=7`).watermark?.opacity).toBe(1);
     expect(opts(`wm=${WM}&wm_opacity=0`).watermark).toBeNull();
-  });
-
-  it('east/south offsets change sign: PreviewProxy adds them to the top-left corner', () => {
-    expect(opts(`wm=${WM}&wm_pos=soea&wm_x=10&wm_y=5`).watermark).toMatchObject({ position: 'soea', x: -10, y: -5 });
-    expect(opts(`wm=${WM}&wm_pos=ce&wm_x=10&wm_y=5`).watermark).toMatchObject({ x: 10, y: 5 });
-    expect(opts(`wm=${WM}&wm_pos=re&wm_x=-4&wm_y=6`).watermark).toMatchObject({ position: 're', x: 0, y: 6 });
+    expect(opts(`wm=${WM}&wm_pos=soea&wm_x=10&wm_y=-5`).watermark).toMatchObject({ position: 'soea', x: 10, y: -5 });
   });
 
   it.each([
@@ -162,32 +163,84 @@ describe('watermark', () => {
     expectProxyError(() => opts(`wm=${WM}&wm_pos=middle`), 400, 'BAD_REQUEST');
   });
 
-  it('any other wm URL is 400: per-request watermark images are not supported', () => {
-    const err = expectProxyError(() => opts('wm=https://other.example/x.png'), 400, 'UNSUPPORTED_PARAM');
-    expect(err.message).toMatch(/per-request watermark/);
-    // Nothing configured: every wm is refused.
-    expectProxyError(() => createPreviewProxyDialect(config()).parseQuery(new URLSearchParams(`url=${SRC}&wm=${WM}`), {}), 400, 'UNSUPPORTED_PARAM');
+  it('a wm PreviewProxy cannot fetch is its watermark_fetch_failed; a host off PP_ALLOWED_HOSTS is host_not_allowed', () => {
+    expectProxyError(() => opts('wm=nosuch:/x.png'), 502, 'WATERMARK_UNREACHABLE');
+    expectProxyError(() => opts('wm=logo.png'), 502, 'WATERMARK_UNREACHABLE');
+    const strict = createPreviewProxyDialect(config({ PP_ALLOWED_HOSTS: 'e.com' }));
+    expectProxyError(() => strict.parseQuery(new URLSearchParams(`url=${SRC}&wm=${WM}`), {}), 403, 'HOST_NOT_ALLOWED');
   });
 
-  it('wm_* without wm do nothing, as in PreviewProxy', () => {
+  it('wm_* without wm or wmt do nothing, as in PreviewProxy', () => {
     expect(opts('wm_opacity=0.5&wm_pos=ce').watermark).toBeNull();
+  });
+
+  it('wmt: escaped text in wmt_color (default black), wmt_size as the line height (default 24), wmt_font (default sans), no scale', () => {
+    const o = opts(`wmt=${encodeURIComponent('a<b&c')}`);
+    expect(o.watermarkImage).toEqual({ kind: 'text', markup: '<span foreground="#000000">a&lt;b&amp;c</span>', font: 'sans', size: 24, sizing: 'line' });
+    expect(o.watermark).toEqual({ opacity: 1, position: 'noea', x: 0, y: 0, scale: 0, ...PP });
+    expect(opts('wmt=x&wmt_color=%23FF0000&wmt_size=40&wmt_font=DejaVuSerif').watermarkImage).toMatchObject({ markup: '<span foreground="#ff0000">x</span>', size: 40, font: 'DejaVuSerif' });
+    // wm wins over wmt.
+    expect(opts(`wm=${WM}&wmt=x`).watermarkImage).toEqual({ kind: 'url', url: WM });
+  });
+
+  it('wmt_color as parse_hex_color reads it: # prefixes dropped, three pairs, else 400 invalid wmt_color', () => {
+    expect(opts('wmt=x&wmt_color=##00ff00').watermarkImage).toMatchObject({ markup: '<span foreground="#00ff00">x</span>' });
+    expect(opts('wmt=x&wmt_color=%2Bf%2Bf%2Bf').watermarkImage).toMatchObject({ markup: '<span foreground="#0f0f0f">x</span>' });
+    for (const bad of ['gg0000', 'fff', 'ff00000', 'aé000']) {
+      expect(expectProxyError(() => opts(`wmt=x&wmt_color=${encodeURIComponent(bad)}`), 400, 'BAD_REQUEST').message).toContain('invalid wmt_color');
+    }
   });
 });
 
-describe('PreviewProxy parameters pixproxy does not implement: 400, never 500', () => {
-  // gif_af and the wmt_* modifiers are no transform of their own (PreviewProxy's has_transforms):
-  // alone they leave the source as it is, with a transform they are refused with it.
+describe('gif_anim and gif_af', () => {
   it.each([
-    ['seek=5'], ['seek=auto'], ['gif_anim=all'], ['gif_anim=1-3'], ['gif_af=1&w=10'],
-    ['wmt=hello'], ['wmt_color=ff0000&w=10'], ['wmt_size=24&w=10'], ['wmt_font=sans&w=10'],
-  ])('query %s', (query) => {
-    expectProxyError(() => opts(query), 400, 'UNSUPPORTED_PARAM');
+    ['gif_anim=all', { kind: 'all' }],
+    ['gif_anim=', { kind: 'all' }],
+    ['gif_anim=2', { kind: 'from', first: 2 }],
+    ['gif_anim=1-3', { kind: 'range', first: 1, last: 3 }],
+    ['gif_anim=5-2', { kind: 'range', first: 5, last: 2 }],
+    ['gif_anim=-4', { kind: 'last', count: 4 }],
+    ['gif_anim=-0', { kind: 'last', count: 0 }],
+  ])('%s → frames %j (checked against the GIF when it is one)', (query, range) => {
+    expect(opts(query).frames).toEqual({ range, keepOthers: false });
   });
 
-  it.each(['seek:5', 'gif_anim', 'gif_anim:2-4', 'gif_af,10x10', 'wmt:hi', 'wmt_color:000000,10x10', 'wmt_size:10,10x10', 'wmt_font:sans,10x10'])('path token %s', (token) => {
-    expectProxyError(() => d.parsePath(`/${token}/${SRC}`, new URLSearchParams(), {}), 400, 'UNSUPPORTED_PARAM');
+  it('gif_af keeps the frames outside the range; alone it does nothing', () => {
+    expect(opts('gif_anim=1&gif_af=1').frames).toEqual({ range: { kind: 'from', first: 1 }, keepOthers: true });
+    expect(opts('gif_af=1').frames).toBeNull();
+    expect(opts('gif_af=1').skipProcessingFormats).toContain('jpeg');
   });
 
+  it('gif_anim with PP_TRANSFORM_DISALLOW_LIST=gif_anim is transform_disabled, gif_af alone too', () => {
+    const off = createPreviewProxyDialect(config({ PP_TRANSFORM_DISALLOW_LIST: 'gif_anim' }));
+    for (const q of ['gif_anim=1', 'gif_af=1']) expectProxyError(() => off.parseQuery(new URLSearchParams(`url=${SRC}&${q}`), {}), 400, 'TRANSFORM_DISABLED');
+  });
+});
+
+describe('seek: the frame of a video source', () => {
+  it.each<[string, unknown]>([
+    ['', { seconds: 0 }],
+    ['seek=5.0', { seconds: 5 }],
+    ['seek=-1', { seconds: 0 }],
+    ['seek=0.25r', { ratio: 0.25 }],
+    ['seek=7r', { ratio: 1 }],
+    ['seek=auto', 'auto'],
+    ['seek=1e308', { seconds: 1e9 }],
+  ])('%j → %j, videos on whatever IMGPROXY_ENABLE_VIDEO_THUMBNAILS says', (query, seek) => {
+    expect(opts(query).video).toEqual({ enabled: true, seek, keyframes: false });
+  });
+
+  it('is a transform: the source is re-encoded (a still image ignores the seek itself)', () => {
+    expect(opts('seek=3').skipProcessingFormats).toEqual([]);
+    expect(opts('').skipProcessingFormats).toContain('jpeg');
+  });
+
+  it('path token seek:5 is the query seek=5', () => {
+    expect(d.parsePath(`/seek:5/${SRC}`, new URLSearchParams(), {}).options.video).toEqual(opts('seek=5').video);
+  });
+});
+
+describe('PreviewProxy modifiers without their parameter', () => {
   it.each(['gif_af=1', 'wmt_color=ff0000', 'wmt_size=24', 'wmt_font=sans'])('query %s alone serves the source as it is', (query) => {
     expect(opts(query).skipProcessingFormats).toContain('jpeg');
   });

@@ -73,7 +73,7 @@ describe('lazy and held pipelines agree', () => {
           background: a.bg,
           format: a.format as ProcessingOptions['format'],
           blur: a.blur,
-          watermark: a.wm ? { opacity: 1, position: a.wm as 'ce', x: 3, y: 2, scale: 0 } : null,
+          watermark: a.wm ? { opacity: 1, position: a.wm as 'ce', x: 3, y: 2, scale: 0, layout: 'imgproxy' } : null,
         };
         const ctx = a.wm ? { watermark: mark } : {};
         const src = sources[a.source] as Buffer;

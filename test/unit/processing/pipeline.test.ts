@@ -333,7 +333,7 @@ describe('SVG, skip_processing, metadata, quality', () => {
 
   it('applies the watermark overlays', async () => {
     const mark = await sharp({ create: { width: 30, height: 30, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toBuffer();
-    const wm = { opacity: 1, position: 'ce' as const, x: 0, y: 0, scale: 0 };
+    const wm = { opacity: 1, position: 'ce' as const, x: 0, y: 0, scale: 0, layout: 'imgproxy' as const };
     const plain = await run(jpeg, opts(), {});
     const marked = await run(jpeg, opts({ watermark: wm }), { watermark: mark });
     expect([marked.width, marked.height]).toEqual([120, 80]);

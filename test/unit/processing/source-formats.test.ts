@@ -114,12 +114,14 @@ describe('ICO: the entry that covers the result', () => {
 
 describe('the registry', () => {
   it('has one reading row per format we detect, and names what does the work', () => {
-    for (const format of ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'heic', 'jxl', 'bmp', 'ico'] as const) {
+    for (const format of ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'heic', 'jxl', 'bmp', 'ico', 'pdf', 'psd', 'mp4', 'mov', 'webm', 'mkv', 'avi'] as const) {
       const row = readerOf(format);
       expect(row?.decoder, format).toBeDefined();
       expect(row?.by.length, format).toBeGreaterThan(0);
     }
-    expect(readerOf('pdf')).toBeUndefined();
+    // One row per format and direction: no format has two readers.
+    const read = CODECS.filter((c) => c.decoder !== undefined).map((c) => c.format);
+    expect(new Set(read).size).toBe(read.length);
     // Every unavailable row says why (heif-convert is installed here, so none is).
     expect(unavailableCodecs()).toEqual(CODECS.filter((c) => !c.available).map((c) => ({ format: c.format, by: c.by, reason: c.unavailableReason })));
     expect(readerOf('heic')?.available).toBe(true);

@@ -15,6 +15,12 @@ function ftyp(major: string, compatible: string[]): Buffer {
   return b;
 }
 
+/** An EBML header (as ffmpeg's Matroska muxer writes it) naming `docType`. */
+function ebml(docType: string): Buffer {
+  const body = Buffer.concat([Buffer.from('4286810142f7810142f2810442f3810842', 'hex'), Buffer.from([0x82, 0x80 | docType.length]), Buffer.from(docType, 'latin1')]);
+  return Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x80 | body.length]), body]);
+}
+
 function bmp(): Buffer {
   const b = Buffer.alloc(58);
   b.write('BM', 0, 'latin1');
@@ -78,7 +84,15 @@ describe('detectImageFormat: hand-made signatures', () => {
     ['mif1 with avif compatible', ftyp('mif1', ['mif1', 'miaf', 'avif']), 'avif'],
     ['avis (AVIF sequence)', ftyp('avis', ['avis', 'msf1']), 'avif'],
     ['bare mif1 (generic HEIF)', ftyp('mif1', ['mif1']), 'heic'],
-    ['mp4 video is not an image', ftyp('isom', ['isom', 'iso2', 'mp41']), null],
+    ['mp4 video', ftyp('isom', ['isom', 'iso2', 'mp41']), 'mp4'],
+    ['QuickTime video', ftyp('qt  ', ['qt  ']), 'mov'],
+    ['ftyp without a brand (PreviewProxy: a video)', Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftyp', 'latin1'), Buffer.alloc(24)]), 'mp4'],
+    ['WebM (EBML DocType webm)', ebml('webm'), 'webm'],
+    ['Matroska (EBML DocType matroska)', ebml('matroska'), 'mkv'],
+    ['AVI', Buffer.from('RIFF\x00\x10\x00\x00AVI LIST', 'latin1'), 'avi'],
+    ['PSD', Buffer.concat([Buffer.from('8BPS', 'latin1'), Buffer.from([0, 1]), Buffer.alloc(20)]), 'psd'],
+    ['PSB (large document)', Buffer.concat([Buffer.from('8BPS', 'latin1'), Buffer.from([0, 2]), Buffer.alloc(20)]), 'psd'],
+    ['8BPS of an unknown version', Buffer.concat([Buffer.from('8BPS', 'latin1'), Buffer.from([0, 3]), Buffer.alloc(20)]), null],
     ['tiff big-endian', Buffer.from('4d4d002a00000008', 'hex'), 'tiff'],
     ['BigTIFF little-endian', Buffer.from('49492b0008000000', 'hex'), 'tiff'],
     ['jxl codestream', Buffer.from('ff0afa', 'hex'), 'jxl'],

@@ -73,7 +73,9 @@ function matrix(name: string, rootOf: () => Promise<string | null>, generated: b
     beforeAll(async () => {
       root = await rootOf();
     }, 300_000);
-    const servers = serverPool(() => ({ ...servertestEnv(generated ? join(root ?? '', 'test-images') : (root ?? '')), IMGPROXY_MAX_ANIMATION_FRAMES: '999' }));
+    const servers = serverPool(() => ({ ...servertestEnv(generated ? join(root ?? '', 'test-images') : (root ?? '')), IMGPROXY_MAX_ANIMATION_FRAMES: '999',
+      // HEIC is written by x265 in a child process: slow on a loaded machine, and speed is the bench's business.
+      IMGPROXY_TIMEOUT: '120' }));
     for (const source of SOURCES) {
       const folder = FOLDER[source] ?? source;
       for (const target of TARGETS) {

@@ -17,6 +17,20 @@ import { pixelDistance } from '../../../helpers/phash.js';
 const DIR = process.env.TEST_SVG_PATH ?? (process.env.IMGPROXY_TEST_IMAGES ? join(process.env.IMGPROXY_TEST_IMAGES, 'svg-test-suite') : '');
 // imgproxy's own ignore list (corrupt files), by base name.
 const IGNORE = new Set(['struct-frag-01-t.svg', 'struct-frag-04-t.svg', 'kalarm.svg']);
+/**
+ * Files of the W3C corpus we fail today, with why (issue 13 §6). A file that starts passing
+ * fails the test until it is taken off this list, like a conformance gap.
+ */
+const GAPS: Record<string, string> = {
+  ...Object.fromEntries(
+    ['coords-pAR-201-t.svg', 'coords-viewattr-01-b.svg', 'coords-viewattr-02-b.svg', 'coords-viewattr-04-f.svg', 'coords-viewattr-05-t.svg', 'intro-compat-201-t.svg', 'render-elems-03-t.svg', 'script-listener-201-t.svg'].map((f) => [
+      f,
+      '422: an internal DTD subset declares entities holding markup; the sanitiser refuses the document where imgproxy expands them',
+    ]),
+  ),
+  'conform-viewers-02-f.svg': 'renders differently after sanitising',
+  'interact-order-06-t.svg': 'renders differently after sanitising',
+};
 
 describe('TestSvgSuite', () => {
   it.skipIf(!DIR || !existsSync(DIR))('TestSvgSuite', async () => {
@@ -34,7 +48,7 @@ describe('TestSvgSuite', () => {
         const b = await sharp(body).png().toBuffer().catch(() => null);
         if (a && b && (await pixelDistance(a, b)) > 2) failures.push(`${f}: renders differently`);
       }
-      expect(failures).toEqual([]);
+      expect(failures.map((f) => f.slice(0, f.indexOf(':'))).sort()).toEqual(Object.keys(GAPS).filter((f) => existsSync(join(DIR, f))).sort());
     } finally {
       await app.stop();
     }

@@ -11,7 +11,7 @@ import { loadConfig } from '../../../../src/config/index.js';
 import { createPreviewProxyDialect } from '../../../../src/dialects/previewproxy/index.js';
 import { ppUrl } from '../../../../src/dialects/previewproxy/source.js';
 import { ProxyError } from '../../../../src/errors.js';
-import { gap, ported } from '../../harness.js';
+import { ported } from '../../harness.js';
 import { fakeMp4, keepsMark, markedPng, solidPng } from '../fixtures.js';
 import { enc, eventually, expectOk, expectPpError, get, hex, KEY_32, ppEncrypt, ppServers, startHandlerOrigin, startOrigin, type HandlerOrigin, type Origin } from '../pp.js';
 
@@ -54,11 +54,11 @@ describe('src/modules/proxy/service.rs', () => {
     expect(r.status).not.toBe(403);
   });
 
-  gap('issue 12 §1/§4: a video source → we answer 422 "Invalid source image" (no video decoding), PreviewProxy runs ffmpeg and answers 422 video_decode_error for this broken MP4', 'test_video_content_type_triggers_video_decode_error', async () => {
+  ported('test_video_content_type_triggers_video_decode_error', async () => {
     expectPpError(await get(await servers.get(), `/proxy?url=${enc(`${o.url}/v.mp4`)}`), 422, 'video_decode_error');
   });
 
-  gap('issue 12 §8: PP_INPUT_DISALLOW_LIST is not read; video → we answer 422, PreviewProxy 400 transform_disabled "video"', 'test_video_disallowed_returns_transform_disabled', async () => {
+  ported('test_video_disallowed_returns_transform_disabled', async () => {
     expectPpError(await get(await servers.get({ PP_INPUT_DISALLOW_LIST: 'video' }), `/proxy?url=${enc(`${o.url}/v.mp4`)}`), 400, 'transform_disabled', 'video');
   });
 
@@ -73,11 +73,11 @@ describe('src/modules/proxy/service.rs', () => {
     expectPpError(await get(await servers.get(), `/proxy?url=${enc(`${o.url}/page.html`)}`), 422, 'not_an_image');
   });
 
-  gap('issue 12 §1/§4: video/mp4 without transforms → we answer 422 "Invalid source image", PreviewProxy falls back to the buffered path, runs ffmpeg: 422 video_decode_error', 'test_streaming_falls_back_for_video', async () => {
+  ported('test_streaming_falls_back_for_video', async () => {
     expectPpError(await get(await servers.get(), `/proxy?url=${enc(`${o.url}/v.mp4`)}&nocache=1`), 422, 'video_decode_error');
   });
 
-  gap('issue 12 §1/§4: application/pdf → we answer 422 "Broken or unsupported image", PreviewProxy renders with pdfium: 422 pdf_render_error for this broken PDF', 'test_streaming_falls_back_for_pdf', async () => {
+  ported('test_streaming_falls_back_for_pdf', async () => {
     expectPpError(await get(await servers.get(), `/proxy?url=${enc(`${o.url}/doc.pdf`)}`), 422, 'pdf_render_error');
   });
 

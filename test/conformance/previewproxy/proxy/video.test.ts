@@ -9,12 +9,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { gap, near, pixels, ported } from '../../harness.js';
+import { near, pixels, ported } from '../../harness.js';
 import { fakeMp4, GREEN, RED, tinyPng, videoMp4 } from '../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin, useTempDir } from '../pp.js';
 
-const NO_VIDEO = 'issue 12 §1: no video decoding; we answer 422 "Invalid source image"';
-const NO_SEEK = 'issue 12 §1: seek is refused (400 Unsupported parameter) and there is no video decoding';
 
 describe('src/modules/proxy/video.rs', () => {
   const dir = useTempDir('pp-video-', async (d) => {
@@ -35,37 +33,37 @@ describe('src/modules/proxy/video.rs', () => {
     return pixels(r.body);
   };
 
-  gap(`${NO_VIDEO}; PreviewProxy sees ftyp, hands it to ffmpeg: 422 video_decode_error`, 'test_is_video_magic_mp4', async () => {
+  ported('test_is_video_magic_mp4', async () => {
     expectPpError(await ask('local:/clip.mp4'), 422, 'video_decode_error');
   });
-  gap(`${NO_VIDEO}; PreviewProxy sees EBML (MKV), hands it to ffmpeg: 422 video_decode_error`, 'test_is_video_magic_mkv', async () => {
+  ported('test_is_video_magic_mkv', async () => {
     expectPpError(await ask('local:/clip.mkv'), 422, 'video_decode_error');
   });
   ported('test_is_video_magic_png_is_false', async () => expectOk(await ask('local:/still.png')));
 
-  gap(`${NO_VIDEO}; PreviewProxy with PP_FFMPEG_PATH missing: 422 video_decode_error`, 'test_extract_frame_ffmpeg_not_found', async () => {
+  ported('test_extract_frame_ffmpeg_not_found', async () => {
     expectPpError(await ask(`${o.url}/v.mp4`, '', { PP_FFMPEG_PATH: '/nonexistent/ffmpeg' }), 422, 'video_decode_error');
   });
-  gap(`${NO_VIDEO}; PreviewProxy 422 video_decode_error`, 'test_extract_frame_invalid_video_returns_error', async () => {
+  ported('test_extract_frame_invalid_video_returns_error', async () => {
     expectPpError(await ask(`${o.url}/junk.mp4`), 422, 'video_decode_error');
   });
-  gap(`${NO_VIDEO}; PreviewProxy 422 video_decode_error for an empty video`, 'test_extract_frame_empty_stdout_returns_error', async () => {
+  ported('test_extract_frame_empty_stdout_returns_error', async () => {
     expectPpError(await ask(`${o.url}/empty.mp4`), 422, 'video_decode_error');
   });
 
-  gap(`${NO_VIDEO}; PreviewProxy returns the first frame (64×48, red)`, 'test_extract_frame', async () => {
+  ported('test_extract_frame', async () => {
     const px = await frame('');
     expect([px.width, px.height]).toEqual([64, 48]);
     expect(near(px.at(32, 24), RED, 16)).toBe(true);
   });
 
-  gap(`${NO_SEEK}; PreviewProxy, its ffprobe missing, falls back to t=0 for seek=auto: the red first frame`, 'test_probe_duration_ffprobe_not_found', async () => {
+  ported('test_probe_duration_ffprobe_not_found', async () => {
     expect(near((await frame('&seek=auto', { PP_FFPROBE_PATH: '/nonexistent/ffprobe' })).at(32, 24), RED, 16)).toBe(true);
   });
-  gap(`${NO_SEEK}; PreviewProxy: probe fails, t=0, ffmpeg fails: 422 video_decode_error`, 'test_probe_duration_invalid_input', async () => {
+  ported('test_probe_duration_invalid_input', async () => {
     expectPpError(await ask(`${o.url}/junk.mp4`, '&seek=0.5r'), 422, 'video_decode_error');
   });
-  gap(`${NO_SEEK}; PreviewProxy probes 6 s and seek=auto takes the middle (3 s): green`, 'test_probe_duration_real_video', async () => {
+  ported('test_probe_duration_real_video', async () => {
     expect(near((await frame('&seek=auto')).at(32, 24), GREEN, 16)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { gap, inspect, ported } from '../../harness.js';
+import { inspect, ported } from '../../harness.js';
 import { jxl, pdf, tinyGifAnim, tinyPng } from '../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin, useTempDir } from '../pp.js';
 
@@ -56,7 +56,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(type.startsWith('image/')).toBe(true);
   });
 
-  gap('issue 12 §1: application/pdf → we answer 422 "Broken or unsupported image", PreviewProxy accepts it and renders page 1', 'test_pdf_content_type_accepted_in_resolve', async () => {
+  ported('test_pdf_content_type_accepted_in_resolve', async () => {
     const { info } = await okImage(`/proxy?url=${enc(`${o.url}/doc.pdf`)}`);
     expect(info.width).toBeGreaterThan(0);
   });
@@ -67,13 +67,13 @@ describe('src/modules/transform/pipeline.rs', () => {
     expect(r.headers.get('content-type')).toBe('image/jxl');
   });
 
-  gap('issue 12 §2: gif_anim → we answer 400 Unsupported parameter, PreviewProxy returns all 3 frames resized to 2×2', 'test_gif_anim_all_frames_pipeline', async () => {
+  ported('test_gif_anim_all_frames_pipeline', async () => {
     const { type, info } = await okImage(gif('&gif_anim=all&w=2&h=2'));
     expect(type).toBe('image/gif');
     expect(info.pages).toBe(3);
   });
 
-  gap('issue 12 §2: gif_anim alone → we answer 400 Unsupported parameter, PreviewProxy re-encodes all 3 frames', 'test_gif_anim_passthrough_not_taken', async () => {
+  ported('test_gif_anim_passthrough_not_taken', async () => {
     const { type, info } = await okImage(gif('&gif_anim=all'));
     expect(type).toBe('image/gif');
     expect(info.pages).toBe(3);
@@ -81,7 +81,7 @@ describe('src/modules/transform/pipeline.rs', () => {
 
   // Upstream expects JPEG: its static path defaults to JPEG. Its docs say the output keeps
   // the input format when none is asked for, which is what we follow (README, "Docs over code").
-  gap('issue 12 §2: gif_anim on a PNG → we answer 400 Unsupported parameter, PreviewProxy ignores it (static path); expected format follows its docs (PNG kept), not its code (JPEG)', 'test_gif_anim_on_non_gif_uses_static_path', async () => {
+  ported('test_gif_anim_on_non_gif_uses_static_path', async () => {
     const { type, r } = await okImage(png('&gif_anim=all'));
     expect(type).toBe('image/png');
     expect(r.body.length).toBeGreaterThan(0);
@@ -101,7 +101,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     expectPpError(await ask(png('&blur=2'), { PP_TRANSFORM_DISALLOW_LIST: 'blur' }), 400, 'transform_disabled');
   });
 
-  gap('issue 12 §2/§8: gif_af with gif_anim disallowed → we answer 400 Unsupported parameter as text, PreviewProxy 400 transform_disabled', 'test_gif_af_alone_disallowed_gif_anim_returns_error', async () => {
+  ported('test_gif_af_alone_disallowed_gif_anim_returns_error', async () => {
     expectPpError(await ask(png('&gif_af=1'), { PP_TRANSFORM_DISALLOW_LIST: 'gif_anim' }), 400, 'transform_disabled');
   });
 
@@ -136,7 +136,7 @@ describe('src/modules/transform/pipeline.rs', () => {
     await okImage(png('&format=best'), { PP_BEST_FORMAT_ALLOW_SKIPS: 'true', PP_BEST_FORMAT_COMPLEXITY_THRESHOLD: '99' });
   });
 
-  gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text and answers image/png', 'test_text_watermark_end_to_end', async () => {
+  ported('test_text_watermark_end_to_end', async () => {
     const { type } = await okImage(png('&wmt=WM&wmt_color=ffffff&wmt_size=16&wm_pos=ce&wm_opacity=0.8&format=png'));
     expect(type).toBe('image/png');
   });

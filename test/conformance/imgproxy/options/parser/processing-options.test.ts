@@ -207,7 +207,7 @@ describe('TestProcessingOptions', () => {
   });
 
   ported('TestParsePathWatermark', () => {
-    expect(parse('/watermark:0.5:soea:10:20:0.6/plain/http://images.dev/lorem/ipsum.jpg').options.watermark).toEqual({ opacity: 0.5, position: 'soea', x: 10, y: 20, scale: 0.6 });
+    expect(parse('/watermark:0.5:soea:10:20:0.6/plain/http://images.dev/lorem/ipsum.jpg').options.watermark).toEqual({ opacity: 0.5, position: 'soea', x: 10, y: 20, scale: 0.6, layout: 'imgproxy' });
   });
 
   ported('TestParsePathPreset', () => {

@@ -24,10 +24,10 @@ describe('src/common/errors/mod.rs', () => {
   gap('issue 12 §1/§4: a broken HEIC → we answer 422 "Broken or unsupported image" as text, PreviewProxy 422 heic_decode_error', 'test_heic_decode_error_is_422', async () => {
     expectPpError(await ask('broken.heic', '&w=10'), 422, 'heic_decode_error');
   });
-  gap('issue 12 §1/§4: a broken MP4 → we answer 422 "Invalid source image" as text, PreviewProxy 422 video_decode_error', 'test_video_decode_error_is_422', async () => {
+  ported('test_video_decode_error_is_422', async () => {
     expectPpError(await ask('broken.mp4', '&w=10'), 422, 'video_decode_error');
   });
-  gap('issue 12 §1/§4: a broken PDF → we answer 422 "Broken or unsupported image" as text, PreviewProxy 422 pdf_render_error', 'test_pdf_render_error_is_422', async () => {
+  ported('test_pdf_render_error_is_422', async () => {
     expectPpError(await ask('broken.pdf', '&w=10'), 422, 'pdf_render_error');
   });
   ported('test_transform_disabled_is_400', async () => {

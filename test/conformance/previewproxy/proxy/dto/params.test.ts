@@ -12,7 +12,7 @@ import { loadConfig } from '../../../../../src/config/index.js';
 import { createPreviewProxyDialect } from '../../../../../src/dialects/previewproxy/index.js';
 import { canonicalString, paramsFromQuery, type PpParams } from '../../../../../src/dialects/previewproxy/params.js';
 import { parsePpPath } from '../../../../../src/dialects/previewproxy/path.js';
-import { differs, gap, ported } from '../../../harness.js';
+import { differs, ported } from '../../../harness.js';
 import { keepsMark, markedPng } from '../../fixtures.js';
 import { enc, expectOk, get, ppCanonical, ppServers, useOrigin } from '../../pp.js';
 
@@ -94,7 +94,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
     expect(fromPath('seek:5.0/https://example.com/v.mp4').p.seek).toBe('5');
   });
 
-  gap('issue 12 §1: seek is refused (400 Unsupported parameter), PreviewProxy merges ?seek=9.0 over seek:1.0 and signs seek=9', 'test_t_merge_from', () => {
+  ported('test_t_merge_from', () => {
     expect(merged('/seek:1.0/https://example.com/v.mp4', 'seek=9.0')).toBe('seek=9:https://example.com/v.mp4');
   });
 
@@ -204,7 +204,7 @@ describe('src/modules/proxy/dto/params.rs', () => {
   ported('test_gif_anim_path_last_zero_parses_to_last_zero', () => expect(fromPath('gif_anim:-0/https://x.com/a.gif').p.gif_anim).toBe('-0'));
   ported('test_gif_anim_query_last_zero_parses_to_last_zero', () => expect(fromQuery({ gif_anim: '-0' }).gif_anim).toBe('-0'));
 
-  gap('issue 12 §2: gif_anim/gif_af are refused (400 Unsupported parameter), PreviewProxy merges ?gif_anim=2&gif_af=1 over gif_anim and signs gif_af=1&gif_anim=2', 'test_gif_anim_merge_from', () => {
+  ported('test_gif_anim_merge_from', () => {
     expect(merged('/gif_anim/https://x.com/a.gif', 'gif_anim=2&gif_af=1')).toBe('gif_af=1&gif_anim=2:https://x.com/a.gif');
   });
 
@@ -366,7 +366,7 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
 
   ported('test_has_transforms_true', () => reencoded('&w=100'));
   ported('test_has_transforms_false', () => passedThrough(''));
-  gap('issue 12 §1: seek on a still image → we answer 400 Unsupported parameter, PreviewProxy ignores the seek and re-encodes', 'test_has_transforms_t_only', () => reencoded('&seek=3'));
+  ported('test_has_transforms_t_only', () => reencoded('&seek=3'));
   ported('test_has_transforms_best_format', () => reencoded('&format=best'));
 
   const skips = { PP_BEST_FORMAT_ALLOW_SKIPS: 'true', PP_BEST_FORMAT_PREFERRED_FORMATS: 'png' };
@@ -378,9 +378,9 @@ describe('src/modules/proxy/dto/params.rs (has_transforms, through HTTP)', () =>
     expect(keepsMark(r.body)).toBe(false);
   });
 
-  gap('issue 12 §1: seek=auto on a still image → we answer 400 Unsupported parameter, PreviewProxy re-encodes', 'test_has_transforms_seek_auto', () => reencoded('&seek=auto'));
-  gap('issue 12 §2: gif_anim → we answer 400 Unsupported parameter, PreviewProxy takes the static path on a PNG and re-encodes', 'test_gif_anim_has_transforms', () => reencoded('&gif_anim=all'));
-  gap('issue 12 §2: gif_anim=1 → we answer 400 Unsupported parameter, PreviewProxy re-encodes a PNG', 'test_gif_anim_has_transforms_from_variant', () => reencoded('&gif_anim=1'));
+  ported('test_has_transforms_seek_auto', () => reencoded('&seek=auto'));
+  ported('test_gif_anim_has_transforms', () => reencoded('&gif_anim=all'));
+  ported('test_gif_anim_has_transforms_from_variant', () => reencoded('&gif_anim=1'));
   ported('test_gif_af_alone_does_not_trigger_has_transforms', () => passedThrough('&gif_af=1'));
-  gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text (a transform: re-encoded)', 'wmt_counts_as_transform', () => reencoded('&wmt=hello'));
+  ported('wmt_counts_as_transform', () => reencoded('&wmt=hello'));
 });

@@ -6,7 +6,7 @@
  * written by hand), so they run.
  */
 import { describe, expect } from 'vitest';
-import { gap, near, pixels, ported } from '../../../harness.js';
+import { near, pixels, ported } from '../../../harness.js';
 import { heic, pdf, tinyPng } from '../../fixtures.js';
 import { enc, expectOk, get, ppServers, useOrigin } from '../../pp.js';
 
@@ -57,7 +57,7 @@ describe('src/modules/transform/ops/decode.rs', () => {
     expect([px.width, px.height]).toEqual([48, 32]);
   });
 
-  gap('issue 12 §1: a PDF source → we answer 422 "Broken or unsupported image", PreviewProxy renders page 1 (1200 px wide)', 'test_decode_pdf', async () => {
+  ported('test_decode_pdf', async () => {
     const px = await decoded('/doc.pdf');
     expect(px.width).toBeGreaterThan(0);
     expect(px.height).toBeGreaterThan(0);

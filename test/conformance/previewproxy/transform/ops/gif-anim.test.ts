@@ -6,11 +6,9 @@
  */
 import sharp from 'sharp';
 import { describe, expect } from 'vitest';
-import { gap, ported } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 import { tinyGifAnim } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin } from '../../pp.js';
-
-const WHY = 'issue 12 §2: gif_anim → we answer 400 Unsupported parameter';
 
 describe('src/modules/transform/ops/gif_anim.rs', () => {
   const o = useOrigin(async () => ({ '/a.gif': { body: await tinyGifAnim(), contentType: 'image/gif' } }));
@@ -32,26 +30,26 @@ describe('src/modules/transform/ops/gif_anim.rs', () => {
     );
   }
 
-  gap(`${WHY}, PreviewProxy returns all 3 frames`, 'test_all_frames_returned_and_transformed', async () => {
+  ported('test_all_frames_returned_and_transformed', async () => {
     expect(await frames('&gif_anim=all&w=2&h=2')).toHaveLength(3);
   });
-  gap(`${WHY}, PreviewProxy returns frames 1 and 2`, 'test_from_index_skips_earlier_frames', async () => {
+  ported('test_from_index_skips_earlier_frames', async () => {
     expect(await frames('&gif_anim=1')).toHaveLength(2);
   });
-  gap(`${WHY}, PreviewProxy returns frames 0 and 1`, 'test_range_returns_correct_count', async () => {
+  ported('test_range_returns_correct_count', async () => {
     expect(await frames('&gif_anim=0-1')).toHaveLength(2);
   });
-  gap(`${WHY}, PreviewProxy returns the last frame`, 'test_last_n_frames', async () => {
+  ported('test_last_n_frames', async () => {
     expect(await frames('&gif_anim=-1')).toHaveLength(1);
   });
 
-  gap(`${WHY}, PreviewProxy returns all 3 frames, each resized to 2×2`, 'test_gif_af_passthrough_frames_resized', async () => {
+  ported('test_gif_af_passthrough_frames_resized', async () => {
     const f = await frames('&gif_anim=1&gif_af=1&w=2&h=2');
     expect(f).toHaveLength(3);
     for (const frame of f) expect([frame.width, frame.height]).toEqual([2, 2]);
   });
 
-  gap(`${WHY}, PreviewProxy greys frames 1–2 and leaves frame 0 red`, 'test_gif_af_passthrough_frames_not_style_transformed', async () => {
+  ported('test_gif_af_passthrough_frames_not_style_transformed', async () => {
     const f = await frames('&gif_anim=1&gif_af=1&grayscale=1');
     expect(f).toHaveLength(3);
     const [first, second] = f;
@@ -69,13 +67,13 @@ describe('src/modules/transform/ops/gif_anim.rs', () => {
   ported('test_last_zero_returns_error', async () => {
     expectPpError(await ask('&gif_anim=-0'), 400, 'invalid_params');
   });
-  gap(`${WHY}, PreviewProxy clamps -99 to all 3 frames`, 'test_last_n_larger_than_total_clamped', async () => {
+  ported('test_last_n_larger_than_total_clamped', async () => {
     expect(await frames('&gif_anim=-99')).toHaveLength(3);
   });
   ported('test_range_start_out_of_range_returns_error', async () => {
     expectPpError(await ask('&gif_anim=99-200'), 400, 'invalid_params');
   });
-  gap(`${WHY}, PreviewProxy clamps 1-99 to frames 1 and 2`, 'test_range_y_clamped_to_last_frame', async () => {
+  ported('test_range_y_clamped_to_last_frame', async () => {
     expect(await frames('&gif_anim=1-99')).toHaveLength(2);
   });
 });

@@ -10,7 +10,7 @@
  * by `service.rs` and the docs' examples.
  */
 import { describe, expect } from 'vitest';
-import { gap, near, pixels, ported } from '../../../harness.js';
+import { near, pixels, ported } from '../../../harness.js';
 import { solidPng, tinyPng, WHITE } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin } from '../../pp.js';
 
@@ -100,24 +100,24 @@ describe('src/modules/transform/ops/watermark.rs', () => {
     return false;
   };
 
-  gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws the text and keeps the base size', 'text_watermark_preserves_base_dimensions', async () => {
+  ported('text_watermark_preserves_base_dimensions', async () => {
     const px = await text('clear100.png', '&wmt=Hello&wmt_color=ffffff&wmt_size=16&wm_pos=ce');
     expect([px.width, px.height]).toEqual([100, 100]);
   });
 
-  gap('issue 12 §3: wmt → we answer 400 Unsupported parameter, PreviewProxy draws red glyph pixels on the transparent base', 'text_watermark_renders_non_transparent_pixels', async () => {
+  ported('text_watermark_renders_non_transparent_pixels', async () => {
     const px = await text('clear200x100.png', '&wmt=X&wmt_color=ff0000&wmt_size=32&wm_pos=ce');
     expect(anyPixel(px, (p) => p.r > 0 && p.a > 0)).toBe(true);
   });
 
-  gap('issue 12 §3: wmt_color → we answer 400 Unsupported parameter, PreviewProxy draws the text in ff0000, 000000 and FFFFFF', 'parse_hex_color_valid', async () => {
+  ported('parse_hex_color_valid', async () => {
     for (const [hex, c] of [['ff0000', { r: 255, g: 0, b: 0 }], ['000000', { r: 0, g: 0, b: 0 }], ['FFFFFF', { r: 255, g: 255, b: 255 }]] as const) {
       const px = await text('grey.png', `&wmt=XX&wmt_color=${hex}&wmt_size=48&wm_pos=ce`);
       expect(anyPixel(px, (p) => near(p, c, 16)), hex).toBe(true);
     }
   });
 
-  gap('issue 12 §3/§4: wmt_color gg0000 and fff → we answer 400 Unsupported parameter as text, PreviewProxy 400 invalid_params "invalid wmt_color"', 'parse_hex_color_invalid_returns_err', async () => {
+  ported('parse_hex_color_invalid_returns_err', async () => {
     for (const bad of ['gg0000', 'fff']) {
       expectPpError(await get(await servers.get(), `/proxy?url=${enc(`${o.url}/grey.png`)}&wmt=X&wmt_color=${bad}`), 400, 'invalid_params', 'invalid wmt_color');
     }
