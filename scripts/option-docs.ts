@@ -186,6 +186,8 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     note: 'source bytes untouched, not limited by workers; forwards `Range`, `If-None-Match`, `If-Modified-Since`, `Accept-Encoding` (codings we can decode) and passthrough cookies; passes 200/206/304, `Content-Range`, `Accept-Ranges`, `ETag`, `Last-Modified` through, with imgproxy\'s Cache-Control (`IMGPROXY_CACHE_CONTROL_PASSTHROUGH` too), Content-Disposition and canonical `Link`; type sniffed from the first bytes (a non-image is 422), so a compressed body is decoded and served as identity; streamed with backpressure (http and local; object stores are buffered), `IMGPROXY_MAX_SRC_FILE_SIZE` enforced while streaming',
   },
   cachebuster: { args: 'string', default: '–', status: 'working', note: 'part of the cache key' },
+  cache_tags: { args: '`%tag1:%tag2…`', default: '–', status: 'working', note: `stored with the result, purged by tag (docs/admin.md), sent per \`IMGPROXY_CACHE_TAGS_FORMAT\`; up to 16 tags of 1–64 visible ASCII characters; ${PRO}` },
+  bypass_cache: { args: 'bool', default: '`false`', status: 'working', note: `recomputes from a fresh download and replaces the entry (\`X-Cache: BYPASS\`); needs \`IMGPROXY_ALLOW_BYPASS_CACHE\`, else 403; ${PRO}` },
   expires: { args: 'unix timestamp', default: '–', status: 'working', note: 'past → 404; caps `max-age`' },
   filename: { args: '`%name:%encoded`', default: 'source basename', status: 'working' },
   return_attachment: { args: 'bool', default: '`false`', status: 'working' },
@@ -205,7 +207,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
 
 /** imgproxy options this dialect does not accept at all (404 Invalid URL): Pro features. */
 export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
-  { names: '`video_thumbnail_tile` `video_thumbnail_animation` `hashsum` `bypass_cache` `cache_tags`', why: 'Pro video tiles and animation, hashsum and cache options' },
+  { names: '`video_thumbnail_tile` `video_thumbnail_animation` `hashsum`', why: 'Pro video tiles and animation, and hashsum' },
 ];
 
 export interface InfoOptionDoc {
@@ -236,6 +238,8 @@ export const INFO_OPTION_DOCS: Readonly<Record<string, InfoOptionDoc>> = {
   calc_hashsums: { args: '`md5:sha1:sha256:sha512`', default: 'none' },
   page: { args: 'int ≥ 0', default: '`0`' },
   cachebuster: { args: 'string', default: '–' },
+  cache_tags: { args: '`%tag1:%tag2…`', default: '–', note: 'stored with the cached answer, purged by tag' },
+  bypass_cache: { args: 'bool', default: '`false`', note: 'recomputes and replaces the cached answer; needs `IMGPROXY_ALLOW_BYPASS_CACHE`' },
   expires: { args: 'unix timestamp', default: '–', note: 'past → 404' },
   preset: { args: '`%name…`', default: '–', note: 'accepted and logged; presets are processing options and are not expanded for /info' },
   max_src_resolution: { args: 'megapixels', default: '`IMGPROXY_MAX_SRC_RESOLUTION`', note: 'security option; bounds the fields that decode pixels' },
@@ -243,4 +247,4 @@ export const INFO_OPTION_DOCS: Readonly<Record<string, InfoOptionDoc>> = {
 };
 
 /** imgproxy /info options not accepted here (404). */
-export const UNSUPPORTED_INFO_OPTIONS = '`detect_objects` `classify` `crop` `objects_position` `perceptual_hash` `video_thumbnail_*` `hashsum` `bypass_cache` `cache_tags`';
+export const UNSUPPORTED_INFO_OPTIONS = '`detect_objects` `classify` `crop` `objects_position` `perceptual_hash` `video_thumbnail_*` `hashsum`';

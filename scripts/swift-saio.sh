@@ -53,7 +53,7 @@ EOC
 { common $APORT; printf '[pipeline:main]\npipeline = account-server\n[app:account-server]\nuse = egg:swift#account\n[account-replicator]\n[account-auditor]\n[account-reaper]\n'; } > "$E/account-server.conf"
 { common $PPORT; cat <<EOC
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 allow_account_management = true
@@ -64,6 +64,9 @@ user_admin_admin = admin .admin .reseller_admin
 user_test_tester = testing .admin
 [filter:s3api]
 use = egg:swift#s3api
+# Bulk delete (POST ?bulk-delete), which pixproxy's purges use when /info lists it.
+[filter:bulk]
+use = egg:swift#bulk
 [filter:healthcheck]
 use = egg:swift#healthcheck
 [filter:cache]

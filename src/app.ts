@@ -37,6 +37,7 @@ import { createInfoHandler } from './http/info-handler.js';
 import { createRawHandler } from './http/raw-handler.js';
 import { createResolver } from './http/resolve.js';
 import { createRequestHandler, type RequestHandler } from './http/server.js';
+import { createAdminHandler, mountAdmin } from './admin/api.js';
 import { limitConnections, type LimitedListener } from './http/connection-limit.js';
 import { deadlineResponse } from './http/write-deadline.js';
 
@@ -69,6 +70,8 @@ export interface App {
    * in-flight requests finish (up to IMGPROXY_GRACEFUL_STOP_TIMEOUT) and closes stores.
    */
   close(): Promise<void>;
+  /** The admin API's own listener (PIXPROXY_ADMIN_BIND) once listen() bound it, else null. */
+  adminAddress(): BoundAddress | null;
 }
 
 /** Where a server listens: host and port, or (`path`) the Unix socket. */
@@ -121,7 +124,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   for (const row of unavailableEncoders()) logger.warn(`${row.format} output is unavailable: ${row.unavailableReason ?? 'no encoder'}`);
   const sources = createSources(config, createStorageSources(config, logger), logger, { metrics });
   const stores = await createCacheStores(config, logger, metrics);
-  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, metrics, logger, budget: stores.budget });
+  const cache = createImageCache({ config, l2: stores.l2, origin: stores.origin, purges: stores.purges, direct: stores.direct, metrics, logger, budget: stores.budget });
+  await cache.start();
   const limiter = createLimiter(
     { workers, queueSize: config.server.requestsQueueSize, downloads: config.server.maxDownloads },
     { onWorkersChange: (_active, waiting) => metrics.queueLength.set(waiting) },
@@ -136,13 +140,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const steps = createStepTimer(metrics);
   const flowDeps = { limiter, loadSource, timeoutMs: config.server.timeout * 1000, steps };
   // The image flow runs on the cache's own single-flight: its lookup skips L2 for a key in flight.
-  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config, previews), watermark, metrics, policies });
+  const freshness = { lifeMs: config.cache.diskTtlSecs * 1000, defaults: { swrSecs: config.cache.staleWhileRevalidateSecs, sieSecs: config.cache.staleIfErrorSecs } };
+  const images = createImageService({ cache, flow: createFlow({ ...flowDeps, flight: cache.singleflight }), process: createProcessor(config, previews), watermark, metrics, policies, freshness });
   const info = createInfoService({
     ...flowDeps,
     metrics,
+    cache: cache.info,
+    sources,
     previews: { previews, videoEnabled: config.previews.enableVideoThumbnails, videoSecond: config.previews.videoThumbnailSecond },
   });
-  const handler = createRequestHandler({
+  const main = createRequestHandler({
     config,
     logger,
     metrics,
@@ -160,11 +167,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       },
     },
   });
+  // The admin API (docs/admin.md): under its prefix of the main port, and/or on its own listener.
+  const adminDeps = { config, cache, logger };
+  const adminPrefix = config.admin.pathPrefix;
+  const handler = adminPrefix ? mountAdmin(adminPrefix, createAdminHandler(adminDeps, adminPrefix), main) : main;
   const ctx: AppParts = { config, logger, metrics, dialect, previewproxy, sources, cache, limiter, images, info };
   /** False from close() on: the readiness path answers 503 while the drain delay runs. */
   let ready = true;
   /** Each HTTP server with what listens for it (itself, unless IMGPROXY_MAX_CLIENTS feeds it). */
   const servers: { http: Server; listener: NetServer; limited: LimitedListener | null }[] = [];
+  let adminBound: BoundAddress | null = null;
 
   async function listenOn(server: Server, address: ListenAddress, limited: LimitedListener | null = null): Promise<BoundAddress> {
     const listener = limited?.server ?? server;
@@ -186,6 +198,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   return {
     ctx,
     handler,
+    adminAddress: () => adminBound,
     async listen(port?: number, host?: string) {
       const conf = config.listen;
       const address: ListenAddress = port === undefined && host === undefined
@@ -214,6 +227,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       if (config.metricsListen) {
         const metricsServer = createServer(metricsRoute(metrics));
         await listenOn(metricsServer, config.metricsListen);
+      }
+      if (config.adminListen) {
+        adminBound = await listenOn(createServer(createAdminHandler(adminDeps)), config.adminListen);
+        logger.info({ host: adminBound.host, port: adminBound.port }, 'admin API listening');
       }
       logger.info({ ...(bound.path === undefined ? { host: bound.host, port: bound.port } : { path: bound.path }), workers, cache: config.cache.use }, 'listening');
       return bound;

@@ -84,6 +84,12 @@ export const ERROR_CODES = {
   OVERLOADED: { status: 503, message: 'Service unavailable' },
   /** Unknown route. */
   NOT_FOUND: { status: 404, message: 'Not found' },
+  /** Admin API: the bearer secret is missing or wrong (PIXPROXY_ADMIN_SECRET). */
+  UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  /** Admin API: a route called with a method it does not take. */
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  /** Admin API: the cache's backend failed while a purge listed or deleted (answered, never a 500). */
+  CACHE_UNAVAILABLE: { status: 503, message: 'Cache backend unavailable' },
   /** A bug. */
   INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -94,18 +94,25 @@ export function detectClientFeatures(headers: IncomingHttpHeaders, config: Confi
 
 /**
  * Applies features as defaults, before presets and URL options (which therefore win).
- * ENFORCE_* implies the preference too, as in imgproxy.
+ * ENFORCE_* implies the preference too, as in imgproxy. True when it set any option (the
+ * request's headers then make its options differ from its URL's alone).
  */
-export function applyClientFeatures(options: ProcessingOptions, features: ClientFeatures, config: Config): void {
+export function applyClientFeatures(options: ProcessingOptions, features: ClientFeatures, config: Config): boolean {
   const p = config.processing;
-  if (features.webp && (p.autoWebp || p.enforceWebp)) options.preferWebp = true;
-  if (features.webp && p.enforceWebp) options.enforceWebp = true;
-  if (features.avif && (p.autoAvif || p.enforceAvif)) options.preferAvif = true;
-  if (features.avif && p.enforceAvif) options.enforceAvif = true;
-  if (features.jxl && (p.autoJxl || p.enforceJxl)) options.preferJxl = true;
-  if (features.jxl && p.enforceJxl) options.enforceJxl = true;
-  if (features.dpr !== undefined) options.dpr = features.dpr;
-  if (features.width !== undefined && features.width > 0) options.width = features.width;
+  let changed = false;
+  const set = <K extends keyof ProcessingOptions>(key: K, value: ProcessingOptions[K]): void => {
+    options[key] = value;
+    changed = true;
+  };
+  if (features.webp && (p.autoWebp || p.enforceWebp)) set('preferWebp', true);
+  if (features.webp && p.enforceWebp) set('enforceWebp', true);
+  if (features.avif && (p.autoAvif || p.enforceAvif)) set('preferAvif', true);
+  if (features.avif && p.enforceAvif) set('enforceAvif', true);
+  if (features.jxl && (p.autoJxl || p.enforceJxl)) set('preferJxl', true);
+  if (features.jxl && p.enforceJxl) set('enforceJxl', true);
+  if (features.dpr !== undefined) set('dpr', features.dpr);
+  if (features.width !== undefined && features.width > 0) set('width', features.width);
+  return changed;
 }
 
 /** `Vary` for every image response (and 304), or null when nothing varies. */

@@ -357,6 +357,10 @@ export interface ProcessingOptions {
   skipProcessingFormats: OutputFormat[];
   raw: boolean;
   cachebuster: string;
+  /** Cache tags of the result (`cache_tags`, src/tags.ts): sorted, no duplicates. */
+  cacheTags: string[];
+  /** Recompute and replace the cached result (`bypass_cache`, behind IMGPROXY_ALLOW_BYPASS_CACHE); never part of the key. */
+  bypassCache: boolean;
   /** Unix seconds; 0 = none. Never part of the cache key. */
   expires: number;
   filename: string;
@@ -407,7 +411,7 @@ export const MAIN_KEYS = [
   'colorProfile', 'maxSrcResolution', 'maxSrcFileSize', 'maxAnimationFrames',
   'maxAnimationFrameResolution', 'maxResultDimension', 'usedPresets', 'chain', 'bestFormat',
   'smallAvif', 'sourceIfSameFormat', 'autoquality', 'jpegOptions', 'pngOptions', 'webpOptions',
-  'avifSubsample', 'fallbackImageUrl',
+  'avifSubsample', 'fallbackImageUrl', 'cacheTags', 'bypassCache',
 ] as const satisfies readonly (keyof ProcessingOptions)[];
 export type MainKey = (typeof MAIN_KEYS)[number];
 
@@ -516,6 +520,8 @@ export function defaultOptions(config: Config): ProcessingOptions {
     skipProcessingFormats: [...(p.skipProcessingFormats as OutputFormat[])],
     raw: false,
     cachebuster: '',
+    cacheTags: [],
+    bypassCache: false,
     expires: 0,
     filename: '',
     returnAttachment: false,
@@ -575,7 +581,7 @@ export function watermarkUrls(o: ProcessingOptions): string[] {
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */
-export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition'] as const satisfies readonly (keyof ProcessingOptions)[];
+export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
 
 export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'image/jpeg',

@@ -12,6 +12,16 @@ export interface ImageRequest {
   source: string;
   /** Normalised options (defaults, presets, client hints and Accept negotiation applied). */
   options: ProcessingOptions;
+  /**
+   * The options the URL alone gives (no Accept, no client hints), when the request's headers
+   * changed them; the cache groups every negotiated variant of a URL by them (cache/key.ts).
+   */
+  urlOptions?: ProcessingOptions;
+  /**
+   * Cache tags of the result: the `cache_tags` option and the values of
+   * PIXPROXY_CACHE_TAGS_HEADER (set when resolved); absent = the option's alone.
+   */
+  tags?: readonly string[];
   /** The path part that was signed (for logs). */
   signedPath: string;
   /**

@@ -18,6 +18,10 @@
  * - every callback from the stores is synchronous bookkeeping; deletions run in the
  *   background, one directory walk at a time, yielding to the event loop between batches.
  *
+ * A tag index marker (`<tag>_t<key>`, cache/key.ts) is never read, so it would always look
+ * least recently used: markers are counted but never picked for eviction; they go with the
+ * entry they index (evicted or removed), or when they expire.
+ *
  * Sizes are what the disk holds, as `du` counts it: allocated blocks (`st_blocks × 512`) of
  * the entry files and of the shard directories, as nginx's `proxy_cache max_size` counts
  * (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_path): a 300-byte
@@ -27,6 +31,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FsBlobStore, FsStoreObserver, SweepResult } from '../storage/fs.js';
+import { markedKey } from './key.js';
 
 export type DiskLayer = 'l2' | 'origin';
 
@@ -88,6 +93,10 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
   const stores = new Map<DiskLayer, FsBlobStore>();
   /** Counted entries; insertion order = recency, oldest first. */
   let items = new Map<string, Item>();
+  /** Counted tag index markers, by id (never eviction victims). */
+  const markers = new Map<string, Item>();
+  /** The markers of each indexed entry, by the entry's id. */
+  const markersOf = new Map<string, Set<string>>();
   /** Bytes of `items` (the found-but-unmerged files are not in it). */
   let liveBytes = 0;
   /** Found by the rebuild, not yet merged (their atime order is sorted in at the end). */
@@ -124,12 +133,26 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
   }
 
   function forget(id: string): Item | undefined {
-    const it = items.get(id) ?? found.get(id);
+    const it = items.get(id) ?? found.get(id) ?? markers.get(id);
     if (!it) return undefined;
-    if (items.delete(id)) liveBytes -= it.size;
+    if (items.delete(id) || markers.delete(id)) liveBytes -= it.size;
     found.delete(id);
     account(it.layer, -it.size, -1);
+    const owner = markedKey(it.key);
+    if (owner !== null) markersOf.get(idOf(it.layer, owner))?.delete(id);
     return it;
+  }
+
+  /** Counts a marker (always live: it is written, never evicted on its own). */
+  function addMarker(it: Item, owner: string): void {
+    const id = idOf(it.layer, it.key);
+    markers.set(id, it);
+    liveBytes += it.size;
+    account(it.layer, it.size, 1);
+    const ownerId = idOf(it.layer, owner);
+    let set = markersOf.get(ownerId);
+    if (!set) markersOf.set(ownerId, (set = new Set()));
+    set.add(id);
   }
 
   function addDir(layer: DiskLayer, path: string, size: number): void {
@@ -148,6 +171,8 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
   function touch(layer: DiskLayer, key: string, size: number, lastUse: number): void {
     const id = idOf(layer, key);
     forget(id);
+    const owner = markedKey(key);
+    if (owner !== null) return addMarker({ layer, key, size, lastUse }, owner);
     items.set(id, { layer, key, size, lastUse });
     liveBytes += size;
     account(layer, size, 1);
@@ -179,10 +204,14 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
           break;
         }
         if (victim === undefined) return;
-        forget(idOf(victim.layer, victim.key));
+        const victimId = idOf(victim.layer, victim.key);
+        const its = [...(markersOf.get(victimId) ?? [])].map((id) => markers.get(id)).filter((m): m is Item => m !== undefined);
+        markersOf.delete(victimId);
+        for (const it of [victim, ...its]) forget(idOf(it.layer, it.key));
         try {
           await stores.get(victim.layer)?.delete(victim.key);
           metrics?.cacheEvictions.inc({ layer: victim.layer });
+          for (const m of its) await stores.get(m.layer)?.delete(m.key);
         } catch (err) {
           opts.onError?.('evict', err);
         }
@@ -232,10 +261,15 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
           continue;
         }
         const id = idOf(layer, e.key);
-        if (items.has(id) || found.has(id) || removedDuringScan.has(id)) continue;
+        if (items.has(id) || found.has(id) || markers.has(id) || removedDuringScan.has(id)) continue;
         if (e.expiresAt !== undefined && e.expiresAt <= now) {
           // Expired files are not worth counting; removing them is free here.
           await store.delete(e.key).catch((err: unknown) => opts.onError?.('sweep', err));
+          continue;
+        }
+        const owner = markedKey(e.key);
+        if (owner !== null) {
+          addMarker({ layer, key: e.key, size: e.size, lastUse: e.lastUse }, owner);
           continue;
         }
         found.set(id, { layer, key: e.key, size: e.size, lastUse: e.lastUse });

@@ -1,82 +1,77 @@
 /**
  * The image cache: L1 (memory) → L2 (a BlobStore: fs or an object store) for transformed
- * results, the origin sub-store for raw source bytes, and single-flight for concurrent misses.
- * Seed: "Once an image has been fetched and processed, subsequent requests for the same image
- * and parameters are served from cache."
+ * results and /info answers (layers.ts), the origin sub-store for raw source bytes
+ * (origin.ts), single-flight for concurrent misses, and purges (purge.ts) shared between the
+ * instances of one L2 through the purge log (purge-log.ts).
  *
- * Every cache failure degrades to working without the cache (see report.ts). Seed: "stores
- * the result in the cache before serving it": `store()` is called before the response, puts
- * the entry in L1 at once and schedules the L2 write without awaiting it (PreviewProxy awaited
- * its L2 write before answering, reference §3.9); until that write ends, lookups find the
- * entry among the writes in flight, so it is in the cache from the moment store() returns.
+ * Every cache failure degrades to working without the cache (report.ts). As in imgproxy, a
+ * result is stored before it is served (https://docs.imgproxy.net/cache/internal: "processes
+ * the image and stores the result in the cache before serving it"): `store()` is called before
+ * the response, puts the entry in L1 at once and schedules the L2 write without awaiting it
+ * (PreviewProxy awaited its L2 write before answering); until that write ends, lookups find
+ * the entry among the writes in flight, so it is in the cache from the moment store() returns.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { OUTPUT_FORMATS, type OutputFormat } from '../options.js';
-import type { ProcessResult } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
-import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
-import type { DiskBudget } from './budget.js';
-import { transformedKey } from './key.js';
+import type { BlobStore } from '../storage/types.js';
+import type { DiskBudget, DiskTotals } from './budget.js';
+import { computeEtag, decodeImageMeta, encodeImageMeta, type CachedImage } from './image-entry.js';
+import { infoCodec, type CachedInfo } from './info-entry.js';
+import { infoKey, legacyKey, transformedKey } from './key.js';
+import { createLayer, type Applied, type CacheLayerHit, type Layer } from './layers.js';
 import { createMemoryCache } from './memory.js';
-import { createOriginCache, type SourceFetcher, type SourceResult, type SourceVariant } from './origin.js';
 import { createLease, type Lease } from './lease.js';
+import { createOriginCache, type SourceFetcher, type SourceResult, type SourceVariant } from './origin.js';
+import { createPurgeLog } from './purge-log.js';
+import { createPurger, type PurgeRequest, type PurgeResult } from './purge.js';
+import { createPurgeRecords, matchesKey, type PurgeRecord } from './purge-records.js';
 import { createErrorReporter } from './report.js';
 import { createSingleFlight, type SingleFlight } from './singleflight.js';
-import { readAll, withTimeout } from './util.js';
+import { keepUntil } from './swr.js';
 
 export { createCacheStores, type CacheStores } from './stores.js';
 export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
 export type { SourceFetcher, SourceOutcome, SourceResult, SourceVariant, ConditionalHeaders } from './origin.js';
 export { originFreshness, isOriginCacheable } from './origin.js';
+export { computeEtag, makeCachedImage, type CachedImage, type ImageFacts, type OriginHeaders } from './image-entry.js';
+export type { CachedInfo } from './info-entry.js';
+export type { CacheLayerHit } from './layers.js';
+export type { PurgeCounts, PurgeRequest, PurgeResult, PurgeTarget } from './purge.js';
 
-export interface CachedImage {
-  data: Buffer;
-  contentType: string;
-  format: OutputFormat;
-  width: number;
-  height: number;
-  etag: string;
-  createdAt: number;
-  originWidth?: number;
-  originHeight?: number;
-  originSize?: number;
-  /** Origin's ETag (IMGPROXY_USE_ETAG: the result's ETag, see http/conditional.ts). */
-  originEtag?: string;
-  /** Origin's Last-Modified (IMGPROXY_USE_LAST_MODIFIED). */
-  originLastModified?: string;
-  /** Origin's Cache-Control / Expires (IMGPROXY_CACHE_CONTROL_PASSTHROUGH). */
-  originCacheControl?: string;
-  originExpires?: string;
-  /** Set on a fallback image answered instead of an error: the status to answer it with. */
-  fallbackStatus?: number;
+/** The /info answers' part of the cache. */
+export interface InfoCache {
+  /** `options`: the /info options without the ones that never change the answer. */
+  key(source: string, options: Readonly<Record<string, unknown>>): string;
+  lookup(key: string): Promise<{ info: CachedInfo; layer: CacheLayerHit } | null>;
+  /** Before the response, like ImageCache.store; false when a purge retired it meanwhile. */
+  store(key: string, info: CachedInfo): boolean;
+  /** PIXPROXY_CACHE_INFO_TTL_SECS > 0. */
+  readonly enabled: boolean;
 }
 
-/** Origin headers a result carries for the response (stored with it, so hits answer alike). */
-export interface OriginHeaders {
-  originEtag?: string;
-  originLastModified?: string;
-  originCacheControl?: string;
-  originExpires?: string;
+export interface CacheStats {
+  l1: { entries: number; bytes: number };
+  infoL1: { entries: number; bytes: number };
+  /** fs only: what the disk budget counts. */
+  disk: DiskTotals | null;
+  purges: { recent: number; lastPollAt: number; pollMs: number; legacyFence: number };
 }
-
-const ORIGIN_HEADER_FIELDS = ['originEtag', 'originLastModified', 'originCacheControl', 'originExpires'] as const;
-
-export type CacheLayerHit = 'HIT-L1' | 'HIT-L2';
 
 export interface ImageCache {
   key(req: ImageRequest, headers: IncomingHttpHeaders): string;
   /** L1 → L2; an L2 hit is promoted to L1. Never rejects: errors are misses. */
   lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit } | null>;
   /**
-   * Fire-and-forget, before the response; never throws, never rejects unhandled. `ttlMs`
-   * shortens this entry's life in both layers (a fallback answer lives as long as its max-age).
+   * Before the response; never throws, never rejects unhandled. `ttlMs` shortens this entry's
+   * life in both layers (a fallback answer lives as long as its max-age). False when a purge
+   * since the computation began retires the result (it is not stored).
    */
-  store(key: string, image: CachedImage, ttlMs?: number): void;
-  singleflight: Pick<SingleFlight, 'run' | 'waiters'>;
+  store(key: string, image: CachedImage, ttlMs?: number): boolean;
+  singleflight: Pick<SingleFlight, 'run' | 'waiters' | 'has'>;
   /** The cross-instance lease (PIXPROXY_CACHE_LEASE, ./lease.ts); null when off or without an L2. */
   lease: Pick<Lease<CachedImage>, 'claim'> | null;
   /**
@@ -84,6 +79,12 @@ export interface ImageCache {
    * `signal`: this caller stops waiting; the fetch is cancelled once no caller waits.
    */
   getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
+  readonly info: InfoCache;
+  /** Removes what the request names from every layer, here and (through the purge log) on every instance. */
+  purge(request: PurgeRequest): Promise<PurgeResult>;
+  stats(): CacheStats;
+  /** Reads the purge log's fence, then polls it (PIXPROXY_CACHE_PURGE_POLL_MS). */
+  start(): Promise<void>;
   /** Resolves when background writes have finished (tests, graceful stop). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -93,98 +94,17 @@ export interface ImageCacheDeps {
   config: Config;
   l2: BlobStore | null;
   origin: BlobStore | null;
+  /** The purge log's store (`purges/` next to the cache); none = purges stay in this instance. */
+  purges?: BlobStore | null;
+  /** The stores without time boxes, for purges (default: l2 and origin). */
+  direct?: { l2: BlobStore | null; origin: BlobStore | null };
   metrics: Metrics;
   logger: Logger;
   budget?: DiskBudget | null;
 }
 
-/** Strong ETag of the result bytes: differs per options and format, stable across restarts. */
-export function computeEtag(data: Buffer): string {
-  return `"${createHash('sha256').update(data).digest('base64url').slice(0, 27)}"`;
-}
-
-/** The entry to respond with and then store: the ETag is computed once, here. */
-export function makeCachedImage(result: ProcessResult, extra: { originSize?: number; createdAt?: number } & OriginHeaders = {}): CachedImage {
-  return {
-    data: result.data,
-    contentType: result.contentType,
-    format: result.format,
-    width: result.width,
-    height: result.height,
-    etag: computeEtag(result.data),
-    createdAt: extra.createdAt ?? Date.now(),
-    originWidth: result.originWidth,
-    originHeight: result.originHeight,
-    ...(extra.originSize !== undefined ? { originSize: extra.originSize } : {}),
-    ...pickOriginHeaders(extra),
-  };
-}
-
-function pickOriginHeaders(from: Partial<Record<(typeof ORIGIN_HEADER_FIELDS)[number], unknown>>): OriginHeaders {
-  const out: OriginHeaders = {};
-  for (const f of ORIGIN_HEADER_FIELDS) {
-    const v = from[f];
-    if (typeof v === 'string' && v !== '') out[f] = v;
-  }
-  return out;
-}
-
-const META_VERSION = '1';
-
-function encodeMeta(image: CachedImage): Record<string, string> {
-  const x: Record<string, string> = {
-    v: META_VERSION,
-    format: image.format,
-    width: String(image.width),
-    height: String(image.height),
-    createdAt: String(image.createdAt),
-  };
-  if (image.originWidth !== undefined) x.originWidth = String(image.originWidth);
-  if (image.originHeight !== undefined) x.originHeight = String(image.originHeight);
-  if (image.originSize !== undefined) x.originSize = String(image.originSize);
-  if (image.fallbackStatus !== undefined) x.fallbackStatus = String(image.fallbackStatus);
-  for (const f of ORIGIN_HEADER_FIELDS) {
-    const v = image[f];
-    if (v !== undefined) x[f] = v;
-  }
-  return x;
-}
-
-function optNum(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** null when the stored meta is not one we wrote (other version, foreign object): a miss. */
-function decodeImage(meta: BlobMeta, data: Buffer): CachedImage | null {
-  const x = meta.extra;
-  if (!x || x.v !== META_VERSION || meta.contentType === undefined || meta.etag === undefined) return null;
-  const format = x.format as OutputFormat;
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) return null;
-  const width = optNum(x.width);
-  const height = optNum(x.height);
-  const createdAt = optNum(x.createdAt) ?? meta.createdAt;
-  if (width === undefined || height === undefined || data.length !== meta.size) return null;
-  const originWidth = optNum(x.originWidth);
-  const originHeight = optNum(x.originHeight);
-  const originSize = optNum(x.originSize);
-  const fallbackStatus = optNum(x.fallbackStatus);
-  return {
-    data,
-    contentType: meta.contentType,
-    format,
-    width,
-    height,
-    etag: meta.etag,
-    createdAt,
-    ...(originWidth !== undefined ? { originWidth } : {}),
-    ...(originHeight !== undefined ? { originHeight } : {}),
-    ...(originSize !== undefined ? { originSize } : {}),
-    ...(fallbackStatus !== undefined ? { fallbackStatus } : {}),
-    ...pickOriginHeaders(x),
-  };
-}
+/** /info options that never change the answer. */
+const INFO_NON_KEY = new Set(['expires', 'presets', 'bypassCache']);
 
 export function createImageCache(deps: ImageCacheDeps): ImageCache {
   const { config, l2, metrics } = deps;
@@ -193,26 +113,48 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
   const report = createErrorReporter(c.reportErrors, logger, metrics);
   const budget = deps.budget ?? null;
   const diskTtlMs = c.diskTtlSecs * 1000;
+  const records = createPurgeRecords();
 
+  const memoryBytes = c.memoryMaxMb * 1024 * 1024;
   const l1 = createMemoryCache<CachedImage>({
-    maxBytes: c.memoryMaxMb * 1024 * 1024,
+    maxBytes: memoryBytes,
     ttlMs: c.memoryTtlSecs * 1000,
     onEvict: () => metrics.cacheEvictions.inc({ layer: 'memory' }),
   });
-  const updateL1Gauges = (): void => {
-    if (!l1) return;
-    metrics.cacheBytes.set({ layer: 'memory' }, l1.bytes);
-    metrics.cacheEntries.set({ layer: 'memory' }, l1.entries);
-  };
+  // /info answers are small: an eighth of the L1 budget.
+  const infoL1 = c.infoTtlSecs > 0 ? createMemoryCache<CachedInfo>({ maxBytes: Math.floor(memoryBytes / 8), ttlMs: Math.min(c.memoryTtlSecs, c.infoTtlSecs) * 1000 }) : null;
   // L1 entries expire lazily; drop the expired ones at scrape time so the gauges follow the TTL.
   metrics.onCollect(() => {
-    if (!l1) return;
-    l1.purgeStale();
-    updateL1Gauges();
+    for (const [mem, layer] of [[l1, 'memory'], [infoL1, 'info-memory']] as const) {
+      if (!mem) continue;
+      mem.purgeStale();
+      metrics.cacheBytes.set({ layer }, mem.bytes);
+      metrics.cacheEntries.set({ layer }, mem.entries);
+    }
   });
 
   const imageFlight = createSingleFlight({ onJoin: () => metrics.singleflightJoins.inc({ kind: 'image' }) });
   const sourceFlight = createSingleFlight({ onJoin: () => metrics.singleflightJoins.inc({ kind: 'origin' }) });
+  const recentWritesMs = c.purgePollMs + 30_000;
+  const common = { records, metrics, report, budget, timeoutMs: c.backendTimeoutMs, recentWritesMs, l2 };
+  const images: Layer<CachedImage> = createLayer<CachedImage>({
+    ...common,
+    labels: { l1: 'memory', l2: 'l2' },
+    l1,
+    codec: { encode: encodeImageMeta, decode: decodeImageMeta },
+    inFlight: (key) => imageFlight.has(key),
+  });
+  const infos: Layer<CachedInfo> = createLayer<CachedInfo>({
+    ...common,
+    labels: { l1: 'info-memory', l2: 'info-l2' },
+    l1: infoL1,
+    l2: c.infoTtlSecs > 0 ? l2 : null,
+    codec: infoCodec,
+    inFlight: () => false,
+  });
+
+  const log = createPurgeLog({ store: deps.purges ?? null, records, pollMs: c.purgePollMs, report, logger });
+  const direct = deps.direct ?? { l2, origin: deps.origin };
   const origin = createOriginCache({
     store: deps.origin,
     defaultTtlMs: diskTtlMs,
@@ -222,48 +164,35 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     metrics,
     report,
     budget,
+    records,
+    staleDefaults: { swrSecs: c.staleWhileRevalidateSecs, sieSecs: c.staleIfErrorSecs },
+    // "a 200 with new bytes retires them": the source's results made from its old bytes.
+    onChanged: (url, tag) => purger.retireChanged(url, tag, (err) => report('l2', 'purge', err)),
   });
+  /** A purge record reaches this instance's memory: L1s, computations in flight, the origin memory tier. */
+  function applyRecord(record: PurgeRecord, local = false): Applied {
+    const a = images.apply(record, local);
+    const b = infos.apply(record, local);
+    origin.apply(record);
+    imageFlight.detach((key) => matchesKey(record.scope, flightKey(key)));
+    return { l1: a.l1 + b.l1, settled: Promise.all([a.settled, b.settled]).then(() => undefined) };
+  }
+  // Declared after the origin cache, whose onChanged (called only later, on a fetch) uses it.
+  const purger = createPurger({ apply: applyRecord, l2: direct.l2, originStore: direct.origin, records, log, wroteFrom: (key, tag) => images.recentSourceTag(key) === tag });
+  records.onRecord((record) => applyRecord(record));
 
-  const pending = new Set<Promise<void>>();
-  /** L2 writes in flight: readable before the write ends (the entry is already "in the cache"). */
-  const writing = new Map<string, CachedImage>();
-  /** The same writes, for a lease released once its result is readable by other instances. */
-  const writes = new Map<string, Promise<void>>();
+  /** Each result key's layout-1 key, remembered from key() for the lookup that follows. */
+  const legacyKeys = c.readLayout1 && l2 ? new LRUCache<string, string>({ max: 10_000 }) : null;
   let closed = false;
 
-  async function readL2(key: string): Promise<CachedImage | null> {
-    if (!l2) return null;
-    const r = await withTimeout(l2.get(key), c.backendTimeoutMs, 'l2 get');
-    if (r === null || isNotModified(r)) return null;
-    const data = r.data ?? (await withTimeout(readAll(r.body), c.backendTimeoutMs, 'l2 read'));
-    const image = decodeImage(r.meta, data);
-    if (!image) {
-      // Not one of ours (or an older layout): drop it so the next store replaces it cleanly.
-      void l2.delete(key).catch((err: unknown) => report('l2', 'delete', err));
-    }
-    return image;
-  }
-
-  /** Another instance's result, found by a lease follower: promoted to L1 like any L2 hit. */
-  async function readShared(key: string): Promise<CachedImage | null> {
-    const image = await readL2(key).catch((err: unknown) => {
-      report('l2', 'get', err);
-      return null;
-    });
-    metrics.cacheLookups.inc({ layer: 'l2', outcome: image ? 'hit' : 'miss' });
-    if (image && l1) {
-      l1.set(key, image);
-      updateL1Gauges();
-    }
-    return image;
-  }
-
+  // A follower's read of another instance's result goes through the layer: promoted to L1,
+  // and a miss when a purge this instance knows of came after that computation began.
   const lease = c.lease && l2
     ? createLease<CachedImage>({
         store: l2,
         ttlMs: c.leaseTtlSecs * 1000,
-        read: readShared,
-        written: (key) => writes.get(key) ?? Promise.resolve(),
+        read: (key) => images.readShared(key),
+        written: (key) => images.written(key),
         confirm: c.use === 'swift',
         report,
         logger,
@@ -271,97 +200,53 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
       })
     : null;
 
-  /**
-   * Concurrent lookups of one key share one L2 read: a stampede arrives before its first
-   * request has started the computation the others join, and 300 reads of one missing key at
-   * once would queue in front of everything else at an object store (and time out into its
-   * circuit breaker).
-   */
-  const reads = new Map<string, Promise<CachedImage | null>>();
-  function readL2Once(key: string): Promise<CachedImage | null> {
-    let p = reads.get(key);
-    if (!p) {
-      p = readL2(key).finally(() => reads.delete(key));
-      reads.set(key, p);
-    }
-    return p;
-  }
-
   async function flush(): Promise<void> {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
+    await Promise.all([images.flush(), infos.flush(), origin.flush()]);
     await lease?.flush();
-    await origin.flush();
     await budget?.settled();
   }
 
+  const info: InfoCache = {
+    enabled: c.infoTtlSecs > 0,
+    key(source, options) {
+      const keyed: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(options)) if (!INFO_NON_KEY.has(k)) keyed[k] = v;
+      return infoKey(source, keyed, c);
+    },
+    async lookup(key) {
+      if (c.infoTtlSecs <= 0) return null;
+      const hit = await infos.lookup(key);
+      return hit && { info: hit.value, layer: hit.layer };
+    },
+    store(key, value) {
+      if (c.infoTtlSecs <= 0) return false;
+      return infos.store(key, value, { l2ExpiresAt: Date.now() + c.infoTtlSecs * 1000 });
+    },
+  };
+
   return {
-    key: (req, headers) => transformedKey(req, headers, c),
+    key(req, headers) {
+      const key = transformedKey(req, headers, c);
+      legacyKeys?.set(key, legacyKey(req, headers, c));
+      return key;
+    },
 
     async lookup(key) {
-      if (l1) {
-        const hit = l1.get(key);
-        metrics.cacheLookups.inc({ layer: 'memory', outcome: hit ? 'hit' : 'miss' });
-        if (hit) {
-          // A use all the same: the disk LRU must not evict what L1 keeps serving.
-          budget?.noteUse('l2', key);
-          return { image: hit, layer: 'HIT-L1' };
-        }
-      }
-      if (!l2) return null;
-      let image: CachedImage | null = writing.get(key) ?? null;
-      // The key is being computed: the caller will join that computation, so reading L2
-      // (which cannot hold it yet) would only queue a file operation per waiting request —
-      // 200 of them in a stampede — in front of the leader's own I/O and transform.
-      if (image === null && imageFlight.has(key)) return null;
-      try {
-        image ??= await readL2Once(key);
-      } catch (err) {
-        report('l2', 'get', err);
-      }
-      metrics.cacheLookups.inc({ layer: 'l2', outcome: image ? 'hit' : 'miss' });
-      if (!image) return null;
-      if (l1) {
-        // Promotion restarts the L1 TTL, as PreviewProxy's does.
-        l1.set(key, image);
-        updateL1Gauges();
-      }
-      return { image, layer: 'HIT-L2' };
+      const legacy = legacyKeys?.get(key);
+      const hit = await images.lookup(key, legacy === undefined ? undefined : { key: legacy, migrate: true });
+      return hit && { image: hit.value, layer: hit.layer };
     },
 
     store(key, input, ttlMs) {
-      try {
-        if (closed) return;
-        const image = input.etag === '' ? { ...input, etag: computeEtag(input.data) } : input;
-        if (l1) {
-          l1.set(key, image, ttlMs);
-          updateL1Gauges();
-        }
-        const lifeMs = ttlMs === undefined ? diskTtlMs : Math.min(ttlMs, diskTtlMs);
-        // A TTL of 0 means "expired on arrival": nothing worth writing.
-        if (!l2 || lifeMs <= 0 || !(budget?.admits(image.data.length) ?? true)) return;
-        writing.set(key, image);
-        // The entry is visible from here on; the write (checksum, file I/O) starts once the
-        // current responses have been written.
-        const p = new Promise<void>((resolve) => setImmediate(resolve))
-          .then(() =>
-            l2.put(key, image.data, {
-              contentType: image.contentType,
-              etag: image.etag,
-              expiresAt: Date.now() + lifeMs,
-              extra: encodeMeta(image),
-            }),
-          )
-          .catch((err: unknown) => report('l2', 'put', err))
-          .finally(() => {
-            if (writing.get(key) === image) writing.delete(key);
-            if (writes.get(key) === p) writes.delete(key);
-          });
-        writes.set(key, p);
-        pending.add(p);
-        void p.finally(() => pending.delete(p));
-      } catch (err) {
-        report('l2', 'put', err);
-      }
+      if (closed) return false;
+      const image = input.etag === '' ? { ...input, etag: computeEtag(input.data) } : input;
+      const now = Date.now();
+      // A result with a stale window is kept through it; one without lives PP_CACHE_DISK_TTL_SECS.
+      const until = image.freshness ? keepUntil(image.freshness) : now + (ttlMs === undefined ? diskTtlMs : Math.min(ttlMs, diskTtlMs));
+      // A TTL of 0 means "expired on arrival": nothing worth writing to L2.
+      const l2ExpiresAt = diskTtlMs > 0 && until > now ? until : undefined;
+      const l1Ms = ttlMs ?? (image.freshness ? until - now : undefined);
+      return images.store(key, image, { ...(l1Ms !== undefined ? { l1Ms } : {}), ...(l2ExpiresAt !== undefined ? { l2ExpiresAt } : {}) });
     },
 
     singleflight: imageFlight,
@@ -370,14 +255,36 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
 
     getSource: (url, fetcher, signal, variant) => origin.getSource(url, fetcher, signal, variant),
 
+    info,
+
+    purge: (request) => purger.purge(request),
+
+    stats() {
+      return {
+        l1: { entries: l1?.entries ?? 0, bytes: l1?.bytes ?? 0 },
+        infoL1: { entries: infoL1?.entries ?? 0, bytes: infoL1?.bytes ?? 0 },
+        disk: budget?.totals() ?? null,
+        purges: { recent: records.recent().length, lastPollAt: log.lastPollAt, pollMs: log.pollMs, legacyFence: records.legacyFence },
+      };
+    },
+
+    start: () => log.start(),
+
     flush,
 
     async close() {
       closed = true;
+      log.close();
       await flush();
-      l1?.clear();
-      updateL1Gauges();
+      images.clear();
+      infos.clear();
       await budget?.close();
     },
   };
+}
+
+/** The cache key a flight computes: SWR refreshes and bypasses run under `<kind>\0<key>`. */
+function flightKey(key: string): string {
+  const nul = key.indexOf('\0');
+  return nul < 0 ? key : key.slice(nul + 1);
 }

@@ -18,6 +18,8 @@ export interface MemoryCache<V extends { data: Buffer }> {
   /** `ttlMs`: a shorter life than the cache's TTL for this entry (a fallback answer). */
   set(key: string, value: V, ttlMs?: number): boolean;
   delete(key: string): void;
+  /** Deletes every entry `match` picks (a purge); resolves how many. */
+  deleteWhere(match: (key: string, value: V) => boolean): number;
   readonly bytes: number;
   readonly entries: number;
   /** Drops expired entries now (they are otherwise dropped lazily, on access). */
@@ -54,6 +56,14 @@ export function createMemoryCache<V extends { data: Buffer }>(opts: {
     },
     delete: (key) => {
       lru.delete(key);
+    },
+    deleteWhere(match) {
+      const doomed: string[] = [];
+      lru.forEach((v, k) => {
+        if (match(k, v)) doomed.push(k);
+      });
+      for (const k of doomed) lru.delete(k);
+      return doomed.length;
     },
     get bytes() {
       return lru.calculatedSize;

@@ -13,6 +13,13 @@
  * PP_CACHE_DISK_TTL_SECS so it can be revalidated: a 304 refreshes its expiry and reuses
  * the stored body, a 200 replaces it. Concurrent requests for one URL share one upstream
  * fetch (per-URL single-flight), whether or not the store is enabled.
+ *
+ * RFC 5861 §4 (https://www.rfc-editor.org/rfc/rfc5861#section-4): within the source's
+ * `stale-if-error` window (or PIXPROXY_CACHE_STALE_IF_ERROR_SECS) a stale entry is answered
+ * when the origin fails. A 200 that brings other bytes than a stale entry held (swr.ts
+ * sourceTag) is reported (`onChanged`): the results made from the old bytes are retired.
+ * Purges (purge-records.ts) drop matching entries from the memory tier, stop in-flight
+ * fetches from taking new callers, and keep a fetch begun before a purge from storing.
  */
 import CachePolicy from 'http-cache-semantics';
 import { LRUCache } from 'lru-cache';
@@ -23,7 +30,9 @@ import { answersNotModified } from '../validators.js';
 import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
 import type { DiskBudget } from './budget.js';
 import { originKey } from './key.js';
+import { matchesOrigin, type PurgeRecord, type PurgeRecords } from './purge-records.js';
 import type { ErrorReporter } from './report.js';
+import { sourceTag, staleWindows, type StaleWindows } from './swr.js';
 import { readAll, withTimeout } from './util.js';
 import type { SingleFlight } from './singleflight.js';
 
@@ -33,11 +42,16 @@ export interface ConditionalHeaders {
 }
 /** `signal` aborts when no caller waits for this source any more (see singleflight.ts). */
 export type SourceFetcher = (conditional: ConditionalHeaders, signal: AbortSignal) => Promise<SourceResponse>;
-/** `not-modified`: the answer to the caller's own conditional headers (SourceVariant) is a 304. */
-export type SourceOutcome = 'hit' | 'revalidated' | 'miss' | 'not-modified';
+/**
+ * `stale`: the origin failed and a stale entry was answered within its stale-if-error window.
+ * `not-modified`: the answer to the caller's own conditional headers (SourceVariant) is a 304.
+ */
+export type SourceOutcome = 'hit' | 'revalidated' | 'miss' | 'stale' | 'not-modified';
 export interface SourceResult {
   response: SourceResponse;
   outcome: SourceOutcome;
+  /** Unix ms until which these bytes are fresh, when the origin sub-store knows. */
+  freshUntil?: number;
 }
 
 /**
@@ -57,13 +71,23 @@ export interface SourceVariant {
    * fetches with the same credentials are coalesced.
    */
   readonly credentials?: string;
+  /** Skip the stored bytes (`bypass_cache`): fetch unconditionally and store what comes. */
+  readonly fresh?: boolean;
 }
 
 export interface OriginCache {
   /** `signal`: this caller stops waiting; the fetch is cancelled once no caller waits. */
   getSource(url: string, fetcher: SourceFetcher, signal?: AbortSignal, variant?: SourceVariant): Promise<SourceResult>;
+  /** Applies a purge record to the memory tier and the fetches in flight. */
+  apply(record: PurgeRecord): void;
   /** Resolves when background writes have finished. */
   flush(): Promise<void>;
+}
+
+/** RFC 9110 §15.6: what stale-if-error covers; a 4xx is the origin's answer, not a failure. */
+function isOriginFailure(err: unknown): boolean {
+  const code = (err as ProxyError | null)?.code;
+  return code === 'SOURCE_BAD_GATEWAY' || code === 'SOURCE_TIMEOUT' || code === 'SOURCE_UNREACHABLE' || code === 'SOURCE_CONNECTION' || code === 'SOURCE_BODY_INCOMPLETE';
 }
 
 /** Sources whose bytes we keep: remote ones. `local://` is already on disk. */
@@ -166,6 +190,12 @@ export function createOriginCache(deps: {
   store: BlobStore | null;
   /** PP_CACHE_DISK_TTL_SECS in ms: fallback freshness, and how long a stale validated entry is kept. */
   defaultTtlMs: number;
+  /** Purges this instance knows of. */
+  records?: PurgeRecords;
+  /** PIXPROXY_CACHE_STALE_WHILE_REVALIDATE_SECS / _STALE_IF_ERROR_SECS. */
+  staleDefaults?: StaleWindows;
+  /** A stale entry's source came back with other bytes (`tag`: the new bytes' source tag). */
+  onChanged?: (url: string, tag: string) => void;
   timeoutMs: number;
   singleflight: SingleFlight;
   metrics: Metrics;
@@ -198,21 +228,28 @@ export function createOriginCache(deps: {
     void p.finally(() => pending.delete(p));
   }
 
-  function save(key: string, url: string, res: SourceResponse, existed: boolean): void {
-    if (!store) return;
+  const staleDefaults = deps.staleDefaults ?? { swrSecs: 0, sieSecs: 0 };
+
+  /** Stores a response (fetched by a load that began at `bornAt`); resolves until when it is fresh. */
+  function save(key: string, url: string, res: SourceResponse, existed: boolean, bornAt: number): number {
     const headers: Record<string, string> = { ...res.headers };
     if (res.etag !== undefined) headers.etag ??= res.etag;
     if (res.lastModified !== undefined) headers['last-modified'] ??= res.lastModified;
     const f = originFreshness(headers, defaultTtlMs);
     const now = Date.now();
     const freshUntil = now + f.freshMs;
+    if (!store) return freshUntil;
+    // A purge since this load began: what it fetched may predate it.
+    if (deps.records?.retiresOrigin(key, bornAt)) return freshUntil;
     const validator = res.etag !== undefined || res.lastModified !== undefined;
-    const expiresAt = freshUntil + (validator ? defaultTtlMs : 0);
+    const windows = staleWindows(headers, staleDefaults);
+    // Kept past its freshness for revalidation (validators) and its stale windows.
+    const expiresAt = freshUntil + Math.max(validator ? defaultTtlMs : 0, windows.swrSecs * 1000, windows.sieSecs * 1000);
     if (!f.storable || expiresAt <= now || !(deps.budget?.admits(res.body.length) ?? true)) {
       // A newer answer says "don't keep": drop what we had rather than serve it later.
       recent?.delete(key);
       if (existed) track(store.delete(key).catch((err: unknown) => report('origin', 'delete', err)));
-      return;
+      return freshUntil;
     }
     const validators = { ...(res.etag !== undefined ? { etag: res.etag } : {}), ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}) };
     const extra: Record<string, string> = { url, freshUntil: String(freshUntil), headers: JSON.stringify(res.headers), validators: JSON.stringify(validators) };
@@ -233,6 +270,7 @@ export function createOriginCache(deps: {
           if (writing.get(key) === entry) writing.delete(key);
         }),
     );
+    return freshUntil;
   }
 
   async function read(key: string, url: string): Promise<Cached | null> {
@@ -250,17 +288,33 @@ export function createOriginCache(deps: {
     }
   }
 
-  async function load(url: string, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>): Promise<SourceResult> {
+  /** "a 200 with new bytes retires them": tells onChanged when a stored source came back changed. */
+  function changed(url: string, res: SourceResponse, cached: Cached): void {
+    const tag = sourceTag(res) as string;
+    if (tag !== sourceTag(toResponse(cached))) deps.onChanged?.(url, tag);
+  }
+
+  async function load(url: string, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>, fresh: boolean): Promise<SourceResult> {
     const key = originKey(url);
-    const cached = await read(key, url);
+    const bornAt = Date.now();
+    const cached = fresh ? null : await read(key, url);
     if (cached && cached.freshUntil > Date.now()) {
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
-      return { response: toResponse(cached), outcome: 'hit' };
+      return { response: toResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
     }
     const conditional: ConditionalHeaders = {};
     if (cached?.meta.etag !== undefined) conditional.ifNoneMatch = cached.meta.etag;
     if (cached?.meta.lastModified !== undefined) conditional.ifModifiedSince = cached.meta.lastModified;
-    const res = await fetcher(conditional);
+    let res: SourceResponse;
+    try {
+      res = await fetcher(conditional);
+    } catch (err) {
+      // RFC 5861 §4: the stale entry stands in for the failed origin within its window.
+      const sie = cached ? staleWindows(cached.headers, staleDefaults).sieSecs * 1000 : 0;
+      if (!cached || !isOriginFailure(err) || Date.now() >= cached.freshUntil + sie) throw err;
+      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      return { response: toResponse(cached), outcome: 'stale', freshUntil: cached.freshUntil };
+    }
     if (res.status === 304) {
       if (!cached || (conditional.ifNoneMatch === undefined && conditional.ifModifiedSince === undefined)) {
         throw new ProxyError('SOURCE_BAD_GATEWAY', `source answered 304 to an unconditional request: ${url}`);
@@ -268,12 +322,13 @@ export function createOriginCache(deps: {
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
       // RFC 9111 §4.3.4: the stored response's headers are updated from the 304; body reused.
       const response = toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag ?? cached.meta.etag, res.lastModified ?? cached.meta.lastModified);
-      save(key, url, response, true);
-      return { response, outcome: 'revalidated' };
+      const freshUntil = save(key, url, response, true, bornAt);
+      return { response, outcome: 'revalidated', freshUntil };
     }
     if (store) metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
-    save(key, url, res, cached !== null);
-    return { response: res, outcome: 'miss' };
+    if (cached) changed(url, res, cached);
+    const freshUntil = save(key, url, res, cached !== null, bornAt);
+    return { response: res, outcome: 'miss', freshUntil };
   }
 
   /**
@@ -281,25 +336,27 @@ export function createOriginCache(deps: {
    * otherwise they go to the origin, whose 200 is stored as any miss is, and whose 304 is the
    * answer (it also refreshes a stale entry that has the same strong ETag, RFC 9111 §4.3.4).
    */
-  async function loadConditional(url: string, client: ConditionalHeaders, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>): Promise<SourceResult> {
+  async function loadConditional(url: string, client: ConditionalHeaders, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>, fresh: boolean): Promise<SourceResult> {
     const key = originKey(url);
-    const cached = await read(key, url);
+    const bornAt = Date.now();
+    const cached = fresh ? null : await read(key, url);
     if (cached && cached.freshUntil > Date.now()) {
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
       if (answersNotModified(client.ifNoneMatch, client.ifModifiedSince, cached.meta.etag, cached.meta.lastModified)) {
-        return { response: { ...toResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified' };
+        return { response: { ...toResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified', freshUntil: cached.freshUntil };
       }
-      return { response: toResponse(cached), outcome: 'hit' };
+      return { response: toResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
     }
     const res = await fetcher(client);
     if (res.status === 304) {
       const strong = res.etag !== undefined && !res.etag.startsWith('W/') && res.etag === cached?.meta.etag;
-      if (cached && strong) save(key, url, toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true);
+      if (cached && strong) save(key, url, toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true, bornAt);
       return { response: res, outcome: 'not-modified' };
     }
     metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
-    save(key, url, res, cached !== null);
-    return { response: res, outcome: 'miss' };
+    if (cached) changed(url, res, cached);
+    const freshUntil = save(key, url, res, cached !== null, bornAt);
+    return { response: res, outcome: 'miss', freshUntil };
   }
 
   return {
@@ -307,22 +364,36 @@ export function createOriginCache(deps: {
       const waiter = signal ? { signal } : {};
       const c = variant.conditional;
       const conditional = c !== undefined && (c.ifNoneMatch !== undefined || c.ifModifiedSince !== undefined) ? c : null;
-      // Only callers asking the same question share an answer.
+      const fresh = variant.fresh === true;
+      // Only callers asking the same question share an answer; a fresh load must not join one
+      // that may answer stored bytes.
       const asked = conditional === null ? '' : `\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}`;
+      const pre = fresh ? 'fresh-' : '';
       if (!store || !isOriginCacheable(url) || variant.credentials !== undefined) {
         // Still coalesced: concurrent variants of one local file read it once.
         const who = variant.credentials === undefined ? '' : `\0as\0${variant.credentials}`;
         return deps.singleflight
-          .run(`direct:${url}${who}${asked}`, async (work) => {
+          .run(`${pre}direct:${url}${who}${asked}`, async (work) => {
             const response = await fetcher(conditional ?? {}, work.signal);
             return { response, outcome: response.status === 304 ? ('not-modified' as const) : ('miss' as const) };
           }, waiter)
           .then((r) => r.value);
       }
       if (conditional !== null) {
-        return deps.singleflight.run(`origin:${url}${asked}`, (work) => loadConditional(url, conditional, (cond) => fetcher(cond, work.signal)), waiter).then((r) => r.value);
+        return deps.singleflight.run(`${pre}origin:${url}${asked}`, (work) => loadConditional(url, conditional, (cond) => fetcher(cond, work.signal), fresh), waiter).then((r) => r.value);
       }
-      return deps.singleflight.run(`origin:${url}`, (work) => load(url, (cond) => fetcher(cond, work.signal)), waiter).then((r) => r.value);
+      return deps.singleflight.run(`${pre}origin:${url}`, (work) => load(url, (cond) => fetcher(cond, work.signal), fresh), waiter).then((r) => r.value);
+    },
+    apply(record) {
+      const matches = (key: string): boolean => matchesOrigin(record.scope, key);
+      for (const key of [...writing.keys()]) if (matches(key)) writing.delete(key);
+      if (recent) for (const key of [...recent.keys()]) if (matches(key)) recent.delete(key);
+      deps.singleflight.detach((flight) => {
+        // `[fresh-]origin:<url>[\0if\0…]`: a URL holds no NUL (it is percent-encoded).
+        const colon = flight.indexOf(':');
+        const end = flight.indexOf('\0');
+        return colon > 0 && flight.slice(0, colon).endsWith('origin') && matches(originKey(flight.slice(colon + 1, end < 0 ? undefined : end)));
+      });
     },
     async flush() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

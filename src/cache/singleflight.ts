@@ -38,6 +38,11 @@ export interface SingleFlight {
   has(key: string): boolean;
   /** How many callers wait for `key`'s computation (0 when none is in flight). */
   waiters(key: string): number;
+  /**
+   * Computations whose key `match` picks (a purge) stop taking new callers: the ones waiting
+   * keep theirs, the next caller starts afresh. Resolves how many.
+   */
+  detach(match: (key: string) => boolean): number;
 }
 
 interface Flight {
@@ -124,6 +129,15 @@ export function createSingleFlight(opts: { onJoin?: (key: string) => void } = {}
     },
     waiters(key: string): number {
       return inflight.get(key)?.waiting.size ?? 0;
+    },
+    detach(match) {
+      let n = 0;
+      for (const key of [...inflight.keys()]) {
+        if (!match(key)) continue;
+        inflight.delete(key);
+        n++;
+      }
+      return n;
     },
     run<T>(key: string, fn: (work: Work) => Promise<T>, waiter: Waiter = {}): Promise<{ value: T; joined: boolean }> {
       // Gone before it asked: it neither starts nor keeps alive anything.

@@ -18,6 +18,9 @@ const COMMANDS: readonly Entry[] = [
   { name: 'sign', summary: 'sign a request path (imgproxy or PreviewProxy) with the configured keys', load: () => import('./sign.js') },
   { name: 'encrypt-url', summary: 'encrypt a source URL (PreviewProxy enc/ sources, imgproxy Pro /enc/)', load: () => import('./encrypt-url.js') },
   { name: 'health', summary: 'exit 0 when the server answers /health (container health checks)', load: () => import('./health.js') },
+  { name: 'cache stats', summary: "a running server's cache: entries, bytes, purges (through the admin API)", load: async () => ({ command: (await import('./cache-admin.js')).stats }) },
+  { name: 'cache purge', summary: 'purge by image URL, source, tag, key prefix or everything (through the admin API)', load: async () => ({ command: (await import('./cache-admin.js')).purge }) },
+  { name: 'cache warm', summary: 'request every URL of a file, with a progress bar, to fill the cache', load: () => import('./cache-warm.js') },
   { name: 'config check', summary: 'validate the environment and print the effective configuration (secrets masked)', load: () => import('./config-check.js') },
 ];
 
@@ -55,7 +58,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   }
   const found = find(argv);
   if (!found) {
-    process.stderr.write(`pixproxy: unknown command ${JSON.stringify(argv.slice(0, first === 'config' ? 2 : 1).join(' '))}\n\n${help()}`);
+    process.stderr.write(`pixproxy: unknown command ${JSON.stringify(argv.slice(0, first === 'config' || first === 'cache' ? 2 : 1).join(' '))}\n\n${help()}`);
     return 2;
   }
   const { entry, rest } = found;

@@ -86,6 +86,23 @@ function checkKeys(v: SchemaValues, f: Findings): void {
   }
 }
 
+/** The admin API purges and reads the cache: it is refused without a secret worth the name. */
+function checkAdmin(v: SchemaValues, f: Findings): void {
+  const a = v.admin;
+  const on = a.bind.trim() !== '' ? 'PIXPROXY_ADMIN_BIND' : a.pathPrefix !== '' ? 'PIXPROXY_ADMIN_PATH_PREFIX' : null;
+  if (on === null) return;
+  if (a.secret === '') f.error(`PIXPROXY_ADMIN_SECRET: expected a secret of at least ${ADMIN_SECRET_MIN} characters when ${on} turns the admin API on, got none`);
+  else if (a.secret.length < ADMIN_SECRET_MIN) f.error(`PIXPROXY_ADMIN_SECRET: expected at least ${ADMIN_SECRET_MIN} characters (e.g. \`openssl rand -hex 32\`), got ${a.secret.length}`);
+  const images = v.server.pathPrefix;
+  // The admin prefix is matched first: one that covers every image route would hide them all.
+  if (a.pathPrefix !== '' && (images === a.pathPrefix || images.startsWith(`${a.pathPrefix}/`))) {
+    f.error(`PIXPROXY_ADMIN_PATH_PREFIX: expected a path outside IMGPROXY_PATH_PREFIX's routes (${images}), got ${JSON.stringify(a.pathPrefix)}`);
+  }
+}
+
+/** Shortest PIXPROXY_ADMIN_SECRET accepted: 32 characters (128 bits as hex, more as random text). */
+export const ADMIN_SECRET_MIN = 32;
+
 function checkDeprecated(v: SchemaValues, f: Findings): void {
   for (const [old, replacement] of Object.entries(deprecatedNames)) {
     if (setName(f.env, [old]) === undefined) continue;
@@ -156,6 +173,7 @@ export function inspectConfig(env: Env = readEnv()): ConfigReport {
   const v = values as unknown as SchemaValues;
   const listen = listenAddresses(v, findings);
   checkKeys(v, findings);
+  checkAdmin(v, findings);
   checkBackends(v, findings);
   for (const e of unsupportedErrors(env, v)) errors.push(e);
   checkDeprecated(v, findings);

@@ -1,6 +1,6 @@
 /**
- * Derives the two listen addresses from the schema's values, once, at startup: the image
- * server's and the metrics listener's. Precedence as imgproxy's server config
+ * Derives the listen addresses from the schema's values, once, at startup: the image
+ * server's, the metrics listener's and the admin API's (PIXPROXY_ADMIN_BIND). Precedence as imgproxy's server config
  * (https://github.com/imgproxy/imgproxy/blob/master/server/config.go): IMGPROXY_BIND when
  * set, else `:PORT`, else `:8080`; PreviewProxy's PP_PORT counts as PORT (it binds every
  * interface at that port). The metrics listener is always TCP, as imgproxy's is.
@@ -43,13 +43,30 @@ function metricsAddress(v: SchemaValues, f: Findings): TcpAddress | null {
   return parsed;
 }
 
+function adminAddress(v: SchemaValues, f: Findings): TcpAddress | null {
+  const bind = v.admin.bind;
+  if (bind.trim() === '') return null;
+  const parsed = parseHostPort(bind);
+  if (typeof parsed === 'string') {
+    f.error(`PIXPROXY_ADMIN_BIND: ${parsed}, got ${JSON.stringify(bind)}`);
+    return null;
+  }
+  return parsed;
+}
+
 /** The derived addresses; an unusable value is reported and replaced by a placeholder. */
-export function listenAddresses(v: SchemaValues, f: Findings): { listen: ListenAddress; metricsListen: TcpAddress | null } {
+export function listenAddresses(v: SchemaValues, f: Findings): { listen: ListenAddress; metricsListen: TcpAddress | null; adminListen: TcpAddress | null } {
   const listen = f.parsed('IMGPROXY_NETWORK', 'IMGPROXY_BIND', ...PORT_NAMES) ? mainAddress(v, f) : null;
   const metricsListen = f.parsed(...PROMETHEUS_NAMES) ? metricsAddress(v, f) : null;
+  const adminListen = f.parsed('PIXPROXY_ADMIN_BIND') ? adminAddress(v, f) : null;
   if (listen && metricsListen && sameSocket(listen, metricsListen)) {
     f.error(`${setName(f.env, PROMETHEUS_NAMES) ?? PROMETHEUS_NAMES[0]}: expected an address other than the image server's (${showAddress(listen)}), got ${JSON.stringify(v.server.prometheusBind)}`);
   }
+  for (const [other, what] of [[listen, "the image server's"], [metricsListen, "the metrics listener's"]] as const) {
+    if (adminListen && other && sameSocket(adminListen, other)) {
+      f.error(`PIXPROXY_ADMIN_BIND: expected an address other than ${what} (${showAddress(other)}), got ${JSON.stringify(v.admin.bind)}; PIXPROXY_ADMIN_PATH_PREFIX serves the admin API on the main port`);
+    }
+  }
   // The placeholder never listens: a configuration with errors does not start.
-  return { listen: listen ?? { network: 'tcp', host: '', port: 8080 }, metricsListen };
+  return { listen: listen ?? { network: 'tcp', host: '', port: 8080 }, metricsListen, adminListen };
 }

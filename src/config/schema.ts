@@ -584,6 +584,34 @@ export const schema = {
       .describe('One computation per key across every instance sharing the L2: before computing a miss, an instance creates a lease object in the L2 with the store\'s conditional write; the others wait for its result (docs/scaling.md). Needs an L2 (fs shared by PIXPROXY_PROCESSES, or an object store).'),
     leaseTtlSecs: int(['PIXPROXY_CACHE_LEASE_TTL_SECS'], 10, { min: 1, max: 3600 })
       .describe('Seconds a lease holds: the longest another instance waits for its leader, and how long a dead leader blocks its key. Keep it above the slowest computation (IMGPROXY_TIMEOUT).'),
+    readLayout1: bool(['PIXPROXY_CACHE_READ_LAYOUT1'], true)
+      .describe('Also reads result entries of the key layout before grouping by source (one more L2 read per miss): they are served and moved to the grouped layout until they expire, or until the first purge retires them; set false once PP_CACHE_DISK_TTL_SECS has passed since the upgrade.'),
+    infoTtlSecs: int(['PIXPROXY_CACHE_INFO_TTL_SECS'], 86_400, { min: 0 })
+      .describe('Seconds an `/info` answer stays cached (L1 and L2, purged with its source); 0 = `/info` is not cached.'),
+    staleWhileRevalidateSecs: int(['PIXPROXY_CACHE_STALE_WHILE_REVALIDATE_SECS'], 0, { min: 0 })
+      .describe('RFC 5861 `stale-while-revalidate` for sources that send none: seconds past its source\'s freshness a result is still answered (`X-Cache: STALE`) while it is refreshed in the background. A result with a stale window (this, PIXPROXY_CACHE_STALE_IF_ERROR_SECS or the source\'s own directives) is fresh as long as its source; one without lives PP_CACHE_DISK_TTL_SECS.'),
+    staleIfErrorSecs: int(['PIXPROXY_CACHE_STALE_IF_ERROR_SECS'], 0, { min: 0 })
+      .describe('RFC 5861 `stale-if-error` for sources that send none: seconds past its source\'s freshness a result (or the source\'s bytes) is still answered when the source fails.'),
+    purgePollMs: int(['PIXPROXY_CACHE_PURGE_POLL_MS'], 2000, { min: 0 })
+      .describe('How often each instance reads the purge log in the shared L2, so a purge made through another instance leaves its L1 within this bound (docs/cache.md#purge); 0 = never (a single instance).'),
+    allowBypassCache: bool(['IMGPROXY_ALLOW_BYPASS_CACHE'], false)
+      .describe('Allows the `bypass_cache` option (imgproxy Pro), which recomputes a result from a fresh download and replaces the cached one; refused with 403 otherwise. Anyone holding a signed URL with it can make the server fetch and process at will.'),
+    tagsFormat: oneOf(['IMGPROXY_CACHE_TAGS_FORMAT'], ['all', 'cloudflare', 'cloudfront', 'none'], 'all')
+      .describe('How an entry\'s cache tags reach its responses (imgproxy Pro): `cloudflare` as `Cache-Tag`, `cloudfront` as `x-amz-meta-cache-tag`, `all` both, `none` neither.'),
+    tagsHeader: custom(['PIXPROXY_CACHE_TAGS_HEADER'], '', 'a header name', (raw) => (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw.trim()) ? raw.trim().toLowerCase() : undefined))
+      .describe('A request header whose comma-separated values are cache tags of the result, besides the `cache_tags` option (e.g. set by the application in front); part of the cache key like IMGPROXY_CACHE_KEY_HEADERS.'),
+  },
+
+  /** The admin API (docs/admin.md). */
+  admin: {
+    bind: str(['PIXPROXY_ADMIN_BIND'])
+      .describe('`host:port` of a separate listener for the admin API (purge, stats); empty = none. Keep it off public networks.'),
+    pathPrefix: custom(['PIXPROXY_ADMIN_PATH_PREFIX'], '', 'a path starting with / (e.g. /_admin)', (raw) => {
+      const p = raw.trim().replace(/\/+$/, '');
+      return p.startsWith('/') && p.length > 1 ? p : undefined;
+    }).describe('Also serves the admin API on the main port under this path (matched before IMGPROXY_PATH_PREFIX and every image route); empty = not on the main port.'),
+    secret: str(['PIXPROXY_ADMIN_SECRET'])
+      .describe('Bearer secret every admin call must send (`Authorization: Bearer <secret>`), compared in constant time; required, at least 32 characters, when the admin API is on.'),
   },
 
   storage: {

@@ -19,6 +19,8 @@ export type Config = SchemaValues & {
   readonly listen: ListenAddress;
   /** Derived from IMGPROXY_PROMETHEUS_BIND: the separate metrics listener, or null for none. */
   readonly metricsListen: TcpAddress | null;
+  /** Derived from PIXPROXY_ADMIN_BIND: the admin API's own listener, or null for none. */
+  readonly adminListen: TcpAddress | null;
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;

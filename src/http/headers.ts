@@ -63,3 +63,20 @@ export function resultCacheControl(i: CacheControlInput, nowMs = Date.now()): st
 export function canonicalLink(enabled: boolean, source: string): string | undefined {
   return enabled && /^https?:\/\//.test(source) ? `<${source}>; rel="canonical"` : undefined;
 }
+
+export type CacheTagsFormat = 'all' | 'cloudflare' | 'cloudfront' | 'none';
+
+/**
+ * The headers carrying an answer's cache tags to a CDN, per IMGPROXY_CACHE_TAGS_FORMAT (imgproxy
+ * Pro): Cloudflare purges by `Cache-Tag` (comma-separated,
+ * https://developers.cloudflare.com/cache/how-to/purge-cache/purge-by-tags/), CloudFront
+ * forwards `x-amz-meta-cache-tag`. As a flat name/value list for writeHead.
+ */
+export function cacheTagHeaders(tags: readonly string[] | undefined, format: CacheTagsFormat): string[] {
+  if (tags === undefined || tags.length === 0 || format === 'none') return [];
+  const value = tags.join(',');
+  const out: string[] = [];
+  if (format === 'all' || format === 'cloudflare') out.push('Cache-Tag', value);
+  if (format === 'all' || format === 'cloudfront') out.push('x-amz-meta-cache-tag', value);
+  return out;
+}

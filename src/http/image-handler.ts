@@ -1,8 +1,8 @@
 /**
  * Image responses: asks the image service (src/service/image.ts) for the result of a
  * resolved request and writes it with its status and headers (X-Cache, Cache-Control,
- * ETag/Last-Modified and 304, Link, Vary, debug headers, Content-Disposition). Errors go back
- * to the router, which maps them to a status.
+ * ETag/Last-Modified and 304, Link, Vary, debug headers, Content-Disposition, cache tags).
+ * Errors go back to the router, which maps them to a status.
  *
  * imgproxy routes follow imgproxy v4's conditional requests (conditional.ts): the client's
  * If-None-Match / If-Modified-Since go to the origin on a miss, the origin's 304 is answered
@@ -23,7 +23,7 @@ import type { DialectPolicies } from '../service/policy.js';
 import { answersNotModified } from '../validators.js';
 import { clientSignal } from './client-signal.js';
 import { conditionalPolicy, originConditionals, responseEtag, responseLastModified } from './conditional.js';
-import { cacheControl, canonicalLink, contentDisposition, resultCacheControl, SECURITY_HEADERS } from './headers.js';
+import { cacheControl, cacheTagHeaders, canonicalLink, contentDisposition, resultCacheControl, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
 import type { Resolved } from './resolve.js';
 
@@ -123,6 +123,7 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
       ...(image.originExpires !== undefined ? { expires: image.originExpires } : {}),
     };
     const headers = commonHeaders(res, request, outcome, origin, fallback);
+    if (image.tags !== undefined) headers.push(...cacheTagHeaders(image.tags, cfg.cache.tagsFormat));
     if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
     const { etag, lastModified } = validatorsOf(request, image, origin);
     if (etag !== undefined) headers.push('ETag', etag);

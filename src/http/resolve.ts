@@ -6,21 +6,23 @@
  * normal case behind a CDN miss storm or a hot page) skip them.
  *
  * Only successes are remembered; a URL with `expires` is re-parsed once past it (which
- * then answers 404). The source (and a watermark image's) is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
+ * then answers 404). The values of PIXPROXY_CACHE_TAGS_HEADER become the request's cache
+ * tags (with the `cache_tags` option's), and part of its memo id like the key headers. The
+ * source (and a watermark image's) is admitted (scheme enabled, IMGPROXY_ALLOWED_SOURCES)
  * before anything is remembered or looked up, so a cached entry is guarded like a fresh
  * request: narrowing the allowed sources also closes entries cached under the older
  * configuration. Cookies forwarded to the source (IMGPROXY_COOKIE_PASSTHROUGH) go with the
  * request and into its key.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
-import { keyHeaderValue } from '../cache/key.js';
+import { keyHeaderValue, withCookies } from '../cache/key.js';
 import { watermarkUrls } from '../options.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
+import { MAX_TAGS, normalizeTags, tagsFromHeader } from '../tags.js';
 import { COOKIE_SCOPE_HEADERS, createCookiePassthrough } from './cookie-passthrough.js';
 
 export interface Resolved {
@@ -43,18 +45,12 @@ function part(headers: IncomingHttpHeaders, name: string): string {
   return v === null ? '\0-' : `\0=${v}`;
 }
 
-/**
- * The key of a request that forwards the client's cookies: the shared key made private to that
- * Cookie header, so no other client is served what these cookies fetched.
- */
-function withCookies(key: string, cookie: string): string {
-  return createHash('sha256').update(key).update('\0cookie\0').update(cookie).digest('hex');
-}
-
 export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, sources: Pick<Sources, 'admit'>, max = 5000): Resolver {
   const memo = new LRUCache<string, Resolved>({ max });
   const hints = config.processing.enableClientHints;
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
+  const tagsHeader = config.cache.tagsHeader;
+  if (tagsHeader) keyHeaders.push(tagsHeader);
   const passCookies = createCookiePassthrough(config.download);
   // The cookie forwarded depends on these request headers too (cookie-passthrough.ts).
   const cookieHeaders: readonly string[] = passCookies ? COOKIE_SCOPE_HEADERS : config.cache.keyCookies.length > 0 ? ['cookie'] : [];
@@ -72,6 +68,10 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
     sources.admit(request.source);
     // A watermark image is a source too: IMGPROXY_ALLOWED_SOURCES and the enabled schemes apply.
     for (const mark of watermarkUrls(request.options)) sources.admit(mark);
+    if (tagsHeader) {
+      const fromHeader = tagsFromHeader(headers[tagsHeader]);
+      if (fromHeader.length > 0) request.tags = normalizeTags([...request.options.cacheTags, ...fromHeader]).slice(0, MAX_TAGS);
+    }
     const cookie = passCookies?.(request.source, headers);
     if (cookie !== undefined) request.originCookie = cookie;
     let key = request.options.raw ? '' : cache.key(request, headers);

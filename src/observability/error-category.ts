@@ -47,6 +47,10 @@ const CATEGORY: Readonly<Record<ErrorCode, ErrorCategory | null>> = {
   CANCELLED: null,
   // A route that does not exist never reaches imgproxy's monitored handler.
   NOT_FOUND: null,
+  // Admin API codes: not image requests.
+  UNAUTHORIZED: null,
+  METHOD_NOT_ALLOWED: null,
+  CACHE_UNAVAILABLE: null,
   INTERNAL: 'unexpected',
 };
 

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
+import { parseCacheTagArgs } from '../tags.js';
 
 const HASHSUM_TYPES = ['md5', 'sha1', 'sha256', 'sha512'] as const;
 export type HashsumType = (typeof HASHSUM_TYPES)[number];
@@ -39,6 +40,10 @@ export interface InfoOptions {
   hashsums: HashsumType[];
   page: number;
   cachebuster: string;
+  /** Cache tags of the answer (`cache_tags`, src/tags.ts): sorted, no duplicates. */
+  cacheTags: string[];
+  /** Recompute and replace the cached answer (`bypass_cache`, behind IMGPROXY_ALLOW_BYPASS_CACHE). */
+  bypassCache: boolean;
   /** Unix seconds; 0 = none. */
   expires: number;
   presets: string[];
@@ -73,6 +78,8 @@ export function defaultInfoOptions(config: Config): InfoOptions {
     hashsums: [],
     page: 0,
     cachebuster: '',
+    cacheTags: [],
+    bypassCache: false,
     expires: 0,
     presets: [],
     maxSrcResolution: config.security.maxSrcResolution,
@@ -178,6 +185,15 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     maxArgs(name, args, 1);
     o.cachebuster = args[0] ?? '';
   },
+  cache_tags: (o, args, name) => {
+    o.cacheTags = parseCacheTagArgs(name, args);
+  },
+  bypass_cache: (o, args, name, config) => {
+    maxArgs(name, args, 1);
+    const on = bool(args[0]);
+    if (on && !config.cache.allowBypassCache) throw new ProxyError('SECURITY_OPTION_FORBIDDEN', 'bypass_cache needs IMGPROXY_ALLOW_BYPASS_CACHE=true');
+    o.bypassCache = on;
+  },
   expires: (o, args, name, _config, now) => {
     maxArgs(name, args, 1);
     const t = int(name, args[0], Number.MIN_SAFE_INTEGER);
@@ -214,6 +230,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   chs: 'calc_hashsums',
   pg: 'page',
   cb: 'cachebuster',
+  ct: 'cache_tags',
+  bc: 'bypass_cache',
   exp: 'expires',
   pr: 'preset',
   msr: 'max_src_resolution',

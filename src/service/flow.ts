@@ -50,7 +50,7 @@ export interface FlowSource {
    * that fails too the download's own error is the answer, as imgproxy does.
    */
   readonly fallbackUrl?: string;
-  /** The client's conditional headers and cookies, when the request forwards them. */
+  /** The client's conditional headers and cookies, when the request forwards them; `fresh` for `bypass_cache`. */
   readonly variant?: LoadVariant;
   /** The request's own watermark images, loaded like the source (their URLs are already admitted). */
   readonly watermarks?: readonly string[];

@@ -9,10 +9,21 @@
  * status to answer, cached under the request's key for the fallback's TTL, so a failing
  * origin is not asked again for every request meanwhile.
  *
- * With PIXPROXY_CACHE_LEASE the computation is claimed across instances first (flow.ts): a
- * result another instance stored while this one waited is answered as an L2 hit.
+ * Stale results (RFC 5861, cache/swr.ts): within `stale-while-revalidate` one is answered at
+ * once (`STALE`) and refreshed in the background, one refresh per key; within
+ * `stale-if-error` it is refreshed first and answered stale only when the refresh fails. A
+ * refresh whose source is unchanged (a 304, the same bytes) renews the result without
+ * processing it again. `bypass_cache` skips the lookup and the stored source: it recomputes
+ * from a fresh download and replaces the entry.
+ *
+ * With PIXPROXY_CACHE_LEASE a miss is claimed across instances first (flow.ts): a result
+ * another instance stored while this one waited is answered as an L2 hit, unless a purge this
+ * instance knows of came after that computation began (cache/layers.ts). Refreshes and
+ * `bypass_cache` compute here without the lease: they exist to replace what the L2 holds.
  */
-import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache } from '../cache/index.js';
+import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache, type ImageFacts } from '../cache/index.js';
+import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows } from '../cache/swr.js';
+import { originFreshness } from '../cache/origin.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { asIs, isVideoFormat, watermarkUrls, type ImageFormat } from '../options.js';
@@ -20,12 +31,15 @@ import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';
 import type { SourceResponse } from '../sources/types.js';
-import type { Flow } from './flow.js';
+import type { Flow, FlowInput } from './flow.js';
+import type { Work } from '../cache/singleflight.js';
 import { NO_POLICY, type DialectPolicies } from './policy.js';
+
+export type ImageOutcome = CacheLayerHit | 'MISS' | 'STALE' | 'BYPASS';
 
 export interface ImageResult {
   image: CachedImage;
-  outcome: CacheLayerHit | 'MISS';
+  outcome: ImageOutcome;
   /** A miss that joined a computation another request had started. */
   joined: boolean;
 }
@@ -67,6 +81,8 @@ export interface ImageServiceDeps {
   readonly metrics: Pick<Metrics, 'imagesInProgress' | 'transforms' | 'transformed'>;
   /** Retries and fallback image of each dialect (none when absent). */
   readonly policies?: DialectPolicies;
+  /** PP_CACHE_DISK_TTL_SECS and the operator's stale windows (none when absent). */
+  readonly freshness?: { lifeMs: number; defaults: StaleWindows };
 }
 
 function refuse(format: string, refused: readonly string[] | undefined): void {
@@ -80,77 +96,148 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   const { cache, flow, metrics } = deps;
   const extra = deps.watermark ? { watermark: deps.watermark } : {};
   const policies = deps.policies ?? { imgproxy: NO_POLICY, previewproxy: NO_POLICY };
+  const lifeMs = deps.freshness?.lifeMs ?? 0;
+  const defaults = deps.freshness?.defaults ?? { swrSecs: 0, sieSecs: 0 };
 
-  async function getImage(request: ImageRequest, key: string, signal?: AbortSignal, conditional?: ConditionalHeaders): Promise<ImageResult | NotModifiedResult> {
-    const hit = await cache.lookup(key);
-    if (hit) return { image: hit.image, outcome: hit.layer, joined: false };
+  /** What a result records of its source and its freshness, for a computation born at `bornAt`. */
+  function factsOf(request: ImageRequest, source: SourceResponse, bornAt: number): ImageFacts {
+    const h = source.headers;
+    const windows = staleWindows(h, defaults);
+    const now = Date.now();
+    const freshUntil = source.freshUntil ?? now + originFreshness(h, lifeMs).freshMs;
+    const freshness = lifeMs > 0 ? resultFreshness(now, lifeMs, freshUntil, windows) : null;
+    const tags = request.tags ?? request.options.cacheTags;
+    const tag = sourceTag(source, freshness !== null);
+    return {
+      originSize: source.body.length,
+      bornAt,
+      ...(tag !== undefined ? { sourceTag: tag } : {}),
+      ...(tags.length > 0 ? { tags } : {}),
+      ...(freshness ? { freshness } : {}),
+      ...(source.etag ? { originEtag: source.etag } : {}),
+      ...(source.lastModified ? { originLastModified: source.lastModified } : {}),
+      ...(h['cache-control'] ? { originCacheControl: h['cache-control'] } : {}),
+      ...(h.expires ? { originExpires: h.expires } : {}),
+    };
+  }
+
+  /** The computation's step: the source → the result, stored under `key`. */
+  function step(request: ImageRequest, key: string, bornAt: number, stale?: CachedImage): (input: FlowInput, work: Work) => Promise<CachedImage> {
     const opts = request.options;
     const policy = policies[request.dialect ?? 'imgproxy'];
-    const lease = cache.lease;
+    return async ({ source, failure, marks }, work) => {
+      metrics.imagesInProgress.inc();
+      try {
+        const ctx = { signal: work.signal, deadline: work.deadline(), ...extra, ...(marks ? { marks } : {}) };
+        if (failure !== undefined && policy.fallback) {
+          const fb = policy.fallback;
+          const result = await deps.process(source.body, fb.processed ? opts : asIs(opts), ctx);
+          metrics.transforms.inc({ format: result.format });
+          // No origin headers: the fallback's life is its own TTL (imgproxy drops them too).
+          const image = { ...makeCachedImage(result, { bornAt }), fallbackStatus: fb.status(failure) };
+          cache.store(key, image, fb.ttlSeconds * 1000);
+          return image;
+        }
+        // The origin failed and the origin sub-store stood in with its stale bytes: the refresh
+        // failed too, and the stale result is answered as it is (RFC 5861 §4).
+        if (stale && source.staleIfError) throw new ProxyError('SOURCE_BAD_GATEWAY', `source failed; its stale copy stands in: ${request.source}`);
+        const facts = factsOf(request, source, bornAt);
+        if (stale && stale.fallbackStatus === undefined && stale.sourceTag !== undefined && stale.sourceTag === facts.sourceTag) {
+          // A refresh whose source did not change: the same bytes, fresh again.
+          const renewed: CachedImage = { ...stale, createdAt: Date.now(), bornAt, ...(facts.freshness ? { freshness: facts.freshness } : {}) };
+          cache.store(key, renewed);
+          return renewed;
+        }
+        const detected = detectImageFormat(source.body);
+        if (detected !== null) refuse(detected, request.refusedInputs);
+        const started = performance.now();
+        const result = await deps.process(source.body, opts, ctx);
+        metrics.transformed((performance.now() - started) / 1000);
+        refuse(result.format, request.refusedOutputs);
+        metrics.transforms.inc({ format: result.format });
+        const image = makeCachedImage(result, facts);
+        cache.store(key, image);
+        return image;
+      } finally {
+        metrics.imagesInProgress.dec();
+      }
+    };
+  }
+
+  /**
+   * Runs (or joins) the computation of `flightKey`, storing under `key`. `conditional`: the
+   * client's validators, forwarded to the origin; its 304 is answered without a worker.
+   */
+  function compute(request: ImageRequest, key: string, flightKey: string, signal: AbortSignal | undefined, stale?: CachedImage, conditional?: ConditionalHeaders): Promise<{ value: CachedImage | OriginValidators; joined: boolean; shared: boolean }> {
+    const opts = request.options;
+    const policy = policies[request.dialect ?? 'imgproxy'];
     const asked = conditional !== undefined && (conditional.ifNoneMatch !== undefined || conditional.ifModifiedSince !== undefined);
     const variant = {
       ...(asked ? { conditional } : {}),
       ...(request.originCookie !== undefined ? { cookie: request.originCookie } : {}),
+      ...(opts.bypassCache ? { fresh: true } : {}),
     };
-    // Requests asking the origin their own question compute their own answer; `key` already
-    // holds the cookies (http/resolve.ts).
-    const flightKey = asked ? `${key}\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}` : key;
-    const { value, joined, shared } = await flow.run<CachedImage | OriginValidators>(
-      flightKey,
-      {
-        url: request.source,
-        maxBytes: opts.maxSrcFileSize,
-        retry: policy.retry,
-        fallback: policy.fallback,
-        ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
-        variant,
-        watermarks: watermarkUrls(opts),
-      },
-      async ({ source, failure, marks }, work) => {
-        metrics.imagesInProgress.inc();
-        try {
-          const ctx = { signal: work.signal, deadline: work.deadline(), ...extra, ...(marks ? { marks } : {}) };
-          if (failure !== undefined && policy.fallback) {
-            const fb = policy.fallback;
-            const result = await deps.process(source.body, fb.processed ? opts : asIs(opts), ctx);
-            metrics.transforms.inc({ format: result.format });
-            // No origin headers: the fallback's life is its own TTL (imgproxy drops them too).
-            const image = { ...makeCachedImage(result), fallbackStatus: fb.status(failure) };
-            cache.store(key, image, fb.ttlSeconds * 1000);
-            return image;
-          }
-          const detected = detectImageFormat(source.body);
-          if (detected !== null) refuse(detected, request.refusedInputs);
-          const started = performance.now();
-          const result = await deps.process(source.body, opts, ctx);
-          metrics.transformed((performance.now() - started) / 1000);
-          refuse(result.format, request.refusedOutputs);
-          metrics.transforms.inc({ format: result.format });
-          const v = originValidators(source);
-          const image = makeCachedImage(result, {
-            originSize: source.body.length,
-            ...(v.etag ? { originEtag: v.etag } : {}),
-            ...(v.lastModified ? { originLastModified: v.lastModified } : {}),
-            ...(v.cacheControl ? { originCacheControl: v.cacheControl } : {}),
-            ...(v.expires ? { originExpires: v.expires } : {}),
-          });
-          cache.store(key, image);
-          return image;
-        } finally {
-          metrics.imagesInProgress.dec();
-        }
-      },
-      signal,
-      {
-        early: ({ source }) => (source.status === 304 ? originValidators(source) : undefined),
-        ...(lease ? { coordinate: (s: AbortSignal) => lease.claim(key, s) } : {}),
-      },
-    );
-    // Another instance computed it and this one read it from the L2: a hit of the L2 here.
-    return 'data' in value ? { image: value, outcome: shared ? 'HIT-L2' : 'MISS', joined } : { notModified: value, joined };
+    const source = {
+      url: request.source,
+      maxBytes: opts.maxSrcFileSize,
+      retry: policy.retry,
+      fallback: stale ? null : policy.fallback,
+      ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
+      variant,
+      watermarks: watermarkUrls(opts),
+    };
+    // The lease coordinates plain misses only: a refresh or a bypass must not take the result
+    // another instance stored (that is what it replaces).
+    const lease = stale || opts.bypassCache ? null : cache.lease;
+    return flow.run<CachedImage | OriginValidators>(flightKey, source, step(request, key, Date.now(), stale), signal, {
+      early: ({ source: s }) => (s.status === 304 ? originValidators(s) : undefined),
+      ...(lease ? { coordinate: (s: AbortSignal) => lease.claim(key, s) } : {}),
+    });
   }
 
-  return { getImage: getImage as ImageService['getImage'] };
+  /** The refresh of a stale result: one per key (`signal`: the caller waiting for it, if any). */
+  function refresh(request: ImageRequest, key: string, stale: CachedImage, signal?: AbortSignal): Promise<CachedImage> {
+    return compute(request, key, `refresh\0${key}`, signal, stale).then(({ value }) => {
+      // A refresh forwards no client validators, so its source is never a 304 (source.ts).
+      if (!('data' in value)) throw new ProxyError('SOURCE_BAD_GATEWAY', `source answered 304 to a refresh: ${request.source}`);
+      return value;
+    });
+  }
+
+  return {
+    getImage: (async (request: ImageRequest, key: string, signal?: AbortSignal, conditional?: ConditionalHeaders): Promise<ImageResult | NotModifiedResult> => {
+      if (request.options.bypassCache) {
+        const r = await compute(request, key, `bypass\0${key}`, signal, undefined, conditional);
+        return 'data' in r.value ? { image: r.value, outcome: 'BYPASS', joined: false } : { notModified: r.value, joined: false };
+      }
+      const hit = await cache.lookup(key);
+      if (hit) {
+        const state = hit.image.freshness ? staleness(hit.image.freshness, Date.now()) : 'fresh';
+        if (state === 'fresh') return { image: hit.image, outcome: hit.layer, joined: false };
+        if (state === 'revalidate') {
+          // RFC 5861 §3: answered at once; the refresh (shared by every stale hit) runs behind.
+          refresh(request, key, hit.image).catch(() => undefined);
+          return { image: hit.image, outcome: 'STALE', joined: false };
+        }
+        if (state === 'if-error') {
+          // RFC 5861 §4: refreshed first; the stale result stands in when that fails.
+          try {
+            return { image: await refresh(request, key, hit.image, signal), outcome: 'MISS', joined: false };
+          } catch (err) {
+            if (signal?.aborted) throw err;
+            return { image: hit.image, outcome: 'STALE', joined: false };
+          }
+        }
+      }
+      const asked = conditional !== undefined && (conditional.ifNoneMatch !== undefined || conditional.ifModifiedSince !== undefined);
+      // Requests asking the origin their own question compute their own answer; `key` already
+      // holds the cookies (http/resolve.ts).
+      const flightKey = asked ? `${key}\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}` : key;
+      const { value, joined, shared } = await compute(request, key, flightKey, signal, undefined, conditional);
+      // Another instance computed it and this one read it from the L2: a hit of the L2 here.
+      return 'data' in value ? { image: value, outcome: shared ? 'HIT-L2' : 'MISS', joined } : { notModified: value, joined };
+    }) as ImageService['getImage'],
+  };
 }
 
 function originValidators(source: SourceResponse): OriginValidators {

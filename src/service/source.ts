@@ -28,6 +28,8 @@ export interface LoadVariant {
   readonly conditional?: ConditionalHeaders;
   /** The `Cookie` header sent to the source. */
   readonly cookie?: string;
+  /** Skip the origin sub-store's stored bytes (`bypass_cache`). */
+  readonly fresh?: boolean;
 }
 
 export interface SourceLoaderDeps {
@@ -72,8 +74,9 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     const cacheVariant: SourceVariant = {
       ...(variant.conditional !== undefined ? { conditional: variant.conditional } : {}),
       ...(variant.cookie !== undefined ? { credentials: variant.cookie } : {}),
+      ...(variant.fresh === true ? { fresh: true } : {}),
     };
-    const { response } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal, cacheVariant);
+    const { response, freshUntil, outcome } = await deps.cache.getSource(url, (conditional, fetchSignal) => fetchSource(fetchSignal, conditional), signal, cacheVariant);
     // imgproxy answers an origin 304 with 304 (fetcher/request.go, NotModifiedError); one that
     // comes without our asking cannot be that answer.
     if (response.status === 304 && variant.conditional !== undefined) return response;
@@ -84,6 +87,7 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     const limit = video > 0 && format !== null && isVideoFormat(format) ? video : maxBytes;
     if (limit > 0 && response.body.length > limit) throw new ProxyError('SOURCE_TOO_BIG', `source is ${response.body.length} bytes, over ${limit}: ${url}`);
     if (format === null) throw undetected(response.contentType);
-    return response;
+    if (outcome === 'stale') return { ...response, staleIfError: true, ...(freshUntil === undefined ? {} : { freshUntil }) };
+    return freshUntil === undefined ? response : { ...response, freshUntil };
   };
 }

@@ -25,6 +25,10 @@ export interface SourceResponse {
   lastModified?: string;
   /** Response headers relevant to caching (cache-control, expires, age, date, …), lower-case names. */
   headers: Record<string, string>;
+  /** Unix ms until which the bytes are fresh, when the origin sub-store knows (cache/origin.ts). */
+  freshUntil?: number;
+  /** Set by the cache: the origin failed and these are its stale bytes (RFC 5861 stale-if-error). */
+  staleIfError?: boolean;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
 import { encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
+import { batchedDeleter } from './delete-many.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface AbsBackendOptions {
@@ -52,6 +53,9 @@ interface BlobHeaders {
   metadata?: Record<string, string>;
 }
 
+/** Sub-requests per Blob Batch call (the service's maximum). */
+const DELETE_BATCH = 256;
+
 function metaOf(r: BlobHeaders): BlobMeta {
   return toBlobMeta({
     size: r.contentLength ?? 0,
@@ -90,6 +94,14 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
     open(container: string, prefix?: string, openOpts?: OpenOptions): BlobStore {
       const { name, pre, target, fail, found, result } = openStore('abs', container, prefix, statusOf, openOpts);
       const cc: ContainerClient = service.getContainerClient(container);
+
+      async function deleteOne(key: string): Promise<void> {
+        try {
+          await cc.getBlobClient(pre + key).deleteIfExists();
+        } catch (err) {
+          fail('DELETE', key, err);
+        }
+      }
 
       const uploadOptions = (key: string, meta: PutMeta): AzureSdk.BlockBlobParallelUploadOptions => ({
         metadata: encodeUserMeta(key, meta, Date.now()),
@@ -155,13 +167,26 @@ export async function createAbsBackend(opts: AbsBackendOptions): Promise<Storage
           }
         },
 
-        async delete(key: string): Promise<void> {
+        delete: deleteOne,
+
+        // Blob Batch (https://learn.microsoft.com/rest/api/storageservices/blob-batch): up to
+        // 256 deletes per call; a missing blob is a 404 sub-response, which is no error here.
+        deleteMany: batchedDeleter(DELETE_BATCH, deleteOne, async (chunk) => {
+          let failed: { status: number; errorCode?: string | undefined }[];
           try {
-            await cc.getBlobClient(pre + key).deleteIfExists();
+            const r = await cc.getBlobBatchClient().deleteBlobs(chunk.map((k) => cc.getBlobClient(pre + k)));
+            failed = r.subResponses.filter((sub) => sub.status >= 300 && sub.status !== 404);
           } catch (err) {
-            fail('DELETE', key, err);
+            const status = statusOf(err);
+            if (status !== 400 && status !== 404 && status !== 405 && status !== 501) fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
+            return false;
           }
-        },
+          if (failed.length > 0) {
+            const first = failed[0];
+            fail('DELETE', chunk[0] ?? '', Object.assign(new Error(`${failed.length} of ${chunk.length} blobs not deleted: ${first?.errorCode ?? ''}`), { statusCode: first?.status }));
+          }
+          return true;
+        }),
 
         async *list(listPrefix = ''): AsyncIterable<ListItem> {
           const pages = cc.listBlobsFlat({ prefix: pre + listPrefix }).byPage({ maxPageSize: pageSize });

@@ -1,7 +1,12 @@
 /**
- * Where the fs store keeps things: key → file (`ab/cd/<key>`, or `ab/cd/<sha256(key)>.k` for
- * keys that are not hex digests), temp names and who wrote them, and the shard directories,
- * created on demand and removed as soon as they are empty.
+ * Where the fs store keeps things: key → file (`ab/cd/<key>` for a *name key*, or
+ * `ab/cd/<sha256(key)>.k` for any other key), temp names and who wrote them, and the shard
+ * directories, created on demand and removed as soon as they are empty.
+ *
+ * A name key starts with 8 hex digits and goes on in `[0-9a-z_]`: the cache's keys (a hex
+ * digest, or `<source hash>_r<variant hash>`, see cache/key.ts). The shard is its first four
+ * characters, so keys that share a leading hash share a directory: every variant of one source
+ * sits in one `ab/cd/`, and a purge by source reads that one directory.
  *
  * Why remove empty shards: up to 65,792 directories (256 + 256²) of one block each (4 KiB on
  * ext4) would otherwise outlive their entries, and a disk budget of a few MB would be
@@ -17,12 +22,15 @@ import type { FsStoreState } from './fs-types.js';
 
 /** mtime written for entries that never expire (2100-01-01): stat readers see "not expired". */
 export const NO_EXPIRY_MTIME_MS = 4_102_444_800_000;
-export const KEY_RE = /^[0-9a-f]{8,128}$/;
-/** File of an entry whose key is not a hex digest: sha256 of the key + `.k` (never matches KEY_RE). */
+/** A name key: its own file name (no `.`, so never a hashed name or a temp). */
+export const KEY_RE = /^[0-9a-f]{8}[0-9a-z_]{0,192}$/;
+/** Four leading hex digits: the shard directory `ab/cd` every name key with this prefix lives in. */
+export const SHARD_PREFIX_RE = /^[0-9a-f]{4}/;
+/** File of an entry whose key is not a name key: sha256 of the key + `.k` (never matches KEY_RE). */
 export const HASHED_RE = /^[0-9a-f]{64}\.k$/;
 export const SHARD_RE = /^[0-9a-f]{2}$/;
 /** `.<entry file name>.<writer pid>.<random>.tmp`. */
-const TEMP_RE = /^\.[0-9a-f]{8,128}(?:\.k)?\.(\d+)\.[0-9a-z]+\.tmp$/;
+const TEMP_RE = /^\.[0-9a-f]{8}[0-9a-z_]{0,192}(?:\.k)?\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 export interface Location {
   /** The shard directory, `<dir>/ab/cd`. */

@@ -33,7 +33,7 @@ export interface FsBackendOptions {
 /**
  * What the disk budget learns from a store; every callback must not throw. Sizes are
  * allocated bytes (`st_blocks × 512`, what `du` counts), not lengths. Entry callbacks cover
- * hex keys only (a hash-named file does not tell its key without reading it).
+ * name keys only (a hash-named file does not tell its key without reading it).
  */
 export interface FsStoreObserver {
   /** Called before a new file is published, with an estimate of its size; may evict other entries to make room. */
@@ -87,7 +87,7 @@ export interface SweepResult {
 export interface FsBlobStore extends BlobStore {
   readonly dir: string;
   /**
-   * The startup scan, by `stat` alone (never reads file contents): every hex-keyed entry file
+   * The startup scan, by `stat` alone (never reads file contents): every name-keyed entry file
    * and every shard directory. On its way it removes temp files whose writer is gone (a crash,
    * `kill -9`) and shard directories left empty.
    */

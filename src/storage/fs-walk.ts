@@ -11,10 +11,10 @@ import type { Stats } from 'node:fs';
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BODY_HEAD, DamagedEntryError, FIXED_HEAD, type ParsedHeader } from './fs-format.js';
-import { allocated, fileName, HASHED_RE, isNoEnt, isTemp, KEY_RE, NO_EXPIRY_MTIME_MS, pruneShard, pruneTop, removeFile, SHARD_RE, writerGone } from './fs-layout.js';
+import { allocated, fileName, HASHED_RE, isNoEnt, isTemp, KEY_RE, NO_EXPIRY_MTIME_MS, pruneShard, pruneTop, removeFile, SHARD_PREFIX_RE, SHARD_RE, writerGone } from './fs-layout.js';
 import { readHeader } from './fs-read.js';
 import type { FsDirStat, FsEntryStat, FsStoreState, SweepOptions, SweepResult } from './fs-types.js';
-import type { ListItem } from './types.js';
+import type { ListItem, ListOptions } from './types.js';
 
 async function readdirOrEmpty(path: string): Promise<string[]> {
   try {
@@ -62,7 +62,7 @@ async function lstatOrNull(path: string): Promise<Stats | null> {
   }
 }
 
-/** A hex key's file, or a hash-named one, in its own shard (anything else is not an entry). */
+/** A name key's file, or a hash-named one, in its own shard (anything else is not an entry). */
 function isEntryName(name: string, shard: string): boolean {
   return (KEY_RE.test(name) || HASHED_RE.test(name)) && name.startsWith(shard);
 }
@@ -101,20 +101,36 @@ export async function* scan(state: FsStoreState, batch: number): AsyncGenerator<
 /**
  * Reads headers (not bodies): the original key of a hash-named file is only there, and so
  * is the body size. Damaged, foreign and expired files are left out (get() and the sweep
- * deal with them).
+ * deal with them). With `keysOnly` and a prefix of 4+ hex digits, only that prefix's shard
+ * directory is read, by name and stat (ListOptions.keysOnly).
  */
-export async function* list(state: FsStoreState, prefix: string, batch = 256): AsyncGenerator<ListItem> {
+export async function* list(state: FsStoreState, prefix: string, opts: ListOptions = {}, batch = 256): AsyncGenerator<ListItem> {
+  if (opts.keysOnly && SHARD_PREFIX_RE.test(prefix)) {
+    yield* listShard(state, prefix);
+    return;
+  }
   const now = Date.now();
-  // Hex keys can only match a prefix that is itself a hex string; hashed names can match any.
-  const hexPrefix = /^[0-9a-f]*$/.test(prefix);
   for await (const step of walk(state.dir, batch)) {
     if (step.kind === 'top') continue;
     for (const name of step.names) {
       if (!isEntryName(name, step.shard)) continue;
-      if (KEY_RE.test(name) && !(hexPrefix && name.startsWith(prefix))) continue;
+      // A name key's file tells its key; a hashed name can hold any key (read its header).
+      if (KEY_RE.test(name) && !name.startsWith(prefix)) continue;
       const item = await listItem(join(step.path, name), name, prefix, now);
       if (item) yield item;
     }
+  }
+}
+
+/** The name keys under `prefix` (4+ hex digits) in its one shard directory, by stat; expired files are left out. */
+async function* listShard(state: FsStoreState, prefix: string): AsyncGenerator<ListItem> {
+  const shard = join(state.dir, prefix.slice(0, 2), prefix.slice(2, 4));
+  const now = Date.now();
+  for (const name of (await readdirOrEmpty(shard)).sort()) {
+    if (!KEY_RE.test(name) || !name.startsWith(prefix)) continue;
+    const st = await lstatOrNull(join(shard, name));
+    if (!st?.isFile() || (st.mtimeMs < NO_EXPIRY_MTIME_MS && st.mtimeMs <= now)) continue;
+    yield { key: name, size: st.size, mtime: st.atimeMs };
   }
 }
 

@@ -16,12 +16,13 @@
  * between machines) is removed and the read rejects with ForeignEntryError, which the cache
  * counts as an error and treats as a miss.
  *
- * Keys: a lower-case hex digest (what the cache uses) names its own file, `ab/cd/<key>`. Any
- * other key (`/`, spaces, unicode, `..`, any length) is stored as `ab/cd/<sha256(key)>.k`:
- * the `.k` suffix keeps these names apart from every hex key, and nothing of the key reaches
- * the path. The stat-only side (the scan, the observer) covers hex keys only, since a hashed
- * name does not tell its key without reading the file: the disk budget governs what the
- * cache writes, and the sweep still removes expired and damaged hash-named files.
+ * Keys: a name key (8 hex digits, then `[0-9a-z_]`: what the cache uses, fs-layout.ts) names
+ * its own file, `ab/cd/<key>`. Any other key (`/`, spaces, unicode, `..`, any length) is
+ * stored as `ab/cd/<sha256(key)>.k`: the `.k` suffix keeps these names apart from every name
+ * key, and nothing of the key reaches the path. The stat-only side (the scan, the observer)
+ * covers name keys only, since a hashed name does not tell its key without reading the file:
+ * the disk budget governs what the cache writes, and the sweep still removes expired and
+ * damaged hash-named files.
  *
  * Validators: an entry put without an etag gets one derived from its body checksum, and
  * without lastModified the time of the put, like the object stores' own validators; the
@@ -94,7 +95,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
   const state: FsStoreState = { dir, name: `fs:${dir}`, observer: null, writing: new Set() };
   const reader = createEntryReader(opts);
 
-  /** A hex key's file is reported to the observer; a hash-named one is not. */
+  /** A name key's file is reported to the observer; a hash-named one is not. */
   const observed = (loc: Location, key: string): string | undefined => (loc.hashed ? undefined : key);
 
   /** Removes `loc`'s file only if it is still the inode we judged (`mine`: a writer may have just replaced it). */
@@ -270,7 +271,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     put: async (key, body, meta) => void (await write(key, body, meta, 'replace')),
     putIfAbsent: (key, body, meta) => write(key, body, meta, 'if-absent'),
     delete: del,
-    list: (prefix = '') => list(state, prefix),
+    list: (prefix = '', listOpts = {}) => list(state, prefix, listOpts),
     scan: (o = {}) => scan(state, o.batch ?? 256),
     sweep: (o) => sweep(state, o),
     setObserver(o) {

@@ -14,7 +14,7 @@
 import { ProxyError } from '../errors.js';
 import { ConditionalWriteUnsupportedError } from './common.js';
 import { ForeignEntryError } from './entry-key.js';
-import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, PutMeta } from './types.js';
+import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, ListOptions, PutMeta } from './types.js';
 import type { Readable } from 'node:stream';
 
 export interface ResilienceOptions {
@@ -147,14 +147,19 @@ export function withResilience(store: BlobStore, opts: ResilienceOptions): Resil
     delete(key: string): Promise<void> {
       return guard('delete', () => store.delete(key));
     },
-    list(prefix?: string): AsyncIterable<ListItem> {
+    ...(store.deleteMany
+      ? {
+          deleteMany: (keys: readonly string[]): Promise<void> => guard('delete', () => (store.deleteMany as (k: readonly string[]) => Promise<void>)(keys)),
+        }
+      : {}),
+    list(prefix?: string, listOpts?: ListOptions): AsyncIterable<ListItem> {
       return {
         [Symbol.asyncIterator](): AsyncIterator<ListItem> {
           let it: AsyncIterator<ListItem> | undefined;
           return {
             next: () =>
               guard('list', () => {
-                it ??= store.list(prefix)[Symbol.asyncIterator]();
+                it ??= store.list(prefix, listOpts)[Symbol.asyncIterator]();
                 return it.next();
               }),
             return: async (): Promise<IteratorResult<ListItem>> => {

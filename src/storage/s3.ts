@@ -8,10 +8,12 @@
  * Stream uploads are multipart in fixed-size parts (memory bounded by one part) because
  * PutObject needs a Content-Length; anything smaller than a part is a single PutObject.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, PutObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConditionalWriteUnsupportedError, encodeUserMeta, openStore, parseHttpDate, revalidated, toBlobMeta, toReadable } from './common.js';
+import { batchedDeleter } from './delete-many.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface S3BackendOptions {
@@ -61,6 +63,37 @@ function metaOf(r: ObjectHeaders): BlobMeta {
   });
 }
 
+/** Keys per DeleteObjects call (S3's maximum). */
+const DELETE_BATCH = 1000;
+
+/** The serialised request a build-step middleware sees (smithy's HttpRequest, structurally). */
+interface BuiltRequest {
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * DeleteObjects must carry Content-MD5 (or a checksum header several S3-compatibles do not
+ * know): SDK v3 no longer sends it, so it is added from the serialised XML body.
+ */
+function withContentMd5(command: { middlewareStack: { add(mw: unknown, opts: { step: 'build'; name: string; priority: 'low' }): void } }): void {
+  command.middlewareStack.add(
+    (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+      const req = args.request as BuiltRequest;
+      if (req && typeof req.body === 'string') req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
+      return next(args);
+    },
+    { step: 'build', name: 'pixproxyContentMd5', priority: 'low' },
+  );
+}
+
+/** The backend does not implement DeleteObjects (or refuses it as we send it): fall back to single deletes. */
+function batchUnsupported(err: unknown): boolean {
+  const status = statusOf(err);
+  const name = (err as SdkError | null)?.name ?? '';
+  return status === 501 || status === 405 || name === 'NotImplemented' || name === 'MissingContentMD5' || name === 'InvalidRequest';
+}
+
 function normalizeS3Endpoint(endpoint: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
 }
@@ -97,6 +130,15 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
           return fail('HEAD', key, err);
         }
         return found(key, metaOf(r));
+      }
+
+      async function deleteOne(key: string): Promise<void> {
+        try {
+          await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: pre + key }));
+        } catch (err) {
+          if (isMissing(err)) return;
+          fail('DELETE', key, err);
+        }
       }
 
       function objectHeaders(key: string, meta: PutMeta): Pick<PutObjectCommandInput, 'Metadata' | 'ContentType' | 'CacheControl' | 'Expires'> {
@@ -216,16 +258,25 @@ export async function createS3Backend(opts: S3BackendOptions): Promise<StorageBa
           }
         },
 
-        async delete(key: string): Promise<void> {
-          // Single DeleteObject: DeleteObjects needs Content-MD5 on several S3-compatibles,
-          // which SDK v3 no longer sends.
+        delete: deleteOne,
+
+        deleteMany: batchedDeleter(DELETE_BATCH, deleteOne, async (chunk) => {
+          const command = new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((k) => ({ Key: pre + k })), Quiet: true } });
+          withContentMd5(command as unknown as Parameters<typeof withContentMd5>[0]);
+          let errors: { Key?: string | undefined; Code?: string | undefined; Message?: string | undefined }[];
           try {
-            await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: pre + key }));
+            errors = (await client.send(command)).Errors ?? [];
           } catch (err) {
-            if (isMissing(err)) return;
-            fail('DELETE', key, err);
+            if (!batchUnsupported(err)) fail('DELETE', `${chunk[0] ?? ''}…(${chunk.length} keys)`, err);
+            return false;
           }
-        },
+          const failed = errors.filter((e) => e.Code !== 'NoSuchKey');
+          if (failed.length > 0) {
+            const first = failed[0];
+            fail('DELETE', (first?.Key ?? '').slice(pre.length), new Error(`${failed.length} of ${chunk.length} keys not deleted: ${first?.Code ?? ''} ${first?.Message ?? ''}`));
+          }
+          return true;
+        }),
 
         async *list(listPrefix = ''): AsyncIterable<ListItem> {
           let token: string | undefined;

@@ -6,7 +6,9 @@
  * Auth: v1 (tempauth/swauth: X-Auth-User/X-Auth-Key), v2.0 and Keystone v3
  * (`POST /v3/auth/tokens`, token in X-Subject-Token, storage URL from the catalog). A 401
  * re-authenticates once. Expiry is also set natively with X-Delete-At so the store
- * collects expired entries on its own.
+ * collects expired entries on its own. Many keys are deleted with the cluster's bulk delete
+ * (https://docs.openstack.org/swift/latest/middleware.html#bulk-delete) when its `/info`
+ * lists `bulk_delete`, else one DELETE each.
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -14,6 +16,7 @@ import { Agent, buildConnector, fetch, type Response } from 'undici';
 import { guardSocketEnd } from '../net/socket-end-guard.js';
 import { ProxyError } from '../errors.js';
 import { encodeUserMeta, openStore, revalidated, storageError, toBlobMeta } from './common.js';
+import { DELETE_CONCURRENCY, forEachLimited } from './delete-many.js';
 import type { BlobMeta, BlobStore, GetOptions, GetResult, ListItem, OpenOptions, PutMeta, StorageBackend } from './types.js';
 
 export interface SwiftBackendOptions {
@@ -91,6 +94,8 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
   const pageSize = opts.listPageSize ?? 1000;
   let session: Session | undefined;
   let authenticating: Promise<Session> | undefined;
+  /** Deletes per bulk-delete call, or 0 without the middleware; read once from the cluster's /info. */
+  let bulkDeletes: Promise<number> | undefined;
 
   async function authenticate(): Promise<Session> {
     const base = opts.authUrl.replace(/\/+$/, '');
@@ -193,6 +198,25 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
     }
   }
 
+  /** The cluster's bulk-delete limit from its capabilities (`GET /info`, no auth), or 0. */
+  function bulkDeleteLimit(storageUrl: string): Promise<number> {
+    bulkDeletes ??= (async () => {
+      try {
+        const info = await fetch(storageUrl.replace(/\/v1\/[^/]+\/?$/, '/info'), { dispatcher });
+        if (!info.ok) {
+          await info.body?.cancel();
+          return 0;
+        }
+        const caps = (await info.json()) as { bulk_delete?: { max_deletes_per_request?: number } };
+        const max = caps.bulk_delete?.max_deletes_per_request;
+        return typeof max === 'number' && max > 0 ? Math.min(max, 10_000) : 0;
+      } catch {
+        return 0;
+      }
+    })();
+    return bulkDeletes;
+  }
+
   async function fail(res: Response, op: string, target: string): Promise<never> {
     const text = (await res.text().catch(() => '')).slice(0, 200);
     throw storageError('swift', op, target, new Error(text || res.statusText), res.status);
@@ -222,6 +246,12 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
       const cpath = `/${encodeURIComponent(container)}`;
       // Keys may hold `?`, `#`, `%`: encode each segment, keep the slashes.
       const opath = (key: string): string => `${cpath}/${(pre + key).split('/').map(encodeURIComponent).join('/')}`;
+
+      async function deleteOne(key: string): Promise<void> {
+        const res = await request({ method: 'DELETE', path: opath(key) }, target(key));
+        if (!res.ok && res.status !== 404) return fail(res, 'DELETE', target(key));
+        await res.body?.cancel();
+      }
 
       async function head(key: string): Promise<BlobMeta | null> {
         const res = await request({ method: 'HEAD', path: opath(key) }, target(key));
@@ -286,10 +316,25 @@ export function createSwiftBackend(opts: SwiftBackendOptions): StorageBackend {
           return true;
         },
 
-        async delete(key: string): Promise<void> {
-          const res = await request({ method: 'DELETE', path: opath(key) }, target(key));
-          if (!res.ok && res.status !== 404) return fail(res, 'DELETE', target(key));
-          await res.body?.cancel();
+        delete: deleteOne,
+
+        async deleteMany(keys: readonly string[]): Promise<void> {
+          const limit = await bulkDeleteLimit((await getSession()).storageUrl);
+          if (limit === 0) return forEachLimited(keys, DELETE_CONCURRENCY, deleteOne);
+          for (let i = 0; i < keys.length; i += limit) {
+            const chunk = keys.slice(i, i + limit);
+            const where = `${target(chunk[0] ?? '')}…(${chunk.length} keys)`;
+            // One URL-encoded /container/object per line.
+            const body = Buffer.from(chunk.map((k) => opath(k)).join('\n'));
+            const res = await request({ method: 'POST', path: '?bulk-delete', headers: { 'content-type': 'text/plain', accept: 'application/json', 'content-length': String(body.length) }, body }, where);
+            if (!res.ok) return fail(res, 'DELETE', where);
+            // The status of a bulk request is in its body: the answer starts before the deletes end.
+            const out = (await res.json()) as { 'Response Status'?: string; Errors?: unknown[] };
+            const status = Number(out['Response Status']?.slice(0, 3));
+            if ((Number.isFinite(status) && status >= 300) || (out.Errors?.length ?? 0) > 0) {
+              throw storageError('swift', 'DELETE', where, new Error(`bulk delete: ${out['Response Status'] ?? '?'}, ${JSON.stringify(out.Errors ?? []).slice(0, 200)}`), Number.isFinite(status) ? status : undefined);
+            }
+          }
         },
 
         async *list(listPrefix = ''): AsyncIterable<ListItem> {

@@ -70,6 +70,16 @@ export interface ListItem {
   mtime?: number;
 }
 
+export interface ListOptions {
+  /**
+   * The caller lists name keys of its own (the cache's, cache/key.ts) to delete them: the fs
+   * store then reads only the shard directory of a prefix of 4+ hex digits, by name and
+   * `stat` (no header read), so `size` is the file's and a damaged or foreign file is listed
+   * too. Object stores list the same either way.
+   */
+  keysOnly?: boolean;
+}
+
 export interface OpenOptions {
   /**
    * The store is a cache: get() and head() answer only an entry that records the very key it
@@ -100,7 +110,12 @@ export interface BlobStore {
    */
   putIfAbsent(key: string, body: Buffer, meta: PutMeta): Promise<boolean>;
   delete(key: string): Promise<void>;
-  list(prefix?: string): AsyncIterable<ListItem>;
+  /**
+   * Deletes every key (a missing one is no error), in as few calls as the backend allows (S3
+   * DeleteObjects, Swift bulk delete); absent = one delete() per key (./delete-many.ts).
+   */
+  deleteMany?(keys: readonly string[]): Promise<void>;
+  list(prefix?: string, opts?: ListOptions): AsyncIterable<ListItem>;
 }
 
 export interface StorageBackend {

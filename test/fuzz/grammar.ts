@@ -143,7 +143,7 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     trim: [num('trim threshold'), color, bool, bool],
     padding: [num('padding'), num('padding'), num('padding'), num('padding')],
     rotate: [num('rotate')], flip: [bool, bool],
-    ...Object.fromEntries(['enlarge', 'auto_rotate', 'strip_metadata', 'keep_copyright', 'strip_color_profile', 'preserve_hdr', 'enforce_thumbnail', 'disable_animation', 'raw', 'return_attachment'].map((n) => [n, [bool]])),
+    ...Object.fromEntries(['enlarge', 'auto_rotate', 'strip_metadata', 'keep_copyright', 'strip_color_profile', 'preserve_hdr', 'enforce_thumbnail', 'disable_animation', 'raw', 'return_attachment', 'bypass_cache'].map((n) => [n, [bool]])),
     background: [fc.oneof(color, num('background channel')), num('background channel'), num('background channel')],
     adjust: [num('brightness'), num('contrast'), num('saturation')],
     brightness: [num('brightness')], contrast: [num('contrast')], saturation: [num('saturation')],
@@ -166,6 +166,8 @@ export function optionSlots(ctx: GrammarContext): Record<string, fc.Arbitrary<st
     webp_options: [fc.constantFrom('lossy', 'near_lossless', 'lossless', 'x', ''), bool, fc.constantFrom('default', 'photo', 'picture', 'drawing', 'icon', 'text', 'x', '')],
     avif_options: [fc.constantFrom('auto', 'on', 'off', 'x', '')],
     cachebuster: [fc.string({ maxLength: 8 })],
+    // Valid tags, separators a tag may not hold, over-long ones (64 is the limit).
+    cache_tags: Array.from({ length: 3 }, () => fc.oneof(fc.constantFrom('red', 'product-42', 'a,b', '"q"', ''), fc.string({ maxLength: 70 }).map(encodeURIComponent))),
     expires: [num('expires')],
     filename: [fc.oneof(fileName.map((n) => encodeURIComponent(n)), fileName.map((n) => Buffer.from(n).toString('base64url'))), bool],
     // The origin's files (images and not), other hosts and schemes, and what is no base64 at all.

@@ -107,3 +107,12 @@ export async function spawnTestServer(env: Record<string, string> = {}): Promise
     },
   };
 }
+
+/** SIGTERM a child server and wait for its exit (SIGKILL after 5 s); nothing when it has exited already. */
+export async function stopChild(c: ChildServer | undefined): Promise<void> {
+  if (!c || c.child.exitCode !== null) return;
+  process.kill(c.pid, 'SIGTERM');
+  const t = setTimeout(() => c.child.exitCode === null && process.kill(c.pid, 'SIGKILL'), 5000);
+  await c.exited;
+  clearTimeout(t);
+}

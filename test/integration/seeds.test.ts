@@ -112,7 +112,7 @@ async function entryFiles(root: string): Promise<EntryFile[]> {
     for (const e of ents) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && /^[0-9a-f]{64}$/.test(e.name)) {
+      else if (e.isFile() && /^[0-9a-f]{64}$|^[0-9a-f]{32}_[ri][0-9a-f]+$/.test(e.name)) {
         const st = await stat(p);
         out.push({ rel: relative(root, p), path: p, size: st.size, mtimeMs: st.mtimeMs });
       }
@@ -461,33 +461,49 @@ describe('[imgproxy] Cache key', () => {
 });
 
 describe('[imgproxy] Limitations', () => {
-  it('"Requests to the /info endpoint are not cached": no X-Cache, a changed source shows at once, nothing enters L1 or L2 (source bytes may use the origin sub-store)', async () => {
+  it('"Requests to the /info endpoint are not cached" is lifted: MISS, then HIT-L1 (one fetch), an L2 entry of its own; a purge of its source shows the new bytes', async () => {
     const px = await startApp(ENV);
-    // no-store keeps the origin sub-store out of it: any stale answer would come from an info cache.
     origin.files.set('/info.jpg', { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
     try {
       const infoPath = signed(`/plain/${origin.url}/info.jpg`);
       const first = await fetch(`${px.url}/info${infoPath}`);
       expect(first.status).toBe(200);
-      expect(first.headers.get('x-cache')).toBeNull();
+      expect(first.headers.get('x-cache')).toBe('MISS');
       expect(await first.json()).toMatchObject({ width: 800, height: 600 });
       origin.files.set('/info.jpg', { body: tall, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
       const second = await fetch(`${px.url}/info${infoPath}`);
-      expect(second.headers.get('x-cache')).toBeNull();
-      expect(await second.json()).toMatchObject({ width: 300, height: 500 });
-      expect(origin.count('/info.jpg')).toBe(2);
-
-      // A storable source: its bytes go through the origin sub-store, but no info result is stored.
-      const storable = signed(`/plain/${origin.url}/b.jpg`);
-      const before = origin.count('/b.jpg');
-      for (let i = 0; i < 2; i++) expect((await fetch(`${px.url}/info${storable}`)).status).toBe(200);
-      expect(origin.count('/b.jpg') - before).toBe(1);
+      expect(second.headers.get('x-cache')).toBe('HIT-L1');
+      expect(await second.json()).toMatchObject({ width: 800, height: 600 });
+      expect(origin.count('/info.jpg')).toBe(1);
       await px.app.ctx.cache.flush();
       const files = await entryFiles(px.cacheDir);
-      expect(files.filter((f) => !inOrigin(f))).toEqual([]);
-      expect(files.filter(inOrigin)).toHaveLength(1);
-      expect((await lookups(px, 'memory', 'hit')) + (await lookups(px, 'memory', 'miss')) + (await lookups(px, 'l2', 'miss'))).toBe(0);
-      expect((await px.app.ctx.metrics.cacheEntries.get()).values.find((v) => v.labels.layer === 'memory')?.value ?? 0).toBe(0);
+      expect(files.filter((f) => /_i[0-9a-f]+$/.test(f.rel))).toHaveLength(1);
+
+      const purged = await px.app.ctx.cache.purge({ target: { kind: 'source', url: `${origin.url}/info.jpg` }, origin: true });
+      expect(purged.purged.l1).toBe(1);
+      expect(purged.purged.l2).toBe(1);
+      const third = await fetch(`${px.url}/info${infoPath}`);
+      expect(third.headers.get('x-cache')).toBe('MISS');
+      expect(await third.json()).toMatchObject({ width: 300, height: 500 });
+    } finally {
+      await px.stop();
+    }
+  });
+
+  it('PIXPROXY_CACHE_INFO_TTL_SECS=0 keeps /info uncached: a changed source shows at once, nothing enters L1 or L2', async () => {
+    const px = await startApp({ ...ENV, PIXPROXY_CACHE_INFO_TTL_SECS: '0' });
+    origin.files.set('/info0.jpg', { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
+    try {
+      const infoPath = signed(`/plain/${origin.url}/info0.jpg`);
+      const first = await fetch(`${px.url}/info${infoPath}`);
+      expect(first.headers.get('x-cache')).toBe('MISS');
+      expect(await first.json()).toMatchObject({ width: 800, height: 600 });
+      origin.files.set('/info0.jpg', { body: tall, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
+      const second = await fetch(`${px.url}/info${infoPath}`);
+      expect(second.headers.get('x-cache')).toBe('MISS');
+      expect(await second.json()).toMatchObject({ width: 300, height: 500 });
+      await px.app.ctx.cache.flush();
+      expect((await entryFiles(px.cacheDir)).filter((f) => !inOrigin(f))).toEqual([]);
     } finally {
       await px.stop();
     }

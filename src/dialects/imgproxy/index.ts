@@ -68,41 +68,46 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
   const decodeSource = createSourceDecoder(config);
   const separator = config.urls.argumentsSeparator;
 
-  function initialOptions(headers: IncomingHttpHeaders): ProcessingOptions {
+  /** Defaults, the client's features (`negotiated`: they changed something), the `default` preset. */
+  function initialOptions(headers: IncomingHttpHeaders): { options: ProcessingOptions; negotiated: boolean } {
     const o = defaultOptions(config);
-    applyClientFeatures(o, detectClientFeatures(headers, config), config);
+    const negotiated = applyClientFeatures(o, detectClientFeatures(headers, config), config);
     if (presets.has('default')) applier.applyPresets(o, ['default']);
-    return o;
+    return { options: o, negotiated };
+  }
+
+  /** The options of `parts` over the initial ones, and the source's parts of the path. */
+  function urlOptions(parts: readonly string[], headers: IncomingHttpHeaders): { options: ProcessingOptions; negotiated: boolean; sourceParts: readonly string[] } {
+    const { options, negotiated } = initialOptions(headers);
+    if (config.urls.onlyPresets) {
+      applier.applyPresets(options, (parts[0] ?? '').split(separator));
+      return { options: applier.finish(options), negotiated, sourceParts: parts.slice(1) };
+    }
+    const split = splitOptions(parts, separator);
+    applier.applyOptions(options, split.options, { preset: false, chain: [] });
+    return { options: applier.finish(options), negotiated, sourceParts: split.rest };
   }
 
   function parseImage(rawPath: string, headers: IncomingHttpHeaders): ImageRequest {
     const { signature, signedPath, parts } = splitPath(rawPath);
     verifySignature(signature, signedPath, config.security);
-
-    let sourceParts: readonly string[];
-    let options: ProcessingOptions;
-    if (config.urls.onlyPresets) {
-      options = initialOptions(headers);
-      applier.applyPresets(options, (parts[0] ?? '').split(separator));
-      sourceParts = parts.slice(1);
-    } else {
-      if ((RESIZING_TYPES as readonly string[]).includes(parts[0] ?? '')) {
-        throw new ProxyError('INVALID_URL', "It looks like you're using the deprecated basic URL format");
-      }
-      options = initialOptions(headers);
-      const split = splitOptions(parts, separator);
-      applier.applyOptions(options, split.options, { preset: false, chain: [] });
-      sourceParts = split.rest;
+    if (!config.urls.onlyPresets && (RESIZING_TYPES as readonly string[]).includes(parts[0] ?? '')) {
+      throw new ProxyError('INVALID_URL', "It looks like you're using the deprecated basic URL format");
     }
-
-    applier.finish(options);
+    const { options, negotiated, sourceParts } = urlOptions(parts, headers);
     // Decoded (and an `enc/` source decrypted) only once the signature holds.
     const { url, extension, encrypted } = decodeSource(sourceParts);
     // raw streams the source untouched, so an extension cannot convert anything.
-    if (!options.raw && extension !== '') setFormat(options, 'extension', extension, config);
-    if (!options.raw) completeBest(options, config);
-    settleWatermark(options);
-    return { kind: 'image', source: url, options, signedPath, ...(encrypted ? { sourceHidden: true } : {}) };
+    const complete = (o: ProcessingOptions): ProcessingOptions => {
+      if (!o.raw && extension !== '') setFormat(o, 'extension', extension, config);
+      if (!o.raw) completeBest(o, config);
+      settleWatermark(o);
+      return o;
+    };
+    const request: ImageRequest = { kind: 'image', source: url, options: complete(options), signedPath, ...(encrypted ? { sourceHidden: true } : {}) };
+    // The URL's own options, which the cache groups this URL's negotiated variants by.
+    if (negotiated) request.urlOptions = complete(urlOptions(parts, {}).options);
+    return request;
   }
 
   function parseInfo(rawPath: string, _headers: IncomingHttpHeaders): InfoRequest {

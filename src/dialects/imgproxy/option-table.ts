@@ -45,6 +45,7 @@ import {
   utf8,
 } from './args.js';
 import { num } from './arg-ranges.js';
+import { parseCacheTagArgs } from '../../tags.js';
 
 /** `watermark_url`: URL-safe base64 of an absolute URL. */
 function parseWatermarkUrl(v: string): string {
@@ -573,6 +574,17 @@ const OPTIONS: readonly OptionSpec[] = [
   },
   boolOption('raw', [], 'raw'),
   { name: 'cachebuster', aliases: ['cb'], apply: single('cachebuster', (o, v) => { o.cachebuster = v; }) },
+  { name: 'cache_tags', aliases: ['ct'], apply: (o, args) => { o.cacheTags = parseCacheTagArgs('cache_tags', args); } },
+  {
+    name: 'bypass_cache', aliases: ['bc'],
+    apply(o, args, ctx) {
+      ensureMaxArgs('bypass_cache', args, 1);
+      const on = parseBool(arg(args, 0));
+      // imgproxy Pro: "may be used for DoS attacks", so it is off unless the operator allows it.
+      if (on && !ctx.config.cache.allowBypassCache) throw new ProxyError('SECURITY_OPTION_FORBIDDEN', 'bypass_cache needs IMGPROXY_ALLOW_BYPASS_CACHE=true');
+      o.bypassCache = on;
+    },
+  },
   {
     name: 'expires', aliases: ['exp'],
     apply(o, args, ctx) {
@@ -623,13 +635,13 @@ const OPTIONS: readonly OptionSpec[] = [
  * Options that set request-wide fields (MAIN_KEYS): imgproxy's parser applies these to
  * `o.Main()` (options/parser/processing_options.go); the Pro ones with them are the output
  * and source options of the same kind (dpi, color_profile, style, page, pages,
- * disable_animation, the encoder options, autoquality, fallback_image_url) and the security limits.
+ * disable_animation, the encoder options, autoquality, fallback_image_url, cache_tags, bypass_cache) and the security limits.
  */
 const MAIN_OPTIONS: ReadonlySet<string> = new Set([
   'strip_metadata', 'keep_copyright', 'strip_color_profile', 'preserve_hdr', 'enforce_thumbnail', 'quality',
   'format_quality', 'max_bytes', 'format', 'skip_processing', 'raw', 'cachebuster', 'expires', 'filename',
   'return_attachment', 'page', 'pages', 'disable_animation', 'style', 'dpi', 'color_profile',
-  'autoquality', 'jpeg_options', 'png_options', 'webp_options', 'avif_options', 'fallback_image_url',
+  'autoquality', 'jpeg_options', 'png_options', 'webp_options', 'avif_options', 'fallback_image_url', 'cache_tags', 'bypass_cache',
   'max_src_resolution', 'max_src_file_size', 'max_animation_frames', 'max_animation_frame_resolution', 'max_result_dimension',
 ]);
 

@@ -92,6 +92,10 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   HOST_NOT_ALLOWED: { status: 403, error: 'host_not_allowed' },
   TRANSFORM_DISABLED: { status: 400, error: 'transform_disabled', detail: true },
   NOT_FOUND: { status: 404, error: null },
+  // Admin API codes: never answered on a PreviewProxy route.
+  UNAUTHORIZED: { status: 403, error: 'invalid_signature' },
+  METHOD_NOT_ALLOWED: { status: 404, error: null },
+  CACHE_UNAVAILABLE: { status: 503, error: null },
   INTERNAL: { status: 500, error: 'internal_error' },
 };
 

@@ -65,9 +65,15 @@ export function createPreviewProxyDialect(config: Config, deps: PreviewProxyDial
     const resolved = toSourceUrl(url, config);
 
     const options = defaultOptions(config);
-    applyClientFeatures(options, detectClientFeatures(headers, config), config);
+    const negotiated = applyClientFeatures(options, detectClientFeatures(headers, config), config);
     applyParams(options, params, config);
     const request: ImageRequest = { kind: 'image', source: resolved, options, signedPath: canonical, dialect: 'previewproxy' };
+    if (negotiated) {
+      // The URL's own options, which the cache groups this URL's negotiated variants by.
+      const plain = defaultOptions(config);
+      applyParams(plain, params, config);
+      request.urlOptions = plain;
+    }
     if (pp.inputDisallow.length > 0) request.refusedInputs = pp.inputDisallow;
     // A source served as it is was never encoded, so PreviewProxy does not check its format.
     if (pp.outputDisallow.length > 0 && isProcessed(params, pp)) request.refusedOutputs = pp.outputDisallow;

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteKeys } from '../../../src/storage/delete-many.js';
 import { ConditionalWriteUnsupportedError } from '../../../src/storage/common.js';
 import { ForeignEntryError } from '../../../src/storage/entry-key.js';
 import type { BlobEntry, BlobStore, GetResult, StorageBackend } from '../../../src/storage/types.js';
@@ -206,6 +207,33 @@ export function describeConformance(name: string, makeStore: () => Promise<Confo
       expect(items).toEqual(names.map((n, i) => ({ key: n, size: i + 1 })).sort((a, b) => a.key.localeCompare(b.key)));
       expect(await keys(store, k('list/sub/'))).toEqual([k('list/sub/f'), k('list/sub/g')]);
       expect(await keys(store, k('nothing-here/'))).toEqual([]);
+    });
+
+    it('lists the cache\'s name keys by a hashed group prefix (keysOnly), as a purge by source lists them', async () => {
+      // Name keys (8 hex digits, then [0-9a-z_]) at the store's root, as cache/key.ts makes them.
+      const group = randomBytes(16).toString('hex');
+      const members = [`${group}_ra`, `${group}_rb`, `${group}_ic`];
+      const other = `${group.slice(0, 31)}${group.endsWith('0') ? '1' : '0'}_rz`;
+      await Promise.all([...members, other].map((n) => store.put(n, Buffer.from(n), {})));
+      const listed: string[] = [];
+      for await (const it of store.list(`${group}_`, { keysOnly: true })) listed.push(it.key);
+      expect(listed.sort()).toEqual([...members].sort());
+      const results: string[] = [];
+      for await (const it of store.list(`${group}_r`, { keysOnly: true })) results.push(it.key);
+      expect(results.sort()).toEqual([`${group}_ra`, `${group}_rb`]);
+      await deleteKeys(store, [...members, other]);
+    });
+
+    it('deletes many keys at once (the backend\'s batch call where it has one); missing keys are no error', async () => {
+      const names = Array.from({ length: 300 }, (_, i) => k(`many/${String(i).padStart(3, '0')}`));
+      const kept = k('many-kept');
+      await Promise.all([...names, kept].map((n) => store.put(n, Buffer.from('x'), {})));
+      await deleteKeys(store, [...names, k('many/never-written')]);
+      expect(await keys(store, k('many/'))).toEqual([]);
+      expect(await store.head(names[0] as string)).toBeNull();
+      expect(await store.head(kept)).not.toBeNull();
+      // Idempotent: the same call again finds nothing to delete and still succeeds.
+      await expect(deleteKeys(store, names.slice(0, 10))).resolves.toBeUndefined();
     });
 
     it('treats an expired entry as a miss', async () => {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../../helpers/app.js';
 import { makePhoto } from '../../helpers/images.js';
 import { startOrigin, type Origin } from '../../helpers/origin.js';
-import { spawnServer, type ChildServer } from '../../helpers/process.js';
+import { spawnServer, stopChild, type ChildServer } from '../../helpers/process.js';
 import {
   AZURITE_ACCOUNT,
   AZURITE_KEY,
@@ -259,14 +259,6 @@ async function pixels(b: Buffer): Promise<{ width: number; height: number; forma
   const meta = await sharp(b).metadata();
   const { data, info } = await sharp(b).raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, format: meta.format, raw: data };
-}
-
-async function stopChild(c: ChildServer | undefined): Promise<void> {
-  if (!c || c.child.exitCode !== null) return;
-  process.kill(c.pid, 'SIGTERM');
-  const t = setTimeout(() => c.child.exitCode === null && process.kill(c.pid, 'SIGKILL'), 5000);
-  await c.exited;
-  clearTimeout(t);
 }
 
 beforeAll(async () => {

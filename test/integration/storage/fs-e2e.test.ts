@@ -42,7 +42,7 @@ async function entryFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   for (const a of (await readdir(root)).filter((n) => /^[0-9a-f]{2}$/.test(n)).sort()) {
     for (const b of (await readdir(join(root, a))).sort()) {
-      for (const f of (await readdir(join(root, a, b))).sort()) if (/^[0-9a-f]{64}$/.test(f)) out.push(join(root, a, b, f));
+      for (const f of (await readdir(join(root, a, b))).sort()) if (/^[0-9a-f]{64}$|^[0-9a-f]{32}_[ri][0-9a-f]+$/.test(f)) out.push(join(root, a, b, f));
     }
   }
   return out;

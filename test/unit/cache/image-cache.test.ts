@@ -11,7 +11,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeEtag, createCacheStores, createImageCache, makeCachedImage, type CachedImage } from '../../../src/cache/index.js';
+import { encodeImageMeta } from '../../../src/cache/image-entry.js';
+import { legacyKey } from '../../../src/cache/key.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { defaultOptions } from '../../../src/options.js';
+import type { ImageRequest } from '../../../src/request.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
 import { createFsBackend } from '../../../src/storage/fs.js';
 import type { BlobStore } from '../../../src/storage/types.js';
@@ -27,9 +31,10 @@ beforeEach(async () => {
 afterEach(async () => cleanup());
 
 function image(data: Buffer): CachedImage {
+  const now = Date.now();
   return makeCachedImage(
     { data, format: 'webp', contentType: 'image/webp', width: 10, height: 20, originFormat: 'jpeg', originWidth: 100, originHeight: 200 },
-    { originSize: 12345 },
+    { originSize: 12345, createdAt: now, bornAt: now },
   );
 }
 
@@ -107,11 +112,11 @@ describe('lookup and store', () => {
     expect(image(Buffer.from('a')).etag).toBe(computeEtag(Buffer.from('a')));
   });
 
-  it('the key is sha256 over the request (no signature), exposed as cache.key()', () => {
+  it('the key is grouped by source, hashed over the request (no signature), exposed as cache.key()', () => {
     const config = testConfig();
     const c = createImageCache({ config, l2: null, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
     const req = { kind: 'image' as const, source: 'https://e.com/a.jpg', options: {} as never, signedPath: '/x' };
-    expect(c.key(req, {})).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.key(req, {})).toMatch(/^[0-9a-f]{32}_r[0-9a-f]{64}$/);
     expect(c.key({ ...req, signedPath: '/y' }, {})).toBe(c.key(req, {}));
   });
 
@@ -201,5 +206,91 @@ describe('createCacheStores', () => {
     expect(s.l2 && (await collect(s.l2.list())).map((i) => i.key)).toEqual([key]);
     await c.close();
     await s.close();
+  });
+});
+
+describe('key layout migration (layout 1: one flat digest, before grouping by source)', () => {
+  const req = (): ImageRequest => ({ kind: 'image', source: 'https://e.com/m.jpg', options: { ...defaultOptions(testConfig()), width: 40 }, signedPath: '/x' });
+
+  async function writeLegacy(l2: BlobStore, bornAt: number): Promise<string> {
+    const config = testConfig();
+    const legacy = legacyKey(req(), {}, config.cache);
+    const img = { ...image(Buffer.from('layout-1')), createdAt: bornAt, bornAt };
+    const meta = encodeImageMeta(img);
+    // What layout 1 wrote: meta version 1, no bornAt.
+    const extra: Record<string, string> = { ...meta.extra, v: '1' };
+    delete extra.bornAt;
+    await l2.put(legacy, img.data, { contentType: meta.contentType, etag: meta.etag, extra, expiresAt: Date.now() + 60_000 });
+    return legacy;
+  }
+
+  it('a layout-1 entry is served (HIT-L2) and moved to its grouped key; PIXPROXY_CACHE_READ_LAYOUT1=false does not read it', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const legacy = await writeLegacy(l2, Date.now() - 1000);
+    const off = createImageCache({ config: testConfig({ PIXPROXY_CACHE_READ_LAYOUT1: 'false' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    expect(await off.lookup(off.key(req(), {}))).toBeNull();
+    await off.close();
+    const c = createImageCache({ config: testConfig(), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const key = c.key(req(), {});
+    expect(key).not.toBe(legacy);
+    const hit = await c.lookup(key);
+    expect(hit?.layer).toBe('HIT-L2');
+    expect(hit?.image.data.toString()).toBe('layout-1');
+    await c.flush();
+    expect(await l2.head(key)).not.toBeNull();
+    expect(await l2.head(legacy)).toBeNull();
+    await c.close();
+  });
+
+  it('any purge retires every layout-1 entry older than it (their keys tell neither source nor tags)', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    await writeLegacy(l2, Date.now() - 1000);
+    const c = createImageCache({ config: testConfig(), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    await c.purge({ target: { kind: 'tag', tag: 'unrelated' }, origin: false });
+    expect(await c.lookup(c.key(req(), {}))).toBeNull();
+    await c.close();
+  });
+});
+
+describe('the lease and purges', () => {
+  const req = (): ImageRequest => ({ kind: 'image', source: 'https://e.com/leased.jpg', options: { ...defaultOptions(testConfig()), width: 40 }, signedPath: '/x' });
+
+  it("a follower does not take a result the leader computed before a purge the follower knows of (the lease's shared result gets the purge check)", async () => {
+    const config = testConfig({ PP_CACHE_DIR: dir, PIXPROXY_CACHE_LEASE: 'true', PIXPROXY_CACHE_PURGE_POLL_MS: '0' });
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    // Two instances on one L2; without a shared purge log, B never hears of A's purge.
+    const a = createImageCache({ config, l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const b = createImageCache({ config, l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const key = a.key(req(), {});
+    const bornAt = Date.now() - 50;
+    await a.purge({ target: { kind: 'source', url: req().source }, origin: false });
+
+    const signal = new AbortController().signal;
+    const led = await b.lease?.claim(key, signal);
+    expect(led?.kind).toBe('lead');
+    // A follows B's lease while B stores what it computed before the purge, then releases.
+    const following = a.lease?.claim(key, signal);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(b.store(key, { ...image(Buffer.from('before-the-purge')), bornAt, createdAt: Date.now() })).toBe(true);
+    if (led?.kind === 'lead') led.release();
+    const claim = await following;
+    // Not B's result: A leads the key itself (and a lookup misses too).
+    expect(claim?.kind).toBe('lead');
+    expect(await a.lookup(key)).toBeNull();
+    if (claim?.kind === 'lead') claim.release();
+    await a.flush(); // A's release has deleted its lease
+
+    // The same sequence for a result computed after the purge: the follower takes it.
+    const again = await b.lease?.claim(key, signal);
+    expect(again?.kind).toBe('lead');
+    const follower = a.lease?.claim(key, signal);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    b.store(key, { ...image(Buffer.from('after-the-purge')), bornAt: Date.now(), createdAt: Date.now() });
+    if (again?.kind === 'lead') again.release();
+    const shared = await follower;
+    expect(shared?.kind).toBe('result');
+    if (shared?.kind === 'result') expect(shared.value.data.toString()).toBe('after-the-purge');
+    await a.close();
+    await b.close();
   });
 });

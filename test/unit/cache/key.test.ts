@@ -6,7 +6,7 @@
  * URL and parameters always resolve to the same cache key, regardless of parameter order."
  */
 import { describe, expect, it } from 'vitest';
-import { keyMaterial, originKey, parseCookies, transformedKey } from '../../../src/cache/key.js';
+import { keyMaterial, originKey, parseCookies, resultGroup, sourcePrefix, transformedKey, withCookies } from '../../../src/cache/key.js';
 import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
 import type { ImageRequest } from '../../../src/request.js';
 import { testConfig } from './helpers.js';
@@ -21,8 +21,21 @@ function req(patch: Partial<ProcessingOptions> = {}, source = 'https://example.c
 const key = (r: ImageRequest, headers = {}): string => transformedKey(r, headers, cfg);
 
 describe('cache key', () => {
-  it('is a sha256 hex digest', () => {
-    expect(key(req())).toMatch(/^[0-9a-f]{64}$/);
+  it('is grouped by source: 32 hex of the source, `_r`, 32 hex of the URL, 32 hex of the negotiated variant', () => {
+    expect(key(req())).toMatch(/^[0-9a-f]{32}_r[0-9a-f]{64}$/);
+    expect(key(req()).startsWith(sourcePrefix('https://example.com/a.jpg'))).toBe(true);
+    expect(key(req({ width: 10 })).startsWith(sourcePrefix('https://example.com/a.jpg'))).toBe(true);
+    expect(key(req({}, 'https://example.com/b.jpg')).startsWith(sourcePrefix('https://example.com/a.jpg'))).toBe(false);
+  });
+
+  it('a cookie-keyed variant (IMGPROXY_COOKIE_PASSTHROUGH) keeps its source and URL group; one per Cookie header', () => {
+    const shared = key(req());
+    const a = withCookies(shared, 'session=a');
+    expect(a).toMatch(/^[0-9a-f]{32}_r[0-9a-f]{64}$/);
+    expect(a.startsWith(resultGroup(req(), cfg))).toBe(true);
+    expect(a).not.toBe(shared);
+    expect(withCookies(shared, 'session=b')).not.toBe(a);
+    expect(withCookies(shared, 'session=a')).toBe(a);
   });
 
   it('same options → same key, whatever the property order the dialect built them in', () => {

@@ -123,7 +123,8 @@ describe('info service', () => {
     const before = origin.count('/slow.jpg');
     const query = { source: `${origin.url}/slow.jpg?info`, options: parseInfoOptions([], app.ctx.config) };
     const all = await Promise.all(Array.from({ length: 4 }, () => app.ctx.info.getInfo(query)));
-    expect(all.map((i) => [i.width, i.height])).toEqual(Array.from({ length: 4 }, () => [300, 200]));
+    const answers = all.map((i) => JSON.parse(i.body.toString()) as { width: number; height: number });
+    expect(answers.map((i) => [i.width, i.height])).toEqual(Array.from({ length: 4 }, () => [300, 200]));
     expect(origin.count('/slow.jpg') - before).toBe(1);
   });
 
