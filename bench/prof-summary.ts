@@ -1,9 +1,14 @@
 /**
  * Top self-time functions of a V8 .cpuprofile (written by `node --cpu-prof`), so one can say
  * where pixproxy's main thread spends its time. Self time = the sampled time a function was
- * on top of the stack; functions are merged by name + location.
+ * on top of the stack; functions are merged by name + location. Also: self time by module
+ * (source file or npm package), and the callers of one function.
  *
- * usage: npx tsx bench/prof-summary.ts <file.cpuprofile> [top=25]
+ * The process's start (module loading, compiling, the L2 index scan) is not the scenario:
+ * with `--from-request` (the bench's default) samples before the first one inside pixproxy's
+ * request handler (src/http/server) are left out.
+ *
+ * usage: npx tsx bench/prof-summary.ts <file.cpuprofile> [top=25] [--all] [--callers NAME]
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -19,6 +24,7 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -44,15 +50,44 @@ function location(cf: CallFrame, root: string): string {
   return `${u}:${cf.lineNumber + 1}`;
 }
 
-export function summarizeProfile(file: string, top = 25, root = process.cwd()): { totalMs: number; top: TopEntry[] } {
+const REQUEST_FRAME = /\/http\/server\.[jt]s$/;
+
+/** Index of the first sample whose stack holds a frame of the request handler (0 if none). */
+function firstRequestSample(prof: CpuProfile, byId: Map<number, ProfileNode>): number {
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inRequest = new Map<number, boolean>();
+  const test = (id: number): boolean => {
+    const known = inRequest.get(id);
+    if (known !== undefined) return known;
+    const n = byId.get(id);
+    const p = parent.get(id);
+    const v = n !== undefined && (REQUEST_FRAME.test(n.callFrame.url) || (p !== undefined && test(p)));
+    inRequest.set(id, v);
+    return v;
+  };
+  const samples = prof.samples ?? [];
+  for (let i = 0; i < samples.length; i++) if (test(samples[i] ?? 0)) return i;
+  return 0;
+}
+
+export interface SummaryOptions {
+  /** Leave out the samples before the first request (default true). */
+  fromRequest?: boolean;
+}
+
+export function summarizeProfile(file: string, top = 25, root = process.cwd(), o: SummaryOptions = {}): { totalMs: number; skippedMs: number; top: TopEntry[] } {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   const samples = prof.samples ?? [];
   const deltas = prof.timeDeltas ?? [];
+  const from = o.fromRequest === false ? 0 : firstRequestSample(prof, byId);
+  let skippedUs = 0;
+  for (let i = 0; i < from; i++) skippedUs += Math.max(0, deltas[i + 1] ?? 0);
   if (samples.length > 0) {
     // timeDeltas[i] is the time before sample i; attribute the following delta to sample i.
-    for (let i = 0; i < samples.length; i++) {
+    for (let i = from; i < samples.length; i++) {
       const id = samples[i] ?? 0;
       const dt = deltas[i + 1] ?? 0;
       self.set(id, (self.get(id) ?? 0) + Math.max(0, dt));
@@ -77,12 +112,35 @@ export function summarizeProfile(file: string, top = 25, root = process.cwd()): 
   const totalMs = totalUs / 1000;
   const list = [...merged.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, top);
   for (const e of list) e.pct = totalMs > 0 ? (100 * e.selfMs) / totalMs : 0;
-  return { totalMs, top: list };
+  return { totalMs, skippedMs: skippedUs / 1000, top: list };
+}
+
+/** Who calls `name` (its parent frames, `depth` deep), by self time of `name` under them. */
+export function callersOf(file: string, name: string, depth = 4, root = process.cwd()): Array<{ stack: string; selfMs: number }> {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const samples = prof.samples ?? [];
+  const deltas = prof.timeDeltas ?? [];
+  const out = new Map<string, number>();
+  for (let i = 0; i < samples.length; i++) {
+    const id = samples[i] ?? 0;
+    if (byId.get(id)?.callFrame.functionName !== name) continue;
+    const chain: string[] = [];
+    for (let p = parent.get(id), k = 0; p !== undefined && k < depth; p = parent.get(p), k++) {
+      const cf = byId.get(p)?.callFrame;
+      if (cf) chain.push(`${cf.functionName || '(anonymous)'} (${location(cf, root)})`);
+    }
+    const key = chain.join(' < ');
+    out.set(key, (out.get(key) ?? 0) + Math.max(0, deltas[i + 1] ?? 0) / 1000);
+  }
+  return [...out.entries()].map(([stack, selfMs]) => ({ stack, selfMs })).sort((a, b) => b.selfMs - a.selfMs);
 }
 
 /** Self time grouped by file (node_modules package or source file). */
-export function summarizeByFile(file: string, root = process.cwd()): Array<{ file: string; selfMs: number }> {
-  const { top } = summarizeProfile(file, Number.MAX_SAFE_INTEGER, root);
+export function summarizeByFile(file: string, root = process.cwd(), o: SummaryOptions = {}): Array<{ file: string; selfMs: number }> {
+  const { top } = summarizeProfile(file, Number.MAX_SAFE_INTEGER, root, o);
   const byFile = new Map<string, number>();
   for (const e of top) {
     const f = e.location.replace(/:\d+$/, '') || e.name;
@@ -94,14 +152,24 @@ export function summarizeByFile(file: string, root = process.cwd()): Array<{ fil
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const file = process.argv[2];
+  const args = process.argv.slice(2);
+  const all = args.includes('--all');
+  const ci = args.indexOf('--callers');
+  const callers = ci >= 0 ? args[ci + 1] : undefined;
+  const [file, topArg] = args.filter((a, i) => !a.startsWith('--') && (ci < 0 || i !== ci + 1));
   if (!file) {
-    process.stderr.write('usage: tsx bench/prof-summary.ts <file.cpuprofile> [top]\n');
+    process.stderr.write('usage: tsx bench/prof-summary.ts <file.cpuprofile> [top] [--all] [--callers NAME]\n');
     process.exit(2);
   }
-  const { totalMs, top } = summarizeProfile(file, Number(process.argv[3] ?? 25));
-  process.stdout.write(`${file}: ${totalMs.toFixed(0)} ms sampled\n\n  self ms      %  function  (location)\n`);
-  for (const e of top) process.stdout.write(`${e.selfMs.toFixed(1).padStart(9)} ${e.pct.toFixed(1).padStart(6)}  ${e.name}  (${e.location})\n`);
-  process.stdout.write('\nby file/package:\n');
-  for (const f of summarizeByFile(file).slice(0, 12)) process.stdout.write(`${f.selfMs.toFixed(1).padStart(9)}  ${f.file}\n`);
+  const o: SummaryOptions = { fromRequest: !all };
+  const { totalMs, skippedMs, top } = summarizeProfile(file, Number(topArg ?? 25), process.cwd(), o);
+  const out: string[] = [`${file}: ${totalMs.toFixed(0)} ms sampled${skippedMs > 0 ? ` (the first ${skippedMs.toFixed(0)} ms, before the first request, left out; --all keeps them)` : ''}`, '', '  self ms      %  function  (location)'];
+  for (const e of top) out.push(`${e.selfMs.toFixed(1).padStart(9)} ${e.pct.toFixed(1).padStart(6)}  ${e.name}  (${e.location})`);
+  out.push('', 'by module (file or package):');
+  for (const f of summarizeByFile(file, process.cwd(), o).slice(0, 15)) out.push(`${f.selfMs.toFixed(1).padStart(9)} ${((100 * f.selfMs) / Math.max(1, totalMs)).toFixed(1).padStart(6)}  ${f.file}`);
+  if (callers) {
+    out.push('', `callers of ${callers}:`);
+    for (const c of callersOf(file, callers).slice(0, 8)) out.push(`${c.selfMs.toFixed(1).padStart(9)}  ${c.stack}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -7,7 +7,8 @@
 export interface Row {
   server: string;
   /** pixproxy rows are the subject; baseline rows are what it is divided by. */
-  kind: 'pixproxy' | 'baseline';
+  /** A baseline (the yardstick of a target) or a peer users would pick instead; both get a ratio. */
+  kind: 'pixproxy' | 'baseline' | 'peer';
   connections: number;
   /** Median over runs. */
   reqPerSec: number;
@@ -51,7 +52,11 @@ export interface ProfileSummary {
   scenario: string;
   file: string;
   totalMs: number;
+  /** Sampled before the first request (start-up), left out of the figures. */
+  skippedMs: number;
   top: Array<{ name: string; location: string; selfMs: number; pct: number }>;
+  /** Self time by source file or npm package. */
+  modules: Array<{ file: string; selfMs: number }>;
 }
 
 export interface RunInfo {
@@ -98,7 +103,7 @@ function rowsTable(s: ScenarioResult): string[] {
   const out = ['| server | conns | req/s | p50 ms | p99 ms | requests | errors | peak RSS MB | pixproxy / this |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of s.rows) {
     if (r.kind === 'pixproxy') subject = r;
-    const rel = r.kind === 'baseline' && subject ? fmtRatio(ratio(subject.reqPerSec, r.reqPerSec)) : '';
+    const rel = r.kind !== 'pixproxy' && subject ? fmtRatio(ratio(subject.reqPerSec, r.reqPerSec)) : '';
     const name = r.note ? `${r.server} (${r.note})` : r.server;
     out.push(`| ${name} | ${r.connections} | ${fmtNum(r.reqPerSec)} | ${fmtMs(r.p50Ms)} | ${fmtMs(r.p99Ms)} | ${r.requests.toLocaleString('en-US')} | ${r.errors} | ${fmtNum(r.peakRssMb, 0)} | ${rel} |`);
   }
@@ -117,7 +122,7 @@ export function renderReport(info: RunInfo, scenarios: ScenarioResult[], profile
 
   const targets = scenarios.flatMap((s) => s.targets.map((t) => ({ scenario: s.id, ...t })));
   if (targets.length > 0) {
-    lines.push('## Targets (issue 6)', '', '| scenario | target | measured | |', '|---|---|---|---|');
+    lines.push('## Targets (issue 15)', '', '| scenario | target | measured | |', '|---|---|---|---|');
     for (const t of targets) lines.push(`| ${t.scenario} | ${t.target} | ${t.measured} | ${mark(t.met)} |`);
     lines.push('');
   }
@@ -140,8 +145,10 @@ export function renderReport(info: RunInfo, scenarios: ScenarioResult[], profile
     lines.push('## CPU profiles (pixproxy main thread, self time)', '');
     lines.push('sharp/libvips work runs on libuv threads and is not in these profiles; the main thread waiting for it shows as `(idle)`.', '');
     for (const p of profiles) {
-      lines.push(`### ${p.scenario} — \`${p.file}\` (${fmtNum(p.totalMs, 0)} ms sampled)`, '', '| self ms | % | function | location |', '|---:|---:|---|---|');
+      lines.push(`### ${p.scenario} — \`${p.file}\` (${fmtNum(p.totalMs, 0)} ms sampled from the first request on; ${fmtNum(p.skippedMs, 0)} ms of start-up left out)`, '', '| self ms | % | function | location |', '|---:|---:|---|---|');
       for (const t of p.top) lines.push(`| ${fmtNum(t.selfMs, 0)} | ${t.pct.toFixed(1)} | \`${t.name}\` | ${t.location} |`);
+      lines.push('', '| self ms | % | module |', '|---:|---:|---|');
+      for (const m of p.modules) lines.push(`| ${fmtNum(m.selfMs, 0)} | ${p.totalMs > 0 ? ((100 * m.selfMs) / p.totalMs).toFixed(1) : '–'} | ${m.file} |`);
       lines.push('');
     }
   }

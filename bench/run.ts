@@ -17,7 +17,7 @@ import { ensureSources, type SourceId } from './images.js';
 import { killAllNow, stopAll } from './lib/proc.js';
 import { ensureTools, toolVersion } from './lib/tools.js';
 import { renderReport, type ProfileSummary, type ScenarioResult, type TargetCheck } from './report.js';
-import { summarizeProfile } from './prof-summary.js';
+import { summarizeByFile, summarizeProfile } from './prof-summary.js';
 import { startBaseline } from './servers.js';
 import { SkipError, type Ctx, type Options } from './scenarios/context.js';
 import { missScenario } from './scenarios/miss.js';
@@ -40,7 +40,7 @@ const SCENARIOS: Record<string, { title: string; run: (ctx: Ctx) => Promise<Scen
 const USAGE = `usage: npm run bench -- [options]
   --quick               smoke run: 3 s per wrk run, 10,000 L2 entries instead of 100,000 (~3 min)
   --scenario NAME       only these scenarios (repeat or comma-separate): ${Object.keys(SCENARIOS).join(', ')}
-  --profile             CPU-profile pixproxy in miss, l1-hit and l2-hit (bench/results/prof/)
+  --profile             CPU-profile pixproxy in miss, origin-hit, l1-hit and l2-hit (bench/results/prof/)
   --duration S          seconds per wrk run (default 8, 3 with --quick)
   --runs N              wrk runs per server, reported as medians (default 1)
   --pixproxy-entry F    pixproxy entry point (default src/main.ts through tsx; dist/main.js after npm run build)
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const env = { root: ROOT, pixproxyEntry: opts.pixproxyEntry, pixproxyEnv: opts.pixproxyEnv };
   const origin = await startBaseline(env, 'origin', srcDir);
   log(`origin on ${origin.url}`);
-  const ctx: Ctx = { opts, env, srcDir, workDir, resultsDir, tools, origin, log, runId: date, profiles: [], memo: new Map() };
+  const ctx: Ctx = { opts, env, srcDir, workDir, resultsDir, tools, origin, log, runId: date, profiles: [] };
 
   const results: ScenarioResult[] = [];
   try {
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       continue;
     }
     const s = summarizeProfile(file, 15, ROOT);
-    profiles.push({ scenario: p.scenario, file: relative(ROOT, file), totalMs: s.totalMs, top: s.top });
+    profiles.push({ scenario: p.scenario, file: relative(ROOT, file), totalMs: s.totalMs, skippedMs: s.skippedMs, top: s.top, modules: summarizeByFile(file, ROOT).slice(0, 10) });
   }
 
   const report = renderReport(

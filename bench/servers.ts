@@ -3,6 +3,7 @@
  * (from src/main.ts through tsx, or a built entry), the origin and the Node baselines.
  * Each answers `GET /health` once ready; nothing is shared between them but the machine.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnProc, waitForHttp, type Proc } from './lib/proc.js';
 
@@ -29,10 +30,10 @@ function nodeArgs(entry: string, extra: string[] = []): string[] {
   return /\.[cm]?ts$/.test(entry) ? [...extra, '--import', 'tsx', entry] : [...extra, entry];
 }
 
-async function started(name: string, proc: Proc, port: number, withChildren = false, healthPath = '/health'): Promise<Server> {
+async function started(name: string, proc: Proc, port: number, withChildren = false, healthPath = '/health', timeoutMs?: number): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(proc, `${url}${healthPath}`);
+    await waitForHttp(proc, `${url}${healthPath}`, timeoutMs);
   } catch (err) {
     await proc.stop();
     throw err;
@@ -60,7 +61,13 @@ export function pixproxyEnv(port: number, o: PixproxyOptions): Record<string, st
     // As `npm start` (`pixproxy serve`, src/cli/allocator.ts) runs it: sharp's allocator advice on glibc. Without it
     // peak RSS of the miss scenarios doubles from arena fragmentation.
     MALLOC_ARENA_MAX: '2',
+    // And the thread pool `pixproxy serve` sizes (src/threadpool.cts: 2 per core + 4), which a
+    // plain `node dist/main.js` gets too late; with libuv's 4, cache writes and fsyncs queue
+    // behind the images in flight.
+    UV_THREADPOOL_SIZE: String(Math.min(128, 2 * availableParallelism() + 4)),
     PP_CACHE_DIR: o.cacheDir,
+    // The scenarios count transforms and fetches from /metrics.
+    PIXPROXY_METRICS_ON_MAIN_PORT: 'true',
     // No background sweep during a measurement.
     PP_CACHE_CLEANUP_INTERVAL_SECS: '0',
     // The 50 MP source of the scale scenario is just above imgproxy's default limit of 50.
@@ -84,10 +91,23 @@ export type BaselineKind = 'origin' | 'sharp' | 'bare' | 'ipx';
 
 const BASELINE_NAMES: Record<BaselineKind, string> = { origin: 'origin', sharp: 'sharp loop', bare: 'bare node:http', ipx: 'ipx' };
 
-/** Starts bench/baselines/<kind>-server.ts serving (or reading sources from) `dir`. */
-export async function startBaseline(env: ServerEnv, kind: BaselineKind, dir: string): Promise<Server> {
+/**
+ * Starts bench/baselines/<kind>-server.ts serving (or reading sources from) `dir`; `extra`
+ * arguments follow (the sharp server's origin URL), and `name` replaces the default name.
+ */
+export async function startBaseline(env: ServerEnv, kind: BaselineKind, dir: string, extra: string[] = [], name = BASELINE_NAMES[kind]): Promise<Server> {
   const port = await freePort();
   const script = join(env.root, 'bench', 'baselines', `${kind}-server.ts`);
-  const proc = spawnProc(BASELINE_NAMES[kind], process.execPath, [...nodeArgs(script), String(port), dir], { cwd: env.root, env: { NODE_ENV: 'production' } });
-  return started(BASELINE_NAMES[kind], proc, port);
+  const proc = spawnProc(name, process.execPath, [...nodeArgs(script), String(port), dir, ...extra], { cwd: env.root, env: { NODE_ENV: 'production' } });
+  return started(name, proc, port);
+}
+
+/** The Next.js 16 image optimizer (bench/baselines/next-server.ts; the first start builds its app). */
+export async function startNext(env: ServerEnv, originPort: number): Promise<Server> {
+  const port = await freePort();
+  const script = join(env.root, 'bench', 'baselines', 'next-server.ts');
+  const proc = spawnProc('Next.js 16', process.execPath, [...nodeArgs(script), String(port), String(originPort)], { cwd: env.root, env: { NODE_ENV: 'production' } });
+  // The wrapper's child is `next start`: memory is counted over both.
+  // A first start runs `next build`: minutes on a loaded 2-core machine.
+  return started('Next.js 16', proc, port, true, '/', 600_000);
 }

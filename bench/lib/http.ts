@@ -7,6 +7,8 @@ import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
 export interface GetResult {
   status: number;
   headers: IncomingHttpHeaders;
+  /** Name/value pairs as sent (case and order kept). */
+  rawHeaders: string[];
   body: Buffer;
   ms: number;
 }
@@ -17,7 +19,7 @@ export function get(url: string, agent?: Agent, timeoutMs = 60_000): Promise<Get
     const req = request(url, { agent: agent ?? false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${url}`)));

@@ -40,8 +40,8 @@ export interface Ctx {
   runId: string;
   /** Directories that received pixproxy CPU profiles in this run. */
   profiles: Array<{ scenario: string; dir: string }>;
-  /** Baseline rows already measured in this run, by key (hit baselines are shared by L1 and L2). */
-  memo: Map<string, Row>;
+  /** The hit baselines measured once in this run (shared by L1 and L2), with how the bare server's headers compare (null: the same). */
+  hitBaselines?: { rows: Row[]; high: Row | undefined; headerDifference: string | null };
 }
 
 export class SkipError extends Error {}
@@ -129,14 +129,28 @@ export async function warm(server: Server, path: string, expectCache?: string, t
   throw new Error(`${server.name}: GET ${path} did not give 200${expectCache ? ` ${expectCache}` : ''}: ${detail}`);
 }
 
-/** Warm-up requests through every spec (JIT, connection pools), with fresh seq numbers. */
-export async function warmSpecs(specs: MeasureSpec[], count: number): Promise<void> {
-  for (const spec of specs) {
-    const base = nextSeqBase();
-    for (let j = 0; j < count; j++) {
-      const n = spec.mode === 'seq' ? base + j : j % (spec.k ?? 1);
-      const r = await get(spec.server.url + expand(spec.pattern, n, spec.sources));
-      if (r.status !== 200) throw new Error(`${spec.server.name}: warm-up ${expand(spec.pattern, n, spec.sources)} → ${r.status} ${r.body.toString().slice(0, 200)}`);
+/**
+ * Warm-up requests through every spec (JIT, connection pools), with fresh seq numbers. A
+ * peer (kind `peer`) that fails its warm-up is dropped from `specs` with a note in the log
+ * rather than failing the scenario; anything else throws.
+ */
+export async function warmSpecs(specs: MeasureSpec[], count: number, log?: (msg: string) => void): Promise<void> {
+  for (const spec of [...specs]) {
+    try {
+      await warmOne(spec, count);
+    } catch (err) {
+      if (spec.kind !== 'peer') throw err;
+      log?.(`  ${spec.server.name} left out: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      specs.splice(specs.indexOf(spec), 1);
     }
+  }
+}
+
+async function warmOne(spec: MeasureSpec, count: number): Promise<void> {
+  const base = nextSeqBase();
+  for (let j = 0; j < count; j++) {
+    const n = spec.mode === 'seq' ? base + j : j % (spec.k ?? 1);
+    const r = await get(spec.server.url + expand(spec.pattern, n, spec.sources));
+    if (r.status !== 200) throw new Error(`${spec.server.name}: warm-up ${expand(spec.pattern, n, spec.sources)} → ${r.status} ${r.body.toString().slice(0, 200)}`);
   }
 }

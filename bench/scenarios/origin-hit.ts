@@ -6,7 +6,7 @@
 import { emptyResult, fmtRatio, ratio, type ScenarioResult } from '../report.js';
 import { startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, unreliable, warm, warmSpecs, type Ctx, type MeasureSpec } from './context.js';
-import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir } from './shared.js';
+import { DEFAULT_L1_MB, MIX, originBase, originStats, pixproxyCacheDir, profileDir } from './shared.js';
 import { MISS_CONNECTIONS } from './miss.js';
 
 export async function originHitScenario(ctx: Ctx): Promise<ScenarioResult> {
@@ -18,7 +18,7 @@ export async function originHitScenario(ctx: Ctx): Promise<ScenarioResult> {
   const o = originBase(ctx);
   const servers: Server[] = [];
   try {
-    const pix = await startPixproxy(ctx.env, { cacheDir: pixproxyCacheDir(ctx) });
+    const pix = await startPixproxy(ctx.env, { cacheDir: pixproxyCacheDir(ctx), ...(ctx.opts.profile ? { profileDir: profileDir(ctx, 'origin-hit') } : {}) });
     servers.push(pix);
     const sharpSrv = await startBaseline(ctx.env, 'sharp', ctx.srcDir);
     servers.push(sharpSrv);
@@ -43,5 +43,6 @@ export async function originHitScenario(ctx: Ctx): Promise<ScenarioResult> {
     return result;
   } finally {
     for (const s of servers) await s.stop();
+    if (ctx.opts.profile) ctx.profiles.push({ scenario: 'origin-hit', dir: profileDir(ctx, 'origin-hit') });
   }
 }

@@ -5,13 +5,15 @@
  * The L2 is pre-filled by bench/prefill.ts through pixproxy's own cache code.
  */
 import { readdirSync, statSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { emptyResult, fmtMs, fmtRatio, ratio, type Row, type ScenarioResult } from '../report.js';
+import { get } from '../lib/http.js';
 import { runCommand } from '../lib/proc.js';
 import { expand, type Source } from '../lib/pattern.js';
 import { pixproxyEnv, startBaseline, startPixproxy, type Server } from '../servers.js';
 import { measure, warm, warmSpecs, type Ctx } from './context.js';
-import { originBase } from './shared.js';
+import { originBase, profileDir } from './shared.js';
 import { MISS_CONNECTIONS } from './miss.js';
 import { HIT_CONNECTIONS } from './hit.js';
 
@@ -73,19 +75,46 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
     const ms = await prefill(ctx, cacheDir, pattern, filled, count);
     result.facts.push([`pre-fill ${filled.toLocaleString('en-US')}..${count.toLocaleString('en-US')}`, `${Math.round(((count - filled) / ms) * 1000).toLocaleString('en-US')} entries/s; ${countFiles(cacheDir).toLocaleString('en-US')} files in the cache dir (${Math.round(dirBytes(cacheDir) / 1024 / 1024)} MB)`]);
     filled = count;
-    const pix = await startPixproxy(ctx.env, { cacheDir, memoryMb: 0 });
+    const prof = ctx.opts.profile ? { profileDir: profileDir(ctx, `l2-${count}`) } : {};
+    const pix = await startPixproxy(ctx.env, { cacheDir, memoryMb: 0, ...prof });
     try {
       // Entries must be real L2 hits: check a few random ones before measuring.
       for (let i = 0; i < 5; i++) await warm(pix, expand(pattern, Math.floor(Math.random() * count), []), 'HIT-L2', 1);
+      // Steady state: a fresh process checks each entry's body on its first read (then trusts
+      // the very same file), so every entry is read once before the measurement; the rate of
+      // that first pass is reported on its own.
+      const first = await readEach(pix, pattern, count);
+      result.facts.push([`first read of each of ${count.toLocaleString('en-US')} entries after the restart`, `${Math.round(first).toLocaleString('en-US')} req/s (body checksums checked once per file)`]);
       const [row] = await measure(ctx, [{ server: pix, kind: 'pixproxy', note: `L2 hit, ${count.toLocaleString('en-US')} entries`, pattern, mode: 'rand', k: count, sources: [] }], { connections: HIT_CONNECTIONS });
       if (row) rows.push(row);
     } finally {
       await pix.stop();
+      if (ctx.opts.profile) ctx.profiles.push({ scenario: `l2-hit, ${count.toLocaleString('en-US')} entries (scale)`, dir: profileDir(ctx, `l2-${count}`) });
     }
   }
   result.rows.push(...rows);
   const [small, large] = rows;
   if (small && large) result.facts.push([`L2 hit ${counts[1]?.toLocaleString('en-US')} vs ${counts[0]?.toLocaleString('en-US')} entries`, `req/s ${fmtRatio(ratio(large.reqPerSec, small.reqPerSec))}, p50 ${fmtMs(small.p50Ms)} → ${fmtMs(large.p50Ms)} ms, p99 ${fmtMs(small.p99Ms)} → ${fmtMs(large.p99Ms)} ms`]);
+}
+
+/** GETs every entry once, 16 at a time on keep-alive connections; returns requests per second. */
+async function readEach(pix: Server, pattern: string, count: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: HIT_CONNECTIONS });
+  const started = Date.now();
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: HIT_CONNECTIONS }, async () => {
+        while (next < count) {
+          const r = await get(pix.url + expand(pattern, next++, []), agent);
+          if (r.status !== 200) throw new Error(`first read: ${r.status}`);
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
+  return (count / (Date.now() - started)) * 1000;
 }
 
 function dirBytes(dir: string): number {

@@ -74,11 +74,13 @@ export function composeNginxConf(): string {
  * A whole nginx.conf for a scratch directory: foreground, its own pid, logs and temp paths, and
  * `http` holding the given directives (also the benchmark's static baseline, bench/nginx.ts).
  */
-export function nginxScratchConf(dir: string, http: string, opts: { workers?: number; connections?: number } = {}): string {
+export function nginxScratchConf(dir: string, http: string, opts: { workers?: number; connections?: number; modules?: readonly string[] } = {}): string {
   // Started as root, nginx runs its workers as `nobody`, who could not write the temp paths here.
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
+  // Dynamic modules (the benchmark's image_filter) load in the main context, before anything uses them.
+  const modules = (opts.modules ?? []).map((m) => `load_module ${m};\n`).join('');
   return `# written by deploy/local/nginx-config.ts
-${user}worker_processes ${opts.workers ?? 1};
+${modules}${user}worker_processes ${opts.workers ?? 1};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;

@@ -61,7 +61,20 @@ export async function createCacheStores(config: Config, logger: Logger, metrics?
       budget.attach('l2', l2);
       budget.attach('origin', origin);
       budget.start();
-      return { l2, origin, purges, direct: { l2, origin }, budget, close: () => budget.close() };
+      return {
+        l2,
+        origin,
+        purges,
+        direct: { l2, origin },
+        budget,
+        // The stores flush the recency their reads noted (fs-recency.ts).
+        close: async () => {
+          await budget.close();
+          await l2.close();
+          await origin.close();
+          await purges.close();
+        },
+      };
     }
     case 's3':
     case 'gcs':

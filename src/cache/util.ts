@@ -17,14 +17,25 @@ class CacheTimeoutError extends Error {
   }
 }
 
-/** Rejects after `ms`; the underlying call is left to finish on its own (its result is dropped). */
+/**
+ * Rejects after `ms`; the underlying call is left to finish on its own (its result is dropped).
+ * One promise and one timer per call (no race/finally chain): it wraps every L2 read, which on
+ * an fs hit is most of the request.
+ */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CacheTimeoutError(what, ms)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CacheTimeoutError(what, ms)), ms);
     timer.unref();
+    // A late rejection of `p` after the timeout won is consumed here, never unhandled.
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err as Error);
+      },
+    );
   });
-  // A late rejection of `p` after the timeout won must not surface as unhandled.
-  p.catch(() => undefined);
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

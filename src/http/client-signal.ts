@@ -7,8 +7,11 @@ import { ProxyError } from '../errors.js';
 
 export function clientSignal(res: ServerResponse, what: string): AbortSignal {
   const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort(new ProxyError('CANCELLED', what));
-  });
+  // Made after the response closed (the image handler makes it only once a lookup missed): aborted already.
+  if (res.closed && !res.writableFinished) gone.abort(new ProxyError('CANCELLED', what));
+  else
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort(new ProxyError('CANCELLED', what));
+    });
   return gone.signal;
 }

@@ -12,13 +12,16 @@
  * PreviewProxy requests get PreviewProxy's Cache-Control (`public, max-age=<PP_CACHE_DISK_TTL_SECS>`,
  * for a fallback `public, max-age=<PP_FALLBACK_IMAGE_TTL or PP_TTL>` and `X-Fallback: true`) and
  * the ETag of the result bytes, checked locally (PreviewProxy sends none and forwards nothing).
+ *
+ * A hit is most of the traffic, so its headers are built once per (request, entry) and reused
+ * while they cannot differ (preparedFor), and go out with the router's in one writeHead.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedImage } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { varyHeader } from '../negotiate.js';
 import type { ImageRequest } from '../request.js';
-import type { ImageService, NotModifiedResult, OriginValidators } from '../service/image.js';
+import type { ImageResult, ImageService, NotModifiedResult, OriginValidators } from '../service/image.js';
 import type { DialectPolicies } from '../service/policy.js';
 import { answersNotModified } from '../validators.js';
 import { clientSignal } from './client-signal.js';
@@ -27,7 +30,62 @@ import { cacheControl, cacheTagHeaders, canonicalLink, contentDisposition, resul
 import type { RequestLog } from './request-log.js';
 import type { Resolved } from './resolve.js';
 
-export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog) => Promise<void>;
+/**
+ * `head`: the router's headers for this response as a flat name/value list, the request id
+ * first (X-Request-ID, Server, CORS). The router sets none on `res` before an image answer,
+ * so the handler writes them all in one writeHead.
+ */
+export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog, head: readonly string[]) => Promise<void>;
+
+/** One answer's headers, reused by the next answers of the same request with the same entry. */
+interface Prepared {
+  image: CachedImage;
+  outcome: string;
+  /** The route's headers they were built with (the id excepted, which is patched in). */
+  head: readonly string[];
+  /** Without the body's fields (a 304). */
+  headers: string[];
+  /** With Content-Type, Content-Length and Content-Disposition (a 200). */
+  full: string[];
+  /** The validators sent, which the client's conditional headers are checked against. */
+  etag: string | undefined;
+  lastModified: string | undefined;
+}
+
+/** Whether two entries answer with the same headers (an L2 hit reads a new object each time). */
+function sameAnswer(a: CachedImage, b: CachedImage): boolean {
+  return (
+    a === b ||
+    (a.etag === b.etag &&
+      a.data.length === b.data.length &&
+      a.contentType === b.contentType &&
+      a.format === b.format &&
+      a.width === b.width &&
+      a.height === b.height &&
+      a.fallbackStatus === b.fallbackStatus &&
+      a.originWidth === b.originWidth &&
+      a.originHeight === b.originHeight &&
+      a.originSize === b.originSize &&
+      a.originEtag === b.originEtag &&
+      a.originLastModified === b.originLastModified &&
+      a.originCacheControl === b.originCacheControl &&
+      a.originExpires === b.originExpires &&
+      sameTags(a.tags, b.tags))
+  );
+}
+
+function sameTags(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  return a.every((t, i) => t === b[i]);
+}
+
+/** Same route headers, the id (the first pair) aside. */
+function sameRouteHeaders(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 2; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export interface ImageHandlerDeps {
   readonly images: Pick<ImageService, 'getImage'>;
@@ -48,6 +106,7 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   // Cache-Control of a result without `expires` or passthrough (the common case, computed once).
   const defaultCacheControl = cacheControl(cfg.processing.ttl, 0);
   const dispositions = new WeakMap<ImageRequest, { format: string; value: string }>();
+  const prepared = new WeakMap<ImageRequest, Prepared>();
   // PreviewProxy's Cache-Control (controller.rs build_cached_response / build_fallback_response).
   const ppCacheControl = `public, max-age=${cfg.cache.diskTtlSecs}`;
   const fallbackTtl = (dialect: ImageRequest['dialect']): number => deps.policies?.[dialect ?? 'imgproxy'].fallback?.ttlSeconds ?? cfg.processing.ttl;
@@ -75,15 +134,20 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     });
   }
 
-  /** The headers both a result and a 304 carry. On the hit path this is most of the work left. */
-  function commonHeaders(res: ServerResponse, request: ImageRequest, cache: string, origin: OriginValidators, fallback: boolean): (string | number)[] {
-    const headers: (string | number)[] = [...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, origin, fallback), 'X-Cache', cache];
-    if (vary) {
-      // A Vary the route set already (PreviewProxy's CORS) stays: writeHead's list replaces it.
-      const prior = res.getHeader('vary');
-      if (prior !== undefined) headers.push('Vary', String(prior));
-      headers.push('Vary', vary);
+  /**
+   * The headers both a result and a 304 carry, after the route's. A Vary the route set
+   * (PreviewProxy's CORS) is merged with ours into one field (RFC 9110 §12.5.5).
+   */
+  function commonHeaders(head: readonly string[], request: ImageRequest, cache: string, origin: OriginValidators, fallback: boolean): string[] {
+    const headers: string[] = [];
+    let routeVary: string | undefined;
+    for (let i = 0; i < head.length; i += 2) {
+      const name = head[i] ?? '';
+      if (vary && name.toLowerCase() === 'vary') routeVary = head[i + 1];
+      else headers.push(name, head[i + 1] ?? '');
     }
+    headers.push(...SECURITY_HEADER_LIST, 'Cache-Control', cacheControlFor(request, origin, fallback), 'X-Cache', cache);
+    if (vary) headers.push('Vary', routeVary !== undefined ? `${routeVary}, ${vary}` : vary);
     return headers;
   }
 
@@ -95,26 +159,22 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     return { etag: responseEtag(conditional, pp ? image?.etag : (origin.etag ?? image?.etag)), lastModified: responseLastModified(conditional, origin.lastModified) };
   }
 
-  function notModified(res: ServerResponse, headers: (string | number)[]): void {
-    res.writeHead(304, headers.map(String));
+  function notModified(res: ServerResponse, headers: string[]): void {
+    res.writeHead(304, headers);
     res.end();
   }
 
-  /** The origin's 304 to the client's own validators. */
-  function sendNotModified(res: ServerResponse, request: ImageRequest, { notModified: origin }: NotModifiedResult): void {
-    const headers = commonHeaders(res, request, 'MISS', origin, false);
+  /** The origin's 304 to the client's own validators: this request's alone, never prepared. */
+  function sendNotModified(res: ServerResponse, request: ImageRequest, { notModified: origin }: NotModifiedResult, head: readonly string[]): void {
+    const headers = commonHeaders(head, request, 'MISS', origin, false);
     const { etag, lastModified } = validatorsOf(request, null, origin);
     if (etag !== undefined) headers.push('ETag', etag);
     if (lastModified !== undefined) headers.push('Last-Modified', lastModified);
     notModified(res, headers);
   }
 
-  /**
-   * Writes a cached or fresh result, or 304 when the client's validators match it. The headers
-   * go to writeHead as one flat list (no per-header object spread or setHeader). HEAD never
-   * gets here: the router answers it before any handler runs.
-   */
-  function send(req: IncomingMessage, res: ServerResponse, request: ImageRequest, image: CachedImage, outcome: string): void {
+  /** The headers of one answer of `image` to `request`: those of its 304 and of its 200. */
+  function buildHeaders(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
     const fallback = image.fallbackStatus !== undefined;
     const origin: OriginValidators = {
       ...(image.originEtag !== undefined ? { etag: image.originEtag } : {}),
@@ -122,7 +182,7 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
       ...(image.originCacheControl !== undefined ? { cacheControl: image.originCacheControl } : {}),
       ...(image.originExpires !== undefined ? { expires: image.originExpires } : {}),
     };
-    const headers = commonHeaders(res, request, outcome, origin, fallback);
+    const headers = commonHeaders(head, request, outcome, origin, fallback);
     if (image.tags !== undefined) headers.push(...cacheTagHeaders(image.tags, cfg.cache.tagsFormat));
     if (fallback && request.dialect === 'previewproxy') headers.push('X-Fallback', 'true');
     const { etag, lastModified } = validatorsOf(request, image, origin);
@@ -131,32 +191,74 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     const link = request.sourceHidden ? undefined : canonicalLink(dl.setCanonicalHeader, request.source);
     if (link !== undefined) headers.push('Link', link);
     if (cfg.server.enableDebugHeaders) {
-      if (image.originWidth !== undefined) headers.push('X-Origin-Width', image.originWidth);
-      if (image.originHeight !== undefined) headers.push('X-Origin-Height', image.originHeight);
-      if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', image.originSize);
-      headers.push('X-Result-Width', image.width, 'X-Result-Height', image.height);
+      if (image.originWidth !== undefined) headers.push('X-Origin-Width', String(image.originWidth));
+      if (image.originHeight !== undefined) headers.push('X-Origin-Height', String(image.originHeight));
+      if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', String(image.originSize));
+      headers.push('X-Result-Width', String(image.width), 'X-Result-Height', String(image.height));
     }
-    if (!fallback && answersNotModified(dl.useEtag ? headerValue(req.headers['if-none-match']) : undefined, headerValue(req.headers['if-modified-since']), etag, lastModified)) {
-      notModified(res, headers);
+    const full = [...headers, 'Content-Type', image.contentType, 'Content-Length', String(image.data.length), 'Content-Disposition', dispositionFor(request, image)];
+    return { image, outcome, head: [...head], headers, full, etag, lastModified };
+  }
+
+  /**
+   * The headers of one (request, entry, outcome), computed on its first answer and reused
+   * while the same memoised request is answered with the same entry: a hit then builds no
+   * header string. Not kept when they could differ on the next answer (clockFree).
+   */
+  function preparedFor(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
+    const known = prepared.get(request);
+    if (known !== undefined && known.outcome === outcome && sameAnswer(known.image, image) && sameRouteHeaders(known.head, head)) {
+      // The id (the first pair) differs on every request.
+      known.headers[1] = head[1] ?? '';
+      known.full[1] = head[1] ?? '';
+      return known;
+    }
+    const p = buildHeaders(request, image, outcome, head);
+    if (clockFree(request, image)) prepared.set(request, p);
+    return p;
+  }
+
+  /**
+   * Whether an answer's headers are the same at any time for any client of this request: not
+   * with an `expires` cap or an origin Expires turned into a max-age (both count down), and not
+   * for a request forwarding the client's cookies (one client's answer, kept by nobody else).
+   * Whether the client's validators match is decided per request against the kept ones.
+   */
+  function clockFree(request: ImageRequest, image: CachedImage): boolean {
+    if (request.options.expires !== 0 || request.originCookie !== undefined) return false;
+    return !(dl.cacheControlPassthrough && request.dialect !== 'previewproxy' && image.fallbackStatus === undefined && !image.originCacheControl && image.originExpires);
+  }
+
+  /**
+   * Writes a cached or fresh result, or 304 when the client's validators (`inm`, `ims`) match it. On the hit
+   * path this is most of the work left, so the headers go to writeHead as one flat list of
+   * strings on a response with no header set before (node:http's fast path: no setHeader per
+   * field), prepared once per entry. HEAD never gets here: the router answers it first.
+   */
+  function send(res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult, head: readonly string[], inm: string | undefined, ims: string | undefined): void {
+    const p = preparedFor(request, image, outcome, head);
+    if (image.fallbackStatus === undefined && answersNotModified(dl.useEtag ? inm : undefined, ims, p.etag, p.lastModified)) {
+      notModified(res, p.headers);
       return;
     }
-    headers.push('Content-Type', image.contentType, 'Content-Length', image.data.length, 'Content-Disposition', dispositionFor(request, image));
-    res.writeHead(image.fallbackStatus ?? 200, headers.map(String));
+    res.writeHead(image.fallbackStatus ?? 200, p.full);
     res.end(image.data);
   }
 
-  return async (req, res, { request, key }, log) => {
-    const signal = clientSignal(res, 'the client went away before its image');
+  return async (req, res, { request, key }, log, head) => {
+    const inm = headerValue(req.headers['if-none-match']);
+    const ims = headerValue(req.headers['if-modified-since']);
     // Only imgproxy forwards the client's validators; PreviewProxy's are answered locally.
-    const forwarded = request.dialect === 'previewproxy' ? undefined : originConditionals(conditional, headerValue(req.headers['if-none-match']), headerValue(req.headers['if-modified-since']));
-    const result = await deps.images.getImage(request, key, signal, forwarded);
+    const forwarded = request.dialect === 'previewproxy' || (inm === undefined && ims === undefined) ? undefined : originConditionals(conditional, inm, ims);
+    // The client's signal is made only on a miss (a hit has no work to stop).
+    const result = await deps.images.getImage(request, key, () => clientSignal(res, 'the client went away before its image'), forwarded);
     if (result.joined) log.joined = true;
     if ('notModified' in result) {
       log.cache = 'MISS';
-      sendNotModified(res, request, result);
+      sendNotModified(res, request, result, head);
       return;
     }
     log.cache = result.outcome;
-    send(req, res, request, result.image, result.outcome);
+    send(res, request, result, head, inm, ims);
   };
 }

@@ -87,8 +87,6 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   return (req, res) => {
     const started = performance.now();
     const id = requestId(req.headers['x-request-id'], req.headers['x-amzn-request-context'], newId);
-    res.setHeader('X-Request-ID', id);
-    if (serverName !== '') res.setHeader('Server', serverName);
     const log: RequestLog = {};
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -96,8 +94,19 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     // Outside the prefix nothing is routed; imgproxy's rules answer.
     const routed = !prefix || path.startsWith(prefix);
     const dialect: RouteDialect = routed ? dialectOf(path.slice(prefix.length) || '/') : 'imgproxy';
-    if (dialect === 'previewproxy') for (const [k, v] of Object.entries(ppCors.response(req.headers))) res.setHeader(k, v);
-    else for (const [k, v] of cors) res.setHeader(k, v);
+    // The headers every answer of this route carries, the id first. An image answer writes them
+    // with its own in one writeHead (node:http's fast path needs a response with no header set
+    // yet); every other answer gets them set on `res` first (useBase).
+    const head: string[] = ['X-Request-ID', id];
+    if (serverName !== '') head.push('Server', serverName);
+    if (dialect === 'previewproxy') for (const [k, v] of Object.entries(ppCors.response(req.headers))) head.push(k, v);
+    else for (const [k, v] of cors) head.push(k, v);
+    let headApplied = false;
+    const useBase = (): void => {
+      if (headApplied || res.headersSent) return;
+      headApplied = true;
+      for (let i = 0; i < head.length; i += 2) res.setHeader(head[i] ?? '', head[i + 1] ?? '');
+    };
     let quiet = false;
     // imgproxy's monitored route: image requests (processing, raw, /info), not health or landing.
     let monitored = false;
@@ -114,6 +123,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     });
 
     const fail = (err: unknown) => {
+      useBase();
       const e = toProxyError(err);
       if (monitored) {
         const category = errorCategory(e.code, log.cache === 'RAW');
@@ -142,6 +152,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
           if (auth.length !== secret.length || !timingSafeEqual(auth, secret)) throw new ProxyError('FORBIDDEN', 'bad or missing Authorization secret');
         }
         if (path.startsWith('/info/')) {
+          useBase();
           log.cache = 'INFO';
           deps.info(req, res, path.slice('/info'.length), log).catch(fail);
           return;
@@ -162,9 +173,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         const resolved = resolve(routeId, parse, req.headers);
         log.source = resolved.request.source;
         if (resolved.request.options.raw) {
+          useBase();
           if (deps.steps) res.once('close', deps.steps('streaming'));
           deps.raw(req, res, resolved.request, log).catch(fail);
-        } else deps.image(req, res, resolved, log).catch(fail);
+        } else deps.image(req, res, resolved, log, head).catch(fail);
       } catch (err) {
         fail(err);
       }
@@ -172,41 +184,53 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
 
     try {
       if (prefix) {
-        if (!path.startsWith(prefix)) return notFound(res);
+        if (!path.startsWith(prefix)) {
+          useBase();
+          return notFound(res);
+        }
         path = path.slice(prefix.length) || '/';
       }
       const method = req.method ?? 'GET';
       if (method === 'OPTIONS' && dialect === 'previewproxy') {
         // tower-http answers every OPTIONS as a preflight, before any route runs.
         quiet = true;
+        useBase();
         res.writeHead(200, { ...ppCors.preflight(req.headers), 'Content-Length': '0' });
         res.end();
         return;
       }
       if (method === 'OPTIONS' || method === 'HEAD') {
         // imgproxy answers both with 200 and a single-space body, without processing anything.
+        useBase();
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end(method === 'HEAD' ? undefined : ' ');
         return;
       }
-      if (method !== 'GET') return notFound(res);
+      if (method !== 'GET') {
+        useBase();
+        return notFound(res);
+      }
       const healthCheck = health.get(path);
       if (healthCheck) {
         quiet = true;
+        useBase();
         return healthCheck(req, res);
       }
       if (serveMetrics && path === '/metrics') {
         quiet = true;
+        useBase();
         return serveMetrics(req, res);
       }
       if (path === '/' || path === '') {
         quiet = true;
+        useBase();
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('pixproxy: imgproxy-compatible image proxy with a first-class cache\n');
         return;
       }
       if (path === '/favicon.ico' || path.startsWith('/.well-known/')) {
         quiet = true;
+        useBase();
         return notFound(res);
       }
       monitored = true;

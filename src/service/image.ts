@@ -58,18 +58,23 @@ export interface OriginValidators {
   expires?: string;
 }
 
+/** The client's AbortSignal, or a function that makes it (called only when there is work to wait for). */
+export type ClientSignal = AbortSignal | (() => AbortSignal);
+
 export interface ImageService {
   /**
    * `key`: the request's cache key (http/resolve.ts). `signal`: the client's; when it aborts
-   * this call rejects with its reason and, if no other request waits, the work stops.
+   * this call rejects with its reason and, if no other request waits, the work stops. It may
+   * be given as a function that makes it, called only when this call waits for work: a hit
+   * then allocates none.
    * Rejects with a ProxyError (TIMEOUT past IMGPROXY_TIMEOUT, TOO_MANY_REQUESTS, …).
    *
    * `conditional`: the client's validators to forward to the origin on a miss (imgproxy's
    * conditional requests, http/conditional.ts); the origin's 304 to them is a NotModifiedResult.
    * A cached result is returned as it is: the caller checks the validators against it.
    */
-  getImage(request: ImageRequest, key: string, signal?: AbortSignal): Promise<ImageResult>;
-  getImage(request: ImageRequest, key: string, signal: AbortSignal | undefined, conditional: ConditionalHeaders | undefined): Promise<ImageResult | NotModifiedResult>;
+  getImage(request: ImageRequest, key: string, signal?: ClientSignal): Promise<ImageResult>;
+  getImage(request: ImageRequest, key: string, signal: ClientSignal | undefined, conditional: ConditionalHeaders | undefined): Promise<ImageResult | NotModifiedResult>;
 }
 
 export interface ImageServiceDeps {
@@ -205,9 +210,11 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   }
 
   return {
-    getImage: (async (request: ImageRequest, key: string, signal?: AbortSignal, conditional?: ConditionalHeaders): Promise<ImageResult | NotModifiedResult> => {
+    getImage: (async (request: ImageRequest, key: string, clientSignal?: ClientSignal, conditional?: ConditionalHeaders): Promise<ImageResult | NotModifiedResult> => {
+      // Made only where the caller waits for work: a fresh or revalidating hit allocates none.
+      const signalOf = (): AbortSignal | undefined => (typeof clientSignal === 'function' ? clientSignal() : clientSignal);
       if (request.options.bypassCache) {
-        const r = await compute(request, key, `bypass\0${key}`, signal, undefined, conditional);
+        const r = await compute(request, key, `bypass\0${key}`, signalOf(), undefined, conditional);
         return 'data' in r.value ? { image: r.value, outcome: 'BYPASS', joined: false } : { notModified: r.value, joined: false };
       }
       const hit = await cache.lookup(key);
@@ -221,6 +228,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         }
         if (state === 'if-error') {
           // RFC 5861 §4: refreshed first; the stale result stands in when that fails.
+          const signal = signalOf();
           try {
             return { image: await refresh(request, key, hit.image, signal), outcome: 'MISS', joined: false };
           } catch (err) {
@@ -233,7 +241,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       // Requests asking the origin their own question compute their own answer; `key` already
       // holds the cookies (http/resolve.ts).
       const flightKey = asked ? `${key}\0if\0${conditional.ifNoneMatch ?? ''}\0${conditional.ifModifiedSince ?? ''}` : key;
-      const { value, joined, shared } = await compute(request, key, flightKey, signal, undefined, conditional);
+      const { value, joined, shared } = await compute(request, key, flightKey, signalOf(), undefined, conditional);
       // Another instance computed it and this one read it from the L2: a hit of the L2 here.
       return 'data' in value ? { image: value, outcome: shared ? 'HIT-L2' : 'MISS', joined } : { notModified: value, joined };
     }) as ImageService['getImage'],

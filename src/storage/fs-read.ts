@@ -11,16 +11,24 @@
  * size and mtime (media corruption under a remembered file, or a writer that puts the mtime
  * back); `verifiedEntries: 0` checks every read.
  *
- * Closing the file and the throttled atime refresh happen after get() resolves (release()).
+ * Closing the file happens after get() resolves (release()); the throttled atime refresh is
+ * noted there and written back in the background (fs-recency.ts).
  */
-import { close as closeCb, closeSync, constants as fsConstants, fstatSync, futimes as futimesCb, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { BODY_HEAD, bodyDigestSliced, DamagedEntryError, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
 import { isNoEnt, type Location } from './fs-layout.js';
+import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
 import type { FsBackendOptions } from './fs-types.js';
 
-/** See `syncReadMaxBytes`. */
-const SYNC_HOT_MS = 30_000;
+/**
+ * See `syncReadMaxBytes`: a file used within this long is read on the sync path. Long enough
+ * that a store of 100,000 entries read at a few thousand hits per second (each file every
+ * ~30 s) stays on it: with 30 s, latency grew with the entry count as files fell off the
+ * sync path one by one. A file the page cache no longer holds is what the slow-read budget
+ * below is for.
+ */
+const SYNC_HOT_MS = 5 * 60_000;
 /**
  * Sync reads (allocation excluded) slower than SYNC_SLOW_MS count against a budget of
  * SYNC_SLOW_BUDGET_MS per second; over it, the sync path is off for a while. One slow read is
@@ -65,6 +73,8 @@ function sameFile(v: Verified, st: Stats): boolean {
 export interface Loaded {
   buf: Buffer;
   st: Stats;
+  /** The path it was opened at (the recency note's target). */
+  file: string;
   /** A sync-opened fd (hot path) or a FileHandle; closed by release() off the response path. */
   fd: number | FileHandle;
 }
@@ -83,8 +93,10 @@ export interface EntryReader {
   forget(name: string): void;
   /** A use at `now`: the atime to persist (throttled), or undefined when not due yet. */
   touchDue(v: Verified | undefined, st: Stats, now: number): number | undefined;
-  /** Closes a loaded file without holding up the response; first refreshes its atime (same inode) when asked. */
+  /** Closes a loaded file without holding up the response; its atime, when due, is noted for the background write-back. */
   release(l: Loaded, atime: number | undefined): void;
+  /** The background write-back of atimes (flushed by tests; stopped with the store). */
+  readonly recency: RecencyJournal;
 }
 
 const noop = (): void => undefined;
@@ -129,9 +141,11 @@ export async function readHeader(fh: FileHandle, size: number): Promise<ParsedHe
 
 export function createEntryReader(opts: FsBackendOptions): EntryReader {
   const atimeThrottleMs = opts.atimeThrottleMs ?? 60_000;
+  const recency = createRecencyJournal(opts.recencyWriteBackMs !== undefined ? { intervalMs: opts.recencyWriteBackMs } : {});
   /** Files whose content this process checked (or wrote), by file name; oldest use first. */
   const verified = new Map<string, Verified>();
-  const maxVerified = opts.verifiedEntries ?? 16_384;
+  // ~250 bytes each: 32 MB at most, and a hit on a store of 100,000 entries checks each body once.
+  const maxVerified = opts.verifiedEntries ?? 131_072;
   const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
   const syncReadMax = opts.syncReadMaxBytes ?? 256 * 1024;
   /** The sync read path is off until then (a sync read was slow: the page cache may not hold the hot set, or the disk is slow). */
@@ -225,7 +239,7 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
           const buf = Buffer.allocUnsafe(st.size);
           spent += performance.now() - t;
           t = performance.now();
-          loaded = { buf: readFullSync(fd, buf), st, fd };
+          loaded = { buf: readFullSync(fd, buf), st, fd, file: loc.file };
         }
       } catch {
         loaded = undefined;
@@ -247,7 +261,7 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
       }
       try {
         const st = await fh.stat();
-        return { buf: await readFull(fh, st.size), st, fd: fh };
+        return { buf: await readFull(fh, st.size), st, fd: fh, file: loc.file };
       } catch (err) {
         void fh.close().catch(noop);
         throw err;
@@ -274,6 +288,8 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
 
     remember,
 
+    recency,
+
     forget(name) {
       verified.delete(name);
     },
@@ -287,17 +303,10 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
 
     release(l, atime) {
       const { fd } = l;
-      // mtime holds the expiry: re-set as read (the fingerprint compares it rounded to the ms).
-      const mtime = l.st.mtimeMs / 1000;
-      if (typeof fd === 'number') {
-        if (atime === undefined) closeQuietly(fd);
-        else futimesCb(fd, atime / 1000, mtime, () => closeCb(fd, noop));
-      } else if (atime === undefined) void fd.close().catch(noop);
-      else
-        void fd
-          .utimes(atime / 1000, mtime)
-          .catch(noop)
-          .finally(() => fd.close().catch(noop));
+      if (typeof fd === 'number') closeQuietly(fd);
+      else void fd.close().catch(noop);
+      // The atime is written back later, in the background (fs-recency.ts): no futimes per hit.
+      if (atime !== undefined) recency.note(l.file, l.st, atime);
     },
   };
 }

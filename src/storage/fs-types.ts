@@ -11,16 +11,18 @@ export interface FsBackendOptions {
   fsync?: boolean;
   /** A read refreshes the file's atime (recency, persisted for restarts) at most this often. Default 60 s. */
   atimeThrottleMs?: number;
+  /** How often noted atimes are written back to the files, off the hit path (fs-recency.ts); 0 = right after each read (tests). Default 5 s. */
+  recencyWriteBackMs?: number;
   /**
    * How many files this process has verified (checksum) or written itself are remembered by
    * identity (dev, inode, size, mtime): a read of the very same file skips the checksum. 0 =
-   * verify every read. Default 16,384 (~3 MB).
+   * verify every read. Default 131,072 (~32 MB when that many files are read).
    */
   verifiedEntries?: number;
   /** A remembered verification is redone after this long (bounds how long a latent media fault goes unseen). Default 10 min. */
   reverifyAfterMs?: number;
   /**
-   * Files up to this size that this process verified and used in the last 30 s are read with
+   * Files up to this size that this process verified and used in the last 5 min are read with
    * synchronous calls on the event loop (likely in the page cache: ~20 µs instead of 4
    * thread-pool round trips). When slow sync reads (> 2 ms each) add up to more than 20 ms
    * within a second, the sync path is off for 1 s, doubling up to 60 s while that keeps
@@ -95,6 +97,8 @@ export interface FsBlobStore extends BlobStore {
   /** Removes expired entries, too-short files, stale temp files and empty shard directories. */
   sweep(opts?: SweepOptions): Promise<SweepResult>;
   setObserver(observer: FsStoreObserver | null): void;
+  /** Writes back the reads' recency still noted (fs-recency.ts), then stops its background pass. */
+  close(): Promise<void>;
 }
 
 export interface FsBackend extends StorageBackend {

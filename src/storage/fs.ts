@@ -277,5 +277,10 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     setObserver(o) {
       state.observer = o;
     },
+    /** A graceful stop: the reads' recency noted since the last write-back reaches the files. */
+    async close() {
+      await reader.recency.flush();
+      reader.recency.stop();
+    },
   };
 }

@@ -104,7 +104,8 @@ export function createOptionApplier(config: Config, presets: PresetMap, deps: Ap
         continue;
       }
       if (!from.preset && allowed.length > 0 && !allowed.includes(opt.name)) {
-        throw new ProxyError('INVALID_URL', `Forbidden processing option: ${opt.name} (not in IMGPROXY_ALLOWED_PROCESSING_OPTIONS)`);
+        // imgproxy's wording (options/parser/errors.go newForbiddenOptionError); the option is not in IMGPROXY_ALLOWED_PROCESSING_OPTIONS.
+        throw new ProxyError('INVALID_URL', `Forbidden processing option ${opt.name}`);
       }
       const spec = OPTIONS_BY_NAME.get(opt.name);
       if (!spec) throw new ProxyError('INVALID_URL', `Unknown processing option: ${opt.name}`);

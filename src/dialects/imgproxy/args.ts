@@ -56,6 +56,12 @@ export { hexToRgb } from '../../options.js';
 
 const FORMAT_ALIASES: Readonly<Record<string, OutputFormat>> = { jpg: 'jpeg' };
 
+/** Whether `value` names an output format (or one of its aliases), as parseFormat takes it. */
+export function isFormatName(value: string): boolean {
+  const v = value.toLowerCase();
+  return (OUTPUT_FORMATS as readonly string[]).includes(FORMAT_ALIASES[v] ?? v);
+}
+
 export function parseFormat(name: string, value: string): OutputFormat {
   const v = value.toLowerCase();
   const f = FORMAT_ALIASES[v] ?? v;

@@ -39,6 +39,7 @@ import {
   objectDetectionUnavailable,
   parseBool,
   parseEnum,
+  isFormatName,
   parseFormat,
   parseGravity,
   parseHexColor,
@@ -567,7 +568,11 @@ const OPTIONS: readonly OptionSpec[] = [
     name: 'skip_processing', aliases: ['skp', 'sp'],
     apply(o, args) {
       const formats = new Set(o.skipProcessingFormats);
-      for (const a of args) formats.add(parseFormat('skip_processing format', a));
+      for (const a of args) {
+        // imgproxy's wording (options/parser/apply.go applySkipProcessingFormatsOption).
+        if (!isFormatName(a)) throw new ProxyError('INVALID_URL', `Invalid image format in skip_processing: ${a}`);
+        formats.add(parseFormat('skip_processing format', a));
+      }
       // A set: sorted so that argument order does not change the options (or the cache key).
       o.skipProcessingFormats = [...formats].sort();
     },

@@ -74,10 +74,16 @@ export function toSourceUrl(url: string, config: SourceConfig, viaAlias = false)
     if (path === '') throw new ProxyError('BAD_REQUEST', 'Invalid source URL: empty local path');
     return `local:///${path}`;
   }
+  // PreviewProxy's order and wording (src/modules/proxy/router.rs SourceRouter::fetch,
+  // sources/alias.rs): any other `scheme://` is unsupported, `name:/path` is an alias.
+  if (url.includes('://')) throw new ProxyError('BAD_REQUEST', 'unsupported scheme');
   const alias = viaAlias ? null : ALIAS_RE.exec(url);
-  const name = alias?.[1] ?? '';
-  const base = alias && Object.hasOwn(pp.urlAliases, name) ? pp.urlAliases[name] : undefined;
-  if (alias && base !== undefined) return toSourceUrl(join(base, alias[2] ?? ''), config, true);
-  const scheme = /^([^/]*):\//.exec(url)?.[1] ?? '';
-  throw new ProxyError('BAD_REQUEST', `Unsupported source scheme or unknown alias ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
+  if (alias) {
+    if (Object.keys(pp.urlAliases).length === 0) throw new ProxyError('BAD_REQUEST', 'alias source is not enabled');
+    const name = alias[1] ?? '';
+    const base = Object.hasOwn(pp.urlAliases, name) ? pp.urlAliases[name] : undefined;
+    if (base === undefined) throw new ProxyError('BAD_REQUEST', `unknown alias scheme: ${name}`);
+    return toSourceUrl(join(base, alias[2] ?? ''), config, true);
+  }
+  throw new ProxyError('BAD_REQUEST', 'unrecognized URL format');
 }

@@ -134,7 +134,8 @@ describe('disk budget: LRU by use', () => {
       const p = join(s.l2.dir, sk(i).slice(0, 2), sk(i).slice(2, 4), sk(i));
       await utimes(p, new Date(base + i * 1000), new Date(Date.now() + 3_600_000));
     }
-    await s.l2.get(sk(0)); // persisted to atime (throttle 0)
+    await s.l2.get(sk(0)); // noted (throttle 0), written to atime by the background pass
+    await s.l2.close(); // a graceful stop writes what is still noted
     // "Restart": new stores and a new budget over the same directory.
     const s2 = stores(0);
     const b = budgetFor(s2, size * 10 + dirs);

@@ -55,3 +55,22 @@ describe('resolve memo', () => {
     expect(keyOf({})).not.toBe(keyOf({ 'x-tenant': '' }));
   });
 });
+
+describe('resolve memo size', () => {
+  it('holds 20,000 distinct URLs: a second pass over them parses nothing', () => {
+    const resolve = createResolver(config, { key: (req, headers) => transformedKey(req, headers, config.cache) }, createSources(config));
+    let parses = 0;
+    const urls = Array.from({ length: 20_000 }, (_, i) => `/insecure/rs:fit:${100 + (i % 900)}:${100 + Math.floor(i / 900)}/plain/http://example.com/v/${i}/big.jpg`);
+    const pass = () => {
+      for (const p of urls)
+        resolve(`i\0${p}`, () => {
+          parses++;
+          return dialect.parseImage(p, {});
+        }, {});
+    };
+    pass();
+    expect(parses).toBe(urls.length);
+    pass();
+    expect(parses).toBe(urls.length);
+  });
+});

@@ -112,7 +112,7 @@ describe('expiry', () => {
   });
 
   it('a read refreshes atime (recency persisted for restarts) and keeps mtime (expiry)', async () => {
-    const s = createFsBackend(dir, { fsync: false, atimeThrottleMs: 0 }).open('r');
+    const s = createFsBackend(dir, { fsync: false, atimeThrottleMs: 0, recencyWriteBackMs: 0 }).open('r');
     const key = hexKey('atime');
     const expiresAt = Date.now() + 3_600_000;
     await s.put(key, Buffer.from('x'), { expiresAt });

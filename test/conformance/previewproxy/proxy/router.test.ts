@@ -33,11 +33,11 @@ describe('src/modules/proxy/router.rs', () => {
     expectPpError(await ask('local:/some/path.jpg'), 400, 'invalid_params', 'local source is not enabled');
   });
 
-  gap('issue 12 §4: ftp:// → we answer 400 as text, PreviewProxy 400 invalid_params "unsupported scheme"', 'test_ftp_scheme_unsupported', async () => {
+  ported('test_ftp_scheme_unsupported', async () => {
     expectPpError(await ask('ftp://example.com/file'), 400, 'invalid_params', 'unsupported scheme');
   });
 
-  gap('issue 12 §4: file:// → we answer 400 as text, PreviewProxy 400 invalid_params "unsupported scheme"', 'test_file_scheme_unsupported', async () => {
+  ported('test_file_scheme_unsupported', async () => {
     expectPpError(await ask('file:///etc/passwd'), 400, 'invalid_params', 'unsupported scheme');
   });
 
@@ -54,11 +54,11 @@ describe('src/modules/proxy/router.rs', () => {
     expect(o.requests.at(-1)?.url).toBe('/img.jpg');
   });
 
-  gap('issue 12 §4: an alias with no PP_URL_ALIASES → we answer 400 as text, PreviewProxy 400 invalid_params "alias source is not enabled"', 'test_alias_disabled_returns_error', async () => {
+  ported('test_alias_disabled_returns_error', async () => {
     expectPpError(await ask('mycdn:/img.jpg'), 400, 'invalid_params', 'alias source is not enabled');
   });
 
-  gap('issue 12 §4: mycdn:// → we answer 400 as text, PreviewProxy 400 invalid_params "unsupported scheme"', 'test_double_slash_alias_scheme_is_unsupported', async () => {
+  ported('test_double_slash_alias_scheme_is_unsupported', async () => {
     expectPpError(await ask('mycdn://img.jpg'), 400, 'invalid_params', 'unsupported scheme');
   });
 });

@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect } from 'vitest';
-import { gap, ported } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 import { photoJpeg, tinyPng } from '../../fixtures.js';
 import { enc, expectOk, expectPpError, get, ppServers, useOrigin, useTempDir } from '../../pp.js';
 import { ppS3, s3Skip } from '../../s3.js';
@@ -38,7 +38,7 @@ describe('src/modules/proxy/sources/alias.rs', () => {
     expect(lastPath()).toBe('/img.jpg?w=100&h=200');
   });
 
-  gap('issue 12 §4: an unknown alias → we answer 400 as text, PreviewProxy 400 invalid_params "unknown alias scheme: other"', 'test_resolve_unknown_scheme_error', async () => {
+  ported('test_resolve_unknown_scheme_error', async () => {
     expectPpError(await via(`mycdn=${o.url}`, 'other:/img.jpg'), 400, 'invalid_params', 'unknown alias scheme: other');
   });
 

@@ -1,0 +1,79 @@
+/**
+ * The atime write-back (src/storage/fs-recency.ts): a read's recency reaches the file later,
+ * with its mtime (the entry's expiry) exactly as it was, and never reaches a file that replaced
+ * the one read.
+ */
+import { mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRecencyJournal } from '../../../src/storage/fs-recency.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pixproxy-recency-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A file with atime long ago and mtime (expiry) in the future. */
+async function entry(name: string, expiresAt: number): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, name);
+  await utimes(file, new Date(Date.now() - 86_400_000), new Date(expiresAt));
+  return file;
+}
+
+describe('recency journal', () => {
+  it('writes a noted atime back on the next pass, the mtime kept to the millisecond', async () => {
+    const expiresAt = Date.now() + 3_600_000;
+    const file = await entry('a', expiresAt);
+    const before = await stat(file);
+    const journal = createRecencyJournal({ intervalMs: 60_000 });
+    try {
+      const now = Date.now();
+      journal.note(file, before, now);
+      // Not on the read path: nothing written until the pass runs.
+      expect((await stat(file)).atimeMs).toBe(before.atimeMs);
+      expect(journal.pending).toBe(1);
+      await journal.flush();
+      const after = await stat(file);
+      expect(after.atimeMs).toBeGreaterThanOrEqual(now - 1);
+      expect(Math.round(after.mtimeMs)).toBe(Math.round(before.mtimeMs));
+      expect(journal.pending).toBe(0);
+    } finally {
+      journal.stop();
+    }
+  });
+
+  it('leaves a file that replaced the one read alone (its own atime and expiry)', async () => {
+    const file = await entry('b', Date.now() + 3_600_000);
+    const read = await stat(file);
+    const journal = createRecencyJournal({ intervalMs: 60_000 });
+    try {
+      journal.note(file, read, Date.now());
+      const newer = await entry('b.new', Date.now() + 7_200_000);
+      const newSt = await stat(newer);
+      await rename(newer, file);
+      await journal.flush();
+      const after = await stat(file);
+      expect(after.ino).toBe(newSt.ino);
+      expect(after.atimeMs).toBe(newSt.atimeMs);
+      expect(after.mtimeMs).toBe(newSt.mtimeMs);
+    } finally {
+      journal.stop();
+    }
+  });
+
+  it('holds at most `max` notes; repeated reads of one file are one note', async () => {
+    const journal = createRecencyJournal({ intervalMs: 60_000, max: 2 });
+    try {
+      const files = [await entry('c1', Date.now() + 1000), await entry('c2', Date.now() + 1000), await entry('c3', Date.now() + 1000)];
+      for (const f of [...files, files[0] ?? '']) journal.note(f, await stat(f), Date.now());
+      expect(journal.pending).toBe(2);
+    } finally {
+      journal.stop();
+    }
+  });
+});
