@@ -36,9 +36,22 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     args: '`%type:%x:%y`; `no` `so` `ea` `we` `noea` `nowe` `soea` `sowe` `ce` `sm` `fp:%x:%y`',
     default: '`ce:0:0`',
     status: 'partial',
-    note: '`sm` is libvips attention smartcrop; Pro `obj`/`objw` (object detection) are not supported (404)',
+    note: '`sm` is libvips attention smartcrop; Pro `obj`/`objw` (object detection) are refused with 422 (no detection model)',
+  },
+  objects_position: {
+    args: '`%type:%x:%y`; compass points, `fp:%x:%y`, `prop`',
+    default: '`ce:0:0`',
+    status: 'partial',
+    note: `parsed and validated; it places detected objects, and object detection is refused, so it changes nothing (not in the cache key); ${PRO}`,
   },
   crop: { args: '`%width:%height:%gravity…`', default: '–', status: 'working', note: 'before resize; < 1 relative, ≥ 1 pixels' },
+  crop_aspect_ratio: {
+    args: '`%ratio:%enlarge`; ratio = width / height, `0` = off',
+    default: 'off',
+    status: 'working',
+    note: `corrects the crop area (the whole image without \`crop\`), shrinking it or, with \`enlarge\`, growing it within the image; the gravity then places the corrected area; ${PRO}`,
+  },
+  crop_objects: { args: '`%scale_factor:%class…`', default: '–', status: 'not supported', note: 'object detection: 422 (no detection model is shipped in an npm package pixproxy can use); `co` stays contrast\'s alias' },
   trim: {
     args: '`%threshold:%hex_color:%equal_hor:%equal_ver`',
     default: 'off',
@@ -50,11 +63,40 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
   rotate: { args: 'multiple of 90', default: '`0`', status: 'working', note: 'other angles → 404' },
   flip: { args: '`%horizontal:%vertical`', default: '`false:false`', status: 'working' },
   background: { args: '`%r:%g:%b` or `%hex`; empty = off', default: 'off (white when the output has no alpha)', status: 'working' },
+  background_alpha: { args: 'float 0–1', default: '`1`', status: 'working', note: `alpha of \`background\` where the output format holds alpha (a JPEG is flattened opaque); ${PRO}` },
   adjust: { args: '`%brightness:%contrast:%saturation`', default: '–', status: 'working', note: `meta-option; ${PRO}` },
   brightness: { args: 'int −255…255', default: '`0`', status: 'working', note: PRO },
   contrast: { args: 'float 0…1000', default: '`1`', status: 'working', note: PRO },
   saturation: { args: 'float 0…1000', default: '`1`', status: 'working', note: PRO },
   monochrome: { args: '`%intensity:%hex`', default: '`0:b3b3b3`', status: 'working', note: PRO },
+  duotone: { args: '`%intensity:%hex1:%hex2`', default: '`0:000000:ffffff`', status: 'working', note: `luma mapped from color1 (shadows) to color2 (highlights), blended by intensity; ${PRO}` },
+  unsharp_masking: {
+    args: '`%mode:%weight:%divider`; mode `auto` `none` `always`',
+    default: '`IMGPROXY_UNSHARP_MASKING_MODE` (`none`), `_WEIGHT` (`1`), `_DIVIDER` (`24`)',
+    status: 'working',
+    note: `3×3 sharpening after the filters; \`auto\` only when downscaled and \`sharpen\` is unset. pixproxy's mode default is \`none\` (imgproxy open source's pixels); Pro's is \`auto\`; ${PRO}`,
+  },
+  blur_areas: {
+    args: '`%sigma:%left:%top:%width:%height…` (fractions of the source, ≤ 64 areas)',
+    default: 'off',
+    status: 'working',
+    note: `areas follow crop, resize, rotate and flip; under a smart crop they are placed as if the crop were centred; ${PRO}`,
+  },
+  progressive_blur: {
+    args: '`%sigma:%direction:%start:%stop`; direction: degrees clockwise or `down` `up` `left` `right`',
+    default: 'off (`down`, `0`, `1`)',
+    status: 'working',
+    note: `blended from four blur levels; ${PRO}`,
+  },
+  blur_detections: { args: '`%sigma:%class…`', default: '–', status: 'not supported', note: 'object detection: 422 (sigma 0 is accepted and does nothing)' },
+  draw_detections: { args: '`%draw:%class…`', default: '–', status: 'not supported', note: 'object detection: 422 (`false` is accepted and does nothing)' },
+  colorize: { args: '`%opacity:%hex:%keep_alpha`', default: 'off (`000`, `false`)', status: 'working', note: `a colour layer over the processed image, under the watermark; ${PRO}` },
+  gradient: {
+    args: '`%opacity:%hex:%direction:%start:%stop`; direction: degrees clockwise or `down` `up` `left` `right`',
+    default: 'off (`000`, `down`, `0`, `1`)',
+    status: 'working',
+    note: `from transparent at start to the colour at stop, over the processed image, under the watermark; ${PRO}`,
+  },
   blur: { args: 'sigma, float 0…1000; `0` = off', default: 'off', status: 'working' },
   sharpen: { args: 'sigma, float 0…10; `0` = off', default: 'off', status: 'working' },
   pixelate: { args: 'block size, int ≥ 0', default: 'off', status: 'working' },
@@ -96,6 +138,14 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     default: '`IMGPROXY_STRIP_COLOR_PROFILE` (`true`)',
     status: 'partial',
     note: 'pixels are always converted to sRGB; `false` tags the result with an sRGB profile instead of carrying the source profile over; grey results are never tagged',
+  },
+  style: { args: 'URL-safe base64 CSS', default: '–', status: 'working', note: `put in a \`<style>\` first in an SVG source's root; cleaned like the source's own CSS (no @import, external url(), script URLs) even with IMGPROXY_SANITIZE_SVG off; ${PRO}` },
+  dpi: { args: 'float 0–65535', default: '`0`', status: 'working', note: `0 keeps the source's DPI, or writes \`IMGPROXY_STRIP_METADATA_DPI\` (72) when metadata is stripped; ${PRO}` },
+  color_profile: {
+    args: '`srgb` `p3` `cmyk` or a file name (`.icc`/`.icm` optional) in `IMGPROXY_COLOR_PROFILES_DIR`',
+    default: '–',
+    status: 'working',
+    note: `converts to the profile and embeds it, whatever \`strip_color_profile\` says; ignored where the format holds no profile (CMYK: JPEG and TIFF only); an unknown name → 404; ${PRO}`,
   },
   preserve_hdr: { args: 'bool', default: '`IMGPROXY_PRESERVE_HDR` (`false`)', status: 'working', note: '16-bit kept for PNG and TIFF output; grey stays grey' },
   enforce_thumbnail: {
@@ -157,10 +207,7 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
 
 /** imgproxy options this dialect does not accept at all (404 Invalid URL): Pro features. */
 export const UNSUPPORTED_OPTIONS: readonly { names: string; why: string }[] = [
-  { names: '`objects_position` `crop_aspect_ratio` `crop_objects` `blur_detections` `draw_detections`', why: 'object detection (ML)' },
-  { names: '`background_alpha` `duotone` `colorize` `gradient` `unsharp_masking` `blur_areas` `progressive_blur`', why: 'Pro filters not implemented' },
-  { names: '`style` `color_profile` `dpi`', why: 'Pro colour and SVG options' },
-  { names: '`video_thumbnail_*` `hashsum`', why: 'Pro video and hashsum options' },
+  { names: '`video_thumbnail_tile` `video_thumbnail_animation` `hashsum`', why: 'Pro video tiles and animation, and hashsum' },
 ];
 
 export interface InfoOptionDoc {

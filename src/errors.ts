@@ -55,6 +55,11 @@ export const ERROR_CODES = {
   INVALID_IMAGE: { status: 422, message: 'Invalid source image' },
   /** Detected type we do not load, or a decode failure (truncated, corrupt). */
   UNSUPPORTED_IMAGE: { status: 422, message: 'Broken or unsupported image' },
+  /**
+   * An imgproxy Pro option this server cannot honour (object detection: `crop_objects`, `g:obj`,
+   * `blur_detections`, `draw_detections` need a model none of our packages ships).
+   */
+  UNSUPPORTED_OPTION: { status: 422, message: 'Unsupported processing option' },
   /** A video source ffmpeg could not take a frame of (or ffmpeg is missing): PreviewProxy's `video_decode_error`. */
   VIDEO_DECODE_ERROR: { status: 422, message: 'Broken or unsupported image' },
   /** A PDF source PDFium could not render: PreviewProxy's `pdf_render_error`. */

@@ -26,7 +26,7 @@ export type { ProcessContext, ProcessResult } from './processing/types.js';
  * `options`: imgproxy option segments (`rs:fit:300:200/q:80/f:webp`, or an array of segments),
  * applied after the `default` preset, as in a URL. Empty: the defaults (automatic format).
  * `ctx.watermark`: the image the `watermark` option draws (IMGPROXY_WATERMARK_* are not read
- * here); `ctx.signal` stops the work at the next pipeline stage.
+ * here); `ctx.marks`: the bytes of the `watermark_url` images, by URL; `ctx.signal` stops the work at the next pipeline stage.
  */
 export type ImageProcessor = (input: Buffer, options?: string | readonly string[], ctx?: ProcessContext) => Promise<ProcessResult>;
 
@@ -43,7 +43,7 @@ export function createImageProcessor(config: Config = loadConfig({})): ImageProc
     const o = defaultOptions(config);
     if (presets.has('default')) applier.applyPresets(o, ['default']);
     applier.applyOptions(o, parsed, { preset: false, chain: [] });
-    return o;
+    return applier.finish(o);
   }
 
   return async (input, options = '', ctx = {}) => {

@@ -43,7 +43,10 @@ export interface VideoOptions {
 export const RESIZING_TYPES = ['fit', 'fill', 'fill-down', 'force', 'auto'] as const;
 export type ResizingType = (typeof RESIZING_TYPES)[number];
 
-export const GRAVITY_TYPES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce', 'sm', 'fp'] as const;
+/** The nine compass gravities (imgproxy's gravity, extend, watermark and objects_position use them). */
+export const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const;
+
+export const GRAVITY_TYPES = [...COMPASS_GRAVITIES, 'sm', 'fp'] as const;
 export type GravityType = (typeof GRAVITY_TYPES)[number];
 
 export interface Gravity {
@@ -84,6 +87,12 @@ export interface Rgb {
   r: number;
   g: number;
   b: number;
+}
+
+/** `rrggbb` → channels. */
+export function hexToRgb(hex: string): Rgb {
+  const n = Number.parseInt(hex, 16);
+  return { r: (n >> 16) & 0xff, g: (n >> 8) & 0xff, b: n & 0xff };
 }
 
 export const WATERMARK_POSITIONS = ['ce', 'no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 're'] as const;
@@ -138,6 +147,79 @@ export interface FrameSelection {
 
 export const RESIZING_ALGORITHMS = ['nearest', 'linear', 'cubic', 'lanczos2', 'lanczos3'] as const;
 export type ResizingAlgorithm = (typeof RESIZING_ALGORITHMS)[number];
+
+export type UnsharpMaskingMode = Config['processing']['unsharpMaskingMode'];
+
+export interface UnsharpMasking {
+  mode: UnsharpMaskingMode;
+  /** How much the neighbours weigh against the pixel; greater is sharper. */
+  weight: number;
+  /** Strength divider; smaller is sharper. */
+  divider: number;
+}
+
+/** `crop_aspect_ratio`: the crop area corrected to `ratio` (width / height). */
+export interface CropAspectRatio {
+  ratio: number;
+  /** Grow the area (within the image) instead of shrinking it. */
+  enlarge: boolean;
+}
+
+/**
+ * A ramp across the image for `gradient` and `progressive_blur`: 0 at `start`, full at `stop`
+ * (fractions of the image along the direction), the direction `angle` degrees clockwise from
+ * top-to-bottom.
+ */
+export interface Ramp {
+  angle: number;
+  start: number;
+  stop: number;
+}
+
+export interface GradientOptions extends Ramp {
+  opacity: number;
+  /** rrggbb */
+  color: string;
+}
+
+export interface ProgressiveBlurOptions extends Ramp {
+  sigma: number;
+}
+
+/** A rectangle in fractions (0–1) of the image it applies to. */
+export interface RelativeRect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export interface BlurAreas {
+  sigma: number;
+  areas: RelativeRect[];
+}
+
+export interface DuotoneOptions {
+  intensity: number;
+  /** rrggbb of the shadows and of the highlights. */
+  dark: string;
+  light: string;
+}
+
+export interface ColorizeOptions {
+  opacity: number;
+  /** rrggbb */
+  color: string;
+  keepAlpha: boolean;
+}
+
+export const OBJECTS_POSITION_TYPES = [...COMPASS_GRAVITIES, 'fp', 'prop'] as const;
+export type ObjectsPositionType = (typeof OBJECTS_POSITION_TYPES)[number];
+
+/** Offsets as in `Gravity`; `prop` takes none. */
+export interface ObjectsPosition extends Omit<Gravity, 'type'> {
+  type: ObjectsPositionType;
+}
 
 /** imgproxy Pro's `jpeg_options` (defaults: IMGPROXY_JPEG_*). */
 export interface JpegOptions {
@@ -220,6 +302,23 @@ export interface ProcessingOptions {
   saturation: number;
   /** null = off; intensity 0–1 and tint colour. */
   monochrome: { intensity: number; color: string } | null;
+  duotone: DuotoneOptions | null;
+  unsharpMasking: UnsharpMasking;
+  blurAreas: BlurAreas | null;
+  progressiveBlur: ProgressiveBlurOptions | null;
+  colorize: ColorizeOptions | null;
+  gradient: GradientOptions | null;
+  cropAspectRatio: CropAspectRatio | null;
+  /** Alpha (0–1) of `background`; 1 = opaque. */
+  backgroundAlpha: number;
+  /** Where detected objects go (Pro `objects_position`); only `obj`/`objw` gravities read it. */
+  objectsPosition: ObjectsPosition;
+  /** CSS put in a `<style>` at the start of an SVG source; '' = none. */
+  style: string;
+  /** Output DPI; 0 = the source's, or IMGPROXY_STRIP_METADATA_DPI when metadata is stripped. */
+  dpi: number;
+  /** ICC profile the result is converted to and tagged with (`srgb`, `p3`, `cmyk`, a file name); null = none. */
+  colorProfile: string | null;
   stripMetadata: boolean;
   keepCopyright: boolean;
   stripColorProfile: boolean;
@@ -292,6 +391,47 @@ export interface ProcessingOptions {
   maxResultDimension: number;
   /** Presets that were applied, for logging only; never part of the key. */
   usedPresets: string[];
+  /**
+   * Pro's chained pipelines (`-` between option groups): each runs on the result of the one
+   * before, after this one. Only the pipeline options (not MAIN_KEYS) are per pipeline.
+   */
+  chain: PipelineOptions[];
+}
+
+/**
+ * Options that belong to the request as a whole, whatever pipeline they are written in
+ * (imgproxy's `o.Main()` in options/parser/processing_options.go): output, metadata, source
+ * loading, security limits, headers. Everything else is per pipeline.
+ */
+export const MAIN_KEYS = [
+  'stripMetadata', 'keepCopyright', 'stripColorProfile', 'preserveHdr', 'enforceThumbnail',
+  'quality', 'formatQuality', 'maxBytes', 'format', 'preferWebp', 'preferAvif', 'preferJxl',
+  'enforceWebp', 'enforceAvif', 'enforceJxl', 'skipProcessingFormats', 'raw', 'cachebuster',
+  'expires', 'filename', 'returnAttachment', 'page', 'pages', 'disableAnimation', 'style', 'dpi',
+  'colorProfile', 'maxSrcResolution', 'maxSrcFileSize', 'maxAnimationFrames',
+  'maxAnimationFrameResolution', 'maxResultDimension', 'usedPresets', 'chain', 'bestFormat',
+  'smallAvif', 'sourceIfSameFormat', 'autoquality', 'jpegOptions', 'pngOptions', 'webpOptions',
+  'avifSubsample', 'fallbackImageUrl', 'cacheTags', 'bypassCache',
+] as const satisfies readonly (keyof ProcessingOptions)[];
+export type MainKey = (typeof MAIN_KEYS)[number];
+
+/** The options of one pipeline of a chain. */
+export type PipelineOptions = Omit<ProcessingOptions, MainKey>;
+
+const MAIN_KEY_SET: ReadonlySet<string> = new Set(MAIN_KEYS);
+
+/** The pipeline part of a full options object. */
+export function pipelineOptions(o: ProcessingOptions): PipelineOptions {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!MAIN_KEY_SET.has(k)) out[k] = v;
+  return out as PipelineOptions;
+}
+
+/** Options for pipeline `index` of a chain (0 = the first): its own options over the main ones. */
+export function stageOptions(o: ProcessingOptions, index: number): ProcessingOptions {
+  if (index === 0) return o;
+  const stage = o.chain[index - 1];
+  return stage ? { ...o, ...stage } : o;
 }
 
 const CENTER: Gravity = { type: 'ce', x: 0, y: 0 };
@@ -339,6 +479,18 @@ export function defaultOptions(config: Config): ProcessingOptions {
     contrast: 1,
     saturation: 1,
     monochrome: null,
+    duotone: null,
+    unsharpMasking: { mode: p.unsharpMaskingMode, weight: p.unsharpMaskingWeight, divider: p.unsharpMaskingDivider },
+    blurAreas: null,
+    progressiveBlur: null,
+    colorize: null,
+    gradient: null,
+    cropAspectRatio: null,
+    backgroundAlpha: 1,
+    objectsPosition: { type: 'ce', x: 0, y: 0 },
+    style: '',
+    dpi: 0,
+    colorProfile: null,
     stripMetadata: p.stripMetadata,
     keepCopyright: p.keepCopyright,
     stripColorProfile: p.stripColorProfile,
@@ -390,6 +542,7 @@ export function defaultOptions(config: Config): ProcessingOptions {
     maxAnimationFrameResolution: s.maxAnimationFrameResolution,
     maxResultDimension: s.maxResultDimension,
     usedPresets: [],
+    chain: [],
   };
 }
 
@@ -408,9 +561,9 @@ export function isAsIs(o: ProcessingOptions): boolean {
 
 /**
  * The watermark's details mean nothing without a watermark: reset, so that a URL naming
- * them alone shares the cache key of one that does not.
+ * them alone shares the cache key of one that does not (the main options or a chained pipeline's).
  */
-export function settleWatermark(o: ProcessingOptions): void {
+export function settleWatermark(o: Pick<ProcessingOptions, 'watermark' | 'watermarkImage' | 'watermarkSize' | 'watermarkRotate' | 'watermarkShadow'>): void {
   if (o.watermark !== null) return;
   o.watermarkImage = null;
   o.watermarkSize = null;
@@ -418,13 +571,17 @@ export function settleWatermark(o: ProcessingOptions): void {
   o.watermarkShadow = 0;
 }
 
-/** The request's own watermark image, when it draws one: a source to load like the image's. */
-export function watermarkUrl(o: ProcessingOptions): string | undefined {
-  return o.watermark !== null && o.watermarkImage?.kind === 'url' ? o.watermarkImage.url : undefined;
+/**
+ * The request's own watermark images, each URL once: sources to load like the image's. Each
+ * chained pipeline places its own watermark (https://docs.imgproxy.net/features/chained_pipelines).
+ */
+export function watermarkUrls(o: ProcessingOptions): string[] {
+  const urls = [o, ...o.chain].flatMap((s) => (s.watermark !== null && s.watermarkImage?.kind === 'url' ? [s.watermarkImage.url] : []));
+  return [...new Set(urls)];
 }
 
 /** Options that change headers or validity but never the bytes: left out of the cache key. */
-export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
+export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
 
 export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'image/jpeg',

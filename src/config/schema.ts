@@ -18,6 +18,14 @@ import { bool, custom, float, hexList, int, list, map, oneOf, optInt, str, type 
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
 const FORMAT_ALIASES: Readonly<Record<string, string>> = { jpg: 'jpeg' };
 
+/** imgproxy Pro's IMGPROXY_UNSHARP_MASKING_MODE values (and the `unsharp_masking` option's). */
+export const UNSHARP_MASKING_MODES = ['auto', 'none', 'always'] as const;
+
+function positive(raw: string): number | undefined {
+  const n = Number(raw.trim());
+  return raw.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 function parseFormatList(raw: string): string[] | undefined {
   const out: string[] = [];
   for (const item of raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
@@ -206,6 +214,8 @@ export const schema = {
       .describe('File read at startup with one preset a line (`#` comments), added to IMGPROXY_PRESETS.'),
     presetsSeparator: custom(['IMGPROXY_PRESETS_SEPARATOR'], ',', 'a non-empty separator', (raw) => (raw.length > 0 ? raw : undefined))
       .describe('Separator between the presets of IMGPROXY_PRESETS.'),
+    maxChainedPipelines: int(['IMGPROXY_MAX_CHAINED_PIPELINES'], 0, { min: 0 })
+      .describe('Most pipelines (option groups separated by `-`) an imgproxy URL may chain; presets are not counted (imgproxy Pro). 0 = no limit.'),
     onlyPresets: bool(['IMGPROXY_ONLY_PRESETS'], false)
       .describe('The options segment of imgproxy URLs holds only preset names.'),
     allowedProcessingOptions: list(['IMGPROXY_ALLOWED_PROCESSING_OPTIONS'])
@@ -270,6 +280,18 @@ export const schema = {
       .describe('Results carry no ICC profile (pixels are sRGB either way; off = tagged sRGB). Default of `strip_color_profile`.'),
     preserveHdr: bool(['IMGPROXY_PRESERVE_HDR'], false)
       .describe('Keeps 16-bit sources at 16 bits where the output format can hold it. Default of `preserve_hdr`.'),
+    useLinearColorspace: bool(['IMGPROXY_USE_LINEAR_COLORSPACE'], false)
+      .describe('Resizes in linear light (libvips scRGB), then back to sRGB: truer averages of bright and dark pixels, slower. Shrink-on-load still decodes in sRGB (IMGPROXY_DISABLE_SHRINK_ON_LOAD).'),
+    unsharpMaskingMode: oneOf(['IMGPROXY_UNSHARP_MASKING_MODE'], UNSHARP_MASKING_MODES, 'none')
+      .describe('imgproxy Pro\'s unsharp masking: `auto` sharpens downscaled results unless `sharpen` is set, `always` every result, `none` never. Default `none` keeps imgproxy\'s open-source pixels (Pro\'s default is `auto`). Default of `unsharp_masking`.'),
+    unsharpMaskingWeight: custom(['IMGPROXY_UNSHARP_MASKING_WEIGHT'], 1, 'a number > 0', positive)
+      .describe('How much neighbouring pixels weigh in unsharp masking; greater is sharper.'),
+    unsharpMaskingDivider: custom(['IMGPROXY_UNSHARP_MASKING_DIVIDER'], 24, 'a number > 0', positive)
+      .describe('Unsharp masking strength divider; smaller is sharper.'),
+    stripMetadataDpi: custom(['IMGPROXY_STRIP_METADATA_DPI'], 72, 'a number > 0', positive)
+      .describe('DPI written into results whose metadata is stripped, unless `dpi` sets one (imgproxy Pro).'),
+    colorProfilesDir: str(['IMGPROXY_COLOR_PROFILES_DIR'], '/usr/share/color/icc')
+      .describe('Directory of the ICC profiles `color_profile` may name (file name, `.icc`/`.icm` optional), besides the built-in `srgb`, `p3` and `cmyk`.'),
     disableShrinkOnLoad: bool(['IMGPROXY_DISABLE_SHRINK_ON_LOAD'], false)
       .describe('Turns off shrink-on-load (decoding JPEG/WebP at 1/2, 1/4 or 1/8 when only a resize follows): slower, slightly sharper.'),
     autoWebp: bool(['IMGPROXY_AUTO_WEBP', 'IMGPROXY_ENABLE_WEBP_DETECTION'], false)

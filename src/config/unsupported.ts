@@ -109,7 +109,6 @@ export const unsupported: readonly Unsupported[] = [
   // imgproxy: processing and formats
   refuse(bool('IMGPROXY_PNG_UNLIMITED', false), UNLIMITED('PNG')),
   refuse(bool('IMGPROXY_TIFF_UNLIMITED', false), UNLIMITED('TIFF')),
-  refuse(bool('IMGPROXY_USE_LINEAR_COLORSPACE', false), 'resizing in linear light is not implemented yet'),
   refuse(bool('IMGPROXY_ENFORCE_THUMBNAIL', false), 'sharp does not expose embedded HEIF/AVIF thumbnails (the `enforce_thumbnail` URL option is parsed and ignored)'),
   // imgproxy: origins
   refuse(str('IMGPROXY_S3_ASSUME_ROLE_ARN'), ASSUME_ROLE),

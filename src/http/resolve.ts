@@ -19,7 +19,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue, withCookies } from '../cache/key.js';
-import { watermarkUrl } from '../options.js';
+import { watermarkUrls } from '../options.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
 import { MAX_TAGS, normalizeTags, tagsFromHeader } from '../tags.js';
@@ -84,8 +84,7 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
     const request = parse();
     sources.admit(request.source);
     // A watermark image is a source too: IMGPROXY_ALLOWED_SOURCES and the enabled schemes apply.
-    const mark = watermarkUrl(request.options);
-    if (mark !== undefined) sources.admit(mark);
+    for (const mark of watermarkUrls(request.options)) sources.admit(mark);
     if (tagsHeader) {
       const fromHeader = tagsFromHeader(headers[tagsHeader]);
       if (fromHeader.length > 0) request.tags = normalizeTags([...request.options.cacheTags, ...fromHeader]).slice(0, MAX_TAGS);

@@ -13,6 +13,7 @@ export type ErrorCategory = 'timeout' | 'path_parsing' | 'security' | 'queue' | 
 const CATEGORY: Readonly<Record<ErrorCode, ErrorCategory | null>> = {
   INVALID_URL: 'path_parsing',
   UNSUPPORTED_OUTPUT: 'path_parsing',
+  UNSUPPORTED_OPTION: 'path_parsing',
   BAD_REQUEST: 'path_parsing',
   UNSUPPORTED_PARAM: 'path_parsing',
   FORBIDDEN: 'security',

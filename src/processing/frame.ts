@@ -13,7 +13,7 @@
  */
 import sharp, { type KernelEnum, type OverlayOptions, type Sharp } from 'sharp';
 import type { ProcessingOptions, Rgb } from '../options.js';
-import { pixelateGrid, type CropStep, type Rect } from './geometry.js';
+import { isIdentity, pixelateGrid, type CropStep, type Rect, type Turn } from './geometry.js';
 import { underBudget, type Run } from './run.js';
 import { vips } from './sharp-setup.js';
 
@@ -38,6 +38,8 @@ export interface Pixels {
   hasAlpha: boolean;
   depth: Depth;
   run: Run;
+  /** The pipeline `open()` starts works in linear light (it still yields sRGB). */
+  linear?: boolean;
 }
 
 export function hasAlpha(f: Frame): boolean {
@@ -76,7 +78,12 @@ export async function toFrame(p: Sharp, like: { depth: Depth; run: Run }, size?:
 
 /** Operations sharp can run in one lazy pass, each in its slot of sharp's order. */
 export interface LazyOps {
+  /** Run the pass in linear light (IMGPROXY_USE_LINEAR_COLORSPACE): libvips scRGB, sRGB out. */
+  linear?: boolean;
   resize?: { width: number; height: number; kernel: keyof KernelEnum } | null;
+  /** The rotate/flip options (and EXIF orientation), after the resize as in imgproxy. */
+  turn?: Turn | null;
+  /** In the final orientation. */
   extract?: Rect | null;
   /** Transparent margins. */
   extend?: { left: number; top: number; right: number; bottom: number } | null;
@@ -91,8 +98,12 @@ export interface LazyOps {
 
 export function withOps(p: Sharp, ops: LazyOps): Sharp {
   let out = p;
+  if (ops.linear) out = linearLight(out);
   if (ops.flatten) out = out.flatten({ background: ops.flatten });
   if (ops.resize) out = out.resize(ops.resize.width, ops.resize.height, { fit: 'fill', kernel: ops.resize.kernel });
+  // Called after resize(), so sharp turns the resized pixels; an extract() after it is then in
+  // the turned image, with or without a resize (sharp's rotateBefore rules).
+  if (ops.turn && !isIdentity(ops.turn)) out = applyTurn(out, ops.turn);
   // After a resize this is sharp's post-resize extract, without one its pre-resize extract.
   if (ops.extract) out = out.extract(ops.extract);
   if (ops.extend) out = out.extend({ ...ops.extend, background: { r: 0, g: 0, b: 0, alpha: 0 } });
@@ -102,6 +113,15 @@ export function withOps(p: Sharp, ops: LazyOps): Sharp {
   if (ops.overlays && ops.overlays.length > 0) out = out.composite(ops.overlays);
   if (ops.removeAlpha) out = out.removeAlpha();
   return out;
+}
+
+/**
+ * A pass in linear light, as imgproxy's IMGPROXY_USE_LINEAR_COLORSPACE resizes
+ * (processing/scale.go: to linear, resize, back): sharp converts the input to libvips' scRGB
+ * and the output back to sRGB (or to what toColourspace asks).
+ */
+export function linearLight(p: Sharp): Sharp {
+  return p.pipelineColourspace('scrgb');
 }
 
 const KERNELS: Readonly<Record<string, keyof KernelEnum>> = {
@@ -166,6 +186,10 @@ export async function rotateFlipFrame(f: Frame, angle: number, flipH: boolean, f
   return toFrame(rotateFlip(fromFrame(f), angle, flipH, flipV), f);
 }
 
+export function applyTurn(p: Sharp, t: Turn): Sharp {
+  return rotateFlip(p, t.angle, t.flop, false);
+}
+
 /** EXIF orientation → the rotation and mirror that show the image upright (libvips autorot). */
 const EXIF_ORIENTATION: Readonly<Record<number, { angle: number; flop: boolean }>> = {
   2: { angle: 0, flop: true },
@@ -176,6 +200,12 @@ const EXIF_ORIENTATION: Readonly<Record<number, { angle: number; flop: boolean }
   7: { angle: 270, flop: true },
   8: { angle: 270, flop: false },
 };
+
+/** An EXIF orientation as a turn. */
+export function exifTurn(orientation: number): Turn {
+  const o = EXIF_ORIENTATION[orientation];
+  return o ? { angle: o.angle, flop: o.flop } : { angle: 0, flop: false };
+}
 
 /** Whether an EXIF orientation swaps width and height. */
 export function orientationSwaps(orientation: number): boolean {
@@ -214,7 +244,9 @@ function equalMargins(start: number, size: number, total: number): [number, numb
  */
 export async function trimFrame(f: Frame, t: { threshold: number; color: string | null; equalHor: boolean; equalVer: boolean }): Promise<Frame> {
   let probe = fromFrame(f);
-  if (hasAlpha(f)) probe = probe.flatten({ background: '#ff00ff' });
+  // sharp trims before it flattens within one pipeline (and reads alpha for trimming), so the
+  // flatten onto magenta that imgproxy does first (vips/vips.c vips_trim) is a pass of its own.
+  if (hasAlpha(f)) probe = fromFrame(await toFrame(probe.flatten({ background: '#ff00ff' }), f));
   const trimmed = await vips(
     probe
       .trim({ threshold: t.threshold, ...(t.color ? { background: `#${t.color}` } : {}) })

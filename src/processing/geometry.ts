@@ -9,7 +9,7 @@
  * option and the flip option). imgproxy crops before rotating and rotates the crop gravity
  * instead; the pipeline rotates first and crops afterwards, which selects the same region.
  */
-import type { Gravity, OutputFormat, ProcessingOptions } from '../options.js';
+import type { CropAspectRatio, Gravity, OutputFormat, ProcessingOptions, RelativeRect } from '../options.js';
 
 // ---------------------------------------------------------------------------------------------
 // Go-compatible integer helpers (imgproxy's `imath`). Go's math.Round rounds half away from
@@ -116,6 +116,7 @@ type GeometryOptions = Pick<
   | 'extendAspectRatio'
   | 'gravity'
   | 'crop'
+  | 'cropAspectRatio'
   | 'padding'
   | 'rotate'
   | 'maxResultDimension'
@@ -126,6 +127,34 @@ export function cropSize(orig: number, crop: number): number {
   if (crop === 0) return 0;
   if (crop >= 1) return Math.trunc(crop);
   return Math.max(1, scaleInt(orig, crop));
+}
+
+/**
+ * imgproxy Pro `crop_aspect_ratio`: the crop area (w × h) of an imgW × imgH image brought to
+ * `ratio`, by shrinking the side that is too long or, with `enlarge`, growing the one that is
+ * too short; an enlarged area larger than the image is shrunk back into it at the same ratio
+ * (https://docs.imgproxy.net/usage/processing#crop-aspect-ratio). Never below one pixel.
+ */
+export function correctCropAspect(w: number, h: number, imgW: number, imgH: number, car: CropAspectRatio): [number, number] {
+  let cw = w;
+  let ch = h;
+  const { ratio } = car;
+  if (cw / ch > ratio) {
+    if (car.enlarge) ch = goRound(cw / ratio);
+    else cw = goRound(ch * ratio);
+  } else if (cw / ch < ratio) {
+    if (car.enlarge) cw = goRound(ch * ratio);
+    else ch = goRound(cw / ratio);
+  }
+  if (cw > imgW) {
+    cw = imgW;
+    ch = goRound(cw / ratio);
+  }
+  if (ch > imgH) {
+    ch = imgH;
+    cw = goRound(ch * ratio);
+  }
+  return [Math.max(1, Math.min(cw, imgW)), Math.max(1, Math.min(ch, imgH))];
 }
 
 /**
@@ -343,8 +372,10 @@ export function planGeometry(input: GeometryInput, o: GeometryOptions): Geometry
   const srcWidth = swap ? input.height : input.width;
   const srcHeight = swap ? input.width : input.height;
 
-  const cropW = o.crop ? cropSize(srcWidth, o.crop.width) : 0;
-  const cropH = o.crop ? cropSize(srcHeight, o.crop.height) : 0;
+  let cropW = o.crop ? cropSize(srcWidth, o.crop.width) : 0;
+  let cropH = o.crop ? cropSize(srcHeight, o.crop.height) : 0;
+  // Without `crop`, the area crop_aspect_ratio corrects is the whole image.
+  if (o.cropAspectRatio) [cropW, cropH] = correctCropAspect(minNonZero(cropW, srcWidth), minNonZero(cropH, srcHeight), srcWidth, srcHeight, o.cropAspectRatio);
   const wts = minNonZero(cropW, srcWidth);
   const hts = minNonZero(cropH, srcHeight);
 
@@ -353,7 +384,7 @@ export function planGeometry(input: GeometryInput, o: GeometryOptions): Geometry
   const { s, z } = limitScale(wts, hts, s0, z0, o);
 
   // Pre-resize crop; DPR does not apply to its offsets.
-  const crop = o.crop ? planCrop(srcWidth, srcHeight, cropW, cropH, o.crop.gravity ?? o.gravity, 1) : null;
+  const crop = o.crop || o.cropAspectRatio ? planCrop(srcWidth, srcHeight, cropW, cropH, o.crop?.gravity ?? o.gravity, 1) : null;
   const [croppedWidth, croppedHeight] = cropStepSize(crop, srcWidth, srcHeight);
 
   const scaledWidth = z.scaledWidth;
@@ -413,6 +444,103 @@ export function planGeometry(input: GeometryInput, o: GeometryOptions): Geometry
     width: w,
     height: h,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quarter turns and mirrors. imgproxy rotates and flips after the resize
+// (processing/processing.go: scale → rotateAndFlip → cropToResult); the plan is in the final
+// orientation, so the pre-crop, made before the turn, is mapped back to the unturned image.
+
+/** A turn of the image: rotate `angle` (a multiple of 90) clockwise, then mirror left-right if `flop`. */
+export interface Turn {
+  angle: number;
+  flop: boolean;
+}
+
+export const NO_TURN: Turn = { angle: 0, flop: false };
+
+const norm = (a: number): number => ((a % 360) + 360) % 360;
+
+/** `first`, then `second`: a mirror reverses the direction of the rotations after it. */
+export function composeTurns(first: Turn, second: Turn): Turn {
+  return { angle: norm(first.angle + (first.flop ? -second.angle : second.angle)), flop: first.flop !== second.flop };
+}
+
+/** The rotate and flip options as one turn (a vertical flip is a half turn and a mirror). */
+export function optionTurn(o: Pick<ProcessingOptions, 'rotate' | 'flipHorizontal' | 'flipVertical'>): Turn {
+  let t: Turn = { angle: norm(o.rotate), flop: o.flipHorizontal };
+  if (o.flipVertical) t = composeTurns(t, { angle: 180, flop: true });
+  return t;
+}
+
+export function isIdentity(t: Turn): boolean {
+  return norm(t.angle) === 0 && !t.flop;
+}
+
+/** Whether the turn swaps width and height. */
+export function swapsAxes(t: Turn): boolean {
+  return norm(t.angle) % 180 === 90;
+}
+
+/** A rectangle of a width × height image turned a quarter clockwise (the image becomes height × width). */
+function quarterRect(r: Rect, height: number): Rect {
+  return { left: height - r.top - r.height, top: r.left, width: r.height, height: r.width };
+}
+
+/**
+ * The crop step of a plan (in the final orientation, on a finalW × finalH image) on the image
+ * before `turn`: the same pixels, cut before the turn.
+ */
+export function unturnCrop(step: CropStep | null, finalW: number, finalH: number, turn: Turn): CropStep | null {
+  if (!step || isIdentity(turn)) return step;
+  if (step.kind === 'smart') return swapsAxes(turn) ? { kind: 'smart', width: step.height, height: step.width } : step;
+  let r = step.rect;
+  let w = finalW;
+  let h = finalH;
+  if (turn.flop) r = { ...r, left: w - r.left - r.width };
+  // Undoing a clockwise turn of `angle` is turning on clockwise to a full turn.
+  for (let q = (360 - norm(turn.angle)) / 90 % 4; q > 0; q--) {
+    r = quarterRect(r, h);
+    [w, h] = [h, w];
+  }
+  return { kind: 'rect', rect: r };
+}
+
+/**
+ * A rectangle given in fractions of the source of a pipeline (before its rotate and flip
+ * options, as imgproxy Pro's `blur_areas` takes it) in pixels of the image after the result
+ * crop: turned with the rotate/flip options, moved by the pre-crop, scaled, moved by the result
+ * crop, and clipped to the image. A smart crop's place is only known to libvips; it is taken as
+ * centred. null when nothing of the rectangle is left.
+ */
+export function mapSourceRect(r: RelativeRect, plan: GeometryPlan, turn: { rotate: number; flipHorizontal: boolean; flipVertical: boolean }): Rect | null {
+  let { left, top, width, height } = r;
+  // Quarter turns clockwise, then the mirrors of the turned image (imgproxy's rotate-then-flip,
+  // which rotateFlip() in frame.ts gives the pixels).
+  const quarters = ((((turn.rotate % 360) + 360) % 360) / 90) | 0;
+  for (let i = 0; i < quarters; i++) [left, top, width, height] = [1 - top - height, left, height, width];
+  if (turn.flipHorizontal) left = 1 - left - width;
+  if (turn.flipVertical) top = 1 - top - height;
+
+  const pre = plan.crop;
+  const preRect = pre?.kind === 'rect' ? pre.rect : centred(plan.srcWidth, plan.srcHeight, plan.croppedWidth, plan.croppedHeight);
+  const sx = plan.scaledWidth / plan.croppedWidth;
+  const sy = plan.scaledHeight / plan.croppedHeight;
+  const post = plan.resultCrop;
+  const postRect = post?.kind === 'rect' ? post.rect : centred(plan.scaledWidth, plan.scaledHeight, plan.resultWidth, plan.resultHeight);
+  const x0 = (left * plan.srcWidth - preRect.left) * sx - postRect.left;
+  const y0 = (top * plan.srcHeight - preRect.top) * sy - postRect.top;
+  const x1 = x0 + width * plan.srcWidth * sx;
+  const y1 = y0 + height * plan.srcHeight * sy;
+  const l = Math.max(0, Math.round(x0));
+  const t = Math.max(0, Math.round(y0));
+  const rr = Math.min(plan.resultWidth, Math.round(x1));
+  const b = Math.min(plan.resultHeight, Math.round(y1));
+  return rr > l && b > t ? { left: l, top: t, width: rr - l, height: b - t } : null;
+}
+
+function centred(outerW: number, outerH: number, innerW: number, innerH: number): Rect {
+  return { left: Math.trunc((outerW - innerW) / 2), top: Math.trunc((outerH - innerH) / 2), width: innerW, height: innerH };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,10 +28,10 @@
  */
 import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { isAsIs, isVideoFormat, MIME_TYPES, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { isAsIs, isVideoFormat, MIME_TYPES, stageOptions, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
 import { ProxyError } from '../errors.js';
-import { headerOf } from './codecs/libvips-read.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
+import { applyEffects, hasEffects } from './effects.js';
 import { fitBytes } from './fit-bytes.js';
 import { byDssim, bySize, qualityRange } from './autoquality.js';
 import { imageDensity, planBest, smallest } from './best-format.js';
@@ -44,12 +44,14 @@ import {
   filterFrame,
   framePixels,
   heldFilters,
+  applyTurn,
+  exifTurn,
   kernelFor,
+  linearLight,
   orient,
   orientationSwaps,
   orientFrame,
   resizeFrame,
-  rotateFlipFrame,
   toFrame,
   trimFrame,
   withOps,
@@ -58,17 +60,21 @@ import {
   type LazyOps,
   type Pixels,
 } from './frame.js';
-import { composeEmbeds, fixSize, planGeometry, type GeometryPlan } from './geometry.js';
+import { composeEmbeds, composeTurns, fixSize, isIdentity, NO_TURN, optionTurn, planGeometry, swapsAxes, unturnCrop, type GeometryPlan, type Turn } from './geometry.js';
 import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
+import { outputDensity, profileFits, resolveColourProfile, withDensity } from './output-profile.js';
 import { initSharp } from './sharp-setup.js';
 import { previewSettings } from './codecs/preview-settings.js';
 import type { DecodeRequest, PreviewSettings, Probe } from './codecs/types.js';
 import { sanitizeSvg, svgSanitizeOptions } from './svg-sanitize.js';
+import { injectSvgStyle } from './svg-style.js';
+import { colorizeOverlay, gradientOverlay } from './tint-overlays.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { planFrames, type FramePlan } from './animation.js';
 import { openWatermark, watermarkOverlays } from './watermark.js';
+import type { MarkSource } from './watermark-mark.js';
 
 /** Missing frame delays default to 40 ms (25 fps), as in imgproxy. */
 const DEFAULT_DELAY_MS = 40;
@@ -94,16 +100,45 @@ interface Job {
   isVector: boolean;
   /** Vector guard: SVG rendered smaller so it fits max_src_resolution. */
   vectorScale: number;
-  /** Encode as greyscale: the source is grey and nothing below adds colour. */
+  /** Encode as greyscale: the source is grey and nothing below adds colour (per output format, see keepsGrey). */
   grey: boolean;
-  /** The watermark drawn is grey itself (isGreyImage). */
-  greyMark: boolean;
+  /**
+   * The mark of each pipeline of the chain (index 0: the first), opened once for the request;
+   * null where that pipeline draws none.
+   */
+  marks: readonly (MarkSource | null)[];
+  /** The index of this job's pipeline in the chain. */
+  stage: number;
+  /** Whether this is the chain's last pipeline: only there does the format force a flatten. */
+  last: boolean;
+  /** The `color_profile` resolved (built-in name or file), null = none. */
+  profile: string | null;
   /** Frames outside a gif_anim range keep their colours: not one grey palette for all. */
   frameColours: boolean;
 }
 
 function isGreyRgb(c: Rgb | null): boolean {
   return c === null || (c.r === c.g && c.g === c.b);
+}
+
+const isGreyHex = (hex: string): boolean => /^([0-9a-f]{2})\1\1$/i.test(hex);
+
+/** Whether a pipeline's options can add colour to a grey image (`mark`: the one it draws). */
+function addsColour(o: ProcessingOptions, mark: MarkSource | null): boolean {
+  return (
+    !isGreyRgb(o.background) ||
+    (o.monochrome !== null && !isGreyHex(o.monochrome.color)) ||
+    (o.duotone !== null && !(isGreyHex(o.duotone.dark) && isGreyHex(o.duotone.light))) ||
+    (o.colorize !== null && !isGreyHex(o.colorize.color)) ||
+    (o.gradient !== null && !isGreyHex(o.gradient.color)) ||
+    // Text marks are coloured by their markup (rawMark is never grey); no mark adds nothing.
+    (o.watermark !== null && mark !== null && !mark.grey)
+  );
+}
+
+/** The options of every pipeline of the chain, first to last. */
+function stagesOf(o: ProcessingOptions): ProcessingOptions[] {
+  return [o, ...o.chain.map((_, i) => stageOptions(o, i + 1))];
 }
 
 /**
@@ -113,36 +148,24 @@ function isGreyRgb(c: Rgb | null): boolean {
  * coloured background or tint, a watermark that is not grey itself, a colour output like
  * WebP/AVIF whose encoders store RGB anyway).
  */
-function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, greyMark: boolean): boolean {
+function keepsGrey(info: SourceInfo, o: ProcessingOptions, format: OutputFormat, marks: readonly (MarkSource | null)[]): boolean {
+  const stages = stagesOf(o);
   // A full-intensity grey monochrome makes any source grey (PreviewProxy's `grayscale`
   // answers one-channel luma, https://docs.rs/image DynamicImage::grayscale).
-  const greyed = o.monochrome !== null && o.monochrome.intensity >= 1;
+  const greyed = stages.some((s) => s.monochrome !== null && s.monochrome.intensity >= 1);
   if (!info.grey && !greyed) return false;
-  if (!isGreyRgb(o.background)) return false;
-  if (o.monochrome !== null && !/^([0-9a-f]{2})\1\1$/i.test(o.monochrome.color)) return false;
-  if (o.watermark !== null && !greyMark) return false;
+  // A grey watermark on a grey image keeps it grey, as imgproxy keeps the result's colourspace
+  // (processing/colorspace_test.go TestWatermarkColorspace): the mark's greyness is what the
+  // source reader found in it (codecs/source.ts), so a BMP, ICO or HEIC mark is judged too.
+  if (stages.some((s, i) => addsColour(s, marks[i] ?? null))) return false;
+  // An embedded colour profile is an RGB (or CMYK) one.
+  if (o.colorProfile !== null) return false;
   return format === 'jpeg' || format === 'png' || format === 'tiff' || format === 'gif';
 }
 
 /** keepsGrey for a result written as `format` (a `best` candidate or the chosen format). */
 function greyFor(job: Omit<Job, 'grey'>, format: OutputFormat): boolean {
-  return keepsGrey(job.info, job.o, format, job.greyMark) && !job.frameColours;
-}
-
-/**
- * Whether the watermark image drawn is greyscale (b-w or grey16), so a grey result stays grey
- * with it, as in imgproxy (processing/colorspace_test.go `TestWatermarkColorspace`). Text marks
- * are coloured by their markup: never counted grey.
- */
-async function isGreyImage(o: ProcessingOptions, mark: Buffer | undefined): Promise<boolean> {
-  if (o.watermark === null || o.watermarkImage?.kind === 'text' || mark === undefined) return false;
-  try {
-    const meta = await headerOf(mark);
-    return meta.space === 'b-w' || meta.space === 'grey16';
-  } catch {
-    // The mark fails later, where it is decoded, with its own error.
-    return false;
-  }
+  return keepsGrey(job.info, job.o, format, job.marks) && !job.frameColours;
 }
 
 /**
@@ -169,10 +192,31 @@ function decoder(job: Job, page: number, pages: number, density?: number): Sharp
 /**
  * Shrink-on-load applies (the resize runs inside the decoding pipeline) when nothing must
  * happen before the resize; a multi-resolution source (ICO) then decodes the rendition that
- * covers the planned size.
+ * covers the planned size. The rotate/flip options turn after the resize, so they do not stop it.
  */
 function resizesOnLoad(o: ProcessingOptions): boolean {
-  return o.trim === null && rotationOf(o) === 0 && !o.flipHorizontal && !o.flipVertical && o.crop === null;
+  return o.trim === null && o.crop === null && o.cropAspectRatio === null;
+}
+
+/**
+ * The resize planned from a source's header, before it is decoded: the one planner of a codec's
+ * decode size (loadSize) and a PDF's drawing scale (pdfScale). A codec's output carries no EXIF
+ * turn, and the options' turn comes after the resize, so the plan is of the turned size; `swap`
+ * says the axes are swapped. Null when no resize runs on load, or when there is no size to plan
+ * from (ffprobe may not have measured a video: 0×0).
+ */
+function loadPlan(width: number, height: number, o: ProcessingOptions, isVector: boolean): { plan: GeometryPlan; swap: boolean } | null {
+  if (!resizesOnLoad(o) || !(width > 0 && height > 0)) return null;
+  const swap = swapsAxes(optionTurn(o));
+  return { plan: planGeometry({ width: swap ? height : width, height: swap ? width : height, isVector }, { ...o, rotate: 0 }), swap };
+}
+
+/** The resize's size in stored orientation (what a codec decodes for), or undefined if none runs on load. */
+function loadSize(width: number, height: number, o: ProcessingOptions, config: Config): { width: number; height: number } | undefined {
+  const planned = config.processing.disableShrinkOnLoad ? null : loadPlan(width, height, o, false);
+  if (planned === null) return undefined;
+  const { plan, swap } = planned;
+  return swap ? { width: plan.scaledHeight, height: plan.scaledWidth } : { width: plan.scaledWidth, height: plan.scaledHeight };
 }
 
 function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; height: number } {
@@ -180,14 +224,11 @@ function orientedSize(info: SourceInfo, autoRotate: boolean): { width: number; h
   return swap ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
 }
 
-function rotationOf(o: ProcessingOptions): number {
-  return ((o.rotate % 360) + 360) % 360;
-}
-
 /** Plan options for a frame whose user rotation has already been applied. */
 function planFor(width: number, height: number, job: Job): GeometryPlan {
-  // A PDF drawn at the size asked is as scalable as an SVG: it may be enlarged like one.
-  return planGeometry({ width, height, isVector: job.isVector || job.info.format === 'pdf' }, { ...job.o, rotate: 0 });
+  // A PDF drawn at the size asked is as scalable as an SVG: it may be enlarged like one (in the
+  // first pipeline: later ones start from its raster result).
+  return planGeometry({ width, height, isVector: job.isVector || (job.stage === 0 && job.info.format === 'pdf') }, { ...job.o, rotate: 0 });
 }
 
 /** Watermark overlays for a frame size; prepared once and reused by every animation frame. */
@@ -196,21 +237,46 @@ type Overlays = (width: number, height: number, dprScale: number) => Promise<Ove
 function watermarkFor(job: Job): Overlays {
   const { o } = job;
   const wm = o.watermark;
-  if (!wm || wm.opacity <= 0) return async () => null;
+  const mark = job.marks[job.stage] ?? null;
+  if (!wm || wm.opacity <= 0 || mark === null) return async () => null;
   const req = { opts: wm, baseOpacity: job.config.processing.watermarkOpacity, size: o.watermarkSize, rotate: o.watermarkRotate, shadow: o.watermarkShadow };
-  // The mark is opened (or its text drawn) once, and placed once per frame size.
-  let mark: ReturnType<typeof openWatermark> | null = null;
-  let cached: { key: string; overlays: Promise<OverlayOptions[] | null> } | null = null;
+  // The mark was opened (or its text drawn) once; it is placed once per frame size.
+  let cached: { key: string; overlays: Promise<OverlayOptions[]> } | null = null;
   return (width, height, dprScale) => {
     const key = `${width}x${height}@${dprScale}`;
     if (cached?.key !== key) {
-      mark ??= openWatermark(o.watermarkImage, job.ctx.watermark, { maxPixels: o.maxSrcResolution * 1e6, limits: job.limits, run: job.run, layout: wm.layout });
       // imgproxy's pixel offsets follow the dpr the geometry settled on (prepare.go `DprScale`).
       const placed = { ...req, offsetScale: wm.layout === 'imgproxy' ? dprScale : 1 };
-      cached = { key, overlays: mark.then((m) => (m ? watermarkOverlays(m, { width, height }, placed, job.limits, job.run) : null)) };
+      cached = { key, overlays: watermarkOverlays(mark, { width, height }, placed, job.limits, job.run) };
     }
     return cached.overlays;
   };
+}
+
+/**
+ * The mark of each pipeline (imgproxy Pro places one watermark per chained pipeline,
+ * https://docs.imgproxy.net/features/chained_pipelines), opened once: a request's own image
+ * (`watermark_url`) from `ctx.marks`, else the configured one, or its text drawn. Opened before
+ * the pipelines run because whether a grey result stays grey depends on the marks.
+ */
+async function openMarks(o: ProcessingOptions, ctx: ProcessContext, limits: PixelLimits, run: Run): Promise<(MarkSource | null)[]> {
+  const opened = new Map<string, Promise<MarkSource | null>>();
+  return Promise.all(
+    stagesOf(o).map((s) => {
+      const wm = s.watermark;
+      if (wm === null || wm.opacity <= 0) return null;
+      const image = s.watermarkImage;
+      const bytes = image?.kind === 'url' ? ctx.marks?.get(image.url) : ctx.watermark;
+      // Pipelines drawing the same image share one opening.
+      const id = JSON.stringify([image, wm.layout]);
+      let mark = opened.get(id);
+      if (mark === undefined) {
+        mark = openWatermark(image, bytes, { maxPixels: o.maxSrcResolution * 1e6, limits, run, layout: wm.layout });
+        opened.set(id, mark);
+      }
+      return mark;
+    }),
+  );
 }
 
 /** The same job without the steps PreviewProxy keeps off the frames outside a `gif_anim` range. */
@@ -221,11 +287,12 @@ function geometricOnly(job: Job): Job {
 
 /**
  * Everything after the pre-crop, in as few sharp passes as imgproxy's order allows: resize,
- * result crop, blur and sharpen in one lazy pass; the smart crop and the other filters on held
- * pixels; extend/extend_aspect_ratio/padding as one embed; the per-format size fix (held, rare);
- * flatten and watermark. The pixels returned are still lazy: the encoder pulls them.
+ * result crop, blur and sharpen in one lazy pass; the smart crop, the other filters and Pro's
+ * held effects (effects.ts) on held pixels; extend/extend_aspect_ratio/padding as one embed; the
+ * per-format size fix (held, rare); flatten, Pro's colour layers (colorize, gradient) and the
+ * watermark as one composite. The pixels returned are still lazy: the encoder pulls them.
  */
-async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overlays): Promise<Pixels> {
+async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overlays, turn: Turn): Promise<Pixels> {
   const { o } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
   // Operations pending on `base`, one per sharp slot; a step that needs a slot again, or a slot
@@ -240,20 +307,35 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     ops = {};
     return f;
   };
-  if (base.width !== width || base.height !== height) ops.resize = { width, height, kernel };
+  // The resize is of the unturned pixels; the turn follows it in the same pass.
+  const rw = swapsAxes(turn) ? height : width;
+  const rh = swapsAxes(turn) ? width : height;
+  if (base.width !== rw || base.height !== rh) {
+    ops.resize = { width: rw, height: rh, kernel };
+    ops.linear = job.config.processing.useLinearColorspace;
+  }
+  if (!isIdentity(turn)) ops.turn = turn;
+  // Linear light is for the resize only (imgproxy processing/scale.go): what blurs, sharpens or
+  // composites after it does so on sRGB pixels, so such a step holds the resized pixels first.
+  const inSrgb = async (): Promise<void> => {
+    if (ops.linear === true || base.linear === true) await settle();
+  };
   if (plan.resultCrop?.kind === 'rect') {
     ops.extract = clampRect(plan.resultCrop.rect, width, height);
     ({ width, height } = ops.extract);
   }
   let alpha = base.hasAlpha;
-  if (plan.resultCrop?.kind === 'smart' || heldFilters(o)) {
+  const effects = hasEffects(o, plan);
+  if (plan.resultCrop?.kind === 'smart' || heldFilters(o) || effects) {
     let f = await settle();
     f = await cropFrame(f, plan.resultCrop?.kind === 'smart' ? plan.resultCrop : null);
     f = await filterFrame(f, o);
+    if (effects) f = await applyEffects(f, o, plan, job.limits);
     base = framePixels(f);
     ({ width, height } = f);
     alpha = base.hasAlpha;
   } else {
+    if (o.blur > 0 || o.sharpen > 0) await inSrgb();
     ops.blur = o.blur;
     ops.sharpen = o.sharpen;
   }
@@ -278,37 +360,49 @@ async function finish(px: Pixels, plan: GeometryPlan, job: Job, watermark: Overl
     ({ width, height } = fixed);
   }
   const overlays: OverlayOptions[] = [];
-  if (alpha && (o.background !== null || !FORMAT_TRAITS[job.format].alpha)) {
+  const formatAlpha = FORMAT_TRAITS[job.format].alpha;
+  // A format without alpha flattens the result of the last pipeline only: a chained pipeline
+  // after this one still sees the transparency (imgproxy Pro 3.25 changelog).
+  if (alpha && (o.background !== null || (!formatAlpha && job.last))) {
     const background = o.background ?? WHITE;
-    if (base.depth === 'ushort') {
+    // Pro's background_alpha keeps the background see-through where the format holds alpha.
+    const backgroundAlpha = o.background !== null && formatAlpha ? o.backgroundAlpha : 1;
+    if (base.depth === 'ushort' && backgroundAlpha >= 1) {
       // libvips composites in 8-bit sRGB here, which would drop the 16 bits: flatten held pixels.
       await settle();
       ops.flatten = background;
     } else {
       // sharp's own flatten runs before the resize; the background laid under the image after
       // everything else (Porter-Duff dest-over) is imgproxy's order, margins of the embed included.
-      overlays.push({ input: { create: { width, height, channels: 4, background: { ...background, alpha: 1 } } }, blend: 'dest-over' });
+      overlays.push({ input: { create: { width, height, channels: 4, background: { ...background, alpha: backgroundAlpha } } }, blend: 'dest-over' });
     }
-    alpha = false;
+    alpha = backgroundAlpha < 1;
   }
+  if (o.colorize) overlays.push(colorizeOverlay(o.colorize, width, height));
+  if (o.gradient) overlays.push(gradientOverlay(o.gradient, width, height, job.limits));
   const marks = await watermark(width, height, plan.dprScale);
   if (marks) overlays.push(...marks);
   if (overlays.length > 0) {
+    await inSrgb();
     ops.overlays = overlays;
     // Compositing adds alpha; keep the image's own channel layout (imgproxy does the same).
     ops.removeAlpha = !alpha;
   }
   const from = base;
   const pending = ops;
-  return { open: () => withOps(from.open(), pending), width, height, hasAlpha: alpha, depth: from.depth, run: from.run };
+  return { open: () => withOps(from.open(), pending), width, height, hasAlpha: alpha, depth: from.depth, run: from.run, linear: from.linear === true || pending.linear === true };
 }
 
-/** Decode, trim, orient and rotate a still image, then the steps after the pre-crop. */
+/**
+ * Decode, trim and orient a still image, cut the pre-crop, then the steps after it. The rotate
+ * and flip options turn the image after the resize (imgproxy processing/processing.go: scale →
+ * rotateAndFlip), inside the pass that resizes: the plan is in the final orientation, so the
+ * pre-crop is mapped back to the unturned image.
+ */
 async function processStill(job: Job, page: number, stack: number): Promise<Pixels> {
   const { o, info } = job;
   const kernel = kernelFor(o.resizingAlgorithm);
-  const rotation = rotationOf(o);
-  const needsRotate = rotation !== 0 || o.flipHorizontal || o.flipVertical;
+  const turn = optionTurn(o);
   const oriented = orientedSize(info, o.autoRotate);
   const orientation = o.autoRotate ? info.orientation : 1;
 
@@ -319,22 +413,30 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   if (early && (job.isVector || !job.config.processing.disableShrinkOnLoad)) {
     const baseW = job.isVector ? Math.max(1, Math.round(oriented.width * job.vectorScale)) : oriented.width;
     const baseH = job.isVector ? Math.max(1, Math.round(oriented.height * job.vectorScale)) : oriented.height;
-    const plan = planFor(baseW, baseH, job);
+    const plan = planFor(swapsAxes(turn) ? baseH : baseW, swapsAxes(turn) ? baseW : baseH, job);
     checkPlan(plan, o, job.format, 1, job.depth, job.limits);
     const density = job.isVector ? SVG_BASE_DENSITY * job.vectorScale * Math.max(plan.wscale, plan.hscale) : undefined;
-    // orient() rotates after the resize, so the resize is in stored orientation.
-    const swap = orientationSwaps(orientation);
-    const rw = swap ? plan.scaledHeight : plan.scaledWidth;
-    const rh = swap ? plan.scaledWidth : plan.scaledHeight;
+    // EXIF orientation, then the options' turn, as one turn after the resize: the resize is in
+    // stored orientation.
+    const full = composeTurns(exifTurn(orientation), turn);
+    const rw = swapsAxes(full) ? plan.scaledHeight : plan.scaledWidth;
+    const rh = swapsAxes(full) ? plan.scaledWidth : plan.scaledHeight;
+    // Shrink-on-load still decodes in sRGB; the resize after it is in linear light (imgproxy's
+    // IMGPROXY_USE_LINEAR_COLORSPACE documentation says the same of its own shrink-on-load).
+    const linear = job.config.processing.useLinearColorspace && !job.isVector && (plan.scaledWidth !== plan.srcWidth || plan.scaledHeight !== plan.srcHeight);
     const decoded: Pixels = {
-      open: () => orient(decoder(job, page, 1, density).resize(rw, rh, { fit: 'fill', kernel }), orientation),
+      open: () => {
+        const p = decoder(job, page, 1, density);
+        return applyTurn((linear ? linearLight(p) : p).resize(rw, rh, { fit: 'fill', kernel }), full);
+      },
       width: plan.scaledWidth,
       height: plan.scaledHeight,
       hasAlpha: info.hasAlpha,
       depth: job.depth,
       run: job.run,
+      linear,
     };
-    return finish(decoded, plan, job, watermarkFor(job));
+    return finish(decoded, plan, job, watermarkFor(job), NO_TURN);
   }
 
   // imgproxy trims the image as stored, before EXIF orientation: the auto colour is the stored
@@ -349,11 +451,49 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
   let frame = await toFrame(trimFirst ? p : orient(p, orientation), job);
   if (o.trim) frame = await trimFrame(frame, o.trim);
   if (trimFirst) frame = await orientFrame(frame, orientation);
-  if (needsRotate) frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-  const plan = planFor(frame.width, frame.height, job);
-  checkPlan(plan, o, job.format, 1, job.depth, job.limits);
-  frame = await cropFrame(frame, plan.crop);
-  return finish(framePixels(frame), plan, job, watermarkFor(job));
+  return cutAndFinish(frame, job, watermarkFor(job), 1);
+}
+
+/**
+ * The plan of a held, unturned frame (sizes in the final orientation), the pre-crop cut before
+ * the turn, then the steps after it with the turn after the resize.
+ */
+async function cutAndFinish(frame: Frame, job: Job, watermark: Overlays, frames: number): Promise<Pixels> {
+  const turn = optionTurn(job.o);
+  const swap = swapsAxes(turn);
+  const plan = planFor(swap ? frame.height : frame.width, swap ? frame.width : frame.height, job);
+  checkPlan(plan, job.o, job.format, frames, job.depth, job.limits);
+  const cut = await cropFrame(frame, unturnCrop(plan.crop, plan.srcWidth, plan.srcHeight, turn));
+  return finish(framePixels(cut), plan, job, watermark, turn);
+}
+
+/** The job of pipeline `index` of the chain: its options over the main ones. */
+function stageJob(job: Job, index: number): Job {
+  if (index === 0) return job;
+  // Later pipelines start from the raster result of the one before.
+  return { ...job, o: stageOptions(job.o, index), stage: index, isVector: false, vectorScale: 1, last: index === job.o.chain.length };
+}
+
+/**
+ * A chained pipeline (imgproxy Pro, https://docs.imgproxy.net/features/chained_pipelines) on the
+ * result of the one before: the main pipeline's steps without decoding, EXIF orientation or
+ * shrink-on-load. The result before is held first: its operations took sharp's slots. Trim is
+ * skipped on animation frames, as in the first pipeline.
+ */
+async function chainStage(px: Pixels, job: Job, frames: number, animated: boolean): Promise<Pixels> {
+  let frame = await toFrame(px.open(), px, px);
+  if (job.o.trim && !animated) frame = await trimFrame(frame, job.o.trim);
+  return cutAndFinish(frame, job, watermarkFor(job), frames);
+}
+
+/** The pipelines after the first, each on the result of the one before. */
+async function runChain(job: Job, px: Pixels, frames: number, animated: boolean): Promise<Pixels> {
+  let cur = px;
+  for (let i = 1; i <= job.o.chain.length; i++) {
+    checkAbort(job.run.signal);
+    cur = await chainStage(cur, stageJob(job, i), frames, animated);
+  }
+  return cur;
 }
 
 /**
@@ -362,10 +502,9 @@ async function processStill(job: Job, page: number, stack: number): Promise<Pixe
  */
 async function processAnimation(job: Job, page: number, count: number, styled: FramePlan['styled'] = () => true): Promise<{ pixels: Pixels; frameHeight: number }> {
   const { o, info } = job;
-  const rotation = rotationOf(o);
-  const turned = rotation % 180 === 90;
-  const plan = planFor(turned ? info.height : info.width, turned ? info.width : info.height, job);
-  checkPlan(plan, o, job.format, count, job.depth, job.limits);
+  const swap = swapsAxes(optionTurn(o));
+  // Checked once for all the frames before the strip is decoded (cutAndFinish checks each frame's).
+  checkPlan(planFor(swap ? info.height : info.width, swap ? info.width : info.height, job), o, job.format, count, job.depth, job.limits);
   const strip = await toFrame(decoder(job, page, count), job);
   const frameH = strip.height / count;
   const bytesPerFrame = strip.width * frameH * strip.channels * (strip.depth === 'ushort' ? 2 : 1);
@@ -376,11 +515,9 @@ async function processAnimation(job: Job, page: number, count: number, styled: F
   let out: Frame | null = null;
   for (let i = 0; i < count; i++) {
     checkAbort(job.run.signal);
-    let frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
-    frame = await rotateFlipFrame(frame, rotation, o.flipHorizontal, o.flipVertical);
-    frame = await cropFrame(frame, plan.crop);
+    const frame: Frame = { ...strip, height: frameH, data: strip.data.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
     const all = styled(i);
-    const finished = await finish(framePixels(frame), plan, all ? job : plain, all ? overlays : none);
+    const finished = await runChain(job, await cutAndFinish(frame, all ? job : plain, all ? overlays : none, count), count, true);
     const done = await toFrame(finished.open(), job, finished);
     out ??= { ...done, height: done.height * count, pageHeight: done.height, data: Buffer.allocUnsafe(done.data.length * count) };
     done.data.copy(out.data, i * done.data.length);
@@ -398,8 +535,11 @@ function withMetadata(p: Sharp, job: Job, format: OutputFormat): Sharp {
   if (!o.stripMetadata && info.xmp) out = out.withXmp(info.xmp);
   // Pixels are already sRGB; keeping "a" profile means tagging them as sRGB. Not for grey
   // output: an RGB profile on one channel is wrong, and tagging would convert it back to RGB.
-  if (!o.stripColorProfile && !job.grey && FORMAT_TRAITS[format].colourProfile) out = out.withIccProfile('srgb');
-  return out;
+  // A `color_profile` converts to its profile and embeds it whatever strip_color_profile says.
+  const keep = !o.stripColorProfile && !job.grey && FORMAT_TRAITS[format].colourProfile ? 'srgb' : null;
+  const profile = job.profile !== null && profileFits(job.profile, format) ? job.profile : keep;
+  if (profile) out = out.withIccProfile(profile);
+  return withDensity(out, outputDensity(o, info.density, job.config.processing.stripMetadataDpi));
 }
 
 interface Animation {
@@ -520,12 +660,10 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
       checkSource(width, height, 1, o, limits, format === 'psd' && o.preserveHdr ? 'ushort' : 'uchar');
     },
     request: (width, height, format, probe) => {
-      // ffprobe may not have measured a video (0×0): nothing to plan from before its frame.
-      const plan = resizesOnLoad(o) && !config.processing.disableShrinkOnLoad && width > 0 ? planGeometry({ width, height, isVector: false }, { ...o, rotate: 0 }) : null;
       const request: DecodeRequest = {
         page: o.page,
         pages: o.pages,
-        size: plan ? { width: plan.scaledWidth, height: plan.scaledHeight } : undefined,
+        size: loadSize(width, height, o, config),
         seek: o.video.seek,
         keyframes: o.video.keyframes,
         highDepth: o.preserveHdr && probe.highDepth === true,
@@ -540,9 +678,11 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const origin = info.stored ?? orientedSize(info, o.autoRotate);
   // Checked as a source: neither SVG nor PDF (vectors drawn within the limits) is refused for its size.
   const sized = !isVector && info.format !== 'pdf';
+  // Pro's `style` goes into the SVG first, so the sanitiser sees it as part of the document.
+  const styled = isVector && o.style !== '' ? injectSvgStyle(source, o.style) : source;
   // An SVG is sanitised before it is used, served or rendered (IMGPROXY_SANITIZE_SVG): librsvg
   // would otherwise see its entities and references.
-  const input = info.format === 'svg' && config.security.sanitizeSvg ? sanitizeSvg(source, svgSanitizeOptions(config)) : source;
+  const input = isVector && config.security.sanitizeSvg ? sanitizeSvg(styled, svgSanitizeOptions(config)) : styled;
 
   // The source as it is: its own format, its own size (still checked, so a bomb is not served).
   const unprocessed = (): ProcessResult => {
@@ -570,6 +710,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const maxPixels = o.maxSrcResolution * 1e6;
   const vectorScale = isVector && info.width * info.height > maxPixels ? Math.sqrt(maxPixels / (info.width * info.height)) : 1;
 
+  const profile = o.colorProfile !== null ? await resolveColourProfile(o.colorProfile, config.processing.colorProfilesDir) : null;
   const base = {
     input: input === source ? info.input : { ...info.input, data: input },
     info,
@@ -582,7 +723,10 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     depth,
     isVector,
     vectorScale,
-    greyMark: await isGreyImage(o, ctx.watermark),
+    marks: await openMarks(o, ctx, limits, run),
+    stage: 0,
+    last: o.chain.length === 0,
+    profile,
     frameColours: selected !== null && o.frames?.keepOthers === true,
   };
   const job: Job = { ...base, grey: greyFor(base, format) };
@@ -594,7 +738,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
     // PreviewProxy writes its GIF to loop for ever.
     encoded = await encode(job, pixels, { delay: Array.from({ length: frames }, (_, i) => d[i] ?? DEFAULT_DELAY_MS), frameHeight, loop: selected ? 0 : info.loop });
   } else {
-    encoded = await encode(job, await processStill(job, page, stack), null);
+    encoded = await encode(job, await runChain(job, await processStill(job, page, stack), 1, false), null);
   }
   if (o.sourceIfSameFormat && encoded.format === info.format) return unprocessed();
   return {
@@ -619,10 +763,9 @@ function pdfScale(width: number, height: number, probe: Probe, o: ProcessingOpti
   const guard = width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
   let scale = guard;
   const count = Math.min(Math.max(1, o.pages), Math.max(1, probe.pages - Math.max(0, o.page)));
-  if (resizesOnLoad(o) && count === 1) {
-    const plan = planGeometry({ width: Math.max(1, Math.round(width * guard)), height: Math.max(1, Math.round(height * guard)), isVector: true }, { ...o, rotate: 0 });
-    scale = guard * Math.max(plan.wscale, plan.hscale);
-  }
+  const planned = count === 1 ? loadPlan(Math.max(1, Math.round(width * guard)), Math.max(1, Math.round(height * guard)), o, true) : null;
+  // The larger of the two axis scales: a quarter turn swaps them, the larger stays the larger.
+  if (planned !== null) scale = guard * Math.max(planned.plan.wscale, planned.plan.hscale);
   checkCanvas(limits, 'intermediate', 'PDF rendering', { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) });
   return scale;
 }

@@ -262,7 +262,7 @@ function isRelative(v: string): boolean {
  * CSS (a <style> element or a style/presentation attribute) may pull external resources
  * through @import and url(); both are neutralised, fragment and raster data: URLs stay.
  */
-function sanitizeCss(css: string): string {
+export function sanitizeCss(css: string): string {
   return css
     .replace(/@import\b[^;]*;?/gi, '')
     .replace(/url\s*\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))\s*\)/gi, (whole: string, dq?: string, sq?: string, bare?: string) => {
@@ -277,7 +277,7 @@ function decodeCssEscapes(v: string): string {
   return v.replace(/\\([0-9a-fA-F]{1,6})\s?/g, (_m, hex: string) => String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff))).replace(/\\(.)/g, '$1');
 }
 
-function escapeText(v: string): string {
+export function escapeText(v: string): string {
   return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -290,7 +290,7 @@ function escapeAttr(v: string): string {
  * encodings named in the XML declaration are converted, and the output is UTF-8 with the
  * declaration rewritten to say so.
  */
-function decodeSvgText(buf: Buffer): { text: string; reencoded: boolean } {
+export function decodeSvgText(buf: Buffer): { text: string; reencoded: boolean } {
   try {
     if (buf[0] === 0xff && buf[1] === 0xfe) return { text: new TextDecoder('utf-16le', { fatal: true }).decode(buf), reencoded: true };
     if (buf[0] === 0xfe && buf[1] === 0xff) return { text: new TextDecoder('utf-16be', { fatal: true }).decode(buf), reencoded: true };

@@ -25,6 +25,8 @@ export interface ProcessContext {
   deadline?: number;
   /** Decoded-ready watermark image bytes, when configured. */
   watermark?: Buffer;
+  /** The bytes of the request's own watermark images (`watermark_url`, PreviewProxy `wm`), by URL. */
+  marks?: ReadonlyMap<string, Buffer>;
 }
 
 export type Processor = (source: Buffer, options: ProcessingOptions, ctx: ProcessContext) => Promise<ProcessResult>;

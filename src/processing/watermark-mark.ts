@@ -31,6 +31,12 @@ export interface Raw {
 export interface MarkSource {
   width: number;
   height: number;
+  /**
+   * Greyscale (b-w or grey16), as the source reader found it: a grey mark keeps a grey result
+   * grey (imgproxy processing/colorspace_test.go `TestWatermarkColorspace`). Text marks are
+   * coloured by their markup: never grey.
+   */
+  grey: boolean;
   open(run: Run): Sharp;
 }
 
@@ -48,7 +54,7 @@ function undecodable(err: unknown): ProxyError {
 
 /** Pixels already in memory (rendered text) as a mark. */
 export function rawMark(raw: Raw): MarkSource {
-  return { width: raw.width, height: raw.height, open: (run) => underBudget(sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 4 }, limitInputPixels: false }), run) };
+  return { width: raw.width, height: raw.height, grey: false, open: (run) => underBudget(sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 4 }, limitInputPixels: false }), run) };
 }
 
 /**
@@ -74,7 +80,7 @@ export async function encodedMark(input: Buffer, maxPixels: number, limits: Pixe
     if (!(width > 0 && height > 0)) throw new Error('no size in its header');
     tooBig(width, height);
     const limitInputPixels = Math.max(1, width * height);
-    return { width, height, open: (run) => underBudget(sharpOf(info.input, { limitInputPixels, page: 0, pages: 1 }), run) };
+    return { width, height, grey: info.grey, open: (run) => underBudget(sharpOf(info.input, { limitInputPixels, page: 0, pages: 1 }), run) };
   } catch (err) {
     throw undecodable(err);
   }

@@ -5,8 +5,8 @@
  * waits at most IMGPROXY_TIMEOUT (503) and stops waiting when its client goes away; when the
  * last one stops, the computation is aborted wherever it is (queue, download, processing).
  * A failed download becomes the fallback image when the request's dialect says so. A request
- * with its own watermark image (`watermark_url`, PreviewProxy `wm`) loads it beside the source,
- * the same way: origin sub-store, download slot, size limit, retries.
+ * with its own watermark images (`watermark_url`, one per chained pipeline; PreviewProxy `wm`)
+ * loads them beside the source, the same way: origin sub-store, download slot, size limit, retries.
  *
  * With the cross-instance lease (../cache/lease.ts) the computation first claims its key:
  * another instance's result ends it there, before any download, admission or worker. A
@@ -52,16 +52,16 @@ export interface FlowSource {
   readonly fallbackUrl?: string;
   /** The client's conditional headers and cookies, when the request forwards them; `fresh` for `bypass_cache`. */
   readonly variant?: LoadVariant;
-  /** The request's own watermark image, loaded like the source (its URL is already admitted). */
-  readonly watermark?: string | undefined;
+  /** The request's own watermark images, loaded like the source (their URLs are already admitted). */
+  readonly watermarks?: readonly string[];
 }
 
 /** The source a step works on; `failure` is set when it is the fallback image. */
 export interface FlowInput {
   readonly source: SourceResponse;
   readonly failure?: ProxyError;
-  /** The bytes of `FlowSource.watermark`. */
-  readonly watermark?: Buffer;
+  /** The bytes of `FlowSource.watermarks`, by URL. */
+  readonly marks?: ReadonlyMap<string, Buffer>;
 }
 
 /** Failures that are the request's, not the watermark's: passed on as they are. */
@@ -120,12 +120,13 @@ async function loadMain(loadSource: SourceLoader, source: FlowSource, signal: Ab
 }
 
 async function load(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
-  if (source.watermark === undefined) return loadMain(loadSource, source, signal);
-  // Both at once; a failed source is reported before a failed watermark.
-  const [main, mark] = await Promise.allSettled([loadMain(loadSource, source, signal), loadWatermark(loadSource, source, source.watermark, signal)]);
+  const urls = source.watermarks ?? [];
+  if (urls.length === 0) return loadMain(loadSource, source, signal);
+  // All at once; a failed source is reported before a failed watermark.
+  const [main, marks] = await Promise.allSettled([loadMain(loadSource, source, signal), Promise.all(urls.map((url) => loadWatermark(loadSource, source, url, signal)))]);
   if (main.status === 'rejected') throw main.reason;
-  if (mark.status === 'rejected') throw mark.reason;
-  return { ...main.value, watermark: mark.value };
+  if (marks.status === 'rejected') throw marks.reason;
+  return { ...main.value, marks: new Map(urls.map((url, i) => [url, marks.value[i] as Buffer])) };
 }
 
 export function createFlow(deps: FlowDeps): Flow {

@@ -26,7 +26,7 @@ import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows 
 import { originFreshness } from '../cache/origin.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { asIs, isVideoFormat, watermarkUrl, type ImageFormat } from '../options.js';
+import { asIs, isVideoFormat, watermarkUrls, type ImageFormat } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';
@@ -130,10 +130,10 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   function step(request: ImageRequest, key: string, bornAt: number, stale?: CachedImage): (input: FlowInput, work: Work) => Promise<CachedImage> {
     const opts = request.options;
     const policy = policies[request.dialect ?? 'imgproxy'];
-    return async ({ source, failure, watermark }, work) => {
+    return async ({ source, failure, marks }, work) => {
       metrics.imagesInProgress.inc();
       try {
-        const ctx = { signal: work.signal, deadline: work.deadline(), ...(watermark ? { watermark } : extra) };
+        const ctx = { signal: work.signal, deadline: work.deadline(), ...extra, ...(marks ? { marks } : {}) };
         if (failure !== undefined && policy.fallback) {
           const fb = policy.fallback;
           const result = await deps.process(source.body, fb.processed ? opts : asIs(opts), ctx);
@@ -189,7 +189,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       fallback: stale ? null : policy.fallback,
       ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
       variant,
-      watermark: watermarkUrl(opts),
+      watermarks: watermarkUrls(opts),
     };
     // The lease coordinates plain misses only: a refresh or a bypass must not take the result
     // another instance stored (that is what it replaces).

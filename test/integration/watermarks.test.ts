@@ -108,6 +108,17 @@ describe('imgproxy Pro watermark options', () => {
     expect(origin.count('/marks/blue.png')).toBe(before);
   });
 
+  it('each chained pipeline places its own watermark_url image; both are loaded beside the source', async () => {
+    const r = await get(px.url, `/unsafe/wm:1:nowe:5:5/${wmu('marks/red.png')}/-/wm:1:soea:5:5/${wmu('marks/blue.png')}${src()}`);
+    expect(r.status, r.body.toString()).toBe(200);
+    const p = await frame(r.body);
+    expect(near(p.at(10, 8), RED)).toBe(true);
+    expect(near(p.at(185, 88), BLUE)).toBe(true);
+    expect(near(p.at(100, 50), WHITE)).toBe(true);
+    // A later pipeline's mark is a source too: outside the allowed sources it is refused.
+    expect((await get(px.url, `/unsafe/wm:1/-/wm:1/${wmu('other/red.png')}${src()}`)).status).toBe(404);
+  });
+
   it('without `watermark` the other options draw nothing (and share the plain result)', async () => {
     const p = await frame((await get(px.url, `/unsafe/${wmu('marks/red.png')}/wms:50:50${src()}`)).body);
     expect(near(p.at(100, 50), WHITE) && near(p.at(10, 8), WHITE)).toBe(true);

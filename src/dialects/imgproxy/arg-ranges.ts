@@ -46,6 +46,14 @@ const megapixels = (option: string): ArgRange => ({
   peer: 'megapixels ≥ 0 (stored as int pixels there)',
 });
 
+/** Gaussian sigmas: libvips' mask grows with sigma, sharp stops at 1000. */
+const sigma = (options: readonly string[]): ArgRange => ({
+  kind: 'float', min: 0, max: 1000, options,
+  peer: `imgproxy Pro: ≥ 0, 0 = off; ${NO_UPPER} (sharp's blur stops at 1000)`,
+});
+
+const unit = (options: readonly string[], peer: string): ArgRange => ({ kind: 'float', min: 0, max: 1, options, peer });
+
 /** imgproxy's security limits take any integer and read ≤ 0 as "none". */
 const limitOrNone = (option: string): ArgRange => ({
   kind: 'int', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, options: [option],
@@ -66,16 +74,20 @@ export const ARG_RANGES = {
     peer: `> 0; ${NO_UPPER} (its client hints stop at 8)`,
   },
   'gravity offset': {
-    kind: 'float', min: -MAX_DIMENSION, max: MAX_DIMENSION, options: ['gravity', 'crop', 'extend', 'extend_aspect_ratio'],
+    kind: 'float', min: -MAX_DIMENSION, max: MAX_DIMENSION, options: ['gravity', 'crop', 'extend', 'extend_aspect_ratio', 'objects_position'],
     peer: 'any float; ≥ 1 pixels, < 1 a fraction of the image. An empty offset keeps the previous one',
   },
   'focus point': {
-    kind: 'float', min: 0, max: 1, options: ['gravity', 'crop', 'extend', 'extend_aspect_ratio'],
+    kind: 'float', min: 0, max: 1, options: ['gravity', 'crop', 'extend', 'extend_aspect_ratio', 'objects_position'],
     peer: '`fp` coordinates: 0–1, as imgproxy',
   },
   'crop size': {
     kind: 'float', min: 0, max: MAX_DIMENSION, options: ['crop'],
     peer: `≥ 0; < 1 a fraction of the image; ${NO_UPPER}`,
+  },
+  'crop aspect ratio': {
+    kind: 'float', min: 0, max: MAX_DIMENSION, options: ['crop_aspect_ratio'],
+    peer: `imgproxy Pro: width / height ≥ 0, 0 = no correction; ${NO_UPPER}`,
   },
   'trim threshold': {
     kind: 'float', min: 0, max: Infinity, options: ['trim'],
@@ -90,6 +102,7 @@ export const ARG_RANGES = {
     kind: 'int', min: 0, max: 255, options: ['background'],
     peer: '`strconv.ParseUint` 0–255, no sign, as imgproxy',
   },
+  'background alpha': unit(['background_alpha'], 'imgproxy Pro: 0–1'),
   brightness: { kind: 'int', min: -255, max: 255, options: ['adjust', 'brightness'], peer: 'imgproxy Pro: −255…255' },
   contrast: {
     kind: 'float', min: 0, max: 1000, options: ['adjust', 'contrast'],
@@ -100,6 +113,32 @@ export const ARG_RANGES = {
     peer: 'imgproxy Pro: ≥ 0, no documented upper bound; above 1000 every colour is already at the gamut edge',
   },
   'monochrome intensity': { kind: 'float', min: 0, max: 1, options: ['monochrome'], peer: 'imgproxy Pro: 0–1' },
+  'duotone intensity': unit(['duotone'], 'imgproxy Pro: 0–1, 0 = off'),
+  'unsharp masking weight': {
+    kind: 'float', min: 0, max: 1000, minExclusive: true, options: ['unsharp_masking'],
+    peer: `imgproxy Pro: > 0; ${NO_UPPER} (beyond 1000 every edge is already clipped)`,
+  },
+  'unsharp masking divider': {
+    kind: 'float', min: 0, max: 1e6, minExclusive: true, options: ['unsharp_masking'],
+    peer: `imgproxy Pro: > 0; ${NO_UPPER}`,
+  },
+  'area blur sigma': sigma(['blur_areas']),
+  'blur area': unit(['blur_areas'], 'imgproxy Pro: fractions of the image, 0–1'),
+  'progressive blur sigma': sigma(['progressive_blur']),
+  'ramp angle': {
+    kind: 'float', min: -1e6, max: 1e6, options: ['progressive_blur', 'gradient'],
+    peer: 'imgproxy Pro: degrees clockwise, any float (taken modulo 360)',
+  },
+  'ramp position': {
+    kind: 'float', min: -1000, max: 1000, options: ['progressive_blur', 'gradient'],
+    peer: 'imgproxy Pro: fractions of the image along the direction, any float; outside 0–1 the ramp starts or ends off the image',
+  },
+  'colorize opacity': unit(['colorize'], 'imgproxy Pro: 0–1, 0 = off'),
+  'gradient opacity': unit(['gradient'], 'imgproxy Pro: 0–1, 0 = off'),
+  dpi: {
+    kind: 'float', min: 0, max: 65535, options: ['dpi'],
+    peer: 'imgproxy Pro: ≥ 0, 0 = keep (or IMGPROXY_STRIP_METADATA_DPI when stripping); 65535 is the most JPEG\'s JFIF header holds',
+  },
   blur: {
     kind: 'float', min: 0, max: 1000, options: ['blur'],
     peer: `≥ 0, 0 = off; ${NO_UPPER} (libvips' mask grows with sigma; sharp stops at 1000)`,

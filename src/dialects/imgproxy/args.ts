@@ -6,10 +6,20 @@
  */
 import { ProxyError } from '../../errors.js';
 import { num } from './arg-ranges.js';
-import { OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat, type Rgb } from '../../options.js';
+import { COMPASS_GRAVITIES, OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat } from '../../options.js';
 
 export function invalidArg(name: string, expected: string, got: string): ProxyError {
   return new ProxyError('INVALID_URL', `Invalid ${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+/**
+ * imgproxy Pro's object-detection features (`obj`/`objw` gravities, `crop_objects`,
+ * `blur_detections`, `draw_detections`) run an operator-supplied model; none of the npm
+ * packages that ship weights serves them (they detect faces only, or load their weights from a
+ * hub at run time), so they are refused with their own status instead of an "unknown option".
+ */
+export function objectDetectionUnavailable(what: string): ProxyError {
+  return new ProxyError('UNSUPPORTED_OPTION', `${what} needs object detection, which this server does not have (no detection model is installed)`);
 }
 
 export function ensureMaxArgs(name: string, args: readonly string[], max: number): void {
@@ -42,10 +52,7 @@ export function parseHexColor(name: string, value: string): string {
   return v.length === 3 ? [...v].map((c) => c + c).join('') : v;
 }
 
-export function hexToRgb(hex: string): Rgb {
-  const n = Number.parseInt(hex, 16);
-  return { r: (n >> 16) & 0xff, g: (n >> 8) & 0xff, b: n & 0xff };
-}
+export { hexToRgb } from '../../options.js';
 
 const FORMAT_ALIASES: Readonly<Record<string, OutputFormat>> = { jpg: 'jpeg' };
 
@@ -85,7 +92,6 @@ export function utf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-const COMPASS_GRAVITIES = ['no', 'so', 'ea', 'we', 'noea', 'nowe', 'soea', 'sowe', 'ce'] as const satisfies readonly GravityType[];
 export const CROP_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'sm', 'fp'];
 export const EXTEND_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, 'fp'];
 
@@ -96,6 +102,8 @@ export const EXTEND_GRAVITIES: readonly GravityType[] = [...COMPASS_GRAVITIES, '
  * options/parser/parse.go parseGravity).
  */
 export function parseGravity(name: string, args: readonly string[], allowed: readonly GravityType[], prev: Gravity): Gravity {
+  // Pro's object gravities exist for cropping only (extend refuses them like any unknown type).
+  if (allowed === CROP_GRAVITIES && (arg(args, 0) === 'obj' || arg(args, 0) === 'objw')) throw objectDetectionUnavailable(`${name} ${arg(args, 0)}`);
   const type = parseEnum(`${name} type`, arg(args, 0), allowed);
   if (type === 'sm') {
     ensureMaxArgs(name, args, 1);

@@ -81,11 +81,11 @@ export function createImgproxyDialect(config: Config, deps: ImgproxyDialectDeps 
     const { options, negotiated } = initialOptions(headers);
     if (config.urls.onlyPresets) {
       applier.applyPresets(options, (parts[0] ?? '').split(separator));
-      return { options, negotiated, sourceParts: parts.slice(1) };
+      return { options: applier.finish(options), negotiated, sourceParts: parts.slice(1) };
     }
     const split = splitOptions(parts, separator);
     applier.applyOptions(options, split.options, { preset: false, chain: [] });
-    return { options, negotiated, sourceParts: split.rest };
+    return { options: applier.finish(options), negotiated, sourceParts: split.rest };
   }
 
   function parseImage(rawPath: string, headers: IncomingHttpHeaders): ImageRequest {

@@ -9,10 +9,12 @@
  */
 import { ML_REFUSED } from '../../config/encoder-fields.js';
 import type { Config } from '../../config/index.js';
+import { UNSHARP_MASKING_MODES } from '../../config/schema.js';
 import { ProxyError } from '../../errors.js';
 import {
   AUTOQUALITY_METHODS,
   AVIF_SUBSAMPLES,
+  OBJECTS_POSITION_TYPES,
   RESIZING_ALGORITHMS,
   WEBP_COMPRESSIONS,
   WEBP_PRESETS,
@@ -21,6 +23,8 @@ import {
   type ExtendOptions,
   type OutputFormat,
   type ProcessingOptions,
+  type Ramp,
+  type RelativeRect,
   type WatermarkText,
 } from '../../options.js';
 import { colouredMarkup, MarkupError, parsePangoMarkup } from '../../processing/pango-markup.js';
@@ -32,6 +36,7 @@ import {
   ensureMaxArgs,
   hexToRgb,
   invalidArg,
+  objectDetectionUnavailable,
   parseBool,
   parseEnum,
   isFormatName,
@@ -82,6 +87,11 @@ export interface OptionSpec {
   readonly aliases: readonly string[];
   /** Only usable with IMGPROXY_ALLOW_SECURITY_OPTIONS. */
   readonly security?: boolean;
+  /**
+   * Sets request-wide options (MAIN_KEYS in options.ts): in a chained pipeline it still writes
+   * the main options, as imgproxy's parser passes them `o.Main()`.
+   */
+  readonly main?: boolean;
   apply(o: ProcessingOptions, args: readonly string[], ctx: ApplyContext): void;
 }
 
@@ -114,6 +124,57 @@ function parseExtend(name: string, args: readonly string[], prev: ExtendOptions)
   return { enabled, gravity };
 }
 
+/** Directions by name, as angles clockwise from top-to-bottom (imgproxy Pro `gradient`). */
+const DIRECTIONS: Readonly<Record<string, number>> = { down: 0, left: 90, up: 180, right: 270 };
+
+/** `%direction:%start:%stop` of `gradient` and `progressive_blur`; empty arguments keep `prev`. */
+function parseRamp(args: readonly string[], prev: Ramp): Ramp {
+  const dir = arg(args, 0);
+  const angle = dir === '' ? prev.angle : (DIRECTIONS[dir] ?? num('ramp angle', dir, 'direction'));
+  const start = arg(args, 1) === '' ? prev.start : num('ramp position', arg(args, 1), 'start');
+  const stop = arg(args, 2) === '' ? prev.stop : num('ramp position', arg(args, 2), 'stop');
+  return { angle: ((angle % 360) + 360) % 360, start, stop };
+}
+
+const DOWN: Ramp = { angle: 0, start: 0, stop: 1 };
+
+/**
+ * Enough areas for any face or plate list; each is a blur pass, so a URL cannot ask for
+ * thousands of them.
+ */
+export const MAX_BLUR_AREAS = 64;
+
+/** imgproxy Pro `style`: URL-safe base64 of the CSS. */
+function parseStyle(v: string): string {
+  const bytes = decodeBase64Url(v);
+  const text = bytes && utf8(bytes);
+  if (text === undefined) throw invalidArg('style', 'URL-safe base64 of UTF-8 CSS', v);
+  return text;
+}
+
+/** Built-in profiles of libvips (sharp `withIccProfile`); anything else is a file name. */
+const BUILTIN_PROFILES = new Set(['srgb', 'p3', 'cmyk']);
+
+/**
+ * `color_profile`: a built-in name or a percent-encoded file name inside
+ * IMGPROXY_COLOR_PROFILES_DIR. Only the name is checked here (no path may leave the
+ * directory); the file is looked up when the image is processed.
+ */
+function parseColorProfile(v: string): string | null {
+  if (v === '') return null;
+  let name: string;
+  try {
+    name = decodeURIComponent(v);
+  } catch {
+    throw invalidArg('color profile', 'a profile name or a percent-encoded file name', v);
+  }
+  if (BUILTIN_PROFILES.has(name.toLowerCase())) return name.toLowerCase();
+  if (/[/\\\0]/.test(name) || name === '.' || name === '..' || name.trim() === '') {
+    throw invalidArg('color profile', 'srgb, p3, cmyk or a file name in IMGPROXY_COLOR_PROFILES_DIR', v);
+  }
+  return name;
+}
+
 /**
  * `format` and the URL extension: a format, or `best` (imgproxy Pro), whose candidates are
  * completed once every option is known (index.ts `completeBest`).
@@ -138,7 +199,7 @@ function applySecurityResolution(key: 'maxSrcResolution' | 'maxAnimationFrameRes
   return single(name, (o, v) => { o[key] = num(name, v); });
 }
 
-export const OPTION_TABLE: readonly OptionSpec[] = [
+const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'resize', aliases: ['rs'],
     apply(o, args) {
@@ -177,6 +238,35 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
         : (o.crop?.gravity ?? null);
       // 0:0 crops nothing whatever the gravity: one normal form for the cache key.
       o.crop = width === 0 && height === 0 ? null : { width, height, gravity };
+    },
+  },
+  {
+    name: 'crop_aspect_ratio', aliases: ['crop_ar', 'car'],
+    apply(o, args) {
+      ensureMaxArgs('crop_aspect_ratio', args, 2);
+      const ratio = arg(args, 0) === '' ? (o.cropAspectRatio?.ratio ?? 0) : num('crop aspect ratio', arg(args, 0));
+      const enlarge = arg(args, 1) === '' ? (o.cropAspectRatio?.enlarge ?? false) : parseBool(arg(args, 1));
+      o.cropAspectRatio = ratio === 0 ? null : { ratio, enlarge };
+    },
+  },
+  {
+    name: 'objects_position', aliases: ['obj_pos', 'op'],
+    apply(o, args) {
+      const type = parseEnum('objects position type', arg(args, 0), OBJECTS_POSITION_TYPES);
+      if (type === 'prop') {
+        ensureMaxArgs('objects_position', args, 1);
+        o.objectsPosition = { type, x: 0, y: 0 };
+        return;
+      }
+      const g = parseGravity('objects_position', args, EXTEND_GRAVITIES, { type: 'ce', x: o.objectsPosition.x, y: o.objectsPosition.y });
+      o.objectsPosition = { type, x: g.x, y: g.y };
+    },
+  },
+  {
+    // `co` is contrast's alias too in Pro's docs; contrast keeps it here (it came first).
+    name: 'crop_objects', aliases: [],
+    apply() {
+      throw objectDetectionUnavailable('crop_objects');
     },
   },
   {
@@ -236,6 +326,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
       o.background = { r: channel('red', arg(args, 0)), g: channel('green', arg(args, 1)), b: channel('blue', arg(args, 2)) };
     },
   },
+  { name: 'background_alpha', aliases: ['bga'], apply: single('background_alpha', (o, v) => { o.backgroundAlpha = num('background alpha', v); }) },
   {
     name: 'adjust', aliases: ['a'],
     apply(o, args) {
@@ -257,6 +348,88 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
       o.monochrome = intensity === 0 ? null : { intensity, color };
     },
   },
+  {
+    name: 'duotone', aliases: ['dt'],
+    apply(o, args) {
+      ensureMaxArgs('duotone', args, 3);
+      const intensity = num('duotone intensity', arg(args, 0));
+      const dark = arg(args, 1) !== '' ? parseHexColor('duotone color1', arg(args, 1)) : (o.duotone?.dark ?? '000000');
+      const light = arg(args, 2) !== '' ? parseHexColor('duotone color2', arg(args, 2)) : (o.duotone?.light ?? 'ffffff');
+      o.duotone = intensity === 0 ? null : { intensity, dark, light };
+    },
+  },
+  {
+    name: 'unsharp_masking', aliases: ['ush'],
+    apply(o, args) {
+      ensureMaxArgs('unsharp_masking', args, 3);
+      const prev = o.unsharpMasking;
+      o.unsharpMasking = {
+        mode: arg(args, 0) === '' ? prev.mode : parseEnum('unsharp masking mode', arg(args, 0), UNSHARP_MASKING_MODES),
+        weight: arg(args, 1) === '' ? prev.weight : num('unsharp masking weight', arg(args, 1)),
+        divider: arg(args, 2) === '' ? prev.divider : num('unsharp masking divider', arg(args, 2)),
+      };
+    },
+  },
+  {
+    name: 'blur_areas', aliases: ['ba'],
+    apply(o, args) {
+      const sigma = num('area blur sigma', arg(args, 0), 'blur_areas sigma');
+      const coords = args.slice(1);
+      if (coords.length % 4 !== 0) {
+        throw new ProxyError('INVALID_URL', `Invalid blur_areas arguments: expected %sigma then %left:%top:%width:%height per area, got ${JSON.stringify(args.join(':'))}`);
+      }
+      if (coords.length / 4 > MAX_BLUR_AREAS) throw new ProxyError('INVALID_URL', `Invalid blur_areas arguments: at most ${MAX_BLUR_AREAS} areas, got ${coords.length / 4}`);
+      const areas: RelativeRect[] = [];
+      for (let i = 0; i < coords.length; i += 4) {
+        const at = (k: number, what: string): number => num('blur area', arg(coords, i + k), `blur area ${what}`);
+        areas.push({ left: at(0, 'left'), top: at(1, 'top'), width: at(2, 'width'), height: at(3, 'height') });
+      }
+      const kept = areas.filter((a) => a.width > 0 && a.height > 0);
+      o.blurAreas = sigma === 0 || kept.length === 0 ? null : { sigma, areas: kept };
+    },
+  },
+  {
+    name: 'progressive_blur', aliases: ['pbl'],
+    apply(o, args) {
+      ensureMaxArgs('progressive_blur', args, 4);
+      const sigma = num('progressive blur sigma', arg(args, 0), 'progressive_blur sigma');
+      const ramp = parseRamp(args.slice(1), o.progressiveBlur ?? DOWN);
+      o.progressiveBlur = sigma === 0 ? null : { sigma, ...ramp };
+    },
+  },
+  {
+    name: 'blur_detections', aliases: ['bd'],
+    apply(o, args) {
+      // sigma 0 blurs nothing: nothing to detect.
+      if (num('blur', arg(args, 0), 'blur_detections sigma') > 0) throw objectDetectionUnavailable('blur_detections');
+    },
+  },
+  {
+    name: 'draw_detections', aliases: ['dd'],
+    apply(o, args) {
+      if (parseBool(arg(args, 0))) throw objectDetectionUnavailable('draw_detections');
+    },
+  },
+  {
+    name: 'colorize', aliases: ['col'],
+    apply(o, args) {
+      ensureMaxArgs('colorize', args, 3);
+      const opacity = num('colorize opacity', arg(args, 0));
+      const color = arg(args, 1) !== '' ? parseHexColor('colorize color', arg(args, 1)) : (o.colorize?.color ?? '000000');
+      const keepAlpha = arg(args, 2) !== '' ? parseBool(arg(args, 2)) : (o.colorize?.keepAlpha ?? false);
+      o.colorize = opacity === 0 ? null : { opacity, color, keepAlpha };
+    },
+  },
+  {
+    name: 'gradient', aliases: ['gr'],
+    apply(o, args) {
+      ensureMaxArgs('gradient', args, 5);
+      const opacity = num('gradient opacity', arg(args, 0));
+      const color = arg(args, 1) !== '' ? parseHexColor('gradient color', arg(args, 1)) : (o.gradient?.color ?? '000000');
+      const ramp = parseRamp(args.slice(2), o.gradient ?? DOWN);
+      o.gradient = opacity === 0 ? null : { opacity, color, ...ramp };
+    },
+  },
   // 0 = off (imgproxy applies them only when > 0).
   { name: 'blur', aliases: ['bl'], apply: single('blur', (o, v) => { o.blur = num('blur', v); }) },
   { name: 'sharpen', aliases: ['sh'], apply: single('sharpen', (o, v) => { o.sharpen = num('sharpen', v); }) },
@@ -275,6 +448,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
       o.watermark = opacity === 0 ? null : { opacity, position, x, y, scale, layout: 'imgproxy' };
     },
   },
+  { name: 'style', aliases: ['st'], apply: single('style', (o, v) => { o.style = v === '' ? '' : parseStyle(v); }) },
   // imgproxy Pro's watermark options (https://docs.imgproxy.net/usage/processing#watermark-url):
   // they shape the mark that `watermark` places; an empty argument restores the default.
   {
@@ -309,7 +483,9 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   boolOption('strip_metadata', ['sm'], 'stripMetadata'),
   boolOption('keep_copyright', ['kcr'], 'keepCopyright'),
   boolOption('strip_color_profile', ['scp'], 'stripColorProfile'),
+  { name: 'dpi', aliases: [], apply: single('dpi', (o, v) => { o.dpi = num('dpi', v); }) },
   boolOption('preserve_hdr', ['ph'], 'preserveHdr'),
+  { name: 'color_profile', aliases: ['cp', 'icc'], apply: single('color_profile', (o, v) => { o.colorProfile = parseColorProfile(v); }) },
   boolOption('enforce_thumbnail', ['eth'], 'enforceThumbnail'),
   // 0 restores the configured default (documented range 0–100).
   { name: 'quality', aliases: ['q'], apply: single('quality', (o, v) => { o.quality = num('quality', v); }) },
@@ -459,6 +635,22 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { name: 'max_animation_frame_resolution', aliases: ['mafr'], security: true, apply: applySecurityResolution('maxAnimationFrameResolution', 'max_animation_frame_resolution') },
   { name: 'max_result_dimension', aliases: ['mrd'], security: true, apply: single('max_result_dimension', (o, v) => { o.maxResultDimension = Math.max(0, num('max_result_dimension', v)); }) },
 ];
+
+/**
+ * Options that set request-wide fields (MAIN_KEYS): imgproxy's parser applies these to
+ * `o.Main()` (options/parser/processing_options.go); the Pro ones with them are the output
+ * and source options of the same kind (dpi, color_profile, style, page, pages,
+ * disable_animation, the encoder options, autoquality, fallback_image_url, cache_tags, bypass_cache) and the security limits.
+ */
+const MAIN_OPTIONS: ReadonlySet<string> = new Set([
+  'strip_metadata', 'keep_copyright', 'strip_color_profile', 'preserve_hdr', 'enforce_thumbnail', 'quality',
+  'format_quality', 'max_bytes', 'format', 'skip_processing', 'raw', 'cachebuster', 'expires', 'filename',
+  'return_attachment', 'page', 'pages', 'disable_animation', 'style', 'dpi', 'color_profile',
+  'autoquality', 'jpeg_options', 'png_options', 'webp_options', 'avif_options', 'fallback_image_url', 'cache_tags', 'bypass_cache',
+  'max_src_resolution', 'max_src_file_size', 'max_animation_frames', 'max_animation_frame_resolution', 'max_result_dimension',
+]);
+
+export const OPTION_TABLE: readonly OptionSpec[] = OPTIONS.map((spec) => (MAIN_OPTIONS.has(spec.name) ? { ...spec, main: true } : spec));
 
 /** Name or alias → spec. */
 export const OPTIONS_BY_NAME: ReadonlyMap<string, OptionSpec> = new Map(

@@ -81,6 +81,8 @@ const ROWS: Readonly<Record<ErrorCode, Row>> = {
   PDF_RENDER_ERROR: { status: 422, error: 'pdf_render_error' },
   HEIC_DECODE_ERROR: { status: 422, error: 'heic_decode_error' },
   UNSUPPORTED_OUTPUT: { status: 400, error: 'unsupported_format', detail: true },
+  // Only imgproxy options raise it; mapped like PreviewProxy's own unsupported parameters.
+  UNSUPPORTED_OPTION: { status: 400, error: 'invalid_params', detail: true },
   // imgproxy's queue (IMGPROXY_REQUESTS_QUEUE_SIZE) is full: PreviewProxy's overload answer.
   TOO_MANY_REQUESTS: { status: 503, error: null },
   OVERLOADED: { status: 503, error: null },

@@ -38,7 +38,10 @@ export interface SourceInfo {
   delay: number[] | undefined;
   loop: number;
   hasAlpha: boolean;
+  /** 'ushort' for any source of more than 8 bits a sample (16-bit, 32-bit float…). */
   depth: Depth;
+  /** Pixels per inch the source records, if any. */
+  density?: number | undefined;
   /** Single-channel (plus alpha) greyscale source: b-w or grey16 interpretation. */
   grey: boolean;
   exif: Buffer | undefined;
@@ -99,7 +102,10 @@ function fromMeta(format: ImageFormat, meta: Metadata, input: SharpInput): Sourc
     delay: meta.delay,
     loop: meta.loop ?? 0,
     hasAlpha: meta.hasAlpha,
-    depth: meta.depth === 'ushort' ? 'ushort' : 'uchar',
+    // preserve_hdr keeps float and 32-bit sources at 16 bits, as imgproxy does
+    // (processing/colorspace_test.go 32-bpp-linear-tiff-rgb16).
+    depth: meta.depth === 'uchar' || meta.depth === 'char' ? 'uchar' : 'ushort',
+    density: meta.density,
     grey: meta.space === 'b-w' || meta.space === 'grey16',
     exif: meta.exif,
     xmp: meta.xmpAsString,

@@ -26,6 +26,10 @@ const USE: Record<ArgKey, string> = {
   'watermark offset': 'wm:1:ce:%', 'watermark scale': 'wm:1:ce:0:0:%', 'watermark size': 'wms:%', 'watermark rotate': 'wmr:%', 'watermark shadow': 'wmsh:%', quality: 'q:%', 'format quality': 'fq:png:%',
   max_bytes: 'mb:%', page: 'pg:%', pages: 'pgs:%', video_thumbnail_second: 'vts:%', expires: 'exp:%', max_src_resolution: 'msr:%', max_src_file_size: 'msfs:%',
   max_animation_frames: 'maf:%', max_animation_frame_resolution: 'mafr:%', max_result_dimension: 'mrd:%',
+  'crop aspect ratio': 'car:%', 'background alpha': 'bga:%', 'duotone intensity': 'dt:%',
+  'unsharp masking weight': 'ush:auto:%', 'unsharp masking divider': 'ush:auto:1:%', 'area blur sigma': 'ba:%:0:0:1:1',
+  'blur area': 'ba:5:%:0:1:1', 'progressive blur sigma': 'pbl:%', 'ramp angle': 'gr:0.5:000:%', 'ramp position': 'gr:0.5:000:down:%',
+  'colorize opacity': 'col:%', 'gradient opacity': 'gr:%', dpi: 'dpi:%',
   'autoquality target': 'aq:size:%', 'autoquality quality': 'aq:dssim:0.02:%', 'autoquality allowed error': 'aq:dssim:0.02:70:80:%',
   'jpeg quant table': 'jpgo::::::%', 'png quantization colors': 'pngo:1:1:%',
 };
@@ -33,7 +37,11 @@ const at = (key: ArgKey, v: string): string => USE[key].replace('%', v);
 
 const KEYS = Object.keys(ARG_RANGES) as ArgKey[];
 /** Arguments whose empty form means "keep" or "off" rather than an error. */
-const OPTIONAL = new Set<ArgKey>(['gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'watermark size', 'padding', 'trim threshold', 'autoquality target', 'autoquality quality', 'autoquality allowed error', 'jpeg quant table', 'png quantization colors']);
+const OPTIONAL = new Set<ArgKey>([
+  'gravity offset', 'focus point', 'watermark offset', 'watermark scale', 'watermark size', 'padding', 'trim threshold',
+  'crop aspect ratio', 'unsharp masking weight', 'unsharp masking divider', 'ramp angle', 'ramp position',
+  'autoquality target', 'autoquality quality', 'autoquality allowed error', 'jpeg quant table', 'png quantization colors',
+]);
 
 /** Decimal text of a number, never exponent notation for integers (as a URL builder writes it). */
 const text = (n: number): string => (Number.isInteger(n) ? BigInt(n).toString() : String(n));
