@@ -9,16 +9,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { dssim } from '../ssim.js';
-import type { CodecJob, CodecReply, JxlDecodeJob, JxlEncodeJob } from './jobs.js';
+import type { CodecJob, CodecReply, JxlEncodeJob } from './jobs.js';
 
 interface Emscripten {
   init(module: WebAssembly.Module): Promise<unknown>;
 }
 interface JxlEncodeModule extends Emscripten {
   default(data: { data: Uint8ClampedArray; width: number; height: number }, options: Record<string, number | boolean>): Promise<ArrayBuffer>;
-}
-interface JxlDecodeModule extends Emscripten {
-  default(data: ArrayBuffer): Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
 }
 
 async function jxlEncode(job: JxlEncodeJob): Promise<CodecReply> {
@@ -29,21 +26,10 @@ async function jxlEncode(job: JxlEncodeJob): Promise<CodecReply> {
   return { ok: true, bytes };
 }
 
-async function jxlDecode(job: JxlDecodeJob): Promise<CodecReply> {
-  const m = (await import(job.module)) as JxlDecodeModule;
-  await m.init(job.wasm);
-  const img = await m.default(job.data);
-  const copy = new Uint8Array(img.data.length);
-  copy.set(img.data);
-  return { ok: true, bytes: copy.buffer, width: img.width, height: img.height };
-}
-
 async function run(job: CodecJob): Promise<CodecReply> {
   switch (job.kind) {
     case 'jxl-encode':
       return jxlEncode(job);
-    case 'jxl-decode':
-      return jxlDecode(job);
     case 'bmp-encode': {
       // Imported here only: it brings sharp in, which the JPEG XL jobs do not need.
       const { encodeBmp } = await import('./bmp-write.js');

@@ -21,15 +21,7 @@ export interface JxlEncodeJob {
   readonly lossless: boolean;
 }
 
-export interface JxlDecodeJob {
-  readonly kind: 'jxl-decode';
-  /** File URL of `@jsquash/jxl/decode.js`. */
-  readonly module: string;
-  readonly wasm: WebAssembly.Module;
-  readonly data: ArrayBuffer;
-}
-
-/** pixproxy's own BMP writer (processing/decoders.ts `encodeBmp`). */
+/** pixproxy's own BMP writer (codecs/bmp-write.ts `encodeBmp`). */
 export interface BmpEncodeJob {
   readonly kind: 'bmp-encode';
   readonly pixels: ArrayBuffer;
@@ -48,7 +40,7 @@ export interface DssimJob {
   readonly channels: number;
 }
 
-export type CodecJob = JxlEncodeJob | JxlDecodeJob | BmpEncodeJob | DssimJob;
+export type CodecJob = JxlEncodeJob | BmpEncodeJob | DssimJob;
 
 /** What a job answers: bytes (encoders), RGBA pixels (decoders) or a number (dssim). */
 export type CodecReply =

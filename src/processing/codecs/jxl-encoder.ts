@@ -25,7 +25,6 @@ const DEFAULT_EFFORT = 7;
 const pkgDir = dirname(createRequire(import.meta.url).resolve('@jsquash/jxl/package.json'));
 
 export const JXL_ENCODE_MODULE = pathToFileURL(join(pkgDir, 'encode.js')).href;
-export const JXL_DECODE_MODULE = pathToFileURL(join(pkgDir, 'decode.js')).href;
 
 /** Node's WebAssembly global; the ES2023 lib without the DOM types only declares its namespace. */
 const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
