@@ -66,14 +66,15 @@ describe.skipIf(skip !== undefined)(`lease on object stores${skip ? ` (skipped: 
   }, 60_000);
 
   it('S3 via s3api (conditional PUTs refused): the lease steps aside, each instance computes, the L2 still serves', async () => {
-    const list = await instances(2, {
+    const s3Env = {
       IMGPROXY_CACHE_USE: 's3',
       IMGPROXY_CACHE_BUCKET: 'lease-s3',
       IMGPROXY_CACHE_S3_ENDPOINT: swift.endpoint,
       IMGPROXY_CACHE_S3_REGION: swift.s3.region,
       AWS_ACCESS_KEY_ID: swift.s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: swift.s3.secretAccessKey,
-    });
+    };
+    const list = await instances(2, s3Env);
     const path = `/insecure/rs:fit:140:100/plain/${origin.url}/u.jpg@png`;
     const results = await Promise.all(list.map((a) => get(a, path)));
     expect(results.map((r) => r.outcome)).toEqual(['MISS', 'MISS']);
@@ -81,14 +82,7 @@ describe.skipIf(skip !== undefined)(`lease on object stores${skip ? ` (skipped: 
     // Answers, not failures: no cache error, the circuit closed; the L2 serves a third instance.
     expect(await total(list, (a) => counterTotal(a.ctx.metrics.cacheErrors))).toBe(0);
     await Promise.all(list.map((a) => a.ctx.cache.flush()));
-    const [third] = await instances(1, {
-      IMGPROXY_CACHE_USE: 's3',
-      IMGPROXY_CACHE_BUCKET: 'lease-s3',
-      IMGPROXY_CACHE_S3_ENDPOINT: swift.endpoint,
-      IMGPROXY_CACHE_S3_REGION: swift.s3.region,
-      AWS_ACCESS_KEY_ID: swift.s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: swift.s3.secretAccessKey,
-    });
+    const [third] = await instances(1, s3Env);
     expect((await get(third as App, path)).outcome).toBe('HIT-L2');
   }, 60_000);
 });
