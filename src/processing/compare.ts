@@ -24,17 +24,17 @@ export async function toRgba(p: Sharp, run: Run): Promise<Rgba> {
 }
 
 /**
- * `data` (written as `format`) decoded to RGBA by the reader every source goes through
+ * An encoded result decoded to RGBA by the reader every source goes through
  * (codecs/source.ts): JPEG XL, HEIC, BMP and ICO by their codecs, the rest by libvips. The
  * result was made here within the result bounds, so its own size is the pixel bound.
  */
-export async function decodeRgba(data: Buffer, _format: OutputFormat, run: Run): Promise<Rgba> {
+export async function decodeRgba(data: Buffer, run: Run): Promise<Rgba> {
   return toRgba(await openImage(data, { maxPixels: Number.MAX_SAFE_INTEGER, maxFrames: 1, deadline: run.deadline, signal: run.signal }), run);
 }
 
 /** DSSIM of `encoded` against `reference`. */
 export async function dssimOf(reference: Rgba, encoded: Buffer, format: OutputFormat, run: Run): Promise<number> {
-  const decoded = await decodeRgba(encoded, format, run);
+  const decoded = await decodeRgba(encoded, run);
   if (decoded.width !== reference.width || decoded.height !== reference.height) {
     throw new ProxyError('UNSUPPORTED_IMAGE', `compare: the ${format} result is ${decoded.width}x${decoded.height}, its pixels ${reference.width}x${reference.height}`);
   }
