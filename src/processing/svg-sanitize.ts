@@ -11,11 +11,14 @@
  * (SSRF, tracking pixels); a link is only followed when someone clicks it.
  *
  * Works on the lexer's token spans: kept tokens are copied verbatim, tags that lose
- * attributes are rebuilt from the original attribute text.
+ * attributes are rebuilt from the original attribute text. Internal entities are expanded
+ * first (xml-entities.ts), so markup an entity holds is sanitised like any other; the DOCTYPE
+ * that declared them is dropped.
  */
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { type EntityDecl, type XmlAttr, XmlSyntaxError, decodeXmlText, isPredefinedEntity, lexXml, mapEntityRefs } from './xml-lexer.js';
+import { EntityError, type EntityExpander, builtInReferencesOnly, expandEntities } from './xml-entities.js';
+import { type XmlAttr, XmlSyntaxError, decodeXmlText, lexXml } from './xml-lexer.js';
 
 /** imgproxy's limit for SVG sources unless IMGPROXY_SVG_UNLIMITED. */
 const DEFAULT_SVG_MAX_BYTES = 10 * 1024 * 1024;
@@ -75,10 +78,11 @@ function localName(qname: string): string {
   return (i >= 0 ? qname.slice(i + 1) : qname).toLowerCase();
 }
 
-function sanitizeText(s: string, reencoded: boolean, budget: number): string {
-  const entities = new Map<string, EntityDecl>();
+function sanitizeText(source: string, reencoded: boolean, budget: number): string {
+  const { text: s, entities } = expandEntities(source);
   let skipDepth = -1; // depth of the dropped element whose subtree we are inside, or -1
   let styleDepth = -1;
+  let textDepth = -1; // depth of the outermost <text> we are inside, or -1
   const parts: string[] = [];
   let size = 0;
   const emit = (t: string): void => {
@@ -86,26 +90,14 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
     if (size > budget) throw new ProxyError('UNSUPPORTED_IMAGE', 'SVG grows over the size limit when its entities are expanded');
     parts.push(t);
   };
-  // Custom entities are expanded here (the DOCTYPE that declares them is dropped), but only
-  // plain-text ones: a replacement text holding `&` or `<` is how entity bombs and markup
-  // injection work, so referencing such an entity rejects the document.
-  const expand = (raw: string, at: number, escape: (v: string) => string): string =>
-    mapEntityRefs(raw, at, (ref, name) => {
-      if (name.startsWith('#') || isPredefinedEntity(name)) return ref;
-      const decl = entities.get(name);
-      if (!decl) throw new XmlSyntaxError(`undeclared entity &${name};`, at);
-      if (decl.value === null) throw new XmlSyntaxError(`external entity &${name}; is not allowed`, at);
-      if (/[&<%]/.test(decl.value)) throw new XmlSyntaxError(`entity &${name}; has markup or references in its value`, at);
-      return escape(decl.value);
-    });
 
   for (const tok of lexXml(s)) {
     const src = s.slice(tok.start, tok.end);
     switch (tok.kind) {
       case 'doctype':
-        // Dropped whole: SVG needs no DTD, and keeping one would let a browser given the
-        // file as-is expand entities or fetch an external subset.
-        for (const e of tok.entities) if (!entities.has(e.name)) entities.set(e.name, e);
+        // Dropped whole (its entities are expanded already): SVG needs no DTD, and keeping
+        // one would let a browser given the file as-is expand entities or fetch an external
+        // subset.
         break;
       case 'pi':
         // Only the XML declaration survives; <?xml-stylesheet?> would load external CSS.
@@ -117,7 +109,8 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
       case 'text':
       case 'cdata': {
         if (skipDepth >= 0) break;
-        if (tok.kind === 'text') emit(styleDepth >= 0 ? sanitizeCss(expand(src, tok.start, escapeText)) : expand(src, tok.start, escapeText));
+        // Text holds no custom reference any more: expandEntities replaced them all.
+        if (tok.kind === 'text') emit(styleDepth >= 0 ? sanitizeCss(builtInReferencesOnly(src, tok.start)) : builtInReferencesOnly(src, tok.start));
         // CSS is cleaned inside the CDATA markers only, so a rule cannot swallow the "]]>".
         else emit(styleDepth >= 0 ? `<![CDATA[${sanitizeCss(src.slice(9, -3))}]]>` : src);
         break;
@@ -127,10 +120,15 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
         const local = localName(tok.name);
         if (DROP_ELEMENTS.has(local) || (ANIMATION_ELEMENTS.has(local) && isDangerousAnimation(tok.attrs, entities))) {
           if (!tok.selfClosing) skipDepth = tok.depth;
+          // Inside text an element boundary splits the whitespace around it, which librsvg
+          // then keeps as a space; an empty <desc/> (allowed in text, never rendered) keeps
+          // the boundary where the dropped element was, so the text still lines up.
+          if (textDepth >= 0) emit('<desc/>');
           break;
         }
         if (local === 'style' && !tok.selfClosing) styleDepth = tok.depth;
-        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, expand));
+        if (local === 'text' && !tok.selfClosing && textDepth < 0) textDepth = tok.depth;
+        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, entities));
         break;
       }
       case 'close':
@@ -139,6 +137,7 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
           break;
         }
         if (tok.depth === styleDepth) styleDepth = -1;
+        if (tok.depth === textDepth) textDepth = -1;
         emit(src);
         break;
     }
@@ -147,7 +146,7 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
 }
 
 /** The start tag with unsafe attributes removed; verbatim when nothing changes. */
-function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, expand: (raw: string, at: number, escape: (v: string) => string) => string): string {
+function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, entities: EntityExpander): string {
   let changed = false;
   const kept: string[] = [];
   for (const a of attrs) {
@@ -155,12 +154,14 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
     let expanded: string;
     let value: string;
     try {
-      expanded = expand(a.raw, a.start, escapeAttr);
+      expanded = entities.attribute(a.raw, a.start, escapeAttr);
       value = decodeXmlText(expanded);
     } catch (err) {
       // A value we cannot read (an undeclared entity such as HTML's `&colon;`, one with markup)
       // is no value we can vouch for: the attribute goes, as imgproxy drops such an href.
-      if (!(err instanceof XmlSyntaxError)) throw err;
+      // A declared entity that cannot be expanded (external, markup, a bomb) refuses the
+      // document wherever it is referenced.
+      if (!(err instanceof XmlSyntaxError) || err instanceof EntityError) throw err;
       changed = true;
       continue;
     }
@@ -214,14 +215,13 @@ function attrVerdict(qname: string, element: string, value: string): Verdict {
  * SMIL can set href (or an on* attribute) to any value at render time, bypassing the
  * attribute checks above: such animation elements are dropped.
  */
-function isDangerousAnimation(attrs: XmlAttr[], entities: Map<string, EntityDecl>): boolean {
-  const plain = new Map<string, string>();
-  for (const [k, v] of entities) if (v.value !== null && !/[&<%]/.test(v.value)) plain.set(k, v.value);
+function isDangerousAnimation(attrs: XmlAttr[], entities: EntityExpander): boolean {
   for (const a of attrs) {
     let v: string;
     try {
-      v = decodeXmlText(a.raw, plain);
-    } catch {
+      v = decodeXmlText(entities.attribute(a.raw, a.start, escapeAttr));
+    } catch (err) {
+      if (!(err instanceof XmlSyntaxError) || err instanceof EntityError) throw err;
       return true;
     }
     const local = localName(a.name);

@@ -148,6 +148,97 @@ describe('sanitizeSvg', () => {
     expect(sanitizeSvg(Buffer.from(doc), { maxBytes: 0 }).length).toBeGreaterThan(200_000);
   });
 
+  describe('internal entities holding markup (expanded as libxml2 does, then sanitised)', () => {
+    const doc = (decls: string, body: string): Buffer =>
+      Buffer.from(`<?xml version="1.0"?><!DOCTYPE svg [${decls}]><svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">${body}</svg>`);
+    const out = (decls: string, body: string): string => sanitizeSvg(doc(decls, body)).toString('utf8');
+
+    it('expands a markup entity and renders as librsvg renders the original', async () => {
+      const input = doc(`<!ENTITY Square "<rect width='40' height='40' fill='#ff0000'/>">`, '<g>&Square;</g>');
+      const text = sanitizeSvg(input).toString('utf8');
+      expect(text).not.toMatch(/DOCTYPE|ENTITY|&Square;/);
+      expect(text).toContain(`<g><rect width='40' height='40' fill='#ff0000'/></g>`);
+      expect(await centrePixel(Buffer.from(text))).toEqual([255, 0, 0]);
+      expect(await centrePixel(Buffer.from(text))).toEqual(await centrePixel(input));
+    });
+
+    it('decodes character references of the literal first, so &#60; in a value is markup too', () => {
+      const text = out(`<!ENTITY s "&#60;script&#62;alert(1)&#60;/script&#62;<rect width='1' height='1'/>"><!ENTITY less "a &#38;#60; b">`, '&s;<text>&less;</text>');
+      expect(text).not.toMatch(/script|alert/);
+      expect(text).toContain(`<rect width='1' height='1'/><text>a &#60; b</text>`);
+    });
+
+    it('removes a <script> held by an entity, as outside one', () => {
+      const text = out(`<!ENTITY s "<script>alert(1)</script><svg:script xmlns:svg='http://www.w3.org/2000/svg'>alert(2)</svg:script>${RECT.replace(/"/g, "'")}">`, '&s;');
+      expect(text).not.toMatch(/script|alert/i);
+      expect(text).toContain("<rect id='r'");
+    });
+
+    it('removes an on* handler or a javascript: link held by an entity, in markup or in an attribute', () => {
+      const text = out(
+        `<!ENTITY r "<rect width='1' height='1' onload='alert(1)' fill='red'/>"><!ENTITY js "javascript:alert(2)"><!ENTITY h "alert(3)">`,
+        '&r;<a href="&js;"><rect width="1" height="1" onclick="&h;"/></a><set attributeName="href" to="&js;"/>',
+      );
+      expect(text).not.toMatch(/alert|onload|onclick|javascript|<set/);
+      expect(text).toContain("<rect width='1' height='1' fill='red'/><a><rect width=\"1\" height=\"1\"/></a>");
+    });
+
+    it('expands nested entities, in markup and in attributes', async () => {
+      const text = out(
+        `<!ENTITY red "#ff0000"><!ENTITY paint "&red;"><!ENTITY shape "<rect width='40' height='40' fill='&paint;'/>"><!ENTITY group "<g id='g'>&shape;</g>">`,
+        '&group;<circle r="1" fill="&paint;"/>',
+      );
+      expect(text).toContain(`<g id='g'><rect width='40' height='40' fill='#ff0000'/></g><circle r="1" fill="#ff0000"/>`);
+      expect(await centrePixel(Buffer.from(text))).toEqual([255, 0, 0]);
+    });
+
+    it('refuses a replacement that is not well-formed where it is used', () => {
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY open "<g>">`, '&open;</g>')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY close "</g>">`, '<g>&close;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY d "<!DOCTYPE x>">`, '&d;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY x "<?xml version='1.0'?>">`, '&x;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY amp2 "&amp">`, '<text>&amp2;</text>')));
+      // XML's "No < in Attribute Values" holds for what an entity puts there.
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY m "<rect/>">`, '<rect width="1" height="1" fill="&m;"/>')));
+    });
+
+    it('refuses recursion, nesting deeper than 20 and nested expansion over 5 times the document', () => {
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY a "&b;"><!ENTITY b "<g>&a;</g>">', '&a;')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY a "x&a;">', '<rect width="1" height="1" class="&a;"/>')));
+      const chain = (n: number): string => ['<!ENTITY e0 "<g/>">', ...Array.from({ length: n }, (_, i) => `<!ENTITY e${i + 1} "&e${i};">`)].join('');
+      expect(out(chain(19), '&e19;')).toContain('<g/>');
+      expectUnsupported(() => sanitizeSvg(doc(chain(20), '&e20;')));
+      // Empty entities multiply work, not output: each reference costs libxml2's 20 too.
+      const empty = ['<!ENTITY z0 "">', ...Array.from({ length: 6 }, (_, i) => `<!ENTITY z${i + 1} "${`&z${i};`.repeat(10)}">`)].join('');
+      expectUnsupported(() => sanitizeSvg(doc(empty, '<text>&z6;</text>')));
+      // A markup bomb, and a bomb in an attribute: the document goes, not only the attribute.
+      const laughs = ['<!ENTITY l0 "<g/>">', ...Array.from({ length: 6 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`)].join('');
+      expectUnsupported(() => sanitizeSvg(doc(laughs, '&l6;')));
+      const words = ['<!ENTITY w0 "lol">', ...Array.from({ length: 6 }, (_, i) => `<!ENTITY w${i + 1} "${`&w${i};`.repeat(10)}">`)].join('');
+      expectUnsupported(() => sanitizeSvg(doc(words, '<rect width="1" height="1" class="&w6;"/>')));
+      expectUnsupported(() => sanitizeSvg(doc(words, '<rect width="1" height="1" class="&w6;"/>'), { maxBytes: 0 }));
+    });
+
+    it('refuses external and parameter entities, in text and in attributes', () => {
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY x PUBLIC "-//x//EN" "http://evil.example/x.xml">', '<text>&x;</text>')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY x SYSTEM "file:///etc/passwd">', '<text x="&x;">t</text>')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY x SYSTEM "logo.png" NDATA png>', '<text>&x;</text>')));
+      // A parameter entity is never expanded: neither in a value nor as declarations.
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY % p "<rect/>"><!ENTITY e "%p;">`, '&e;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY % d "<!ENTITY e '<rect/>'>"> %d;`, '&e;')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY % ext SYSTEM "http://evil.example/x.dtd"> %ext;', '<text>&fromDtd;</text>')));
+    });
+
+    it('keeps the whitespace boundary of an element it drops inside <text> (W3C interact-order-06-t)', async () => {
+      const input = svg('<text x="0" y="30" font-size="20">\n  <handler type="text/ecmascript">alert(1)</handler>\n  Hi\n</text>');
+      const text = sanitizeSvg(input).toString('utf8');
+      expect(text).not.toMatch(/handler|alert/);
+      expect(text).toContain('<desc/>');
+      const render = (b: Buffer): Promise<Buffer> => sharp(b).raw().toBuffer();
+      expect((await render(Buffer.from(text))).equals(await render(input))).toBe(true);
+    });
+  });
+
   it('cleans CSS inside CDATA without breaking the section', () => {
     const out = sanitized('<style><![CDATA[@import url(http://evil.example/a.css)]]></style><style><![CDATA[ .a{fill:url(https://evil.example/p)} ]]></style>');
     expect(out).not.toContain('evil');
