@@ -4,8 +4,9 @@
  * byte for byte. Policy follows imgproxy (processing/svg/svg.go, href.go,
  * https://github.com/imgproxy/imgproxy/tree/master/processing/svg): `<foreignObject>` and its
  * content stay, without scripts, forms, frames and handlers; a link (`<a href>`) may point at
- * http(s), a relative or protocol-relative URL or a fragment. Stricter where noted: nothing
- * else may reference outside the document (imgproxy lets `<image>` load http(s) URLs), and
+ * http(s), a relative or protocol-relative URL or a fragment; an `<image>` may embed raster
+ * `data:` and SVG `data:`, the SVG sanitised as a document of its own. Stricter where noted:
+ * nothing else may reference outside the document (imgproxy lets `<image>` load http(s) URLs), and
  * HTML that embeds, fetches or redirects is removed inside `<foreignObject>` too, because
  * nothing the renderer or a browser fetches by itself should be chosen by the image author
  * (SSRF, tracking pixels); a link is only followed when someone clicks it.
@@ -15,6 +16,7 @@
  * first (xml-entities.ts), so markup an entity holds is sanitised like any other; the DOCTYPE
  * that declared them is dropped.
  */
+import { gunzipSync } from 'node:zlib';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import { EntityError, type EntityExpander, builtInReferencesOnly, expandEntities } from './xml-entities.js';
@@ -47,6 +49,9 @@ const ANIMATION_ELEMENTS = new Set(['animate', 'set', 'animatetransform', 'anima
 /** Elements whose href loads a raster or another SVG as an image. */
 const IMAGE_ELEMENTS = new Set(['image', 'feimage']);
 
+/** How many SVG documents deep `data:` images are sanitised; deeper ones lose their href. */
+const MAX_NESTED_SVG = 3;
+
 /** The size limit the configuration asks for (IMGPROXY_SVG_UNLIMITED → none). */
 export function svgSanitizeOptions(config: Config): { maxBytes: number } {
   return { maxBytes: config.security.svgUnlimited ? 0 : DEFAULT_SVG_MAX_BYTES };
@@ -59,14 +64,26 @@ export interface SanitizeSvgOptions {
 
 /** Returns the sanitised SVG. Malformed or oversized input → ProxyError UNSUPPORTED_IMAGE. */
 export function sanitizeSvg(svg: Buffer, opts?: { maxBytes?: number }): Buffer {
-  const maxBytes = opts?.maxBytes ?? DEFAULT_SVG_MAX_BYTES;
+  return sanitizeDocument(svg, opts?.maxBytes ?? DEFAULT_SVG_MAX_BYTES, 0);
+}
+
+/** What the sanitising of one document carries down to its tags. */
+interface TagContext {
+  entities: EntityExpander;
+  /** The size limit (as sanitizeSvg's `maxBytes`), for embedded documents. */
+  maxBytes: number;
+  /** How many documents this one is embedded in. */
+  nesting: number;
+}
+
+function sanitizeDocument(svg: Buffer, maxBytes: number, nesting: number): Buffer {
   const limited = maxBytes > 0 && Number.isFinite(maxBytes);
   if (limited && svg.length > maxBytes) throw new ProxyError('UNSUPPORTED_IMAGE', `SVG is ${svg.length} bytes, over the ${maxBytes}-byte limit (IMGPROXY_SVG_UNLIMITED lifts it)`);
   const { text, reencoded } = decodeSvgText(svg);
   try {
     // Entity expansion may grow the document; the same limit bounds the output so a
     // declared entity referenced many times cannot turn a small file into a huge one.
-    return Buffer.from(sanitizeText(text, reencoded, limited ? Math.max(maxBytes, svg.length) : Infinity), 'utf8');
+    return Buffer.from(sanitizeText(text, reencoded, limited ? Math.max(maxBytes, svg.length) : Infinity, maxBytes, nesting), 'utf8');
   } catch (err) {
     if (err instanceof XmlSyntaxError) throw new ProxyError('UNSUPPORTED_IMAGE', `malformed SVG: ${err.message}`, { cause: err });
     throw err;
@@ -78,8 +95,9 @@ function localName(qname: string): string {
   return (i >= 0 ? qname.slice(i + 1) : qname).toLowerCase();
 }
 
-function sanitizeText(source: string, reencoded: boolean, budget: number): string {
+function sanitizeText(source: string, reencoded: boolean, budget: number, maxBytes: number, nesting: number): string {
   const { text: s, entities } = expandEntities(source);
+  const ctx: TagContext = { entities, maxBytes, nesting };
   let skipDepth = -1; // depth of the dropped element whose subtree we are inside, or -1
   let styleDepth = -1;
   let textDepth = -1; // depth of the outermost <text> we are inside, or -1
@@ -128,7 +146,7 @@ function sanitizeText(source: string, reencoded: boolean, budget: number): strin
         }
         if (local === 'style' && !tok.selfClosing) styleDepth = tok.depth;
         if (local === 'text' && !tok.selfClosing && textDepth < 0) textDepth = tok.depth;
-        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, entities));
+        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, ctx));
         break;
       }
       case 'close':
@@ -146,7 +164,7 @@ function sanitizeText(source: string, reencoded: boolean, budget: number): strin
 }
 
 /** The start tag with unsafe attributes removed; verbatim when nothing changes. */
-function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, entities: EntityExpander): string {
+function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, ctx: TagContext): string {
   let changed = false;
   const kept: string[] = [];
   for (const a of attrs) {
@@ -154,7 +172,7 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
     let expanded: string;
     let value: string;
     try {
-      expanded = entities.attribute(a.raw, a.start, escapeAttr);
+      expanded = ctx.entities.attribute(a.raw, a.start, escapeAttr);
       value = decodeXmlText(expanded);
     } catch (err) {
       // A value we cannot read (an undeclared entity such as HTML's `&colon;`, one with markup)
@@ -176,6 +194,13 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
       // Cleaned in decoded form so character references cannot hide a URL, then re-escaped.
       const cleaned = sanitizeCss(value);
       if (cleaned !== value) newRaw = escapeAttr(cleaned);
+    } else if (verdict === 'svg') {
+      const uri = sanitizeDataSvg(value, ctx);
+      if (uri === null) {
+        changed = true;
+        continue;
+      }
+      newRaw = escapeAttr(uri);
     }
     if (newRaw !== a.raw) {
       const quote = s[a.end - 1] ?? '"';
@@ -188,7 +213,7 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
   return `<${qname}${kept.join('')}${selfClosing ? '/>' : '>'}`;
 }
 
-type Verdict = 'keep' | 'drop' | 'css';
+type Verdict = 'keep' | 'drop' | 'css' | 'svg';
 
 function attrVerdict(qname: string, element: string, value: string): Verdict {
   const name = qname.toLowerCase();
@@ -202,7 +227,7 @@ function attrVerdict(qname: string, element: string, value: string): Verdict {
     const v = normaliseUrl(value);
     if (v === '' || v.startsWith('#')) return 'keep';
     if (local !== 'href') return 'drop';
-    if (IMAGE_ELEMENTS.has(element)) return isDataImage(v) || isRelative(v) ? 'keep' : 'drop';
+    if (IMAGE_ELEMENTS.has(element)) return isDataImage(v) || isRelative(v) ? 'keep' : v.startsWith('data:image/svg+xml') ? 'svg' : 'drop';
     // imgproxy's isSafeHref with http and https: a link is only followed when clicked.
     if (element === 'a') return isLink(v) ? 'keep' : 'drop';
     return 'drop';
@@ -241,8 +266,37 @@ function normaliseUrl(v: string): string {
   return v.replace(/[\u0000-\u0020\u007f-\u009f]/g, '').toLowerCase();
 }
 
+/**
+ * An SVG embedded as `data:image/svg+xml` (RFC 2397; base64 or percent-encoded, gzipped or
+ * not, as librsvg reads it: W3C conform-viewers-02-f) sanitised as a document of its own and
+ * embedded again as base64; null, and the href goes, when it cannot be read, is too deep or
+ * unpacks over the size limit (the default limit when IMGPROXY_SVG_UNLIMITED lifts it).
+ */
+function sanitizeDataSvg(value: string, ctx: TagContext): string | null {
+  if (ctx.nesting + 1 >= MAX_NESTED_SVG) return null;
+  // URL parsers drop tabs and newlines anywhere and spaces around.
+  const uri = value.replace(/[\t\n\r]/g, '').trim();
+  const comma = uri.indexOf(',');
+  if (comma < 0) return null;
+  const limit = ctx.maxBytes > 0 && Number.isFinite(ctx.maxBytes) ? ctx.maxBytes : DEFAULT_SVG_MAX_BYTES;
+  let bytes: Buffer;
+  try {
+    const data = uri.slice(comma + 1);
+    bytes = /;base64$/i.test(uri.slice(0, comma)) ? Buffer.from(data, 'base64') : Buffer.from(decodeURIComponent(data), 'utf8');
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes, { maxOutputLength: limit });
+  } catch {
+    return null; // a malformed escape, a broken or oversized gzip stream
+  }
+  try {
+    return `data:image/svg+xml;base64,${sanitizeDocument(bytes, ctx.maxBytes, ctx.nesting + 1).toString('base64')}`;
+  } catch (err) {
+    if (err instanceof ProxyError) return null;
+    throw err;
+  }
+}
+
 function isDataImage(v: string): boolean {
-  // Only raster data: an embedded SVG would be a nested document with its own scripts.
+  // Raster data only: an SVG is sanitised first (sanitizeDataSvg).
   return /^data:image\/(?:png|jpeg|jpg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)[;,]/.test(v);
 }
 

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../../../src/errors.js';
@@ -91,16 +92,41 @@ describe('sanitizeSvg', () => {
     expect(await centrePixel(Buffer.from(out))).toEqual([255, 0, 0]);
   });
 
-  it('on <image>: keeps raster data: and relative, drops file:, http(s), network-path and data:svg', async () => {
+  it('on <image>: keeps raster data: and relative, drops file:, http(s) and network-path', async () => {
     const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#0000ff' } }).png().toBuffer();
     const dataUri = `data:image/png;base64,${png.toString('base64')}`;
     const out = sanitized(
       `<image href="file:///etc/passwd"/><image xlink:href="http://evil.example/a.png"/><image href="//evil.example/b.png"/>` +
-        `<image href="data:image/svg+xml;base64,PHN2Zy8+"/><image href="img/ok.png"/><image width="40" height="40" href="${dataUri}"/>`,
+        `<image href="img/ok.png"/><image width="40" height="40" href="${dataUri}"/>`,
     );
-    expect(out).not.toMatch(/passwd|evil|svg\+xml/);
+    expect(out).not.toMatch(/passwd|evil/);
     expect(out).toContain('href="img/ok.png"');
     expect(out).toContain(dataUri);
+  });
+
+  it('on <image>: sanitises an SVG data: image as a document of its own (base64, gzipped or percent-encoded; W3C conform-viewers-02-f)', async () => {
+    const inner = svg(`${RECT}<script>alert(1)</script><image href="http://evil.example/x.png"/>`);
+    const embedded = (uri: string): string => sanitized(`<image width="40" height="40" href="${uri}"/>`);
+    const innerOf = (out: string): string => {
+      const m = /href="data:image\/svg\+xml;base64,([^"]*)"/.exec(out);
+      expect(m).not.toBeNull();
+      return Buffer.from(m?.[1] ?? '', 'base64').toString('utf8');
+    };
+    const forms = [`data:image/svg+xml;base64,${inner.toString('base64')}`, `data:image/svg+xml;base64,${gzipSync(inner).toString('base64')}`, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(inner.toString())}`];
+    for (const uri of forms) {
+      const doc = innerOf(embedded(uri));
+      expect(doc).toContain(RECT);
+      expect(doc).not.toMatch(/script|alert|evil/);
+    }
+    expect(await centrePixel(Buffer.from(embedded(forms[1] ?? '')))).toEqual([255, 0, 0]);
+    // Unreadable, malformed or nested too deep: the href goes, the document stays.
+    expect(embedded('data:image/svg+xml;base64,PHN2Zz48Zz48L3N2Zz4=')).toContain('<image width="40" height="40"/>');
+    expect(embedded('data:image/svg+xml,%E0%A4%A')).toContain('<image width="40" height="40"/>');
+    const gzipBomb = gzipSync(Buffer.concat([Buffer.from('<svg xmlns="http://www.w3.org/2000/svg">'), Buffer.alloc(11 * 1024 * 1024, 0x20), Buffer.from('</svg>')]));
+    expect(embedded(`data:image/svg+xml;base64,${gzipBomb.toString('base64')}`)).toContain('<image width="40" height="40"/>');
+    const nest = (doc: Buffer): Buffer => svg(`<image width="40" height="40" href="data:image/svg+xml;base64,${doc.toString('base64')}"/>`);
+    expect(innerOf(innerOf(sanitizeSvg(nest(nest(svg(RECT)))).toString()))).toContain(RECT);
+    expect(innerOf(innerOf(sanitizeSvg(nest(nest(nest(svg(RECT))))).toString()))).toContain('<image width="40" height="40"/>');
   });
 
   it('drops javascript: links even when obfuscated with entities and whitespace', () => {

@@ -28,7 +28,6 @@ const GAPS: Record<string, string> = {
     '422: a UTF-16 document (BOM FF FE); src/sources/detect.ts sniffs only ASCII-compatible text and libvips cannot read UTF-16 either (imgproxy decodes it by its BOM, xmlparser/decoder.go); the sanitiser converts it to UTF-8, but only after the probe',
   'script-listener-201-t.svg':
     "422: the test uses an undeclared namespace prefix (ev:listener) on purpose, which sharp's libxml2 2.15 refuses at the header probe; the sanitiser removes <ev:listener>, and its output renders, but the probe reads the source before it",
-  'conform-viewers-02-f.svg': 'renders differently after sanitising',
 };
 
 describe('TestSvgSuite', () => {
