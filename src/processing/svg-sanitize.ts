@@ -96,7 +96,7 @@ function localName(qname: string): string {
 }
 
 function sanitizeText(source: string, reencoded: boolean, budget: number, maxBytes: number, nesting: number): string {
-  const { text: s, entities } = expandEntities(source);
+  const { text: s, entities } = expandEntities(source, budget);
   const ctx: TagContext = { entities, maxBytes, nesting };
   let skipDepth = -1; // depth of the dropped element whose subtree we are inside, or -1
   let styleDepth = -1;

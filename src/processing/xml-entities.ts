@@ -77,14 +77,16 @@ const NONE: EntityExpander = { content: builtInReferencesOnly, attribute: builtI
  * The document with the entity references of its text expanded (the DOCTYPE and attribute
  * values as written: the sanitiser drops the one and expands the others with `entities`).
  * A document that declares no entity comes back as it is, lexed no further than its root.
+ * `maxExpansion` (the caller's output limit) lowers the amplification bound, so nothing over
+ * what the caller would refuse anyway is built.
  */
-export function expandEntities(s: string): { text: string; entities: EntityExpander } {
+export function expandEntities(s: string, maxExpansion = Infinity): { text: string; entities: EntityExpander } {
   let entities: EntityExpander | null = null;
   const parts: string[] = [];
   let last = 0;
   for (const tok of lexXml(s)) {
     if (tok.kind === 'doctype') {
-      if (tok.entities.length > 0) entities = createEntityExpander(tok.entities, s.length);
+      if (tok.entities.length > 0) entities = createEntityExpander(tok.entities, s.length, maxExpansion);
     } else if (entities === null) {
       // The DOCTYPE comes before the root element: past it, there is nothing to expand.
       if (tok.kind === 'open') return { text: s, entities: NONE };
@@ -112,14 +114,14 @@ interface Expanded {
 }
 
 /** The expander of one document's declarations (`inputLength` sets the amplification bounds). */
-export function createEntityExpander(decls: readonly EntityDecl[], inputLength: number): EntityExpander {
+export function createEntityExpander(decls: readonly EntityDecl[], inputLength: number, maxExpansion = Infinity): EntityExpander {
   // The first declaration of a name binds (https://www.w3.org/TR/xml/#sec-entity-decl).
   const declared = new Map<string, EntityDecl>();
   for (const d of decls) if (!declared.has(d.name)) declared.set(d.name, d);
   const contentMemo = new Map<string, Expanded>();
   const valueMemo = new Map<string, Expanded>();
   const expanding = new Set<string>();
-  const limit = Math.max(ALLOWED_EXPANSION, MAX_AMPLIFICATION * inputLength);
+  const limit = Math.min(Math.max(ALLOWED_EXPANSION, MAX_AMPLIFICATION * inputLength), maxExpansion);
   const nestedLimit = MAX_AMPLIFICATION * inputLength;
   let spent = 0;
   let nested = 0;
