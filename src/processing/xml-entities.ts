@@ -2,16 +2,18 @@
  * Expands the internal general entities a DOCTYPE declares, as an XML processor does
  * (https://www.w3.org/TR/xml/#entproc, worked example in appendix D), so that what an entity
  * holds reaches the SVG sanitiser as ordinary markup and is sanitised like any other.
- * imgproxy keeps the DOCTYPE and leaves the expansion to libxml2 inside librsvg
- * (https://github.com/imgproxy/imgproxy/blob/master/xmlparser/entities.go); here the sanitiser
- * drops the DOCTYPE, so it has to expand them itself, and must refuse what libxml2 refuses.
+ * imgproxy's sanitiser writes the DOCTYPE back untouched and leaves the expansion to libxml2
+ * inside librsvg (https://github.com/imgproxy/imgproxy/blob/master/processing/svg/svg.go, which
+ * filters element nodes only); here the sanitiser drops the DOCTYPE, so it expands the entities
+ * itself, and refuses what libxml2 refuses.
  *
- * What is refused (XmlSyntaxError, which the sanitiser answers with 422):
+ * What is refused (EntityError, which the sanitiser answers with 422 wherever the reference is;
+ * an undeclared name is refused in text and only costs its attribute in an attribute value):
  * - an external entity (SYSTEM / PUBLIC, NDATA): nothing is ever fetched;
  * - a parameter-entity reference in a replacement text (XML's "PEs in Internal Subset"
  *   constraint); parameter entities themselves are never expanded, so whatever they would
  *   declare stays undeclared;
- * - an undeclared entity, a recursive one, a replacement text that is not well-formed where
+ * - a recursive entity, a replacement text that is not well-formed where
  *   it is referenced (unbalanced tags, a DOCTYPE or XML declaration inside it; a `<` inside an
  *   attribute value);
  * - nesting deeper than libxml2's 20 levels; expansion beyond libxml2's amplification bound
