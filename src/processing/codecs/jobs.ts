@@ -82,6 +82,13 @@ export interface JobResults {
 
 export type ResultOf<J extends Job> = JobResults[J['kind']];
 
+/** The byte buffers of a result: what the worker transfers, and what the pool weighs. */
+export function resultBuffers(r: JobResults[JobKind]): ArrayBuffer[] {
+  if (typeof r === 'number') return [];
+  if (r instanceof Uint8Array) return [r.buffer as ArrayBuffer];
+  return 'data' in r ? [r.data.buffer as ArrayBuffer] : [];
+}
+
 /**
  * Which bound a job counts against: decoders may use every core (the request waits on them to
  * have pixels at all), encoders and DSSIM half of them, since they run while libvips' own

@@ -12,7 +12,7 @@ import { dssim } from '../ssim.js';
 import { decodeBmp, type RawImage } from './bmp-read.js';
 import { encodeBmp } from './bmp-write.js';
 import { decodeIcoBitmap } from './ico-read.js';
-import type { DecodeJob, Job, JobKind, JobReply, JobRequest, JobResults, WireDecoded } from './jobs.js';
+import { resultBuffers, type DecodeJob, type Job, type JobKind, type JobReply, type JobRequest, type JobResults, type WireDecoded } from './jobs.js';
 import { decodeJxlRgba, encodeJxlRgba, jxlHeapBytes } from './jxl-wasm.js';
 import { pdfiumHeapBytes, probePdf, renderPdf } from './pdfium.js';
 import { decodePsd } from './psd-read.js';
@@ -102,18 +102,12 @@ async function run(job: Job): Promise<JobResults[JobKind]> {
   return handler(job);
 }
 
-function transferables(r: JobResults[JobKind]): ArrayBuffer[] {
-  if (typeof r === 'number') return [];
-  if (r instanceof Uint8Array) return [r.buffer as ArrayBuffer];
-  return 'data' in r ? [r.data.buffer as ArrayBuffer] : [];
-}
-
 const heap = (): number => pdfiumHeapBytes() + jxlHeapBytes();
 
 const port = parentPort;
 port?.on('message', ({ id, job }: JobRequest) => {
   run(job).then(
-    (result) => port.postMessage({ id, ok: true, result, heap: heap() } satisfies JobReply, transferables(result)),
+    (result) => port.postMessage({ id, ok: true, result, heap: heap() } satisfies JobReply, resultBuffers(result)),
     // An Emscripten abort is a RuntimeError; its message is all the main thread needs.
     (err: unknown) => {
       const reply: JobReply = err instanceof ProxyError ? { id, ok: false, code: err.code, message: err.message, heap: heap() } : { id, ok: false, message: err instanceof Error ? err.message : String(err), heap: heap() };

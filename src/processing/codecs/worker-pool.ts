@@ -26,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ProxyError } from '../../errors.js';
 import { checkAbort } from '../run.js';
-import { failureCode, jobName, LANE, type Job, type JobReply, type JobRequest, type JobResults, type Lane, type ResultOf } from './jobs.js';
+import { failureCode, jobName, LANE, resultBuffers, type Job, type JobReply, type JobRequest, type JobResults, type Lane, type ResultOf } from './jobs.js';
 import type { StopLimits } from './types.js';
 
 const CORES = Math.max(1, availableParallelism());
@@ -115,6 +115,16 @@ function delayUntil(deadline: number): number {
   return Math.min(MAX_DELAY, Math.max(0, deadline - Date.now()));
 }
 
+/** The error a fired signal stands for: its reason when a ProxyError, else CANCELLED (checkAbort's). */
+function abortError(signal: AbortSignal | undefined): Error {
+  try {
+    checkAbort(signal);
+  } catch (err) {
+    return err as Error;
+  }
+  return new ProxyError('CANCELLED', 'processing aborted');
+}
+
 /** A slot of `lane`; rejects with the abort reason or TIMEOUT when the job stops waiting first. */
 function acquire(lane: Lane, limits: StopLimits, name: string): Promise<void> {
   const slots = lanes[lane];
@@ -136,11 +146,7 @@ function acquire(lane: Lane, limits: StopLimits, name: string): Promise<void> {
     };
     const onAbort = (): void => {
       leave();
-      try {
-        checkAbort(limits.signal);
-      } catch (err) {
-        reject(err as Error);
-      }
+      reject(abortError(limits.signal));
     };
     const timer = setTimeout(() => {
       leave();
@@ -154,12 +160,6 @@ function acquire(lane: Lane, limits: StopLimits, name: string): Promise<void> {
 function release(lane: Lane): void {
   lanes[lane].running--;
   lanes[lane].waiting.shift()?.();
-}
-
-function resultBytes(r: JobResults[keyof JobResults]): number {
-  if (typeof r === 'number') return 0;
-  if (r instanceof Uint8Array) return r.byteLength;
-  return 'data' in r ? r.data.byteLength : 0;
 }
 
 /**
@@ -182,9 +182,13 @@ export async function runJob<J extends Job>(job: J, transfer: readonly ArrayBuff
   }
 }
 
+function bytes(buffers: readonly ArrayBuffer[]): number {
+  return buffers.reduce((n, b) => n + b.byteLength, 0);
+}
+
 function exchange(p: Pooled, job: Job, transfer: readonly ArrayBuffer[], limits: StopLimits, name: string): Promise<JobResults[keyof JobResults]> {
   const id = nextId++;
-  const sent = transfer.reduce((n, b) => n + b.byteLength, 0);
+  const sent = bytes(transfer);
   const { worker } = p;
   return new Promise((resolve, reject) => {
     let done = false;
@@ -204,7 +208,7 @@ function exchange(p: Pooled, job: Job, transfer: readonly ArrayBuffer[], limits:
       if (reply.id !== id) return;
       const small = reply.heap <= RETIRE_HEAP_BYTES && sent < RECYCLE_BYTES;
       if (reply.ok) {
-        finish(small && resultBytes(reply.result) < RECYCLE_BYTES, () => resolve(reply.result));
+        finish(small && bytes(resultBuffers(reply.result)) < RECYCLE_BYTES, () => resolve(reply.result));
         return;
       }
       // A refusal of the codec's own is the client's answer; anything else is named after the job.
@@ -213,14 +217,7 @@ function exchange(p: Pooled, job: Job, transfer: readonly ArrayBuffer[], limits:
     };
     const onError = (err: Error): void => finish(false, () => reject(new ProxyError(failureCode(job), `${name}: ${err.message}`, { cause: err })));
     const onExit = (code: number): void => finish(false, () => reject(new ProxyError(failureCode(job), `${name}: the worker exited (${code})`)));
-    const onAbort = (): void =>
-      finish(false, () => {
-        try {
-          checkAbort(limits.signal);
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
+    const onAbort = (): void => finish(false, () => reject(abortError(limits.signal)));
     const timer = setTimeout(() => finish(false, () => reject(new ProxyError('TIMEOUT', `${name}: stopped at the request deadline`))), delayUntil(limits.deadline));
     worker.on('message', onMessage);
     worker.once('error', onError);
