@@ -33,6 +33,18 @@ async function jxlJob(side: number, effort: number): Promise<JxlEncodeJob> {
   return { kind: 'jxl-encode', module: JXL_ENCODE_MODULE, wasm: await jxlWasm('enc'), pixels, width: side, height: side, quality: 80, effort, lossless: false };
 }
 
+/** Holds every encode slot with a long JPEG XL encode; the function returned aborts them and gives their codes. */
+async function holdEncodeSlots(): Promise<() => Promise<string[]>> {
+  const holders = new AbortController();
+  const jobs = await Promise.all(Array.from({ length: THREADS }, () => jxlJob(2048, 9)));
+  const held = jobs.map((j) => rejection(runJob(j, [], { deadline: soon(60_000), signal: holders.signal })));
+  await vi.waitFor(() => expect(poolStats().live).toBe(THREADS));
+  return async () => {
+    holders.abort();
+    return (await Promise.all(held)).map((e) => e.code);
+  };
+}
+
 /** Every worker this file started is gone: the one that ran the job was terminated, not parked. */
 async function allExited(): Promise<void> {
   await vi.waitFor(() => expect(poolStats().live).toBe(0), { timeout: 10_000, interval: 20 });
@@ -102,31 +114,23 @@ describe('codec worker pool: encoders', () => {
   }, 30_000);
 
   it('a job waiting for an encode slot leaves the queue on abort, before any worker runs it', async () => {
-    const holders = new AbortController();
-    const running = await Promise.all(Array.from({ length: THREADS }, () => jxlJob(2048, 9)));
-    const held = running.map((j) => rejection(runJob(j, [], { deadline: soon(60_000), signal: holders.signal })));
-    await vi.waitFor(() => expect(poolStats().live).toBe(THREADS));
+    const release = await holdEncodeSlots();
     const ac = new AbortController();
     const waiting = rejection(runJob(await jxlJob(16, 1), [], { deadline: soon(60_000), signal: ac.signal }));
     ac.abort(new ProxyError('CANCELLED', 'client left'));
     expect((await waiting).code).toBe('CANCELLED');
     // No worker was started for it: the slots are all held.
     expect(poolStats().live).toBe(THREADS);
-    holders.abort();
-    expect((await Promise.all(held)).map((e) => e.code)).toEqual(running.map(() => 'CANCELLED'));
+    expect(await release()).toEqual(Array.from({ length: THREADS }, () => 'CANCELLED'));
     await allExited();
   }, 30_000);
 
   it('a waiting job that reaches its deadline is TIMEOUT', async () => {
-    const holders = new AbortController();
-    const running = await Promise.all(Array.from({ length: THREADS }, () => jxlJob(2048, 9)));
-    const held = running.map((j) => rejection(runJob(j, [], { deadline: soon(60_000), signal: holders.signal })));
-    await vi.waitFor(() => expect(poolStats().live).toBe(THREADS));
+    const release = await holdEncodeSlots();
     const late = await jxlJob(16, 1);
     expect((await rejection(runJob(late, [], { deadline: soon(200) }))).code).toBe('TIMEOUT');
     expect(poolStats().live).toBe(THREADS);
-    holders.abort();
-    await Promise.all(held);
+    await release();
     await allExited();
   }, 30_000);
 
