@@ -12,7 +12,7 @@
  */
 import type { ProgressiveBlurOptions } from '../options.js';
 import { fromFrame, toFrame, type Frame } from './frame.js';
-import type { Rect } from './geometry.js';
+import type { Rect } from './crop.js';
 import { checkCanvas, type PixelLimits } from './limits.js';
 import { rampField } from './ramp.js';
 import { samplesOf } from './sample-view.js';

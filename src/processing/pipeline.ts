@@ -45,11 +45,9 @@ import {
   framePixels,
   heldFilters,
   applyTurn,
-  exifTurn,
   kernelFor,
   linearLight,
   orient,
-  orientationSwaps,
   orientFrame,
   resizeFrame,
   toFrame,
@@ -60,7 +58,10 @@ import {
   type LazyOps,
   type Pixels,
 } from './frame.js';
-import { composeEmbeds, composeTurns, fixSize, isIdentity, NO_TURN, optionTurn, planGeometry, swapsAxes, unturnCrop, type GeometryPlan, type Turn } from './geometry.js';
+import { composeEmbeds } from './embeds.js';
+import { planGeometry, type GeometryPlan } from './geometry.js';
+import { fixSize } from './step-sizes.js';
+import { composeTurns, exifTurn, isIdentity, NO_TURN, optionTurn, orientationSwaps, swapsAxes, unturnCrop, type Turn } from './turns.js';
 import { exifText } from './metadata-readers.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits, type PixelLimits } from './limits.js';
 import { checkAbort, underBudget, type Run } from './run.js';
