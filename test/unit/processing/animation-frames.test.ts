@@ -2,15 +2,11 @@
 // the animation, the starting page.
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { createProcessor } from '../../../src/processing/pipeline.js';
 import { animatedGif, GIF_DELAYS } from '../../fixtures/generate.js';
 import { pixelDistance } from '../../helpers/phash.js';
+import { testProcessor } from '../../helpers/processor.js';
 
-const config = loadConfig({});
-const run = createProcessor(config);
-const opts = (o: Partial<ProcessingOptions> = {}): ProcessingOptions => ({ ...defaultOptions(config), ...o });
+const { run, opts } = testProcessor();
 
 let gif: Buffer;
 beforeAll(async () => {

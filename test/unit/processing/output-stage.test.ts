@@ -2,14 +2,10 @@
 // 16-bit output, quality and max_bytes.
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { createProcessor } from '../../../src/processing/pipeline.js';
 import { photoJpeg, png16 } from '../../fixtures/generate.js';
+import { testProcessor } from '../../helpers/processor.js';
 
-const config = loadConfig({});
-const run = createProcessor(config);
-const opts = (o: Partial<ProcessingOptions> = {}): ProcessingOptions => ({ ...defaultOptions(config), ...o });
+const { run, opts } = testProcessor();
 
 let jpeg: Buffer;
 beforeAll(async () => {

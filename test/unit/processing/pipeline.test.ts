@@ -4,18 +4,14 @@
 // animation-frames.test.ts, the output stage in output-stage.test.ts.
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { createProcessor } from '../../../src/processing/pipeline.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { alphaPng, animatedGif, photoJpeg, svg } from '../../fixtures/generate.js';
 import { patchPng } from '../../fixtures/hostile/make.js';
 import { pixelDistance } from '../../helpers/phash.js';
+import { testProcessor } from '../../helpers/processor.js';
 
-const config = loadConfig({});
-const run = createProcessor(config);
-const base = defaultOptions(config);
-const opts = (o: Partial<ProcessingOptions> = {}): ProcessingOptions => ({ ...base, ...o });
+const { run, opts } = testProcessor();
 
 let jpeg: Buffer;
 let png: Buffer;
@@ -205,7 +201,7 @@ describe('SVG, skip_processing, watermark', () => {
   });
 
   it('IMGPROXY_ALWAYS_RASTERIZE_SVG rasterises to a preferred format with alpha', async () => {
-    const r = await createProcessor(loadConfig({ IMGPROXY_ALWAYS_RASTERIZE_SVG: 'true' }))(svg(), opts(), {});
+    const r = await testProcessor({ IMGPROXY_ALWAYS_RASTERIZE_SVG: 'true' }).run(svg(), opts(), {});
     expect([r.format, r.width, r.height]).toEqual(['png', 200, 100]);
   });
 

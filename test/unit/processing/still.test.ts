@@ -2,15 +2,11 @@
 // shrink-on-load), the vector guard, shrink-on-load against the staged path.
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { createProcessor } from '../../../src/processing/pipeline.js';
 import { orientedJpeg, photoJpeg, svg } from '../../fixtures/generate.js';
 import { pixelDistance } from '../../helpers/phash.js';
+import { testProcessor } from '../../helpers/processor.js';
 
-const config = loadConfig({});
-const run = createProcessor(config);
-const opts = (o: Partial<ProcessingOptions> = {}): ProcessingOptions => ({ ...defaultOptions(config), ...o });
+const { run, opts } = testProcessor();
 
 let jpeg: Buffer;
 beforeAll(async () => {
@@ -48,7 +44,7 @@ describe('decode paths', () => {
   });
 
   it('IMGPROXY_DISABLE_SHRINK_ON_LOAD gives the same geometry and nearly the same pixels', async () => {
-    const off = await createProcessor(loadConfig({ IMGPROXY_DISABLE_SHRINK_ON_LOAD: 'true' }))(jpeg, opts({ width: 30 }), {});
+    const off = await testProcessor({ IMGPROXY_DISABLE_SHRINK_ON_LOAD: 'true' }).run(jpeg, opts({ width: 30 }), {});
     const on = await run(jpeg, opts({ width: 30 }), {});
     expect([off.width, off.height]).toEqual([on.width, on.height]);
     expect(await pixelDistance(off.data, on.data)).toBeLessThan(4);
