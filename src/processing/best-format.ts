@@ -22,7 +22,7 @@ import { ProxyError } from '../errors.js';
 import type { BestFormatOptions, ImageFormat, OutputFormat } from '../options.js';
 import { edgeDensity, THUMBNAIL_SIDE } from './edge-density.js';
 import { encoderTable, FORMAT_TRAITS } from './format.js';
-import { fixSize } from './geometry.js';
+import { fixSize } from './step-sizes.js';
 import { underBudget, type Run } from './run.js';
 import { vips } from './sharp-setup.js';
 

@@ -2,7 +2,7 @@
  * imgproxy Pro's local blurs, on held pixels among the filters:
  *
  * - `blur_areas` (https://docs.imgproxy.net/usage/processing#blur-areas): each area (already in
- *   pixels of this image, geometry.ts `mapSourceRect`) is blurred from a margin around it, so
+ *   pixels of this image, source-rect.ts `mapSourceRect`) is blurred from a margin around it, so
  *   its edges see the pixels outside as a whole-image blur would, and written back;
  * - `progressive_blur` (#progressive-blur): the blur grows from none at `start` to `sigma` at
  *   `stop` along the direction. A blur whose sigma changes per pixel is not a libvips
@@ -12,7 +12,7 @@
  */
 import type { ProgressiveBlurOptions } from '../options.js';
 import { fromFrame, toFrame, type Frame } from './frame.js';
-import type { Rect } from './geometry.js';
+import type { Rect } from './crop.js';
 import { checkCanvas, type PixelLimits } from './limits.js';
 import { rampField } from './ramp.js';
 import { samplesOf } from './sample-view.js';

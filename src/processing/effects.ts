@@ -8,7 +8,9 @@ import type { ProcessingOptions } from '../options.js';
 import { blurAreas, progressiveBlur } from './blur-effects.js';
 import { duotone } from './colour-effects.js';
 import type { Frame } from './frame.js';
-import { mapSourceRect, type GeometryPlan, type Rect } from './geometry.js';
+import type { Rect } from './crop.js';
+import type { GeometryPlan } from './geometry.js';
+import { mapSourceRect } from './source-rect.js';
 import { checkCanvas, type PixelLimits } from './limits.js';
 import { unsharpMask, wantsUnsharp } from './unsharp-mask.js';
 

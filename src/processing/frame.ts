@@ -13,7 +13,9 @@
  */
 import sharp, { type KernelEnum, type OverlayOptions, type Sharp } from 'sharp';
 import type { ProcessingOptions, Rgb } from '../options.js';
-import { isIdentity, pixelateGrid, type CropStep, type Rect, type Turn } from './geometry.js';
+import type { CropStep, Rect } from './crop.js';
+import { pixelateGrid } from './step-sizes.js';
+import { exifTurn, isIdentity, type Turn } from './turns.js';
 import { underBudget, type Run } from './run.js';
 import { vips } from './sharp-setup.js';
 
@@ -190,42 +192,19 @@ export function applyTurn(p: Sharp, t: Turn): Sharp {
   return rotateFlip(p, t.angle, t.flop, false);
 }
 
-/** EXIF orientation → the rotation and mirror that show the image upright (libvips autorot). */
-const EXIF_ORIENTATION: Readonly<Record<number, { angle: number; flop: boolean }>> = {
-  2: { angle: 0, flop: true },
-  3: { angle: 180, flop: false },
-  4: { angle: 180, flop: true },
-  5: { angle: 90, flop: true },
-  6: { angle: 90, flop: false },
-  7: { angle: 270, flop: true },
-  8: { angle: 270, flop: false },
-};
-
-/** An EXIF orientation as a turn. */
-export function exifTurn(orientation: number): Turn {
-  const o = EXIF_ORIENTATION[orientation];
-  return o ? { angle: o.angle, flop: o.flop } : { angle: 0, flop: false };
-}
-
-/** Whether an EXIF orientation swaps width and height. */
-export function orientationSwaps(orientation: number): boolean {
-  return (EXIF_ORIENTATION[orientation]?.angle ?? 0) % 180 === 90;
-}
-
 /**
  * An EXIF orientation as sharp's post-resize rotate and mirror. Unlike `autoOrient()`, this does
  * not move the rotation before a later `extract()` (sharp does that for autoOrient, which turns
  * off JPEG shrink-on-load). A resize in the same pipeline is then in stored orientation.
  */
 export function orient(p: Sharp, orientation: number): Sharp {
-  const o = EXIF_ORIENTATION[orientation];
-  return o ? rotateFlip(p, o.angle, o.flop, false) : p;
+  return applyTurn(p, exifTurn(orientation));
 }
 
 /** Applies an EXIF orientation to decoded pixels (for steps that must see the stored image first). */
 export async function orientFrame(f: Frame, orientation: number): Promise<Frame> {
-  const o = EXIF_ORIENTATION[orientation];
-  return o ? rotateFlipFrame(f, o.angle, o.flop, false) : f;
+  const t = exifTurn(orientation);
+  return rotateFlipFrame(f, t.angle, t.flop, false);
 }
 
 /** Grows a trimmed span (start, size) within `total` so both margins equal the smaller one. */

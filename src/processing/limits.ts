@@ -20,7 +20,8 @@ import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
 import type { OutputFormat, ProcessingOptions } from '../options.js';
 import type { Depth } from './frame.js';
-import { fixSize, pixelateGrid, type GeometryPlan } from './geometry.js';
+import type { GeometryPlan } from './geometry.js';
+import { fixSize, pixelateGrid } from './step-sizes.js';
 
 export interface PixelLimits {
   /** Largest result, pixels (all frames). */

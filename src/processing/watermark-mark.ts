@@ -14,7 +14,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { ProxyError } from '../errors.js';
 import { readSource, sharpOf } from './codecs/source.js';
-import type { Rect } from './geometry.js';
+import type { Rect } from './crop.js';
 import { checkCanvas, type PixelLimits } from './limits.js';
 import { underBudget, type Run } from './run.js';
 import { vips } from './sharp-setup.js';

@@ -22,7 +22,7 @@ import { ConfigError } from '../config/fields.js';
 import { readAuxImage } from '../aux-image.js';
 import { ProxyError } from '../errors.js';
 import type { WatermarkImage, WatermarkLayout, WatermarkOptions } from '../options.js';
-import type { Rect } from './geometry.js';
+import type { Rect } from './crop.js';
 import type { PixelLimits } from './limits.js';
 import type { Run } from './run.js';
 import { sanitizeSvg } from './svg-sanitize.js';

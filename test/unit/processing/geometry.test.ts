@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { defaultOptions, type Gravity, type GravityType, type ProcessingOptions, type ResizingType } from '../../../src/options.js';
-import { calcPosition, cropSize, fixSize, planGeometry, roundToEven } from '../../../src/processing/geometry.js';
+import { planGeometry } from '../../../src/processing/geometry.js';
 
 const config = loadConfig({});
 const base = defaultOptions(config);
@@ -307,62 +307,23 @@ describe('planGeometry: resize matrix against a scale-based oracle', () => {
   });
 });
 
-describe('calcPosition', () => {
-  const g = (type: GravityType, x = 0, y = 0): Gravity => ({ type, x, y });
-  const cases: [string, Gravity, number, [number, number]][] = [
-    // outer 1000x500, inner 300x200; centre = roundToEven(701/2), roundToEven(301/2)
-    ['ce', g('ce'), 1, [350, 150]],
-    ['no', g('no'), 1, [350, 0]],
-    ['so', g('so'), 1, [350, 300]],
-    ['ea', g('ea'), 1, [700, 150]],
-    ['we', g('we'), 1, [0, 150]],
-    ['noea', g('noea'), 1, [700, 0]],
-    ['nowe', g('nowe'), 1, [0, 0]],
-    ['soea', g('soea'), 1, [700, 300]],
-    ['sowe', g('sowe'), 1, [0, 300]],
-    ['ce +10+20', g('ce', 10, 20), 1, [360, 170]],
-    ['ce +10+20 dpr 2', g('ce', 10, 20), 2, [370, 190]],
-    ['ea offset moves inward', g('ea', 10), 1, [690, 150]],
-    ['so offset moves up', g('so', 0, 10), 1, [350, 290]],
-    ['relative 0.1 of outer width', g('ce', 0.1, 0), 1, [450, 150]],
-    ['relative offsets ignore dpr', g('ce', 0.1, 0), 3, [450, 150]],
-    ['clamped to the right edge', g('ce', 1000, 0), 1, [700, 150]],
-    ['clamped to the left edge', g('we', -50, 0), 1, [0, 150]],
-    ['fp centre', g('fp', 0.5, 0.5), 1, [350, 150]],
-    ['fp top-left clamps', g('fp', 0, 0), 1, [0, 0]],
-    ['fp bottom-right clamps', g('fp', 1, 1), 1, [700, 300]],
-    ['fp quarter', g('fp', 0.25, 0.25), 1, [100, 25]],
-  ];
-  it.each(cases)('%s', (_n, gravity, dpr, [left, top]) => {
-    expect(calcPosition(1000, 500, 300, 200, gravity, dpr)).toEqual({ left, top });
-  });
-});
+// imgproxy Pro's crop_aspect_ratio (https://docs.imgproxy.net/usage/processing#crop-aspect-ratio) in the plan.
+const plan = (w: number, h: number, o: Partial<ProcessingOptions>) => planGeometry({ width: w, height: h, isVector: false }, { ...base, ...o });
 
-describe('helpers', () => {
-  it('roundToEven is banker’s rounding', () => {
-    expect([0.5, 1.5, 2.5, -2.5, 2.6, -2.6].map(roundToEven)).toEqual([0, 2, 2, -2, 3, -3]);
+describe('planGeometry with crop_aspect_ratio', () => {
+  it('corrects the crop area; the docs example keeps the corner of a nowe crop', () => {
+    const p = plan(1000, 1000, { crop: { width: 100, height: 200, gravity: { type: 'nowe', x: 300, y: 400 } }, cropAspectRatio: { ratio: 1, enlarge: true } });
+    expect(p.crop).toEqual({ kind: 'rect', rect: { left: 300, top: 400, width: 200, height: 200 } });
   });
-  it('cropSize: 0 none, ≥1 absolute, <1 relative with a 1px floor', () => {
-    expect([cropSize(800, 0), cropSize(800, 300.7), cropSize(800, 0.25), cropSize(800, 0.0001)]).toEqual([0, 300, 200, 1]);
-  });
-});
 
-describe('fixSize (per-format limits)', () => {
-  const cases: [string, number, number, Parameters<typeof fixSize>[2], [number, number]][] = [
-    ['webp 20000x9000 → 16383 wide', 20000, 9000, 'webp', [16383, 7372]],
-    ['webp 16383 fits', 16383, 100, 'webp', [16383, 100]],
-    ['avif 20000x1000 → 16384 wide', 20000, 1000, 'avif', [16384, 819]],
-    ['heic 1000x20000 → 16384 high', 1000, 20000, 'heic', [819, 16384]],
-    ['ico 512x256 → 256x128', 512, 256, 'ico', [256, 128]],
-    ['ico 200x100 fits', 200, 100, 'ico', [200, 100]],
-    // 70000 * sqrt(65535/70000) = sqrt(65535 * 70000) = 67730.7: imgproxy takes the square root
-    // of the dimension shrink too, so the result still exceeds 65535
-    ['gif 70000x100 → sqrt shrink', 70000, 100, 'gif', [67731, 97]],
-    ['jpeg has no limit here', 100000, 100, 'jpeg', [100000, 100]],
-    ['png has no limit here', 100000, 100, 'png', [100000, 100]],
-  ];
-  it.each(cases)('%s', (_n, w, h, f, expected) => {
-    const r = fixSize(w, h, f);
-    expect([r.width, r.height]).toEqual(expected);
+  it('without crop the whole image is the area, centred by the gravity', () => {
+    const p = plan(400, 200, { cropAspectRatio: { ratio: 1, enlarge: false } });
+    expect(p.crop).toEqual({ kind: 'rect', rect: { left: 100, top: 0, width: 200, height: 200 } });
+    expect([p.width, p.height]).toEqual([200, 200]);
+  });
+
+  it('the resize applies to the corrected area', () => {
+    const p = plan(400, 200, { cropAspectRatio: { ratio: 2, enlarge: false }, crop: { width: 100, height: 100, gravity: null }, width: 50 });
+    expect([p.croppedWidth, p.croppedHeight, p.width, p.height]).toEqual([100, 50, 50, 25]);
   });
 });

@@ -1,19 +1,17 @@
-// Pipeline with real sharp on small generated fixtures: sizes, formats, orientation,
-// animation, limits and error mapping. Images are compared by size/format/pixel distance.
+// Pipeline with real sharp on small generated fixtures: sizes and formats per operation, limits
+// and error mapping, SVG passthrough and skip_processing. Images are compared by
+// size/format/pixel distance. The decode paths are in still.test.ts and
+// animation-frames.test.ts, the output stage in output-stage.test.ts.
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { createProcessor } from '../../../src/processing/pipeline.js';
-import { alphaPng, animatedGif, GIF_DELAYS, orientedJpeg, photoJpeg, png16, svg } from '../../fixtures/generate.js';
+import type { ProcessingOptions } from '../../../src/options.js';
+import { alphaPng, animatedGif, photoJpeg, svg } from '../../fixtures/generate.js';
 import { patchPng } from '../../fixtures/hostile/make.js';
 import { pixelDistance } from '../../helpers/phash.js';
+import { testProcessor } from '../../helpers/processor.js';
 
-const config = loadConfig({});
-const run = createProcessor(config);
-const base = defaultOptions(config);
-const opts = (o: Partial<ProcessingOptions> = {}): ProcessingOptions => ({ ...base, ...o });
+const { run, opts } = testProcessor();
 
 let jpeg: Buffer;
 let png: Buffer;
@@ -134,85 +132,7 @@ describe('sizes and formats per operation', () => {
   });
 });
 
-describe('EXIF orientation', () => {
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i comes out upright', async (orientation) => {
-    const src = await orientedJpeg(orientation);
-    const r = await run(src, opts(), {});
-    expect([r.width, r.height]).toEqual([120, 80]);
-    expect([r.originWidth, r.originHeight]).toEqual([120, 80]);
-    expect(await pixelDistance(r.data, jpeg)).toBeLessThan(6);
-    const meta = await sharp(r.data).metadata();
-    expect(meta.orientation ?? 1).toBe(1);
-  });
 
-  it('orientation is ignored with auto_rotate off', async () => {
-    const r = await run(await orientedJpeg(6), opts({ autoRotate: false }), {});
-    expect([r.width, r.height]).toEqual([80, 120]);
-  });
-
-  it('orientation combines with resizing (shrink-on-load path)', async () => {
-    const r = await run(await orientedJpeg(8), opts({ width: 60 }), {});
-    expect([r.width, r.height]).toEqual([60, 40]);
-    expect(await pixelDistance(r.data, jpeg)).toBeLessThan(8);
-  });
-});
-
-describe('animation', () => {
-  it('keeps 3 frames and their delays as GIF with max_animation_frames 3', async () => {
-    const r = await run(gif, opts({ maxAnimationFrames: 3, width: 30 }), {});
-    expect(r.format).toBe('gif');
-    const m = await sharp(r.data).metadata();
-    expect(m.pages).toBe(3);
-    expect(m.delay).toEqual(GIF_DELAYS);
-    expect([m.width, m.pageHeight ?? m.height]).toEqual([30, 20]);
-    expect([r.width, r.height]).toEqual([30, 20]);
-  });
-
-  it('animated WebP output keeps frames and delays', async () => {
-    const r = await run(gif, opts({ maxAnimationFrames: 3, format: 'webp' }), {});
-    const m = await sharp(r.data).metadata();
-    expect([m.format, m.pages]).toEqual(['webp', 3]);
-    expect(m.delay).toEqual(GIF_DELAYS);
-  });
-
-  it('frames are processed separately (second frame differs from the first)', async () => {
-    const r = await run(gif, opts({ maxAnimationFrames: 3 }), {});
-    const f0 = await sharp(r.data, { page: 0 }).png().toBuffer();
-    const f1 = await sharp(r.data, { page: 1 }).png().toBuffer();
-    expect(await pixelDistance(f0, f1)).toBeGreaterThan(20);
-  });
-
-  it('default max_animation_frames 1 gives the first frame only', async () => {
-    const r = await run(gif, opts(), {});
-    const m = await sharp(r.data).metadata();
-    expect(m.pages ?? 1).toBe(1);
-  });
-
-  it('animated output is never AVIF even when AVIF is preferred or enforced', async () => {
-    for (const o of [{ preferAvif: true }, { enforceAvif: true }, { enforceAvif: true, format: 'gif' as const }]) {
-      const r = await run(gif, opts({ maxAnimationFrames: 3, ...o }), {});
-      expect(r.format).not.toBe('avif');
-      expect((await sharp(r.data).metadata()).pages).toBe(3);
-    }
-  });
-
-  it('prefer WebP turns an animated GIF into animated WebP', async () => {
-    const r = await run(gif, opts({ maxAnimationFrames: 3, preferWebp: true }), {});
-    expect(r.format).toBe('webp');
-    expect((await sharp(r.data).metadata()).pages).toBe(3);
-  });
-
-  it('disable_animation takes the first frame', async () => {
-    const r = await run(gif, opts({ maxAnimationFrames: 3, disableAnimation: true }), {});
-    expect((await sharp(r.data).metadata()).pages ?? 1).toBe(1);
-  });
-
-  it('page selects the starting frame', async () => {
-    const r0 = await run(gif, opts({ page: 0 }), {});
-    const r2 = await run(gif, opts({ page: 2 }), {});
-    expect(await pixelDistance(r0.data, r2.data)).toBeGreaterThan(20);
-  });
-});
 
 describe('limits and errors', () => {
   it('rejects over-resolution sources from the header, before decoding', async () => {
@@ -264,7 +184,7 @@ describe('limits and errors', () => {
   });
 });
 
-describe('SVG, skip_processing, metadata, quality', () => {
+describe('SVG, skip_processing, watermark', () => {
   it('SVG with auto format is passed through', async () => {
     const r = await run(svg(), opts({ width: 50 }), {});
     expect(r.format).toBe('svg');
@@ -281,7 +201,7 @@ describe('SVG, skip_processing, metadata, quality', () => {
   });
 
   it('IMGPROXY_ALWAYS_RASTERIZE_SVG rasterises to a preferred format with alpha', async () => {
-    const r = await createProcessor(loadConfig({ IMGPROXY_ALWAYS_RASTERIZE_SVG: 'true' }))(svg(), opts(), {});
+    const r = await testProcessor({ IMGPROXY_ALWAYS_RASTERIZE_SVG: 'true' }).run(svg(), opts(), {});
     expect([r.format, r.width, r.height]).toEqual(['png', 200, 100]);
   });
 
@@ -297,40 +217,6 @@ describe('SVG, skip_processing, metadata, quality', () => {
     await expectProxyError(run(jpeg, opts({ skipProcessingFormats: ['jpeg'], maxSrcResolution: 0.001 }), {}), 'SOURCE_RESOLUTION_TOO_BIG', 422);
   });
 
-  it('keep_copyright keeps EXIF Copyright/Artist, strip_metadata removes the rest', async () => {
-    const src = await sharp(jpeg).withExif({ IFD0: { Copyright: 'ACME 2024', Artist: 'Jo', Make: 'Cam' } }).jpeg().toBuffer();
-    const kept = await run(src, opts(), {});
-    const exif = (await sharp(kept.data).metadata()).exif?.toString('latin1') ?? '';
-    expect(exif).toContain('ACME 2024');
-    expect(exif).not.toContain('Cam');
-    const stripped = await run(src, opts({ keepCopyright: false }), {});
-    expect((await sharp(stripped.data).metadata()).exif?.toString('latin1') ?? '').not.toContain('ACME');
-    const all = await run(src, opts({ stripMetadata: false }), {});
-    expect((await sharp(all.data).metadata()).exif?.toString('latin1') ?? '').toContain('Cam');
-  });
-
-  it('strip_color_profile=false tags the result as sRGB; default has no profile', async () => {
-    expect((await sharp((await run(jpeg, opts(), {})).data).metadata()).hasProfile).toBe(false);
-    expect((await sharp((await run(jpeg, opts({ stripColorProfile: false }), {})).data).metadata()).hasProfile).toBe(true);
-  });
-
-  it('preserve_hdr keeps 16 bits, otherwise 8', async () => {
-    const src = await png16();
-    expect((await sharp((await run(src, opts({ preserveHdr: true }), {})).data).metadata()).depth).toBe('ushort');
-    expect((await sharp((await run(src, opts(), {})).data).metadata()).depth).toBe('uchar');
-  });
-
-  it('quality: lower q gives smaller JPEG; max_bytes fits the budget', async () => {
-    const big = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#777', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
-      .png()
-      .toBuffer();
-    const q90 = await run(big, opts({ format: 'jpeg', quality: 90 }), {});
-    const q30 = await run(big, opts({ format: 'jpeg', quality: 30 }), {});
-    expect(q30.data.length).toBeLessThan(q90.data.length);
-    const fit = await run(big, opts({ format: 'jpeg', quality: 90, maxBytes: Math.floor(q90.data.length / 2) }), {});
-    expect(fit.data.length).toBeLessThanOrEqual(Math.floor(q90.data.length / 2));
-  });
-
   it('applies the watermark overlays', async () => {
     const mark = await sharp({ create: { width: 30, height: 30, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toBuffer();
     const wm = { opacity: 1, position: 'ce' as const, x: 0, y: 0, scale: 0, layout: 'imgproxy' as const };
@@ -338,28 +224,5 @@ describe('SVG, skip_processing, metadata, quality', () => {
     const marked = await run(jpeg, opts({ watermark: wm }), { watermark: mark });
     expect([marked.width, marked.height]).toEqual([120, 80]);
     expect(await pixelDistance(marked.data, plain.data)).toBeGreaterThan(2);
-  });
-});
-
-describe('decode paths', () => {
-  it('vector guard renders an SVG over max_src_resolution smaller instead of rejecting it', async () => {
-    // 200 x 100 = 20000 px; limit 5000 px → scale sqrt(1/4) = 0.5
-    const r = await run(svg(), opts({ format: 'png', maxSrcResolution: 0.005 }), {});
-    expect([r.width, r.height]).toEqual([100, 50]);
-  });
-
-  it('IMGPROXY_DISABLE_SHRINK_ON_LOAD gives the same geometry and nearly the same pixels', async () => {
-    const off = await createProcessor(loadConfig({ IMGPROXY_DISABLE_SHRINK_ON_LOAD: 'true' }))(jpeg, opts({ width: 30 }), {});
-    const on = await run(jpeg, opts({ width: 30 }), {});
-    expect([off.width, off.height]).toEqual([on.width, on.height]);
-    expect(await pixelDistance(off.data, on.data)).toBeLessThan(4);
-  });
-
-  it('the fused (shrink-on-load) path and the staged path agree', async () => {
-    const fused = await run(jpeg, opts({ width: 60 }), {});
-    // A full-size crop forces the staged path without changing the image.
-    const staged = await run(jpeg, opts({ width: 60, crop: { width: 120, height: 80, gravity: null } }), {});
-    expect([staged.width, staged.height]).toEqual([60, 40]);
-    expect(await pixelDistance(fused.data, staged.data)).toBeLessThan(4);
   });
 });

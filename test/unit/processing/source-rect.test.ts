@@ -1,51 +1,14 @@
-// Geometry of imgproxy Pro's crop_aspect_ratio and of the blur_areas rectangles
-// (https://docs.imgproxy.net/usage/processing#crop-aspect-ratio, #blur-areas): pure arithmetic.
+// blur_areas rectangles (https://docs.imgproxy.net/usage/processing#blur-areas) followed
+// through the plan: pure arithmetic.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { correctCropAspect, mapSourceRect, planGeometry } from '../../../src/processing/geometry.js';
+import { planGeometry } from '../../../src/processing/geometry.js';
+import { mapSourceRect } from '../../../src/processing/source-rect.js';
 
 const base = defaultOptions(loadConfig({}));
 const plan = (w: number, h: number, o: Partial<ProcessingOptions>) => planGeometry({ width: w, height: h, isVector: false }, { ...base, ...o });
 const noTurn = { rotate: 0, flipHorizontal: false, flipVertical: false };
-
-describe('correctCropAspect', () => {
-  it.each([
-    // [w, h, imgW, imgH, ratio, enlarge] → [w, h]
-    [100, 200, 1000, 1000, 1, false, [100, 100]],
-    [100, 200, 1000, 1000, 1, true, [200, 200]],
-    [300, 100, 1000, 1000, 1.5, false, [150, 100]],
-    [300, 100, 1000, 1000, 1.5, true, [300, 200]],
-    // Enlarged past the image: shrunk back at the same ratio.
-    [800, 100, 1000, 500, 1, true, [500, 500]],
-    [100, 400, 300, 1000, 0.5, true, [200, 400]],
-    [100, 900, 300, 1000, 0.5, true, [300, 600]],
-    // Already right.
-    [160, 90, 1000, 1000, 16 / 9, false, [160, 90]],
-    // Never below a pixel.
-    [1, 1000, 1000, 1000, 1000, false, [1, 1]],
-  ] as const)('%i×%i in %i×%i at %f (enlarge %s)', (w, h, iw, ih, ratio, enlarge, out) => {
-    expect(correctCropAspect(w, h, iw, ih, { ratio, enlarge })).toEqual(out);
-  });
-});
-
-describe('planGeometry with crop_aspect_ratio', () => {
-  it('corrects the crop area; the docs example keeps the corner of a nowe crop', () => {
-    const p = plan(1000, 1000, { crop: { width: 100, height: 200, gravity: { type: 'nowe', x: 300, y: 400 } }, cropAspectRatio: { ratio: 1, enlarge: true } });
-    expect(p.crop).toEqual({ kind: 'rect', rect: { left: 300, top: 400, width: 200, height: 200 } });
-  });
-
-  it('without crop the whole image is the area, centred by the gravity', () => {
-    const p = plan(400, 200, { cropAspectRatio: { ratio: 1, enlarge: false } });
-    expect(p.crop).toEqual({ kind: 'rect', rect: { left: 100, top: 0, width: 200, height: 200 } });
-    expect([p.width, p.height]).toEqual([200, 200]);
-  });
-
-  it('the resize applies to the corrected area', () => {
-    const p = plan(400, 200, { cropAspectRatio: { ratio: 2, enlarge: false }, crop: { width: 100, height: 100, gravity: null }, width: 50 });
-    expect([p.croppedWidth, p.croppedHeight, p.width, p.height]).toEqual([100, 50, 50, 25]);
-  });
-});
 
 describe('mapSourceRect', () => {
   const whole = plan(200, 100, {});
