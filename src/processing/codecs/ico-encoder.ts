@@ -2,7 +2,7 @@
  * ICO output: one PNG entry in an ICO directory (processing/decoders.ts `encodeIco`), as
  * imgproxy writes it (vips/icosave.c, https://github.com/imgproxy/imgproxy). The PNG is written
  * by sharp (libvips, off the main thread); the directory is 22 bytes. ICO holds at most
- * 256 × 256, which the pipeline's size fix (geometry.ts `fixSize`) already ensured.
+ * 256 × 256, which the pipeline's size fix (step-sizes.ts `fixSize`) already ensured.
  */
 import sharp from 'sharp';
 import { encodeIco } from './ico-write.js';
