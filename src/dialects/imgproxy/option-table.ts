@@ -9,7 +9,7 @@
  */
 import { ML_REFUSED } from '../../config/encoder-fields.js';
 import type { Config } from '../../config/index.js';
-import { UNSHARP_MASKING_MODES } from '../../config/schema.js';
+import { UNSHARP_MASKING_MODES } from '../../config/schema/processing.js';
 import { ProxyError } from '../../errors.js';
 import {
   AUTOQUALITY_METHODS,
