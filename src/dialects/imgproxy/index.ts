@@ -12,7 +12,7 @@ import type { Logger } from '../../observability/logger.js';
 import { RESIZING_TYPES, defaultOptions, settleWatermark, type OutputFormat, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
-import { setFormat } from './option-table.js';
+import { setFormat } from './options/output.js';
 import { splitPath } from './path.js';
 import { loadPresets } from './presets.js';
 import { verifySignature } from './signature.js';
@@ -20,7 +20,8 @@ import { createSourceDecoder, createUrlPreprocessor } from './source-url.js';
 
 export { sign, verifySignature } from './signature.js';
 export { loadPresets } from './presets.js';
-export { OPTION_TABLE, type OptionSpec } from './option-table.js';
+export { OPTION_TABLE } from './option-table.js';
+export type { OptionSpec } from './options/spec.js';
 
 export interface InfoRequest {
   readonly source: string;
