@@ -9,7 +9,8 @@
  * option and the flip option). imgproxy crops before rotating and rotates the crop gravity
  * instead; the pipeline rotates first and crops afterwards, which selects the same region.
  */
-import type { CropAspectRatio, Gravity, OutputFormat, ProcessingOptions, RelativeRect } from '../options.js';
+import type { OutputFormat } from '../formats.js';
+import type { CropAspectRatio, Gravity, ProcessingOptions, RelativeRect } from '../options.js';
 
 // ---------------------------------------------------------------------------------------------
 // Go-compatible integer helpers (imgproxy's `imath`). Go's math.Round rounds half away from

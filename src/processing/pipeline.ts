@@ -28,7 +28,9 @@
  */
 import type { OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { isAsIs, isVideoFormat, MIME_TYPES, stageOptions, type BestFormatOptions, type ImageFormat, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import { isAsIs } from '../default-options.js';
+import { isVideoFormat, MIME_TYPES, type ImageFormat, type OutputFormat } from '../formats.js';
+import { stageOptions, type BestFormatOptions, type ProcessingOptions, type Rgb } from '../options.js';
 import { ProxyError } from '../errors.js';
 import { readSource, sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import { applyEffects, hasEffects } from './effects.js';

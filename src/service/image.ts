@@ -26,7 +26,9 @@ import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows 
 import { originFreshness } from '../cache/origin.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { asIs, isVideoFormat, watermarkUrls, type ImageFormat } from '../options.js';
+import { asIs } from '../default-options.js';
+import { isVideoFormat, type ImageFormat } from '../formats.js';
+import { watermarkUrls } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';

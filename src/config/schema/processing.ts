@@ -5,8 +5,8 @@
  */
 import { AVIF_SUBSAMPLES, autoqualityMethod, WEBP_COMPRESSIONS, WEBP_PRESETS } from '../encoder-fields.js';
 import { bool, custom, float, int, map, oneOf, str, type SchemaSection } from '../fields.js';
+import { OUTPUT_FORMATS } from '../../formats.js';
 
-const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
 const FORMAT_ALIASES: Readonly<Record<string, string>> = { jpg: 'jpeg' };
 
 /** imgproxy Pro's IMGPROXY_UNSHARP_MASKING_MODE values (and the `unsharp_masking` option's). */

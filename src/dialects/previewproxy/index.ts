@@ -15,7 +15,7 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { defaultOptions } from '../../options.js';
+import { defaultOptions } from '../../default-options.js';
 import type { ImageRequest } from '../../request.js';
 import { applyParams, isProcessed } from './apply-params.js';
 import { decryptSourceUrl } from './encryption.js';

@@ -11,7 +11,7 @@
  * ffmpeg) and stop when `signal` aborts or `deadline` passes: a child process is killed, a
  * worker terminated.
  */
-import type { ImageFormat, OutputFormat } from '../../options.js';
+import type { ImageFormat, OutputFormat } from '../../formats.js';
 
 /** What bounds one decode: refuse (ProxyError 422) rather than exceed. */
 export interface DecodeLimits {

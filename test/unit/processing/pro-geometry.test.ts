@@ -2,7 +2,8 @@
 // (https://docs.imgproxy.net/usage/processing#crop-aspect-ratio, #blur-areas): pure arithmetic.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { correctCropAspect, mapSourceRect, planGeometry } from '../../../src/processing/geometry.js';
 
 const base = defaultOptions(loadConfig({}));

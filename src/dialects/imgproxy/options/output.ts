@@ -6,7 +6,8 @@
 import { ML_REFUSED } from '../../../config/encoder-fields.js';
 import type { Config } from '../../../config/index.js';
 import { ProxyError } from '../../../errors.js';
-import { AUTOQUALITY_METHODS, AVIF_SUBSAMPLES, WEBP_COMPRESSIONS, WEBP_PRESETS, type OutputFormat, type ProcessingOptions } from '../../../options.js';
+import type { OutputFormat } from '../../../formats.js';
+import { AUTOQUALITY_METHODS, AVIF_SUBSAMPLES, WEBP_COMPRESSIONS, WEBP_PRESETS, type ProcessingOptions } from '../../../options.js';
 import { num } from '../arg-ranges.js';
 import { arg, ensureMaxArgs, invalidArg, parseBool, parseEnum, parseFormat } from '../args.js';
 import { boolOption, single, type OptionSpec } from './spec.js';
