@@ -23,7 +23,7 @@
  */
 import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache, type ImageFacts } from '../cache/index.js';
 import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows } from '../cache/swr.js';
-import { originFreshness } from '../cache/origin.js';
+import { originFreshness } from '../cache/origin-policy.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { asIs } from '../default-options.js';
