@@ -3,13 +3,14 @@
  * store), their lifetimes and budget, the key's parts, the origin sub-store's memory tier,
  * leases, RFC 5861 stale windows, purges and cache tags (docs/cache.md).
  */
+import { OBJECT_STORE_KINDS } from '../backend-fields.js';
 import { bool, custom, int, list, oneOf, optInt, str, type SchemaSection } from '../fields.js';
 
-const CACHE_USES = ['fs', 's3', 'gcs', 'abs', 'swift', 'none'] as const;
+const CACHE_USES = ['fs', ...OBJECT_STORE_KINDS, 'none'] as const;
 type CacheUse = (typeof CACHE_USES)[number];
 
 export const cache = {
-  use: custom<CacheUse>(['IMGPROXY_CACHE_USE'], 'fs', 'one of fs, s3, gcs, abs, swift, none (or empty to disable)', (raw) => {
+  use: custom<CacheUse>(['IMGPROXY_CACHE_USE'], 'fs', `one of ${CACHE_USES.join(', ')} (or empty to disable)`, (raw) => {
     const v = raw.trim().toLowerCase();
     return (CACHE_USES as readonly string[]).includes(v) ? (v as CacheUse) : undefined;
   }, () => 'none').describe('L2 cache backend (results and the origin sub-store): the local disk by default, an object store, or none.'),

@@ -3,19 +3,12 @@
  * object-store settings of the sources and of the cache adapter, both generated from one
  * descriptor (../backend-fields.ts), with the AWS credentials they share.
  */
-import { bucketListFields, cacheStoreFields, sourceStoreFields } from '../backend-fields.js';
-import { bool, str, type SchemaSection } from '../fields.js';
+import { bucketListFields, cacheStoreFields, sourceStoreFields, useFields } from '../backend-fields.js';
+import { str, type SchemaSection } from '../fields.js';
 
 export const storage = {
-  // Sources (the per-store settings are generated from ./backend-fields.ts)
-  useS3: bool(['IMGPROXY_USE_S3'], false)
-    .describe('Enables `s3://bucket/key` sources.'),
-  useGcs: bool(['IMGPROXY_USE_GCS'], false)
-    .describe('Enables `gs://bucket/key` sources.'),
-  useAbs: bool(['IMGPROXY_USE_ABS'], false)
-    .describe('Enables `abs://container/blob` sources (Azure Blob Storage).'),
-  useSwift: bool(['IMGPROXY_USE_SWIFT'], false)
-    .describe('Enables `swift://container/object` sources (OpenStack Swift).'),
+  // Sources: the switches and the per-store settings, generated from ../backend-fields.ts
+  ...useFields(),
   ...sourceStoreFields(),
   ...bucketListFields(),
   awsAccessKeyId: str(['AWS_ACCESS_KEY_ID'])
