@@ -110,7 +110,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const metrics = createMetrics(config.server.prometheusNamespace, opts.defaultMetrics ?? true, {
     ppNamespace: config.observability.ppPrometheusNamespace,
     workers,
-    maxSourceBytes: config.security.maxSrcFileSize,
+    maxSourceBytes: config.previewproxy.maxSourceBytes,
   });
   // Imported only when enabled: the @opentelemetry packages are optional.
   const tracing: Tracing | null = config.observability.otelEnable

@@ -126,11 +126,14 @@ function checkReadiness(v: SchemaValues, f: Findings): void {
 
 function checkPreviewProxy(v: SchemaValues, f: Findings): void {
   const pp = v.previewproxy;
-  if (pp.s3Enabled === true && pp.s3Bucket === '') f.error('PP_S3_ENABLED: expected PP_S3_BUCKET to be set when it is true');
+  if (pp.s3Enabled && pp.s3Bucket === '') f.error('PP_S3_ENABLED: expected PP_S3_BUCKET to be set when it is true');
+  // Off by default there too; said, so that a bucket set alone is not a silent 400.
+  if (!pp.s3Enabled && f.env.PP_S3_BUCKET) f.warn('PP_S3_BUCKET is set but PP_S3_ENABLED is not true: PreviewProxy s3:/ sources are off');
+  if (!pp.localEnabled && f.env.PP_LOCAL_BASE_DIR) f.warn('PP_LOCAL_BASE_DIR is set but PP_LOCAL_ENABLED is not true: PreviewProxy local:/ sources are off');
   if ((pp.s3AccessKeyId === '') !== (pp.s3SecretAccessKey === '')) {
     f.error(`${pp.s3AccessKeyId === '' ? 'PP_S3_ACCESS_KEY_ID' : 'PP_S3_SECRET_ACCESS_KEY'}: expected PP_S3_ACCESS_KEY_ID and PP_S3_SECRET_ACCESS_KEY together, got only the other one`);
   }
-  if (pp.localEnabled === true && v.download.localFilesystemRoot === '') f.error('PP_LOCAL_ENABLED: expected PP_LOCAL_BASE_DIR (or IMGPROXY_LOCAL_FILESYSTEM_ROOT) to be set when it is true');
+  if (pp.localEnabled && v.download.localFilesystemRoot === '') f.error('PP_LOCAL_ENABLED: expected PP_LOCAL_BASE_DIR (or IMGPROXY_LOCAL_FILESYSTEM_ROOT) to be set when it is true');
   if (pp.appEnv === 'production') {
     if (pp.hmacKey === '') f.warn('PP_APP_ENV=production without PP_HMAC_KEY: PreviewProxy URLs are not signed (a security risk)');
     if (pp.allowedHosts.length === 0) f.warn('PP_APP_ENV=production without PP_ALLOWED_HOSTS: PreviewProxy URLs may name any host (a security risk)');

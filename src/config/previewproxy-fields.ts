@@ -48,10 +48,8 @@ export function parseAliasList(raw: string): AliasList {
  * PreviewProxy's `env_var_bool` reads `true` and `1` as true and anything else as false; a
  * typo there silently turns a source off, so here only `true`/`1`/`false`/`0` are accepted.
  */
-export function ppBool(names: readonly string[]): Field<boolean | null>;
-export function ppBool(names: readonly string[], def: boolean): Field<boolean>;
-export function ppBool(names: readonly string[], def: boolean | null = null): Field<boolean | null> {
-  return custom<boolean | null>(names, def, '`true`, `1`, `false` or `0`', (raw) => {
+export function ppBool(names: readonly string[], def: boolean): Field<boolean> {
+  return custom<boolean>(names, def, '`true`, `1`, `false` or `0`', (raw) => {
     const v = raw.trim().toLowerCase();
     if (v === 'true' || v === '1') return true;
     if (v === 'false' || v === '0') return false;
@@ -96,17 +94,17 @@ export function previewProxyWarnings(env: Readonly<Record<string, string | undef
 
 /** The PreviewProxy fields these read (typed here: this module is below the schema). */
 interface PpSourceSettings {
-  readonly s3Enabled: boolean | null;
+  readonly s3Enabled: boolean;
   readonly s3Bucket: string;
-  readonly localEnabled: boolean | null;
+  readonly localEnabled: boolean;
 }
 
 /** The bucket of PreviewProxy `s3:/key` sources, or null when they are off (PP_S3_ENABLED, PP_S3_BUCKET). */
 export function ppS3Bucket(pp: PpSourceSettings): string | null {
-  return pp.s3Bucket !== '' && (pp.s3Enabled ?? true) ? pp.s3Bucket : null;
+  return pp.s3Enabled && pp.s3Bucket !== '' ? pp.s3Bucket : null;
 }
 
 /** Whether PreviewProxy `local:/` sources are on (PP_LOCAL_ENABLED, PP_LOCAL_BASE_DIR). */
 export function ppLocalEnabled(pp: PpSourceSettings, localRoot: string): boolean {
-  return localRoot !== '' && (pp.localEnabled ?? true);
+  return pp.localEnabled && localRoot !== '';
 }

@@ -1,13 +1,14 @@
 /**
  * How far an encoded result is from the pixels it was written from (autoquality `dssim`): the
- * result decoded back to 8-bit RGBA by the source reader and compared in a codec thread (ssim.ts), so neither the
- * decode nor the per-pixel loop runs on the main thread.
+ * result decoded back to 8-bit RGBA by the source reader and compared in a codec worker
+ * (ssim.ts, worker-pool.ts), so neither the decode nor the per-pixel loop runs on the main
+ * thread.
  */
 import type { Sharp } from 'sharp';
 import { ProxyError } from '../errors.js';
 import type { OutputFormat } from '../formats.js';
 import { openImage } from './codecs/source.js';
-import { copyToTransfer, runCodecJob } from './codecs/thread.js';
+import { copyToTransfer, runJob } from './codecs/worker-pool.js';
 import { underBudget, type Run } from './run.js';
 import { vips } from './sharp-setup.js';
 
@@ -40,7 +41,5 @@ export async function dssimOf(reference: Rgba, encoded: Buffer, format: OutputFo
   }
   const a = copyToTransfer(reference.data);
   const b = copyToTransfer(decoded.data);
-  const reply = await runCodecJob({ kind: 'dssim', a, b, width: reference.width, height: reference.height, channels: 4 }, [a, b], run, 'DSSIM');
-  if (!('value' in reply)) throw new TypeError('dssimOf: no value in the reply');
-  return reply.value;
+  return runJob({ kind: 'dssim', a, b, width: reference.width, height: reference.height, channels: 4 }, [a, b], run);
 }

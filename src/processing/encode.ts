@@ -2,7 +2,7 @@
  * Writes the pipeline's final pixels in one output format: libvips' own savers through sharp,
  * or, for the formats libvips as shipped with sharp does not write (JPEG XL, BMP, ICO, HEIC),
  * the codec of the encoder table (format.ts), fed with 8-bit raw pixels of the channel layout
- * it takes. Either way the work is off the main thread (libuv's pool, a codec thread or a
+ * it takes. Either way the work is off the main thread (libuv's pool, a codec worker or a
  * child process) and stops at the request's deadline or abort.
  */
 import type { Sharp } from 'sharp';

@@ -8,7 +8,7 @@
  * encoders spend their bits there and the eye judges it, overlapping windows so that a block
  * edge of JPEG or AVIF falls inside some window. Transparent pixels are laid on white first,
  * as a browser on a white page shows them. Pure and allocation-bounded (two luma planes), so
- * it runs in a codec thread on images of any size.
+ * it runs in a codec worker on images of any size.
  */
 
 const WINDOW = 8;

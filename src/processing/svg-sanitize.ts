@@ -4,18 +4,23 @@
  * byte for byte. Policy follows imgproxy (processing/svg/svg.go, href.go,
  * https://github.com/imgproxy/imgproxy/tree/master/processing/svg): `<foreignObject>` and its
  * content stay, without scripts, forms, frames and handlers; a link (`<a href>`) may point at
- * http(s), a relative or protocol-relative URL or a fragment. Stricter where noted: nothing
- * else may reference outside the document (imgproxy lets `<image>` load http(s) URLs), and
+ * http(s), a relative or protocol-relative URL or a fragment; an `<image>` may embed raster
+ * `data:` and SVG `data:`, the SVG sanitised as a document of its own. Stricter where noted:
+ * nothing else may reference outside the document (imgproxy lets `<image>` load http(s) URLs), and
  * HTML that embeds, fetches or redirects is removed inside `<foreignObject>` too, because
  * nothing the renderer or a browser fetches by itself should be chosen by the image author
  * (SSRF, tracking pixels); a link is only followed when someone clicks it.
  *
  * Works on the lexer's token spans: kept tokens are copied verbatim, tags that lose
- * attributes are rebuilt from the original attribute text.
+ * attributes are rebuilt from the original attribute text. Internal entities are expanded
+ * first (xml-entities.ts), so markup an entity holds is sanitised like any other; the DOCTYPE
+ * that declared them is dropped.
  */
+import { gunzipSync } from 'node:zlib';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { type EntityDecl, type XmlAttr, XmlSyntaxError, decodeXmlText, isPredefinedEntity, lexXml, mapEntityRefs } from './xml-lexer.js';
+import { EntityError, type EntityExpander, builtInReferencesOnly, expandEntities } from './xml-entities.js';
+import { type XmlAttr, XmlSyntaxError, decodeXmlText, lexXml } from './xml-lexer.js';
 
 /** imgproxy's limit for SVG sources unless IMGPROXY_SVG_UNLIMITED. */
 const DEFAULT_SVG_MAX_BYTES = 10 * 1024 * 1024;
@@ -44,6 +49,9 @@ const ANIMATION_ELEMENTS = new Set(['animate', 'set', 'animatetransform', 'anima
 /** Elements whose href loads a raster or another SVG as an image. */
 const IMAGE_ELEMENTS = new Set(['image', 'feimage']);
 
+/** How many SVG documents deep `data:` images are sanitised; deeper ones lose their href. */
+const MAX_NESTED_SVG = 3;
+
 /** The size limit the configuration asks for (IMGPROXY_SVG_UNLIMITED → none). */
 export function svgSanitizeOptions(config: Config): { maxBytes: number } {
   return { maxBytes: config.security.svgUnlimited ? 0 : DEFAULT_SVG_MAX_BYTES };
@@ -56,14 +64,26 @@ export interface SanitizeSvgOptions {
 
 /** Returns the sanitised SVG. Malformed or oversized input → ProxyError UNSUPPORTED_IMAGE. */
 export function sanitizeSvg(svg: Buffer, opts?: { maxBytes?: number }): Buffer {
-  const maxBytes = opts?.maxBytes ?? DEFAULT_SVG_MAX_BYTES;
+  return sanitizeDocument(svg, opts?.maxBytes ?? DEFAULT_SVG_MAX_BYTES, 0);
+}
+
+/** What the sanitising of one document carries down to its tags. */
+interface TagContext {
+  entities: EntityExpander;
+  /** The size limit (as sanitizeSvg's `maxBytes`), for embedded documents. */
+  maxBytes: number;
+  /** How many documents this one is embedded in. */
+  nesting: number;
+}
+
+function sanitizeDocument(svg: Buffer, maxBytes: number, nesting: number): Buffer {
   const limited = maxBytes > 0 && Number.isFinite(maxBytes);
   if (limited && svg.length > maxBytes) throw new ProxyError('UNSUPPORTED_IMAGE', `SVG is ${svg.length} bytes, over the ${maxBytes}-byte limit (IMGPROXY_SVG_UNLIMITED lifts it)`);
   const { text, reencoded } = decodeSvgText(svg);
   try {
     // Entity expansion may grow the document; the same limit bounds the output so a
     // declared entity referenced many times cannot turn a small file into a huge one.
-    return Buffer.from(sanitizeText(text, reencoded, limited ? Math.max(maxBytes, svg.length) : Infinity), 'utf8');
+    return Buffer.from(sanitizeText(text, reencoded, limited ? Math.max(maxBytes, svg.length) : Infinity, maxBytes, nesting), 'utf8');
   } catch (err) {
     if (err instanceof XmlSyntaxError) throw new ProxyError('UNSUPPORTED_IMAGE', `malformed SVG: ${err.message}`, { cause: err });
     throw err;
@@ -75,10 +95,12 @@ function localName(qname: string): string {
   return (i >= 0 ? qname.slice(i + 1) : qname).toLowerCase();
 }
 
-function sanitizeText(s: string, reencoded: boolean, budget: number): string {
-  const entities = new Map<string, EntityDecl>();
+function sanitizeText(source: string, reencoded: boolean, budget: number, maxBytes: number, nesting: number): string {
+  const { text: s, entities } = expandEntities(source, budget);
+  const ctx: TagContext = { entities, maxBytes, nesting };
   let skipDepth = -1; // depth of the dropped element whose subtree we are inside, or -1
   let styleDepth = -1;
+  let textDepth = -1; // depth of the outermost <text> we are inside, or -1
   const parts: string[] = [];
   let size = 0;
   const emit = (t: string): void => {
@@ -86,26 +108,14 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
     if (size > budget) throw new ProxyError('UNSUPPORTED_IMAGE', 'SVG grows over the size limit when its entities are expanded');
     parts.push(t);
   };
-  // Custom entities are expanded here (the DOCTYPE that declares them is dropped), but only
-  // plain-text ones: a replacement text holding `&` or `<` is how entity bombs and markup
-  // injection work, so referencing such an entity rejects the document.
-  const expand = (raw: string, at: number, escape: (v: string) => string): string =>
-    mapEntityRefs(raw, at, (ref, name) => {
-      if (name.startsWith('#') || isPredefinedEntity(name)) return ref;
-      const decl = entities.get(name);
-      if (!decl) throw new XmlSyntaxError(`undeclared entity &${name};`, at);
-      if (decl.value === null) throw new XmlSyntaxError(`external entity &${name}; is not allowed`, at);
-      if (/[&<%]/.test(decl.value)) throw new XmlSyntaxError(`entity &${name}; has markup or references in its value`, at);
-      return escape(decl.value);
-    });
 
   for (const tok of lexXml(s)) {
     const src = s.slice(tok.start, tok.end);
     switch (tok.kind) {
       case 'doctype':
-        // Dropped whole: SVG needs no DTD, and keeping one would let a browser given the
-        // file as-is expand entities or fetch an external subset.
-        for (const e of tok.entities) if (!entities.has(e.name)) entities.set(e.name, e);
+        // Dropped whole (its entities are expanded already): SVG needs no DTD, and keeping
+        // one would let a browser given the file as-is expand entities or fetch an external
+        // subset.
         break;
       case 'pi':
         // Only the XML declaration survives; <?xml-stylesheet?> would load external CSS.
@@ -117,7 +127,8 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
       case 'text':
       case 'cdata': {
         if (skipDepth >= 0) break;
-        if (tok.kind === 'text') emit(styleDepth >= 0 ? sanitizeCss(expand(src, tok.start, escapeText)) : expand(src, tok.start, escapeText));
+        // Text holds no custom reference any more: expandEntities replaced them all.
+        if (tok.kind === 'text') emit(styleDepth >= 0 ? sanitizeCss(builtInReferencesOnly(src, tok.start)) : builtInReferencesOnly(src, tok.start));
         // CSS is cleaned inside the CDATA markers only, so a rule cannot swallow the "]]>".
         else emit(styleDepth >= 0 ? `<![CDATA[${sanitizeCss(src.slice(9, -3))}]]>` : src);
         break;
@@ -127,10 +138,15 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
         const local = localName(tok.name);
         if (DROP_ELEMENTS.has(local) || (ANIMATION_ELEMENTS.has(local) && isDangerousAnimation(tok.attrs, entities))) {
           if (!tok.selfClosing) skipDepth = tok.depth;
+          // Inside text an element boundary splits the whitespace around it, which librsvg
+          // then keeps as a space; an empty <desc/> (allowed in text, never rendered) keeps
+          // the boundary where the dropped element was, so the text still lines up.
+          if (textDepth >= 0) emit('<desc/>');
           break;
         }
         if (local === 'style' && !tok.selfClosing) styleDepth = tok.depth;
-        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, expand));
+        if (local === 'text' && !tok.selfClosing && textDepth < 0) textDepth = tok.depth;
+        emit(rebuildTag(s, tok.start, tok.end, tok.name, local, tok.attrs, tok.selfClosing, ctx));
         break;
       }
       case 'close':
@@ -139,6 +155,7 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
           break;
         }
         if (tok.depth === styleDepth) styleDepth = -1;
+        if (tok.depth === textDepth) textDepth = -1;
         emit(src);
         break;
     }
@@ -147,7 +164,7 @@ function sanitizeText(s: string, reencoded: boolean, budget: number): string {
 }
 
 /** The start tag with unsafe attributes removed; verbatim when nothing changes. */
-function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, expand: (raw: string, at: number, escape: (v: string) => string) => string): string {
+function rebuildTag(s: string, start: number, end: number, qname: string, local: string, attrs: XmlAttr[], selfClosing: boolean, ctx: TagContext): string {
   let changed = false;
   const kept: string[] = [];
   for (const a of attrs) {
@@ -155,12 +172,14 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
     let expanded: string;
     let value: string;
     try {
-      expanded = expand(a.raw, a.start, escapeAttr);
+      expanded = ctx.entities.attribute(a.raw, a.start, escapeAttr);
       value = decodeXmlText(expanded);
     } catch (err) {
       // A value we cannot read (an undeclared entity such as HTML's `&colon;`, one with markup)
       // is no value we can vouch for: the attribute goes, as imgproxy drops such an href.
-      if (!(err instanceof XmlSyntaxError)) throw err;
+      // A declared entity that cannot be expanded (external, markup, a bomb) refuses the
+      // document wherever it is referenced.
+      if (!(err instanceof XmlSyntaxError) || err instanceof EntityError) throw err;
       changed = true;
       continue;
     }
@@ -175,6 +194,13 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
       // Cleaned in decoded form so character references cannot hide a URL, then re-escaped.
       const cleaned = sanitizeCss(value);
       if (cleaned !== value) newRaw = escapeAttr(cleaned);
+    } else if (verdict === 'svg') {
+      const uri = sanitizeDataSvg(value, ctx);
+      if (uri === null) {
+        changed = true;
+        continue;
+      }
+      newRaw = escapeAttr(uri);
     }
     if (newRaw !== a.raw) {
       const quote = s[a.end - 1] ?? '"';
@@ -187,7 +213,7 @@ function rebuildTag(s: string, start: number, end: number, qname: string, local:
   return `<${qname}${kept.join('')}${selfClosing ? '/>' : '>'}`;
 }
 
-type Verdict = 'keep' | 'drop' | 'css';
+type Verdict = 'keep' | 'drop' | 'css' | 'svg';
 
 function attrVerdict(qname: string, element: string, value: string): Verdict {
   const name = qname.toLowerCase();
@@ -201,7 +227,7 @@ function attrVerdict(qname: string, element: string, value: string): Verdict {
     const v = normaliseUrl(value);
     if (v === '' || v.startsWith('#')) return 'keep';
     if (local !== 'href') return 'drop';
-    if (IMAGE_ELEMENTS.has(element)) return isDataImage(v) || isRelative(v) ? 'keep' : 'drop';
+    if (IMAGE_ELEMENTS.has(element)) return isDataImage(v) || isRelative(v) ? 'keep' : v.startsWith('data:image/svg+xml') ? 'svg' : 'drop';
     // imgproxy's isSafeHref with http and https: a link is only followed when clicked.
     if (element === 'a') return isLink(v) ? 'keep' : 'drop';
     return 'drop';
@@ -214,14 +240,13 @@ function attrVerdict(qname: string, element: string, value: string): Verdict {
  * SMIL can set href (or an on* attribute) to any value at render time, bypassing the
  * attribute checks above: such animation elements are dropped.
  */
-function isDangerousAnimation(attrs: XmlAttr[], entities: Map<string, EntityDecl>): boolean {
-  const plain = new Map<string, string>();
-  for (const [k, v] of entities) if (v.value !== null && !/[&<%]/.test(v.value)) plain.set(k, v.value);
+function isDangerousAnimation(attrs: XmlAttr[], entities: EntityExpander): boolean {
   for (const a of attrs) {
     let v: string;
     try {
-      v = decodeXmlText(a.raw, plain);
-    } catch {
+      v = decodeXmlText(entities.attribute(a.raw, a.start, escapeAttr));
+    } catch (err) {
+      if (!(err instanceof XmlSyntaxError) || err instanceof EntityError) throw err;
       return true;
     }
     const local = localName(a.name);
@@ -241,8 +266,37 @@ function normaliseUrl(v: string): string {
   return v.replace(/[\u0000-\u0020\u007f-\u009f]/g, '').toLowerCase();
 }
 
+/**
+ * An SVG embedded as `data:image/svg+xml` (RFC 2397; base64 or percent-encoded, gzipped or
+ * not, as librsvg reads it: W3C conform-viewers-02-f) sanitised as a document of its own and
+ * embedded again as base64; null, and the href goes, when it cannot be read, is too deep or
+ * unpacks over the size limit (the default limit when IMGPROXY_SVG_UNLIMITED lifts it).
+ */
+function sanitizeDataSvg(value: string, ctx: TagContext): string | null {
+  if (ctx.nesting + 1 >= MAX_NESTED_SVG) return null;
+  // URL parsers drop tabs and newlines anywhere and spaces around.
+  const uri = value.replace(/[\t\n\r]/g, '').trim();
+  const comma = uri.indexOf(',');
+  if (comma < 0) return null;
+  const limit = ctx.maxBytes > 0 && Number.isFinite(ctx.maxBytes) ? ctx.maxBytes : DEFAULT_SVG_MAX_BYTES;
+  let bytes: Buffer;
+  try {
+    const data = uri.slice(comma + 1);
+    bytes = /;base64$/i.test(uri.slice(0, comma)) ? Buffer.from(data, 'base64') : Buffer.from(decodeURIComponent(data), 'utf8');
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes, { maxOutputLength: limit });
+  } catch {
+    return null; // a malformed escape, a broken or oversized gzip stream
+  }
+  try {
+    return `data:image/svg+xml;base64,${sanitizeDocument(bytes, ctx.maxBytes, ctx.nesting + 1).toString('base64')}`;
+  } catch (err) {
+    if (err instanceof ProxyError) return null;
+    throw err;
+  }
+}
+
 function isDataImage(v: string): boolean {
-  // Only raster data: an embedded SVG would be a nested document with its own scripts.
+  // Raster data only: an SVG is sanitised first (sanitizeDataSvg).
   return /^data:image\/(?:png|jpeg|jpg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)[;,]/.test(v);
 }
 

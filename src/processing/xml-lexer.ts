@@ -3,7 +3,8 @@
  * everything it keeps verbatim and rewrite only what it must. It checks well-formedness
  * (one root, matching tags, quoted unique attributes, no `<` in values, known entity
  * references) and never expands an entity on its own: DTD handling is the caller's policy.
- * Used by the SVG sanitiser and the XMP reader of /info.
+ * Used by the SVG sanitiser (and its entity expansion, which lexes a replacement text as a
+ * fragment), the XMP reader of /info and the Pango markup reader.
  */
 
 export class XmlSyntaxError extends Error {
@@ -48,8 +49,18 @@ function matchAt(re: RegExp, s: string, pos: number): string | null {
   return m ? m[0] : null;
 }
 
+export interface LexOptions {
+  /**
+   * Lex `s` as XML 1.0's `content` (https://www.w3.org/TR/xml/#NT-content), the shape an
+   * internal entity's replacement text must have (§4.3.2): text and any number of elements at
+   * the top, every element closed inside, no DOCTYPE and no XML declaration.
+   */
+  fragment?: boolean;
+}
+
 /** Tokenises `s`, throwing XmlSyntaxError on anything that is not well-formed XML. */
-export function* lexXml(s: string): Generator<XmlToken> {
+export function* lexXml(s: string, opts: LexOptions = {}): Generator<XmlToken> {
+  const fragment = opts.fragment === true;
   const stack: string[] = [];
   let seenRoot = false;
   let seenDoctype = false;
@@ -60,7 +71,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
       let end = s.indexOf('<', pos);
       if (end < 0) end = n;
       const text = s.slice(pos, end);
-      if (stack.length === 0 && !/^[\s\uFEFF]*$/.test(text)) throw new XmlSyntaxError('text outside the root element', pos);
+      if (stack.length === 0 && !fragment && !/^[\s\uFEFF]*$/.test(text)) throw new XmlSyntaxError('text outside the root element', pos);
       if (text.includes(']]>')) throw new XmlSyntaxError('"]]>" in text', pos + text.indexOf(']]>'));
       yield { kind: 'text', start: pos, end };
       pos = end;
@@ -74,7 +85,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
       continue;
     }
     if (s.startsWith('<![CDATA[', pos)) {
-      if (stack.length === 0) throw new XmlSyntaxError('CDATA outside the root element', pos);
+      if (stack.length === 0 && !fragment) throw new XmlSyntaxError('CDATA outside the root element', pos);
       const end = s.indexOf(']]>', pos + 9);
       if (end < 0) throw new XmlSyntaxError('unterminated CDATA section', pos);
       yield { kind: 'cdata', start: pos, end: end + 3 };
@@ -85,7 +96,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
       const target = matchAt(NAME, s, pos + 2);
       const end = s.indexOf('?>', pos + 2);
       if (!target || end < 0) throw new XmlSyntaxError('malformed processing instruction', pos);
-      if (target.toLowerCase() === 'xml' && pos !== 0 && !(pos === 1 && s.charCodeAt(0) === 0xfeff)) {
+      if (target.toLowerCase() === 'xml' && (fragment || (pos !== 0 && !(pos === 1 && s.charCodeAt(0) === 0xfeff)))) {
         throw new XmlSyntaxError('XML declaration not at the start', pos);
       }
       yield { kind: 'pi', start: pos, end: end + 2, target };
@@ -93,7 +104,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
       continue;
     }
     if (s.startsWith('<!DOCTYPE', pos)) {
-      if (seenRoot || seenDoctype) throw new XmlSyntaxError('misplaced DOCTYPE', pos);
+      if (seenRoot || seenDoctype || fragment) throw new XmlSyntaxError('misplaced DOCTYPE', pos);
       seenDoctype = true;
       const { end, entities } = lexDoctype(s, pos);
       yield { kind: 'doctype', start: pos, end, entities };
@@ -115,7 +126,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
     // Start tag.
     const name = matchAt(NAME, s, pos + 1);
     if (!name) throw new XmlSyntaxError('malformed tag', pos);
-    if (stack.length === 0 && seenRoot) throw new XmlSyntaxError('more than one root element', pos);
+    if (stack.length === 0 && seenRoot && !fragment) throw new XmlSyntaxError('more than one root element', pos);
     let p = pos + 1 + name.length;
     const attrs: XmlAttr[] = [];
     const seen = new Set<string>();
@@ -158,7 +169,7 @@ export function* lexXml(s: string): Generator<XmlToken> {
     pos = p;
   }
   if (stack.length > 0) throw new XmlSyntaxError(`unclosed element <${stack[stack.length - 1] ?? ''}>`, n);
-  if (!seenRoot) throw new XmlSyntaxError('no root element', n);
+  if (!seenRoot && !fragment) throw new XmlSyntaxError('no root element', n);
 }
 
 /** Skips a DOCTYPE, collecting the general entities of its internal subset. */

@@ -9,7 +9,8 @@
  *   image as it is, status PP_FALLBACK_IMAGE_HTTP_CODE (0: the error's, in its mapping),
  *   max-age PP_FALLBACK_IMAGE_TTL (0: PP_TTL); it retries a failed connection
  *   PP_FETCH_RETRY_COUNT times, PP_FETCH_RETRY_DELAY_MS apart (src/modules/proxy/controller.rs
- *   and retry.rs, https://github.com/ViGrise/previewproxy).
+ *   and retry.rs, https://github.com/ViGrise/previewproxy), and gives a fetch
+ *   PP_FETCH_TIMEOUT_SECS (10 s), not imgproxy's IMGPROXY_DOWNLOAD_TIMEOUT (5 s).
  */
 import type { Config } from '../config/index.js';
 import { ppErrorStatus } from '../dialects/previewproxy/errors.js';
@@ -65,6 +66,6 @@ export function createDialectPolicies(config: Config, fallbackImage: Buffer | nu
 
   return {
     imgproxy: { retry: null, fallback: imgproxyFallback },
-    previewproxy: { retry: ppRetry, fallback: ppFallback },
+    previewproxy: { retry: ppRetry, fallback: ppFallback, fetchTimeoutSeconds: pp.fetchTimeout },
   };
 }

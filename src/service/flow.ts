@@ -39,6 +39,8 @@ export interface FlowSource {
   readonly maxBytes: number;
   /** The dialect's fetch retries (none when absent). */
   readonly retry?: RetryPolicy | null;
+  /** The dialect's download timeout in seconds (absent: IMGPROXY_DOWNLOAD_TIMEOUT). */
+  readonly timeoutSeconds?: number;
   /**
    * Whether a failed download is answered with the fallback image instead of the error: the
    * step then runs with `failure` set and the fallback's bytes as the source.
@@ -69,7 +71,7 @@ const NOT_THE_WATERMARK = new Set(['CANCELLED', 'TIMEOUT', 'TOO_MANY_REQUESTS', 
 
 async function loadWatermark(loadSource: SourceLoader, source: FlowSource, url: string, signal: AbortSignal): Promise<Buffer> {
   try {
-    return (await loadSource(url, source.maxBytes, signal, source.retry)).body;
+    return (await loadSource(url, source.maxBytes, signal, source)).body;
   } catch (err) {
     const e = toProxyError(err);
     if (NOT_THE_WATERMARK.has(e.code)) throw e;
@@ -101,7 +103,7 @@ export interface Flow {
 
 async function loadMain(loadSource: SourceLoader, source: FlowSource, signal: AbortSignal): Promise<FlowInput> {
   try {
-    return { source: await loadSource(source.url, source.maxBytes, signal, source.retry, source.variant) };
+    return { source: await loadSource(source.url, source.maxBytes, signal, source, source.variant) };
   } catch (err) {
     const failure = toProxyError(err);
     const fallback = source.fallback;
@@ -109,7 +111,7 @@ async function loadMain(loadSource: SourceLoader, source: FlowSource, signal: Ab
     let image = fallback.image;
     if (source.fallbackUrl !== undefined) {
       try {
-        image = (await loadSource(source.fallbackUrl, source.maxBytes, signal)).body;
+        image = (await loadSource(source.fallbackUrl, source.maxBytes, signal, source.timeoutSeconds !== undefined ? { timeoutSeconds: source.timeoutSeconds } : {})).body;
       } catch {
         image = null;
       }

@@ -188,6 +188,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       url: request.source,
       maxBytes: opts.maxSrcFileSize,
       retry: policy.retry,
+      ...(policy.fetchTimeoutSeconds !== undefined ? { timeoutSeconds: policy.fetchTimeoutSeconds } : {}),
       fallback: stale ? null : policy.fallback,
       ...(opts.fallbackImageUrl !== '' ? { fallbackUrl: opts.fallbackImageUrl } : {}),
       variant,

@@ -1,6 +1,7 @@
 /**
- * What a URL dialect decides about the flow of its requests, beyond their options: how often
- * a failed fetch is tried again, and what a failed download becomes (the fallback image). The
+ * What a URL dialect decides about the flow of its requests, beyond their options: how long a
+ * fetch may take, how often a failed one is tried again, and what a failed download becomes
+ * (the fallback image). The
  * composition root builds one policy per dialect from the configuration; the image service
  * reads the one of each request's `dialect`.
  */
@@ -29,6 +30,8 @@ export interface FallbackPolicy {
 
 export interface DialectPolicy {
   readonly retry: RetryPolicy | null;
+  /** Seconds a source download may take (absent: IMGPROXY_DOWNLOAD_TIMEOUT). */
+  readonly fetchTimeoutSeconds?: number;
   readonly fallback: FallbackPolicy | null;
 }
 

@@ -17,12 +17,19 @@ import type { SourceResponse } from '../sources/types.js';
 import type { RetryPolicy } from './policy.js';
 import { withRetries } from './retry.js';
 
+/** How the request's dialect fetches: its retries (none when absent) and its download timeout. */
+export interface FetchPolicy {
+  readonly retry?: RetryPolicy | null;
+  /** Seconds (absent: IMGPROXY_DOWNLOAD_TIMEOUT). */
+  readonly timeoutSeconds?: number;
+}
+
 /**
- * `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `retry`: the dialect's fetch
- * retries. `variant`: the client's conditional headers and cookies, when it forwards them; with
+ * `maxBytes`: 0 = unlimited. `signal`: the caller stops waiting. `policy`: the dialect's fetch
+ * retries and timeout. `variant`: the client's conditional headers and cookies, when it forwards them; with
  * conditional headers the answer may be a 304 (an empty body), never otherwise.
  */
-export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, retry?: RetryPolicy | null, variant?: LoadVariant) => Promise<SourceResponse>;
+export type SourceLoader = (url: string, maxBytes: number, signal: AbortSignal, policy?: FetchPolicy, variant?: LoadVariant) => Promise<SourceResponse>;
 
 export interface LoadVariant {
   readonly conditional?: ConditionalHeaders;
@@ -56,7 +63,8 @@ function undetected(contentType: string | undefined): ProxyError {
 
 export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
   const video = deps.maxVideoBytes ?? 0;
-  return async (url, maxBytes, signal, retry, variant = {}) => {
+  return async (url, maxBytes, signal, policy = {}, variant = {}) => {
+    const { retry, timeoutSeconds } = policy;
     const fetchLimit = video === 0 || maxBytes === 0 ? maxBytes : Math.max(maxBytes, video);
     // Before the origin sub-store is read: a stored source is not served for a URL that
     // IMGPROXY_ALLOWED_SOURCES (or a disabled scheme) no longer admits. Image requests were
@@ -66,7 +74,7 @@ export function createSourceLoader(deps: SourceLoaderDeps): SourceLoader {
     const attempt = (fetchSignal: AbortSignal, conditional: ConditionalHeaders): Promise<SourceResponse> =>
       deps.downloads.run(async () => {
         const started = performance.now();
-        const fetched = await deps.sources.fetch(url, { maxBytes: fetchLimit, ...conditional, ...(variant.cookie !== undefined ? { cookie: variant.cookie } : {}), signal: fetchSignal });
+        const fetched = await deps.sources.fetch(url, { maxBytes: fetchLimit, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...conditional, ...(variant.cookie !== undefined ? { cookie: variant.cookie } : {}), signal: fetchSignal });
         deps.onFetched?.(url.slice(0, Math.max(0, url.indexOf(':'))), fetched.body.length, (performance.now() - started) / 1000);
         return fetched;
       }, fetchSignal);

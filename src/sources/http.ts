@@ -144,7 +144,9 @@ export function wholeContentRange(contentRange: string | undefined, contentLengt
 export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): HttpSource {
   const d = config.download;
   const userAgent = d.userAgent.replaceAll('%current_version', VERSION);
-  const timeoutMs = d.downloadTimeout * 1000;
+  // The connect timeout bounds a connection whichever dialect asks; each download's own
+  // deadline (download() below) is the request's.
+  const timeoutMs = Math.max(d.downloadTimeout, config.previewproxy.fetchTimeout) * 1000;
   const keepAliveMs = d.clientKeepAliveTimeout * 1000;
   const guardedConnect = createGuardedConnector(config.security, {
     timeout: timeoutMs,
@@ -298,7 +300,7 @@ export function createHttpSource(config: Config, opts: HttpSourceOptions = {}): 
   }
 
   function download(url: string, fo: FetchOptions): Download {
-    const dl = downloadDeadline(url, d.downloadTimeout, fo.signal);
+    const dl = downloadDeadline(url, fo.timeoutSeconds ?? d.downloadTimeout, fo.signal);
     return {
       ...dl,
       mapError(err) {

@@ -126,7 +126,7 @@ function storageSource(spec: SchemeSpec, config: Config, logger: Logger): Source
         throw new ProxyError('INVALID_SOURCE_URL', `${spec.scheme} bucket ${JSON.stringify(bucket)} is not allowed (${spec.listVars})`, { status: 404 });
       }
       const where = `${spec.scheme}://${bucket}/${key}`;
-      const dl = downloadDeadline(where, config.download.downloadTimeout, opts.signal);
+      const dl = downloadDeadline(where, opts.timeoutSeconds ?? config.download.downloadTimeout, opts.signal);
       const signal = dl.signal;
       const aborted = (err: unknown): ProxyError =>
         dl.reason() ?? (err instanceof ProxyError ? err : new ProxyError('SOURCE_UNREACHABLE', `${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));

@@ -62,6 +62,8 @@ export interface FetchOptions {
   cookie?: string;
   /** A client's `Accept-Encoding`, forwarded to http(s) sources (raw pass-through only). */
   acceptEncoding?: string;
+  /** Seconds the download may take, redirects included (absent: IMGPROXY_DOWNLOAD_TIMEOUT); the request's dialect sets it. */
+  timeoutSeconds?: number;
 }
 
 export interface Source {

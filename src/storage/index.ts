@@ -47,7 +47,8 @@ function backendFactory(
   const s = config.storage;
   const cache = which === 'cache';
   const enabledBy = cache ? `IMGPROXY_CACHE_USE=${kind}` : `IMGPROXY_USE_${kind.toUpperCase()}`;
-  const timeoutMs = cache ? undefined : config.download.downloadTimeout * 1000;
+  // A client's own bound, whichever dialect asks; each download's deadline is the request's.
+  const timeoutMs = cache ? undefined : Math.max(config.download.downloadTimeout, config.previewproxy.fetchTimeout) * 1000;
   switch (kind) {
     case 's3': {
       const endpoint = cache ? s.cacheS3Endpoint : s.s3Endpoint;
@@ -110,7 +111,7 @@ function backendFactory(
 export function previewProxyS3Factory(config: Config): () => Promise<StorageBackend> {
   const pp = config.previewproxy;
   const credentials = pp.s3AccessKeyId && pp.s3SecretAccessKey ? { accessKeyId: pp.s3AccessKeyId, secretAccessKey: pp.s3SecretAccessKey } : undefined;
-  const requestTimeoutMs = config.download.downloadTimeout * 1000;
+  const requestTimeoutMs = pp.fetchTimeout * 1000;
   return async () => {
     const { createS3Backend } = await import('./s3.js');
     return createS3Backend({ region: pp.s3Region, forcePathStyle: pp.s3Endpoint !== '', ...(pp.s3Endpoint ? { endpoint: pp.s3Endpoint } : {}), ...(credentials ? { credentials } : {}), requestTimeoutMs });

@@ -1,8 +1,8 @@
 /**
- * Runs pixproxy as a real child process (`node --import tsx src/main.ts`, or another entry
- * such as `src/cli/bin.cts serve`) on 127.0.0.1:0, reading the bound port from its JSON
- * "listening" log line, and its memory as the kernel counts it. Used by crash, shutdown,
- * memory, deadline and CLI tests.
+ * Runs pixproxy as a real child process (`node --import tsx src/main.ts`, another entry such
+ * as `src/cli/bin.cts serve`, or a built one without tsx) on 127.0.0.1:0, reading the bound
+ * port from its JSON "listening" log line, and its memory as the kernel counts it. Used by
+ * crash, shutdown, memory, deadline, CLI and package tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,10 +18,17 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
-export async function spawnServer(env: Record<string, string>, entry: readonly string[] = ['src/main.ts']): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+export interface SpawnOptions {
+  /** Runs the entry under tsx (the sources); false for built JavaScript (`dist/`, an installed package). */
+  readonly tsx?: boolean;
+  readonly cwd?: string;
+}
+
+export async function spawnServer(env: Record<string, string>, entry: readonly string[] = ['src/main.ts'], o: SpawnOptions = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, [...(o.tsx === false ? [] : ['--import', 'tsx']), ...entry], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMGPROXY_BIND: '127.0.0.1:0', IMGPROXY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(o.cwd ? { cwd: o.cwd } : {}),
   });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

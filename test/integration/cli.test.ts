@@ -77,6 +77,7 @@ beforeAll(async () => {
     PP_HMAC_KEY: PP_KEY,
     PP_SOURCE_URL_ENCRYPTION_KEY: PP_ENC_KEY,
     IMGPROXY_LOCAL_FILESYSTEM_ROOT: root,
+    PP_LOCAL_ENABLED: 'true',
     PP_CACHE_DIR: cacheDir,
     PP_CACHE_CLEANUP_INTERVAL_SECS: '0',
     // Already set as a container sets it: `serve` runs the server in its own process.

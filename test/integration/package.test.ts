@@ -11,6 +11,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { encodeBmp } from '../../src/processing/codecs/bmp-write.js';
+import { decodeRgba } from '../../src/processing/compare.js';
+import { spawnServer, stopChild } from '../helpers/process.js';
 
 /** Each test starts child processes; on a loaded 2-core machine that takes a while. */
 const SLOW = 120_000;
@@ -149,6 +152,27 @@ describe('the installed package', { timeout: SLOW }, () => {
     const signed = await exec(process.execPath, [bin, 'sign', '/w:10/plain/local:///a.jpg'], consumer, { IMGPROXY_KEY: '6b6579', IMGPROXY_SALT: '73616c74' });
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stdout).toMatch(/^\/[A-Za-z0-9_-]{43}\/w:10\/plain\/local:\/\/\/a\.jpg\n$/);
+  });
+
+  it('serves from its build: a BMP source decoded and a JPEG XL result encoded by codec workers started from dist/', async () => {
+    // Without tsx in the consumer, a worker entry looked for among the sources would fail the request.
+    const images = join(work, 'images');
+    await mkdir(images, { recursive: true });
+    await writeFile(join(images, 'red.bmp'), encodeBmp(Buffer.alloc(32 * 16 * 3, Buffer.from([200, 40, 40])), 32, 16, 3));
+    const bin = join(consumer, 'node_modules/pixproxy/dist/cli/bin.cjs');
+    const env = { IMGPROXY_LOCAL_FILESYSTEM_ROOT: images, IMGPROXY_CACHE_USE: 'none', PP_CACHE_DIR: join(work, 'serve-cache'), MALLOC_ARENA_MAX: '2' };
+    const server = await spawnServer(env, [bin, 'serve'], { tsx: false, cwd: consumer });
+    try {
+      const res = await fetch(`${server.url}/insecure/rs:fit:16:8/f:jxl/plain/local:///red.bmp`);
+      expect(res.status, server.logs.slice(-5).join('\n')).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/jxl');
+      const back = await decodeRgba(Buffer.from(await res.arrayBuffer()), { deadline: Date.now() + 30_000 });
+      expect([back.width, back.height]).toEqual([16, 8]);
+      const [r, g, b] = back.data;
+      expect([r ?? 0, g ?? 0, b ?? 0].map((v, i) => Math.abs(v - [200, 40, 40][i]!) <= 12)).toEqual([true, true, true]);
+    } finally {
+      await stopChild(server);
+    }
   });
 
   it('without a cloud SDK installed, a backend that needs it stops startup naming the package', async () => {

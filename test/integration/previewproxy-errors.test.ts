@@ -38,7 +38,7 @@ beforeAll(async () => {
   await mkdir(join(root, 'dir'));
   await writeFile(join(outside, 'secret.jpg'), photo);
   await symlink(join(outside, 'secret.jpg'), join(root, 'escape.jpg'));
-  pp = await startApp({ PIXPROXY_PATH_DIALECT: 'previewproxy', PP_LOCAL_BASE_DIR: root, PP_MAX_SOURCE_BYTES: '5000', PP_FETCH_RETRY_COUNT: '0' });
+  pp = await startApp({ PIXPROXY_PATH_DIALECT: 'previewproxy', PP_LOCAL_BASE_DIR: root, PP_LOCAL_ENABLED: 'true', PP_MAX_SOURCE_BYTES: '5000', PP_FETCH_RETRY_COUNT: '0' });
   // Loopback origins are private addresses here, as in production.
   strict = await startApp({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'false' });
 });

@@ -213,7 +213,7 @@ describe('fetch retries and PP_FETCH_TIMEOUT_SECS', () => {
       res.end(jpeg);
     });
     px = await startApp({ PP_FETCH_RETRY_COUNT: '2', PP_FETCH_RETRY_DELAY_MS: '200', PP_FETCH_TIMEOUT_SECS: '1' });
-    noRetry = await startApp({ PP_FETCH_RETRY_COUNT: '0' });
+    noRetry = await startApp({ PP_FETCH_RETRY_COUNT: '0', IMGPROXY_DOWNLOAD_TIMEOUT: '1' });
   });
   afterAll(async () => Promise.all([px.stop(), noRetry.stop(), flaky.close()]));
 
@@ -242,5 +242,23 @@ describe('fetch retries and PP_FETCH_TIMEOUT_SECS', () => {
     const res = await fetch(`${px.url}/proxy?url=${encodeURIComponent(`${origin.url}/slow.jpg`)}&w=11`);
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual({ error: 'upstream_timeout' });
+  });
+
+  it('each dialect has its own timeout: PP_FETCH_TIMEOUT_SECS (default 10 s) on PreviewProxy routes, IMGPROXY_DOWNLOAD_TIMEOUT (5 s) on imgproxy routes', async () => {
+    // The source takes 1.5 s. px: PP 1 s, imgproxy 5 s (default); noRetry: PP 10 s (default), imgproxy 1 s.
+    expect((await fetch(`${px.url}/insecure/w:12/plain/${origin.url}/slow.jpg`)).status).toBe(200);
+    // imgproxy's first: a source fetched once is in the origin sub-store for the next request.
+    expect((await fetch(`${noRetry.url}/insecure/w:14/plain/${origin.url}/slow.jpg`)).status).toBe(504);
+    expect((await fetch(`${noRetry.url}/proxy?url=${encodeURIComponent(`${origin.url}/slow.jpg`)}&w=13`)).status).toBe(200);
+  });
+
+  it('each dialect has its own source size limit: PP_MAX_SOURCE_BYTES on PreviewProxy routes, IMGPROXY_MAX_SRC_FILE_SIZE on imgproxy routes', async () => {
+    const small = await startApp({ PP_MAX_SOURCE_BYTES: '50' });
+    try {
+      expect((await fetch(`${small.url}/proxy?url=${encodeURIComponent(`${flaky.url}/limit/a.jpg`)}&w=15`)).status).toBe(413);
+      expect((await fetch(`${small.url}/insecure/w:15/plain/${flaky.url}/limit/a.jpg`)).status).toBe(200);
+    } finally {
+      await small.stop();
+    }
   });
 });

@@ -35,6 +35,7 @@ describe.skipIf(skip !== undefined)('PP_S3_* sources', () => {
     }
     px = await startApp({
       PIXPROXY_PATH_DIALECT: 'previewproxy',
+      PP_S3_ENABLED: 'true',
       PP_S3_BUCKET: BUCKET,
       PP_S3_ENDPOINT: swift.endpoint,
       PP_S3_REGION: swift.s3.region,
@@ -73,7 +74,7 @@ describe.skipIf(skip !== undefined)('PP_S3_* sources', () => {
   });
 
   it('only PP_S3_BUCKET is served: other buckets still need IMGPROXY_USE_S3', async () => {
-    const imgproxy = await startApp({ PP_S3_BUCKET: BUCKET, PP_S3_ENDPOINT: swift.endpoint, PP_S3_ACCESS_KEY_ID: swift.s3.accessKeyId, PP_S3_SECRET_ACCESS_KEY: swift.s3.secretAccessKey });
+    const imgproxy = await startApp({ PP_S3_ENABLED: 'true', PP_S3_BUCKET: BUCKET, PP_S3_ENDPOINT: swift.endpoint, PP_S3_ACCESS_KEY_ID: swift.s3.accessKeyId, PP_S3_SECRET_ACCESS_KEY: swift.s3.secretAccessKey });
     try {
       expect((await fetch(`${imgproxy.url}/insecure/rs:fit:20:20/plain/s3://${BUCKET}/dir/pic.jpg`)).status).toBe(200);
       expect((await fetch(`${imgproxy.url}/insecure/rs:fit:20:20/plain/s3://other/pic.jpg`)).status).toBe(404);

@@ -169,7 +169,7 @@ describe('imgproxy Pro watermark options', () => {
 describe('PreviewProxy watermarks and frame ranges', () => {
   let px: RunningApp;
   beforeAll(async () => {
-    px = await startApp({ PIXPROXY_PATH_DIALECT: 'previewproxy', IMGPROXY_LOCAL_FILESYSTEM_ROOT: localRoot });
+    px = await startApp({ PIXPROXY_PATH_DIALECT: 'previewproxy', IMGPROXY_LOCAL_FILESYSTEM_ROOT: localRoot, PP_LOCAL_ENABLED: 'true' });
   });
   afterAll(async () => px.stop());
 

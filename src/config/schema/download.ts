@@ -18,8 +18,8 @@ function parseRfc3339(raw: string): number | undefined {
 }
 
 export const download = {
-  downloadTimeout: int(['IMGPROXY_DOWNLOAD_TIMEOUT', 'PP_FETCH_TIMEOUT_SECS'], 5, { min: 1 })
-    .describe('Seconds a source download may take, redirects included (http and storage sources).'),
+  downloadTimeout: int(['IMGPROXY_DOWNLOAD_TIMEOUT'], 5, { min: 1 })
+    .describe('Seconds a source download of an imgproxy request may take, redirects included (http and storage sources). PreviewProxy requests use PP_FETCH_TIMEOUT_SECS.'),
   maxRedirects: int(['IMGPROXY_MAX_REDIRECTS'], 10, { min: 0 })
     .describe('Redirects followed when fetching an http(s) source.'),
   userAgent: str(['IMGPROXY_USER_AGENT'], 'pixproxy/%current_version')

@@ -17,8 +17,8 @@ export const previewproxy = {
   sourceUrlEncryptionKey: aesKey(['PP_SOURCE_URL_ENCRYPTION_KEY']).describe('AES-128/192/256-CBC key of encrypted (`enc`) PreviewProxy sources; unset = encrypted sources refused.'),
   appEnv: oneOf(['PP_APP_ENV'], ['development', 'production'], 'development')
     .describe('`production` logs an error at startup when PP_HMAC_KEY or PP_ALLOWED_HOSTS is unset, as PreviewProxy does. Unlike PreviewProxy, private source addresses are refused in both modes (IMGPROXY_ALLOW_*_SOURCE_ADDRESSES open them).'),
-  s3Enabled: ppBool(['PP_S3_ENABLED'])
-    .describe('Turns PreviewProxy `s3:/key` sources on or off; unset = on exactly when PP_S3_BUCKET is set.'),
+  s3Enabled: ppBool(['PP_S3_ENABLED'], false)
+    .describe('Turns PreviewProxy `s3:/key` sources on (PP_S3_BUCKET must be set then); off by default, as in PreviewProxy.'),
   s3Bucket: str(['PP_S3_BUCKET'])
     .describe('The one bucket PreviewProxy `s3:/key` sources (and `s3:/` alias bases) read from, with the PP_S3_* client settings below (not IMGPROXY_S3_*).'),
   s3Region: str(['PP_S3_REGION'], 'us-east-1')
@@ -29,8 +29,8 @@ export const previewproxy = {
     .describe('Access key of the PP_S3_BUCKET client, with PP_S3_SECRET_ACCESS_KEY; both unset = the AWS SDK\'s default credential chain.'),
   s3SecretAccessKey: str(['PP_S3_SECRET_ACCESS_KEY'])
     .describe('Secret key paired with PP_S3_ACCESS_KEY_ID.'),
-  localEnabled: ppBool(['PP_LOCAL_ENABLED'])
-    .describe('Turns PreviewProxy `local:/path` sources on or off; unset = on exactly when PP_LOCAL_BASE_DIR (IMGPROXY_LOCAL_FILESYSTEM_ROOT) is set.'),
+  localEnabled: ppBool(['PP_LOCAL_ENABLED'], false)
+    .describe('Turns PreviewProxy `local:/path` sources on (PP_LOCAL_BASE_DIR or IMGPROXY_LOCAL_FILESYSTEM_ROOT must be set then); off by default, as in PreviewProxy. imgproxy `local://` sources need only IMGPROXY_LOCAL_FILESYSTEM_ROOT.'),
   defaultSourceUrl: custom(['PP_DEFAULT_SOURCE_URL'], '', 'a base starting with http://, https://, s3:/ or local:/', (raw) => {
     const v = raw.trim();
     return PP_BASE_RE.test(v) ? v : undefined;
@@ -41,6 +41,10 @@ export const previewproxy = {
   () => []).describe('Origins allowed by CORS on PreviewProxy routes (`/proxy`, and every path with PIXPROXY_PATH_DIALECT=previewproxy): `*` (any), exact origins, or `*.domain` (exactly one more label); set but empty = none. imgproxy routes use IMGPROXY_ALLOW_ORIGIN.'),
   corsMaxAgeSecs: int(['PP_CORS_MAX_AGE_SECS'], 600, { min: 0 })
     .describe('`Access-Control-Max-Age` of preflight (OPTIONS) answers on PreviewProxy routes, in seconds.'),
+  maxSourceBytes: int(['PP_MAX_SOURCE_BYTES'], 20 * 1024 * 1024, { min: 0 })
+    .describe('Largest source of a PreviewProxy request in bytes (413 `source_too_large` beyond); 0 = no limit but PIXPROXY_MAX_SRC_BYTES_CEILING. imgproxy requests use IMGPROXY_MAX_SRC_FILE_SIZE.'),
+  fetchTimeout: int(['PP_FETCH_TIMEOUT_SECS'], 10, { min: 1 })
+    .describe('Seconds a source download of a PreviewProxy request may take, redirects included (its own bucket, PP_S3_*, too); imgproxy requests use IMGPROXY_DOWNLOAD_TIMEOUT.'),
   fetchRetryCount: int(['PP_FETCH_RETRY_COUNT'], 3, { min: 0, max: 100 })
     .describe('Retries of a PreviewProxy source fetch that failed to connect or broke off mid-body (never after a timeout, an HTTP status or a size limit); imgproxy routes never retry, as imgproxy does not.'),
   fetchRetryDelayMs: int(['PP_FETCH_RETRY_DELAY_MS'], 0, { min: 0, max: 60_000 })

@@ -28,8 +28,8 @@ export const security = {
   // a proxy in front of a private network should not reach into it unless told to.
   allowPrivateSourceAddresses: bool(['IMGPROXY_ALLOW_PRIVATE_SOURCE_ADDRESSES'], false)
     .describe('Lets http(s) sources connect to private-network addresses (blocked by default, unlike imgproxy).'),
-  maxSrcFileSize: int(['IMGPROXY_MAX_SRC_FILE_SIZE', 'PP_MAX_SOURCE_BYTES'], 0, { min: 0 })
-    .describe('Largest source in bytes, decoded (422 beyond); 0 = no limit but PIXPROXY_MAX_SRC_BYTES_CEILING. Default of the `max_src_file_size` option.'),
+  maxSrcFileSize: int(['IMGPROXY_MAX_SRC_FILE_SIZE'], 0, { min: 0 })
+    .describe('Largest source of an imgproxy request in bytes, decoded (422 beyond); 0 = no limit but PIXPROXY_MAX_SRC_BYTES_CEILING. Default of the `max_src_file_size` option. PreviewProxy requests use PP_MAX_SOURCE_BYTES.'),
   maxSrcBytesCeiling: int(['PIXPROXY_MAX_SRC_BYTES_CEILING'], 64 * 1024 * 1024, { min: 0 })
     .describe('Hard ceiling on the decoded bytes read from any source (422 beyond), over IMGPROXY_MAX_SRC_FILE_SIZE (even 0) and `max_src_file_size`; 0 = none.'),
   maxSrcResolution: float(['IMGPROXY_MAX_SRC_RESOLUTION'], 50, { min: 0.01 })

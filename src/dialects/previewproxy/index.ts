@@ -16,6 +16,7 @@ import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
 import { defaultOptions } from '../../default-options.js';
+import type { ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
 import { applyParams, isProcessed } from './apply-params.js';
 import { decryptSourceUrl } from './encryption.js';
@@ -58,19 +59,26 @@ export function createPreviewProxyDialect(config: Config, deps: PreviewProxyDial
     }
   }
 
+  /** imgproxy's defaults with PreviewProxy's own source limit (PP_MAX_SOURCE_BYTES, 20 MiB). */
+  function ppDefaults(): ProcessingOptions {
+    const options = defaultOptions(config);
+    options.maxSrcFileSize = pp.maxSourceBytes;
+    return options;
+  }
+
   function build(params: PpParams, sig: string | undefined, source: PathSource, headers: IncomingHttpHeaders): ImageRequest {
     const url = resolvedUrl(source);
     const canonical = canonicalString(params, url);
     verifyCanonical(canonical, sig, pp.hmacKey);
     const resolved = toSourceUrl(url, config);
 
-    const options = defaultOptions(config);
+    const options = ppDefaults();
     const negotiated = applyClientFeatures(options, detectClientFeatures(headers, config), config);
     applyParams(options, params, config);
     const request: ImageRequest = { kind: 'image', source: resolved, options, signedPath: canonical, dialect: 'previewproxy' };
     if (negotiated) {
       // The URL's own options, which the cache groups this URL's negotiated variants by.
-      const plain = defaultOptions(config);
+      const plain = ppDefaults();
       applyParams(plain, params, config);
       request.urlOptions = plain;
     }

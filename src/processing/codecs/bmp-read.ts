@@ -9,13 +9,13 @@
  * stay black, a row longer than the image is cut.
  *
  * The decoding functions are synchronous and pure: the codec row below runs them in a worker
- * thread (worker-pool.ts), the ICO reader reuses them for its bitmap entries. Every offset and
+ * thread (worker-decode.ts), the ICO reader reuses them for its bitmap entries. Every offset and
  * size read from the file is checked against the buffer before use, and the pixel count
  * against the limits before anything is allocated: a header that lies ends in a 422, never in
  * a RangeError (500) or a huge allocation.
  */
 import { bad, checkPixels } from './refuse.js';
-import { workerReader } from './worker-pool.js';
+import { workerReader } from './worker-decode.js';
 
 export interface RawImage {
   data: Buffer;

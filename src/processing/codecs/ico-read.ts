@@ -13,7 +13,7 @@
 import type { Codec, Decoded, DecodeLimits, DecodeRequest, Probe } from './types.js';
 import { decodeDib, dibHasAlpha, readDibHeader, type RawImage } from './bmp-read.js';
 import { bad, checkPixels } from './refuse.js';
-import { inWorker } from './worker-pool.js';
+import { decodeInWorker } from './worker-decode.js';
 
 const PNG_SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -111,7 +111,7 @@ export const icoReader: Codec = {
       checkPixels(e.width, e.height, limits.maxPixels);
       const body = source.subarray(e.offset, e.offset + e.size);
       if (e.png) return { kind: 'encoded', data: body };
-      return inWorker({ codec: 'ico', source: body }, limits);
+      return decodeInWorker({ codec: 'ico', source: body }, limits);
     },
   },
 };

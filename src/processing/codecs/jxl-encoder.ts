@@ -1,6 +1,6 @@
 /**
  * JPEG XL output: libjxl as WebAssembly from the npm package @jsquash/jxl (Apache-2.0,
- * https://github.com/jamsinclair/jSquash), run in a codec thread (thread.ts). Chosen over
+ * https://github.com/jamsinclair/jSquash), run in a codec worker (worker-pool.ts). Chosen over
  * Debian's libjxl-tools `cjxl` (libjxl 0.7, a child process fed through temporary files, one
  * more system package) and ffmpeg's libjxl encoder (the same 0.7): the package ships its code,
  * so JPEG XL works wherever `npm install` ran, and the same package decodes JPEG XL.
@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Encoder, EncodeInput, EncodeSettings } from './types.js';
-import { copyToTransfer, runCodecJob } from './thread.js';
+import { copyToTransfer, runJob } from './worker-pool.js';
 
 /** 4096 × 4096: what the WASM heap holds with room to spare. */
 export const JXL_MAX_PIXELS = 4096 * 4096;
@@ -31,7 +31,7 @@ const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8A
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
-/** The package's WASM, compiled once per process and cloned to each thread. */
+/** The package's WASM, compiled once per process and cloned to each worker. */
 export function jxlWasm(kind: 'enc' | 'dec'): Promise<WebAssembly.Module> {
   let m = compiled.get(kind);
   if (!m) {
@@ -45,7 +45,7 @@ export const jxlEncoder: Encoder = {
   async encode(pixels: EncodeInput, settings: EncodeSettings): Promise<Buffer> {
     if (pixels.channels !== 4) throw new RangeError('jxlEncoder: expects RGBA pixels');
     const data = copyToTransfer(pixels.data);
-    const reply = await runCodecJob(
+    const bytes = await runJob(
       {
         kind: 'jxl-encode',
         module: JXL_ENCODE_MODULE,
@@ -59,9 +59,7 @@ export const jxlEncoder: Encoder = {
       },
       [data],
       settings,
-      'JPEG XL encoder',
     );
-    if (!('bytes' in reply)) throw new TypeError('jxlEncoder: no bytes in the reply');
-    return Buffer.from(reply.bytes);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
 };

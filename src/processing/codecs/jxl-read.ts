@@ -2,7 +2,7 @@
  * Reading JPEG XL, which libvips as shipped with sharp cannot load (it is built without
  * libjxl). The pixels come from libjxl compiled to WASM, as the `@jsquash/jxl` package ships it
  * (Apache-2.0, https://github.com/jamsinclair/jSquash), run in a worker thread
- * (worker-pool.ts, jxl-wasm.ts). libjxl decodes the first frame to 8-bit sRGB with the
+ * (worker-decode.ts, jxl-wasm.ts). libjxl decodes the first frame to 8-bit sRGB with the
  * orientation applied.
  *
  * The probe reads the size from the codestream's SizeHeader and the orientation from the
@@ -12,7 +12,7 @@
  * is refused before the WASM decoder allocates anything.
  */
 import { bad } from './refuse.js';
-import { workerReader } from './worker-pool.js';
+import { workerReader } from './worker-decode.js';
 
 /** The SizeHeader and the first fields of ImageMetadata need a few dozen bytes at most. */
 const HEADER_BYTES = 64;

@@ -1,7 +1,7 @@
 /**
  * PDFium (the PDF engine of Chromium, BSD-3-Clause) compiled to WebAssembly, as the npm
  * package @embedpdf/pdfium ships it (MIT): what the PDF codec needs of it, run inside a
- * worker thread (codec-worker.ts). Pages are measured from the document, the images drawn on
+ * worker thread (worker-entry.ts). Pages are measured from the document, the images drawn on
  * a page are measured before it is rendered (an embedded raster is decoded whole by PDFium,
  * so a small file can hold a gigapixel image: it is refused instead), and a page is rendered
  * into an RGB bitmap of the size asked, on white paper as libvips' pdfload does.
@@ -60,12 +60,15 @@ export interface RenderLimits {
 }
 
 let module: Promise<WrappedPdfiumModule> | null = null;
+/** The instance once ready, for its heap size. */
+let ready: WrappedPdfiumModule | null = null;
 
 function load(): Promise<WrappedPdfiumModule> {
   module ??= (async () => {
     const wasm = readFileSync(createRequire(import.meta.url).resolve('@embedpdf/pdfium/pdfium.wasm'));
     const m = await init({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) });
     m.PDFiumExt_Init();
+    ready = m;
     return m;
   })();
   return module;
@@ -84,9 +87,9 @@ const LOAD_ERRORS: Readonly<Record<number, string>> = {
   6: 'page not found or damaged',
 };
 
-/** Bytes of the WASM heap: it only grows, so the worker is retired past a size (codec-worker.ts). */
-export async function heapBytes(): Promise<number> {
-  return heap(await load()).HEAPU8.length;
+/** Bytes of PDFium's WASM heap in this thread, 0 before it is loaded: it only grows, so the worker is retired past a size (worker-pool.ts). */
+export function pdfiumHeapBytes(): number {
+  return ready ? heap(ready).HEAPU8.length : 0;
 }
 
 /** Opens `data` in PDFium's heap for the time of `use`. */

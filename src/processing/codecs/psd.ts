@@ -1,11 +1,12 @@
 /**
  * The PSD/PSB row of the registry: the composite image of a Photoshop file (psd-read.ts). The
- * header is read here (a few section lengths, no pixels), the composite is decoded in the
- * decoder worker pool, 8-bit, or 16-bit when asked (preserve_hdr) and the file has the bits.
+ * header is read here (a few section lengths, no pixels), the composite is decoded in a codec
+ * worker (worker-pool.ts), 8-bit, or 16-bit when asked (preserve_hdr) and the file has the
+ * bits.
  */
 import { readPsdHeader } from './psd-read.js';
 import type { Codec } from './types.js';
-import { inWorker } from './worker-pool.js';
+import { decodeInWorker } from './worker-decode.js';
 
 export const psdReader: Codec = {
   format: 'psd',
@@ -17,7 +18,7 @@ export const psdReader: Codec = {
       return Promise.resolve({ width: h.width, height: h.height, pages: 1, hasAlpha: h.hasAlpha, highDepth: h.depth > 8 });
     },
     decode(source, request, limits) {
-      return inWorker({ codec: 'psd', source, highDepth: request.highDepth === true }, limits);
+      return decodeInWorker({ codec: 'psd', source, highDepth: request.highDepth === true }, limits);
     },
   },
 };

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyError, type ErrorCode } from '../../errors.js';
 import { checkAbort } from '../run.js';
-import type { ThreadLimits } from './thread.js';
+import type { StopLimits } from './types.js';
 
 /** What a tool printed is only for the error message: a bound keeps a chatty tool harmless. */
 const MAX_OUTPUT = 64 * 1024;
@@ -60,7 +60,7 @@ export interface RunOptions {
  * One run of `cmd`, resolving with its stdout; rejects `failure` (UNSUPPORTED_IMAGE) on failure,
  * TIMEOUT at the deadline, the abort reason on abort.
  */
-export function runTool(cmd: string, args: readonly string[], limits: ThreadLimits, what: string, o: RunOptions = {}): Promise<Buffer> {
+export function runTool(cmd: string, args: readonly string[], limits: StopLimits, what: string, o: RunOptions = {}): Promise<Buffer> {
   checkAbort(limits.signal);
   const left = limits.deadline - Date.now();
   if (!(left > 0)) return Promise.reject(new ProxyError('TIMEOUT', `${what}: reached the request deadline`));

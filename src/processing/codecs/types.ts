@@ -13,15 +13,20 @@
  */
 import type { ImageFormat, OutputFormat } from '../../formats.js';
 
+/** What stops work run off the main thread: a worker is terminated, a tool killed. */
+export interface StopLimits {
+  /** Epoch ms by which the answer is due (IMGPROXY_TIMEOUT). */
+  readonly deadline: number;
+  /** Fires when nobody waits for the answer any more. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** What bounds one decode: refuse (ProxyError 422) rather than exceed. */
-export interface DecodeLimits {
+export interface DecodeLimits extends StopLimits {
   /** Pixels of one decoded frame or page (IMGPROXY_MAX_SRC_RESOLUTION). */
   readonly maxPixels: number;
   /** Frames or pages decoded at once (IMGPROXY_MAX_ANIMATION_FRAMES, `pages`). */
   readonly maxFrames: number;
-  /** Epoch ms by which the answer is due (IMGPROXY_TIMEOUT). */
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
   /** The app's settings of the PDF and video decoders; their defaults when absent. */
   readonly previews?: PreviewSettings | undefined;
 }
@@ -145,14 +150,12 @@ export interface EncodeInput {
   readonly channels: 1 | 2 | 3 | 4;
 }
 
-export interface EncodeSettings {
+export interface EncodeSettings extends StopLimits {
   /** 1–100, from the option, IMGPROXY_FORMAT_QUALITY or IMGPROXY_QUALITY. */
   readonly quality: number;
   /** Format-specific effort (IMGPROXY_JXL_EFFORT, IMGPROXY_AVIF_SPEED…), when it has one. */
   readonly effort?: number | undefined;
   readonly lossless?: boolean | undefined;
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface Encoder {

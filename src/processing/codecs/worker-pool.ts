@@ -1,247 +1,257 @@
 /**
- * The worker threads the JavaScript and WASM decoders run in (BMP, ICO bitmaps, JPEG XL,
- * PDFium, the PSD composite reader), so a large decode never blocks the event loop that serves
- * every other request. A small pool, started on demand and shrunk when idle: a worker is
- * terminated, not reused, when its request is aborted or reaches its deadline (a synchronous
- * decode cannot be interrupted any other way), after a large decode, and when it says its WASM
- * heap grew large (PDFium's stays as large as its largest page: a WASM heap never shrinks, the
- * memory goes back with the worker).
+ * Runs the codec jobs of jobs.ts (the JavaScript and WASM decoders, PDFium, the JPEG XL and BMP
+ * encoders, DSSIM) in worker threads, so that a large image never blocks the event loop that
+ * serves every other request. The one mechanism for all of them:
  *
- * From `dist/` the worker is the compiled `decode-worker.js` next to this module; from the
- * sources (tests, `npm run dev`) the `.ts` file, through tsx.
+ * - Cancellation. A job whose request is aborted or reaches its deadline has its worker
+ *   terminated: `worker.terminate()` ends a synchronous decode or a WASM loop mid-way, which
+ *   nothing inside the codec could. A job still waiting for a slot leaves the queue then.
+ * - A concurrency bound per lane: decoders on every core, encoders and DSSIM on THREADS
+ *   (half the cores), since they run next to libvips' own threads. The others wait.
+ * - Reuse. A worker that answered is kept warm for the next job (a thread and its WASM module
+ *   cost tens of milliseconds to start) unless its WebAssembly heaps grew past
+ *   RETIRE_HEAP_BYTES, its job moved RECYCLE_BYTES or more, or its codec failed by throwing
+ *   rather than refusing: a WebAssembly memory never shrinks (libjxl grows to ~100 bytes per
+ *   pixel it encodes, PDFium to its largest page), so the memory goes back with the worker, and
+ *   a codec that aborted may have left its module unusable. Idle workers are let go after
+ *   IDLE_MS, and at most one per core is kept.
+ *
+ * The entry is worker-entry.ts: from `dist/` its compiled `worker-entry.js` next to this module;
+ * from the sources (tests, `npm run dev`) the `.ts` file, through tsx.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ProxyError, type ErrorCode } from '../../errors.js';
+import { ProxyError } from '../../errors.js';
 import { checkAbort } from '../run.js';
-import { checkPixels } from './refuse.js';
-import type { PdfProbe } from './pdfium.js';
-import type { Codec, Decoded, DecodeLimits } from './types.js';
+import { failureCode, jobName, LANE, resultBuffers, type Job, type JobReply, type JobRequest, type JobResults, type Lane, type ResultOf } from './jobs.js';
+import type { StopLimits } from './types.js';
 
-/** What a worker is asked to decode. `maxPixels` bounds what it may allocate. */
-export type WorkerTask =
-  | { readonly codec: 'bmp' | 'ico' | 'jxl'; readonly source: Buffer }
-  /** The PSD composite, 16-bit when asked and the file has the bits (preserve_hdr). */
-  | { readonly codec: 'psd'; readonly source: Buffer; readonly highDepth: boolean }
-  /** `count` PDF pages from `page`, stacked, at `scale` pixels per point. */
-  | { readonly codec: 'pdf'; readonly source: Buffer; readonly page: number; readonly count: number; readonly scale: number };
+const CORES = Math.max(1, availableParallelism());
 
-/** A PDF's page count and page sizes, read by PDFium without rendering (refused past `maxPages`). */
-export interface PdfPagesTask {
-  readonly codec: 'pdf-pages';
-  readonly source: Buffer;
-  readonly page: number;
-  readonly count: number;
-  readonly maxPages: number;
-}
+/** Encode and DSSIM jobs at once: half the cores, the other half is libvips'. */
+export const THREADS = Math.max(1, Math.floor(CORES / 2));
 
-type AnyTask = WorkerTask | PdfPagesTask;
+const BOUNDS: Readonly<Record<Lane, number>> = { decode: CORES, encode: THREADS };
 
-/** A task as it is posted: the source as a Uint8Array the worker owns. */
-export type WorkerRequest = AnyTask extends infer T ? (T extends AnyTask ? Omit<T, 'source'> & { readonly id: number; readonly source: Uint8Array; readonly maxPixels: number } : never) : never;
-
-export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly decoded: WireDecoded; readonly retire?: boolean | undefined }
-  | { readonly id: number; readonly ok: true; readonly pages: PdfProbe; readonly retire?: boolean | undefined }
-  | { readonly id: number; readonly ok: false; readonly code?: ErrorCode; readonly message: string };
-
-/** Decoded as it crosses the thread boundary (a Uint8Array, transferred). */
-export type WireDecoded =
-  | { readonly kind: 'encoded'; readonly data: Uint8Array }
-  | { readonly kind: 'raw'; readonly data: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4; readonly depth?: 'uchar' | 'ushort' | undefined };
-
+/** A worker that holds more WebAssembly heap than this after a job is not reused. */
+export const RETIRE_HEAP_BYTES = 64 * 1024 * 1024;
+/** A job that sent or answered this many bytes leaves with its worker. */
+export const RECYCLE_BYTES = 32 * 1024 * 1024;
 /** Idle workers are let go after this long. */
 const IDLE_MS = 15_000;
-/** A decode that produced more than this leaves with its worker. */
-const RECYCLE_BYTES = 32 * 1024 * 1024;
+const MAX_IDLE = CORES;
+/** setTimeout's largest delay; a later deadline is as good as none. */
+const MAX_DELAY = 2 ** 31 - 1;
 
 interface Pooled {
-  worker: Worker;
+  readonly worker: Worker;
   idleTimer?: NodeJS.Timeout | undefined;
 }
 
-const idle: Pooled[] = [];
-const waiting: (() => void)[] = [];
-let live = 0;
-let nextId = 1;
-
-function maxWorkers(): number {
-  return Math.max(1, availableParallelism());
+interface LaneSlots {
+  running: number;
+  readonly waiting: (() => void)[];
 }
 
+const lanes: Readonly<Record<Lane, LaneSlots>> = { decode: { running: 0, waiting: [] }, encode: { running: 0, waiting: [] } };
+const idle: Pooled[] = [];
+let live = 0;
+let started = 0;
+let nextId = 1;
+
+const HERE = import.meta.url;
+
 /**
- * The worker's entry. From the TypeScript sources the worker must load `.ts` modules, and a
- * loader given in a worker's execArgv is not applied to its entry module: the entry is then a
- * small CommonJS script that registers tsx's loader first and imports the worker after it.
+ * A new worker on the entry. From the TypeScript sources the worker must load `.ts` modules,
+ * and a loader given in a worker's execArgv is not applied to its entry module: the entry is
+ * then a small script that registers tsx's ESM API (its CommonJS twin cannot register from a
+ * worker) and imports worker-entry.ts after it.
  */
-function newWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', here));
-  // tsx's ESM API (its CommonJS twin cannot register from a worker), next to the one resolved.
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./decode-worker.ts', here).href;
+function startWorker(): Worker {
+  if (!HERE.endsWith('.ts')) return new Worker(new URL('./worker-entry.js', HERE));
+  const tsx = pathToFileURL(join(dirname(createRequire(HERE).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
+  const entry = new URL('./worker-entry.ts', HERE).href;
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }
 
 function spawn(): Pooled {
-  const worker = newWorker();
-  // An idle worker never keeps the process alive.
+  const worker = startWorker();
+  // An idle worker never keeps the process alive; a running job's deadline timer does.
   worker.unref();
   live++;
+  started++;
   const pooled: Pooled = { worker };
   worker.once('exit', () => {
     live--;
+    clearTimeout(pooled.idleTimer);
     const at = idle.indexOf(pooled);
     if (at >= 0) idle.splice(at, 1);
-    waiting.shift()?.();
   });
   return pooled;
 }
 
-function retire(p: Pooled): void {
+/** A warm worker if one is idle, else a new one. */
+function take(): Pooled {
+  const p = idle.pop();
+  if (!p) return spawn();
   clearTimeout(p.idleTimer);
-  void p.worker.terminate();
+  return p;
 }
 
-function release(p: Pooled): void {
-  const next = waiting.shift();
-  idle.push(p);
-  p.idleTimer = setTimeout(() => {
-    const at = idle.indexOf(p);
-    if (at >= 0) idle.splice(at, 1);
+function park(p: Pooled): void {
+  if (idle.length >= MAX_IDLE) {
     void p.worker.terminate();
-  }, IDLE_MS);
+    return;
+  }
+  idle.push(p);
+  p.idleTimer = setTimeout(() => void p.worker.terminate(), IDLE_MS);
   p.idleTimer.unref();
-  next?.();
 }
 
-async function acquire(signal: AbortSignal | undefined): Promise<Pooled> {
-  for (;;) {
+function delayUntil(deadline: number): number {
+  return Math.min(MAX_DELAY, Math.max(0, deadline - Date.now()));
+}
+
+/** The error a fired signal stands for: its reason when a ProxyError, else CANCELLED (checkAbort's). */
+function abortError(signal: AbortSignal | undefined): Error {
+  try {
     checkAbort(signal);
-    const p = idle.pop();
-    if (p) {
-      clearTimeout(p.idleTimer);
-      return p;
-    }
-    if (live < maxWorkers()) return spawn();
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        signal?.removeEventListener('abort', wake);
-        const at = waiting.indexOf(wake);
-        if (at >= 0) waiting.splice(at, 1);
-        resolve();
-      };
-      waiting.push(wake);
-      signal?.addEventListener('abort', wake, { once: true });
-    });
+  } catch (err) {
+    return err as Error;
+  }
+  return new ProxyError('CANCELLED', 'processing aborted');
+}
+
+/** A slot of `lane`; rejects with the abort reason or TIMEOUT when the job stops waiting first. */
+function acquire(lane: Lane, limits: StopLimits, name: string): Promise<void> {
+  const slots = lanes[lane];
+  if (slots.running < BOUNDS[lane]) {
+    slots.running++;
+    return Promise.resolve();
+  }
+  return new Promise((resolve, reject) => {
+    const leave = (): void => {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', onAbort);
+      const at = slots.waiting.indexOf(go);
+      if (at >= 0) slots.waiting.splice(at, 1);
+    };
+    const go = (): void => {
+      leave();
+      slots.running++;
+      resolve();
+    };
+    const onAbort = (): void => {
+      leave();
+      reject(abortError(limits.signal));
+    };
+    const timer = setTimeout(() => {
+      leave();
+      reject(new ProxyError('TIMEOUT', `${name}: reached the request deadline`));
+    }, delayUntil(limits.deadline));
+    slots.waiting.push(go);
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function release(lane: Lane): void {
+  lanes[lane].running--;
+  lanes[lane].waiting.shift()?.();
+}
+
+/**
+ * Runs `job` in a worker, `transfer` (the job's buffers) moved to it, not copied: the job's
+ * result. Rejects with the codec's own ProxyError, with its failure code (UNSUPPORTED_IMAGE,
+ * PDF_RENDER_ERROR) when the codec threw or its thread died, with TIMEOUT at the deadline and
+ * with the abort reason when `limits.signal` fires, waiting or running.
+ */
+export async function runJob<J extends Job>(job: J, transfer: readonly ArrayBuffer[], limits: StopLimits): Promise<ResultOf<J>> {
+  const name = jobName(job);
+  const lane = LANE[job.kind];
+  checkAbort(limits.signal);
+  await acquire(lane, limits, name);
+  try {
+    checkAbort(limits.signal);
+    if (!(limits.deadline > Date.now())) throw new ProxyError('TIMEOUT', `${name}: reached the request deadline`);
+    return (await exchange(take(), job, transfer, limits, name)) as ResultOf<J>;
+  } finally {
+    release(lane);
   }
 }
 
-function fromWire(d: WireDecoded): Decoded {
-  const data = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
-  return d.kind === 'encoded' ? { kind: 'encoded', data } : { kind: 'raw', data, width: d.width, height: d.height, channels: d.channels, ...(d.depth ? { depth: d.depth } : {}) };
+function bytes(buffers: readonly ArrayBuffer[]): number {
+  return buffers.reduce((n, b) => n + b.byteLength, 0);
 }
 
-/** Runs one decode in a worker: its pixels. */
-export async function inWorker(task: WorkerTask, limits: DecodeLimits): Promise<Decoded> {
-  const reply = await runTask(task, limits);
-  if (!('decoded' in reply)) throw new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder answered no pixels`);
-  return fromWire(reply.decoded);
-}
-
-/** A PDF's page count and the sizes of the pages asked for, read in a worker. */
-export async function pdfPagesInWorker(task: PdfPagesTask, limits: DecodeLimits): Promise<PdfProbe> {
-  const reply = await runTask(task, limits);
-  if (!('pages' in reply)) throw new ProxyError('PDF_RENDER_ERROR', 'pdf: the reader answered no pages');
-  return reply.pages;
-}
-
-type Answer = Extract<WorkerReply, { ok: true }>;
-
-/**
- * Runs one task in a worker. Rejects with the decoder's ProxyError, with TIMEOUT at the
- * deadline, with the abort reason when `limits.signal` fires, and with UNSUPPORTED_IMAGE if the
- * decoder crashed its thread.
- */
-async function runTask(task: AnyTask, limits: DecodeLimits): Promise<Answer> {
-  const p = await acquire(limits.signal);
+function exchange(p: Pooled, job: Job, transfer: readonly ArrayBuffer[], limits: StopLimits, name: string): Promise<JobResults[keyof JobResults]> {
   const id = nextId++;
-  // A copy the worker owns: the source may be a view into a larger, shared buffer.
-  const source = new Uint8Array(task.source);
-  return new Promise<Answer>((resolve, reject) => {
+  const sent = bytes(transfer);
+  const { worker } = p;
+  return new Promise((resolve, reject) => {
     let done = false;
-    const finish = (keep: boolean, outcome: () => void): void => {
+    const finish = (keep: boolean, settle: () => void): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       limits.signal?.removeEventListener('abort', onAbort);
-      p.worker.off('message', onMessage);
-      p.worker.off('error', onError);
-      p.worker.off('exit', onExit);
-      if (keep) release(p);
-      else retire(p);
-      outcome();
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (keep) park(p);
+      else void worker.terminate();
+      settle();
     };
-    const onMessage = (reply: WorkerReply): void => {
+    const onMessage = (reply: JobReply): void => {
       if (reply.id !== id) return;
+      const small = reply.heap <= RETIRE_HEAP_BYTES && sent < RECYCLE_BYTES;
       if (reply.ok) {
-        const large = 'decoded' in reply && reply.decoded.data.byteLength >= RECYCLE_BYTES;
-        finish(!large && reply.retire !== true, () => resolve(reply));
-      } else {
-        const err = new ProxyError(reply.code ?? 'UNSUPPORTED_IMAGE', reply.message);
-        finish(true, () => reject(err));
+        finish(small && bytes(resultBuffers(reply.result)) < RECYCLE_BYTES, () => resolve(reply.result));
+        return;
       }
+      // A refusal of the codec's own is the client's answer; anything else is named after the job.
+      const err = new ProxyError(reply.code ?? failureCode(job), reply.code ? reply.message : `${name}: ${reply.message}`);
+      finish(small && reply.code !== undefined, () => reject(err));
     };
-    const onError = (err: Error): void => finish(false, () => reject(new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder failed: ${err.message}`, { cause: err })));
-    const onExit = (): void => finish(false, () => reject(new ProxyError('UNSUPPORTED_IMAGE', `${task.codec}: the decoder stopped`)));
-    const onAbort = (): void =>
-      finish(false, () => {
-        try {
-          checkAbort(limits.signal);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    const ms = limits.deadline - Date.now();
-    const timer = setTimeout(() => finish(false, () => reject(new ProxyError('TIMEOUT', `${task.codec}: decoding reached the request deadline`))), Math.max(0, ms));
-    p.worker.on('message', onMessage);
-    p.worker.once('error', onError);
-    p.worker.once('exit', onExit);
+    const onError = (err: Error): void => finish(false, () => reject(new ProxyError(failureCode(job), `${name}: ${err.message}`, { cause: err })));
+    const onExit = (code: number): void => finish(false, () => reject(new ProxyError(failureCode(job), `${name}: the worker exited (${code})`)));
+    const onAbort = (): void => finish(false, () => reject(abortError(limits.signal)));
+    const timer = setTimeout(() => finish(false, () => reject(new ProxyError('TIMEOUT', `${name}: stopped at the request deadline`))), delayUntil(limits.deadline));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
     limits.signal?.addEventListener('abort', onAbort, { once: true });
-    if (limits.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    const request = { ...task, id, source, maxPixels: limits.maxPixels } as WorkerRequest;
-    p.worker.postMessage(request, [source.buffer]);
+    worker.postMessage({ id, job } satisfies JobRequest, [...transfer]);
   });
 }
 
 /**
- * A registry row whose header is read here (`probe`, synchronous, cheap) and whose pixels are
- * decoded in a worker, once the size passed the limit.
+ * A fresh ArrayBuffer with `buf`'s bytes, to transfer to a worker: the caller's buffer stays
+ * usable (best format and autoquality encode the same pixels several times), and a Buffer that
+ * is a view into a larger, shared one moves nothing else.
  */
-export function workerReader(codec: 'bmp' | 'ico' | 'jxl', by: string, probe: (source: Buffer) => { width: number; height: number; hasAlpha?: boolean }): Codec {
-  return {
-    format: codec,
-    by,
-    available: true,
-    decoder: {
-      async probe(source) {
-        return { ...probe(source), pages: 1 };
-      },
-      async decode(source, _request, limits) {
-        const { width, height } = probe(source);
-        checkPixels(width, height, limits.maxPixels);
-        return inWorker({ codec, source }, limits);
-      },
-    },
-  };
+export function copyToTransfer(buf: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(buf.byteLength);
+  copy.set(buf);
+  return copy.buffer;
 }
 
-/** Workers alive now (for tests). */
-export function liveWorkers(): number {
-  return live;
+/** Lets the idle workers go now, resolved once their threads exited (tests; a host that wants its memory back). */
+export async function stopIdleWorkers(): Promise<void> {
+  await Promise.all(idle.splice(0).map((p) => p.worker.terminate()));
+}
+
+export interface PoolStats {
+  /** Workers started since the process began. */
+  readonly started: number;
+  /** Workers alive now, running or idle. */
+  readonly live: number;
+  readonly idle: number;
+}
+
+/** How many workers there are (tests). */
+export function poolStats(): PoolStats {
+  return { started, live, idle: idle.length };
 }

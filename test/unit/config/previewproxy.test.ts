@@ -30,8 +30,10 @@ describe('PreviewProxy variables', () => {
     expect(c.processing.ttl).toBe(31_536_000);
   });
 
-  it('PP_S3_BUCKET alone turns s3:/ on; PP_S3_ENABLED=false turns it off; true without a bucket stops startup', () => {
-    expect(ppS3Bucket(loadConfig({ PP_S3_BUCKET: 'b' }).previewproxy)).toBe('b');
+  it('PP_S3_ENABLED=true turns s3:/ on (off by default, as in PreviewProxy, with a warning when PP_S3_BUCKET is set alone); true without a bucket stops startup', () => {
+    expect(ppS3Bucket(loadConfig({ PP_S3_BUCKET: 'b', PP_S3_ENABLED: 'true' }).previewproxy)).toBe('b');
+    expect(ppS3Bucket(loadConfig({ PP_S3_BUCKET: 'b' }).previewproxy)).toBeNull();
+    expect(inspectConfig({ PP_S3_BUCKET: 'b' }).warnings).toContainEqual(expect.stringMatching(/^PP_S3_BUCKET is set but PP_S3_ENABLED is not true/));
     expect(ppS3Bucket(loadConfig({ PP_S3_BUCKET: 'b', PP_S3_ENABLED: 'false' }).previewproxy)).toBeNull();
     expect(ppS3Bucket(loadConfig({}).previewproxy)).toBeNull();
     expect(configProblems({ PP_S3_ENABLED: 'true' })).toEqual([expect.stringMatching(/^PP_S3_ENABLED: expected PP_S3_BUCKET/)]);
@@ -43,12 +45,14 @@ describe('PreviewProxy variables', () => {
     expect(configProblems({ PP_S3_BUCKET: 'b', PP_S3_ACCESS_KEY_ID: 'k', PP_S3_SECRET_ACCESS_KEY: 's' })).toEqual([]);
   });
 
-  it('PP_LOCAL_ENABLED: unset follows PP_LOCAL_BASE_DIR; true without it stops startup', () => {
+  it('PP_LOCAL_ENABLED=true turns local:/ on (off by default, as in PreviewProxy, with a warning when PP_LOCAL_BASE_DIR is set alone); true without it stops startup', () => {
     const pp = (env: Record<string, string>) => {
       const c = loadConfig(env);
       return ppLocalEnabled(c.previewproxy, c.download.localFilesystemRoot);
     };
-    expect(pp({ PP_LOCAL_BASE_DIR: '/srv' })).toBe(true);
+    expect(pp({ PP_LOCAL_BASE_DIR: '/srv', PP_LOCAL_ENABLED: 'true' })).toBe(true);
+    expect(pp({ PP_LOCAL_BASE_DIR: '/srv' })).toBe(false);
+    expect(inspectConfig({ PP_LOCAL_BASE_DIR: '/srv' }).warnings).toContainEqual(expect.stringMatching(/^PP_LOCAL_BASE_DIR is set but PP_LOCAL_ENABLED is not true/));
     expect(pp({ PP_LOCAL_BASE_DIR: '/srv', PP_LOCAL_ENABLED: '0' })).toBe(false);
     expect(pp({})).toBe(false);
     expect(configProblems({ PP_LOCAL_ENABLED: '1' })).toEqual([expect.stringMatching(/^PP_LOCAL_ENABLED: expected PP_LOCAL_BASE_DIR/)]);

@@ -35,7 +35,7 @@ describe('path style: options and source', () => {
   });
 
   it('s3:/, local:/ and local:%2F delimiters', () => {
-    const c = createPreviewProxyDialect(config({ PP_S3_BUCKET: 'bkt', PP_LOCAL_BASE_DIR: '/srv' }));
+    const c = createPreviewProxyDialect(config({ PP_S3_ENABLED: 'true', PP_S3_BUCKET: 'bkt', PP_LOCAL_ENABLED: 'true', PP_LOCAL_BASE_DIR: '/srv' }));
     expect(c.parsePath('/300x0/s3:/images/a.jpg', q(), {}).source).toBe('s3://bkt/images/a.jpg');
     expect(c.parsePath('/300x0/local:/dir/a.jpg', q(), {}).source).toBe('local:///dir/a.jpg');
     expect(c.parsePath('/300x0/local:%252Fdir/a.jpg', q(), {}).source).toBe('local:///dir/a.jpg');
@@ -101,9 +101,9 @@ describe('relative sources and PP_DEFAULT_SOURCE_URL', () => {
   });
 
   it('the default may be s3:/ or local:/', () => {
-    const s3 = createPreviewProxyDialect(config({ PP_DEFAULT_SOURCE_URL: 's3:/prefix', PP_S3_BUCKET: 'b' }));
+    const s3 = createPreviewProxyDialect(config({ PP_DEFAULT_SOURCE_URL: 's3:/prefix', PP_S3_ENABLED: 'true', PP_S3_BUCKET: 'b' }));
     expect(s3.parseQuery(q('url=x/y.png'), {}).source).toBe('s3://b/prefix/x/y.png');
-    const local = createPreviewProxyDialect(config({ PP_DEFAULT_SOURCE_URL: 'local:/', PP_LOCAL_BASE_DIR: '/srv' }));
+    const local = createPreviewProxyDialect(config({ PP_DEFAULT_SOURCE_URL: 'local:/', PP_LOCAL_ENABLED: 'true', PP_LOCAL_BASE_DIR: '/srv' }));
     expect(local.parsePath('/img/a.png', q(), {}).source).toBe('local:///img/a.png');
   });
 });

@@ -32,8 +32,8 @@ describe('size and fit', () => {
 
   it('fit without a size changes nothing', () => {
     // What every processed PreviewProxy request has: a small AVIF stays AVIF (ravif); videos
-    // previewed from the first frame unless `seek` says otherwise.
-    const none = { ...defaultOptions(cfg), smallAvif: 'keep', video: { enabled: true, seek: { seconds: 0 }, keyframes: false } };
+    // previewed from the first frame unless `seek` says otherwise; sources up to PP_MAX_SOURCE_BYTES.
+    const none = { ...defaultOptions(cfg), maxSrcFileSize: 20 * 1024 * 1024, smallAvif: 'keep', video: { enabled: true, seek: { seconds: 0 }, keyframes: false } };
     expect(opts('fit=cover')).toEqual(none);
   });
 

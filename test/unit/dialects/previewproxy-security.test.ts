@@ -143,7 +143,9 @@ describe('allowlist (PP_ALLOWED_HOSTS)', () => {
   it('applied to http(s) sources, 403; not to s3, local or alias sources', () => {
     const d = createPreviewProxyDialect(config({
       PP_ALLOWED_HOSTS: 'Example.com, *.cdn.net',
+      PP_S3_ENABLED: 'true',
       PP_S3_BUCKET: 'b',
+      PP_LOCAL_ENABLED: 'true',
       PP_LOCAL_BASE_DIR: '/srv',
       PP_URL_ALIASES: 'media=https://internal.example/m',
     }));
@@ -159,7 +161,9 @@ describe('allowlist (PP_ALLOWED_HOSTS)', () => {
 
 describe('source schemes and aliases', () => {
   const d = createPreviewProxyDialect(config({
+    PP_S3_ENABLED: 'true',
     PP_S3_BUCKET: 'bucket',
+    PP_LOCAL_ENABLED: 'true',
     PP_LOCAL_BASE_DIR: '/srv',
     PP_URL_ALIASES: 'cdn=https://cdn.example.com/assets/,bk=s3:/backups,disk=local:/srv',
   }));

@@ -26,7 +26,7 @@ describe('docs/configuration.md', () => {
     expect(() => peerRows(['IMGPROXY_TTL', 'IMGPROXY_NOT_A_THING'])).toThrow(/IMGPROXY_NOT_A_THING/);
     expect(peerRows(['IMGPROXY_TTL', 'PP_FETCH_TIMEOUT_SECS', 'IMGPROXY_SENTRY_DSN'])).toEqual([
       '| `IMGPROXY_TTL` | applied | – |',
-      '| `PP_FETCH_TIMEOUT_SECS` | applied | alias of `IMGPROXY_DOWNLOAD_TIMEOUT` |',
+      '| `PP_FETCH_TIMEOUT_SECS` | applied | – |',
       expect.stringMatching(/^\| `IMGPROXY_SENTRY_DSN` \| refused \| Accepted: unset or empty; Sentry .*\. \|$/),
     ]);
   });

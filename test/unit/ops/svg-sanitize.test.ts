@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../../../src/errors.js';
@@ -91,16 +92,41 @@ describe('sanitizeSvg', () => {
     expect(await centrePixel(Buffer.from(out))).toEqual([255, 0, 0]);
   });
 
-  it('on <image>: keeps raster data: and relative, drops file:, http(s), network-path and data:svg', async () => {
+  it('on <image>: keeps raster data: and relative, drops file:, http(s) and network-path', async () => {
     const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#0000ff' } }).png().toBuffer();
     const dataUri = `data:image/png;base64,${png.toString('base64')}`;
     const out = sanitized(
       `<image href="file:///etc/passwd"/><image xlink:href="http://evil.example/a.png"/><image href="//evil.example/b.png"/>` +
-        `<image href="data:image/svg+xml;base64,PHN2Zy8+"/><image href="img/ok.png"/><image width="40" height="40" href="${dataUri}"/>`,
+        `<image href="img/ok.png"/><image width="40" height="40" href="${dataUri}"/>`,
     );
-    expect(out).not.toMatch(/passwd|evil|svg\+xml/);
+    expect(out).not.toMatch(/passwd|evil/);
     expect(out).toContain('href="img/ok.png"');
     expect(out).toContain(dataUri);
+  });
+
+  it('on <image>: sanitises an SVG data: image as a document of its own (base64, gzipped or percent-encoded; W3C conform-viewers-02-f)', async () => {
+    const inner = svg(`${RECT}<script>alert(1)</script><image href="http://evil.example/x.png"/>`);
+    const embedded = (uri: string): string => sanitized(`<image width="40" height="40" href="${uri}"/>`);
+    const innerOf = (out: string): string => {
+      const m = /href="data:image\/svg\+xml;base64,([^"]*)"/.exec(out);
+      expect(m).not.toBeNull();
+      return Buffer.from(m?.[1] ?? '', 'base64').toString('utf8');
+    };
+    const forms = [`data:image/svg+xml;base64,${inner.toString('base64')}`, `data:image/svg+xml;base64,${gzipSync(inner).toString('base64')}`, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(inner.toString())}`];
+    for (const uri of forms) {
+      const doc = innerOf(embedded(uri));
+      expect(doc).toContain(RECT);
+      expect(doc).not.toMatch(/script|alert|evil/);
+    }
+    expect(await centrePixel(Buffer.from(embedded(forms[1] ?? '')))).toEqual([255, 0, 0]);
+    // Unreadable, malformed or nested too deep: the href goes, the document stays.
+    expect(embedded('data:image/svg+xml;base64,PHN2Zz48Zz48L3N2Zz4=')).toContain('<image width="40" height="40"/>');
+    expect(embedded('data:image/svg+xml,%E0%A4%A')).toContain('<image width="40" height="40"/>');
+    const gzipBomb = gzipSync(Buffer.concat([Buffer.from('<svg xmlns="http://www.w3.org/2000/svg">'), Buffer.alloc(11 * 1024 * 1024, 0x20), Buffer.from('</svg>')]));
+    expect(embedded(`data:image/svg+xml;base64,${gzipBomb.toString('base64')}`)).toContain('<image width="40" height="40"/>');
+    const nest = (doc: Buffer): Buffer => svg(`<image width="40" height="40" href="data:image/svg+xml;base64,${doc.toString('base64')}"/>`);
+    expect(innerOf(innerOf(sanitizeSvg(nest(nest(svg(RECT)))).toString()))).toContain(RECT);
+    expect(innerOf(innerOf(sanitizeSvg(nest(nest(nest(svg(RECT))))).toString()))).toContain('<image width="40" height="40"/>');
   });
 
   it('drops javascript: links even when obfuscated with entities and whitespace', () => {
@@ -146,6 +172,97 @@ describe('sanitizeSvg', () => {
     const doc = `<!DOCTYPE s [<!ENTITY a "${'x'.repeat(1000)}">]><svg xmlns="http://www.w3.org/2000/svg"><text>${'&a;'.repeat(200)}</text></svg>`;
     expectUnsupported(() => sanitizeSvg(Buffer.from(doc), { maxBytes: 10_000 }));
     expect(sanitizeSvg(Buffer.from(doc), { maxBytes: 0 }).length).toBeGreaterThan(200_000);
+  });
+
+  describe('internal entities holding markup (expanded as libxml2 does, then sanitised)', () => {
+    const doc = (decls: string, body: string): Buffer =>
+      Buffer.from(`<?xml version="1.0"?><!DOCTYPE svg [${decls}]><svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">${body}</svg>`);
+    const out = (decls: string, body: string): string => sanitizeSvg(doc(decls, body)).toString('utf8');
+
+    it('expands a markup entity and renders as librsvg renders the original', async () => {
+      const input = doc(`<!ENTITY Square "<rect width='40' height='40' fill='#ff0000'/>">`, '<g>&Square;</g>');
+      const text = sanitizeSvg(input).toString('utf8');
+      expect(text).not.toMatch(/DOCTYPE|ENTITY|&Square;/);
+      expect(text).toContain(`<g><rect width='40' height='40' fill='#ff0000'/></g>`);
+      expect(await centrePixel(Buffer.from(text))).toEqual([255, 0, 0]);
+      expect(await centrePixel(Buffer.from(text))).toEqual(await centrePixel(input));
+    });
+
+    it('decodes character references of the literal first, so &#60; in a value is markup too', () => {
+      const text = out(`<!ENTITY s "&#60;script&#62;alert(1)&#60;/script&#62;<rect width='1' height='1'/>"><!ENTITY less "a &#38;#60; b">`, '&s;<text>&less;</text>');
+      expect(text).not.toMatch(/script|alert/);
+      expect(text).toContain(`<rect width='1' height='1'/><text>a &#60; b</text>`);
+    });
+
+    it('removes a <script> held by an entity, as outside one', () => {
+      const text = out(`<!ENTITY s "<script>alert(1)</script><svg:script xmlns:svg='http://www.w3.org/2000/svg'>alert(2)</svg:script>${RECT.replace(/"/g, "'")}">`, '&s;');
+      expect(text).not.toMatch(/script|alert/i);
+      expect(text).toContain("<rect id='r'");
+    });
+
+    it('removes an on* handler or a javascript: link held by an entity, in markup or in an attribute', () => {
+      const text = out(
+        `<!ENTITY r "<rect width='1' height='1' onload='alert(1)' fill='red'/>"><!ENTITY js "javascript:alert(2)"><!ENTITY h "alert(3)">`,
+        '&r;<a href="&js;"><rect width="1" height="1" onclick="&h;"/></a><set attributeName="href" to="&js;"/>',
+      );
+      expect(text).not.toMatch(/alert|onload|onclick|javascript|<set/);
+      expect(text).toContain("<rect width='1' height='1' fill='red'/><a><rect width=\"1\" height=\"1\"/></a>");
+    });
+
+    it('expands nested entities, in markup and in attributes', async () => {
+      const text = out(
+        `<!ENTITY red "#ff0000"><!ENTITY paint "&red;"><!ENTITY shape "<rect width='40' height='40' fill='&paint;'/>"><!ENTITY group "<g id='g'>&shape;</g>">`,
+        '&group;<circle r="1" fill="&paint;"/>',
+      );
+      expect(text).toContain(`<g id='g'><rect width='40' height='40' fill='#ff0000'/></g><circle r="1" fill="#ff0000"/>`);
+      expect(await centrePixel(Buffer.from(text))).toEqual([255, 0, 0]);
+    });
+
+    it('refuses a replacement that is not well-formed where it is used', () => {
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY open "<g>">`, '&open;</g>')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY close "</g>">`, '<g>&close;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY d "<!DOCTYPE x>">`, '&d;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY x "<?xml version='1.0'?>">`, '&x;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY amp2 "&amp">`, '<text>&amp2;</text>')));
+      // XML's "No < in Attribute Values" holds for what an entity puts there.
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY m "<rect/>">`, '<rect width="1" height="1" fill="&m;"/>')));
+    });
+
+    it('refuses recursion, nesting deeper than 20 and nested expansion over 5 times the document', () => {
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY a "&b;"><!ENTITY b "<g>&a;</g>">', '&a;')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY a "x&a;">', '<rect width="1" height="1" class="&a;"/>')));
+      const chain = (n: number): string => ['<!ENTITY e0 "<g/>">', ...Array.from({ length: n }, (_, i) => `<!ENTITY e${i + 1} "&e${i};">`)].join('');
+      expect(out(chain(19), '&e19;')).toContain('<g/>');
+      expectUnsupported(() => sanitizeSvg(doc(chain(20), '&e20;')));
+      // Empty entities multiply work, not output: each reference costs libxml2's 20 too.
+      const empty = ['<!ENTITY z0 "">', ...Array.from({ length: 6 }, (_, i) => `<!ENTITY z${i + 1} "${`&z${i};`.repeat(10)}">`)].join('');
+      expectUnsupported(() => sanitizeSvg(doc(empty, '<text>&z6;</text>')));
+      // A markup bomb, and a bomb in an attribute: the document goes, not only the attribute.
+      const laughs = ['<!ENTITY l0 "<g/>">', ...Array.from({ length: 6 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`)].join('');
+      expectUnsupported(() => sanitizeSvg(doc(laughs, '&l6;')));
+      const words = ['<!ENTITY w0 "lol">', ...Array.from({ length: 6 }, (_, i) => `<!ENTITY w${i + 1} "${`&w${i};`.repeat(10)}">`)].join('');
+      expectUnsupported(() => sanitizeSvg(doc(words, '<rect width="1" height="1" class="&w6;"/>')));
+      expectUnsupported(() => sanitizeSvg(doc(words, '<rect width="1" height="1" class="&w6;"/>'), { maxBytes: 0 }));
+    });
+
+    it('refuses external and parameter entities, in text and in attributes', () => {
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY x PUBLIC "-//x//EN" "http://evil.example/x.xml">', '<text>&x;</text>')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY x SYSTEM "file:///etc/passwd">', '<text x="&x;">t</text>')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY x SYSTEM "logo.png" NDATA png>', '<text>&x;</text>')));
+      // A parameter entity is never expanded: neither in a value nor as declarations.
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY % p "<rect/>"><!ENTITY e "%p;">`, '&e;')));
+      expectUnsupported(() => sanitizeSvg(doc(`<!ENTITY % d "<!ENTITY e '<rect/>'>"> %d;`, '&e;')));
+      expectUnsupported(() => sanitizeSvg(doc('<!ENTITY % ext SYSTEM "http://evil.example/x.dtd"> %ext;', '<text>&fromDtd;</text>')));
+    });
+
+    it('keeps the whitespace boundary of an element it drops inside <text> (W3C interact-order-06-t)', async () => {
+      const input = svg('<text x="0" y="30" font-size="20">\n  <handler type="text/ecmascript">alert(1)</handler>\n  Hi\n</text>');
+      const text = sanitizeSvg(input).toString('utf8');
+      expect(text).not.toMatch(/handler|alert/);
+      expect(text).toContain('<desc/>');
+      const render = (b: Buffer): Promise<Buffer> => sharp(b).raw().toBuffer();
+      expect((await render(Buffer.from(text))).equals(await render(input))).toBe(true);
+    });
   });
 
   it('cleans CSS inside CDATA without breaking the section', () => {

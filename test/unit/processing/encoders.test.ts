@@ -1,6 +1,6 @@
 // Every output format written by the real pipeline and read back: the result is in the asked
 // format, of the asked size, shows the source's pixels (mean channel distance) and keeps its
-// alpha where the format has one. Then the codec threads' limits: a JPEG XL too large for its
+// alpha where the format has one. Then the codec workers' limits: a JPEG XL too large for its
 // encoder, a job stopped by its deadline or by an abort, a missing tool named.
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +9,10 @@ import { ProxyError } from '../../../src/errors.js';
 import { defaultOptions } from '../../../src/default-options.js';
 import type { OutputFormat } from '../../../src/formats.js';
 import type { ProcessingOptions } from '../../../src/options.js';
-import { copyToTransfer, runCodecJob } from '../../../src/processing/codecs/thread.js';
+import type { JxlEncodeJob } from '../../../src/processing/codecs/jobs.js';
 import { JXL_ENCODE_MODULE, jxlWasm } from '../../../src/processing/codecs/jxl-encoder.js';
 import { probeTool } from '../../../src/processing/codecs/tool.js';
+import { copyToTransfer, runJob } from '../../../src/processing/codecs/worker-pool.js';
 import { decodeRgba } from '../../../src/processing/compare.js';
 import { writableFormats } from '../../../src/processing/format.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
@@ -133,7 +134,7 @@ describe('codec limits', () => {
     expect(r.format).toBe('webp');
   }, 60_000);
 
-  async function bigJxlJob(): Promise<Parameters<typeof runCodecJob>[0]> {
+  async function bigJxlJob(): Promise<JxlEncodeJob> {
     const pixels = copyToTransfer(Buffer.alloc(2048 * 2048 * 4, 0x7f));
     return { kind: 'jxl-encode', module: JXL_ENCODE_MODULE, wasm: await jxlWasm('enc'), pixels, width: 2048, height: 2048, quality: 80, effort: 9, lossless: false };
   }
@@ -142,19 +143,19 @@ describe('codec limits', () => {
     const ac = new AbortController();
     const started = Date.now();
     setTimeout(() => ac.abort(new ProxyError('CANCELLED', 'client left')), 100);
-    await expect(runCodecJob(await bigJxlJob(), [], { deadline: Date.now() + 60_000, signal: ac.signal }, 'test')).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(runJob(await bigJxlJob(), [], { deadline: Date.now() + 60_000, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(Date.now() - started).toBeLessThan(5_000);
   }, 30_000);
 
   it('the deadline stops the thread: TIMEOUT', async () => {
     const started = Date.now();
-    await expect(runCodecJob(await bigJxlJob(), [], { deadline: Date.now() + 200 }, 'test')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(runJob(await bigJxlJob(), [], { deadline: Date.now() + 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(5_000);
   }, 30_000);
 
   it('a codec failure is a 422, not a 500', async () => {
     const job = { kind: 'jxl-encode' as const, module: JXL_ENCODE_MODULE, wasm: await jxlWasm('enc'), pixels: copyToTransfer(Buffer.alloc(16)), width: 100, height: 100, quality: 80, effort: 4, lossless: false };
-    await expect(runCodecJob(job, [], far, 'test')).rejects.toMatchObject({ status: 422 });
+    await expect(runJob(job, [], far)).rejects.toMatchObject({ status: 422 });
   }, 30_000);
 
   it('a missing tool is named, with its Debian package', () => {

@@ -7,7 +7,7 @@
  */
 import { describe, expect } from 'vitest';
 import { loadConfig, schema } from '../../../../../src/config/index.js';
-import { gap, ported } from '../../../harness.js';
+import { ported } from '../../../harness.js';
 
 type Env = Record<string, string>;
 const BASE: Env = { PP_PORT: '8080', PP_APP_ENV: 'development' };
@@ -23,10 +23,9 @@ function value(name: string, env: Env = {}): unknown {
 }
 
 const refuses = (env: Env, name: string) => expect(() => loadConfig({ ...BASE, ...env })).toThrow(name);
-const NOT_READ = (names: string) => `issue 12 §8: ${names} not read`;
 
 describe('src/common/config/loader.rs', () => {
-  gap(NOT_READ('PP_FETCH_TIMEOUT_SECS, PP_S3_ENABLED, PP_S3_REGION, PP_S3_ACCESS_KEY_ID, PP_S3_SECRET_ACCESS_KEY, PP_S3_ENDPOINT, PP_LOCAL_ENABLED, PP_MAX_CONCURRENT_REQUESTS are'), 'test_config_new', () => {
+  ported('test_config_new', () => {
     expect(value('PP_PORT')).toBe(8080);
     expect(value('PP_CACHE_MEMORY_MAX_MB')).toBe(256);
     expect(value('PP_HMAC_KEY')).toBe('');
