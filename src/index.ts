@@ -20,7 +20,8 @@ export { createUrlSigner, imgproxyPath, previewproxyQuery, type Dialect, type Ur
 export { encryptSourceUrl as encryptImgproxySourceUrl } from './dialects/imgproxy/encryption.js';
 export { encryptSourceUrl as encryptPreviewProxySourceUrl } from './dialects/previewproxy/encryption.js';
 export { createImageProcessor, type ImageProcessor, type ProcessContext, type ProcessResult } from './image-processor.js';
-export type { ProcessingOptions, OutputFormat, ImageFormat } from './options.js';
+export type { OutputFormat, ImageFormat } from './formats.js';
+export type { ProcessingOptions } from './options.js';
 
 /** A running pixproxy: the `(req, res)` handler and its listener's lifecycle. */
 export interface App {

@@ -1,29 +1,19 @@
 /**
  * The processing-options model: plain data, fully normalised. Both URL dialects produce it;
  * the pipeline consumes it; the cache key is a canonical serialisation of it (so aliases,
- * argument order and presets that expand to the same options share one entry).
+ * argument order and presets that expand to the same options share one entry). Here: its
+ * types, which fields are request-wide (MAIN_KEYS) and what one chained pipeline sees, and
+ * the derived facts about the watermark.
  *
  * Defaults that come from configuration (quality, strip_metadata, …) are filled in by
- * `defaultOptions(config)`, so the key reflects the effective values.
+ * `defaultOptions(config)` (default-options.ts); format names and media types are in
+ * formats.ts.
  */
 import type { AutoqualityMethod, AvifSubsample, WebpCompression, WebpPreset } from './config/encoder-fields.js';
 import type { Config } from './config/index.js';
+import type { OutputFormat } from './formats.js';
 
 export { AUTOQUALITY_METHODS, AVIF_SUBSAMPLES, WEBP_COMPRESSIONS, WEBP_PRESETS, type AutoqualityMethod, type AvifSubsample, type WebpCompression, type WebpPreset } from './config/encoder-fields.js';
-
-export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'svg', 'jxl', 'bmp', 'ico', 'heic'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-/** Video containers a frame is taken from (ffmpeg). */
-export const VIDEO_FORMATS = ['mp4', 'mov', 'webm', 'mkv', 'avi'] as const;
-export type VideoFormat = (typeof VIDEO_FORMATS)[number];
-
-/** Formats we can detect in a source. */
-export type ImageFormat = OutputFormat | 'pdf' | 'psd' | VideoFormat;
-
-export function isVideoFormat(f: ImageFormat): f is VideoFormat {
-  return (VIDEO_FORMATS as readonly string[]).includes(f);
-}
 
 /**
  * Where a frame of a video source is taken: seconds from the start, a ratio of the duration
@@ -434,131 +424,6 @@ export function stageOptions(o: ProcessingOptions, index: number): ProcessingOpt
   return stage ? { ...o, ...stage } : o;
 }
 
-const CENTER: Gravity = { type: 'ce', x: 0, y: 0 };
-
-/** No format preference from Accept or IMGPROXY_ENFORCE_*. */
-const NOT_NEGOTIATED = {
-  preferWebp: false,
-  preferAvif: false,
-  preferJxl: false,
-  enforceWebp: false,
-  enforceAvif: false,
-  enforceJxl: false,
-} as const satisfies Partial<ProcessingOptions>;
-
-export function defaultOptions(config: Config): ProcessingOptions {
-  const p = config.processing;
-  const s = config.security;
-  const v = config.previews;
-  return {
-    resizingType: 'fit',
-    resizingAlgorithm: 'lanczos3',
-    width: 0,
-    height: 0,
-    minWidth: 0,
-    minHeight: 0,
-    zoomX: 1,
-    zoomY: 1,
-    dpr: 1,
-    enlarge: false,
-    extend: { enabled: false, gravity: { ...CENTER } },
-    extendAspectRatio: { enabled: false, gravity: { ...CENTER } },
-    gravity: { ...CENTER },
-    crop: null,
-    trim: null,
-    padding: null,
-    autoRotate: p.autoRotate,
-    rotate: 0,
-    flipHorizontal: false,
-    flipVertical: false,
-    background: null,
-    blur: 0,
-    sharpen: 0,
-    pixelate: 0,
-    brightness: 0,
-    contrast: 1,
-    saturation: 1,
-    monochrome: null,
-    duotone: null,
-    unsharpMasking: { mode: p.unsharpMaskingMode, weight: p.unsharpMaskingWeight, divider: p.unsharpMaskingDivider },
-    blurAreas: null,
-    progressiveBlur: null,
-    colorize: null,
-    gradient: null,
-    cropAspectRatio: null,
-    backgroundAlpha: 1,
-    objectsPosition: { type: 'ce', x: 0, y: 0 },
-    style: '',
-    dpi: 0,
-    colorProfile: null,
-    stripMetadata: p.stripMetadata,
-    keepCopyright: p.keepCopyright,
-    stripColorProfile: p.stripColorProfile,
-    preserveHdr: p.preserveHdr,
-    // IMGPROXY_ENFORCE_THUMBNAIL is refused unless false (src/config/unsupported.ts).
-    enforceThumbnail: false,
-    quality: 0,
-    formatQuality: {},
-    maxBytes: 0,
-    format: null,
-    bestFormat: null,
-    smallAvif: 'substitute',
-    sourceIfSameFormat: false,
-    autoquality: { method: p.autoqualityMethod, target: p.autoqualityTarget, min: null, max: null, allowedError: p.autoqualityAllowedError },
-    jpegOptions: {
-      progressive: p.jpegProgressive,
-      noSubsample: p.jpegNoSubsample,
-      trellisQuant: p.jpegTrellisQuant,
-      overshootDeringing: p.jpegOvershootDeringing,
-      optimizeScans: p.jpegOptimizeScans,
-      quantTable: p.jpegQuantTable,
-    },
-    pngOptions: { interlaced: p.pngInterlaced, quantize: p.pngQuantize, quantizationColors: p.pngQuantizationColors },
-    webpOptions: { compression: p.webpCompression, smartSubsample: p.webpSmartSubsample, preset: p.webpPreset },
-    avifSubsample: p.avifSubsample,
-    ...NOT_NEGOTIATED,
-    skipProcessingFormats: [...(p.skipProcessingFormats as OutputFormat[])],
-    raw: false,
-    cachebuster: '',
-    cacheTags: [],
-    bypassCache: false,
-    expires: 0,
-    filename: '',
-    returnAttachment: false,
-    fallbackImageUrl: '',
-    watermark: null,
-    watermarkImage: null,
-    watermarkSize: null,
-    watermarkRotate: 0,
-    watermarkShadow: 0,
-    frames: null,
-    page: 0,
-    pages: 1,
-    disableAnimation: false,
-    video: { enabled: v.enableVideoThumbnails, seek: { seconds: v.videoThumbnailSecond }, keyframes: v.videoThumbnailKeyframes },
-    maxSrcResolution: s.maxSrcResolution,
-    maxSrcFileSize: s.maxSrcFileSize,
-    maxAnimationFrames: s.maxAnimationFrames,
-    maxAnimationFrameResolution: s.maxAnimationFrameResolution,
-    maxResultDimension: s.maxResultDimension,
-    usedPresets: [],
-    chain: [],
-  };
-}
-
-/**
- * The same options serving the source bytes unchanged: every format takes the processor's
- * skip path (probed and checked, never re-encoded), nothing is negotiated.
- */
-export function asIs(o: ProcessingOptions): ProcessingOptions {
-  return { ...o, skipProcessingFormats: [...OUTPUT_FORMATS], format: null, bestFormat: null, ...NOT_NEGOTIATED };
-}
-
-/** Whether these are `asIs` options: every format skipped, nothing asked for. */
-export function isAsIs(o: ProcessingOptions): boolean {
-  return o.format === null && OUTPUT_FORMATS.every((f) => o.skipProcessingFormats.includes(f));
-}
-
 /**
  * The watermark's details mean nothing without a watermark: reset, so that a URL naming
  * them alone shares the cache key of one that does not (the main options or a chained pipeline's).
@@ -579,27 +444,3 @@ export function watermarkUrls(o: ProcessingOptions): string[] {
   const urls = [o, ...o.chain].flatMap((s) => (s.watermark !== null && s.watermarkImage?.kind === 'url' ? [s.watermarkImage.url] : []));
   return [...new Set(urls)];
 }
-
-/** Options that change headers or validity but never the bytes: left out of the cache key. */
-export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
-
-export const MIME_TYPES: Readonly<Record<ImageFormat, string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-  jxl: 'image/jxl',
-  bmp: 'image/bmp',
-  ico: 'image/x-icon',
-  heic: 'image/heif',
-  pdf: 'application/pdf',
-  psd: 'image/vnd.adobe.photoshop',
-  mp4: 'video/mp4',
-  mov: 'video/quicktime',
-  webm: 'video/webm',
-  mkv: 'video/x-matroska',
-  avi: 'video/x-msvideo',
-};

@@ -8,7 +8,7 @@
  * the source's tag (swr.ts) and, when a stale window applies, its freshness.
  */
 import { createHash } from 'node:crypto';
-import { OUTPUT_FORMATS, type OutputFormat } from '../options.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../formats.js';
 import type { ProcessResult } from '../processing/types.js';
 import type { BlobMeta } from '../storage/types.js';
 import type { ResultFreshness } from './swr.js';

@@ -36,7 +36,7 @@ import { keepUntil } from './swr.js';
 export { createCacheStores, type CacheStores } from './stores.js';
 export { createDiskBudget, type DiskBudget, type DiskTotals } from './budget.js';
 export type { SourceFetcher, SourceOutcome, SourceResult, SourceVariant, ConditionalHeaders } from './origin.js';
-export { originFreshness, isOriginCacheable } from './origin.js';
+export { originFreshness, isOriginCacheable } from './origin-policy.js';
 export { computeEtag, makeCachedImage, type CachedImage, type ImageFacts, type OriginHeaders } from './image-entry.js';
 export type { CachedInfo } from './info-entry.js';
 export type { CacheLayerHit } from './layers.js';

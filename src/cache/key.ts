@@ -26,7 +26,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config/index.js';
 import { loadConfig } from '../config/index.js';
-import { defaultOptions, NON_KEY_OPTIONS, type ProcessingOptions } from '../options.js';
+import { defaultOptions } from '../default-options.js';
+import type { ProcessingOptions } from '../options.js';
 import type { ImageRequest } from '../request.js';
 
 type KeyConfig = Pick<Config['cache'], 'keyVersion' | 'keyHeaders' | 'keyCookies'> & Partial<Pick<Config['cache'], 'tagsHeader'>>;
@@ -92,6 +93,9 @@ const LAYOUT1_OPTIONS = [
   'preferJxl', 'enforceWebp', 'enforceAvif', 'enforceJxl', 'skipProcessingFormats', 'raw', 'cachebuster', 'watermark', 'page', 'pages',
   'disableAnimation', 'maxSrcResolution', 'maxSrcFileSize', 'maxAnimationFrames', 'maxAnimationFrameResolution', 'maxResultDimension',
 ] as const;
+
+/** Options that change headers or validity but never the bytes: left out of the key. */
+export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
 
 let baseline: Readonly<Record<string, string>> | undefined;
 

@@ -1,13 +1,8 @@
 /**
  * Origin sub-store: raw source bytes keyed by the source URL only, so one source requested
- * in several variants is downloaded once. Seed: "The origin sub-store allows the same source
- * file to be fetched only once … This applies to HTTP and S3 sources" and "the TTL of an
- * origin entry is derived from the upstream response headers (Cache-Control: max-age or
- * Expires), falling back to PP_CACHE_DISK_TTL_SECS when no headers are present."
- *
- * Freshness follows RFC 9111 as a shared cache (http-cache-semantics): `no-store` and
- * `private` are not stored, s-maxage beats max-age beats Expires, Age and Date count.
- * PreviewProxy (reference §3.5) ignored all of that and only on one code path.
+ * in several variants is downloaded once (http(s) and object-store sources; `local://` is
+ * already on disk). Which sources it keeps and how long a response is fresh:
+ * ./origin-policy.ts; the stored form of an entry: ./origin-entry.ts.
  *
  * A stale entry that has a validator (ETag / Last-Modified) is kept on disk for another
  * PP_CACHE_DISK_TTL_SECS so it can be revalidated: a 304 refreshes its expiry and reuses
@@ -21,15 +16,16 @@
  * Purges (purge-records.ts) drop matching entries from the memory tier, stop in-flight
  * fetches from taking new callers, and keep a fetch begun before a purge from storing.
  */
-import CachePolicy from 'http-cache-semantics';
 import { LRUCache } from 'lru-cache';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SourceResponse } from '../sources/types.js';
 import { answersNotModified } from '../validators.js';
-import { type BlobMeta, type BlobStore, isNotModified } from '../storage/types.js';
+import { type BlobStore, isNotModified } from '../storage/types.js';
 import type { DiskBudget } from './budget.js';
 import { originKey } from './key.js';
+import { decodeEntry, encodeEntry, entryResponse, mergeHeaders, type OriginEntry } from './origin-entry.js';
+import { isOriginCacheable, isOriginFailure, originFreshness } from './origin-policy.js';
 import { matchesOrigin, type PurgeRecord, type PurgeRecords } from './purge-records.js';
 import type { ErrorReporter } from './report.js';
 import { sourceTag, staleWindows, type StaleWindows } from './swr.js';
@@ -84,108 +80,6 @@ export interface OriginCache {
   flush(): Promise<void>;
 }
 
-/** RFC 9110 §15.6: what stale-if-error covers; a 4xx is the origin's answer, not a failure. */
-function isOriginFailure(err: unknown): boolean {
-  const code = (err as ProxyError | null)?.code;
-  return code === 'SOURCE_BAD_GATEWAY' || code === 'SOURCE_TIMEOUT' || code === 'SOURCE_UNREACHABLE' || code === 'SOURCE_CONNECTION' || code === 'SOURCE_BODY_INCOMPLETE';
-}
-
-/** Sources whose bytes we keep: remote ones. `local://` is already on disk. */
-const CACHEABLE_SCHEMES = new Set(['http:', 'https:', 's3:', 'gs:', 'abs:', 'swift:']);
-
-export function isOriginCacheable(url: string): boolean {
-  const colon = url.indexOf(':');
-  return colon > 0 && CACHEABLE_SCHEMES.has(url.slice(0, colon + 1).toLowerCase());
-}
-
-export interface Freshness {
-  /** False for `no-store`, `private` (shared cache) and other unstorable responses. */
-  storable: boolean;
-  /** How long the response stays fresh from now (ms). */
-  freshMs: number;
-  /** Whether the response stated its freshness (max-age, s-maxage, Expires, no-cache). */
-  explicit: boolean;
-}
-
-const EXPLICIT_CC = /(?:^|[\s,])(?:s-maxage|max-age)\s*=|(?:^|[\s,])no-cache(?:$|[\s,=])/i;
-
-/** RFC 9111 freshness of an upstream response for a shared cache, with the seed's fallback. */
-export function originFreshness(headers: Readonly<Record<string, string>>, defaultTtlMs: number): Freshness {
-  const policy = new CachePolicy({ url: '/', method: 'GET', headers: {} }, { status: 200, headers: { ...headers } }, { shared: true });
-  if (!policy.storable()) return { storable: false, freshMs: 0, explicit: true };
-  const explicit = EXPLICIT_CC.test(headers['cache-control'] ?? '') || headers.expires !== undefined;
-  // "falling back to PP_CACHE_DISK_TTL_SECS when no headers are present" (not the RFC's
-  // Last-Modified heuristic, which would give arbitrary lifetimes).
-  if (!explicit) return { storable: true, freshMs: defaultTtlMs, explicit: false };
-  // maxAge() counts from the response's Date (Expires − Date); age() is the Age header
-  // plus time since; what is left is the freshness we may still use.
-  return { storable: true, freshMs: Math.max(0, Math.round((policy.maxAge() - policy.age()) * 1000)), explicit: true };
-}
-
-/** Headers a 304 may not overwrite in the stored response (they describe its body). */
-const BODY_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range']);
-
-function mergeHeaders(stored: Record<string, string>, fresh: Record<string, string>): Record<string, string> {
-  const out = { ...stored };
-  for (const [k, v] of Object.entries(fresh)) if (!BODY_HEADERS.has(k)) out[k] = v;
-  return out;
-}
-
-interface Cached {
-  body: Buffer;
-  meta: BlobMeta;
-  freshUntil: number;
-  headers: Record<string, string>;
-}
-
-/**
- * The origin's own validators travel in `extra.validators`: a store's `meta.etag` and
- * `meta.lastModified` may be the store's own (object stores, fs) when the origin sent none,
- * and those must never be sent upstream as If-None-Match / If-Modified-Since. Entries
- * written before `validators` existed fall back to meta, where the fs store kept exactly the
- * origin's.
- */
-function originValidators(meta: BlobMeta): Pick<BlobMeta, 'etag' | 'lastModified'> | null {
-  const raw = meta.extra?.validators;
-  if (raw === undefined) {
-    return { ...(meta.etag !== undefined ? { etag: meta.etag } : {}), ...(meta.lastModified !== undefined ? { lastModified: meta.lastModified } : {}) };
-  }
-  try {
-    const v = JSON.parse(raw) as { etag?: unknown; lastModified?: unknown };
-    return { ...(typeof v.etag === 'string' ? { etag: v.etag } : {}), ...(typeof v.lastModified === 'string' ? { lastModified: v.lastModified } : {}) };
-  } catch {
-    return null;
-  }
-}
-
-function decode(stored: BlobMeta, body: Buffer, url: string): Cached | null {
-  const x = stored.extra;
-  if (!x || x.url !== url) return null;
-  const freshUntil = Number(x.freshUntil);
-  if (!Number.isFinite(freshUntil)) return null;
-  let headers: Record<string, string>;
-  try {
-    headers = JSON.parse(x.headers ?? '{}') as Record<string, string>;
-  } catch {
-    return null;
-  }
-  const validators = originValidators(stored);
-  if (validators === null) return null;
-  const { etag: _etag, lastModified: _lastModified, ...rest } = stored;
-  return { body, meta: { ...rest, ...validators }, freshUntil, headers };
-}
-
-function toResponse(c: Cached, headers = c.headers, etag = c.meta.etag, lastModified = c.meta.lastModified): SourceResponse {
-  return {
-    status: 200,
-    body: c.body,
-    headers,
-    ...(c.meta.contentType !== undefined ? { contentType: c.meta.contentType } : {}),
-    ...(etag !== undefined ? { etag } : {}),
-    ...(lastModified !== undefined ? { lastModified } : {}),
-  };
-}
-
 export function createOriginCache(deps: {
   store: BlobStore | null;
   /** PP_CACHE_DISK_TTL_SECS in ms: fallback freshness, and how long a stale validated entry is kept. */
@@ -211,11 +105,11 @@ export function createOriginCache(deps: {
   const pending = new Set<Promise<void>>();
   // Entries whose write is still in flight: a request arriving between the end of a
   // fetch and the end of its write must not fetch the source again.
-  const writing = new Map<string, Cached>();
+  const writing = new Map<string, OriginEntry>();
   const memoryBytes = deps.memoryBytes ?? 0;
   const recent =
     memoryBytes > 0
-      ? new LRUCache<string, Cached>({
+      ? new LRUCache<string, OriginEntry>({
           maxSize: memoryBytes,
           // A source bigger than a quarter of the budget would evict everything else.
           maxEntrySize: Math.max(1, Math.floor(memoryBytes / 4)),
@@ -251,15 +145,7 @@ export function createOriginCache(deps: {
       if (existed) track(store.delete(key).catch((err: unknown) => report('origin', 'delete', err)));
       return freshUntil;
     }
-    const validators = { ...(res.etag !== undefined ? { etag: res.etag } : {}), ...(res.lastModified !== undefined ? { lastModified: res.lastModified } : {}) };
-    const extra: Record<string, string> = { url, freshUntil: String(freshUntil), headers: JSON.stringify(res.headers), validators: JSON.stringify(validators) };
-    const putMeta = {
-      expiresAt,
-      extra,
-      ...(res.contentType !== undefined ? { contentType: res.contentType } : {}),
-      ...validators,
-    };
-    const entry: Cached = { body: res.body, meta: { ...putMeta, size: res.body.length, createdAt: now }, freshUntil, headers: res.headers };
+    const { putMeta, entry } = encodeEntry(url, res, freshUntil, expiresAt, now);
     writing.set(key, entry);
     recent?.set(key, entry);
     track(
@@ -273,7 +159,7 @@ export function createOriginCache(deps: {
     return freshUntil;
   }
 
-  async function read(key: string, url: string): Promise<Cached | null> {
+  async function read(key: string, url: string): Promise<OriginEntry | null> {
     if (!store) return null;
     const inMemory = writing.get(key) ?? recent?.get(key);
     if (inMemory) return inMemory;
@@ -281,7 +167,7 @@ export function createOriginCache(deps: {
       const r = await withTimeout(store.get(key), deps.timeoutMs, 'origin get');
       if (r === null || isNotModified(r)) return null;
       const body = r.data ?? (await withTimeout(readAll(r.body), deps.timeoutMs, 'origin read'));
-      return decode(r.meta, body, url);
+      return decodeEntry(r.meta, body, url);
     } catch (err) {
       report('origin', 'get', err);
       return null;
@@ -289,9 +175,9 @@ export function createOriginCache(deps: {
   }
 
   /** "a 200 with new bytes retires them": tells onChanged when a stored source came back changed. */
-  function changed(url: string, res: SourceResponse, cached: Cached): void {
+  function changed(url: string, res: SourceResponse, cached: OriginEntry): void {
     const tag = sourceTag(res) as string;
-    if (tag !== sourceTag(toResponse(cached))) deps.onChanged?.(url, tag);
+    if (tag !== sourceTag(entryResponse(cached))) deps.onChanged?.(url, tag);
   }
 
   async function load(url: string, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>, fresh: boolean): Promise<SourceResult> {
@@ -300,7 +186,7 @@ export function createOriginCache(deps: {
     const cached = fresh ? null : await read(key, url);
     if (cached && cached.freshUntil > Date.now()) {
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
-      return { response: toResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
+      return { response: entryResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
     }
     const conditional: ConditionalHeaders = {};
     if (cached?.meta.etag !== undefined) conditional.ifNoneMatch = cached.meta.etag;
@@ -313,7 +199,7 @@ export function createOriginCache(deps: {
       const sie = cached ? staleWindows(cached.headers, staleDefaults).sieSecs * 1000 : 0;
       if (!cached || !isOriginFailure(err) || Date.now() >= cached.freshUntil + sie) throw err;
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
-      return { response: toResponse(cached), outcome: 'stale', freshUntil: cached.freshUntil };
+      return { response: entryResponse(cached), outcome: 'stale', freshUntil: cached.freshUntil };
     }
     if (res.status === 304) {
       if (!cached || (conditional.ifNoneMatch === undefined && conditional.ifModifiedSince === undefined)) {
@@ -321,7 +207,7 @@ export function createOriginCache(deps: {
       }
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
       // RFC 9111 §4.3.4: the stored response's headers are updated from the 304; body reused.
-      const response = toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag ?? cached.meta.etag, res.lastModified ?? cached.meta.lastModified);
+      const response = entryResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag ?? cached.meta.etag, res.lastModified ?? cached.meta.lastModified);
       const freshUntil = save(key, url, response, true, bornAt);
       return { response, outcome: 'revalidated', freshUntil };
     }
@@ -343,14 +229,14 @@ export function createOriginCache(deps: {
     if (cached && cached.freshUntil > Date.now()) {
       metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
       if (answersNotModified(client.ifNoneMatch, client.ifModifiedSince, cached.meta.etag, cached.meta.lastModified)) {
-        return { response: { ...toResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified', freshUntil: cached.freshUntil };
+        return { response: { ...entryResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified', freshUntil: cached.freshUntil };
       }
-      return { response: toResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
+      return { response: entryResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
     }
     const res = await fetcher(client);
     if (res.status === 304) {
       const strong = res.etag !== undefined && !res.etag.startsWith('W/') && res.etag === cached?.meta.etag;
-      if (cached && strong) save(key, url, toResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true, bornAt);
+      if (cached && strong) save(key, url, entryResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true, bornAt);
       return { response: res, outcome: 'not-modified' };
     }
     metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });

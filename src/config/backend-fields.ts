@@ -12,9 +12,38 @@
  */
 import { bool, int, list, str, type DescribedField, type Field } from './fields.js';
 
-export type ObjectStoreKind = 's3' | 'gcs' | 'abs' | 'swift';
+/** What the descriptions say of an object store. */
+interface ObjectStore {
+  /** Its source URL scheme. */
+  readonly scheme: string;
+  /** Its name as the cache adapter: "the S3 cache". */
+  readonly label: string;
+  /** What its containers are called, capitalised. */
+  readonly containers: 'Buckets' | 'Containers';
+  /** The path of an object in a source URL. */
+  readonly object: string;
+  /** The product, where the scheme does not name it. */
+  readonly product?: string;
+}
 
-export const OBJECT_STORE_KINDS: readonly ObjectStoreKind[] = ['s3', 'gcs', 'abs', 'swift'];
+/** Each object store once; adding a store here adds its IMGPROXY_USE_* and IMGPROXY_CACHE_USE value. */
+const OBJECT_STORES = {
+  s3: { scheme: 's3://', label: 'S3', containers: 'Buckets', object: 'bucket/key' },
+  gcs: { scheme: 'gs://', label: 'GCS', containers: 'Buckets', object: 'bucket/key' },
+  abs: { scheme: 'abs://', label: 'Azure', containers: 'Containers', object: 'container/blob', product: 'Azure Blob Storage' },
+  swift: { scheme: 'swift://', label: 'Swift', containers: 'Containers', object: 'container/object', product: 'OpenStack Swift' },
+} as const satisfies Readonly<Record<string, ObjectStore>>;
+
+export type ObjectStoreKind = keyof typeof OBJECT_STORES;
+
+export const OBJECT_STORE_KINDS = Object.keys(OBJECT_STORES) as readonly ObjectStoreKind[];
+
+/** The config key of the switch of a store's source scheme: `useS3`. */
+export type UseKey = `use${Capitalize<ObjectStoreKind>}`;
+
+export function useKey(kind: ObjectStoreKind): UseKey {
+  return `use${kind[0]?.toUpperCase() ?? ''}${kind.slice(1)}` as UseKey;
+}
 
 /** Who a generated field configures: the source scheme or the cache adapter. */
 export interface BackendRole {
@@ -27,20 +56,17 @@ export interface BackendRole {
   when(kind: ObjectStoreKind): string;
 }
 
-const SCHEMES: Readonly<Record<ObjectStoreKind, string>> = { s3: 's3://', gcs: 'gs://', abs: 'abs://', swift: 'swift://' };
-const LABELS: Readonly<Record<ObjectStoreKind, string>> = { s3: 'S3', gcs: 'GCS', abs: 'Azure', swift: 'Swift' };
-
 export const SOURCE_ROLE: BackendRole = {
   role: 'source',
   prefix: 'IMGPROXY_',
-  name: (kind) => `the ${SCHEMES[kind]} source`,
+  name: (kind) => `the ${OBJECT_STORES[kind].scheme} source`,
   when: (kind) => `when IMGPROXY_USE_${kind.toUpperCase()} is set`,
 };
 
 export const CACHE_ROLE: BackendRole = {
   role: 'cache',
   prefix: 'IMGPROXY_CACHE_',
-  name: (kind) => `the ${LABELS[kind]} cache`,
+  name: (kind) => `the ${OBJECT_STORES[kind].label} cache`,
   when: (kind) => `when IMGPROXY_CACHE_USE=${kind}`,
 };
 
@@ -101,6 +127,7 @@ type ValueOf<S> = S extends { make: (names: readonly string[]) => Field<infer T>
 export type SourceStoreFields = { readonly [K in keyof Specs]: DescribedField<ValueOf<Specs[K]>> };
 export type CacheStoreFields = { readonly [K in keyof Specs as `cache${Capitalize<K>}`]: DescribedField<ValueOf<Specs[K]>> };
 export type BucketListFields = { readonly [K in `${ObjectStoreKind}${'Allowed' | 'Denied'}Buckets`]: DescribedField<readonly string[]> };
+export type UseFields = { readonly [K in UseKey]: DescribedField<boolean> };
 
 /** The config key of a setting for a role: `s3Region` or `cacheS3Region`. */
 export function fieldKey(key: string, role: BackendRole): string {
@@ -128,15 +155,25 @@ export function cacheStoreFields(): CacheStoreFields {
   return generate(CACHE_ROLE) as unknown as CacheStoreFields;
 }
 
+/** IMGPROXY_USE_<KIND>: the switch of each store's source scheme. */
+export function useFields(): UseFields {
+  const out: Record<string, DescribedField<boolean>> = {};
+  for (const kind of OBJECT_STORE_KINDS) {
+    const store: ObjectStore = OBJECT_STORES[kind];
+    const product = store.product === undefined ? '' : ` (${store.product})`;
+    out[useKey(kind)] = bool([`IMGPROXY_USE_${kind.toUpperCase()}`], false).describe(`Enables \`${store.scheme}${store.object}\` sources${product}.`);
+  }
+  return out as unknown as UseFields;
+}
+
 /** IMGPROXY_<KIND>_ALLOWED_BUCKETS / _DENIED_BUCKETS: the sources' bucket gates (no cache counterpart). */
 export function bucketListFields(): BucketListFields {
   const out: Record<string, DescribedField<readonly string[]>> = {};
   for (const kind of OBJECT_STORE_KINDS) {
-    const what = kind === 's3' || kind === 'gcs' ? 'Buckets' : 'Containers';
-    const scheme = SCHEMES[kind];
+    const { containers, scheme } = OBJECT_STORES[kind];
     const env = kind.toUpperCase();
-    out[`${kind}AllowedBuckets`] = list([`IMGPROXY_${env}_ALLOWED_BUCKETS`]).describe(`${what} ${scheme} sources may read; empty = all not denied.`);
-    out[`${kind}DeniedBuckets`] = list([`IMGPROXY_${env}_DENIED_BUCKETS`]).describe(`${what} ${scheme} sources may not read.`);
+    out[`${kind}AllowedBuckets`] = list([`IMGPROXY_${env}_ALLOWED_BUCKETS`]).describe(`${containers} ${scheme} sources may read; empty = all not denied.`);
+    out[`${kind}DeniedBuckets`] = list([`IMGPROXY_${env}_DENIED_BUCKETS`]).describe(`${containers} ${scheme} sources may not read.`);
   }
   return out as unknown as BucketListFields;
 }

@@ -11,14 +11,13 @@ import {
   SOURCE_ROLE,
   fieldKey,
   objectStoreFields,
+  useKey,
   variableName,
   type BackendFieldSpec,
   type BackendRole,
   type ObjectStoreKind,
 } from './backend-fields.js';
 import type { Findings, SchemaValues } from './types.js';
-
-const USE_FLAGS: Readonly<Record<ObjectStoreKind, 'useS3' | 'useGcs' | 'useAbs' | 'useSwift'>> = { s3: 'useS3', gcs: 'useGcs', abs: 'useAbs', swift: 'useSwift' };
 
 function checkStore(kind: ObjectStoreKind, role: BackendRole, v: SchemaValues, f: Findings): void {
   const values = v.storage as unknown as Readonly<Record<string, unknown>>;
@@ -49,7 +48,7 @@ function checkAwsKeys(v: SchemaValues, f: Findings): void {
 }
 
 export function checkBackends(v: SchemaValues, f: Findings): void {
-  for (const kind of OBJECT_STORE_KINDS) if (v.storage[USE_FLAGS[kind]]) checkStore(kind, SOURCE_ROLE, v, f);
+  for (const kind of OBJECT_STORE_KINDS) if (v.storage[useKey(kind)]) checkStore(kind, SOURCE_ROLE, v, f);
   const use = v.cache.use;
   if (use === 'fs') {
     checkFsPaths(v, f);

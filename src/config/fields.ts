@@ -39,6 +39,9 @@ export interface Field<T> {
 
 export type DescribedField<T> = Field<T> & { readonly doc: string };
 
+/** One section of the schema (./schema/*.ts): its fields by config key, each described. */
+export type SchemaSection = Readonly<Record<string, DescribedField<unknown>>>;
+
 function field<T>(names: string | readonly string[], def: T, accepts: string, parse: (raw: string) => T, onEmpty?: () => T): Field<T> {
   const f: Field<T> = {
     names: typeof names === 'string' ? [names] : names,
@@ -127,6 +130,15 @@ export function hexList(names: string | readonly string[]): Field<readonly Buffe
       return Buffer.from(s, 'hex');
     }),
   );
+}
+
+/** AES-128/192/256 key, hex-encoded (both dialects' encrypted source URLs); unset = null. */
+export function aesKey(names: string | readonly string[]): Field<Buffer | null> {
+  return custom<Buffer | null>(names, null, 'a hex-encoded key of 16, 24 or 32 bytes', (raw) => {
+    const v = raw.trim();
+    if (!/^(?:[0-9a-fA-F]{2})+$/.test(v) || ![16, 24, 32].includes(v.length / 2)) return undefined;
+    return Buffer.from(v, 'hex');
+  });
 }
 
 /** `a=1,b=2` map with a value parser. */

@@ -7,8 +7,8 @@
  * configuration copied from a peer never loses a setting silently. Where pixproxy's
  * behaviour is not the peer's default, the entry says which value matches what pixproxy does.
  *
- * Implementing one: give it a field in ./schema.ts and delete its entry here (the table in
- * docs/configuration.md then lists it as applied).
+ * Implementing one: give it a field in its section of the schema (./schema/) and delete its
+ * entry here (the table in docs/configuration.md then lists it as applied).
  */
 import { bool, int, str, type Field } from './fields.js';
 import type { SchemaValues } from './types.js';

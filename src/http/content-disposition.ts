@@ -17,7 +17,7 @@
  * Node's header validation can never throw on it (a throw there was a 500 on every request).
  */
 
-import { MIME_TYPES, type ImageFormat, type OutputFormat } from '../options.js';
+import { MIME_TYPES, type ImageFormat, type OutputFormat } from '../formats.js';
 
 /** Stems longer than this are cut (in code points): a header has no business being huge. */
 const MAX_STEM = 200;

@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { MIME_TYPES } from '../options.js';
+import { MIME_TYPES } from '../formats.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat, SVG_SCAN_LIMIT } from '../sources/detect.js';
 import type { Sources } from '../sources/index.js';

@@ -7,7 +7,8 @@
  * ⌈log2(max − min + 1)⌉ + 1 encodes, each checked against the request's abort and deadline.
  */
 import type { Config } from '../config/index.js';
-import type { AutoqualityOptions, OutputFormat } from '../options.js';
+import type { OutputFormat } from '../formats.js';
+import type { AutoqualityOptions } from '../options.js';
 import { checkAbort } from './run.js';
 
 export interface QualityRange {

@@ -19,7 +19,8 @@
  */
 import type { Sharp } from 'sharp';
 import { ProxyError } from '../errors.js';
-import type { BestFormatOptions, ImageFormat, OutputFormat } from '../options.js';
+import type { ImageFormat, OutputFormat } from '../formats.js';
+import type { BestFormatOptions } from '../options.js';
 import { edgeDensity, THUMBNAIL_SIDE } from './edge-density.js';
 import { encoderTable, FORMAT_TRAITS } from './format.js';
 import { fixSize } from './step-sizes.js';

@@ -6,7 +6,7 @@
  */
 import type { Sharp } from 'sharp';
 import { ProxyError } from '../errors.js';
-import type { OutputFormat } from '../options.js';
+import type { OutputFormat } from '../formats.js';
 import { openImage } from './codecs/source.js';
 import { copyToTransfer, runJob } from './codecs/worker-pool.js';
 import { underBudget, type Run } from './run.js';

@@ -13,7 +13,8 @@
 import sharp, { type Sharp } from 'sharp';
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import type { ImageFormat, OutputFormat, ProcessingOptions } from '../options.js';
+import type { ImageFormat, OutputFormat } from '../formats.js';
+import type { ProcessingOptions } from '../options.js';
 import { bmpEncoder } from './codecs/bmp-encoder.js';
 import { heicEncoder, heicEncoderProbe } from './codecs/heic-encoder.js';
 import { icoEncoder } from './codecs/ico-encoder.js';

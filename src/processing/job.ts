@@ -6,7 +6,8 @@
  */
 import type { Sharp, SharpOptions } from 'sharp';
 import type { Config } from '../config/index.js';
-import { stageOptions, type OutputFormat, type ProcessingOptions, type Rgb } from '../options.js';
+import type { OutputFormat } from '../formats.js';
+import { stageOptions, type ProcessingOptions, type Rgb } from '../options.js';
 import { sharpOf, type SharpInput, type SourceInfo } from './codecs/source.js';
 import type { Depth } from './frame.js';
 import { planGeometry, type GeometryPlan } from './geometry.js';

@@ -3,7 +3,8 @@
  * (or one made grey) is written back as one channel unless an option, a mark or the output
  * format adds colour, as imgproxy keeps the colourspace.
  */
-import type { OutputFormat, ProcessingOptions, Rgb } from '../options.js';
+import type { OutputFormat } from '../formats.js';
+import type { ProcessingOptions, Rgb } from '../options.js';
 import type { SourceInfo } from './codecs/source.js';
 import { stagesOf, type Job } from './job.js';
 import type { MarkSource } from './watermark-mark.js';

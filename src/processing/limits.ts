@@ -18,7 +18,8 @@
  */
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import type { OutputFormat, ProcessingOptions } from '../options.js';
+import type { OutputFormat } from '../formats.js';
+import type { ProcessingOptions } from '../options.js';
 import type { Depth } from './frame.js';
 import type { GeometryPlan } from './geometry.js';
 import { fixSize, pixelateGrid } from './step-sizes.js';

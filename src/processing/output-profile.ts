@@ -13,7 +13,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Sharp } from 'sharp';
 import { ProxyError } from '../errors.js';
-import type { OutputFormat } from '../options.js';
+import type { OutputFormat } from '../formats.js';
 import { FORMAT_TRAITS } from './format.js';
 
 const BUILTIN = new Set(['srgb', 'p3', 'cmyk']);

@@ -4,7 +4,8 @@
  * and the max_bytes search, which encode the held result several times.
  */
 import type { Sharp } from 'sharp';
-import type { BestFormatOptions, OutputFormat } from '../options.js';
+import type { OutputFormat } from '../formats.js';
+import type { BestFormatOptions } from '../options.js';
 import { byDssim, bySize, qualityRange } from './autoquality.js';
 import { imageDensity, planBest, smallest } from './best-format.js';
 import { dssimOf, toRgba } from './compare.js';

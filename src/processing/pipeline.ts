@@ -34,7 +34,9 @@
  *    by-line/credit/copyright (imgproxy's 80/110/116) are lost.
  */
 import type { Config } from '../config/index.js';
-import { isAsIs, isVideoFormat, MIME_TYPES, type ImageFormat, type OutputFormat, type ProcessingOptions } from '../options.js';
+import { isAsIs } from '../default-options.js';
+import { isVideoFormat, MIME_TYPES, type ImageFormat, type OutputFormat } from '../formats.js';
+import type { ProcessingOptions } from '../options.js';
 import { frameDelays, processAnimation } from './animation-frames.js';
 import { planFrames } from './animation.js';
 import { openMarks } from './chain-marks.js';

@@ -6,7 +6,8 @@
  */
 import type { Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { isVideoFormat, type ProcessingOptions } from '../options.js';
+import { isVideoFormat } from '../formats.js';
+import type { ProcessingOptions } from '../options.js';
 import { readSource, type SourceInfo } from './codecs/source.js';
 import type { DecodeRequest, PreviewSettings } from './codecs/types.js';
 import { checkSource, type PixelLimits } from './limits.js';

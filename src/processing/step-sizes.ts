@@ -4,7 +4,7 @@
  * block grid of pixelate. Pure: limits.ts checks them before the step runs, frame.ts and the
  * stage runner apply them.
  */
-import type { OutputFormat } from '../options.js';
+import type { OutputFormat } from '../formats.js';
 
 const WEBP_MAX_DIMENSION = 16383;
 const HEIF_MAX_DIMENSION = 16384;

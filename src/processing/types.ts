@@ -2,7 +2,8 @@
  * The processing contract: bytes + options in, bytes + metadata out. Pure with respect to
  * I/O (the watermark image is resolved by the caller and passed in).
  */
-import type { ImageFormat, OutputFormat, ProcessingOptions } from '../options.js';
+import type { ImageFormat, OutputFormat } from '../formats.js';
+import type { ProcessingOptions } from '../options.js';
 
 export interface ProcessResult {
   data: Buffer;

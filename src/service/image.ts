@@ -23,10 +23,12 @@
  */
 import { makeCachedImage, type CachedImage, type CacheLayerHit, type ConditionalHeaders, type ImageCache, type ImageFacts } from '../cache/index.js';
 import { resultFreshness, sourceTag, staleness, staleWindows, type StaleWindows } from '../cache/swr.js';
-import { originFreshness } from '../cache/origin.js';
+import { originFreshness } from '../cache/origin-policy.js';
 import { ProxyError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { asIs, isVideoFormat, watermarkUrls, type ImageFormat } from '../options.js';
+import { asIs } from '../default-options.js';
+import { isVideoFormat, type ImageFormat } from '../formats.js';
+import { watermarkUrls } from '../options.js';
 import type { Processor } from '../processing/types.js';
 import type { ImageRequest } from '../request.js';
 import { detectImageFormat } from '../sources/detect.js';

@@ -10,7 +10,7 @@
 import type { ConditionalHeaders, ImageCache, SourceVariant } from '../cache/index.js';
 import { ProxyError } from '../errors.js';
 import type { Slots } from '../limiter.js';
-import { isVideoFormat } from '../options.js';
+import { isVideoFormat } from '../formats.js';
 import { detectImageFormat } from '../sources/detect.js';
 import type { Sources } from '../sources/index.js';
 import type { SourceResponse } from '../sources/types.js';

@@ -11,7 +11,7 @@
  * brand claims (MP4, or MOV by its `qt  ` brand), EBML (WebM by its DocType, else Matroska),
  * RIFF `AVI `. The format picks ffmpeg's demuxer, so a file is never probed as something else.
  */
-import type { ImageFormat } from '../options.js';
+import type { ImageFormat } from '../formats.js';
 
 /** How far into a text file we look for the `<svg` root element. */
 export const SVG_SCAN_LIMIT = 32 * 1024;

@@ -22,7 +22,7 @@ import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config/index.js';
 import { ProxyError } from '../errors.js';
-import { MIME_TYPES } from '../options.js';
+import { MIME_TYPES } from '../formats.js';
 import { ifNoneMatchHits } from '../validators.js';
 import { detectImageFormat, SVG_SCAN_LIMIT } from './detect.js';
 import { contentRange, parseRange, type ByteRange } from './range.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { MIME_TYPES, type ImageFormat } from '../../src/options.js';
+import { MIME_TYPES, type ImageFormat } from '../../src/formats.js';
 import { openImage } from '../../src/processing/codecs/source.js';
 import { detectImageFormat } from '../../src/sources/detect.js';
 import { makeAlphaPng, makePhoto } from '../helpers/images.js';

@@ -1,6 +1,7 @@
 /** The processor the processing unit tests run: over a configuration, with options over its defaults. */
 import { loadConfig } from '../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../src/options.js';
+import { defaultOptions } from '../../src/default-options.js';
+import type { ProcessingOptions } from '../../src/options.js';
 import { createProcessor } from '../../src/processing/pipeline.js';
 import type { Processor } from '../../src/processing/types.js';
 

@@ -15,8 +15,10 @@
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { defaultOptions, pipelineOptions, settleWatermark, type PipelineOptions, type ProcessingOptions } from '../../options.js';
-import { OPTIONS_BY_NAME, type ApplyContext } from './option-table.js';
+import { defaultOptions } from '../../default-options.js';
+import { pipelineOptions, settleWatermark, type PipelineOptions, type ProcessingOptions } from '../../options.js';
+import { OPTIONS_BY_NAME } from './option-table.js';
+import type { ApplyContext } from './options/spec.js';
 
 export interface UrlOption {
   readonly name: string;

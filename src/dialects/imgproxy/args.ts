@@ -6,7 +6,8 @@
  */
 import { ProxyError } from '../../errors.js';
 import { num } from './arg-ranges.js';
-import { COMPASS_GRAVITIES, OUTPUT_FORMATS, type Gravity, type GravityType, type OutputFormat } from '../../options.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../../formats.js';
+import { COMPASS_GRAVITIES, type Gravity, type GravityType } from '../../options.js';
 
 export function invalidArg(name: string, expected: string, got: string): ProxyError {
   return new ProxyError('INVALID_URL', `Invalid ${name}: expected ${expected}, got ${JSON.stringify(got)}`);

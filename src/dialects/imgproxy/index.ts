@@ -1,7 +1,9 @@
 /**
  * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 and encrypted
- * (`enc/`, imgproxy Pro) sources and `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
- * features → `default` preset → URL options left to right with presets expanded in
+ * (`enc/`, imgproxy Pro) sources and `/info/…` paths in, ImageRequest out. Order of
+ * application, as imgproxy's parser (`defaultProcessingOptions` and `ParsePath` in
+ * https://github.com/imgproxy/imgproxy/blob/master/options/parser/processing_options.go):
+ * client features → `default` preset → URL options left to right with presets expanded in
  * place → URL extension. Presets and replacements are parsed once, at creation.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -9,10 +11,12 @@ import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
 import { applyClientFeatures, detectClientFeatures } from '../../negotiate.js';
 import type { Logger } from '../../observability/logger.js';
-import { RESIZING_TYPES, defaultOptions, settleWatermark, type OutputFormat, type ProcessingOptions } from '../../options.js';
+import { defaultOptions } from '../../default-options.js';
+import type { OutputFormat } from '../../formats.js';
+import { RESIZING_TYPES, settleWatermark, type ProcessingOptions } from '../../options.js';
 import type { ImageRequest } from '../../request.js';
 import { createOptionApplier, splitOptions } from './apply-options.js';
-import { setFormat } from './option-table.js';
+import { setFormat } from './options/output.js';
 import { splitPath } from './path.js';
 import { loadPresets } from './presets.js';
 import { verifySignature } from './signature.js';
@@ -20,7 +24,8 @@ import { createSourceDecoder, createUrlPreprocessor } from './source-url.js';
 
 export { sign, verifySignature } from './signature.js';
 export { loadPresets } from './presets.js';
-export { OPTION_TABLE, type OptionSpec } from './option-table.js';
+export { OPTION_TABLE } from './option-table.js';
+export type { OptionSpec } from './options/spec.js';
 
 export interface InfoRequest {
   readonly source: string;

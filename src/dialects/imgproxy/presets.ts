@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/index.js';
 import { ConfigError } from '../../config/fields.js';
 import { isProxyError } from '../../errors.js';
-import { defaultOptions } from '../../options.js';
+import { defaultOptions } from '../../default-options.js';
 import { createOptionApplier, splitOptions, type PresetMap, type UrlOption } from './apply-options.js';
 
 interface PresetSource {

@@ -6,7 +6,9 @@
  */
 import type { Config } from '../../config/index.js';
 import { ProxyError } from '../../errors.js';
-import { asIs, type BestFormatOptions, type FrameRange, type OutputFormat, type ProcessingOptions, type VideoSeek, type WatermarkImage, type WatermarkPosition } from '../../options.js';
+import { asIs } from '../../default-options.js';
+import type { OutputFormat } from '../../formats.js';
+import type { BestFormatOptions, FrameRange, ProcessingOptions, VideoSeek, WatermarkImage, WatermarkPosition } from '../../options.js';
 import { colouredMarkup, MarkupError, plainMarkup } from '../../processing/pango-markup.js';
 import type { PpKey, PpParams } from './params.js';
 import { toSourceUrl } from './source.js';

@@ -11,7 +11,7 @@
  * what needs the tool with that reason (HEIC: only HEVC images need heif-convert). The video
  * rows' ffmpeg is the app's own (PP_FFMPEG_PATH, preview-settings.ts), named at its startup.
  */
-import type { ImageFormat, OutputFormat } from '../../options.js';
+import type { ImageFormat, OutputFormat } from '../../formats.js';
 import { bmpReader } from './bmp-read.js';
 import { heicReader } from './heic-read.js';
 import { icoReader } from './ico-read.js';

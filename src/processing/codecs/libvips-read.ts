@@ -5,7 +5,7 @@
  * metadata to our format names.
  */
 import sharp, { type Metadata } from 'sharp';
-import type { ImageFormat } from '../../options.js';
+import type { ImageFormat } from '../../formats.js';
 import { vips } from '../sharp-setup.js';
 import type { Codec, Decoder, FailOn } from './types.js';
 

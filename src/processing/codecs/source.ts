@@ -9,7 +9,7 @@
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { ProxyError } from '../../errors.js';
-import type { ImageFormat } from '../../options.js';
+import type { ImageFormat } from '../../formats.js';
 import { detectImageFormat } from '../../sources/detect.js';
 import type { Depth } from '../frame.js';
 import { readerOf } from './index.js';

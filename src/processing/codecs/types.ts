@@ -11,7 +11,7 @@
  * ffmpeg) and stop when `signal` aborts or `deadline` passes: a child process is killed, a
  * worker terminated.
  */
-import type { ImageFormat, OutputFormat } from '../../options.js';
+import type { ImageFormat, OutputFormat } from '../../formats.js';
 
 /** What stops work run off the main thread: a worker is terminated, a tool killed. */
 export interface StopLimits {

@@ -22,7 +22,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProxyError } from '../../errors.js';
-import { isVideoFormat, VIDEO_FORMATS, type VideoFormat } from '../../options.js';
+import { isVideoFormat, VIDEO_FORMATS, type VideoFormat } from '../../formats.js';
 import { detectImageFormat } from '../../sources/detect.js';
 import { defaultPreviewSettings } from './preview-settings.js';
 import { runTool, withTempDir } from './tool.js';

@@ -14,7 +14,7 @@ import { computeEtag, createCacheStores, createImageCache, makeCachedImage, type
 import { encodeImageMeta } from '../../../src/cache/image-entry.js';
 import { legacyKey } from '../../../src/cache/key.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { defaultOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
 import type { ImageRequest } from '../../../src/request.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
 import { createFsBackend } from '../../../src/storage/fs.js';

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { keyMaterial, originKey, parseCookies, resultGroup, sourcePrefix, transformedKey, withCookies } from '../../../src/cache/key.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import type { ImageRequest } from '../../../src/request.js';
 import { testConfig } from './helpers.js';
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createImageCache, type ImageCache } from '../../../src/cache/index.js';
 import { originKey } from '../../../src/cache/key.js';
-import { originFreshness } from '../../../src/cache/origin.js';
+import { originFreshness } from '../../../src/cache/origin-policy.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { createFsBackend, type FsBlobStore } from '../../../src/storage/fs.js';

@@ -4,7 +4,8 @@
 // unset arguments empty); the rules are options/parser/parse.go and apply.go, handlers/path.go.
 import { describe, expect, it } from 'vitest';
 import { createImgproxyDialect, sign } from '../../../src/dialects/imgproxy/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { config, expectProxyError, hex } from './helpers.js';
 
 const base = config();

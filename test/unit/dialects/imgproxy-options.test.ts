@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
 import { OPTION_TABLE } from '../../../src/dialects/imgproxy/option-table.js';
 import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { config, expectProxyError } from './helpers.js';
 
 const base = config();

@@ -3,8 +3,10 @@
 // (https://docs.imgproxy.net/usage/processing, https://docs.imgproxy.net/features/chained_pipelines).
 import { describe, expect, it } from 'vitest';
 import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { MAX_BLUR_AREAS, OPTION_TABLE } from '../../../src/dialects/imgproxy/option-table.js';
-import { defaultOptions, MAIN_KEYS, type ProcessingOptions } from '../../../src/options.js';
+import { OPTION_TABLE } from '../../../src/dialects/imgproxy/option-table.js';
+import { MAX_BLUR_AREAS } from '../../../src/dialects/imgproxy/options/effects.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import { MAIN_KEYS, type ProcessingOptions } from '../../../src/options.js';
 import { b64, config, expectProxyError } from './helpers.js';
 
 const base = config();

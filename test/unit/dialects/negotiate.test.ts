@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyClientFeatures, detectClientFeatures, varyHeader } from '../../../src/negotiate.js';
 import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { defaultOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
 import { chooseOutputFormat } from '../../../src/processing/format.js';
 import { config } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPreviewProxyDialect } from '../../../src/dialects/previewproxy/index.js';
 import { f32Display, f32Fixed4 } from '../../../src/dialects/previewproxy/rust-format.js';
-import { defaultOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
 import { config, expectProxyError } from './helpers.js';
 
 const SRC = 'https://e.com/a.jpg';

@@ -3,7 +3,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type BestFormatOptions, type OutputFormat, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { OutputFormat } from '../../../src/formats.js';
+import type { BestFormatOptions, ProcessingOptions } from '../../../src/options.js';
 import { planBest, type BestInput } from '../../../src/processing/best-format.js';
 import { edgeDensity } from '../../../src/processing/edge-density.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';

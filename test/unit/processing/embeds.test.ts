@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { composeEmbeds, type EmbedStep } from '../../../src/processing/embeds.js';
 import { planGeometry, type GeometryPlan } from '../../../src/processing/geometry.js';
 

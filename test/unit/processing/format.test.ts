@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type ImageFormat, type OutputFormat, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ImageFormat, OutputFormat } from '../../../src/formats.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { chooseOutputFormat, finalFormat, preferredFormats, resolveQuality, shouldSkipProcessing, writableFormats } from '../../../src/processing/format.js';
 
 const config = loadConfig({});

@@ -3,7 +3,8 @@
 // scale-based oracle for the plain resize matrix.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type Gravity, type GravityType, type ProcessingOptions, type ResizingType } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { Gravity, GravityType, ProcessingOptions, ResizingType } from '../../../src/options.js';
 import { planGeometry } from '../../../src/processing/geometry.js';
 
 const config = loadConfig({});

@@ -3,7 +3,8 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 
 const config = loadConfig({});

@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type GravityType, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { GravityType, ProcessingOptions } from '../../../src/options.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 import { alphaPng, orientedJpeg, photoJpeg } from '../../fixtures/generate.js';
 

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { planGeometry, type GeometryPlan } from '../../../src/processing/geometry.js';
 import { checkCanvas, checkPlan, checkSource, pixelLimits } from '../../../src/processing/limits.js';
 

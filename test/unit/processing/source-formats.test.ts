@@ -4,7 +4,9 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ImageFormat, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ImageFormat } from '../../../src/formats.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { encodeBmp } from '../../../src/processing/codecs/bmp-write.js';
 import { CODECS, readerOf, unavailableCodecs } from '../../../src/processing/codecs/index.js';
 import { encodeIco } from '../../../src/processing/codecs/ico-write.js';

@@ -2,7 +2,8 @@
 // through the plan: pure arithmetic.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import type { ProcessingOptions } from '../../../src/options.js';
 import { planGeometry } from '../../../src/processing/geometry.js';
 import { mapSourceRect } from '../../../src/processing/source-rect.js';
 

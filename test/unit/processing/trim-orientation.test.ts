@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { defaultOptions } from '../../../src/options.js';
+import { defaultOptions } from '../../../src/default-options.js';
 import { orient, orientFrame, toFrame } from '../../../src/processing/frame.js';
 import { createProcessor } from '../../../src/processing/pipeline.js';
 

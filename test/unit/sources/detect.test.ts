@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ImageFormat } from '../../../src/options.js';
+import type { ImageFormat } from '../../../src/formats.js';
 import { SVG_SCAN_LIMIT, detectImageFormat } from '../../../src/sources/detect.js';
 
 function ftyp(major: string, compatible: string[]): Buffer {

@@ -9,7 +9,7 @@
 import { describe, expect } from 'vitest';
 import { loadConfig } from '../../../../src/config/index.js';
 import { applyClientFeatures, detectClientFeatures, varyHeader } from '../../../../src/negotiate.js';
-import { defaultOptions } from '../../../../src/options.js';
+import { defaultOptions } from '../../../../src/default-options.js';
 import { ported } from '../harness.js';
 
 interface Features {
