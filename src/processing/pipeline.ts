@@ -57,6 +57,7 @@ import { runChain } from './stages.js';
 import { processStill } from './still.js';
 import type { ProcessContext, ProcessResult, Processor } from './types.js';
 import { svgInput, vectorGuard } from './vector-input.js';
+import { detectImageFormat } from '../sources/detect.js';
 
 function isAnimatedFormat(f: ImageFormat): boolean {
   return f === 'gif' || f === 'webp';
@@ -70,7 +71,10 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   // The decode entry point: libvips' formats are decoded lazily by the steps below; a codec's
   // (BMP, ICO, JPEG XL, HEIC, PDF, PSD, video…) is decoded here, off the main thread, once its
   // header passed the resolution check, into what sharp reads.
-  const info = await openSource(source, o, config, previews, limits, run);
+  // An SVG is styled and sanitised before anything reads it, the header probe included, so
+  // librsvg's XML parser never sees the document as sent (its entities, scripts, encoding).
+  const input = detectImageFormat(source) === 'svg' ? svgInput(source, o, config) : source;
+  const info = await openSource(input, o, config, previews, limits, run);
   // A video frame asked for as it is (PreviewProxy without transforms): ffmpeg's PNG, unchanged.
   if (isVideoFormat(info.format) && isAsIs(o)) return asIsFrame(info);
   const isVector = info.format === 'svg';
@@ -78,8 +82,6 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
   const origin = info.stored ?? orientedSize(info, o.autoRotate);
   // Checked as a source: neither SVG nor PDF (vectors drawn within the limits) is refused for its size.
   const sized = !isVector && info.format !== 'pdf';
-  // An SVG is styled and sanitised before it is used, served or rendered.
-  const input = isVector ? svgInput(source, o, config) : source;
 
   // The source as it is: its own format, its own size (still checked, so a bomb is not served).
   const unprocessed = (): ProcessResult => {
@@ -108,7 +110,7 @@ async function process(source: Buffer, o: ProcessingOptions, ctx: ProcessContext
 
   const profile = o.colorProfile !== null ? await resolveColourProfile(o.colorProfile, config.processing.colorProfilesDir) : null;
   const base = {
-    input: input === source ? info.input : { ...info.input, data: input },
+    input: info.input,
     info,
     o,
     ctx,

@@ -84,9 +84,20 @@ function detectIco(buf: Buffer): boolean {
   return count > 0 && buf[9] === 0 && buf.readUInt16LE(10) <= 1;
 }
 
+/**
+ * The first SVG_SCAN_LIMIT bytes as text: UTF-16 (told by its byte-order mark, as imgproxy's
+ * xmlparser/decoder.go does) decoded, anything else byte for byte (the markup is ASCII).
+ */
+function svgHead(buf: Buffer): string {
+  const head = buf.subarray(0, Math.min(buf.length, SVG_SCAN_LIMIT));
+  if (head[0] === 0xff && head[1] === 0xfe) return new TextDecoder('utf-16le').decode(head.subarray(2));
+  if (head[0] === 0xfe && head[1] === 0xff) return new TextDecoder('utf-16be').decode(head.subarray(2));
+  return ascii(head, 0, head.length);
+}
+
 /** Skips an XML prolog (BOM, declaration, processing instructions, comments, doctype) and checks that the root element is `svg`. */
 function detectSvg(buf: Buffer): boolean {
-  const text = ascii(buf, 0, Math.min(buf.length, SVG_SCAN_LIMIT));
+  const text = svgHead(buf);
   let i = text.startsWith('\xef\xbb\xbf') ? 3 : 0;
   const skipWs = (): void => {
     while (i < text.length && ' \t\r\n'.includes(text[i] ?? '')) i++;

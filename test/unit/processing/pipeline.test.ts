@@ -200,6 +200,16 @@ describe('SVG, skip_processing, watermark', () => {
     expect(await pixelDistance(r.data, crisp)).toBeLessThan(4);
   });
 
+  it('the header probe reads the sanitised SVG: a UTF-16 document and an entity holding markup render', async () => {
+    const doc = '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE svg [ <!ENTITY box "<rect width=\'10\' height=\'10\' fill=\'red\'/>"> ]>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">&box;</svg>';
+    for (const source of [Buffer.from(`\ufeff${doc}`, 'utf16le'), Buffer.from(doc.replace('UTF-16', 'UTF-8'))]) {
+      const r = await testProcessor({ IMGPROXY_SANITIZE_SVG: 'true' }).run(source, opts({ format: 'png' }), {});
+      expect([r.format, r.width, r.height]).toEqual(['png', 10, 10]);
+      const { data } = await sharp(r.data).raw().toBuffer({ resolveWithObject: true });
+      expect([data[0], data[1], data[2]]).toEqual([255, 0, 0]);
+    }
+  });
+
   it('IMGPROXY_ALWAYS_RASTERIZE_SVG rasterises to a preferred format with alpha', async () => {
     const r = await testProcessor({ IMGPROXY_ALWAYS_RASTERIZE_SVG: 'true' }).run(svg(), opts(), {});
     expect([r.format, r.width, r.height]).toEqual(['png', 200, 100]);

@@ -127,6 +127,14 @@ describe('detectImageFormat: svg', () => {
     expect(detectImageFormat(Buffer.from(text, 'utf8'))).toBe('svg');
   });
 
+  it('UTF-16, little- and big-endian, told by its byte-order mark', () => {
+    const text = '\ufeff<?xml version="1.0" encoding="UTF-16"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>';
+    const le = Buffer.from(text, 'utf16le');
+    expect(detectImageFormat(le)).toBe('svg');
+    expect(detectImageFormat(Buffer.from(le).swap16())).toBe('svg');
+    expect(detectImageFormat(Buffer.from('\ufeff<html/>', 'utf16le'))).toBeNull();
+  });
+
   it.each([
     ['another root', '<?xml version="1.0"?><html><svg/></html>'],
     ['svgfoo is not svg', '<svgfoo/>'],

@@ -21,14 +21,7 @@ const IGNORE = new Set(['struct-frag-01-t.svg', 'struct-frag-04-t.svg', 'kalarm.
  * Files of the W3C corpus we fail today, with why (issue 13 §6). A file that starts passing
  * fails the test until it is taken off this list, like a conformance gap.
  */
-const GAPS: Record<string, string> = {
-  // Neither is the sanitiser's: both fail with sanitising off too, at the header probe, which
-  // reads the source before it is sanitised.
-  'intro-compat-201-t.svg':
-    '422: a UTF-16 document (BOM FF FE); src/sources/detect.ts sniffs only ASCII-compatible text and libvips cannot read UTF-16 either (imgproxy decodes it by its BOM, xmlparser/decoder.go); the sanitiser converts it to UTF-8, but only after the probe',
-  'script-listener-201-t.svg':
-    "422: the test uses an undeclared namespace prefix (ev:listener) on purpose, which sharp's libxml2 2.15 refuses at the header probe; the sanitiser removes <ev:listener>, and its output renders, but the probe reads the source before it",
-};
+const GAPS: Record<string, string> = {};
 
 describe('TestSvgSuite', () => {
   it.skipIf(!DIR || !existsSync(DIR))('TestSvgSuite', async () => {
