@@ -45,6 +45,13 @@ export { NO_EXPIRY_MTIME_MS } from './fs-layout.js';
 export { DamagedEntryError } from './fs-format.js';
 export type { FsBackend, FsBackendOptions, FsBlobStore, FsDirStat, FsEntryStat, FsStoreObserver, SweepOptions, SweepResult } from './fs-types.js';
 
+/**
+ * How long a graceful stop spends writing back the recency noted since the last pass: a hint
+ * for the LRU order after a restart, not worth holding a stop (Docker's default grace is 10 s)
+ * with thousands of notes left.
+ */
+const STOP_FLUSH_MS = 1_000;
+
 /** Attempts at creating a temp file: a concurrent removal of the (empty) shard may take it away in between. */
 const TEMP_OPEN_ATTEMPTS = 4;
 
@@ -277,9 +284,9 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     setObserver(o) {
       state.observer = o;
     },
-    /** A graceful stop: the reads' recency noted since the last write-back reaches the files. */
+    /** A graceful stop: the reads' recency noted since the last write-back reaches the files, for STOP_FLUSH_MS at most. */
     async close() {
-      await reader.recency.flush();
+      await reader.recency.flush(STOP_FLUSH_MS);
       reader.recency.stop();
     },
   };
