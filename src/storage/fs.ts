@@ -129,6 +129,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     if (loaded === null) return null;
     const { buf, st } = loaded;
     let touch: number | undefined;
+    let served = false;
     try {
       let parsed: ParsedHeader;
       let v: Verified | undefined;
@@ -152,11 +153,12 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
       // Persist recency in atime (throttled) so LRU order survives a restart; mtime keeps the expiry. Not awaited.
       touch = reader.touchDue(v, st, now);
       if (!loc.hashed) state.observer?.used(key, allocated(st));
+      served = true;
       if ((getOpts.ifNoneMatch !== undefined || getOpts.ifModifiedSince !== undefined) && notModified(meta, getOpts)) return { notModified: true, meta };
       const data = buf.subarray(parsed.bodyOffset);
       return { meta, body: Readable.from([data]), data };
     } finally {
-      reader.release(loaded, touch);
+      reader.release(loaded, touch, served);
     }
   }
 
@@ -252,7 +254,9 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
           await unlink(tmp).catch(() => undefined);
         }
       }
-      // We hashed these very bytes: our own reads of this file need not check them again.
+      // We hashed these very bytes: our own reads of this file need not check them again (a
+      // descriptor kept for the file it replaced goes).
+      reader.forget(loc.name);
       reader.remember(loc.name, st, Date.now());
       if (!loc.hashed) state.observer?.written(key, allocated(st));
       return true;
@@ -288,6 +292,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     async close() {
       await reader.recency.flush(STOP_FLUSH_MS);
       reader.recency.stop();
+      reader.closeAll();
     },
   };
 }
