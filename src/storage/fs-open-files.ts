@@ -16,18 +16,22 @@
  * This process's own removals drop the descriptor at once (drop()). A descriptor is taken out
  * of the cache while a read uses it and given back only when that read served the entry.
  *
- * The bound keeps well under the usual soft RLIMIT_NOFILE of 1,024 (sockets need the rest).
+ * One cache per fs backend, shared by its stores (results, origin sub-store, purge log) and keyed
+ * by path, so the bound holds for the process's cache directory as a whole: it keeps well under
+ * the usual soft RLIMIT_NOFILE of 1,024 (sockets need the rest).
  */
 import { closeSync } from 'node:fs';
+import { sep } from 'node:path';
 
 export interface OpenFiles {
-  /** The descriptor kept for `name`, now out of the cache (give it back with keep(), or close it). */
-  take(name: string): number | undefined;
-  /** Keeps `fd` for the next read of `name`; the least recently kept one is closed over the bound. */
-  keep(name: string, fd: number): void;
-  /** Closes the descriptor kept for `name`, if any (this process removed or replaced the file). */
-  drop(name: string): void;
-  closeAll(): void;
+  /** The descriptor kept for `file`, now out of the cache (give it back with keep(), or close it). */
+  take(file: string): number | undefined;
+  /** Keeps `fd` for the next read of `file`; the least recently kept one is closed over the bound. */
+  keep(file: string, fd: number): void;
+  /** Closes the descriptor kept for `file`, if any (this process removed or replaced the file). */
+  drop(file: string): void;
+  /** Closes the descriptors kept for files under `dir` (a store stops). */
+  dropUnder(dir: string): void;
   readonly size: number;
 }
 
@@ -40,25 +44,23 @@ function closeQuietly(fd: number): void {
 }
 
 export function createOpenFiles(max: number): OpenFiles {
-  /** name → fd; oldest first. */
+  /** path → fd; oldest first. */
   const fds = new Map<string, number>();
-  /** After closeAll (the store stopped), a read still in flight gives its descriptor back to be closed. */
-  let closed = false;
   return {
-    take(name) {
-      const fd = fds.get(name);
-      if (fd !== undefined) fds.delete(name);
+    take(file) {
+      const fd = fds.get(file);
+      if (fd !== undefined) fds.delete(file);
       return fd;
     },
-    keep(name, fd) {
-      if (max <= 0 || closed) return closeQuietly(fd);
-      const known = fds.get(name);
+    keep(file, fd) {
+      if (max <= 0) return closeQuietly(fd);
+      const known = fds.get(file);
       if (known !== undefined) {
         // Two reads of one file at once each opened it: one descriptor is enough.
-        fds.delete(name);
+        fds.delete(file);
         if (known !== fd) closeQuietly(known);
       }
-      fds.set(name, fd);
+      fds.set(file, fd);
       if (fds.size > max) {
         const oldest = fds.entries().next();
         if (!oldest.done) {
@@ -67,16 +69,19 @@ export function createOpenFiles(max: number): OpenFiles {
         }
       }
     },
-    drop(name) {
-      const fd = fds.get(name);
+    drop(file) {
+      const fd = fds.get(file);
       if (fd === undefined) return;
-      fds.delete(name);
+      fds.delete(file);
       closeQuietly(fd);
     },
-    closeAll() {
-      closed = true;
-      for (const fd of fds.values()) closeQuietly(fd);
-      fds.clear();
+    dropUnder(dir) {
+      const prefix = dir.endsWith(sep) ? dir : dir + sep;
+      for (const [file, fd] of fds) {
+        if (!file.startsWith(prefix)) continue;
+        fds.delete(file);
+        closeQuietly(fd);
+      }
     },
     get size() {
       return fds.size;

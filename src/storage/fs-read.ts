@@ -21,7 +21,7 @@ import { close, closeSync, constants as fsConstants, fstat, fstatSync, open, ope
 import type { FileHandle } from 'node:fs/promises';
 import { BODY_HEAD, bodyDigestSliced, DamagedEntryError, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
 import { isNoEnt, type Location } from './fs-layout.js';
-import { createOpenFiles } from './fs-open-files.js';
+import type { OpenFiles } from './fs-open-files.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
 import type { FsBackendOptions } from './fs-types.js';
 
@@ -77,12 +77,10 @@ function sameFile(v: Verified, st: Stats): boolean {
 export interface Loaded {
   buf: Buffer;
   st: Stats;
-  /** The path it was opened at (the recency note's target). */
+  /** The path it was opened at (the recency note's target, the kept descriptor's key). */
   file: string;
   /** The descriptor read; closed (or kept open) by release() off the response path. */
   fd: number;
-  /** The store name of the file (the open-descriptor cache's key). */
-  name: string;
 }
 
 export interface EntryReader {
@@ -97,7 +95,7 @@ export interface EntryReader {
   /** This process wrote these very bytes (a put): its reads of the file need not check them. */
   remember(name: string, st: Stats, now: number): void;
   /** This process removed or replaced the file: its verification and any kept descriptor go. */
-  forget(name: string): void;
+  forget(loc: Location): void;
   /** A use at `now`: the atime to persist (throttled), or undefined when not due yet. */
   touchDue(v: Verified | undefined, st: Stats, now: number): number | undefined;
   /**
@@ -174,7 +172,8 @@ export async function readHeader(fh: FileHandle, size: number): Promise<ParsedHe
   return parseHeader(buf, size);
 }
 
-export function createEntryReader(opts: FsBackendOptions): EntryReader {
+/** `openFiles`: the backend's kept descriptors, shared by its stores; `dir` is this store's directory. */
+export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, dir: string): EntryReader {
   const atimeThrottleMs = opts.atimeThrottleMs ?? 60_000;
   const recency = createRecencyJournal(opts.recencyWriteBackMs !== undefined ? { intervalMs: opts.recencyWriteBackMs } : {});
   /** Files whose content this process checked (or wrote), by file name; oldest use first. */
@@ -183,7 +182,8 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
   const maxVerified = opts.verifiedEntries ?? 131_072;
   const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
   const syncReadMax = opts.syncReadMaxBytes ?? 256 * 1024;
-  const openFiles = createOpenFiles(opts.openFiles ?? 256);
+  /** The store stopped: a read still in flight closes its descriptor instead of keeping it. */
+  let closed = false;
   /** The sync read path is off until then (a sync read was slow: the page cache may not hold the hot set, or the disk is slow). */
   let syncOffUntil = 0;
   let syncCooldownMs = 0;
@@ -262,7 +262,7 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
       // Time spent in the system calls only: the buffer allocation (which may run a GC) is left out.
       let t = performance.now();
       let spent = 0;
-      let fd = openFiles.take(loc.name);
+      let fd = openFiles.take(loc.file);
       let loaded: Loaded | undefined;
       try {
         let st: Stats | undefined;
@@ -282,7 +282,7 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
           const buf = Buffer.allocUnsafe(st.size);
           spent += performance.now() - t;
           t = performance.now();
-          loaded = { buf: readFullSync(fd, buf), st, fd, file: loc.file, name: loc.name };
+          loaded = { buf: readFullSync(fd, buf), st, fd, file: loc.file };
         }
       } catch {
         loaded = undefined;
@@ -297,12 +297,12 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
     async cold(loc) {
       const v = verified.get(loc.name);
       // A kept descriptor of the file verified: fstat and the read of its size side by side.
-      const kept = openFiles.take(loc.name);
+      const kept = openFiles.take(loc.file);
       if (kept !== undefined) {
         try {
           if (v !== undefined) {
             const [st, buf] = await Promise.all([fstatAsync(kept), readFull(kept, v.size)]);
-            if (st.nlink === 1 && sameFile(v, st) && buf.length === v.size) return { buf, st, fd: kept, file: loc.file, name: loc.name };
+            if (st.nlink === 1 && sameFile(v, st) && buf.length === v.size) return { buf, st, fd: kept, file: loc.file };
           }
         } catch {
           // read it from its path below
@@ -320,11 +320,11 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
         if (v !== undefined) {
           // The size this process last saw: read it while fstat runs; used only if fstat agrees.
           const [st, buf] = await Promise.all([fstatAsync(fd), readFull(fd, v.size)]);
-          if (st.size === v.size && buf.length === v.size) return { buf, st, fd, file: loc.file, name: loc.name };
-          return { buf: await readFull(fd, st.size), st, fd, file: loc.file, name: loc.name };
+          if (st.size === v.size && buf.length === v.size) return { buf, st, fd, file: loc.file };
+          return { buf: await readFull(fd, st.size), st, fd, file: loc.file };
         }
         const st = await fstatAsync(fd);
-        return { buf: await readFull(fd, st.size), st, fd, file: loc.file, name: loc.name };
+        return { buf: await readFull(fd, st.size), st, fd, file: loc.file };
       } catch (err) {
         closeAsync(fd);
         throw err;
@@ -353,9 +353,9 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
 
     recency,
 
-    forget(name) {
-      verified.delete(name);
-      openFiles.drop(name);
+    forget(loc) {
+      verified.delete(loc.name);
+      openFiles.drop(loc.file);
     },
 
     touchDue(v, st, now) {
@@ -366,14 +366,15 @@ export function createEntryReader(opts: FsBackendOptions): EntryReader {
     },
 
     release(l, atime, served) {
-      if (served && l.st.nlink === 1) openFiles.keep(l.name, l.fd);
+      if (served && !closed && l.st.nlink === 1) openFiles.keep(l.file, l.fd);
       else closeAsync(l.fd);
       // The atime is written back later, in the background (fs-recency.ts): no futimes per hit.
       if (atime !== undefined) recency.note(l.file, l.st, atime);
     },
 
     closeAll() {
-      openFiles.closeAll();
+      closed = true;
+      openFiles.dropUnder(dir);
     },
   };
 }

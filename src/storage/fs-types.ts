@@ -31,8 +31,9 @@ export interface FsBackendOptions {
    */
   syncReadMaxBytes?: number;
   /**
-   * Descriptors of hot files kept open (fs-open-files.ts), read on the sync path without a path
-   * lookup; each use checks it is still the file the path names. 0 = none. Default 256.
+   * Descriptors of hot files kept open (fs-open-files.ts), for every store of the backend
+   * together, read without a path lookup; each use checks it is still the file the path names.
+   * 0 = none. Default 256.
    */
   openFiles?: number;
 }

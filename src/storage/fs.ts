@@ -36,6 +36,7 @@ import { notModified } from './common.js';
 import { ForeignEntryError } from './entry-key.js';
 import { bodyDigestSliced, DamagedEntryError, encodeEntry, type ParsedHeader, parseHeader } from './fs-format.js';
 import { allocated, allocatedEstimate, ensureShard, isNoEnt, locate, type Location, NO_EXPIRY_MTIME_MS, removeFile, tempPath } from './fs-layout.js';
+import { createOpenFiles, type OpenFiles } from './fs-open-files.js';
 import { createEntryReader, readHeader, type Verified } from './fs-read.js';
 import type { FsBackend, FsBackendOptions, FsBlobStore, FsStoreState } from './fs-types.js';
 import { list, scan, sweep } from './fs-walk.js';
@@ -57,6 +58,8 @@ const TEMP_OPEN_ATTEMPTS = 4;
 
 export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBackend {
   const base = resolve(root);
+  // One bound for every store of the backend (fs-open-files.ts).
+  const openFiles = createOpenFiles(opts.openFiles ?? 256);
   return {
     kind: 'fs',
     open(bucket: string, prefix = ''): FsBlobStore {
@@ -64,7 +67,7 @@ export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBa
       if (parts.some((p) => p === '..')) throw new Error(`fs store: ".." is not allowed in bucket or prefix (${bucket}/${prefix})`);
       const dir = join(base, ...parts);
       if (dir !== base && !dir.startsWith(base + sep)) throw new Error(`fs store: ${dir} is outside ${base}`);
-      return createFsStore(dir, opts);
+      return createFsStore(dir, opts, openFiles);
     },
   };
 }
@@ -97,17 +100,17 @@ async function writeAll(fh: FileHandle, parts: Buffer[]): Promise<void> {
   }
 }
 
-function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
+function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles): FsBlobStore {
   const doFsync = opts.fsync ?? true;
   const state: FsStoreState = { dir, name: `fs:${dir}`, observer: null, writing: new Set() };
-  const reader = createEntryReader(opts);
+  const reader = createEntryReader(opts, openFiles, dir);
 
   /** A name key's file is reported to the observer; a hash-named one is not. */
   const observed = (loc: Location, key: string): string | undefined => (loc.hashed ? undefined : key);
 
   /** Removes `loc`'s file only if it is still the inode we judged (`mine`: a writer may have just replaced it). */
   async function removeIfSame(key: string, loc: Location, mine: Stats): Promise<void> {
-    reader.forget(loc.name);
+    reader.forget(loc);
     const current = await lstat(loc.file).catch((err: unknown) => {
       if (isNoEnt(err)) return null;
       throw err;
@@ -256,7 +259,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
       }
       // We hashed these very bytes: our own reads of this file need not check them again (a
       // descriptor kept for the file it replaced goes).
-      reader.forget(loc.name);
+      reader.forget(loc);
       reader.remember(loc.name, st, Date.now());
       if (!loc.hashed) state.observer?.written(key, allocated(st));
       return true;
@@ -270,7 +273,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
 
   async function del(key: string): Promise<void> {
     const loc = locate(dir, key);
-    reader.forget(loc.name);
+    reader.forget(loc);
     await removeFile(state, loc.file, observed(loc, key));
   }
 
