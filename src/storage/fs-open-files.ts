@@ -13,7 +13,9 @@
  * process's) or a removal (delete, eviction, purge, here or elsewhere) leaves the old inode with
  * no link, `nlink` 0, and the descriptor is closed and the path opened again; a file with more
  * than one link (a backup made with hard links) is never kept, since its `nlink` cannot tell.
- * This process's own removals drop the descriptor at once (drop()). A descriptor is taken out
+ * (A file moved to another name keeps its one link and is still read through the descriptor until
+ * it is dropped; nothing moves entry files: they are written as temp files and renamed into place
+ * once.) This process's own removals drop the descriptor at once (drop()). A descriptor is taken out
  * of the cache while a read uses it and given back only when that read served the entry.
  *
  * One cache per fs backend, shared by its stores (results, origin sub-store, purge log) and keyed
