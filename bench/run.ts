@@ -5,7 +5,7 @@
  *   npm run bench -- [--quick] [--scenario NAME[,NAME]] [--profile] [--duration S] [--runs N]
  *                    [--pixproxy-entry src/main.ts|dist/main.js] [--keep]
  *
- * Scenarios: miss, origin-hit, l1-hit, l2-hit, stampede, scale. See bench/README.md.
+ * Scenarios: miss, origin-hit, l1-hit, l2-hit, stampede, scale, l2-scale. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { missScenario } from './scenarios/miss.js';
 import { originHitScenario } from './scenarios/origin-hit.js';
 import { hitScenario } from './scenarios/hit.js';
 import { stampedeScenario } from './scenarios/stampede.js';
-import { scaleScenario } from './scenarios/scale.js';
+import { l2ScaleScenario, scaleScenario } from './scenarios/scale.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,6 +35,7 @@ const SCENARIOS: Record<string, { title: string; run: (ctx: Ctx) => Promise<Scen
   'l2-hit': { title: 'L2 hit', run: (ctx) => hitScenario(ctx, 'L2') },
   stampede: { title: 'stampede', run: stampedeScenario },
   scale: { title: 'scale', run: scaleScenario },
+  'l2-scale': { title: 'L2 scale', run: l2ScaleScenario },
 };
 
 const USAGE = `usage: npm run bench -- [options]

@@ -133,10 +133,25 @@ export async function scaleScenario(ctx: Ctx): Promise<ScenarioResult> {
     `Miss throughput for 1, 12 and 50 MP sources (${MISS_CONNECTIONS} in flight, pixproxy vs sharp loop), then L2 (fs) hit latency with ${ctx.opts.quick ? '1,000 vs 10,000' : '1,000 vs 100,000'} entries (${HIT_CONNECTIONS} connections, random keys, L1 = 0 MB).`,
   );
   await missBySize(ctx, result);
+  await l2Part(ctx, result);
+  return result;
+}
+
+/** The L2 part of `scale` alone (`--scenario l2-scale`): no miss runs, for quicker L2 work. */
+export async function l2ScaleScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const result = emptyResult(
+    'l2-scale',
+    'l2-scale — L2 hit latency against the entry count',
+    `L2 (fs) hit latency with ${ctx.opts.quick ? '1,000 vs 10,000' : '1,000 vs 100,000'} entries (${HIT_CONNECTIONS} connections, random keys, L1 = 0 MB): the second half of \`scale\`.`,
+  );
+  await l2Part(ctx, result);
+  return result;
+}
+
+async function l2Part(ctx: Ctx, result: ScenarioResult): Promise<void> {
   try {
     await l2ByEntries(ctx, result);
   } catch (err) {
     result.notes.push(`L2 entries part failed: ${err instanceof Error ? err.message.split('\n').slice(0, 5).join(' ') : String(err)}`);
   }
-  return result;
 }

@@ -233,6 +233,16 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
         void evict(0, idOf(layer, key));
       },
       used(key, bytes) {
+        // Every fs hit: an entry already counted at this size only moves to the recent end (no
+        // accounting, no gauge update); anything else is counted afresh.
+        const id = idOf(layer, key);
+        const it = items.get(id);
+        if (it !== undefined && it.size === bytes) {
+          items.delete(id);
+          it.lastUse = Date.now();
+          items.set(id, it);
+          return;
+        }
         touch(layer, key, bytes, Date.now());
       },
       removed(key) {

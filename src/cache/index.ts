@@ -181,8 +181,15 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
   const purger = createPurger({ apply: applyRecord, l2: direct.l2, originStore: direct.origin, records, log, wroteFrom: (key, tag) => images.recentSourceTag(key) === tag });
   records.onRecord((record) => applyRecord(record));
 
-  /** Each result key's layout-1 key, remembered from key() for the lookup that follows. */
-  const legacyKeys = c.readLayout1 && l2 ? new LRUCache<string, string>({ max: 10_000 }) : null;
+  /**
+   * Each result key's layout-1 key, remembered from key() for the lookup that follows, and
+   * computed only when that lookup misses the grouped key: its canonical JSON and hash were a
+   * third of the key's cost (legacyKey 2 % of the main thread on its own in the 100,000-entry
+   * L2-hit profile), paid on every hit for a read that only a miss makes.
+   */
+  const legacyKeys = c.readLayout1 && l2 ? new LRUCache<string, () => string>({ max: 10_000 }) : null;
+  /** The request headers a layout-1 key reads (key.ts keyInputs): all that is kept of them. */
+  const legacyHeaderNames = [...c.keyHeaders.map((h) => h.toLowerCase()), ...(c.keyCookies.length > 0 ? ['cookie'] : [])];
   let closed = false;
 
   // A follower's read of another instance's result goes through the layer: promoted to L1,
@@ -227,13 +234,29 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
   return {
     key(req, headers) {
       const key = transformedKey(req, headers, c);
-      legacyKeys?.set(key, legacyKey(req, headers, c));
+      if (legacyKeys) {
+        const kept: IncomingHttpHeaders = {};
+        for (const name of legacyHeaderNames) if (headers[name] !== undefined) kept[name] = headers[name];
+        let legacy: string | undefined;
+        legacyKeys.set(key, () => (legacy ??= legacyKey(req, kept, c)));
+      }
       return key;
     },
 
     async lookup(key) {
       const legacy = legacyKeys?.get(key);
-      const hit = await images.lookup(key, legacy === undefined ? undefined : { key: legacy, migrate: true });
+      // A getter: the layer reads the layout-1 key only when the grouped key missed.
+      const hit = await images.lookup(
+        key,
+        legacy === undefined
+          ? undefined
+          : {
+              get key() {
+                return legacy();
+              },
+              migrate: true,
+            },
+      );
       return hit && { image: hit.value, layer: hit.layer };
     },
 

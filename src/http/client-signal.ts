@@ -4,13 +4,14 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.js';
+import { onResponseClose } from './response-close.js';
 
 export function clientSignal(res: ServerResponse, what: string): AbortSignal {
   const gone = new AbortController();
   // Made after the response closed (the image handler makes it only once a lookup missed): aborted already.
   if (res.closed && !res.writableFinished) gone.abort(new ProxyError('CANCELLED', what));
   else
-    res.once('close', () => {
+    onResponseClose(res, () => {
       if (!res.writableFinished) gone.abort(new ProxyError('CANCELLED', what));
     });
   return gone.signal;

@@ -35,6 +35,7 @@ import type { RawHandler } from './raw-handler.js';
 import { createIdGenerator, requestId } from './request-id.js';
 import { writeRequestLine, writeStartLine, type RequestLog } from './request-log.js';
 import type { Resolver } from './resolve.js';
+import { onResponseClose } from './response-close.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -112,7 +113,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     let monitored = false;
     let span: RequestSpan | null = null;
 
-    res.once('close', () => {
+    onResponseClose(res, () => {
       const status = res.writableFinished ? res.statusCode : 499;
       const durationMs = performance.now() - started;
       if (monitored) {
@@ -162,7 +163,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
           ppInProgress++;
           // The permit is held until the answer is complete or the client is gone, as
           // PreviewProxy's permit lives inside the response body.
-          res.once('close', () => ppInProgress--);
+          onResponseClose(res, () => ppInProgress--);
         }
         const query = () => new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
         let parse: () => ImageRequest;
@@ -174,7 +175,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         log.source = resolved.request.source;
         if (resolved.request.options.raw) {
           useBase();
-          if (deps.steps) res.once('close', deps.steps('streaming'));
+          if (deps.steps) onResponseClose(res, deps.steps('streaming'));
           deps.raw(req, res, resolved.request, log).catch(fail);
         } else deps.image(req, res, resolved, log, head).catch(fail);
       } catch (err) {

@@ -11,6 +11,7 @@
  * socket unless the response has finished by then.
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import { onResponseClose } from './response-close.js';
 
 export function deadlineResponse(timeoutMs: number): typeof ServerResponse<IncomingMessage> {
   return class DeadlineResponse extends ServerResponse<IncomingMessage> {
@@ -23,7 +24,7 @@ export function deadlineResponse(timeoutMs: number): typeof ServerResponse<Incom
           if (!this.writableFinished) this.destroy();
         }, timeoutMs);
         timer.unref();
-        this.once('close', () => clearTimeout(timer));
+        onResponseClose(this, () => clearTimeout(timer));
       }
       return super.writeHead(statusCode, ...(rest as [string, Parameters<ServerResponse['writeHead']>[1]]));
     }

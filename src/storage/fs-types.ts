@@ -30,6 +30,12 @@ export interface FsBackendOptions {
    * most. 0 = never. Default 256 KiB.
    */
   syncReadMaxBytes?: number;
+  /**
+   * Descriptors of hot files kept open (fs-open-files.ts), for every store of the backend
+   * together, read without a path lookup; each use checks it is still the file the path names.
+   * 0 = none. Default 256.
+   */
+  openFiles?: number;
 }
 
 /**

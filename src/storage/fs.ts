@@ -36,6 +36,7 @@ import { notModified } from './common.js';
 import { ForeignEntryError } from './entry-key.js';
 import { bodyDigestSliced, DamagedEntryError, encodeEntry, type ParsedHeader, parseHeader } from './fs-format.js';
 import { allocated, allocatedEstimate, ensureShard, isNoEnt, locate, type Location, NO_EXPIRY_MTIME_MS, removeFile, tempPath } from './fs-layout.js';
+import { createOpenFiles, type OpenFiles } from './fs-open-files.js';
 import { createEntryReader, readHeader, type Verified } from './fs-read.js';
 import type { FsBackend, FsBackendOptions, FsBlobStore, FsStoreState } from './fs-types.js';
 import { list, scan, sweep } from './fs-walk.js';
@@ -45,11 +46,20 @@ export { NO_EXPIRY_MTIME_MS } from './fs-layout.js';
 export { DamagedEntryError } from './fs-format.js';
 export type { FsBackend, FsBackendOptions, FsBlobStore, FsDirStat, FsEntryStat, FsStoreObserver, SweepOptions, SweepResult } from './fs-types.js';
 
+/**
+ * How long a graceful stop spends writing back the recency noted since the last pass: a hint
+ * for the LRU order after a restart, not worth holding a stop (Docker's default grace is 10 s)
+ * with thousands of notes left.
+ */
+const STOP_FLUSH_MS = 1_000;
+
 /** Attempts at creating a temp file: a concurrent removal of the (empty) shard may take it away in between. */
 const TEMP_OPEN_ATTEMPTS = 4;
 
 export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBackend {
   const base = resolve(root);
+  // One bound for every store of the backend (fs-open-files.ts).
+  const openFiles = createOpenFiles(opts.openFiles ?? 256);
   return {
     kind: 'fs',
     open(bucket: string, prefix = ''): FsBlobStore {
@@ -57,7 +67,7 @@ export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBa
       if (parts.some((p) => p === '..')) throw new Error(`fs store: ".." is not allowed in bucket or prefix (${bucket}/${prefix})`);
       const dir = join(base, ...parts);
       if (dir !== base && !dir.startsWith(base + sep)) throw new Error(`fs store: ${dir} is outside ${base}`);
-      return createFsStore(dir, opts);
+      return createFsStore(dir, opts, openFiles);
     },
   };
 }
@@ -90,17 +100,17 @@ async function writeAll(fh: FileHandle, parts: Buffer[]): Promise<void> {
   }
 }
 
-function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
+function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles): FsBlobStore {
   const doFsync = opts.fsync ?? true;
   const state: FsStoreState = { dir, name: `fs:${dir}`, observer: null, writing: new Set() };
-  const reader = createEntryReader(opts);
+  const reader = createEntryReader(opts, openFiles, dir);
 
   /** A name key's file is reported to the observer; a hash-named one is not. */
   const observed = (loc: Location, key: string): string | undefined => (loc.hashed ? undefined : key);
 
   /** Removes `loc`'s file only if it is still the inode we judged (`mine`: a writer may have just replaced it). */
   async function removeIfSame(key: string, loc: Location, mine: Stats): Promise<void> {
-    reader.forget(loc.name);
+    reader.forget(loc);
     const current = await lstat(loc.file).catch((err: unknown) => {
       if (isNoEnt(err)) return null;
       throw err;
@@ -122,6 +132,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     if (loaded === null) return null;
     const { buf, st } = loaded;
     let touch: number | undefined;
+    let served = false;
     try {
       let parsed: ParsedHeader;
       let v: Verified | undefined;
@@ -145,11 +156,12 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
       // Persist recency in atime (throttled) so LRU order survives a restart; mtime keeps the expiry. Not awaited.
       touch = reader.touchDue(v, st, now);
       if (!loc.hashed) state.observer?.used(key, allocated(st));
+      served = true;
       if ((getOpts.ifNoneMatch !== undefined || getOpts.ifModifiedSince !== undefined) && notModified(meta, getOpts)) return { notModified: true, meta };
       const data = buf.subarray(parsed.bodyOffset);
       return { meta, body: Readable.from([data]), data };
     } finally {
-      reader.release(loaded, touch);
+      reader.release(loaded, touch, served);
     }
   }
 
@@ -245,7 +257,9 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
           await unlink(tmp).catch(() => undefined);
         }
       }
-      // We hashed these very bytes: our own reads of this file need not check them again.
+      // We hashed these very bytes: our own reads of this file need not check them again (a
+      // descriptor kept for the file it replaced goes).
+      reader.forget(loc);
       reader.remember(loc.name, st, Date.now());
       if (!loc.hashed) state.observer?.written(key, allocated(st));
       return true;
@@ -259,7 +273,7 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
 
   async function del(key: string): Promise<void> {
     const loc = locate(dir, key);
-    reader.forget(loc.name);
+    reader.forget(loc);
     await removeFile(state, loc.file, observed(loc, key));
   }
 
@@ -277,10 +291,11 @@ function createFsStore(dir: string, opts: FsBackendOptions): FsBlobStore {
     setObserver(o) {
       state.observer = o;
     },
-    /** A graceful stop: the reads' recency noted since the last write-back reaches the files. */
+    /** A graceful stop: the reads' recency noted since the last write-back reaches the files, for STOP_FLUSH_MS at most. */
     async close() {
-      await reader.recency.flush();
+      await reader.recency.flush(STOP_FLUSH_MS);
       reader.recency.stop();
+      reader.closeAll();
     },
   };
 }

@@ -6,7 +6,7 @@
 import { mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRecencyJournal } from '../../../src/storage/fs-recency.js';
 
 let dir: string;
@@ -72,6 +72,42 @@ describe('recency journal', () => {
       const files = [await entry('c1', Date.now() + 1000), await entry('c2', Date.now() + 1000), await entry('c3', Date.now() + 1000)];
       for (const f of [...files, files[0] ?? '']) journal.note(f, await stat(f), Date.now());
       expect(journal.pending).toBe(2);
+    } finally {
+      journal.stop();
+    }
+  });
+
+  it('writes at most `perPass` notes a pass, the oldest first; the rest wait for the next pass', async () => {
+    const journal = createRecencyJournal({ intervalMs: 300, perPass: 2 });
+    try {
+      const files: string[] = [];
+      for (let i = 0; i < 5; i++) files.push(await entry(`p${i}`, Date.now() + 3_600_000));
+      const now = Date.now() + 5_000;
+      for (const f of files) journal.note(f, await stat(f), now);
+      // The first pass takes the two oldest notes; the next one comes 300 ms later.
+      await vi.waitFor(() => expect(journal.pending).toBe(3), { timeout: 5_000, interval: 5 });
+      await vi.waitFor(async () => expect((await stat(files[1] ?? '')).atimeMs).toBeGreaterThanOrEqual(now - 1), { timeout: 5_000, interval: 5 });
+      expect((await stat(files[0] ?? '')).atimeMs).toBeGreaterThanOrEqual(now - 1);
+      expect((await stat(files[4] ?? '')).atimeMs).toBeLessThan(now - 1);
+      // Later passes take the rest.
+      await vi.waitFor(() => expect(journal.pending).toBe(0), { timeout: 5_000, interval: 5 });
+      await journal.flush();
+      expect((await stat(files[4] ?? '')).atimeMs).toBeGreaterThanOrEqual(now - 1);
+    } finally {
+      journal.stop();
+    }
+  });
+
+  it('a flush with a budget stops when it is spent, leaving the rest noted', async () => {
+    const journal = createRecencyJournal({ intervalMs: 60_000 });
+    try {
+      const f = await entry('q', Date.now() + 3_600_000);
+      const st = await stat(f);
+      for (let i = 0; i < 50; i++) journal.note(`${f}.${i}`, st, Date.now());
+      await journal.flush(0);
+      expect(journal.pending).toBe(50);
+      await journal.flush();
+      expect(journal.pending).toBe(0);
     } finally {
       journal.stop();
     }
