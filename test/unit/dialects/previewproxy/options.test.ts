@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createPreviewProxyDialect } from '../../../src/dialects/previewproxy/index.js';
-import { f32Display, f32Fixed4 } from '../../../src/dialects/previewproxy/rust-format.js';
-import { defaultOptions } from '../../../src/options.js';
-import { config, expectProxyError } from './helpers.js';
+import { createPreviewProxyDialect } from '../../../../src/dialects/previewproxy/index.js';
+import { f32Display, f32Fixed4 } from '../../../../src/dialects/previewproxy/rust-format.js';
+import { defaultOptions } from '../../../../src/options.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const SRC = 'https://e.com/a.jpg';
 const WM = 'https://logo.example/wm.png';

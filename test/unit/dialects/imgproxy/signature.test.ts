@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sign, verifySignature } from '../../../src/dialects/imgproxy/signature.js';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { config, expectProxyError, hex } from './helpers.js';
+import { sign, verifySignature } from '../../../../src/dialects/imgproxy/signature.js';
+import { createImgproxyDialect } from '../../../../src/dialects/imgproxy/index.js';
+import { config, expectProxyError, hex } from '../../../helpers/dialects.js';
 
 const DOCS_PATH = '/rs:fill:300:400:0/g:sm/aHR0cDovL2V4YW1w/bGUuY29tL2ltYWdl/cy9jdXJpb3NpdHku/anBn.png';
 

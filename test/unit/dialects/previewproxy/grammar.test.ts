@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createPreviewProxyDialect } from '../../../src/dialects/previewproxy/index.js';
-import { config, expectProxyError } from './helpers.js';
+import { createPreviewProxyDialect } from '../../../../src/dialects/previewproxy/index.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const d = createPreviewProxyDialect(config());
 const q = (s = ''): URLSearchParams => new URLSearchParams(s);

@@ -9,10 +9,10 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPreviewProxyDialect, encryptSourceUrl } from '../../../src/dialects/previewproxy/index.js';
-import { ProxyError } from '../../../src/errors.js';
-import type { ImageRequest } from '../../../src/request.js';
-import { config } from './helpers.js';
+import { createPreviewProxyDialect, encryptSourceUrl } from '../../../../src/dialects/previewproxy/index.js';
+import { ProxyError } from '../../../../src/errors.js';
+import type { ImageRequest } from '../../../../src/request.js';
+import { config } from '../../../helpers/dialects.js';
 
 const KEY = 'pp-signing-key';
 const ENC_HEX = '00112233445566778899aabbccddeeff';

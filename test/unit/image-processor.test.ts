@@ -1,10 +1,10 @@
 // createImageProcessor: the library entry (bytes + imgproxy options → result), no server.
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { loadConfig } from '../../../src/config/index.js';
-import { createImageProcessor } from '../../../src/image-processor.js';
-import { rejection } from '../../helpers/errors.js';
-import { makePhoto } from '../../helpers/images.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createImageProcessor } from '../../src/image-processor.js';
+import { rejection } from '../helpers/errors.js';
+import { makePhoto } from '../helpers/images.js';
 
 describe('createImageProcessor', () => {
   const processImage = createImageProcessor();

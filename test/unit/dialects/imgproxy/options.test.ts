@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { OPTION_TABLE } from '../../../src/dialects/imgproxy/option-table.js';
-import { ProxyError } from '../../../src/errors.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { config, expectProxyError } from './helpers.js';
+import { createImgproxyDialect } from '../../../../src/dialects/imgproxy/index.js';
+import { OPTION_TABLE } from '../../../../src/dialects/imgproxy/option-table.js';
+import { ProxyError } from '../../../../src/errors.js';
+import { defaultOptions, type ProcessingOptions } from '../../../../src/options.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const base = config();
 const dialect = createImgproxyDialect(base, { now: () => 1_700_000_000 });

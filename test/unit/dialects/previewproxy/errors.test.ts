@@ -2,8 +2,8 @@
 // every code we raise gets PreviewProxy's JSON, status and error string; detail only where
 // PreviewProxy sends one; 503 and 408 without a body.
 import { describe, expect, it } from 'vitest';
-import { ppErrorResponse } from '../../../src/dialects/previewproxy/errors.js';
-import { ERROR_CODES, ProxyError, type ErrorCode } from '../../../src/errors.js';
+import { ppErrorResponse } from '../../../../src/dialects/previewproxy/errors.js';
+import { ERROR_CODES, ProxyError, type ErrorCode } from '../../../../src/errors.js';
 
 const answer = (code: ErrorCode, detail?: string, status?: number) => {
   const r = ppErrorResponse(new ProxyError(code, detail, status === undefined ? {} : { status }));

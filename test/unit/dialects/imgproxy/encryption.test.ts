@@ -1,7 +1,7 @@
 // imgproxy Pro's encrypted source URLs (https://docs.imgproxy.net/usage/encrypting_source_url).
 import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decryptSourceUrl, deterministicIv, encryptSourceUrl } from '../../../src/dialects/imgproxy/encryption.js';
+import { decryptSourceUrl, deterministicIv, encryptSourceUrl } from '../../../../src/dialects/imgproxy/encryption.js';
 
 const DOC_KEY = Buffer.from('1eb5b0e971ad7f45324c1bb15c947cb207c43152fa5c6c7f35c4f36e0c18e0f1', 'hex');
 

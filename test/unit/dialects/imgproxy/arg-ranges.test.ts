@@ -3,15 +3,15 @@
 // non-finite value in the options).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARG_RANGES, MAX_DIMENSION, type ArgKey } from '../../../src/dialects/imgproxy/arg-ranges.js';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { OPTION_TABLE } from '../../../src/dialects/imgproxy/option-table.js';
-import { createPreviewProxyDialect } from '../../../src/dialects/previewproxy/index.js';
-import { PP_RANGES } from '../../../src/dialects/previewproxy/params.js';
-import { checkNumber, describeRange } from '../../../src/dialects/numeric.js';
-import { ProxyError } from '../../../src/errors.js';
-import type { ProcessingOptions } from '../../../src/options.js';
-import { config, expectProxyError } from './helpers.js';
+import { ARG_RANGES, MAX_DIMENSION, type ArgKey } from '../../../../src/dialects/imgproxy/arg-ranges.js';
+import { createImgproxyDialect } from '../../../../src/dialects/imgproxy/index.js';
+import { OPTION_TABLE } from '../../../../src/dialects/imgproxy/option-table.js';
+import { createPreviewProxyDialect } from '../../../../src/dialects/previewproxy/index.js';
+import { PP_RANGES } from '../../../../src/dialects/previewproxy/params.js';
+import { checkNumber, describeRange } from '../../../../src/dialects/numeric.js';
+import { ProxyError } from '../../../../src/errors.js';
+import type { ProcessingOptions } from '../../../../src/options.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const cfg = config({ IMGPROXY_ALLOW_SECURITY_OPTIONS: 'true', IMGPROXY_PRESETS: 'p1=w:10' });
 const dialect = createImgproxyDialect(cfg);

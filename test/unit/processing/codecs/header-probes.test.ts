@@ -2,9 +2,9 @@
 // codestream and ISO-BMFF container) and HEIF's image-size properties.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { largestIspe } from '../../../src/processing/codecs/heic-read.js';
-import { probeJxl } from '../../../src/processing/codecs/jxl-read.js';
-import { heicOf, jxlOf } from '../../fixtures/generate.js';
+import { largestIspe } from '../../../../src/processing/codecs/heic-read.js';
+import { probeJxl } from '../../../../src/processing/codecs/jxl-read.js';
+import { heicOf, jxlOf } from '../../../fixtures/generate.js';
 
 function box(type: string, payload: Buffer): Buffer {
   const head = Buffer.alloc(8);

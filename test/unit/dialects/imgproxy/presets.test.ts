@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/fields.js';
-import { createImgproxyDialect, loadPresets } from '../../../src/dialects/imgproxy/index.js';
-import type { ProcessingOptions } from '../../../src/options.js';
-import { config, expectProxyError } from './helpers.js';
+import { ConfigError } from '../../../../src/config/fields.js';
+import { createImgproxyDialect, loadPresets } from '../../../../src/dialects/imgproxy/index.js';
+import type { ProcessingOptions } from '../../../../src/options.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const SRC = 'plain/http://e.com/a.jpg';
 

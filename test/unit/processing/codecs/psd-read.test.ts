@@ -2,9 +2,9 @@
 // depth it claims, both compressions, PSB's wide lengths, the transparency rule, and headers
 // that lie (refused before anything is allocated for them).
 import { describe, expect, it } from 'vitest';
-import { decodePsd, readPsdHeader } from '../../../src/processing/codecs/psd-read.js';
-import { plane16, plane8, writePsd } from '../../helpers/psd.js';
-import { expectProxyError } from '../dialects/helpers.js';
+import { decodePsd, readPsdHeader } from '../../../../src/processing/codecs/psd-read.js';
+import { plane16, plane8, writePsd } from '../../../helpers/psd.js';
+import { expectProxyError } from '../../../helpers/dialects.js';
 
 const W = 5;
 const H = 3;

@@ -3,9 +3,9 @@
 // tests send (processing/*_test.go build them with testutil/options_builder.go, which leaves
 // unset arguments empty); the rules are options/parser/parse.go and apply.go, handlers/path.go.
 import { describe, expect, it } from 'vitest';
-import { createImgproxyDialect, sign } from '../../../src/dialects/imgproxy/index.js';
-import { defaultOptions, type ProcessingOptions } from '../../../src/options.js';
-import { config, expectProxyError, hex } from './helpers.js';
+import { createImgproxyDialect, sign } from '../../../../src/dialects/imgproxy/index.js';
+import { defaultOptions, type ProcessingOptions } from '../../../../src/options.js';
+import { config, expectProxyError, hex } from '../../../helpers/dialects.js';
 
 const base = config();
 const dialect = createImgproxyDialect(base);

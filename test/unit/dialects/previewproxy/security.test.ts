@@ -1,8 +1,8 @@
 import { createCipheriv, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, inspectConfig, loadConfig } from '../../../src/config/index.js';
-import { createPreviewProxyDialect, encryptSourceUrl, hostAllowed } from '../../../src/dialects/previewproxy/index.js';
-import { config, expectProxyError } from './helpers.js';
+import { ConfigError, inspectConfig, loadConfig } from '../../../../src/config/index.js';
+import { createPreviewProxyDialect, encryptSourceUrl, hostAllowed } from '../../../../src/dialects/previewproxy/index.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const KEY = 'secret-key';
 // Computed here from the documented form: HMAC-SHA256(utf8 key, canonical), base64url, no padding.

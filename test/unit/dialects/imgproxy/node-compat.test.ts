@@ -1,8 +1,8 @@
 // URLs built by the official @imgproxy/imgproxy-node builder must be accepted and parsed.
 import { generateImageUrl } from '@imgproxy/imgproxy-node';
 import { describe, expect, it } from 'vitest';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { config, expectProxyError } from './helpers.js';
+import { createImgproxyDialect } from '../../../../src/dialects/imgproxy/index.js';
+import { config, expectProxyError } from '../../../helpers/dialects.js';
 
 const KEY = '943b421c9eb07c830af81030552c86009268de4e532ba2ee2eab8247c6da0881';
 const SALT = '520f986b998545b4785e0defbc4f3c1203f22de2374a3d53cb7a7fe9fea309c5';

@@ -2,10 +2,10 @@
 // aliases, argument forms, defaults, ranges and errors
 // (https://docs.imgproxy.net/usage/processing, https://docs.imgproxy.net/features/chained_pipelines).
 import { describe, expect, it } from 'vitest';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { MAX_BLUR_AREAS, OPTION_TABLE } from '../../../src/dialects/imgproxy/option-table.js';
-import { defaultOptions, MAIN_KEYS, type ProcessingOptions } from '../../../src/options.js';
-import { b64, config, expectProxyError } from './helpers.js';
+import { createImgproxyDialect } from '../../../../src/dialects/imgproxy/index.js';
+import { MAX_BLUR_AREAS, OPTION_TABLE } from '../../../../src/dialects/imgproxy/option-table.js';
+import { defaultOptions, MAIN_KEYS, type ProcessingOptions } from '../../../../src/options.js';
+import { b64, config, expectProxyError } from '../../../helpers/dialects.js';
 
 const base = config();
 const dialect = createImgproxyDialect(base);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { splitPath } from '../../../src/dialects/imgproxy/path.js';
-import { parseUrlReplacements, pathUnescape } from '../../../src/dialects/imgproxy/source-url.js';
-import { b64, config, expectProxyError } from './helpers.js';
+import { createImgproxyDialect } from '../../../../src/dialects/imgproxy/index.js';
+import { splitPath } from '../../../../src/dialects/imgproxy/path.js';
+import { parseUrlReplacements, pathUnescape } from '../../../../src/dialects/imgproxy/source-url.js';
+import { b64, config, expectProxyError } from '../../../helpers/dialects.js';
 
 const d = createImgproxyDialect(config());
 const src = (path: string) => d.parseImage(path, {});

@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeBmp, probeBmp, type RawImage } from '../../../src/processing/codecs/bmp-read.js';
-import { encodeBmp } from '../../../src/processing/codecs/bmp-write.js';
-import { entryFor, icoEntries, largestEntry } from '../../../src/processing/codecs/ico-read.js';
-import { encodeIco } from '../../../src/processing/codecs/ico-write.js';
-import { readSource, sharpOf } from '../../../src/processing/codecs/source.js';
-import { detectImageFormat } from '../../../src/sources/detect.js';
-import { encodeIco as icoOf } from '../../conformance/imgproxy/encoders.js';
+import { decodeBmp, probeBmp, type RawImage } from '../../../../src/processing/codecs/bmp-read.js';
+import { encodeBmp } from '../../../../src/processing/codecs/bmp-write.js';
+import { entryFor, icoEntries, largestEntry } from '../../../../src/processing/codecs/ico-read.js';
+import { encodeIco } from '../../../../src/processing/codecs/ico-write.js';
+import { readSource, sharpOf } from '../../../../src/processing/codecs/source.js';
+import { detectImageFormat } from '../../../../src/sources/detect.js';
+import { encodeIco as icoOf } from '../../../conformance/imgproxy/encoders.js';
 
 const LIMITS = { maxPixels: 1e8, maxFrames: 1, deadline: Date.now() + 600_000 };
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyClientFeatures, detectClientFeatures, varyHeader } from '../../../src/negotiate.js';
-import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
-import { defaultOptions } from '../../../src/options.js';
-import { chooseOutputFormat } from '../../../src/processing/format.js';
-import { config } from './helpers.js';
+import { applyClientFeatures, detectClientFeatures, varyHeader } from '../../src/negotiate.js';
+import { createImgproxyDialect } from '../../src/dialects/imgproxy/index.js';
+import { defaultOptions } from '../../src/options.js';
+import { chooseOutputFormat } from '../../src/processing/format.js';
+import { config } from '../helpers/dialects.js';
 
 const plain = config();
 const hints = config({ IMGPROXY_ENABLE_CLIENT_HINTS: 'true' });

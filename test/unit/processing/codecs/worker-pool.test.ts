@@ -3,10 +3,10 @@
 // one), a tool is killed at the deadline, on abort and when its output passes its bound, and
 // the errors are the ProxyErrors the client gets.
 import { describe, expect, it } from 'vitest';
-import { ProxyError } from '../../../src/errors.js';
-import { runTool } from '../../../src/processing/codecs/tool.js';
-import { inWorker, pdfPagesInWorker } from '../../../src/processing/codecs/worker-pool.js';
-import { writePdf } from '../../helpers/pdf.js';
+import { ProxyError } from '../../../../src/errors.js';
+import { runTool } from '../../../../src/processing/codecs/tool.js';
+import { inWorker, pdfPagesInWorker } from '../../../../src/processing/codecs/worker-pool.js';
+import { writePdf } from '../../../helpers/pdf.js';
 
 const soon = (ms: number) => Date.now() + ms;
 const limits = (ms: number, signal?: AbortSignal) => ({ maxPixels: 400e6, maxFrames: 1, deadline: soon(ms), signal });

@@ -1,7 +1,7 @@
-// Shared test helpers for the dialect tests: config from an env object, error capture.
+// Shared helpers for the URL dialect tests (test/unit/dialects/, negotiate, url-signer): config from an env object, error capture.
 import { expect } from 'vitest';
-import { loadConfig, type Config } from '../../../src/config/index.js';
-import { ProxyError } from '../../../src/errors.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { ProxyError } from '../../src/errors.js';
 
 export const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 
