@@ -1,7 +1,10 @@
 /**
  * The imgproxy URL dialect: `/%signature/%options/plain/%url@%ext`, base64 and encrypted
- * (`enc/`, imgproxy Pro) sources and `/info/…` paths in, ImageRequest out. Order of application (reference §2.4): client
- * features → `default` preset → URL options left to right with presets expanded in
+ * (`enc/`, imgproxy Pro) sources and `/info/…` paths in, ImageRequest out. Order of
+ * application, as imgproxy's `defaultProcessingOptions` and `parsePathOptions` do it
+ * (https://github.com/imgproxy/imgproxy/blob/master/options/parser/processing_options.go;
+ * "The default preset … will be applied to every image", https://docs.imgproxy.net/usage/presets):
+ * client features → `default` preset → URL options left to right with presets expanded in
  * place → URL extension. Presets and replacements are parsed once, at creation.
  */
 import type { IncomingHttpHeaders } from 'node:http';

@@ -5,7 +5,9 @@ import { config, expectProxyError, hex } from '../../../helpers/dialects.js';
 
 const DOCS_PATH = '/rs:fill:300:400:0/g:sm/aHR0cDovL2V4YW1w/bGUuY29tL2ltYWdl/cy9jdXJpb3NpdHku/anBn.png';
 
-describe('sign (reference §2.2 vectors)', () => {
+// The vectors: imgproxy's docs example (https://docs.imgproxy.net/usage/signing_url) and its own
+// tests (https://github.com/imgproxy/imgproxy/blob/master/security/signature_test.go).
+describe('sign (imgproxy docs and signature_test.go vectors)', () => {
   it('docs vector', () => {
     expect(sign(DOCS_PATH, Buffer.from('secret'), Buffer.from('hello'), 32)).toBe('oKfUtW34Dvo2BGQehJFR4Nr0_rIjOtdtzJ3QFsUcXH8');
   });
