@@ -1,13 +1,15 @@
 /**
  * Origin sub-store: raw source bytes keyed by the source URL only, so one source requested
- * in several variants is downloaded once. Seed: "The origin sub-store allows the same source
+ * in several variants is downloaded once. PreviewProxy's caching overview
+ * (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview): "The origin sub-store allows the same source
  * file to be fetched only once … This applies to HTTP and S3 sources" and "the TTL of an
  * origin entry is derived from the upstream response headers (Cache-Control: max-age or
  * Expires), falling back to PP_CACHE_DISK_TTL_SECS when no headers are present."
  *
  * Freshness follows RFC 9111 as a shared cache (http-cache-semantics): `no-store` and
  * `private` are not stored, s-maxage beats max-age beats Expires, Age and Date count.
- * PreviewProxy (reference §3.5) ignored all of that and only on one code path.
+ * PreviewProxy's `extract_ttl` reads only the first max-age, then Expires, and only on its
+ * streaming path (https://github.com/ViGrise/previewproxy/blob/main/src/modules/cache/origin.rs).
  *
  * A stale entry that has a validator (ETag / Last-Modified) is kept on disk for another
  * PP_CACHE_DISK_TTL_SECS so it can be revalidated: a 304 refreshes its expiry and reuses
@@ -109,7 +111,7 @@ export interface Freshness {
 
 const EXPLICIT_CC = /(?:^|[\s,])(?:s-maxage|max-age)\s*=|(?:^|[\s,])no-cache(?:$|[\s,=])/i;
 
-/** RFC 9111 freshness of an upstream response for a shared cache, with the seed's fallback. */
+/** RFC 9111 freshness of an upstream response for a shared cache, falling back to PP_CACHE_DISK_TTL_SECS. */
 export function originFreshness(headers: Readonly<Record<string, string>>, defaultTtlMs: number): Freshness {
   const policy = new CachePolicy({ url: '/', method: 'GET', headers: {} }, { status: 200, headers: { ...headers } }, { shared: true });
   if (!policy.storable()) return { storable: false, freshMs: 0, explicit: true };

@@ -1,9 +1,11 @@
 /**
  * Cache error reporting. Cache errors never fail a request: the caller carries on without
- * the cache. Seed: "IMGPROXY_CACHE_REPORT_ERRORS: When true, imgproxy will report cache
- * errors instead of silently falling back" — true → an error-level log with the detail,
- * false → only the `cacheErrors` metric (and a debug line). PreviewProxy (reference §3.9)
- * swallowed them, so an unwritable directory silently turned L2 off.
+ * the cache. imgproxy (https://docs.imgproxy.net/cache/internal): "IMGPROXY_CACHE_REPORT_ERRORS:
+ * When true, imgproxy will report cache errors instead of silently falling back" — true → an
+ * error-level log with the detail, false → only the `cacheErrors` metric (and a debug line).
+ * PreviewProxy swallows them (`let _ = self.l2.set(…)`,
+ * https://github.com/ViGrise/previewproxy/blob/main/src/modules/cache/manager.rs), so an
+ * unwritable directory silently turns L2 off.
  */
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';

@@ -2,7 +2,8 @@
  * The configuration schema: every variable pixproxy reads, grouped by concern, with its
  * default and what it does (`.describe()`, the README's "Meaning" column; the type below
  * refuses a field without one). Canonical names are imgproxy's (IMGPROXY_*); PreviewProxy's
- * PP_* names are aliases or, for the cache variables its seed defines, canonical.
+ * PP_* names are aliases or, for the cache variables of PreviewProxy's caching overview
+ * (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview), canonical.
  *
  * Adding a variable: add a field here with its description (the type of `Config`
  * follows), read it from the frozen config where it is needed, regenerate the README's
@@ -169,7 +170,8 @@ export const schema = {
       .describe('Lets http(s) sources connect to loopback addresses (checked at connect time).'),
     allowLinkLocalSourceAddresses: bool(['IMGPROXY_ALLOW_LINK_LOCAL_SOURCE_ADDRESSES'], false)
       .describe('Lets http(s) sources connect to link-local addresses (cloud metadata endpoints live there).'),
-    // imgproxy allows private ranges by default; we block them (reference §12 "beat").
+    // imgproxy allows private ranges by default (`AllowPrivateSourceAddresses: true`,
+    // https://github.com/imgproxy/imgproxy/blob/master/fetcher/transport/generichttp/config.go); we block them.
     allowPrivateSourceAddresses: bool(['IMGPROXY_ALLOW_PRIVATE_SOURCE_ADDRESSES'], false)
       .describe('Lets http(s) sources connect to private-network addresses (blocked by default, unlike imgproxy).'),
     maxSrcFileSize: int(['IMGPROXY_MAX_SRC_FILE_SIZE', 'PP_MAX_SOURCE_BYTES'], 0, { min: 0 })
@@ -476,7 +478,8 @@ export const schema = {
       .describe('Milliseconds between two OTLP metric exports (imgproxy: 10 s).'),
   },
 
-  /** The PreviewProxy URL dialect (reference previewproxy.md §2, §4). */
+  /** The PreviewProxy URL dialect (https://github.com/ViGrise/previewproxy#readme, its variables:
+   * https://platform.vigrise.com/docs/open-source-software/previewproxy/configuration/environment-variables). */
   previewproxy: {
     hmacKey: str(['PP_HMAC_KEY'])
       .describe('HMAC-SHA256 key (raw UTF-8) of PreviewProxy URL signatures; empty = signatures not required.'),
@@ -564,7 +567,8 @@ export const schema = {
       .describe('Directory of the fs L2 cache.'),
     diskTtlSecs: int(['PP_CACHE_DISK_TTL_SECS'], 86_400, { min: 0 })
       .describe('Seconds a result stays in L2, and the freshness of a source without caching headers; 0 = results not stored in L2.'),
-    // Unset → unbounded (with a startup warning), as the seed says.
+    // Unset → unbounded, with a startup warning: "PP_CACHE_DISK_MAX_MB is not set by default, meaning
+    // disk usage is unbounded. In production it is strongly recommended to set this" (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview).
     diskMaxMb: optInt(['PP_CACHE_DISK_MAX_MB'], { min: 1 })
       .describe('Size budget in MB of the fs L2 (results and origin sub-store), kept by evicting the least recently used; unset = unbounded.'),
     cleanupIntervalSecs: int(['PP_CACHE_CLEANUP_INTERVAL_SECS'], 600, { min: 0 })
