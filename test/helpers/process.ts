@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { reapChild } from './reaper.js';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -23,6 +24,8 @@ export async function spawnServer(env: Record<string, string>, entry: readonly s
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMGPROXY_BIND: '127.0.0.1:0', IMGPROXY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Killed with the test run even when the run is SIGKILLed (no afterAll runs then).
+  reapChild(child);
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
