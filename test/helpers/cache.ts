@@ -3,13 +3,13 @@
  * pair and a second one for rotations, requests with their X-Cache answer, the cache entry files
  * under a directory (and their sizes), the transformed-store key of a path as the running app
  * computes it, a logger whose lines can be inspected, a scraped /metrics, and the loopback origin
- * with the images those tests fetch.
+ * with the images those tests fetch (`useCacheOrigin`: started before a file's tests, closed after).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { sign } from '../../src/dialects/imgproxy/signature.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import type { RunningApp } from './app.js';
@@ -164,4 +164,16 @@ export async function startCacheOrigin(): Promise<CacheOrigin> {
     '/noheaders.jpg': { body: photo, contentType: 'image/jpeg' },
   });
   return { origin, photo, tall };
+}
+
+/** The cache tests' origin for one test file: started in its beforeAll, closed in its afterAll. */
+export function useCacheOrigin(): CacheOrigin {
+  const fixture = {} as CacheOrigin;
+  beforeAll(async () => {
+    Object.assign(fixture, await startCacheOrigin());
+  });
+  afterAll(async () => {
+    await fixture.origin.close();
+  });
+  return fixture;
 }

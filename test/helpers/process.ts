@@ -56,6 +56,16 @@ export async function spawnServer(env: Record<string, string>, entry: readonly s
   return { child, url, pid: child.pid ?? 0, logs, exited };
 }
 
+/** Whether a process of this PID exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface ProcessMemory {
   /** Resident set size now, bytes (VmRSS). */
   rss: number;

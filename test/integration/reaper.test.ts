@@ -5,18 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../helpers/process.js';
 
 const REAPER = pathToFileURL(new URL('../helpers/reaper.ts', import.meta.url).pathname).href;
 const started: number[] = [];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -44,7 +36,7 @@ setInterval(() => {}, 1000);`;
 }
 
 afterEach(() => {
-  for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of started.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 });
 
 describe('reaper', () => {
@@ -52,8 +44,8 @@ describe('reaper', () => {
     const { run, sleeper } = await startRun();
     // The watchdog polls every second: two polls with the run alive must not touch the child.
     await new Promise((r) => setTimeout(r, 2500));
-    expect(alive(sleeper)).toBe(true);
+    expect(isAlive(sleeper)).toBe(true);
     run.kill('SIGKILL');
-    expect(await until(() => !alive(sleeper), 10_000)).toBe(true);
+    expect(await until(() => !isAlive(sleeper), 10_000)).toBe(true);
   });
 });

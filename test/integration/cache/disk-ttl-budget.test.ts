@@ -7,24 +7,15 @@
  *   [imgproxy] imgproxy's internal cache: https://docs.imgproxy.net/cache/internal
  *   [pp]       PreviewProxy's caching overview: https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/index.js';
 import { startApp } from '../../helpers/app.js';
-import { ENV, signed, sleep, MB, until, get, entryFiles, diskBytes, shardOf, keyOf, captureLogger, startCacheOrigin } from '../../helpers/cache.js';
+import { ENV, signed, sleep, MB, until, get, entryFiles, diskBytes, shardOf, keyOf, captureLogger, useCacheOrigin } from '../../helpers/cache.js';
 import { transforms } from '../../helpers/metrics.js';
-import type { Origin } from '../../helpers/origin.js';
 
-let origin: Origin;
-
-beforeAll(async () => {
-  ({ origin } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[pp] Configuration reference', () => {
   it('defaults: PP_CACHE_MEMORY_MAX_MB 256, PP_CACHE_MEMORY_TTL_SECS 3600, PP_CACHE_DIR /tmp/previewproxy, PP_CACHE_DISK_TTL_SECS 86400, PP_CACHE_DISK_MAX_MB unlimited, PP_CACHE_CLEANUP_INTERVAL_SECS 600 (module level: the config is what a server would get)', () => {
@@ -36,7 +27,7 @@ describe('[pp] Configuration reference', () => {
   it('PP_CACHE_DISK_TTL_SECS default 86400: a transformed entry on disk expires a day after it was written', async () => {
     const px = await startApp(ENV);
     try {
-      const p = signed(`/w:160/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:160/plain/${fixture.origin.url}/a.jpg`);
       await get(px, p);
       await px.app.ctx.cache.flush();
       const st = await stat(join(px.cacheDir, shardOf(keyOf(px, p))));
@@ -49,7 +40,7 @@ describe('[pp] Configuration reference', () => {
   it('PP_CACHE_DISK_TTL_SECS "How long entries remain on disk before expiry": with 2 s (L1 off), HIT-L2 then, after it, MISS', async () => {
     const px = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '2', PP_CACHE_MEMORY_MAX_MB: '0' });
     try {
-      const p = signed(`/w:163/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:163/plain/${fixture.origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       await px.app.ctx.cache.flush();
       expect((await get(px, p)).cache).toBe('HIT-L2');
@@ -66,12 +57,12 @@ describe('[pp] Configuration reference', () => {
     const px = await startApp({ ...ENV, PP_CACHE_DISK_MAX_MB: '1' });
     let stopped = false;
     try {
-      const hot = signed(`/w:600/q:100/plain/${origin.url}/a.jpg`);
+      const hot = signed(`/w:600/q:100/plain/${fixture.origin.url}/a.jpg`);
       const hotBody = (await get(px, hot)).body;
       let written = hotBody.length;
       const variants: string[] = [];
       for (let i = 0; i < 20; i++) {
-        const p = signed(`/w:${560 + i}/q:100/plain/${origin.url}/a.jpg`);
+        const p = signed(`/w:${560 + i}/q:100/plain/${fixture.origin.url}/a.jpg`);
         variants.push(p);
         written += (await get(px, p)).body.length;
         await px.app.ctx.cache.flush();
@@ -109,7 +100,7 @@ describe('[pp] Configuration reference', () => {
     const unswept = await startApp({ ...ENV, PP_CACHE_DISK_TTL_SECS: '2', PP_CACHE_CLEANUP_INTERVAL_SECS: '0' });
     try {
       for (const px of [swept, unswept]) {
-        await get(px, signed(`/w:164/plain/${origin.url}/a.jpg`));
+        await get(px, signed(`/w:164/plain/${fixture.origin.url}/a.jpg`));
         await px.app.ctx.cache.flush();
         expect(await entryFiles(px.cacheDir)).toHaveLength(2);
       }

@@ -6,24 +6,15 @@
  *   [imgproxy] imgproxy's internal cache: https://docs.imgproxy.net/cache/internal
  *   [pp]       PreviewProxy's caching overview: https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../../helpers/app.js';
-import { ENV, signed, get, size, captureLogger, startCacheOrigin } from '../../helpers/cache.js';
+import { ENV, signed, get, size, captureLogger, useCacheOrigin } from '../../helpers/cache.js';
 import { counterTotal } from '../../helpers/metrics.js';
-import type { Origin } from '../../helpers/origin.js';
 
-let origin: Origin;
-
-beforeAll(async () => {
-  ({ origin } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[imgproxy] Configuration', () => {
   for (const report of [true, false]) {
@@ -34,7 +25,7 @@ describe('[imgproxy] Configuration', () => {
       const cap = captureLogger('debug');
       const px = await startApp({ ...ENV, PP_CACHE_DIR: notADir, IMGPROXY_CACHE_REPORT_ERRORS: String(report) }, { logger: cap.logger });
       try {
-        const r = await get(px, signed(`/w:107/plain/${origin.url}/a.jpg`));
+        const r = await get(px, signed(`/w:107/plain/${fixture.origin.url}/a.jpg`));
         expect(r.status).toBe(200);
         expect(await size(r.body)).toEqual([107, 80]);
         await px.app.ctx.cache.flush();

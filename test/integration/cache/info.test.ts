@@ -6,43 +6,32 @@
  *   [imgproxy] imgproxy's internal cache: https://docs.imgproxy.net/cache/internal
  *   [pp]       PreviewProxy's caching overview: https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startApp } from '../../helpers/app.js';
-import { ENV, signed, entryFiles, inOrigin, startCacheOrigin } from '../../helpers/cache.js';
-import type { Origin } from '../../helpers/origin.js';
+import { ENV, signed, entryFiles, inOrigin, useCacheOrigin } from '../../helpers/cache.js';
 
-let origin: Origin;
-let photo: Buffer;
-let tall: Buffer;
-
-beforeAll(async () => {
-  ({ origin, photo, tall } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[imgproxy] Limitations', () => {
   it('"Requests to the /info endpoint are not cached" is lifted: MISS, then HIT-L1 (one fetch), an L2 entry of its own; a purge of its source shows the new bytes', async () => {
     const px = await startApp(ENV);
-    origin.files.set('/info.jpg', { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
+    fixture.origin.files.set('/info.jpg', { body: fixture.photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
     try {
-      const infoPath = signed(`/plain/${origin.url}/info.jpg`);
+      const infoPath = signed(`/plain/${fixture.origin.url}/info.jpg`);
       const first = await fetch(`${px.url}/info${infoPath}`);
       expect(first.status).toBe(200);
       expect(first.headers.get('x-cache')).toBe('MISS');
       expect(await first.json()).toMatchObject({ width: 800, height: 600 });
-      origin.files.set('/info.jpg', { body: tall, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
+      fixture.origin.files.set('/info.jpg', { body: fixture.tall, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
       const second = await fetch(`${px.url}/info${infoPath}`);
       expect(second.headers.get('x-cache')).toBe('HIT-L1');
       expect(await second.json()).toMatchObject({ width: 800, height: 600 });
-      expect(origin.count('/info.jpg')).toBe(1);
+      expect(fixture.origin.count('/info.jpg')).toBe(1);
       await px.app.ctx.cache.flush();
       const files = await entryFiles(px.cacheDir);
       expect(files.filter((f) => /_i[0-9a-f]+$/.test(f.rel))).toHaveLength(1);
 
-      const purged = await px.app.ctx.cache.purge({ target: { kind: 'source', url: `${origin.url}/info.jpg` }, origin: true });
+      const purged = await px.app.ctx.cache.purge({ target: { kind: 'source', url: `${fixture.origin.url}/info.jpg` }, origin: true });
       expect(purged.purged.l1).toBe(1);
       expect(purged.purged.l2).toBe(1);
       const third = await fetch(`${px.url}/info${infoPath}`);
@@ -55,13 +44,13 @@ describe('[imgproxy] Limitations', () => {
 
   it('PIXPROXY_CACHE_INFO_TTL_SECS=0 keeps /info uncached: a changed source shows at once, nothing enters L1 or L2', async () => {
     const px = await startApp({ ...ENV, PIXPROXY_CACHE_INFO_TTL_SECS: '0' });
-    origin.files.set('/info0.jpg', { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
+    fixture.origin.files.set('/info0.jpg', { body: fixture.photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
     try {
-      const infoPath = signed(`/plain/${origin.url}/info0.jpg`);
+      const infoPath = signed(`/plain/${fixture.origin.url}/info0.jpg`);
       const first = await fetch(`${px.url}/info${infoPath}`);
       expect(first.headers.get('x-cache')).toBe('MISS');
       expect(await first.json()).toMatchObject({ width: 800, height: 600 });
-      origin.files.set('/info0.jpg', { body: tall, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
+      fixture.origin.files.set('/info0.jpg', { body: fixture.tall, contentType: 'image/jpeg', headers: { 'Cache-Control': 'no-store' } });
       const second = await fetch(`${px.url}/info${infoPath}`);
       expect(second.headers.get('x-cache')).toBe('MISS');
       expect(await second.json()).toMatchObject({ width: 300, height: 500 });

@@ -6,40 +6,31 @@
  *   [imgproxy] imgproxy's internal cache: https://docs.imgproxy.net/cache/internal
  *   [pp]       PreviewProxy's caching overview: https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { startApp } from '../../helpers/app.js';
-import { ENV, signed, sleep, MB, get, lookups, entryFiles, startCacheOrigin } from '../../helpers/cache.js';
+import { ENV, signed, sleep, MB, get, lookups, entryFiles, useCacheOrigin } from '../../helpers/cache.js';
 import { transforms } from '../../helpers/metrics.js';
-import type { Origin } from '../../helpers/origin.js';
 
-let origin: Origin;
-
-beforeAll(async () => {
-  ({ origin } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[pp] L1 and L2', () => {
   it('L1 "a cache hit here avoids both disk I/O and recomputation": with the disk cache emptied, the second request is still HIT-L1', async () => {
     const px = await startApp(ENV);
     try {
-      const p = signed(`/w:130/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:130/plain/${fixture.origin.url}/a.jpg`);
       const first = await get(px, p);
       await px.app.ctx.cache.flush();
       expect((await entryFiles(px.cacheDir)).length).toBe(2);
       await rm(px.cacheDir, { recursive: true, force: true });
-      const fetches = origin.count('/a.jpg');
+      const fetches = fixture.origin.count('/a.jpg');
       const t0 = await transforms(px);
       const l2Reads = (await lookups(px, 'l2', 'hit')) + (await lookups(px, 'l2', 'miss'));
       const second = await get(px, p);
       expect(second.cache).toBe('HIT-L1');
       expect(second.body.equals(first.body)).toBe(true);
       expect(await transforms(px)).toBe(t0);
-      expect(origin.count('/a.jpg')).toBe(fetches);
+      expect(fixture.origin.count('/a.jpg')).toBe(fetches);
       expect((await lookups(px, 'l2', 'hit')) + (await lookups(px, 'l2', 'miss'))).toBe(l2Reads);
       await px.app.ctx.cache.flush();
       expect(await entryFiles(px.cacheDir)).toEqual([]);
@@ -53,7 +44,7 @@ describe('[pp] Configuration reference', () => {
   it('PP_CACHE_MEMORY_MAX_MB=0 disables L1: the second request is HIT-L2', async () => {
     const px = await startApp({ ...ENV, PP_CACHE_MEMORY_MAX_MB: '0' });
     try {
-      const p = signed(`/w:161/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:161/plain/${fixture.origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       await px.app.ctx.cache.flush();
       expect((await get(px, p)).cache).toBe('HIT-L2');
@@ -67,7 +58,7 @@ describe('[pp] Configuration reference', () => {
     const px = await startApp({ ...ENV, PP_CACHE_MEMORY_MAX_MB: '1' });
     try {
       // Each result under an eighth of L1 (the largest entry L1 takes), together over 1.2 MB.
-      const paths = Array.from({ length: 24 }, (_, i) => signed(`/w:${420 + i}/q:100/plain/${origin.url}/a.jpg`));
+      const paths = Array.from({ length: 24 }, (_, i) => signed(`/w:${420 + i}/q:100/plain/${fixture.origin.url}/a.jpg`));
       let bytes = 0;
       for (const p of paths) {
         const size = (await get(px, p)).body.length;
@@ -90,7 +81,7 @@ describe('[pp] Configuration reference', () => {
   it('PP_CACHE_MEMORY_TTL_SECS "How long entries remain in the memory cache": with 2 s, HIT-L1 then, after it, HIT-L2 (and promoted again)', async () => {
     const px = await startApp({ ...ENV, PP_CACHE_MEMORY_TTL_SECS: '2' });
     try {
-      const p = signed(`/w:162/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:162/plain/${fixture.origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       expect((await get(px, p)).cache).toBe('HIT-L1');
       await px.app.ctx.cache.flush();

@@ -7,25 +7,15 @@
  *   [imgproxy] imgproxy's internal cache: https://docs.imgproxy.net/cache/internal
  *   [pp]       PreviewProxy's caching overview: https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../../helpers/app.js';
-import { ENV, signed, sleep, MB, get, sample, scrape, type Samples, startCacheOrigin } from '../../helpers/cache.js';
+import { ENV, signed, sleep, MB, get, sample, scrape, type Samples, useCacheOrigin } from '../../helpers/cache.js';
 import { freePort } from '../../helpers/ports.js';
-import type { Origin } from '../../helpers/origin.js';
 
-let origin: Origin;
-let photo: Buffer;
-
-beforeAll(async () => {
-  ({ origin, photo } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('metrics (issue item 10)', () => {
   // /metrics is on the main port only when asked (imgproxy serves it on IMGPROXY_PROMETHEUS_BIND alone).
@@ -49,7 +39,7 @@ describe('metrics (issue item 10)', () => {
       const text = await res.text();
       for (const n of NAMES) expect(text).toContain(`# TYPE ${n} `);
 
-      const p = signed(`/w:170/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:170/plain/${fixture.origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       await px.app.ctx.cache.flush();
       const m1 = await scrape(`${px.url}/metrics`);
@@ -62,7 +52,7 @@ describe('metrics (issue item 10)', () => {
       expect(sample(m1, 'cache_entries', { layer: 'l2' })).toBe(1);
       expect(sample(m1, 'cache_entries', { layer: 'origin' })).toBe(1);
       for (const layer of ['memory', 'l2', 'origin']) expect(sample(m1, 'cache_bytes', { layer })).toBeGreaterThan(0);
-      expect(sample(m1, 'cache_bytes', { layer: 'origin' })).toBeGreaterThan(photo.length);
+      expect(sample(m1, 'cache_bytes', { layer: 'origin' })).toBeGreaterThan(fixture.photo.length);
 
       expect((await get(px, p)).cache).toBe('HIT-L1');
       const m2 = await scrape(`${px.url}/metrics`);
@@ -70,7 +60,7 @@ describe('metrics (issue item 10)', () => {
       expect(d(m2, 'cache_lookups_total', { layer: 'l2', outcome: 'miss' })).toBe(1);
 
       // a new variant of the same source: origin hit, no upstream fetch
-      await get(px, signed(`/w:171/plain/${origin.url}/a.jpg`));
+      await get(px, signed(`/w:171/plain/${fixture.origin.url}/a.jpg`));
       await px.app.ctx.cache.flush();
       const m3 = await scrape(`${px.url}/metrics`);
       expect(d(m3, 'cache_lookups_total', { layer: 'origin', outcome: 'hit' })).toBe(1);
@@ -79,7 +69,7 @@ describe('metrics (issue item 10)', () => {
       expect(sample(m3, 'cache_entries', { layer: 'l2' })).toBe(2);
 
       // 10 concurrent identical misses: 9 join
-      const slow = signed(`/w:172/plain/${origin.url}/slow.jpg`);
+      const slow = signed(`/w:172/plain/${fixture.origin.url}/slow.jpg`);
       await Promise.all(Array.from({ length: 10 }, () => get(px, slow)));
       const m4 = await scrape(`${px.url}/metrics`);
       expect(d(m4, 'singleflight_joins_total', { kind: 'image' })).toBe(9);
@@ -91,7 +81,7 @@ describe('metrics (issue item 10)', () => {
   it('GET /metrics: an L2 hit after L1 expiry counts l2 hit, and cache_entries{memory} follows the L1 TTL', async () => {
     const px = await startApp({ ...METRICS_ENV, PP_CACHE_MEMORY_TTL_SECS: '2' });
     try {
-      const p = signed(`/w:173/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:173/plain/${fixture.origin.url}/a.jpg`);
       await get(px, p);
       await px.app.ctx.cache.flush();
       expect(sample(await scrape(`${px.url}/metrics`), 'cache_entries', { layer: 'memory' })).toBe(1);
@@ -115,14 +105,14 @@ describe('metrics (issue item 10)', () => {
     await writeFile(notADir, 'x');
     const broken = await startApp({ ...METRICS_ENV, PP_CACHE_DIR: notADir });
     try {
-      for (let i = 0; i < 14; i++) await get(px, signed(`/w:${540 + i}/q:100/plain/${origin.url}/a.jpg`));
+      for (let i = 0; i < 14; i++) await get(px, signed(`/w:${540 + i}/q:100/plain/${fixture.origin.url}/a.jpg`));
       await px.app.ctx.cache.flush();
       const m = await scrape(`${px.url}/metrics`);
       expect(sample(m, 'cache_evictions_total', { layer: 'memory' })).toBeGreaterThan(0);
       expect(sample(m, 'cache_evictions_total', { layer: 'l2' })).toBeGreaterThan(0);
       expect(sample(m, 'cache_bytes', { layer: 'l2' }) + sample(m, 'cache_bytes', { layer: 'origin' })).toBeLessThanOrEqual(MB);
 
-      expect((await get(broken, signed(`/w:174/plain/${origin.url}/a.jpg`))).status).toBe(200);
+      expect((await get(broken, signed(`/w:174/plain/${fixture.origin.url}/a.jpg`))).status).toBe(200);
       await broken.app.ctx.cache.flush();
       const e = await scrape(`${broken.url}/metrics`);
       expect(sample(e, 'cache_errors_total', { layer: 'l2', op: 'put' })).toBeGreaterThan(0);
@@ -137,7 +127,7 @@ describe('metrics (issue item 10)', () => {
     const port = await freePort();
     const px = await startApp({ ...ENV, IMGPROXY_PROMETHEUS_BIND: `127.0.0.1:${port}` });
     try {
-      await get(px, signed(`/w:175/plain/${origin.url}/a.jpg`));
+      await get(px, signed(`/w:175/plain/${fixture.origin.url}/a.jpg`));
       const m = await scrape(`http://127.0.0.1:${port}/metrics`);
       expect(sample(m, 'cache_lookups_total', { layer: 'memory', outcome: 'miss' })).toBe(1);
       const main = await fetch(`${px.url}/metrics`);

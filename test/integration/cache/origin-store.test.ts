@@ -15,26 +15,16 @@ import { isOriginCacheable } from '../../../src/cache/index.js';
 import { originKey } from '../../../src/cache/key.js';
 import { createFsBackend } from '../../../src/storage/fs.js';
 import { startApp, type RunningApp } from '../../helpers/app.js';
-import { ENV, signed, sleep, get, size, lookups, entryFiles, shardOf, keyOf, startCacheOrigin } from '../../helpers/cache.js';
+import { ENV, signed, sleep, get, size, lookups, entryFiles, shardOf, keyOf, useCacheOrigin } from '../../helpers/cache.js';
 import { transforms } from '../../helpers/metrics.js';
-import type { Origin } from '../../helpers/origin.js';
 
-let origin: Origin;
-let photo: Buffer;
-
-beforeAll(async () => {
-  ({ origin, photo } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[pp] L1 and L2', () => {
   it('L2 sub-stores: "Transformed <PP_CACHE_DIR>/ Final transformed image (the result sent to clients)", "Origin <PP_CACHE_DIR>/origin/ Raw fetched bytes before any transform"; "The origin cache key is derived from the source URL only"', async () => {
     const px = await startApp(ENV);
     try {
-      const src = `${origin.url}/a.jpg`;
+      const src = `${fixture.origin.url}/a.jpg`;
       const paths = [signed(`/w:131/plain/${src}`), signed(`/w:132/plain/${src}@png`)];
       const sent = [];
       for (const p of paths) sent.push((await get(px, p)).body);
@@ -50,7 +40,7 @@ describe('[pp] L1 and L2', () => {
         return Buffer.concat(chunks);
       };
       for (const [i, p] of paths.entries()) expect((await read('', keyOf(px, p))).equals(sent[i] as Buffer)).toBe(true);
-      expect((await read('origin', originKey(src))).equals(photo)).toBe(true);
+      expect((await read('origin', originKey(src))).equals(fixture.photo)).toBe(true);
     } finally {
       await px.stop();
     }
@@ -60,16 +50,16 @@ describe('[pp] L1 and L2', () => {
     const dir = await mkdtemp(join(tmpdir(), 'pixproxy-seed-origin-'));
     try {
       const one = await startApp({ ...ENV, PP_CACHE_DIR: dir });
-      origin.files.set('/once.jpg', { body: photo, contentType: 'image/jpeg' });
-      await get(one, signed(`/w:133/plain/${origin.url}/once.jpg`));
+      fixture.origin.files.set('/once.jpg', { body: fixture.photo, contentType: 'image/jpeg' });
+      await get(one, signed(`/w:133/plain/${fixture.origin.url}/once.jpg`));
       await one.stop();
-      expect(origin.count('/once.jpg')).toBe(1);
+      expect(fixture.origin.count('/once.jpg')).toBe(1);
       const two = await startApp({ ...ENV, PP_CACHE_DIR: dir });
       try {
-        const r = await get(two, signed(`/w:134/plain/${origin.url}/once.jpg`));
+        const r = await get(two, signed(`/w:134/plain/${fixture.origin.url}/once.jpg`));
         expect(r.cache).toBe('MISS');
         expect((await size(r.body))[0]).toBe(134);
-        expect(origin.count('/once.jpg')).toBe(1);
+        expect(fixture.origin.count('/once.jpg')).toBe(1);
         expect(await lookups(two, 'origin', 'hit')).toBe(1);
         expect(await transforms(two)).toBe(1);
       } finally {
@@ -94,28 +84,28 @@ describe('[pp] L1 and L2', () => {
       await px.stop();
     });
     const originExpiry = async (file: string): Promise<number> => {
-      await get(px, signed(`/w:140/plain/${origin.url}/${file}`));
+      await get(px, signed(`/w:140/plain/${fixture.origin.url}/${file}`));
       await px.app.ctx.cache.flush();
       // fs layout: the entry file's mtime holds its expiry (src/storage/fs.ts)
-      return (await stat(join(px.cacheDir, 'origin', shardOf(originKey(`${origin.url}/${file}`))))).mtimeMs;
+      return (await stat(join(px.cacheDir, 'origin', shardOf(originKey(`${fixture.origin.url}/${file}`))))).mtimeMs;
     };
     it('Cache-Control: max-age=1000 → expires in 1000 s', async () => {
       expect(Math.abs((await originExpiry('maxage.jpg')) - (Date.now() + 1_000_000))).toBeLessThan(3000);
     });
     it('Expires: now + 2000 s → expires then', async () => {
-      origin.files.set('/expires.jpg', { body: photo, contentType: 'image/jpeg', headers: { Expires: new Date(Date.now() + 2_000_000).toUTCString() } });
+      fixture.origin.files.set('/expires.jpg', { body: fixture.photo, contentType: 'image/jpeg', headers: { Expires: new Date(Date.now() + 2_000_000).toUTCString() } });
       expect(Math.abs((await originExpiry('expires.jpg')) - (Date.now() + 2_000_000))).toBeLessThan(3000);
     });
     it('no headers → PP_CACHE_DISK_TTL_SECS (5000 s)', async () => {
       expect(Math.abs((await originExpiry('noheaders.jpg')) - (Date.now() + 5_000_000))).toBeLessThan(3000);
     });
     it('max-age=2: once it has passed, a new variant fetches the source again', async () => {
-      await get(px, signed(`/w:141/plain/${origin.url}/maxage2.jpg`));
-      await get(px, signed(`/w:142/plain/${origin.url}/maxage2.jpg`));
-      expect(origin.count('/maxage2.jpg')).toBe(1);
+      await get(px, signed(`/w:141/plain/${fixture.origin.url}/maxage2.jpg`));
+      await get(px, signed(`/w:142/plain/${fixture.origin.url}/maxage2.jpg`));
+      expect(fixture.origin.count('/maxage2.jpg')).toBe(1);
       await sleep(2200);
-      await get(px, signed(`/w:143/plain/${origin.url}/maxage2.jpg`));
-      expect(origin.count('/maxage2.jpg')).toBe(2);
+      await get(px, signed(`/w:143/plain/${fixture.origin.url}/maxage2.jpg`));
+      expect(fixture.origin.count('/maxage2.jpg')).toBe(2);
     });
   });
 });

@@ -11,19 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '../../helpers/app.js';
-import { K2, S2, ENV, signed, sleep, get, size, lookups, shardOf, keyOf, startCacheOrigin } from '../../helpers/cache.js';
+import { K2, S2, ENV, signed, sleep, get, size, lookups, shardOf, keyOf, useCacheOrigin } from '../../helpers/cache.js';
 import { transforms } from '../../helpers/metrics.js';
-import type { Origin } from '../../helpers/origin.js';
 
-let origin: Origin;
-
-beforeAll(async () => {
-  ({ origin } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[imgproxy] How it works', () => {
   let px: RunningApp;
@@ -35,7 +26,7 @@ describe('[imgproxy] How it works', () => {
   });
 
   it('"1. imgproxy checks the URL signature" first: a cached URL with a bad or missing signature is 403, never served from cache', async () => {
-    const p = `/w:111/plain/${origin.url}/a.jpg`;
+    const p = `/w:111/plain/${fixture.origin.url}/a.jpg`;
     expect((await get(px, signed(p))).cache).toBe('MISS');
     await px.app.ctx.cache.flush();
     expect((await get(px, signed(p))).cache).toBe('HIT-L2');
@@ -51,7 +42,7 @@ describe('[imgproxy] How it works', () => {
   });
 
   it('"2. generates the cache key from the request parameters" and "3. checks if a cached image exists in the configured storage": the entry sits at <PP_CACHE_DIR>/ab/cd/<key>', async () => {
-    const p = signed(`/w:112/plain/${origin.url}/a.jpg`);
+    const p = signed(`/w:112/plain/${fixture.origin.url}/a.jpg`);
     await get(px, p);
     await px.app.ctx.cache.flush();
     const file = join(px.cacheDir, shardOf(keyOf(px, p)));
@@ -62,16 +53,16 @@ describe('[imgproxy] How it works', () => {
   });
 
   it('"4. If the cached image exists and is valid, imgproxy serves it directly": HIT-L2 with no upstream fetch and no transform', async () => {
-    const p = signed(`/w:113/plain/${origin.url}/b.jpg`);
+    const p = signed(`/w:113/plain/${fixture.origin.url}/b.jpg`);
     const first = await get(px, p);
     expect(first.cache).toBe('MISS');
     await px.app.ctx.cache.flush();
-    const fetches = origin.count('/b.jpg');
+    const fetches = fixture.origin.count('/b.jpg');
     const t0 = await transforms(px);
     const second = await get(px, p);
     expect(second.cache).toBe('HIT-L2');
     expect(second.body.equals(first.body)).toBe(true);
-    expect(origin.count('/b.jpg')).toBe(fetches);
+    expect(fixture.origin.count('/b.jpg')).toBe(fetches);
     expect(await transforms(px)).toBe(t0);
   });
 
@@ -85,7 +76,7 @@ describe('[imgproxy] How it works', () => {
   ] as const) {
     it(`"4. … exists and is valid": an invalid entry (${name}) is not served: MISS, 200, the right image, the file replaced`, async () => {
       const w = name.startsWith('a flipped') ? 114 : 115;
-      const p = signed(`/w:${w}/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:${w}/plain/${fixture.origin.url}/a.jpg`);
       const good = await get(px, p);
       await px.app.ctx.cache.flush();
       const file = join(px.cacheDir, shardOf(keyOf(px, p)));
@@ -106,7 +97,7 @@ describe('[imgproxy] How it works', () => {
 
   it('"5. If not, imgproxy processes the image and stores the result in the cache before serving it": the request right after the response hits', async () => {
     for (let i = 0; i < 5; i++) {
-      const p = signed(`/w:${120 + i}/plain/${origin.url}/a.jpg`);
+      const p = signed(`/w:${120 + i}/plain/${fixture.origin.url}/a.jpg`);
       expect((await get(px, p)).cache).toBe('MISS');
       // no pause, no flush: the entry must already be there (L1 is off in this server)
       expect((await get(px, p)).cache).toBe('HIT-L2');
@@ -114,8 +105,8 @@ describe('[imgproxy] How it works', () => {
   });
 
   it('"5. … stores the result in the cache before serving it": stored by the computation, even when the client that started it has gone (a follower still waits)', async () => {
-    const p = signed(`/w:126/plain/${origin.url}/slow.jpg`);
-    const before = origin.count('/slow.jpg');
+    const p = signed(`/w:126/plain/${fixture.origin.url}/slow.jpg`);
+    const before = fixture.origin.count('/slow.jpg');
     const ctl = new AbortController();
     const leader = fetch(px.url + p, { signal: ctl.signal }).catch(() => null);
     await sleep(50);
@@ -129,6 +120,6 @@ describe('[imgproxy] How it works', () => {
     const r = await get(px, p);
     expect(r.cache).toBe('HIT-L2');
     expect(r.body.equals(f.body)).toBe(true);
-    expect(origin.count('/slow.jpg') - before).toBe(1);
+    expect(fixture.origin.count('/slow.jpg') - before).toBe(1);
   });
 });

@@ -6,28 +6,19 @@
  *   [imgproxy] imgproxy's internal cache: https://docs.imgproxy.net/cache/internal
  *   [pp]       PreviewProxy's caching overview: https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../../helpers/app.js';
-import { ENV, signed, get, startCacheOrigin } from '../../helpers/cache.js';
-import type { Origin } from '../../helpers/origin.js';
+import { ENV, signed, get, useCacheOrigin } from '../../helpers/cache.js';
 
-let origin: Origin;
-
-beforeAll(async () => {
-  ({ origin } = await startCacheOrigin());
-});
-
-afterAll(async () => {
-  await origin.close();
-});
+const fixture = useCacheOrigin();
 
 describe('[imgproxy] Why use internal cache?', () => {
   it('"The cache is protected by the same security measures as imgproxy itself, including URL signatures and processing restrictions": a cached image is not served once the restrictions exclude it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pixproxy-seed-restrict-'));
-    const path = signed(`/w:99/plain/${origin.url}/a.jpg`);
+    const path = signed(`/w:99/plain/${fixture.origin.url}/a.jpg`);
     try {
       const one = await startApp({ ...ENV, PP_CACHE_DIR: dir });
       expect((await get(one, path)).cache).toBe('MISS');
@@ -38,7 +29,7 @@ describe('[imgproxy] Why use internal cache?', () => {
         const r = await get(narrowed, path);
         expect(r.status).toBe(404);
         expect(r.cache).toBeNull();
-        expect((await get(narrowed, signed(`/w:98/plain/${origin.url}/a.jpg`))).status).toBe(404);
+        expect((await get(narrowed, signed(`/w:98/plain/${fixture.origin.url}/a.jpg`))).status).toBe(404);
       } finally {
         await narrowed.stop({ keepCache: true });
       }
