@@ -20,7 +20,11 @@ export default defineConfig({
     coverage: {
       // Off unless asked for (`--coverage`): a run of one folder would fall under the floor.
       provider: 'v8',
-      include: ['src/**/*.{ts,cts}'],
+      // .ts only: the two CommonJS entry files (cli/bin.cts, threadpool.cts) are not parsed by
+      // the coverage remapper, and the CLI tests run them as child processes anyway.
+      include: ['src/**/*.ts'],
+      // The figures are written even when a test fails, so a failing run still shows them.
+      reportOnFailure: true,
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
       thresholds: floor,
