@@ -6,7 +6,9 @@
  * Only an explicit entry counts as support. `*\/*` and `image/*` do not: browsers send
  * them with formats they cannot decode, so a wildcard client must never be handed a
  * variant it may fail to show (imgproxy and Next.js decide the same way). Unlike
- * imgproxy we honour `q=0`, which there still reads as support (reference §4.2).
+ * imgproxy we honour `q=0`, which there still reads as support: its detector is a substring
+ * test, `strings.Contains(headerAccept, "image/webp")`
+ * (https://github.com/imgproxy/imgproxy/blob/master/clientfeatures/detector.go).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from './config/index.js';

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { reapChild, reapWhenGone } from '../../test/helpers/reaper.js';
 import { createSwiftContainer, freePort, startSwift, type SwiftServer } from '../../test/integration/storage/servers.js';
 import { nginxMainConf, type NginxSite } from './nginx-config.js';
 
@@ -20,8 +21,9 @@ export interface SharedStore {
   env: Record<string, string>;
 }
 
-export async function startSharedStore(container = 'pixproxy'): Promise<SharedStore> {
-  const swift = await startSwift();
+/** `detached`: the SAIO outlives the caller (`cluster:up`); otherwise it dies with it, even on SIGKILL. */
+export async function startSharedStore(container = 'pixproxy', opts: { detached?: boolean } = {}): Promise<SharedStore> {
+  const swift = await startSwift(opts);
   try {
     await createSwiftContainer(swift, container);
   } catch (err) {
@@ -84,7 +86,9 @@ export async function startInstance(o: InstanceOptions): Promise<Instance> {
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', log, log], detached: o.detached ?? false });
   closeSync(log);
+  // Detached (`cluster:up`): outlives this process; otherwise killed with it, even on SIGKILL.
   if (o.detached) child.unref();
+  else reapChild(child);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + 60_000;
@@ -116,7 +120,12 @@ export async function startBalancer(dir: string, sites: readonly NginxSite[], de
   const log = openSync(join(dir, 'nginx.out'), 'a');
   const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { stdio: ['ignore', log, log], detached });
   closeSync(log);
+  // TERM: nginx's fast shutdown, which also ends its workers (a SIGKILLed master leaves them).
   if (detached) child.unref();
+  else if (child.pid !== undefined) {
+    const reaper = reapWhenGone(['kill', '-TERM', String(child.pid)]);
+    child.once('exit', () => reaper.cancel());
+  }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const until = Date.now() + 20_000;
   for (const s of sites) {

@@ -62,7 +62,7 @@ async function up(args: string[]): Promise<number> {
     .jpeg()
     .toFile(join(www, 'demo.jpg'));
   process.stderr.write('cluster: starting the Swift SAIO (shared L2)…\n');
-  const store = await startSharedStore();
+  const store = await startSharedStore('pixproxy', { detached: true });
   const instances = await Promise.all(
     Array.from({ length: count }, (_, i) =>
       startInstance({

@@ -1,6 +1,7 @@
 /**
  * L1: transformed results in memory, bounded by bytes (PP_CACHE_MEMORY_MAX_MB) with a TTL
- * from insertion (PP_CACHE_MEMORY_TTL_SECS), on lru-cache. Seed: "The L1 cache stores
+ * from insertion (PP_CACHE_MEMORY_TTL_SECS), on lru-cache. PreviewProxy's caching overview
+ * (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview): "The L1 cache stores
  * transformed images in RAM … a cache hit here avoids both disk I/O and recomputation."
  *
  * One big image must not flush the hot set, so entries larger than 1/8 of the budget are

@@ -1,5 +1,5 @@
 /**
- * `/info` (imgproxy Pro §7.1): JSON facts about a source image. Cheap fields come from the
+ * `/info` (imgproxy Pro, https://docs.imgproxy.net/usage/getting_info): JSON facts about a source image. Cheap fields come from the
  * header (sharp metadata); the slow ones (colours, hashes of pixels) from a small decoded
  * preview. Field names and shapes follow imgproxy's docs (docs/usage/getting_info.mdx).
  */

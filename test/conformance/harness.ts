@@ -22,8 +22,8 @@ export function ported(name: string, fn: Body, timeout?: number): void {
 }
 
 /**
- * An upstream case we fail today. `why` names the issue section and says what we answer
- * against what the peer answers, e.g. `issue 13 §2: origin 304 → we answer 404, imgproxy 304`.
+ * An upstream case we fail today. `why` says what we answer against what the peer answers,
+ * e.g. `origin 304 → we answer 404, imgproxy 304`.
  */
 export function gap(why: string, name: string, fn: Body, timeout?: number): void {
   // CONFORMANCE_SHOW_GAPS=1 runs gaps as plain cases, so each shows why it fails today

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { reapChild } from './reaper.js';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -30,6 +31,8 @@ export async function spawnServer(env: Record<string, string>, entry: readonly s
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(o.cwd ? { cwd: o.cwd } : {}),
   });
+  // Killed with the test run even when the run is SIGKILLed (no afterAll runs then).
+  reapChild(child);
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
@@ -58,6 +61,16 @@ export async function spawnServer(env: Record<string, string>, entry: readonly s
     });
   });
   return { child, url, pid: child.pid ?? 0, logs, exited };
+}
+
+/** Whether a process of this PID exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface ProcessMemory {

@@ -1,6 +1,7 @@
 /**
- * The cache end to end, each test naming the seed statement it checks
- * (shared/seeds/imgproxy-internal-cache.txt = [imgproxy], shared/seeds/previewproxy-caching.txt = [pp]).
+ * The cache end to end, each test naming the statement of the documentation it checks:
+ * [imgproxy] imgproxy's internal cache, https://docs.imgproxy.net/cache/internal;
+ * [pp] PreviewProxy's caching overview, https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';

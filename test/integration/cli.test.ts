@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { CLI_ENTRY, runCli } from '../helpers/cli.js';
 import { makePhoto } from '../helpers/images.js';
-import { spawnServer, type ChildServer } from '../helpers/process.js';
+import { isAlive, spawnServer, type ChildServer } from '../helpers/process.js';
 
 /** Each test starts child processes; on a loaded 2-core machine that takes a while. */
 const SLOW = 120_000;
@@ -55,15 +55,6 @@ function childrenOf(pid: number): number[] {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -234,9 +225,9 @@ describe('pixproxy serve', { timeout: SLOW }, () => {
       expect((await fetch(`${parent.url}/health`)).status).toBe(200);
       parent.child.kill('SIGTERM');
       expect(await parent.exited).toBe(0);
-      expect(alive(child ?? 0)).toBe(false);
+      expect(isAlive(child ?? 0)).toBe(false);
     } finally {
-      if (child !== undefined && alive(child)) process.kill(child, 'SIGKILL');
+      if (child !== undefined && isAlive(child)) process.kill(child, 'SIGKILL');
       if (parent.child.exitCode === null) parent.child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }

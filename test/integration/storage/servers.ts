@@ -1,7 +1,9 @@
 /**
  * Real storage servers for the integration tests, on 127.0.0.1, started by the tests and
  * stopped by the PID they hold: Swift SAIO (also S3 through s3api), Azurite, and the
- * firebase-tools Storage emulator in-process. No backend is mocked.
+ * firebase-tools Storage emulator in-process. No backend is mocked. The SAIO and Azurite die
+ * with the test run even when it is SIGKILLed (a watchdog, test/helpers/reaper.ts: the SAIO's
+ * `swift-saio.sh stop`, Azurite by PID); the GCS emulator lives in the test's own process.
  *
  * Locally a backend whose binaries are missing is skipped with the reason; with CI set it
  * is a failure (`requireOrSkip`).
@@ -13,6 +15,7 @@ import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { reapChild, reapWhenGone } from '../../helpers/reaper.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const require = createRequire(import.meta.url);
@@ -108,8 +111,12 @@ export interface SwiftServer {
   stop(): Promise<void>;
 }
 
-/** Starts a Swift SAIO with scripts/swift-saio.sh; ~3–5 s. */
-export async function startSwift(): Promise<SwiftServer> {
+/**
+ * Starts a Swift SAIO with scripts/swift-saio.sh; ~3–5 s. It is stopped when this process (or
+ * its parent, vitest's main process) exits without calling stop(), unless `detached` (the
+ * local cluster's `cluster:up`, whose SAIO outlives the command and is stopped by `cluster:down`).
+ */
+export async function startSwift(opts: { detached?: boolean } = {}): Promise<SwiftServer> {
   const dir = await mkdtemp(join(tmpdir(), 'pixproxy-saio-'));
   const started = Date.now();
   // The script needs PORT, +120..+122 and +3131 free; parallel test files pick differently.
@@ -117,8 +124,11 @@ export async function startSwift(): Promise<SwiftServer> {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const all = [port, port + 120, port + 121, port + 122, port + 3131];
     if (!(await Promise.all(all.map(portFree))).every(Boolean)) continue;
+    // Armed before the start: the script's servers are up before it returns.
+    const reaper = opts.detached ? undefined : reapWhenGone(['/bin/sh', '-c', '"$0" stop "$1"; rm -rf "$1"', join(ROOT, 'scripts/swift-saio.sh'), dir]);
     const r = await run(join(ROOT, 'scripts/swift-saio.sh'), ['start', dir, String(port)]);
     if (r.code !== 0) {
+      reaper?.cancel();
       await run(join(ROOT, 'scripts/swift-saio.sh'), ['stop', dir]);
       if (/Address already in use|did not start/i.test(r.out) && attempt < 19) continue;
       await rm(dir, { recursive: true, force: true });
@@ -134,6 +144,7 @@ export async function startSwift(): Promise<SwiftServer> {
       s3: { accessKeyId: 'test:tester', secretAccessKey: 'testing', region: 'us-east-1' },
       startMs: Date.now() - started,
       async stop() {
+        reaper?.cancel();
         await run(join(ROOT, 'scripts/swift-saio.sh'), ['stop', dir]);
         await rm(dir, { recursive: true, force: true });
       },
@@ -213,9 +224,11 @@ export async function startAzurite(port?: number): Promise<AzuriteServer> {
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('azurite did not spawn');
+  const reaper = reapChild(child);
   try {
     await waitForPort(p, 20_000, child);
   } catch (err) {
+    reaper.cancel();
     child.kill('SIGKILL');
     throw err;
   }
@@ -227,6 +240,7 @@ export async function startAzurite(port?: number): Promise<AzuriteServer> {
     pid,
     startMs: Date.now() - started,
     async stop() {
+      reaper.cancel();
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       process.kill(pid, 'SIGTERM');

@@ -1,9 +1,14 @@
 /**
- * Disk budget. Seed: "PP_CACHE_DISK_MAX_MB | unlimited | Maximum total size of the disk cache
- * in megabytes", "PP_CACHE_DISK_MAX_MB is not set by default, meaning disk usage is unbounded",
+ * Disk budget. PreviewProxy's caching overview (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview):
+ * "PP_CACHE_DISK_MAX_MB | unlimited | Maximum total size of the disk cache in megabytes",
+ * "PP_CACHE_DISK_MAX_MB is not set by default, meaning disk usage is unbounded",
  * "PP_CACHE_CLEANUP_INTERVAL_SECS | 600 | How often the background job scans for and removes
- * expired disk cache entries". Beyond the seed (reference previewproxy §3.7, peers §B.6/B.8):
- * eviction by least recent use, origin store bounded too, startup without reading files.
+ * expired disk cache entries". Beyond that: eviction by least recent use (PreviewProxy's cleanup
+ * deletes by `created_at`, oldest first, and its origin store has no bound:
+ * https://github.com/ViGrise/previewproxy/blob/main/src/modules/cache/disk.rs, `cleanup`, and
+ * origin.rs), the origin store bounded too, and startup without reading every file (Next.js's
+ * disk LRU reads them all at init; its unbounded disk cache was GHSA-3x4c-7xq6-9pq8,
+ * https://github.com/advisories/GHSA-3x4c-7xq6-9pq8).
  */
 import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,8 +1,11 @@
 /**
  * The image cache facade: L1 → L2 with promotion, fire-and-forget store, ETag per result,
- * error reporting, and the store factory. Seeds: "An L2 hit is copied into L1" (reference
- * §3.1, seed: "Once an image has been fetched and processed, subsequent requests for the same
- * image and parameters are served from cache"); "IMGPROXY_CACHE_REPORT_ERRORS: When true,
+ * error reporting, and the store factory. An L2 hit is copied into L1, as PreviewProxy does
+ * (https://github.com/ViGrise/previewproxy/blob/main/src/modules/cache/manager.rs, `get`;
+ * its caching overview, https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview:
+ * "Once an image has been fetched and processed, subsequent requests for the same image and
+ * parameters are served from cache"). imgproxy's internal cache
+ * (https://docs.imgproxy.net/cache/internal): "IMGPROXY_CACHE_REPORT_ERRORS: When true,
  * imgproxy will report cache errors instead of silently falling back to processing without
  * cache"; "IMGPROXY_CACHE_USE … When blank, the cache is disabled"; "IMGPROXY_CACHE_BUCKET …
  * When using the filesystem adapter, this can be used as an additional path component".

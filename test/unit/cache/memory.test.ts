@@ -1,5 +1,5 @@
 /**
- * L1. Seed: "PP_CACHE_MEMORY_MAX_MB | 256 | Maximum size of the in-memory cache in megabytes"
+ * L1. PreviewProxy's caching overview (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview): "PP_CACHE_MEMORY_MAX_MB | 256 | Maximum size of the in-memory cache in megabytes"
  * and "PP_CACHE_MEMORY_TTL_SECS | 3600 | How long entries remain in the memory cache".
  */
 import { describe, expect, it } from 'vitest';

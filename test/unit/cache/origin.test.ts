@@ -1,6 +1,6 @@
 /**
- * Origin sub-store. Seed: "The origin sub-store allows the same source file to be fetched only
- * once. If the same URL is later requested with different transform parameters, PreviewProxy
+ * Origin sub-store. PreviewProxy's caching overview (https://platform.vigrise.com/docs/open-source-software/previewproxy/caching/caching-overview):
+ * "The origin sub-store allows the same source file to be fetched only once. If the same URL is later requested with different transform parameters, PreviewProxy
  * reads the raw bytes from the origin sub-store … This applies to HTTP and S3 sources." and
  * "For HTTP sources the TTL of an origin entry is derived from the upstream response headers
  * (Cache-Control: max-age or Expires), falling back to PP_CACHE_DISK_TTL_SECS when no headers

@@ -76,7 +76,7 @@ describe('config', () => {
     expect(() => loadConfig({ IMGPROXY_FORMAT_QUALITY: 'jpeg=170' })).toThrow(/IMGPROXY_FORMAT_QUALITY/);
   });
 
-  it('lists every variable of both seed documents', () => {
+  it('lists every variable of imgproxy\'s internal cache docs and PreviewProxy\'s caching overview', () => {
     const vars = new Set(knownVariables());
     for (const v of ['IMGPROXY_CACHE_USE', 'IMGPROXY_CACHE_PATH_PREFIX', 'IMGPROXY_CACHE_BUCKET', 'IMGPROXY_CACHE_KEY_HEADERS', 'IMGPROXY_CACHE_KEY_COOKIES', 'IMGPROXY_CACHE_REPORT_ERRORS',
       'PP_CACHE_MEMORY_MAX_MB', 'PP_CACHE_MEMORY_TTL_SECS', 'PP_CACHE_DIR', 'PP_CACHE_DISK_TTL_SECS', 'PP_CACHE_DISK_MAX_MB', 'PP_CACHE_CLEANUP_INTERVAL_SECS']) {

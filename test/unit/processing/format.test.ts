@@ -1,4 +1,5 @@
-// Output-format selection (reference §4.2, imgproxy determineOutputFormat), quality chain,
+// Output-format selection (imgproxy's `determineOutputFormat`,
+// https://github.com/imgproxy/imgproxy/blob/master/processing/processing.go), quality chain,
 // skip_processing and the AVIF minimum size, without decoding anything.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';

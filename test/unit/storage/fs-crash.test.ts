@@ -2,7 +2,9 @@
  * Crash safety of the fs store: a child process writing a burst of entries is `kill -9`ed
  * mid-burst; afterwards every entry that reads back is byte-identical to what was meant to
  * be written, nothing truncated is served, temp leftovers are never listed and the sweep
- * removes them. (PreviewProxy served truncated `.bin` files after a crash, reference §3.9.)
+ * removes them. (PreviewProxy writes the sidecar, then the `.bin` in place with `fs::write`, no
+ * temp file and rename, so a crash leaves a truncated `.bin` it serves:
+ * https://github.com/ViGrise/previewproxy/blob/main/src/modules/cache/disk.rs, `set`.)
  */
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';

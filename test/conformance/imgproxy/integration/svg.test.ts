@@ -18,7 +18,7 @@ const DIR = process.env.TEST_SVG_PATH ?? (process.env.IMGPROXY_TEST_IMAGES ? joi
 // imgproxy's own ignore list (corrupt files), by base name.
 const IGNORE = new Set(['struct-frag-01-t.svg', 'struct-frag-04-t.svg', 'kalarm.svg']);
 /**
- * Files of the W3C corpus we fail today, with why (issue 13 §6). A file that starts passing
+ * Files of the W3C corpus we fail today, with why. A file that starts passing
  * fails the test until it is taken off this list, like a conformance gap.
  */
 const GAPS: Record<string, string> = {};

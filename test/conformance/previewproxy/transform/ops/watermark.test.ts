@@ -6,8 +6,8 @@
  * the rectangle upstream computes. `apply_opacity` becomes a mark with that alpha over white.
  *
  * The image-watermark cases name the configured watermark (IMGPROXY_WATERMARK_URL = the `wm`
- * URL), so they measure placement and opacity; a `wm` from any source is issue 12 §3, measured
- * by `service.rs` and the docs' examples.
+ * URL), so they measure placement and opacity; a `wm` from any source is measured by the
+ * `service.rs` cases and the docs' examples.
  */
 import { describe, expect } from 'vitest';
 import { near, pixels, ported } from '../../../harness.js';
