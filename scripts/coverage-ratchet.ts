@@ -1,7 +1,7 @@
 /**
  * Raises the coverage floor (coverage-floor.json, which vitest.config.ts hands to vitest as
  * `coverage.thresholds`) to the figures of the last `npm test` (coverage/coverage-summary.json),
- * rounded down to an integer; a figure that went down leaves its floor where it is. So the floor
+ * rounded down to an integer, less MARGIN; a figure that went down leaves its floor where it is. So the floor
  * only goes up: `npm test` fails when coverage falls under it, and this script is run after a
  * change that raised it.
  *
@@ -17,10 +17,17 @@ export type Floor = Record<Metric, number>;
 const FLOOR_PATH = fileURLToPath(new URL('../coverage-floor.json', import.meta.url));
 const SUMMARY_PATH = fileURLToPath(new URL('../coverage/coverage-summary.json', import.meta.url));
 
-/** The new floor: per metric the larger of the old floor and the measured percentage rounded down. */
+/**
+ * Points under the measured figure the floor stays. The tests of the Debian tools' formats and
+ * of Swift (ffmpeg, libheif, SAIO: scripts/ci-packages.txt) skip where the tools are missing,
+ * and `npm test` must pass there too: without them the figures measured 2–3 points lower.
+ */
+export const MARGIN = 4;
+
+/** The new floor: per metric the larger of the old floor and the measured percentage rounded down, less MARGIN. */
 export function ratchet(floor: Floor, measured: Floor): Floor {
   const next = { ...floor };
-  for (const m of METRICS) next[m] = Math.max(floor[m], Math.floor(measured[m]));
+  for (const m of METRICS) next[m] = Math.max(floor[m], Math.floor(measured[m]) - MARGIN);
   return next;
 }
 

@@ -1,13 +1,13 @@
 // The coverage floor only goes up: scripts/coverage-ratchet.ts raises each figure to the measured
-// one rounded down and never lowers it; the committed floor is whole numbers vitest can enforce.
+// one rounded down (less a margin for machines without the optional tools) and never lowers it; the committed floor is whole numbers vitest can enforce.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { METRICS, ratchet, totals } from '../../../scripts/coverage-ratchet.js';
+import { MARGIN, METRICS, ratchet, totals } from '../../../scripts/coverage-ratchet.js';
 
 describe('coverage ratchet', () => {
-  it('raises a floor to the measured figure rounded down', () => {
+  it('raises a floor to the measured figure rounded down, less the margin', () => {
     const floor = { lines: 70, statements: 70, functions: 60, branches: 50 };
-    expect(ratchet(floor, { lines: 72.9, statements: 70.99, functions: 61.01, branches: 50.5 })).toEqual({
+    expect(ratchet(floor, { lines: 72.9 + MARGIN, statements: 70.99 + MARGIN, functions: 61.01 + MARGIN, branches: 50.5 + MARGIN })).toEqual({
       lines: 72,
       statements: 70,
       functions: 61,
