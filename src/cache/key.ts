@@ -29,6 +29,7 @@ import { loadConfig } from '../config/index.js';
 import { defaultOptions } from '../default-options.js';
 import type { ProcessingOptions } from '../options.js';
 import type { ImageRequest } from '../request.js';
+import { sameData } from '../same-data.js';
 
 type KeyConfig = Pick<Config['cache'], 'keyVersion' | 'keyHeaders' | 'keyCookies'> & Partial<Pick<Config['cache'], 'tagsHeader'>>;
 
@@ -37,12 +38,18 @@ const LAYOUT = 2;
 /** Hex digits of a source or tag hash in a key. */
 export const GROUP_HASH_LEN = 32;
 
+/** JSON text already in canonical form: canonicalJson emits it as it is (an options object serialised once per key). */
+class CanonicalText {
+  constructor(readonly json: string) {}
+}
+
 /** JSON with object keys sorted at every level; `undefined` members are dropped like JSON.stringify does. */
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     const s = JSON.stringify(value);
     return s === undefined ? 'null' : s;
   }
+  if (value instanceof CanonicalText) return value.json;
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
   const obj = value as Record<string, unknown>;
   const parts: string[] = [];
@@ -97,28 +104,64 @@ const LAYOUT1_OPTIONS = [
 /** Options that change headers or validity but never the bytes: left out of the key. */
 export const NON_KEY_OPTIONS = ['expires', 'filename', 'returnAttachment', 'usedPresets', 'objectsPosition', 'bypassCache'] as const satisfies readonly (keyof ProcessingOptions)[];
 
-let baseline: Readonly<Record<string, string>> | undefined;
+/** An option's value with nothing configured: as it is (primitives compare by `===`) and as canonical JSON. */
+interface BaselineValue {
+  raw: unknown;
+  json: string;
+}
 
-/** Each option's value with nothing configured, as canonical JSON (computed once). */
-function baselineOptions(): Readonly<Record<string, string>> {
-  baseline ??= Object.fromEntries(Object.entries(defaultOptions(loadConfig({}))).map(([k, v]) => [k, canonicalJson(v)]));
+let baseline: ReadonlyMap<string, BaselineValue> | undefined;
+
+/** Each option's value with nothing configured (computed once). */
+function baselineOptions(): ReadonlyMap<string, BaselineValue> {
+  baseline ??= new Map(Object.entries(defaultOptions(loadConfig({}))).map(([k, v]) => [k, { raw: v, json: canonicalJson(v) }]));
   return baseline;
 }
 
+const NON_KEY = new Set<string>(NON_KEY_OPTIONS);
+
+/** `"name":` of each option name seen, so the hot path does not re-quote them. */
+const quotedNames = new Map<string, string>();
+
 /**
- * The options that enter a layout-2 key: NON_KEY_OPTIONS out, and every option at the value
- * it has with nothing configured out too, so a release that adds an option (at its default)
- * keeps every existing key. A configured default (IMGPROXY_STRIP_METADATA=false) differs from
- * that baseline, so it still changes the keys it affects.
+ * The sorted names of an options object. The dialects build every ProcessingOptions from
+ * defaultOptions(), so the same names come in the same order request after request: the last
+ * sort is reused while they do.
  */
-function keyOptions(options: ProcessingOptions): Record<string, unknown> {
+let lastNames: string[] = [];
+let lastSorted: string[] = [];
+function sortedNames(options: object): readonly string[] {
+  const names = Object.keys(options);
+  if (names.length === lastNames.length && names.every((n, i) => n === lastNames[i])) return lastSorted;
+  lastNames = names;
+  lastSorted = [...names].sort();
+  return lastSorted;
+}
+
+/**
+ * The options that enter a layout-2 key, as canonical JSON: NON_KEY_OPTIONS out, and every
+ * option at the value it has with nothing configured out too, so a release that adds an option
+ * (at its default) keeps every existing key. A configured default (IMGPROXY_STRIP_METADATA=false)
+ * differs from that baseline, so it still changes the keys it affects. The same text as
+ * canonicalJson over the kept options, built in one pass (a key is computed on every request the
+ * resolve memo does not remember).
+ */
+function keyOptionsJson(options: ProcessingOptions): CanonicalText {
   const base = baselineOptions();
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options)) {
-    if ((NON_KEY_OPTIONS as readonly string[]).includes(k) || base[k] === canonicalJson(v)) continue;
-    out[k] = v;
+  const record = options as unknown as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const k of sortedNames(options)) {
+    const v = record[k];
+    if (v === undefined || typeof v === 'function' || NON_KEY.has(k)) continue;
+    const b = base.get(k);
+    if (b !== undefined && sameData(v, b.raw)) continue;
+    const json = canonicalJson(v);
+    if (b !== undefined && json === b.json) continue;
+    let name = quotedNames.get(k);
+    if (name === undefined) quotedNames.set(k, (name = `${JSON.stringify(k)}:`));
+    parts.push(name + json);
   }
-  return out;
+  return new CanonicalText(`{${parts.join(',')}}`);
 }
 
 /** The request headers and cookies that enter a key (IMGPROXY_CACHE_KEY_HEADERS / _COOKIES, the tags header). */
@@ -150,22 +193,24 @@ export function sourcePrefix(url: string): string {
 }
 
 /** The canonical string a result's `neg` part hashes (exported for tests and debugging). */
-export function keyMaterial(req: ImageRequest, headers: IncomingHttpHeaders, cfg: KeyConfig): string {
-  return canonicalJson({ layout: LAYOUT, v: cfg.keyVersion, kind: req.kind, source: req.source, options: keyOptions(req.options), ...keyInputs(headers, cfg) });
+export function keyMaterial(req: ImageRequest, headers: IncomingHttpHeaders, cfg: KeyConfig, options = keyOptionsJson(req.options)): string {
+  return canonicalJson({ layout: LAYOUT, v: cfg.keyVersion, kind: req.kind, source: req.source, options, ...keyInputs(headers, cfg) });
 }
 
 /**
  * `<src>_r<url>`: every negotiated variant of one URL (any Accept, client hints, key headers)
  * starts with it. `req.urlOptions`, when the dialect set it, are the options of the URL alone.
  */
-export function resultGroup(req: ImageRequest, cfg: Pick<KeyConfig, 'keyVersion'>): string {
-  const url = canonicalJson({ layout: LAYOUT, v: cfg.keyVersion, kind: req.kind, source: req.source, options: keyOptions(req.urlOptions ?? req.options) });
+export function resultGroup(req: ImageRequest, cfg: Pick<KeyConfig, 'keyVersion'>, urlOptions = keyOptionsJson(req.urlOptions ?? req.options)): string {
+  const url = canonicalJson({ layout: LAYOUT, v: cfg.keyVersion, kind: req.kind, source: req.source, options: urlOptions });
   return `${sourceHash(req.source)}_r${hex(url, GROUP_HASH_LEN)}`;
 }
 
-/** The key of a transformed result: `<src>_r<url><neg>`. */
+/** The key of a transformed result: `<src>_r<url><neg>` (the options serialised once when the URL's are the negotiated ones). */
 export function transformedKey(req: ImageRequest, headers: IncomingHttpHeaders, cfg: KeyConfig): string {
-  return `${resultGroup(req, cfg)}${hex(keyMaterial(req, headers, cfg), GROUP_HASH_LEN)}`;
+  const options = keyOptionsJson(req.options);
+  const urlOptions = req.urlOptions === undefined || req.urlOptions === req.options ? options : keyOptionsJson(req.urlOptions);
+  return `${resultGroup(req, cfg, urlOptions)}${hex(keyMaterial(req, headers, cfg, options), GROUP_HASH_LEN)}`;
 }
 
 /**

@@ -15,21 +15,18 @@
  * request and into its key.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { ImageCache } from '../cache/index.js';
 import { keyHeaderValue, withCookies } from '../cache/key.js';
+import { defaultOptions } from '../default-options.js';
 import { watermarkUrls } from '../options.js';
 import type { ImageRequest } from '../request.js';
 import type { Sources } from '../sources/index.js';
 import { MAX_TAGS, normalizeTags, tagsFromHeader } from '../tags.js';
 import { COOKIE_SCOPE_HEADERS, createCookiePassthrough } from './cookie-passthrough.js';
+import { createResolveMemo, type Resolved } from './resolve-memo.js';
 
-export interface Resolved {
-  request: ImageRequest;
-  /** Cache key; empty for `raw` requests, which are never cached. */
-  key: string;
-}
+export type { Resolved } from './resolve-memo.js';
 
 export type Resolver = (routeId: string, parse: () => ImageRequest, headers: IncomingHttpHeaders) => Resolved;
 
@@ -46,24 +43,17 @@ function part(headers: IncomingHttpHeaders, name: string): string {
 }
 
 /**
- * What one remembered resolution costs beyond its strings: the ImageRequest with its
- * ProcessingOptions and the LRU's node, measured at ~1.3 KB on a parsed imgproxy URL.
+ * The memo's budget: about 100,000 URLs of 80 characters (~800 bytes each on the heap, measured
+ * in test/unit/http/resolve-memo.test.ts; a longer URL costs its length more).
+ * Varied traffic (tens of thousands of distinct URLs behind a CDN) then finds its keys here
+ * instead of re-parsing the URL and recomputing the canonical JSON and its hash per request:
+ * with whole requests kept (~2.4 KB each) the same 40 MiB held ~16,000 URLs, and an L2 of
+ * 100,000 entries read at random answered at a third of the rate of one of 1,000.
  */
-const ENTRY_BYTES = 1400;
-/**
- * The memo's budget: over 20,000 URLs of the usual length (~1.8 KB each). Varied traffic (tens of thousands of
- * distinct URLs behind a CDN) then finds its keys here instead of recomputing the canonical
- * JSON and its hash per request; the 5,000 entries it had before were measured to miss on
- * every request at 50,000 distinct URLs.
- */
-export const RESOLVE_MEMO_BYTES = 40 * 1024 * 1024;
+export const RESOLVE_MEMO_BYTES = 80 * 1024 * 1024;
 
 export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, sources: Pick<Sources, 'admit'>, maxBytes = RESOLVE_MEMO_BYTES): Resolver {
-  const memo = new LRUCache<string, Resolved>({
-    maxSize: maxBytes,
-    // Strings count twice their length (UTF-16 at worst); a forwarded Cookie is held once more.
-    sizeCalculation: (r, id) => ENTRY_BYTES + 2 * (id.length + r.key.length + r.request.source.length + (r.request.originCookie?.length ?? 0)),
-  });
+  const memo = createResolveMemo(defaultOptions(config), maxBytes);
   const hints = config.processing.enableClientHints;
   const keyHeaders = config.cache.keyHeaders.map((h) => h.toLowerCase());
   const tagsHeader = config.cache.tagsHeader;
@@ -79,7 +69,7 @@ export function createResolver(config: Config, cache: Pick<ImageCache, 'key'>, s
     for (const h of cookieHeaders) id += part(headers, h);
 
     const known = memo.get(id);
-    if (known && (known.request.options.expires === 0 || known.request.options.expires * 1000 > Date.now())) return known;
+    if (known) return known;
 
     const request = parse();
     sources.admit(request.source);

@@ -1,0 +1,100 @@
+/**
+ * The resolve memo's storage (src/http/resolve-memo.ts): a remembered request comes back equal
+ * to the one parsed (members, order, nested values), the defaults it shares are frozen, an
+ * expired URL is forgotten, and the budget's accounting matches what an entry really holds on
+ * the heap, so RESOLVE_MEMO_BYTES remembers the number of URLs it claims.
+ */
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { transformedKey } from '../../../src/cache/key.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { defaultOptions } from '../../../src/default-options.js';
+import { createImgproxyDialect } from '../../../src/dialects/imgproxy/index.js';
+import { createResolveMemo, ENTRY_BYTES } from '../../../src/http/resolve-memo.js';
+import type { ProcessingOptions } from '../../../src/options.js';
+
+const config = loadConfig({});
+const dialect = createImgproxyDialect(config);
+const parse = (path: string) => dialect.parseImage(path, { accept: 'image/webp,*/*' });
+
+describe('resolve memo storage', () => {
+  it('gives back the request parsed: the same members in the same order, nested values equal', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    for (const path of ['/insecure/rs:fill:300:200/g:nowe:10:5/bg:ff0000/pd:1:2:3:4/q:70/plain/http://example.com/a.jpg@webp', '/insecure/w:10/plain/local:///日本語.png']) {
+      const request = parse(path);
+      const key = transformedKey(request, {}, config.cache);
+      memo.set(path, { request, key });
+      const back = memo.get(path);
+      expect(back?.key).toBe(key);
+      expect(back?.request).toEqual(request);
+      expect(Object.keys(back?.request.options ?? {})).toEqual(Object.keys(request.options));
+      expect(transformedKey(back!.request, {}, config.cache)).toBe(key);
+    }
+  });
+
+  it('keeps urlOptions the same object as options when they were', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const request = parse('/insecure/w:10/plain/http://example.com/a.jpg');
+    request.urlOptions = request.options;
+    memo.set('a', { request, key: 'k' });
+    const back = memo.get('a')!.request;
+    expect(back.urlOptions).toBe(back.options);
+  });
+
+  it('shares only frozen defaults: writing into a nested default throws instead of changing other requests', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    memo.set('a', { request: parse('/insecure/w:10/plain/http://example.com/a.jpg'), key: 'k' });
+    const a = memo.get('a')!.request.options;
+    const b = memo.get('a')!.request.options;
+    expect(a).not.toBe(b);
+    expect(a.gravity).toBe(b.gravity);
+    expect(() => {
+      (a.gravity as { type: string }).type = 'no';
+    }).toThrow(TypeError);
+  });
+
+  it('forgets a URL past its `expires`', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const request = parse(`/insecure/exp:${Math.floor(Date.now() / 1000) + 1}/w:10/plain/http://example.com/a.jpg`);
+    memo.set('a', { request, key: 'k' });
+    expect(memo.get('a')).toBeDefined();
+    const past = { ...request, options: { ...request.options, expires: Math.floor(Date.now() / 1000) - 1 } };
+    memo.set('b', { request: past, key: 'k' });
+    expect(memo.get('b')).toBeUndefined();
+    expect(memo.size).toBe(1);
+  });
+
+  it('keeps options whole when they lack a member of the defaults (and gives them back as they were)', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const request = parse('/insecure/w:10/plain/http://example.com/a.jpg');
+    const { width: _dropped, ...partial } = request.options;
+    const odd = { ...request, options: partial as unknown as ProcessingOptions };
+    memo.set('a', { request: odd, key: 'k' });
+    expect(memo.get('a')!.request.options).toBe(odd.options);
+  });
+
+  it('accounts for what an entry really holds on the heap (within 35 %)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 5000;
+    const budget = 1 << 30;
+    const memo = createResolveMemo(defaultOptions(config), budget);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < n; i++) {
+      const path = `/insecure/rs:fit:300:300/plain/http://127.0.0.1:8080/e/${i}/photo.jpg@jpg`;
+      const request = parse(path);
+      const id = `i\0${path}\0=image/webp,*/*`;
+      const key = transformedKey(request, {}, config.cache);
+      memo.set(id, { request, key });
+    }
+    gc();
+    const measured = (process.memoryUsage().heapUsed - before) / n;
+    expect(memo.size).toBe(n);
+    const accounted = memo.bytes / n;
+    expect(accounted).toBeGreaterThan(ENTRY_BYTES);
+    expect(measured / accounted).toBeGreaterThan(0.65);
+    expect(measured / accounted).toBeLessThan(1.35);
+  });
+});
