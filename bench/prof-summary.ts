@@ -8,7 +8,11 @@
  * with `--from-request` (the bench's default) samples before the first one inside pixproxy's
  * request handler (src/http/server) are left out.
  *
- * usage: npx tsx bench/prof-summary.ts <file.cpuprofile> [top=25] [--all] [--callers NAME]
+ * `--last-ms N` keeps only the last N ms before the process stopped: the measured wrk run of a
+ * scenario whose warm-up pass is longer than it (the 100,000-entry L2, whose first read of
+ * every entry takes ~30 s).
+ *
+ * usage: npx tsx bench/prof-summary.ts <file.cpuprofile> [top=25] [--all] [--last-ms N] [--callers NAME]
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -74,6 +78,17 @@ function firstRequestSample(prof: CpuProfile, byId: Map<number, ProfileNode>): n
 export interface SummaryOptions {
   /** Leave out the samples before the first request (default true). */
   fromRequest?: boolean;
+  /** Keep only the samples of the last this many ms of the profile. */
+  lastMs?: number;
+}
+
+/** Index of the first sample within the last `ms` of the profile. */
+function firstSampleOfLast(deltas: readonly number[], ms: number): number {
+  let at = 0;
+  const stamps = deltas.map((d) => (at += d));
+  const cut = at - ms * 1000;
+  const i = stamps.findIndex((t) => t >= cut);
+  return i < 0 ? 0 : i;
 }
 
 export function summarizeProfile(file: string, top = 25, root = process.cwd(), o: SummaryOptions = {}): { totalMs: number; skippedMs: number; top: TopEntry[] } {
@@ -82,7 +97,7 @@ export function summarizeProfile(file: string, top = 25, root = process.cwd(), o
   const self = new Map<number, number>();
   const samples = prof.samples ?? [];
   const deltas = prof.timeDeltas ?? [];
-  const from = o.fromRequest === false ? 0 : firstRequestSample(prof, byId);
+  const from = Math.max(o.fromRequest === false ? 0 : firstRequestSample(prof, byId), o.lastMs !== undefined ? firstSampleOfLast(deltas, o.lastMs) : 0);
   let skippedUs = 0;
   for (let i = 0; i < from; i++) skippedUs += Math.max(0, deltas[i + 1] ?? 0);
   if (samples.length > 0) {
@@ -116,7 +131,7 @@ export function summarizeProfile(file: string, top = 25, root = process.cwd(), o
 }
 
 /** Who calls `name` (its parent frames, `depth` deep), by self time of `name` under them. */
-export function callersOf(file: string, name: string, depth = 4, root = process.cwd()): Array<{ stack: string; selfMs: number }> {
+export function callersOf(file: string, name: string, depth = 4, root = process.cwd(), lastMs?: number): Array<{ stack: string; selfMs: number }> {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -124,7 +139,7 @@ export function callersOf(file: string, name: string, depth = 4, root = process.
   const samples = prof.samples ?? [];
   const deltas = prof.timeDeltas ?? [];
   const out = new Map<string, number>();
-  for (let i = 0; i < samples.length; i++) {
+  for (let i = lastMs !== undefined ? firstSampleOfLast(deltas, lastMs) : 0; i < samples.length; i++) {
     const id = samples[i] ?? 0;
     if (byId.get(id)?.callFrame.functionName !== name) continue;
     const chain: string[] = [];
@@ -156,20 +171,22 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const all = args.includes('--all');
   const ci = args.indexOf('--callers');
   const callers = ci >= 0 ? args[ci + 1] : undefined;
-  const [file, topArg] = args.filter((a, i) => !a.startsWith('--') && (ci < 0 || i !== ci + 1));
-  if (!file) {
-    process.stderr.write('usage: tsx bench/prof-summary.ts <file.cpuprofile> [top] [--all] [--callers NAME]\n');
+  const li = args.indexOf('--last-ms');
+  const lastMs = li >= 0 ? Number(args[li + 1]) : undefined;
+  const [file, topArg] = args.filter((a, i) => !a.startsWith('--') && (ci < 0 || i !== ci + 1) && (li < 0 || i !== li + 1));
+  if (!file || (lastMs !== undefined && !(lastMs > 0))) {
+    process.stderr.write('usage: tsx bench/prof-summary.ts <file.cpuprofile> [top] [--all] [--last-ms N] [--callers NAME]\n');
     process.exit(2);
   }
-  const o: SummaryOptions = { fromRequest: !all };
+  const o: SummaryOptions = { fromRequest: !all, ...(lastMs !== undefined ? { lastMs } : {}) };
   const { totalMs, skippedMs, top } = summarizeProfile(file, Number(topArg ?? 25), process.cwd(), o);
-  const out: string[] = [`${file}: ${totalMs.toFixed(0)} ms sampled${skippedMs > 0 ? ` (the first ${skippedMs.toFixed(0)} ms, before the first request, left out; --all keeps them)` : ''}`, '', '  self ms      %  function  (location)'];
+  const out: string[] = [`${file}: ${totalMs.toFixed(0)} ms sampled${skippedMs > 0 ? ` (the first ${skippedMs.toFixed(0)} ms left out: ${lastMs !== undefined ? `all but the last ${lastMs} ms` : 'before the first request; --all keeps them'})` : ''}`, '', '  self ms      %  function  (location)'];
   for (const e of top) out.push(`${e.selfMs.toFixed(1).padStart(9)} ${e.pct.toFixed(1).padStart(6)}  ${e.name}  (${e.location})`);
   out.push('', 'by module (file or package):');
   for (const f of summarizeByFile(file, process.cwd(), o).slice(0, 15)) out.push(`${f.selfMs.toFixed(1).padStart(9)} ${((100 * f.selfMs) / Math.max(1, totalMs)).toFixed(1).padStart(6)}  ${f.file}`);
   if (callers) {
     out.push('', `callers of ${callers}:`);
-    for (const c of callersOf(file, callers).slice(0, 8)) out.push(`${c.selfMs.toFixed(1).padStart(9)}  ${c.stack}`);
+    for (const c of callersOf(file, callers, 4, process.cwd(), lastMs).slice(0, 8)) out.push(`${c.selfMs.toFixed(1).padStart(9)}  ${c.stack}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

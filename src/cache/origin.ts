@@ -175,9 +175,9 @@ export function createOriginCache(deps: {
   }
 
   /** "a 200 with new bytes retires them": tells onChanged when a stored source came back changed. */
-  function changed(url: string, res: SourceResponse, cached: OriginEntry): void {
-    const tag = sourceTag(res) as string;
-    if (tag !== sourceTag(entryResponse(cached))) deps.onChanged?.(url, tag);
+  async function changed(url: string, res: SourceResponse, cached: OriginEntry): Promise<void> {
+    const [tag, before] = await Promise.all([sourceTag(res), sourceTag(entryResponse(cached))]);
+    if (tag !== undefined && tag !== before) deps.onChanged?.(url, tag);
   }
 
   async function load(url: string, fetcher: (conditional: ConditionalHeaders) => Promise<SourceResponse>, fresh: boolean): Promise<SourceResult> {
@@ -212,7 +212,7 @@ export function createOriginCache(deps: {
       return { response, outcome: 'revalidated', freshUntil };
     }
     if (store) metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
-    if (cached) changed(url, res, cached);
+    if (cached) await changed(url, res, cached);
     const freshUntil = save(key, url, res, cached !== null, bornAt);
     return { response: res, outcome: 'miss', freshUntil };
   }
@@ -240,7 +240,7 @@ export function createOriginCache(deps: {
       return { response: res, outcome: 'not-modified' };
     }
     metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
-    if (cached) changed(url, res, cached);
+    if (cached) await changed(url, res, cached);
     const freshUntil = save(key, url, res, cached !== null, bornAt);
     return { response: res, outcome: 'miss', freshUntil };
   }

@@ -11,7 +11,7 @@
  * that did not change (a 304, the same bytes: every variant is kept) from one that did (a 200
  * with new bytes: its variants are retired).
  */
-import { createHash } from 'node:crypto';
+import { bodyDigestSliced } from '../body-digest.js';
 import type { SourceResponse } from '../sources/types.js';
 
 export interface StaleWindows {
@@ -69,10 +69,12 @@ export function keepUntil(f: ResultFreshness): number {
 /**
  * What identifies the source bytes a result was made from: the origin's validator when it
  * sent one (a 304 keeps it), else a digest of the bytes, only when `hash` is set (the bytes
- * are hashed on the event loop: only where a stale window makes the comparison worth it).
+ * are hashed on the event loop, in slices: only where a refresh makes the comparison worth it).
+ * The digest is the one the origin sub-store's entry records of the same Buffer, computed once
+ * for both (body-digest.ts).
  */
-export function sourceTag(res: Pick<SourceResponse, 'etag' | 'lastModified' | 'body'>, hash = true): string | undefined {
+export async function sourceTag(res: Pick<SourceResponse, 'etag' | 'lastModified' | 'body'>, hash = true): Promise<string | undefined> {
   if (res.etag) return `e:${res.etag}`;
   if (res.lastModified) return `m:${res.lastModified}`;
-  return hash ? `h:${createHash('sha256').update(res.body).digest('base64url').slice(0, 22)}` : undefined;
+  return hash ? `h:${(await bodyDigestSliced(res.body)).toString('base64url').slice(0, 22)}` : undefined;
 }

@@ -107,14 +107,14 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   const defaults = deps.freshness?.defaults ?? { swrSecs: 0, sieSecs: 0 };
 
   /** What a result records of its source and its freshness, for a computation born at `bornAt`. */
-  function factsOf(request: ImageRequest, source: SourceResponse, bornAt: number): ImageFacts {
+  async function factsOf(request: ImageRequest, source: SourceResponse, bornAt: number): Promise<ImageFacts> {
     const h = source.headers;
     const windows = staleWindows(h, defaults);
     const now = Date.now();
     const freshUntil = source.freshUntil ?? now + originFreshness(h, lifeMs).freshMs;
     const freshness = lifeMs > 0 ? resultFreshness(now, lifeMs, freshUntil, windows) : null;
     const tags = request.tags ?? request.options.cacheTags;
-    const tag = sourceTag(source, freshness !== null);
+    const tag = await sourceTag(source, freshness !== null);
     return {
       originSize: source.body.length,
       bornAt,
@@ -148,12 +148,18 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         // The origin failed and the origin sub-store stood in with its stale bytes: the refresh
         // failed too, and the stale result is answered as it is (RFC 5861 §4).
         if (stale && source.staleIfError) throw new ProxyError('SOURCE_BAD_GATEWAY', `source failed; its stale copy stands in: ${request.source}`);
-        const facts = factsOf(request, source, bornAt);
-        if (stale && stale.fallbackStatus === undefined && stale.sourceTag !== undefined && stale.sourceTag === facts.sourceTag) {
-          // A refresh whose source did not change: the same bytes, fresh again.
-          const renewed: CachedImage = { ...stale, createdAt: Date.now(), bornAt, ...(facts.freshness ? { freshness: facts.freshness } : {}) };
-          cache.store(key, renewed);
-          return renewed;
+        // The source's digest (its tag, when the origin sent no validator) is hashed alongside
+        // the transform: only a refresh needs it first, to tell an unchanged source.
+        const pendingFacts = factsOf(request, source, bornAt);
+        pendingFacts.catch(() => undefined);
+        if (stale && stale.fallbackStatus === undefined && stale.sourceTag !== undefined) {
+          const facts = await pendingFacts;
+          if (stale.sourceTag === facts.sourceTag) {
+            // A refresh whose source did not change: the same bytes, fresh again.
+            const renewed: CachedImage = { ...stale, createdAt: Date.now(), bornAt, ...(facts.freshness ? { freshness: facts.freshness } : {}) };
+            cache.store(key, renewed);
+            return renewed;
+          }
         }
         const detected = detectImageFormat(source.body);
         if (detected !== null) refuse(detected, request.refusedInputs);
@@ -162,7 +168,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
         metrics.transformed((performance.now() - started) / 1000);
         refuse(result.format, request.refusedOutputs);
         metrics.transforms.inc({ format: result.format });
-        const image = makeCachedImage(result, facts);
+        const image = makeCachedImage(result, await pendingFacts);
         cache.store(key, image);
         return image;
       } finally {

@@ -13,7 +13,7 @@
  * only for files named by a hash of their key; a version-1 file named by its own key records
  * none, and reads as foreign.
  */
-import { createHash } from 'node:crypto';
+import { bodyDigest } from '../body-digest.js';
 import type { BlobMeta } from './types.js';
 
 export const MAGIC = Buffer.from('PXC\0', 'latin1');
@@ -88,26 +88,4 @@ function fromV1(parsed: Record<string, unknown>): BlobMeta {
   return { ...(rest as unknown as BlobMeta), ...(stored !== undefined ? { key: stored } : {}) };
 }
 
-export function bodyDigest(body: Buffer): Buffer {
-  return createHash('sha256').update(body).digest();
-}
-
-/**
- * Bodies larger than this are hashed in slices of this size with a yield to the event loop
- * between two (~0.15 ms of sha256 each on the bench machine), so a multi-MB source never
- * blocks the loop for milliseconds (3.5 MB in one call: ~2 ms). WebCrypto's digest would run
- * in the thread pool, but on Node 20 it first copies its input on the calling thread, and for
- * 3.5 MB that copy alone (page faults on a fresh allocation) took as long as the hash.
- */
-export const DIGEST_SLICE = 256 * 1024;
-
-/** bodyDigest() in DIGEST_SLICE slices with a setImmediate between two when the body is large. */
-export async function bodyDigestSliced(body: Buffer): Promise<Buffer> {
-  if (body.length <= DIGEST_SLICE) return bodyDigest(body);
-  const h = createHash('sha256');
-  for (let off = 0; off < body.length; off += DIGEST_SLICE) {
-    if (off > 0) await new Promise<void>((r) => setImmediate(r));
-    h.update(body.subarray(off, off + DIGEST_SLICE));
-  }
-  return h.digest();
-}
+export { bodyDigest, bodyDigestSliced, DIGEST_SLICE } from '../body-digest.js';

@@ -1,6 +1,7 @@
 /**
- * The resolve memo's storage (src/http/resolve-memo.ts): a remembered request comes back equal
- * to the one parsed (members, order, nested values), the defaults it shares are frozen, an
+ * The resolve memo's storage (src/http/resolve-memo.ts): a remembered request comes back as the
+ * very one parsed while it is recent, else equal to it (members, order, nested values); the
+ * defaults it shares are frozen, an
  * expired URL is forgotten, and the budget's accounting matches what an entry really holds on
  * the heap, so RESOLVE_MEMO_BYTES remembers the number of URLs it claims.
  */
@@ -20,7 +21,7 @@ const parse = (path: string) => dialect.parseImage(path, { accept: 'image/webp,*
 
 describe('resolve memo storage', () => {
   it('gives back the request parsed: the same members in the same order, nested values equal', () => {
-    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20, 0);
     for (const path of ['/insecure/rs:fill:300:200/g:nowe:10:5/bg:ff0000/pd:1:2:3:4/q:70/plain/http://example.com/a.jpg@webp', '/insecure/w:10/plain/local:///日本語.png']) {
       const request = parse(path);
       const key = transformedKey(request, {}, config.cache);
@@ -33,8 +34,21 @@ describe('resolve memo storage', () => {
     }
   });
 
+  it('answers the most recent URLs with the very request parsed (HOT_ENTRIES), the others rebuilt', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20, 2);
+    const requests = ['a', 'b', 'c'].map((name) => parse(`/insecure/w:10/plain/http://example.com/${name}.jpg`));
+    requests.forEach((request, i) => memo.set(String(i), { request, key: `k${i}` }));
+    expect(memo.get('2')?.request).toBe(requests[2]);
+    expect(memo.get('1')?.request).toBe(requests[1]);
+    const rebuilt = memo.get('0')?.request;
+    expect(rebuilt).not.toBe(requests[0]);
+    expect(rebuilt).toEqual(requests[0]);
+    // Rebuilt once, then kept whole again.
+    expect(memo.get('0')?.request).toBe(rebuilt);
+  });
+
   it('keeps urlOptions the same object as options when they were', () => {
-    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20, 0);
     const request = parse('/insecure/w:10/plain/http://example.com/a.jpg');
     request.urlOptions = request.options;
     memo.set('a', { request, key: 'k' });
@@ -43,7 +57,7 @@ describe('resolve memo storage', () => {
   });
 
   it('shares only frozen defaults: writing into a nested default throws instead of changing other requests', () => {
-    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20, 0);
     memo.set('a', { request: parse('/insecure/w:10/plain/http://example.com/a.jpg'), key: 'k' });
     const a = memo.get('a')!.request.options;
     const b = memo.get('a')!.request.options;
@@ -55,7 +69,7 @@ describe('resolve memo storage', () => {
   });
 
   it('forgets a URL past its `expires`', () => {
-    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20, 0);
     const request = parse(`/insecure/exp:${Math.floor(Date.now() / 1000) + 1}/w:10/plain/http://example.com/a.jpg`);
     memo.set('a', { request, key: 'k' });
     expect(memo.get('a')).toBeDefined();
@@ -66,7 +80,7 @@ describe('resolve memo storage', () => {
   });
 
   it('keeps options whole when they lack a member of the defaults (and gives them back as they were)', () => {
-    const memo = createResolveMemo(defaultOptions(config), 1 << 20);
+    const memo = createResolveMemo(defaultOptions(config), 1 << 20, 0);
     const request = parse('/insecure/w:10/plain/http://example.com/a.jpg');
     const { width: _dropped, ...partial } = request.options;
     const odd = { ...request, options: partial as unknown as ProcessingOptions };
@@ -79,7 +93,7 @@ describe('resolve memo storage', () => {
     const gc = runInNewContext('gc') as () => void;
     const n = 5000;
     const budget = 1 << 30;
-    const memo = createResolveMemo(defaultOptions(config), budget);
+    const memo = createResolveMemo(defaultOptions(config), budget, 0);
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < n; i++) {
