@@ -16,6 +16,7 @@ import { createStorageSources } from './sources/storage-source.js';
 import { checkLocalFilesystemRoot } from './sources/local.js';
 import { previewSettings } from './processing/codecs/preview-settings.js';
 import { unavailableEncoders } from './processing/format.js';
+import { sanitizeSvg, svgSanitizeOptions } from './processing/svg-sanitize.js';
 import { createProcessor } from './processing/pipeline.js';
 import { unavailableCodecs } from './processing/codecs/index.js';
 import { initSharp } from './processing/sharp-setup.js';
@@ -147,7 +148,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     metrics,
     cache: cache.info,
     sources,
-    previews: { previews, videoEnabled: config.previews.enableVideoThumbnails, videoSecond: config.previews.videoThumbnailSecond },
+    previews: {
+      previews,
+      videoEnabled: config.previews.enableVideoThumbnails,
+      videoSecond: config.previews.videoThumbnailSecond,
+      ...(config.security.sanitizeSvg ? { sanitizeSvg: (svg: Buffer) => sanitizeSvg(svg, svgSanitizeOptions(config)) } : {}),
+    },
   });
   const main = createRequestHandler({
     config,

@@ -14,6 +14,7 @@ import { averageColour, dominantColours, paletteFromPng } from './colour-stats.j
 import { isVideoFormat } from '../formats.js';
 import { defaultPreviewSettings } from './codecs/preview-settings.js';
 import { probeSource, readSource, sharpOf } from './codecs/source.js';
+import { detectImageFormat } from '../sources/detect.js';
 import type { PreviewSettings, VideoStream } from './codecs/types.js';
 import type { InfoOptions } from './info-options.js';
 import { readExif, readIptc, readXmp } from './metadata-readers.js';
@@ -45,6 +46,11 @@ export interface InfoRun {
   readonly videoEnabled?: boolean | undefined;
   /** IMGPROXY_VIDEO_THUMBNAIL_SECOND: the frame the pixel fields are computed on. */
   readonly videoSecond?: number | undefined;
+  /**
+   * IMGPROXY_SANITIZE_SVG: an SVG source is sanitised before anything reads it, the header probe
+   * included, as processing does (vector-input.ts); `size` and the hash sums stay the source's own.
+   */
+  readonly sanitizeSvg?: ((svg: Buffer) => Buffer) | undefined;
 }
 
 /** The longest side of the PDF page rendered for the pixel fields (they work on 512 px at most). */
@@ -72,8 +78,9 @@ export async function imageInfo(source: Buffer, sourceSize: number, opts: InfoOp
   }
 }
 
-async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, run: InfoRun): Promise<Record<string, unknown>> {
+async function buildInfo(original: Buffer, sourceSize: number, opts: InfoOptions, run: InfoRun): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
+  const source = run.sanitizeSvg && detectImageFormat(original) === 'svg' ? run.sanitizeSvg(original) : original;
   const maxPixels = opts.maxSrcResolution * 1e6;
   const limits = { maxPixels, maxFrames: 1, deadline: Math.min(run.deadline ?? Infinity, Date.now() + INFO_DECODE_MS), signal: run.signal, previews: run.previews ?? defaultPreviewSettings() };
   const accept = (f: ImageFormat): void => {
@@ -174,7 +181,7 @@ async function buildInfo(source: Buffer, sourceSize: number, opts: InfoOptions, 
   }
   if (opts.hashsums.length > 0) {
     const sums: Record<string, string> = {};
-    for (const t of opts.hashsums) sums[t] = createHash(t).update(source).digest('hex');
+    for (const t of opts.hashsums) sums[t] = createHash(t).update(original).digest('hex');
     out.hashsums = sums;
   }
   return out;

@@ -3,6 +3,7 @@
  * orientation-corrected dimensions, alpha, blurhash and thumbhash when asked, the
  * resolution limit on the fields that decode pixels.
  */
+import { createHash } from 'node:crypto';
 import { isBlurhashValid } from 'blurhash';
 import sharp from 'sharp';
 import { thumbHashToApproximateAspectRatio } from 'thumbhash';
@@ -19,6 +20,17 @@ function infoUrl(app: RunningApp, path: string): string {
   return `${app.url}/info/${sign(path, Buffer.from(KEY, 'hex'), Buffer.from(SALT, 'hex'), 32)}${path}`;
 }
 
+/** An external entity: processing refuses it (422) before librsvg sees the document; so does /info. */
+const XXE_SVG = '<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&xxe;</text></svg>';
+/**
+ * UTF-16, with an internal entity holding markup: the sanitiser reads it by its BOM and expands
+ * the entity; librsvg reading the document as sent does neither (it renders nothing red).
+ */
+const ENTITY_SVG = Buffer.from(
+  '\ufeff<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE svg [ <!ENTITY box "<rect width=\'30\' height=\'20\' fill=\'red\'/>"> ]>\n<svg xmlns="http://www.w3.org/2000/svg" width="30" height="20">&box;</svg>',
+  'utf16le',
+);
+
 let rotated: Buffer;
 let origin: Origin;
 let px: RunningApp;
@@ -31,6 +43,8 @@ beforeAll(async () => {
     '/alpha.png': { body: await makeAlphaPng(), contentType: 'image/png' },
     '/opaque-alpha.png': { body: await sharp(await makePhoto(40, 30, 'png')).ensureAlpha().png().toBuffer(), contentType: 'image/png' },
     '/text.txt': { body: Buffer.from('not an image at all'), contentType: 'text/plain' },
+    '/xxe.svg': { body: Buffer.from(XXE_SVG), contentType: 'image/svg+xml' },
+    '/entity.svg': { body: ENTITY_SVG, contentType: 'image/svg+xml' },
   });
   px = await startApp({ IMGPROXY_KEY: KEY, IMGPROXY_SALT: SALT });
 });
@@ -45,6 +59,21 @@ async function info(path: string, app = px): Promise<{ status: number; json: Rec
   const text = await res.text();
   return { status: res.status, res, json: res.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
+
+describe('/info of an SVG (IMGPROXY_SANITIZE_SVG)', () => {
+  it('sanitises it before the header probe, as processing does: an external entity is 422 on both', async () => {
+    expect((await info(`/plain/${origin.url}/xxe.svg`)).status).toBe(422);
+    const processed = await fetch(`${px.url}/${sign(`/w:5/plain/${origin.url}/xxe.svg@png`, Buffer.from(KEY, 'hex'), Buffer.from(SALT, 'hex'), 32)}/w:5/plain/${origin.url}/xxe.svg@png`);
+    expect(processed.status).toBe(422);
+  });
+
+  it("answers the sanitised document's dimensions, and the size and hash sums of the bytes as sent", async () => {
+    const { status, json } = await info(`/chs:sha256/avg:1/plain/${origin.url}/entity.svg`);
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ width: 30, height: 20, format: 'svg', size: ENTITY_SVG.length, hashsums: { sha256: createHash('sha256').update(ENTITY_SVG).digest('hex') } });
+    expect(json.average).toMatchObject({ R: 255, G: 0, B: 0 });
+  });
+});
 
 describe('/info', () => {
   it('answers the default fields with orientation-corrected dimensions', async () => {
