@@ -28,7 +28,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readAll } from '../src/cache/util.js';
 import type { createFsBackend as CreateFsBackend } from '../src/storage/fs.js';
 import { isNotModified } from '../src/storage/types.js';
-import { bodyDigest, DIGEST_SLICE } from '../src/storage/fs-format.js';
+import { bodyDigest, DIGEST_SLICE } from '../src/body-digest.js';
 
 const args = process.argv.slice(2);
 function opt(name: string, def: string): string {

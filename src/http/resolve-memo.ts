@@ -90,7 +90,7 @@ export function createResolveMemo(defaults: ProcessingOptions, maxBytes: number,
 
   function pack(options: ProcessingOptions): { packed: Packed; bytes: number } {
     const record = options as unknown as Record<string, unknown>;
-    if (Object.keys(record).length < baseNames.length || baseNames.some((n) => !Object.hasOwn(record, n))) {
+    if (baseNames.some((n) => !Object.hasOwn(record, n))) {
       return { packed: { whole: options }, bytes: WHOLE_OPTIONS_BYTES };
     }
     const diff: Record<string, unknown> = {};

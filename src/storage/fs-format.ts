@@ -87,5 +87,3 @@ function fromV1(parsed: Record<string, unknown>): BlobMeta {
   if (stored !== undefined && typeof stored !== 'string') throw new DamagedEntryError('invalid key');
   return { ...(rest as unknown as BlobMeta), ...(stored !== undefined ? { key: stored } : {}) };
 }
-
-export { bodyDigest, bodyDigestSliced, DIGEST_SLICE } from '../body-digest.js';

@@ -19,7 +19,8 @@
  */
 import { close, closeSync, constants as fsConstants, fstat, fstatSync, open, openSync, read, readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { BODY_HEAD, bodyDigestSliced, DamagedEntryError, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
+import { bodyDigestSliced } from '../body-digest.js';
+import { BODY_HEAD, DamagedEntryError, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
 import { isNoEnt, type Location } from './fs-layout.js';
 import type { OpenFiles } from './fs-open-files.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
