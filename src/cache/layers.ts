@@ -104,6 +104,9 @@ interface RecentWrite {
   done: Promise<void>;
 }
 
+/** The bytes of a remembered decode (never served: each read gets its own). */
+const EMPTY = Buffer.alloc(0);
+
 const bornOf = (v: LayerEntry): number => v.bornAt ?? v.createdAt;
 const factsOf = (key: string, v: Pick<LayerEntry, 'tags' | 'sourceTag'>): EntryFacts => ({ key, tags: v.tags, sourceTag: v.sourceTag });
 
@@ -131,12 +134,26 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
     track(l2.delete(key).catch((err: unknown) => report('l2', 'delete', err)));
   }
 
+  /**
+   * Entries decoded from a stored meta object, without their bytes: a store that hands out the
+   * same (frozen) meta for the same stored entry (the fs store does for a hot file) has it
+   * decoded once. Decoding depends on the meta and the body's length only.
+   */
+  const decoded = new WeakMap<BlobMeta, { value: V; size: number }>();
+  function decode(meta: BlobMeta, data: Buffer): V | null {
+    const known = decoded.get(meta);
+    if (known !== undefined && known.size === data.length) return { ...known.value, data };
+    const value = codec.decode(meta, data);
+    if (value !== null && Object.isFrozen(meta)) decoded.set(meta, { value: { ...value, data: EMPTY }, size: data.length });
+    return value;
+  }
+
   async function readL2(key: string): Promise<V | null> {
     if (!l2) return null;
     const r = await withTimeout(l2.get(key), deps.timeoutMs, 'l2 get');
     if (r === null || isNotModified(r)) return null;
     const data = r.data ?? (await withTimeout(readAll(r.body), deps.timeoutMs, 'l2 read'));
-    const value = codec.decode(r.meta, data);
+    const value = decode(r.meta, data);
     // Not one of ours (or an older layout), or written by an instance that had not heard of a
     // purge since: drop it so the next store replaces it cleanly.
     if (!value || records.retires(factsOf(key, value), bornOf(value))) {
@@ -152,7 +169,7 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
     const r = await withTimeout(l2.get(legacy.key), deps.timeoutMs, 'l2 get');
     if (r === null || isNotModified(r)) return null;
     const data = r.data ?? (await withTimeout(readAll(r.body), deps.timeoutMs, 'l2 read'));
-    const value = codec.decode(r.meta, data);
+    const value = decode(r.meta, data);
     if (!value || bornOf(value) <= records.legacyFence) {
       dropL2(legacy.key);
       return null;

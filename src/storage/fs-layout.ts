@@ -17,7 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { FsStoreState } from './fs-types.js';
 
 /** mtime written for entries that never expire (2100-01-01): stat readers see "not expired". */
@@ -45,10 +45,11 @@ export function fileName(key: string): string {
   return KEY_RE.test(key) ? key : `${createHash('sha256').update(key, 'utf8').digest('hex')}.k`;
 }
 
+/** `dir` is absolute and normalised (the backend resolves it); the parts are hex digits and a file name: no join() needed (it was ~2 µs a read). */
 export function locate(dir: string, key: string): Location {
   const name = fileName(key);
-  const shard = join(dir, name.slice(0, 2), name.slice(2, 4));
-  return { shard, file: join(shard, name), name, hashed: name !== key };
+  const shard = `${dir.endsWith(sep) ? dir : dir + sep}${name.slice(0, 2)}${sep}${name.slice(2, 4)}`;
+  return { shard, file: `${shard}${sep}${name}`, name, hashed: name !== key };
 }
 
 let tempSeq = 0;

@@ -11,6 +11,10 @@
  * size and mtime (media corruption under a remembered file, or a writer that puts the mtime
  * back); `verifiedEntries: 0` checks every read.
  *
+ * The parsed header of a recently read trusted file is kept too (HEADER_MEMO_ENTRIES), under
+ * the same rule: it is the header of the very file verified, so a hot file's meta JSON is not
+ * parsed again on each read.
+ *
  * Closing the file happens after get() resolves (release()); the throttled atime refresh is
  * noted there and written back in the background (fs-recency.ts). A hot file's descriptor is
  * kept open instead (fs-open-files.ts) when the read served it. A cold read of a file this
@@ -25,6 +29,7 @@ import { isNoEnt, type Location } from './fs-layout.js';
 import type { OpenFiles } from './fs-open-files.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
 import type { FsBackendOptions } from './fs-types.js';
+import type { BlobMeta } from './types.js';
 
 /**
  * See `syncReadMaxBytes`: a file used within this long is read on the sync path. Long enough
@@ -91,10 +96,16 @@ export interface EntryReader {
   cold(loc: Location): Promise<Loaded | null>;
   /** The remembered verification of the very file `st` describes, still recent enough; else forgotten. */
   trusted(name: string, st: Stats, now: number): Verified | undefined;
+  /**
+   * The header of `buf`, the whole file of a trusted file (`v`) as read: remembered when this
+   * process parsed it since the file's verification (`meta` is then shared by those reads, and
+   * frozen), else parsed and remembered. Throws DamagedEntryError as parseHeader does.
+   */
+  header(name: string, buf: Buffer, v: Verified): EntryHeader;
   /** Checks the body against the header's checksum (throws DamagedEntryError), then remembers the file. */
   verify(name: string, loaded: Loaded, parsed: ParsedHeader, now: number): Promise<void>;
   /** This process wrote these very bytes (a put): its reads of the file need not check them. */
-  remember(name: string, st: Stats, now: number): void;
+  remember(name: string, st: Stats, now: number): Verified | undefined;
   /** This process removed or replaced the file: its verification and any kept descriptor go. */
   forget(loc: Location): void;
   /** A use at `now`: the atime to persist (throttled), or undefined when not due yet. */
@@ -109,6 +120,21 @@ export interface EntryReader {
   closeAll(): void;
   /** The background write-back of atimes (flushed by tests; stopped with the store). */
   readonly recency: RecencyJournal;
+}
+
+/** What get() needs of a parsed header once the body is trusted (no digest: it would keep the read's buffer alive). */
+export type EntryHeader = Pick<ParsedHeader, 'meta' | 'bodyOffset'>;
+
+/**
+ * Parsed headers kept for the most recently read trusted files: a hot file's meta JSON was
+ * parsed on every read (8 % of the main thread in the l2-hit profile). ~1.5 KB each: a few MB
+ * at most, and a store read at random over 100,000 entries mostly parses, as before.
+ */
+const HEADER_MEMO_ENTRIES = 4_096;
+
+function freezeMeta(meta: BlobMeta): BlobMeta {
+  if (meta.extra !== undefined) Object.freeze(meta.extra);
+  return Object.freeze(meta);
 }
 
 const noop = (): void => undefined;
@@ -179,6 +205,8 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
   const recency = createRecencyJournal(opts.recencyWriteBackMs !== undefined ? { intervalMs: opts.recencyWriteBackMs } : {});
   /** Files whose content this process checked (or wrote), by file name; oldest use first. */
   const verified = new Map<string, Verified>();
+  /** By file name, most recently used last: valid while its `v` is the file's current verification (remember() makes a new one). */
+  const headers = new Map<string, { v: Verified; header: EntryHeader }>();
   // ~250 bytes each: 32 MB at most, and a hit on a store of 100,000 entries checks each body once.
   const maxVerified = opts.verifiedEntries ?? 131_072;
   const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
@@ -229,14 +257,28 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
     }
   }
 
-  function remember(name: string, st: Stats, now: number): void {
-    if (maxVerified <= 0) return;
+  function remember(name: string, st: Stats, now: number): Verified | undefined {
+    if (maxVerified <= 0) return undefined;
+    const v: Verified = { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now };
     verified.delete(name);
-    verified.set(name, { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now });
+    verified.set(name, v);
     if (verified.size > maxVerified) {
       const oldest = verified.keys().next();
       if (!oldest.done) verified.delete(oldest.value);
     }
+    return v;
+  }
+
+  /** Remembers the header parsed from the file `v` verified (until the next verification makes a new `v`). */
+  function keepHeader(name: string, v: Verified, parsed: ParsedHeader): EntryHeader {
+    const header: EntryHeader = { meta: freezeMeta(parsed.meta), bodyOffset: parsed.bodyOffset };
+    headers.delete(name);
+    headers.set(name, { v, header });
+    if (headers.size > HEADER_MEMO_ENTRIES) {
+      const oldest = headers.keys().next();
+      if (!oldest.done) headers.delete(oldest.value);
+    }
+    return header;
   }
 
   function closeQuietly(fd: number): void {
@@ -345,9 +387,21 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
       return v;
     },
 
+    header(name, buf, v) {
+      const known = headers.get(name);
+      if (known !== undefined && known.v === v && buf.length === v.size) {
+        headers.delete(name);
+        headers.set(name, known);
+        return known.header;
+      }
+      const parsed = parseHeader(buf, buf.length);
+      return keepHeader(name, v, parsed);
+    },
+
     async verify(name, loaded, parsed, now) {
       if (!(await bodyDigestSliced(loaded.buf.subarray(parsed.bodyOffset))).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
-      remember(name, loaded.st, now);
+      const v = remember(name, loaded.st, now);
+      if (v !== undefined) keepHeader(name, v, parsed);
     },
 
     remember,
@@ -356,6 +410,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
 
     forget(loc) {
       verified.delete(loc.name);
+      headers.delete(loc.name);
       openFiles.drop(loc.file);
     },
 

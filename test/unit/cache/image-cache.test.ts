@@ -84,6 +84,28 @@ describe('lookup and store', () => {
     await c.close();
   });
 
+  it('L1 off: repeated L2 hits of a hot file decode it once and each carries its own bytes; a new entry under the key decodes anew', async () => {
+    const l2 = createFsBackend(dir, { fsync: false }).open('');
+    const c = createImageCache({ config: testConfig({ PP_CACHE_MEMORY_MAX_MB: '0' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const key = hexKey('decode-memo');
+    const first = image(Buffer.from('aaaa'));
+    c.store(key, first);
+    await c.flush();
+    const hits = [];
+    for (let i = 0; i < 3; i++) hits.push((await c.lookup(key))?.image);
+    for (const h of hits) expect(h).toEqual(first);
+    expect(hits[1]).not.toBe(hits[2]);
+    expect(hits[1]?.data).not.toBe(hits[2]?.data);
+    const second = makeCachedImage(
+      { data: Buffer.from('bbbb'), format: 'png', contentType: 'image/png', width: 7, height: 9, originFormat: 'jpeg', originWidth: 70, originHeight: 90 },
+      { originSize: 1, createdAt: Date.now(), bornAt: Date.now() },
+    );
+    c.store(key, second);
+    await c.flush();
+    expect((await c.lookup(key))?.image).toEqual(second);
+    await c.close();
+  });
+
   it('L2 entries get PP_CACHE_DISK_TTL_SECS as expiry; 0 writes nothing', async () => {
     const l2 = createFsBackend(dir, { fsync: false }).open('');
     const c = createImageCache({ config: testConfig({ PP_CACHE_DISK_TTL_SECS: '120' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });

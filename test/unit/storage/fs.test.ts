@@ -284,6 +284,49 @@ describe('verified files: the checksum is skipped only for the very file this pr
     await expect(lstat(file)).rejects.toThrow(/ENOENT/);
   });
 
+  it('a hot file\'s header is parsed once: its reads share one frozen meta, and any new file under the key brings its own', async () => {
+    const key = hexKey('header-memo');
+    const a = bodyFor(29, 9_000);
+    await store.put(key, a, { contentType: 'image/png', extra: { w: '1' } });
+    const metas = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await store.get(key);
+      if (r === null || isNotModified(r)) throw new Error('miss');
+      expect(r.data).toEqual(a);
+      metas.push(r.meta);
+    }
+    expect(metas[1]).toBe(metas[2]);
+    expect(Object.isFrozen(metas[2])).toBe(true);
+    expect(Object.isFrozen(metas[2]?.extra)).toBe(true);
+    // A put of the same size with other meta: the next read has the new meta.
+    await store.put(key, bodyFor(30, 9_000), { contentType: 'image/webp', extra: { w: '2' } });
+    const r2 = await store.get(key);
+    if (r2 === null || isNotModified(r2)) throw new Error('miss');
+    expect(r2.meta.contentType).toBe('image/webp');
+    expect(r2.meta.extra).toEqual({ w: '2' });
+    // Another process's valid file renamed over it (same size): verified, its own meta.
+    const other = createFsBackend(join(dir, 'elsewhere-meta'), { fsync: false }).open('');
+    await other.put(key, bodyFor(31, 9_000), { contentType: 'image/avif', extra: { w: '3' } });
+    const tmp = `${pathOf(key)}.other`;
+    await copyFile(join(other.dir, key.slice(0, 2), key.slice(2, 4), key), tmp);
+    await rename(tmp, pathOf(key));
+    const r3 = await store.get(key);
+    if (r3 === null || isNotModified(r3)) throw new Error('miss');
+    expect(r3.meta.contentType).toBe('image/avif');
+    expect(r3.data).toEqual(bodyFor(31, 9_000));
+  });
+
+  it('the body stream is built only when read, and reads the same bytes as data', async () => {
+    const key = hexKey('lazy-body');
+    const body = bodyFor(32, 12_000);
+    await store.put(key, body, {});
+    const r = await store.get(key);
+    if (r === null || isNotModified(r)) throw new Error('miss');
+    expect(r.data).toEqual(body);
+    expect(r.body).toBe(r.body);
+    expect(await readAll(r.body)).toEqual(body);
+  });
+
   it('the sync and async read paths serve the same bytes and meta', async () => {
     const key = hexKey('paths');
     const body = bodyFor(28, 100_000);
