@@ -45,7 +45,7 @@ export interface LayerDeps<V extends LayerEntry> {
   readonly l2: BlobStore | null;
   readonly codec: LayerCodec<V>;
   readonly records: PurgeRecords;
-  readonly metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEntries'>;
+  readonly metrics: Pick<Metrics, 'lookups' | 'cacheBytes' | 'cacheEntries'>;
   readonly report: ErrorReporter;
   readonly budget: DiskBudget | null;
   /** PIXPROXY_CACHE_BACKEND_TIMEOUT_MS. */
@@ -112,6 +112,8 @@ const factsOf = (key: string, v: Pick<LayerEntry, 'tags' | 'sourceTag'>): EntryF
 
 export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> {
   const { l1, l2, codec, records, metrics, report, budget, labels } = deps;
+  const l1Lookups = metrics.lookups(labels.l1);
+  const l2Lookups = metrics.lookups(labels.l2);
   const pending = new Set<Promise<void>>();
   /** L2 writes in flight: readable before the write ends (the entry is already "in the cache"). */
   const writing = new Map<string, V>();
@@ -254,7 +256,7 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
     async lookup(key, legacy) {
       if (l1) {
         const hit = l1.get(key);
-        metrics.cacheLookups.inc({ layer: labels.l1, outcome: hit ? 'hit' : 'miss' });
+        l1Lookups.count(hit !== undefined);
         if (hit) {
           // A use all the same: the disk LRU must not evict what L1 keeps serving.
           budget?.noteUse('l2', key);
@@ -268,7 +270,7 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
       // 200 of them in a stampede — in front of the leader's own I/O and transform.
       if (value === null && deps.inFlight(key)) return null;
       value ??= await readOnce(key, legacy);
-      metrics.cacheLookups.inc({ layer: labels.l2, outcome: value ? 'hit' : 'miss' });
+      l2Lookups.count(value !== null);
       if (!value) {
         // Stored while this lookup read the L2 (a computation that ended meanwhile): the caller
         // would otherwise start the computation again.
@@ -284,7 +286,7 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
         report('l2', 'get', err);
         return null;
       });
-      metrics.cacheLookups.inc({ layer: labels.l2, outcome: value ? 'hit' : 'miss' });
+      l2Lookups.count(value !== null);
       if (value) promote(key, value);
       return value;
     },

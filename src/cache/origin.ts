@@ -102,6 +102,7 @@ export function createOriginCache(deps: {
   memoryBytes?: number;
 }): OriginCache {
   const { store, defaultTtlMs, metrics, report } = deps;
+  const originLookups = metrics.lookups('origin');
   const pending = new Set<Promise<void>>();
   // Entries whose write is still in flight: a request arriving between the end of a
   // fetch and the end of its write must not fetch the source again.
@@ -185,7 +186,7 @@ export function createOriginCache(deps: {
     const bornAt = Date.now();
     const cached = fresh ? null : await read(key, url);
     if (cached && cached.freshUntil > Date.now()) {
-      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      originLookups.count(true);
       return { response: entryResponse(cached), outcome: 'hit', freshUntil: cached.freshUntil };
     }
     const conditional: ConditionalHeaders = {};
@@ -198,20 +199,20 @@ export function createOriginCache(deps: {
       // RFC 5861 §4: the stale entry stands in for the failed origin within its window.
       const sie = cached ? staleWindows(cached.headers, staleDefaults).sieSecs * 1000 : 0;
       if (!cached || !isOriginFailure(err) || Date.now() >= cached.freshUntil + sie) throw err;
-      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      originLookups.count(true);
       return { response: entryResponse(cached), outcome: 'stale', freshUntil: cached.freshUntil };
     }
     if (res.status === 304) {
       if (!cached || (conditional.ifNoneMatch === undefined && conditional.ifModifiedSince === undefined)) {
         throw new ProxyError('SOURCE_BAD_GATEWAY', `source answered 304 to an unconditional request: ${url}`);
       }
-      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      originLookups.count(true);
       // RFC 9111 §4.3.4: the stored response's headers are updated from the 304; body reused.
       const response = entryResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag ?? cached.meta.etag, res.lastModified ?? cached.meta.lastModified);
       const freshUntil = save(key, url, response, true, bornAt);
       return { response, outcome: 'revalidated', freshUntil };
     }
-    if (store) metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
+    if (store) originLookups.count(false);
     if (cached) await changed(url, res, cached);
     const freshUntil = save(key, url, res, cached !== null, bornAt);
     return { response: res, outcome: 'miss', freshUntil };
@@ -227,7 +228,7 @@ export function createOriginCache(deps: {
     const bornAt = Date.now();
     const cached = fresh ? null : await read(key, url);
     if (cached && cached.freshUntil > Date.now()) {
-      metrics.cacheLookups.inc({ layer: 'origin', outcome: 'hit' });
+      originLookups.count(true);
       if (answersNotModified(client.ifNoneMatch, client.ifModifiedSince, cached.meta.etag, cached.meta.lastModified)) {
         return { response: { ...entryResponse(cached), status: 304, body: Buffer.alloc(0) }, outcome: 'not-modified', freshUntil: cached.freshUntil };
       }
@@ -239,7 +240,7 @@ export function createOriginCache(deps: {
       if (cached && strong) save(key, url, entryResponse(cached, mergeHeaders(cached.headers, res.headers), res.etag, res.lastModified ?? cached.meta.lastModified), true, bornAt);
       return { response: res, outcome: 'not-modified' };
     }
-    metrics.cacheLookups.inc({ layer: 'origin', outcome: 'miss' });
+    originLookups.count(false);
     if (cached) await changed(url, res, cached);
     const freshUntil = save(key, url, res, cached !== null, bornAt);
     return { response: res, outcome: 'miss', freshUntil };

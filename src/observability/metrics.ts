@@ -53,6 +53,11 @@ export interface CacheFigures {
   diskKnown: boolean;
 }
 
+/** Hits and misses of one cache layer (Metrics.lookups). */
+export interface LookupCounter {
+  count(hit: boolean): void;
+}
+
 export interface Metrics {
   /** prom-client's registry: pixproxy's cache series and the process metrics. */
   readonly registry: Registry;
@@ -87,8 +92,13 @@ export interface Metrics {
   /** Another sink of the per-request observations (OpenTelemetry metrics). */
   addListener(listener: MetricsListener): void;
 
-  /** Cache lookups per layer (memory, disk/L2, origin) and outcome (hit, miss). */
+  /**
+   * Cache lookups per layer (memory, disk/L2, origin) and outcome (hit, miss), for reading:
+   * its values are those counted through lookups() (set at each read; an inc() here is lost).
+   */
   readonly cacheLookups: Counter<'layer' | 'outcome'>;
+  /** The lookup counter of one layer label, made once by its user: counting costs no allocation (no label object, no hash). */
+  lookups(layer: string): LookupCounter;
   readonly cacheBytes: Gauge<'layer'>;
   readonly cacheEntries: Gauge<'layer'>;
   readonly cacheEvictions: Counter<'layer'>;
@@ -208,7 +218,36 @@ export function createMetrics(namespace = '', collectDefaults = true, opts: Metr
   const outcomeChildren = new Map<string, HistogramChild>();
   const families = [...imgproxyFamilies, outcomeDuration, errorCodes, ...ppFamilies];
 
-  const cacheLookups = new Counter({ name: 'cache_lookups_total', help: 'Cache lookups by layer and outcome', labelNames: ['layer', 'outcome'], registers: r });
+  // Counted in plain numbers per layer on the hot path (an L1 hit's inc() with a label object
+  // hashed its labels and allocated on every request), handed to the Counter when it is read.
+  const lookupCounts = new Map<string, { hit: number; miss: number }>();
+  const cacheLookups = new Counter({
+    name: 'cache_lookups_total',
+    help: 'Cache lookups by layer and outcome',
+    labelNames: ['layer', 'outcome'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [layer, n] of lookupCounts) {
+        if (n.hit > 0) this.inc({ layer, outcome: 'hit' }, n.hit);
+        if (n.miss > 0) this.inc({ layer, outcome: 'miss' }, n.miss);
+      }
+    },
+  });
+  function lookups(layer: string): LookupCounter {
+    let n = lookupCounts.get(layer);
+    if (n === undefined) {
+      n = { hit: 0, miss: 0 };
+      lookupCounts.set(layer, n);
+    }
+    const cell = n;
+    return {
+      count(hit) {
+        if (hit) cell.hit++;
+        else cell.miss++;
+      },
+    };
+  }
   const cacheBytes = new Gauge({ name: 'cache_bytes', help: 'Bytes held per cache layer', labelNames: ['layer'], registers: r, collect });
   const cacheEntries = new Gauge({ name: 'cache_entries', help: 'Entries held per cache layer', labelNames: ['layer'], registers: r, collect });
 
@@ -308,6 +347,7 @@ export function createMetrics(namespace = '', collectDefaults = true, opts: Metr
       listeners.push(listener);
     },
     cacheLookups,
+    lookups,
     cacheBytes,
     cacheEntries,
     cacheEvictions: new Counter({ name: 'cache_evictions_total', help: 'Entries evicted per layer', labelNames: ['layer'], registers: r }),
