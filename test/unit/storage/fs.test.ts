@@ -564,6 +564,24 @@ describe('shard directories', () => {
     return out.sort();
   }
 
+  it('the scan (several shard directories at a time) reports every entry and directory once, in directory order, and prunes empty shards', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => hexKey(`scan-${i}`));
+    for (const k of keys) await store.put(k, Buffer.from(k.slice(0, 8)), {});
+    // Three shards with nothing in them (an older version left such behind).
+    const empties = ['0f/0f', 'f0/f0', 'a5/5a'];
+    for (const e of empties) await mkdir(join(store.dir, e), { recursive: true });
+    const seen = await collect(store.scan({ batch: 7 }));
+    const entries = seen.filter((e): e is FsEntryStat => e.kind === 'entry').map((e) => e.key);
+    expect(entries).toEqual([...keys].sort());
+    const dirs = seen.filter((e) => e.kind === 'dir').map((e) => (e as { path: string }).path.slice(store.dir.length + 1));
+    expect(new Set(dirs).size).toBe(dirs.length);
+    const shardsWithEntries = new Set(keys.map((k) => `${k.slice(0, 2)}/${k.slice(2, 4)}`));
+    for (const d of shardsWithEntries) expect(dirs).toContain(d);
+    for (const e of empties) expect(dirs).not.toContain(e);
+    const left = await shardDirs(store.dir);
+    for (const e of empties) expect(left).not.toContain(e);
+  });
+
   it('a shard directory is removed with its last entry (delete, expiry on read, sweep), its parent too when empty', async () => {
     const [a, b] = [hexKey('dir-a'), hexKey('dir-b')];
     const sibling = `${a.slice(0, 4)}${hexKey('sib').slice(4)}`;
