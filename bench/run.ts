@@ -137,7 +137,7 @@ async function main(): Promise<void> {
 
   const selected = Object.keys(SCENARIOS).filter((s) => opts.scenarios === null || opts.scenarios.has(s));
   log(`scenarios: ${selected.join(', ')}; ${opts.durationS} s per wrk run, ${opts.runs} run(s); scratch ${workDir}`);
-  const tools = await ensureTools(['wrk', 'nginx'], log);
+  const tools = await ensureTools(['wrk', 'nginx', 'nginx-image-filter'], log);
   const ids: SourceId[] = ['big', 'alpha', 'photo', ...(selected.includes('scale') ? (['huge'] as const) : [])];
   const srcDir = await ensureSources(join(ROOT, 'bench', '.cache', 'src'), ids, log);
 

@@ -79,7 +79,7 @@ async function hitBaselines(ctx: Ctx, dir: string, pixHeaders: readonly string[]
       specs.push({ server: nginx, kind: 'baseline', pattern: BASELINE_PATTERN, mode: 'cycle', k: MIX.length, sources: MIX });
       for (let i = 0; i < MIX.length; i++) await warm(nginx, `/hit-${i}.${MIX[i]?.ext ?? 'jpg'}`);
       const pattern = '/resize/300x300/{src}';
-      const filter = await optional(ctx, 'nginx image_filter', async () => {
+      const filter = !ctx.tools.has('nginx-image-filter') ? null : await optional(ctx, 'nginx image_filter', async () => {
         const srv = await startImageFilter(ctx);
         servers.push(srv);
         for (const s of MIX) await warmPeer(srv, pattern.replace('{src}', s.name), 'x-cache');

@@ -45,7 +45,7 @@ export async function missScenario(ctx: Ctx): Promise<ScenarioResult> {
       servers.push(next);
       specs.push({ server: next, kind: 'peer', note: '640 px', pattern: `/_next/image?url=${encodeURIComponent(`${o}/n/`)}{n}%2F{src}&w=640&q=80`, mode: 'seq', sources: MIX });
     }
-    const nginx = ctx.tools.has('nginx') ? await optional(ctx, 'nginx image_filter', () => startImageFilter(ctx)) : null;
+    const nginx = ctx.tools.has('nginx-image-filter') ? await optional(ctx, 'nginx image_filter', () => startImageFilter(ctx)) : null;
     if (nginx) {
       servers.push(nginx);
       specs.push({ server: nginx, kind: 'peer', note: 'libgd', pattern: '/resize/{w}x{h}/g/{n}/{src}', mode: 'seq', sources: MIX });
