@@ -235,12 +235,8 @@ export function createMetrics(namespace = '', collectDefaults = true, opts: Metr
     },
   });
   function lookups(layer: string): LookupCounter {
-    let n = lookupCounts.get(layer);
-    if (n === undefined) {
-      n = { hit: 0, miss: 0 };
-      lookupCounts.set(layer, n);
-    }
-    const cell = n;
+    const cell = lookupCounts.get(layer) ?? { hit: 0, miss: 0 };
+    lookupCounts.set(layer, cell);
     return {
       count(hit) {
         if (hit) cell.hit++;

@@ -91,10 +91,14 @@ export async function* scan(state: FsStoreState, batch: number): AsyncGenerator<
     return out.flat();
   };
   for await (const step of walk(state.dir, batch, SCAN_PARALLEL)) {
-    // A top-level directory is judged after its shards are done (they may have removed it).
-    if (step.kind === 'top') yield* await flush();
+    if (step.kind === 'top') {
+      // A top-level directory is judged after its shards are done (they may have removed it).
+      yield* await flush();
+      yield* await scanStep(state, step);
+      continue;
+    }
     chunk.push(step);
-    if (step.kind === 'top' || chunk.length >= SCAN_PARALLEL) yield* await flush();
+    if (chunk.length >= SCAN_PARALLEL) yield* await flush();
   }
   yield* await flush();
 }

@@ -88,7 +88,11 @@ describe('lookup and store', () => {
     const l2 = createFsBackend(dir, { fsync: false }).open('');
     const c = createImageCache({ config: testConfig({ PP_CACHE_MEMORY_MAX_MB: '0' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
     const key = hexKey('decode-memo');
-    const first = image(Buffer.from('aaaa'));
+    const now = Date.now();
+    const first = makeCachedImage(
+      { data: Buffer.from('aaaa'), format: 'webp', contentType: 'image/webp', width: 10, height: 20, originFormat: 'jpeg', originWidth: 100, originHeight: 200 },
+      { originSize: 12345, createdAt: now, bornAt: now, tags: ['t1', 't2'] },
+    );
     c.store(key, first);
     await c.flush();
     const hits = [];
@@ -96,6 +100,9 @@ describe('lookup and store', () => {
     for (const h of hits) expect(h).toEqual(first);
     expect(hits[1]).not.toBe(hits[2]);
     expect(hits[1]?.data).not.toBe(hits[2]?.data);
+    // Decoded once: the fields a decode builds (the tags split from the stored meta) are the same objects.
+    expect(hits[0]?.tags).toEqual(['t1', 't2']);
+    expect(hits[2]?.tags).toBe(hits[0]?.tags);
     const second = makeCachedImage(
       { data: Buffer.from('bbbb'), format: 'png', contentType: 'image/png', width: 7, height: 9, originFormat: 'jpeg', originWidth: 70, originHeight: 90 },
       { originSize: 1, createdAt: Date.now(), bornAt: Date.now() },
