@@ -27,6 +27,7 @@ import { bodyDigestSliced } from '../body-digest.js';
 import { BODY_HEAD, DamagedEntryError, FIXED_HEAD, MAGIC, MAX_META_BYTES, type ParsedHeader, parseHeader } from './fs-format.js';
 import { isNoEnt, type Location } from './fs-layout.js';
 import type { OpenFiles } from './fs-open-files.js';
+import { createSyncGate } from './fs-sync-gate.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
 import type { FsBackendOptions } from './fs-types.js';
 import type { BlobMeta } from './types.js';
@@ -35,23 +36,10 @@ import type { BlobMeta } from './types.js';
  * See `syncReadMaxBytes`: a file used within this long is read on the sync path. Long enough
  * that a store of 100,000 entries read at a few thousand hits per second (each file every
  * ~30 s) stays on it: with 30 s, latency grew with the entry count as files fell off the
- * sync path one by one. A file the page cache no longer holds is what the slow-read budget
- * below is for.
+ * sync path one by one. A file the page cache no longer holds is what the slow-read gate
+ * (fs-sync-gate.ts) is for.
  */
 const SYNC_HOT_MS = 5 * 60_000;
-/**
- * Sync reads (allocation excluded) slower than SYNC_SLOW_MS count against a budget of
- * SYNC_SLOW_BUDGET_MS per second; over it, the sync path is off for a while. One slow read is
- * not enough: on the loaded bench machine a read that took 2–7 ms because the thread was
- * preempted shows up about once in 1,000 (measured), and says nothing about the disk; what
- * matters is how long the loop is held. (Telling a disk read apart with rusage `fsRead` works
- * but cost two getrusage calls per read: 4.5 % of the main thread in the l2-hit profile.)
- */
-const SYNC_SLOW_MS = 2;
-const SYNC_SLOW_BUDGET_MS = 20;
-/** First cool-down; doubled on each slow read within `SYNC_COOLDOWN_MAX_MS` of the previous one, up to that. */
-const SYNC_COOLDOWN_MIN_MS = 1_000;
-const SYNC_COOLDOWN_MAX_MS = 60_000;
 /**
  * Reads don't make the kernel update atime (we persist recency ourselves, throttled): with
  * relatime and an mtime in the future (the expiry) every read would otherwise dirty the inode,
@@ -213,12 +201,8 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
   const syncReadMax = opts.syncReadMaxBytes ?? 256 * 1024;
   /** The store stopped: a read still in flight closes its descriptor instead of keeping it. */
   let closed = false;
-  /** The sync read path is off until then (a sync read was slow: the page cache may not hold the hot set, or the disk is slow). */
-  let syncOffUntil = 0;
-  let syncCooldownMs = 0;
-  let lastSlowSyncAt = -Infinity;
-  let slowWindowStart = 0;
-  let slowWindowMs = 0;
+  /** Off for a while when sync reads hold the loop (the page cache may not hold the hot set, or the disk is slow). */
+  const syncGate = createSyncGate();
   let readFlags = fsConstants.O_RDONLY | O_NOATIME;
 
   function openSyncForRead(file: string): number {
@@ -238,22 +222,6 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
       if ((err as NodeJS.ErrnoException).code !== 'EPERM' || readFlags === fsConstants.O_RDONLY) throw err;
       readFlags = fsConstants.O_RDONLY;
       return openAsync(file, readFlags);
-    }
-  }
-
-  /** Accounts a sync read of `spent` ms; turns the sync path off when slow reads held the loop too long this second. */
-  function syncReadTook(spent: number, now: number): void {
-    if (spent <= SYNC_SLOW_MS) return;
-    if (now - slowWindowStart >= 1_000) {
-      slowWindowStart = now;
-      slowWindowMs = 0;
-    }
-    slowWindowMs += spent;
-    if (slowWindowMs > SYNC_SLOW_BUDGET_MS) {
-      slowWindowMs = 0;
-      syncCooldownMs = now - lastSlowSyncAt < SYNC_COOLDOWN_MAX_MS ? Math.min(syncCooldownMs * 2, SYNC_COOLDOWN_MAX_MS) : SYNC_COOLDOWN_MIN_MS;
-      lastSlowSyncAt = now;
-      syncOffUntil = now + syncCooldownMs;
     }
   }
 
@@ -294,12 +262,12 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
      * A small file this process verified and used recently is most likely in the page cache,
      * where open + fstat + read + close take ~20 µs on the event loop, against four thread-pool
      * round trips. Only the very file remembered (same identity) is read this way; anything
-     * else (and any error) falls back to the async path. A slow sync read (the page cache did
-     * not have it, or the disk is slow) turns the sync path off for a while, so a bad disk
-     * costs at most one such stall per cool-down, not one per request.
+     * else (and any error) falls back to the async path. Slow sync reads (the page cache did
+     * not have them, or the disk is slow) turn the sync path off for a while (fs-sync-gate.ts),
+     * so a bad disk costs at most a few such stalls per cool-down, not one per request.
      */
     hot(loc, now) {
-      if (syncReadMax <= 0 || now < syncOffUntil) return undefined;
+      if (syncReadMax <= 0 || !syncGate.open(now)) return undefined;
       const v = verified.get(loc.name);
       if (v === undefined || v.size > syncReadMax || now - v.lastUse > SYNC_HOT_MS || now - v.verifiedAt > reverifyAfterMs) return undefined;
       // Time spent in the system calls only: the buffer allocation (which may run a GC) is left out.
@@ -332,7 +300,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
       } finally {
         if (loaded === undefined && fd !== undefined) closeQuietly(fd);
         spent += performance.now() - t;
-        syncReadTook(spent, Date.now());
+        syncGate.took(spent, Date.now());
       }
       return loaded;
     },
