@@ -19,6 +19,8 @@ export interface NginxOptions {
   port: number;
   /** Files to serve, copied into <dir>/www (nginx workers may run as nobody). */
   filesFrom: string;
+  /** Serve `filesFrom` in place instead (the L2 scale's 100,000 entry files): it must be readable by the workers. */
+  inPlace?: boolean;
   workers?: number;
 }
 
@@ -34,7 +36,7 @@ export function nginxConfig(o: NginxOptions): string {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:${o.port};
-    root ${d}/www;
+    root ${o.inPlace ? o.filesFrom : `${d}/www`};
     add_header Cache-Control "max-age=31536000, public";
     location = /health { return 200 "ok"; }
   }
@@ -104,11 +106,13 @@ export async function startNginxImageFilter(o: ImageFilterOptions): Promise<Proc
 export async function startNginx(o: NginxOptions): Promise<Proc> {
   const www = join(o.dir, 'www');
   for (const sub of ['www', 'tmp']) mkdirSync(join(o.dir, sub), { recursive: true });
-  for (const name of readdirSync(o.filesFrom)) copyFileSync(join(o.filesFrom, name), join(www, name));
-  // Workers drop to an unprivileged user when started as root: let them read the files.
   chmodSync(o.dir, 0o755);
-  chmodSync(www, 0o755);
-  for (const name of readdirSync(www)) chmodSync(join(www, name), 0o644);
+  if (!o.inPlace) {
+    for (const name of readdirSync(o.filesFrom)) copyFileSync(join(o.filesFrom, name), join(www, name));
+    // Workers drop to an unprivileged user when started as root: let them read the files.
+    chmodSync(www, 0o755);
+    for (const name of readdirSync(www)) chmodSync(join(www, name), 0o644);
+  }
   const conf = join(o.dir, 'nginx.conf');
   writeFileSync(conf, nginxConfig(o));
   const proc = spawnProc('nginx', 'nginx', ['-p', o.dir, '-c', conf, '-e', join(o.dir, 'error.log')]);

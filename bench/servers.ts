@@ -87,9 +87,9 @@ export async function startPixproxy(env: ServerEnv, o: PixproxyOptions): Promise
   return started('pixproxy', proc, port);
 }
 
-export type BaselineKind = 'origin' | 'sharp' | 'bare' | 'ipx';
+export type BaselineKind = 'origin' | 'sharp' | 'bare' | 'files' | 'ipx';
 
-const BASELINE_NAMES: Record<BaselineKind, string> = { origin: 'origin', sharp: 'sharp loop', bare: 'bare node:http', ipx: 'ipx' };
+const BASELINE_NAMES: Record<BaselineKind, string> = { origin: 'origin', sharp: 'sharp loop', bare: 'bare node:http', files: 'bare node:http (files)', ipx: 'ipx' };
 
 /**
  * Starts bench/baselines/<kind>-server.ts serving (or reading sources from) `dir`; `extra`

@@ -4,15 +4,19 @@
  * (10,000 with --quick) in the cache directory, L1 = 0 MB, random keys among all entries.
  * The L2 is pre-filled by bench/prefill.ts through pixproxy's own cache code.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
+import { KEY_RE } from '../../src/storage/fs-layout.js';
+import { freePort } from '../lib/proc.js';
+import { startNginx } from '../nginx.js';
 import { emptyResult, fmtMs, fmtRatio, ratio, type Row, type ScenarioResult } from '../report.js';
 import { get } from '../lib/http.js';
 import { runCommand } from '../lib/proc.js';
 import { expand, type Source } from '../lib/pattern.js';
 import { pixproxyEnv, startBaseline, startPixproxy, type Server } from '../servers.js';
-import { measure, warm, warmSpecs, type Ctx } from './context.js';
+import { measure, warm, warmSpecs, type Ctx, type MeasureSpec } from './context.js';
+import { answerHeaders } from './hit.js';
 import { originBase, profileDir } from './shared.js';
 import { MISS_CONNECTIONS } from './miss.js';
 import { HIT_CONNECTIONS } from './hit.js';
@@ -69,7 +73,10 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
   const cacheDir = join(ctx.workDir, 'scale-l2-cache');
   const pattern = `/insecure/rs:fit:300:300/plain/${originBase(ctx)}/e/{n}/photo.jpg@jpg`;
   const counts = [1000, ctx.opts.quick ? 10_000 : 100_000];
+  const headersFile = join(ctx.workDir, 'scale-headers.json');
   const rows: Row[] = [];
+  const baseRows: Row[] = [];
+  const nginxRows: Row[] = [];
   let filled = 0;
   for (const count of counts) {
     const ms = await prefill(ctx, cacheDir, pattern, filled, count);
@@ -79,7 +86,10 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
     const pix = await startPixproxy(ctx.env, { cacheDir, memoryMb: 0, ...prof });
     try {
       // Entries must be real L2 hits: check a few random ones before measuring.
-      for (let i = 0; i < 5; i++) await warm(pix, expand(pattern, Math.floor(Math.random() * count), []), 'HIT-L2', 1);
+      for (let i = 0; i < 5; i++) {
+        const r = await warm(pix, expand(pattern, Math.floor(Math.random() * count), []), 'HIT-L2', 1);
+        if (i === 0) writeFileSync(headersFile, JSON.stringify(answerHeaders(r.rawHeaders)));
+      }
       // Steady state: a fresh process checks each entry's body on its first read (then trusts
       // the very same file), so every entry is read once before the measurement; the rate of
       // that first pass is reported on its own.
@@ -91,10 +101,71 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
       await pix.stop();
       if (ctx.opts.profile) ctx.profiles.push({ scenario: `l2-hit, ${count.toLocaleString('en-US')} entries (scale)`, dir: profileDir(ctx, `l2-${count}`) });
     }
+    const [bare, nginx] = await filesBaselines(ctx, cacheDir, headersFile, count);
+    if (bare) baseRows.push(bare);
+    if (nginx) nginxRows.push(nginx);
   }
-  result.rows.push(...rows);
-  const [small, large] = rows;
-  if (small && large) result.facts.push([`L2 hit ${counts[1]?.toLocaleString('en-US')} vs ${counts[0]?.toLocaleString('en-US')} entries`, `req/s ${fmtRatio(ratio(large.reqPerSec, small.reqPerSec))}, p50 ${fmtMs(small.p50Ms)} → ${fmtMs(large.p50Ms)} ms, p99 ${fmtMs(small.p99Ms)} → ${fmtMs(large.p99Ms)} ms`]);
+  result.rows.push(...interleave(rows, baseRows, nginxRows));
+  const line = (r: Row[]): string => {
+    const [small, large] = r;
+    return small && large ? `req/s ${fmtRatio(ratio(large.reqPerSec, small.reqPerSec))}, p50 ${fmtMs(small.p50Ms)} → ${fmtMs(large.p50Ms)} ms, p99 ${fmtMs(small.p99Ms)} → ${fmtMs(large.p99Ms)} ms` : 'n/a';
+  };
+  const span = `${counts[1]?.toLocaleString('en-US')} vs ${counts[0]?.toLocaleString('en-US')} entries`;
+  result.facts.push([`L2 hit ${span}`, line(rows)]);
+  if (baseRows.length === 2) result.facts.push([`bare node:http reading the same entry files, ${span}`, line(baseRows)]);
+  if (nginxRows.length === 2) result.facts.push([`nginx static on the same entry files, ${span}`, line(nginxRows)]);
+}
+
+/** pixproxy's row at each entry count, then the baselines' at that count (the ratio column compares with it). */
+function interleave(pix: Row[], ...others: Row[][]): Row[] {
+  return pix.flatMap((row, i) => [row, ...others.flatMap((o) => (o[i] ? [o[i]] : []))]);
+}
+
+/**
+ * The same entry files read by random key without pixproxy: a bare node:http server
+ * (bench/baselines/files-server.ts: sync open/fstat/read/close, the body sent with
+ * pixproxy's headers) and nginx static (the whole files, sendfile, open_file_cache of 1,000).
+ * `/<n>` is a symlink to the n-th entry file, written here for this count.
+ */
+async function filesBaselines(ctx: Ctx, cacheDir: string, headersFile: string, count: number): Promise<[Row | undefined, Row | undefined]> {
+  const links = join(ctx.workDir, 'scale-links');
+  const linked = linkEntries(cacheDir, links);
+  if (linked !== count) ctx.log(`  ${linked.toLocaleString('en-US')} entry files linked for ${count.toLocaleString('en-US')} entries`);
+  const servers: Server[] = [];
+  try {
+    const bare = await startBaseline(ctx.env, 'files', links, [headersFile]);
+    servers.push(bare);
+    const specs: MeasureSpec[] = [{ server: bare, kind: 'baseline', note: `same files, ${linked.toLocaleString('en-US')}`, pattern: '/{n}', mode: 'rand', k: linked, sources: [] }];
+    await warm(bare, '/0');
+    if (ctx.tools.has('nginx')) {
+      const port = await freePort();
+      const proc = await startNginx({ dir: join(ctx.workDir, 'scale-nginx'), port, filesFrom: links, inPlace: true });
+      const nginx: Server = { name: 'nginx static', url: `http://127.0.0.1:${port}`, port, proc, withChildren: true, stop: () => proc.stop() };
+      servers.push(nginx);
+      specs.push({ server: nginx, kind: 'baseline', note: `same files, ${linked.toLocaleString('en-US')}`, pattern: '/{n}', mode: 'rand', k: linked, sources: [] });
+      await warm(nginx, '/0');
+    }
+    const rows = await measure(ctx, specs, { connections: HIT_CONNECTIONS });
+    return [rows[0], rows[1]];
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+}
+
+/** Replaces `links` with symlinks 0, 1, … to each entry file under `dir` (name keys only); returns how many. */
+function linkEntries(dir: string, links: string): number {
+  rmSync(links, { recursive: true, force: true });
+  mkdirSync(links, { recursive: true });
+  let n = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && KEY_RE.test(e.name)) symlinkSync(p, join(links, String(n++)));
+    }
+  };
+  walk(dir);
+  return n;
 }
 
 /** GETs every entry once, 16 at a time on keep-alive connections; returns requests per second. */
