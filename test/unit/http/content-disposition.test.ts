@@ -79,6 +79,18 @@ describe('Content-Disposition', () => {
     expect(p.extended).toBe(`${'😀'.repeat(200)}.png`);
   });
 
+  it('cleanName: the printable-ASCII shortcut gives what the code-point path gives', () => {
+    const UNSAFE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+    const reference = (stem: string, ext: string): string => [...stem.replace(UNSAFE, '')].slice(0, 200).join('') + [...ext.replace(UNSAFE, '')].slice(0, 32).join('');
+    const ascii = fc.string({ unit: fc.integer({ min: 0x1f, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 260 });
+    fc.assert(
+      fc.property(fc.oneof(ascii, nameArb), fc.oneof(ascii.map((e) => e.slice(0, 40)), fc.constantFrom('', '.jpg', '.png')), (stem, ext) => {
+        expect(cleanName(stem, ext)).toBe(reference(stem, ext));
+      }),
+      { seed: 8187, numRuns: 3000 },
+    );
+  });
+
   it('any filename option: valid header, the cleaned name round-trips', () => {
     fc.assert(
       fc.property(nameArb, fc.boolean(), fc.constantFrom('jpeg', 'png', 'webp', 'avif'), (name, att, format) => {
