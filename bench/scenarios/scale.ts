@@ -71,6 +71,8 @@ async function prefill(ctx: Ctx, cacheDir: string, pattern: string, from: number
 
 async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
   const cacheDir = join(ctx.workDir, 'scale-l2-cache');
+  // A fresh store: `scale` and `l2-scale` in one run would otherwise measure "1,000 entries" in the 100,000 the other left.
+  rmSync(cacheDir, { recursive: true, force: true });
   const pattern = `/insecure/rs:fit:300:300/plain/${originBase(ctx)}/e/{n}/photo.jpg@jpg`;
   const counts = [1000, ctx.opts.quick ? 10_000 : 100_000];
   const headersFile = join(ctx.workDir, 'scale-headers.json');
