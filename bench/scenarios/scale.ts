@@ -27,13 +27,13 @@ const SIZES: Array<{ label: string; source: Source }> = [
   { label: '50 MP', source: { name: 'huge.jpg', ext: 'jpg' } },
 ];
 
-function countFiles(dir: string): number {
-  let n = 0;
+/** Every file under `dir` (recursively), as [path, name]. */
+function* filesUnder(dir: string): Generator<[string, string]> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else n += 1;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* filesUnder(p);
+    else yield [p, e.name];
   }
-  return n;
 }
 
 async function missBySize(ctx: Ctx, result: ScenarioResult): Promise<void> {
@@ -82,7 +82,7 @@ async function l2ByEntries(ctx: Ctx, result: ScenarioResult): Promise<void> {
   let filled = 0;
   for (const count of counts) {
     const ms = await prefill(ctx, cacheDir, pattern, filled, count);
-    result.facts.push([`pre-fill ${filled.toLocaleString('en-US')}..${count.toLocaleString('en-US')}`, `${Math.round(((count - filled) / ms) * 1000).toLocaleString('en-US')} entries/s; ${countFiles(cacheDir).toLocaleString('en-US')} files in the cache dir (${Math.round(dirBytes(cacheDir) / 1024 / 1024)} MB)`]);
+    result.facts.push([`pre-fill ${filled.toLocaleString('en-US')}..${count.toLocaleString('en-US')}`, `${Math.round(((count - filled) / ms) * 1000).toLocaleString('en-US')} entries/s; ${[...filesUnder(cacheDir)].length.toLocaleString('en-US')} files in the cache dir (${Math.round(dirBytes(cacheDir) / 1024 / 1024)} MB)`]);
     filled = count;
     const prof = ctx.opts.profile ? { profileDir: profileDir(ctx, `l2-${count}`) } : {};
     const pix = await startPixproxy(ctx.env, { cacheDir, memoryMb: 0, ...prof });
@@ -159,14 +159,7 @@ function linkEntries(dir: string, links: string): number {
   rmSync(links, { recursive: true, force: true });
   mkdirSync(links, { recursive: true });
   let n = 0;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && KEY_RE.test(e.name)) symlinkSync(p, join(links, String(n++)));
-    }
-  };
-  walk(dir);
+  for (const [p, name] of filesUnder(dir)) if (KEY_RE.test(name)) symlinkSync(p, join(links, String(n++)));
   return n;
 }
 
@@ -192,10 +185,7 @@ async function readEach(pix: Server, pattern: string, count: number): Promise<nu
 
 function dirBytes(dir: string): number {
   let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
+  for (const [p] of filesUnder(dir)) n += statSync(p).size;
   return n;
 }
 

@@ -300,7 +300,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
       } finally {
         if (loaded === undefined && fd !== undefined) closeQuietly(fd);
         spent += performance.now() - t;
-        syncGate.took(spent, Date.now());
+        syncGate.took(spent, now);
       }
       return loaded;
     },

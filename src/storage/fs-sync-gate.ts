@@ -24,7 +24,7 @@ export const SYNC_SLOW_MS = 2;
 /** Share of recent sync reads that were slow from which a slow read counts without block input. */
 export const SLOW_SHARE = 0.05;
 /** The share is a moving average over about this many reads. */
-const SHARE_READS = 256;
+export const SHARE_READS = 256;
 /** Slow reads counted within one second beyond this turn the sync path off. */
 export const SYNC_SLOW_BUDGET_MS = 20;
 /** First cool-down; doubled on each one within SYNC_COOLDOWN_MAX_MS of the previous, up to that. */
