@@ -5,6 +5,7 @@
  * computes it, a logger whose lines can be inspected, a scraped /metrics, and the loopback origin
  * with the images those tests fetch (`useCacheOrigin`: started before a file's tests, closed after).
  */
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Writable } from 'node:stream';
@@ -62,6 +63,14 @@ export interface EntryFile {
   mtimeMs: number;
 }
 
+/** A file removed between the listing and the stat (a sweep or an eviction running meanwhile) is not there any more: null. */
+async function statIfThere(p: string): Promise<Stats | null> {
+  return stat(p).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  });
+}
+
 /** Every cache entry file (64-hex name) under `root`, recursively; temp files are not entries. */
 export async function entryFiles(root: string): Promise<EntryFile[]> {
   const out: EntryFile[] = [];
@@ -76,8 +85,8 @@ export async function entryFiles(root: string): Promise<EntryFile[]> {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
       else if (e.isFile() && /^[0-9a-f]{64}$|^[0-9a-f]{32}_[ri][0-9a-f]+$/.test(e.name)) {
-        const st = await stat(p);
-        out.push({ rel: relative(root, p), path: p, size: st.size, mtimeMs: st.mtimeMs });
+        const st = await statIfThere(p);
+        if (st) out.push({ rel: relative(root, p), path: p, size: st.size, mtimeMs: st.mtimeMs });
       }
     }
   }
@@ -89,10 +98,15 @@ export async function entryFiles(root: string): Promise<EntryFile[]> {
 export async function diskBytes(root: string): Promise<number> {
   let total = 0;
   async function walk(d: string): Promise<void> {
-    for (const e of await readdir(d, { withFileTypes: true })) {
+    // A shard directory removed meanwhile holds nothing; the root itself must be there.
+    const ents = await readdir(d, { withFileTypes: true }).catch((err: unknown) => {
+      if (d !== root && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    });
+    for (const e of ents) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else total += (await stat(p)).size;
+      else total += (await statIfThere(p))?.size ?? 0;
     }
   }
   await walk(root);
