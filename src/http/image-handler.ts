@@ -28,6 +28,7 @@ import { clientSignal } from './client-signal.js';
 import { conditionalPolicy, originConditionals, responseEtag, responseLastModified } from './conditional.js';
 import { cacheControl, cacheTagHeaders, canonicalLink, contentDisposition, resultCacheControl, SECURITY_HEADERS } from './headers.js';
 import type { RequestLog } from './request-log.js';
+import { factsOf, type PreparedAnswer, sameAnswer } from './prepared-answer.js';
 import type { Resolved } from './resolve.js';
 
 /**
@@ -36,49 +37,6 @@ import type { Resolved } from './resolve.js';
  * so the handler writes them all in one writeHead.
  */
 export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog, head: readonly string[]) => Promise<void>;
-
-/** One answer's headers, reused by the next answers of the same request with the same entry. */
-interface Prepared {
-  image: CachedImage;
-  outcome: string;
-  /** The route's headers they were built with (the id excepted, which is patched in). */
-  head: readonly string[];
-  /** Without the body's fields (a 304). */
-  headers: string[];
-  /** With Content-Type, Content-Length and Content-Disposition (a 200). */
-  full: string[];
-  /** The validators sent, which the client's conditional headers are checked against. */
-  etag: string | undefined;
-  lastModified: string | undefined;
-}
-
-/** Whether two entries answer with the same headers (an L2 hit reads a new object each time). */
-function sameAnswer(a: CachedImage, b: CachedImage): boolean {
-  return (
-    a === b ||
-    (a.etag === b.etag &&
-      a.data.length === b.data.length &&
-      a.contentType === b.contentType &&
-      a.format === b.format &&
-      a.width === b.width &&
-      a.height === b.height &&
-      a.fallbackStatus === b.fallbackStatus &&
-      a.originWidth === b.originWidth &&
-      a.originHeight === b.originHeight &&
-      a.originSize === b.originSize &&
-      a.originEtag === b.originEtag &&
-      a.originLastModified === b.originLastModified &&
-      a.originCacheControl === b.originCacheControl &&
-      a.originExpires === b.originExpires &&
-      sameTags(a.tags, b.tags))
-  );
-}
-
-function sameTags(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.length !== b.length) return false;
-  return a.every((t, i) => t === b[i]);
-}
 
 /** Same route headers, the id (the first pair) aside. */
 function sameRouteHeaders(a: readonly string[], b: readonly string[]): boolean {
@@ -105,20 +63,15 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   const vary = varyHeader(cfg);
   // Cache-Control of a result without `expires` or passthrough (the common case, computed once).
   const defaultCacheControl = cacheControl(cfg.processing.ttl, 0);
-  const dispositions = new WeakMap<ImageRequest, { format: string; value: string }>();
-  const prepared = new WeakMap<ImageRequest, Prepared>();
   // PreviewProxy's Cache-Control (controller.rs build_cached_response / build_fallback_response).
   const ppCacheControl = `public, max-age=${cfg.cache.diskTtlSecs}`;
   const fallbackTtl = (dialect: ImageRequest['dialect']): number => deps.policies?.[dialect ?? 'imgproxy'].fallback?.ttlSeconds ?? cfg.processing.ttl;
 
-  /** Content-Disposition per resolved request (memoised requests are reused objects). */
-  function dispositionFor(request: ImageRequest, image: CachedImage): string {
-    const known = dispositions.get(request);
-    if (known?.format === image.format) return known.value;
+  /** Content-Disposition: the one the previous answer to this request sent when it was of the same format. */
+  function dispositionFor(request: ImageRequest, image: CachedImage, previous: PreparedAnswer | undefined): string {
+    if (previous?.facts.format === image.format) return previous.disposition;
     // An encrypted source's name is as secret as its URL.
-    const value = contentDisposition(request.options.filename, request.sourceHidden ? '' : request.source, image.format, request.options.returnAttachment);
-    dispositions.set(request, { format: image.format, value });
-    return value;
+    return contentDisposition(request.options.filename, request.sourceHidden ? '' : request.source, image.format, request.options.returnAttachment);
   }
 
   function cacheControlFor(request: ImageRequest, origin: OriginValidators, fallback: boolean): string {
@@ -174,7 +127,7 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
   }
 
   /** The headers of one answer of `image` to `request`: those of its 304 and of its 200. */
-  function buildHeaders(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
+  function buildHeaders(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[], previous: PreparedAnswer | undefined): PreparedAnswer {
     const fallback = image.fallbackStatus !== undefined;
     const origin: OriginValidators = {
       ...(image.originEtag !== undefined ? { etag: image.originEtag } : {}),
@@ -196,8 +149,9 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
       if (image.originSize !== undefined) headers.push('X-Origin-Content-Length', String(image.originSize));
       headers.push('X-Result-Width', String(image.width), 'X-Result-Height', String(image.height));
     }
-    const full = [...headers, 'Content-Type', image.contentType, 'Content-Length', String(image.data.length), 'Content-Disposition', dispositionFor(request, image)];
-    return { image, outcome, head: [...head], headers, full, etag, lastModified };
+    const disposition = dispositionFor(request, image, previous);
+    const full = [...headers, 'Content-Type', image.contentType, 'Content-Length', String(image.data.length), 'Content-Disposition', disposition];
+    return { facts: factsOf(image), outcome, head: [...head], headers, full, disposition, etag, lastModified };
   }
 
   /**
@@ -205,16 +159,16 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
    * while the same memoised request is answered with the same entry: a hit then builds no
    * header string. Not kept when they could differ on the next answer (clockFree).
    */
-  function preparedFor(request: ImageRequest, image: CachedImage, outcome: string, head: readonly string[]): Prepared {
-    const known = prepared.get(request);
-    if (known !== undefined && known.outcome === outcome && sameAnswer(known.image, image) && sameRouteHeaders(known.head, head)) {
+  function preparedFor(resolved: Resolved, image: CachedImage, outcome: string, head: readonly string[]): PreparedAnswer {
+    const { request, prepared: known } = resolved;
+    if (known !== undefined && known.outcome === outcome && sameAnswer(known.facts, image) && sameRouteHeaders(known.head, head)) {
       // The id (the first pair) differs on every request.
       known.headers[1] = head[1] ?? '';
       known.full[1] = head[1] ?? '';
       return known;
     }
-    const p = buildHeaders(request, image, outcome, head);
-    if (clockFree(request, image)) prepared.set(request, p);
+    const p = buildHeaders(request, image, outcome, head, known);
+    if (clockFree(request, image)) resolved.prepared = p;
     return p;
   }
 
@@ -235,8 +189,8 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
    * strings on a response with no header set before (node:http's fast path: no setHeader per
    * field), prepared once per entry. HEAD never gets here: the router answers it first.
    */
-  function send(res: ServerResponse, request: ImageRequest, { image, outcome }: ImageResult, head: readonly string[], inm: string | undefined, ims: string | undefined): void {
-    const p = preparedFor(request, image, outcome, head);
+  function send(res: ServerResponse, resolved: Resolved, { image, outcome }: ImageResult, head: readonly string[], inm: string | undefined, ims: string | undefined): void {
+    const p = preparedFor(resolved, image, outcome, head);
     if (image.fallbackStatus === undefined && answersNotModified(dl.useEtag ? inm : undefined, ims, p.etag, p.lastModified)) {
       notModified(res, p.headers);
       return;
@@ -245,7 +199,8 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     res.end(image.data);
   }
 
-  return async (req, res, { request, key }, log, head) => {
+  return async (req, res, resolved, log, head) => {
+    const { request, key } = resolved;
     const inm = headerValue(req.headers['if-none-match']);
     const ims = headerValue(req.headers['if-modified-since']);
     // Only imgproxy forwards the client's validators; PreviewProxy's are answered locally.
@@ -259,6 +214,6 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
       return;
     }
     log.cache = result.outcome;
-    send(res, request, result, head, inm, ims);
+    send(res, resolved, result, head, inm, ims);
   };
 }

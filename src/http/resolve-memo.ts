@@ -7,7 +7,9 @@
  *
  * The most recently used URLs (HOT_ENTRIES) are also kept whole, as they were parsed: a hot set
  * is answered with the very objects of its first parse, as before, and only a URL outside it
- * pays for a rebuild.
+ * pays for a rebuild. A rebuilt request joins them only when its URL came back soon enough
+ * (src/hot-tier.ts): URLs spread over far more than the tier holds are rebuilt each time and
+ * their objects die young, instead of each taking a place, being promoted and dying old.
  *
  * On a hit the options are rebuilt as `{ ...defaults, ...difference }`: the same members in the
  * same order, each value equal to the parsed one (same-data.ts). Values at their default are
@@ -16,7 +18,9 @@
  * concurrent requests), and a write now fails loudly instead of changing other requests.
  */
 import { LRUCache } from 'lru-cache';
+import { createHotTier } from '../hot-tier.js';
 import type { ProcessingOptions } from '../options.js';
+import type { PreparedAnswer } from './prepared-answer.js';
 import type { ImageRequest } from '../request.js';
 import { deepFreeze, sameData } from '../same-data.js';
 
@@ -24,6 +28,13 @@ export interface Resolved {
   request: ImageRequest;
   /** Cache key; empty for `raw` requests, which are never cached. */
   key: string;
+  /**
+   * The image handler's headers for answers to this request, built on its first answer
+   * (image-handler.ts). Kept here, they live exactly as long as this resolution: kept in a
+   * WeakMap keyed by the request, each rebuilt request's headers were promoted to the old
+   * generation with it (a WeakMap's values survive a scavenge like any other).
+   */
+  prepared?: PreparedAnswer;
 }
 
 /** Options as stored: the members that differ from the defaults, or the whole object when it lacks one of theirs. */
@@ -40,6 +51,8 @@ interface Entry {
   readonly expires: number;
   /** Bytes the entry holds beyond its fixed part (strings and packed members), for the budget. */
   readonly bytes: number;
+  /** The hot tier's clock when this URL was last answered from here (or parsed): whether a rebuild joins the tier. */
+  seenAt: number | undefined;
 }
 
 /** The fixed part of one entry: its objects and the LRU's node (measured in test/unit/http/resolve-memo.test.ts). */
@@ -82,7 +95,7 @@ export function createResolveMemo(defaults: ProcessingOptions, maxBytes: number,
   const base = { ...defaults } as unknown as Readonly<Record<string, unknown>>;
   for (const v of Object.values(base)) deepFreeze(v);
   const baseNames = Object.keys(base);
-  const hot = hotEntries > 0 ? new LRUCache<string, Resolved>({ max: hotEntries }) : null;
+  const hot = hotEntries > 0 ? createHotTier<string, Resolved>(hotEntries) : null;
   const memo = new LRUCache<string, Entry>({
     maxSize: maxBytes,
     sizeCalculation: (e, id) => ENTRY_BYTES + stringBytes(id) + e.bytes,
@@ -126,12 +139,17 @@ export function createResolveMemo(defaults: ProcessingOptions, maxBytes: number,
       if (e.urlOptions === 'same') request.urlOptions = options;
       else if (e.urlOptions !== undefined) request.urlOptions = unpack(e.urlOptions);
       const resolved = { request, key: e.key };
-      hot?.set(id, resolved);
+      if (hot !== null) {
+        const seenAt = e.seenAt;
+        e.seenAt = hot.clock;
+        hot.offer(id, resolved, seenAt);
+      }
       return resolved;
     },
 
     set(id, resolved) {
-      hot?.set(id, resolved);
+      // A URL seen for the first time joins the tier only while it has room; else at its next lookup.
+      hot?.offer(id, resolved, undefined);
       const { request, key: builtKey } = resolved;
       const { options, urlOptions, ...built } = request;
       const key = flat(builtKey);
@@ -141,7 +159,7 @@ export function createResolveMemo(defaults: ProcessingOptions, maxBytes: number,
       let bytes = o.bytes + (u !== undefined && u !== 'same' ? u.bytes : 0) + stringBytes(key);
       for (const v of Object.values(rest)) if (typeof v === 'string') bytes += stringBytes(v);
       for (const list of [rest.tags, rest.refusedInputs, rest.refusedOutputs]) for (const t of list ?? []) bytes += 8 + stringBytes(t);
-      memo.set(flat(id), { key, rest, options: o.packed, urlOptions: u === undefined || u === 'same' ? u : u.packed, expires: options.expires, bytes });
+      memo.set(flat(id), { key, rest, options: o.packed, urlOptions: u === undefined || u === 'same' ? u : u.packed, expires: options.expires, bytes, seenAt: hot?.clock });
     },
 
     get size() {

@@ -13,7 +13,9 @@
  *
  * The parsed header of a recently read trusted file is kept too (HEADER_MEMO_ENTRIES), under
  * the same rule: it is the header of the very file verified, so a hot file's meta JSON is not
- * parsed again on each read.
+ * parsed again on each read. Once the memo is full, a file's header joins it only if the file
+ * was read again soon enough (src/hot-tier.ts): reads spread over a large store parse each
+ * time, and their parsed headers die young instead of filling the old generation.
  *
  * Closing the file happens after get() resolves (release()); the throttled atime refresh is
  * noted there and written back in the background (fs-recency.ts). A hot file's descriptor is
@@ -29,6 +31,7 @@ import { isNoEnt, type Location } from './fs-layout.js';
 import type { OpenFiles } from './fs-open-files.js';
 import { createSyncGate } from './fs-sync-gate.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
+import { createHotTier } from '../hot-tier.js';
 import type { FsBackendOptions } from './fs-types.js';
 import type { BlobMeta } from './types.js';
 
@@ -61,6 +64,8 @@ export interface Verified {
   verifiedAt: number;
   /** Last use by this process (get or put), Unix ms: the atime throttle and the sync-read heuristic. */
   lastUse: number;
+  /** The header memo's clock when this file's header was last parsed: whether it joins the memo. */
+  headerSeenAt: number | undefined;
 }
 
 function sameFile(v: Verified, st: Stats): boolean {
@@ -193,8 +198,8 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
   const recency = createRecencyJournal(opts.recencyWriteBackMs !== undefined ? { intervalMs: opts.recencyWriteBackMs } : {});
   /** Files whose content this process checked (or wrote), by file name; oldest use first. */
   const verified = new Map<string, Verified>();
-  /** By file name, most recently used last: valid while its `v` is the file's current verification (remember() makes a new one). */
-  const headers = new Map<string, { v: Verified; header: EntryHeader }>();
+  /** By file name: valid while its `v` is the file's current verification (remember() makes a new one). */
+  const headers = createHotTier<string, { v: Verified; header: EntryHeader }>(HEADER_MEMO_ENTRIES);
   // ~250 bytes each: 32 MB at most, and a hit on a store of 100,000 entries checks each body once.
   const maxVerified = opts.verifiedEntries ?? 131_072;
   const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
@@ -227,7 +232,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
 
   function remember(name: string, st: Stats, now: number): Verified | undefined {
     if (maxVerified <= 0) return undefined;
-    const v: Verified = { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now };
+    const v: Verified = { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now, headerSeenAt: undefined };
     verified.delete(name);
     verified.set(name, v);
     if (verified.size > maxVerified) {
@@ -237,15 +242,14 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
     return v;
   }
 
-  /** Remembers the header parsed from the file `v` verified (until the next verification makes a new `v`). */
-  function keepHeader(name: string, v: Verified, parsed: ParsedHeader): EntryHeader {
+  /**
+   * Offers the memo the header parsed from the file `v` verified (kept until the next
+   * verification makes a new `v`); `seenAt`: the memo's clock at the previous parse of it.
+   */
+  function keepHeader(name: string, v: Verified, parsed: ParsedHeader, seenAt: number | undefined): EntryHeader {
     const header: EntryHeader = { meta: freezeMeta(parsed.meta), bodyOffset: parsed.bodyOffset };
-    headers.delete(name);
-    headers.set(name, { v, header });
-    if (headers.size > HEADER_MEMO_ENTRIES) {
-      const oldest = headers.keys().next();
-      if (!oldest.done) headers.delete(oldest.value);
-    }
+    v.headerSeenAt = headers.clock;
+    headers.offer(name, { v, header }, seenAt);
     return header;
   }
 
@@ -357,19 +361,15 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
 
     header(name, buf, v) {
       const known = headers.get(name);
-      if (known !== undefined && known.v === v && buf.length === v.size) {
-        headers.delete(name);
-        headers.set(name, known);
-        return known.header;
-      }
-      const parsed = parseHeader(buf, buf.length);
-      return keepHeader(name, v, parsed);
+      if (known !== undefined && known.v === v && buf.length === v.size) return known.header;
+      return keepHeader(name, v, parseHeader(buf, buf.length), v.headerSeenAt);
     },
 
     async verify(name, loaded, parsed, now) {
       if (!(await bodyDigestSliced(loaded.buf.subarray(parsed.bodyOffset))).equals(parsed.digest)) throw new DamagedEntryError('checksum mismatch');
       const v = remember(name, loaded.st, now);
-      if (v !== undefined) keepHeader(name, v, parsed);
+      // A file read for the first time joins the memo only while it has room; else at its next read.
+      if (v !== undefined) keepHeader(name, v, parsed, undefined);
     },
 
     remember,

@@ -38,13 +38,34 @@ describe('resolve memo storage', () => {
     const memo = createResolveMemo(defaultOptions(config), 1 << 20, 2);
     const requests = ['a', 'b', 'c'].map((name) => parse(`/insecure/w:10/plain/http://example.com/${name}.jpg`));
     requests.forEach((request, i) => memo.set(String(i), { request, key: `k${i}` }));
-    expect(memo.get('2')?.request).toBe(requests[2]);
+    expect(memo.get('0')?.request).toBe(requests[0]);
     expect(memo.get('1')?.request).toBe(requests[1]);
-    const rebuilt = memo.get('0')?.request;
-    expect(rebuilt).not.toBe(requests[0]);
-    expect(rebuilt).toEqual(requests[0]);
-    // Rebuilt once, then kept whole again.
-    expect(memo.get('0')?.request).toBe(rebuilt);
+    // The tier was full when '2' was parsed: rebuilt at its first lookup, whole from its second.
+    const rebuilt = memo.get('2')?.request;
+    expect(rebuilt).not.toBe(requests[2]);
+    expect(rebuilt).toEqual(requests[2]);
+    expect(memo.get('2')?.request).toBe(rebuilt);
+  });
+
+  it('keeps rebuilding, not keeping, URLs that come back only after many others (traffic spread over a large store)', () => {
+    const memo = createResolveMemo(defaultOptions(config), 1 << 24, 4);
+    const paths = Array.from({ length: 40 }, (_, i) => `/insecure/w:10/plain/http://example.com/${i}.jpg`);
+    for (const path of paths) {
+      // As the resolver does: a lookup that misses, then the parse remembered.
+      expect(memo.get(path)).toBeUndefined();
+      memo.set(path, { request: parse(path), key: path });
+    }
+    const first = paths.map((path) => memo.get(path)?.request);
+    const second = paths.map((path) => memo.get(path)?.request);
+    // Each URL came back 40 lookups later, beyond 2 × 4: rebuilt both times, never kept.
+    expect(second.slice(4).every((request, i) => request !== undefined && request !== first[i + 4])).toBe(true);
+    expect(second[20]).toEqual(parse(paths[20]!));
+    // One looked up twice in a row joins the tier at the second (seen one lookup before).
+    const path = paths[20]!;
+    const again = memo.get(path)?.request;
+    const joined = memo.get(path)?.request;
+    expect(joined).not.toBe(again);
+    expect(memo.get(path)?.request).toBe(joined);
   });
 
   it('keeps urlOptions the same object as options when they were', () => {
