@@ -50,15 +50,19 @@ describe('resolve memo storage', () => {
   it('keeps rebuilding, not keeping, URLs that come back only after many others (traffic spread over a large store)', () => {
     const memo = createResolveMemo(defaultOptions(config), 1 << 24, 4);
     const paths = Array.from({ length: 40 }, (_, i) => `/insecure/w:10/plain/http://example.com/${i}.jpg`);
-    for (const path of paths) {
+    const parsed = paths.map((path) => parse(path));
+    paths.forEach((path, i) => {
       // As the resolver does: a lookup that misses, then the parse remembered.
       expect(memo.get(path)).toBeUndefined();
-      memo.set(path, { request: parse(path), key: path });
-    }
+      memo.set(path, { request: parsed[i]!, key: path });
+    });
     const first = paths.map((path) => memo.get(path)?.request);
     const second = paths.map((path) => memo.get(path)?.request);
     // Each URL came back 40 lookups later, beyond 2 × 4: rebuilt both times, never kept.
     expect(second.slice(4).every((request, i) => request !== undefined && request !== first[i + 4])).toBe(true);
+    // So the four taken in while there was room are still there, as parsed (a plain LRU would have dropped them).
+    expect(paths.slice(0, 4).map((path) => memo.get(path)?.request)).toEqual(parsed.slice(0, 4));
+    paths.slice(0, 4).forEach((path, i) => expect(memo.get(path)?.request).toBe(parsed[i]));
     expect(second[20]).toEqual(parse(paths[20]!));
     // One looked up twice in a row joins the tier at the second (seen one lookup before).
     const path = paths[20]!;

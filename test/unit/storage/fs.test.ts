@@ -284,6 +284,27 @@ describe('verified files: the checksum is skipped only for the very file this pr
     await expect(lstat(file)).rejects.toThrow(/ENOENT/);
   });
 
+  it('once the header memo (4,096) is full, a file read for the first time in a while joins it only at its next read', async () => {
+    const n = 4_100;
+    const keys = Array.from({ length: n }, (_, i) => hexKey(`memo-${i}`));
+    for (const key of keys) await store.put(key, bodyFor(31, 64), {});
+    const metaOf = async (key: string) => {
+      const r = await store.get(key);
+      if (r === null || isNotModified(r)) throw new Error('miss');
+      return r.meta;
+    };
+    const firsts = [];
+    for (const key of keys) firsts.push(await metaOf(key));
+    // Read while there was room: kept, and shared by the next read.
+    expect(await metaOf(keys[0]!)).toBe(firsts[0]);
+    // Read when the memo was full: parsed again, then kept from that read on (a plain LRU keeps the first).
+    const last = keys[n - 1]!;
+    const again = await metaOf(last);
+    expect(again).not.toBe(firsts[n - 1]);
+    expect(again).toEqual(firsts[n - 1]);
+    expect(await metaOf(last)).toBe(again);
+  });
+
   it('a hot file\'s header is parsed once: its reads share one frozen meta, and any new file under the key brings its own', async () => {
     const key = hexKey('header-memo');
     const a = bodyFor(29, 9_000);
