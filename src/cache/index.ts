@@ -63,8 +63,12 @@ export interface CacheStats {
 
 export interface ImageCache {
   key(req: ImageRequest, headers: IncomingHttpHeaders): string;
-  /** L1 → L2; an L2 hit is promoted to L1. Never rejects: errors are misses. */
-  lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit } | null>;
+  /**
+   * L1 → L2; an L2 hit is promoted to L1. Never rejects: errors are misses. `release`: with
+   * L1 off, an L2 hit read by this lookup alone; called once nothing uses `image.data` any more,
+   * it gives the read's buffer back for reuse (src/buffer-pool.ts). Not calling it is safe.
+   */
+  lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit; release?: () => void } | null>;
   /**
    * Before the response; never throws, never rejects unhandled. `ttlMs` shortens this entry's
    * life in both layers (a fallback answer lives as long as its max-age). False when a purge
@@ -143,6 +147,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
     l1,
     codec: { encode: encodeImageMeta, decode: decodeImageMeta },
     inFlight: (key) => imageFlight.has(key),
+    reuseReads: true,
   });
   const infos: Layer<CachedInfo> = createLayer<CachedInfo>({
     ...common,
@@ -257,7 +262,8 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
               migrate: true,
             },
       );
-      return hit && { image: hit.value, layer: hit.layer };
+      if (hit === null) return null;
+      return hit.release !== undefined ? { image: hit.value, layer: hit.layer, release: hit.release } : { image: hit.value, layer: hit.layer };
     },
 
     store(key, input, ttlMs) {

@@ -54,6 +54,12 @@ export interface LayerDeps<V extends LayerEntry> {
   readonly inFlight: (key: string) => boolean;
   /** How long this instance remembers its L2 writes for records that arrive later (poll interval + slack). */
   readonly recentWritesMs: number;
+  /**
+   * Without L1, L2 reads are asked with `reuse` and a lookup read by no one else hands its
+   * caller the read's release (BlobEntry.release): the result layer's, whose caller gives the
+   * buffer back once the response has gone out.
+   */
+  readonly reuseReads?: boolean;
 }
 
 export interface StoreLife {
@@ -63,9 +69,16 @@ export interface StoreLife {
   l2ExpiresAt?: number;
 }
 
+/** A lookup's answer; `release`: the caller alone holds `value.data` and gives it back through this once done with it. */
+export interface LayerHit<V> {
+  value: V;
+  layer: CacheLayerHit;
+  release?: () => void;
+}
+
 export interface Layer<V extends LayerEntry> {
   /** L1 → L2 (→ the layout-1 key `legacy`, when given); never rejects: errors are misses. */
-  lookup(key: string, legacy?: { key: string; migrate: boolean }): Promise<{ value: V; layer: CacheLayerHit } | null>;
+  lookup(key: string, legacy?: { key: string; migrate: boolean }): Promise<LayerHit<V> | null>;
   /** False when a purge since its computation began retires it (not stored). Never throws. */
   store(key: string, value: V, life: StoreLife): boolean;
   /**
@@ -91,6 +104,19 @@ export interface Layer<V extends LayerEntry> {
 export interface Applied {
   l1: number;
   settled: Promise<void>;
+}
+
+/** An L2 read's value and, when the store pooled its buffer, how to give the buffer back. */
+interface Read<V> {
+  value: V;
+  release: (() => void) | undefined;
+}
+
+/** One L2 read shared by the lookups of its key that arrived while it ran. */
+interface SharedRead<V> {
+  p: Promise<Read<V> | null>;
+  /** A second lookup joined: the bytes are not one caller's to give back. */
+  shared: boolean;
 }
 
 /** Recent writes remembered at most (a purge record arriving late deletes the matching ones). */
@@ -150,9 +176,13 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
     return value;
   }
 
-  async function readL2(key: string): Promise<V | null> {
+  const reuse = deps.reuseReads === true && l1 === null;
+  const getOptions = reuse ? { reuse: true } : {};
+
+  /** An L2 read: its value, and the release of its buffer when the store gave one (`getOptions.reuse`). */
+  async function readL2(key: string): Promise<Read<V> | null> {
     if (!l2) return null;
-    const r = await withTimeout(l2.get(key), deps.timeoutMs, 'l2 get');
+    const r = await withTimeout(l2.get(key, getOptions), deps.timeoutMs, 'l2 get');
     if (r === null || isNotModified(r)) return null;
     const data = r.data ?? (await withTimeout(readAll(r.body), deps.timeoutMs, 'l2 read'));
     const value = decode(r.meta, data);
@@ -162,7 +192,7 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
       dropL2(key);
       return null;
     }
-    return value;
+    return { value, release: r.data !== undefined ? r.release : undefined };
   }
 
   /** A layout-1 entry: served unless a purge came after it, then moved to its grouped key (when asked). */
@@ -187,19 +217,29 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
    * store (and time out into its circuit breaker). A lookup of its own that outlasted the
    * computation would also miss what that computation has stored meanwhile, and compute again.
    */
-  const reads = new Map<string, Promise<V | null>>();
-  function readOnce(key: string, legacy: { key: string; migrate: boolean } | undefined): Promise<V | null> {
-    let p = reads.get(key);
-    if (!p) {
-      p = (async () => (await readL2(key)) ?? (legacy ? await readLegacy(key, legacy) : null))()
-        .catch((err: unknown) => {
-          report('l2', 'get', err);
-          return null;
-        })
-        .finally(() => reads.delete(key));
-      reads.set(key, p);
+  const reads = new Map<string, SharedRead<V>>();
+  function readOnce(key: string, legacy: { key: string; migrate: boolean } | undefined): SharedRead<V> {
+    let read = reads.get(key);
+    if (read) {
+      // Two lookups hold the bytes now: neither may give them back.
+      read.shared = true;
+      return read;
     }
-    return p;
+    const p = (async (): Promise<Read<V> | null> => {
+      const r = await readL2(key);
+      if (r !== null || !legacy) return r;
+      const old = await readLegacy(key, legacy);
+      return old === null ? null : { value: old, release: undefined };
+    })()
+      .catch((err: unknown) => {
+        report('l2', 'get', err);
+        return null;
+      })
+      // Before any waiter resumes: a lookup arriving after the settlement reads again.
+      .finally(() => reads.delete(key));
+    read = { p, shared: false };
+    reads.set(key, read);
+    return read;
   }
 
   function promote(key: string, value: V): void {
@@ -269,7 +309,14 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
       // (which cannot hold it yet) would only queue a file operation per waiting request —
       // 200 of them in a stampede — in front of the leader's own I/O and transform.
       if (value === null && deps.inFlight(key)) return null;
-      value ??= await readOnce(key, legacy);
+      let release: (() => void) | undefined;
+      if (value === null) {
+        const read = readOnce(key, legacy);
+        const r = await read.p;
+        value = r?.value ?? null;
+        // The read's buffer is this lookup's alone unless another lookup joined the read.
+        if (!read.shared) release = r?.release;
+      }
       l2Lookups.count(value !== null);
       if (!value) {
         // Stored while this lookup read the L2 (a computation that ended meanwhile): the caller
@@ -278,14 +325,18 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
         return since === undefined ? null : { value: since, layer: 'HIT-L1' };
       }
       promote(key, value);
-      return { value, layer: 'HIT-L2' };
+      return release !== undefined ? { value, layer: 'HIT-L2', release } : { value, layer: 'HIT-L2' };
     },
 
     async readShared(key) {
-      const value = await readL2(key).catch((err: unknown) => {
-        report('l2', 'get', err);
-        return null;
-      });
+      // The followers of a lease share what it reads: its buffer is never given back.
+      const value = await readL2(key).then(
+        (r) => r?.value ?? null,
+        (err: unknown) => {
+          report('l2', 'get', err);
+          return null;
+        },
+      );
       l2Lookups.count(value !== null);
       if (value) promote(key, value);
       return value;

@@ -47,6 +47,7 @@ export async function createCacheStores(config: Config, logger: Logger, metrics?
         syncReadMaxBytes: c.fsSyncReadMaxKb * 1024,
         ...(c.fsVerifyEveryRead ? { verifiedEntries: 0 } : {}),
       });
+      metrics?.readBuffers(() => backend.readBuffers());
       const l2 = backend.open(c.bucket, c.pathPrefix);
       const origin = backend.open(c.bucket, subPrefix(c.pathPrefix, 'origin'));
       const purges = backend.open(c.bucket, subPrefix(c.pathPrefix, 'purges'));

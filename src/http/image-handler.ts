@@ -189,13 +189,17 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
    * strings on a response with no header set before (node:http's fast path: no setHeader per
    * field), prepared once per entry. HEAD never gets here: the router answers it first.
    */
-  function send(res: ServerResponse, resolved: Resolved, { image, outcome }: ImageResult, head: readonly string[], inm: string | undefined, ims: string | undefined): void {
+  function send(res: ServerResponse, resolved: Resolved, { image, outcome, release }: ImageResult, head: readonly string[], inm: string | undefined, ims: string | undefined): void {
     const p = preparedFor(resolved, image, outcome, head);
     if (image.fallbackStatus === undefined && answersNotModified(dl.useEtag ? inm : undefined, ims, p.etag, p.lastModified)) {
       notModified(res, p.headers);
+      release?.();
       return;
     }
     res.writeHead(image.fallbackStatus ?? 200, p.full);
+    // 'finish' comes once the socket has taken the last byte (a write cut short by the client
+    // never finishes: that buffer is left to the collector).
+    if (release !== undefined) res.once('finish', release);
     res.end(image.data);
   }
 

@@ -111,6 +111,8 @@ export interface Metrics {
   readonly queueLength: Gauge;
   /** Registers `fn` to run at each scrape, before the cache gauges are read (values kept lazily). */
   onCollect(fn: () => void): void;
+  /** A pool of L2 read buffers (src/buffer-pool.ts) whose counts `cache_read_buffers_total` shows. */
+  readBuffers(stats: () => { allocated: number; reused: number }): void;
 }
 
 export interface MetricsOptions {
@@ -244,6 +246,26 @@ export function createMetrics(namespace = '', collectDefaults = true, opts: Metr
       },
     };
   }
+  const readBufferSources: Array<() => { allocated: number; reused: number }> = [];
+  // Read at scrape time from the pools' own plain counts.
+  new Counter({
+    name: 'cache_read_buffers_total',
+    help: 'L2 reads into a pooled buffer (L1 off), by whether the buffer was allocated or reused',
+    labelNames: ['outcome'],
+    registers: r,
+    collect() {
+      this.reset();
+      let allocated = 0;
+      let reused = 0;
+      for (const stats of readBufferSources) {
+        const n = stats();
+        allocated += n.allocated;
+        reused += n.reused;
+      }
+      this.inc({ outcome: 'allocated' }, allocated);
+      this.inc({ outcome: 'reused' }, reused);
+    },
+  });
   const cacheBytes = new Gauge({ name: 'cache_bytes', help: 'Bytes held per cache layer', labelNames: ['layer'], registers: r, collect });
   const cacheEntries = new Gauge({ name: 'cache_entries', help: 'Entries held per cache layer', labelNames: ['layer'], registers: r, collect });
 
@@ -355,6 +377,9 @@ export function createMetrics(namespace = '', collectDefaults = true, opts: Metr
     queueLength: new Gauge({ name: 'requests_in_queue', help: 'Requests waiting for a worker', registers: r }),
     onCollect(fn) {
       collectors.push(fn);
+    },
+    readBuffers(stats) {
+      readBufferSources.push(stats);
     },
   };
 }

@@ -32,6 +32,7 @@ import type { OpenFiles } from './fs-open-files.js';
 import { createSyncGate } from './fs-sync-gate.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
 import { createHotTier } from '../hot-tier.js';
+import type { BufferPool, Taken } from '../buffer-pool.js';
 import type { FsBackendOptions } from './fs-types.js';
 import type { BlobMeta } from './types.js';
 
@@ -75,6 +76,8 @@ function sameFile(v: Verified, st: Stats): boolean {
 /** An open entry file, read whole. */
 export interface Loaded {
   buf: Buffer;
+  /** `buf` came from the read-buffer pool (asked with `reuse`): how to give it back. */
+  release: (() => void) | undefined;
   st: Stats;
   /** The path it was opened at (the recency note's target, the kept descriptor's key). */
   file: string;
@@ -83,10 +86,10 @@ export interface Loaded {
 }
 
 export interface EntryReader {
-  /** The hot path, or undefined when it does not apply (then cold()). */
-  hot(loc: Location, now: number): Loaded | undefined;
+  /** The hot path, or undefined when it does not apply (then cold()). `reuse`: read into a pooled buffer. */
+  hot(loc: Location, now: number, reuse: boolean): Loaded | undefined;
   /** open, then fstat + one read (of the remembered size, alongside; else sized from fstat); close is not awaited. Null when there is no file. */
-  cold(loc: Location): Promise<Loaded | null>;
+  cold(loc: Location, reuse: boolean): Promise<Loaded | null>;
   /** The remembered verification of the very file `st` describes, still recent enough; else forgotten. */
   trusted(name: string, st: Stats, now: number): Verified | undefined;
   /**
@@ -161,16 +164,16 @@ function readAt(fd: number, buf: Buffer, off: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, off, buf.length - off, off, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
-/** Reads `size` bytes from offset 0 (short reads continued); fewer if the file turned out shorter. */
-async function readFull(fd: number, size: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
+/** Reads `size` bytes from offset 0 (short reads continued) into `taken`; fewer if the file turned out shorter. */
+async function readFull(fd: number, size: number, taken: Taken): Promise<Taken> {
+  const { buf } = taken;
   let off = 0;
   while (off < size) {
     const n = await readAt(fd, buf, off);
-    if (n === 0) return buf.subarray(0, off);
+    if (n === 0) return { buf: buf.subarray(0, off), release: taken.release };
     off += n;
   }
-  return buf;
+  return taken;
 }
 
 function closeAsync(fd: number): void {
@@ -192,8 +195,11 @@ export async function readHeader(fh: FileHandle, size: number): Promise<ParsedHe
   return parseHeader(buf, size);
 }
 
-/** `openFiles`: the backend's kept descriptors, shared by its stores; `dir` is this store's directory. */
-export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, dir: string): EntryReader {
+/**
+ * `openFiles`: the backend's kept descriptors, shared by its stores; `dir` is this store's
+ * directory; `pool`: the backend's read buffers, for reads asked with `reuse`.
+ */
+export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, dir: string, pool: BufferPool): EntryReader {
   const atimeThrottleMs = opts.atimeThrottleMs ?? 60_000;
   const recency = createRecencyJournal(opts.recencyWriteBackMs !== undefined ? { intervalMs: opts.recencyWriteBackMs } : {});
   /** Files whose content this process checked (or wrote), by file name; oldest use first. */
@@ -209,6 +215,8 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
   /** Off for a while when sync reads hold the loop (the page cache may not hold the hot set, or the disk is slow). */
   const syncGate = createSyncGate();
   let readFlags = fsConstants.O_RDONLY | O_NOATIME;
+  const plain = (size: number): Taken => ({ buf: Buffer.allocUnsafe(size), release: undefined });
+  const bufferFor = (size: number, reuse: boolean): Taken => (reuse ? pool.take(size) : plain(size));
 
   function openSyncForRead(file: string): number {
     try {
@@ -270,7 +278,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
      * not have them, or the disk is slow) turn the sync path off for a while (fs-sync-gate.ts),
      * so a bad disk costs at most a few such stalls per cool-down, not one per request.
      */
-    hot(loc, now) {
+    hot(loc, now, reuse) {
       if (syncReadMax <= 0 || !syncGate.open(now)) return undefined;
       const v = verified.get(loc.name);
       if (v === undefined || v.size > syncReadMax || now - v.lastUse > SYNC_HOT_MS || now - v.verifiedAt > reverifyAfterMs) return undefined;
@@ -294,10 +302,10 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
           st = fstatSync(fd);
         }
         if (st !== undefined && sameFile(v, st)) {
-          const buf = Buffer.allocUnsafe(st.size);
+          const taken = bufferFor(st.size, reuse);
           spent += performance.now() - t;
           t = performance.now();
-          loaded = { buf: readFullSync(fd, buf), st, fd, file: loc.file };
+          loaded = { buf: readFullSync(fd, taken.buf), release: taken.release, st, fd, file: loc.file };
         }
       } catch {
         loaded = undefined;
@@ -309,15 +317,15 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
       return loaded;
     },
 
-    async cold(loc) {
+    async cold(loc, reuse) {
       const v = verified.get(loc.name);
       // A kept descriptor of the file verified: fstat and the read of its size side by side.
       const kept = openFiles.take(loc.file);
       if (kept !== undefined) {
         try {
           if (v !== undefined) {
-            const [st, buf] = await Promise.all([fstatAsync(kept), readFull(kept, v.size)]);
-            if (st.nlink === 1 && sameFile(v, st) && buf.length === v.size) return { buf, st, fd: kept, file: loc.file };
+            const [st, { buf, release }] = await Promise.all([fstatAsync(kept), readFull(kept, v.size, bufferFor(v.size, reuse))]);
+            if (st.nlink === 1 && sameFile(v, st) && buf.length === v.size) return { buf, release, st, fd: kept, file: loc.file };
           }
         } catch {
           // read it from its path below
@@ -334,12 +342,14 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
       try {
         if (v !== undefined) {
           // The size this process last saw: read it while fstat runs; used only if fstat agrees.
-          const [st, buf] = await Promise.all([fstatAsync(fd), readFull(fd, v.size)]);
-          if (st.size === v.size && buf.length === v.size) return { buf, st, fd, file: loc.file };
-          return { buf: await readFull(fd, st.size), st, fd, file: loc.file };
+          const [st, guess] = await Promise.all([fstatAsync(fd), readFull(fd, v.size, bufferFor(v.size, reuse))]);
+          if (st.size === v.size && guess.buf.length === v.size) return { ...guess, st, fd, file: loc.file };
+          // Nobody saw the guess's buffer: it can go back.
+          guess.release?.();
+          return { ...(await readFull(fd, st.size, bufferFor(st.size, reuse))), st, fd, file: loc.file };
         }
         const st = await fstatAsync(fd);
-        return { buf: await readFull(fd, st.size), st, fd, file: loc.file };
+        return { ...(await readFull(fd, st.size, bufferFor(st.size, reuse))), st, fd, file: loc.file };
       } catch (err) {
         closeAsync(fd);
         throw err;

@@ -4,6 +4,7 @@
  * Kept apart so the fs modules (fs.ts, fs-read.ts, fs-walk.ts, fs-layout.ts) share them
  * without importing one another in a circle.
  */
+import type { BufferPoolStats } from '../buffer-pool.js';
 import type { BlobStore, StorageBackend } from './types.js';
 
 export interface FsBackendOptions {
@@ -111,6 +112,8 @@ export interface FsBackend extends StorageBackend {
   readonly kind: 'fs';
   /** fs stores are always keyed (OpenOptions.keyed): the fs backend serves the cache only. */
   open(bucket: string, prefix?: string): FsBlobStore;
+  /** The read-buffer pool its stores share (reads asked with `reuse`). */
+  readBuffers(): BufferPoolStats;
 }
 
 /** What the fs modules share about one open store. */

@@ -35,6 +35,7 @@ import { Readable } from 'node:stream';
 import { notModified } from './common.js';
 import { ForeignEntryError } from './entry-key.js';
 import { bodyDigestSliced } from '../body-digest.js';
+import { type BufferPool, createBufferPool } from '../buffer-pool.js';
 import { DamagedEntryError, encodeEntry, parseHeader } from './fs-format.js';
 import { allocated, allocatedEstimate, ensureShard, isNoEnt, locate, type Location, NO_EXPIRY_MTIME_MS, removeFile, tempPath } from './fs-layout.js';
 import { createOpenFiles, type OpenFiles } from './fs-open-files.js';
@@ -57,10 +58,19 @@ const STOP_FLUSH_MS = 1_000;
 /** Attempts at creating a temp file: a concurrent removal of the (empty) shard may take it away in between. */
 const TEMP_OPEN_ATTEMPTS = 4;
 
+/**
+ * Reads asked with `reuse` (the result layer's, with L1 off) take their buffer from a pool
+ * (src/buffer-pool.ts) up to this size, and the pool keeps at most READ_POOL_FREE_BYTES of
+ * given-back buffers: a few dozen responses in flight of the usual result sizes.
+ */
+const READ_POOL_MAX_SIZE = 1024 * 1024;
+const READ_POOL_FREE_BYTES = 16 * 1024 * 1024;
+
 export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBackend {
   const base = resolve(root);
-  // One bound for every store of the backend (fs-open-files.ts).
+  // One bound for every store of the backend (fs-open-files.ts), and one set of read buffers.
   const openFiles = createOpenFiles(opts.openFiles ?? 256);
+  const pool = createBufferPool({ maxSize: READ_POOL_MAX_SIZE, maxFreeBytes: READ_POOL_FREE_BYTES });
   return {
     kind: 'fs',
     open(bucket: string, prefix = ''): FsBlobStore {
@@ -68,8 +78,9 @@ export function createFsBackend(root: string, opts: FsBackendOptions = {}): FsBa
       if (parts.some((p) => p === '..')) throw new Error(`fs store: ".." is not allowed in bucket or prefix (${bucket}/${prefix})`);
       const dir = join(base, ...parts);
       if (dir !== base && !dir.startsWith(base + sep)) throw new Error(`fs store: ${dir} is outside ${base}`);
-      return createFsStore(dir, opts, openFiles);
+      return createFsStore(dir, opts, openFiles, pool);
     },
+    readBuffers: () => pool.stats(),
   };
 }
 
@@ -101,10 +112,10 @@ async function writeAll(fh: FileHandle, parts: Buffer[]): Promise<void> {
   }
 }
 
-function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles): FsBlobStore {
+function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles, pool: BufferPool): FsBlobStore {
   const doFsync = opts.fsync ?? true;
   const state: FsStoreState = { dir, name: `fs:${dir}`, observer: null, writing: new Set() };
-  const reader = createEntryReader(opts, openFiles, dir);
+  const reader = createEntryReader(opts, openFiles, dir, pool);
 
   /** A name key's file is reported to the observer; a hash-named one is not. */
   const observed = (loc: Location, key: string): string | undefined => (loc.hashed ? undefined : key);
@@ -129,7 +140,8 @@ function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles
   async function get(key: string, getOpts: GetOptions = {}): Promise<GetResult> {
     const loc = locate(dir, key);
     const now = Date.now();
-    const loaded = reader.hot(loc, now) ?? (await reader.cold(loc));
+    const reuse = getOpts.reuse === true;
+    const loaded = reader.hot(loc, now, reuse) ?? (await reader.cold(loc, reuse));
     if (loaded === null) return null;
     const { buf, st } = loaded;
     let touch: number | undefined;
@@ -172,6 +184,7 @@ function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles
           return (body ??= Readable.from([data]));
         },
         data,
+        ...(loaded.release !== undefined ? { release: loaded.release } : {}),
       };
     } finally {
       reader.release(loaded, touch, served);

@@ -40,6 +40,12 @@ export interface BlobEntry {
   body: Readable;
   /** The whole body, when the backend already holds it in memory (fs verifies before answering). */
   data?: Buffer;
+  /**
+   * Given only when the read was asked with `reuse`: the caller, holding the only reference to
+   * `data`, calls it once nothing uses those bytes any more (src/buffer-pool.ts). Whoever keeps
+   * or shares the bytes drops it instead; not calling it is always safe.
+   */
+  release?: () => void;
 }
 
 export interface GetOptions {
@@ -49,6 +55,8 @@ export interface GetOptions {
   ifModifiedSince?: string;
   /** A specific object version: S3 version id, GCS generation; backends without versions ignore it. */
   version?: string;
+  /** The caller may hand `data` back for reuse (BlobEntry.release); backends that cannot ignore it. */
+  reuse?: boolean;
 }
 
 export type GetResult = BlobEntry | { notModified: true; meta: BlobMeta } | null;

@@ -23,7 +23,7 @@ import { createMetrics, type Metrics } from '../../../src/observability/metrics.
 import { createFsBackend } from '../../../src/storage/fs.js';
 import type { BlobStore } from '../../../src/storage/types.js';
 import { counterTotal } from '../../helpers/metrics.js';
-import { captureLogger, collect, hexKey, makeTempDir, testConfig } from './helpers.js';
+import { bodyFor, captureLogger, collect, hexKey, makeTempDir, testConfig } from './helpers.js';
 
 let dir = '';
 let cleanup: () => Promise<void> = async () => undefined;
@@ -111,6 +111,38 @@ describe('lookup and store', () => {
     await c.flush();
     expect((await c.lookup(key))?.image).toEqual(second);
     await c.close();
+  });
+
+  it("L1 off: an L2 hit read by its lookup alone carries the read buffer's release, and the buffer given back serves the next read; a read two lookups share, or one promoted to L1, carries none", async () => {
+    const backend = createFsBackend(dir, { fsync: false });
+    const l2 = backend.open('');
+    const c = createImageCache({ config: testConfig({ PP_CACHE_MEMORY_MAX_MB: '0' }), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const a = hexKey('pool-a');
+    const b = hexKey('pool-b');
+    c.store(a, image(bodyFor(1, 100_000)));
+    c.store(b, image(bodyFor(2, 100_000)));
+    await c.flush();
+    const first = await c.lookup(a);
+    expect(first?.image.data.equals(bodyFor(1, 100_000))).toBe(true);
+    expect(first?.release).toBeTypeOf('function');
+    first?.release?.();
+    const next = await c.lookup(b);
+    expect(next?.image.data.buffer).toBe(first?.image.data.buffer);
+    expect(next?.image.data.equals(bodyFor(2, 100_000))).toBe(true);
+    next?.release?.();
+    // Two lookups at once share one read: neither holds the bytes alone.
+    const [x, y] = await Promise.all([c.lookup(a), c.lookup(a)]);
+    expect(x?.image.data).toBe(y?.image.data);
+    expect(x?.release).toBeUndefined();
+    expect(y?.release).toBeUndefined();
+    expect(backend.readBuffers()).toMatchObject({ allocated: 1, reused: 2 });
+    await c.close();
+
+    const withL1 = createImageCache({ config: testConfig(), l2, origin: null, metrics: createMetrics('', false), logger: silentLogger() });
+    const promoted = await withL1.lookup(a);
+    expect(promoted?.layer).toBe('HIT-L2');
+    expect(promoted?.release).toBeUndefined();
+    await withL1.close();
   });
 
   it('L2 entries get PP_CACHE_DISK_TTL_SECS as expiry; 0 writes nothing', async () => {

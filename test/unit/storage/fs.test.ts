@@ -361,6 +361,39 @@ describe('verified files: the checksum is skipped only for the very file this pr
       expect(await readAll(r.body)).toEqual(body);
     }
   });
+
+  it('a read asked with `reuse` takes a pooled buffer and hands over its release, on the sync and async paths alike; one without, or of a small file, gets none', async () => {
+    const big = hexKey('reuse-big');
+    const other = hexKey('reuse-other');
+    const small = hexKey('reuse-small');
+    await store.put(big, bodyFor(40, 100_000), {});
+    await store.put(other, bodyFor(41, 90_000), {});
+    await store.put(small, bodyFor(42, 1_000), {});
+    for (const syncReadMaxBytes of [256 * 1024, 0]) {
+      const backend = createFsBackend(dir, { fsync: false, syncReadMaxBytes });
+      const s = backend.open('');
+      const plain = await s.get(big);
+      if (plain === null || isNotModified(plain)) throw new Error('miss');
+      expect(plain.release).toBeUndefined();
+      const tiny = await s.get(small, { reuse: true });
+      if (tiny === null || isNotModified(tiny)) throw new Error('miss');
+      expect(tiny.release).toBeUndefined();
+      const first = await s.get(big, { reuse: true });
+      if (first === null || isNotModified(first)) throw new Error('miss');
+      expect(first.data?.equals(bodyFor(40, 100_000))).toBe(true);
+      expect(first.release).toBeTypeOf('function');
+      // Not given back yet: the next read has its own memory.
+      const second = await s.get(other, { reuse: true });
+      if (second === null || isNotModified(second)) throw new Error('miss');
+      expect(second.data?.buffer).not.toBe(first.data?.buffer);
+      first.release?.();
+      const third = await s.get(other, { reuse: true });
+      if (third === null || isNotModified(third)) throw new Error('miss');
+      expect(third.data?.buffer).toBe(first.data?.buffer);
+      expect(third.data?.equals(bodyFor(41, 90_000))).toBe(true);
+      expect(backend.readBuffers()).toMatchObject({ allocated: 2, reused: 1 });
+    }
+  });
 });
 
 describe('temp files and the sweep', () => {
