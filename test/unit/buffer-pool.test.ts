@@ -10,9 +10,9 @@ const KB = 1024;
 const MB = 1024 * KB;
 
 describe('buffer pool', () => {
-  it('sizes outside (4 KB, maxSize] are plain allocations without a release', () => {
+  it('sizes outside (16 KB, maxSize] are plain allocations without a release', () => {
     const pool = createBufferPool({ maxSize: 64 * KB, maxFreeBytes: MB });
-    for (const size of [0, 1, 4 * KB, 64 * KB + 1, 1024 * KB]) {
+    for (const size of [0, 1, 7_000, 16 * KB, 64 * KB + 1, 1024 * KB]) {
       const t = pool.take(size);
       expect(t.buf.length).toBe(size);
       expect(t.release).toBeUndefined();
@@ -22,16 +22,16 @@ describe('buffer pool', () => {
 
   it('a buffer of the size asked for, from a power-of-two class; given back, the next take of the class gets the same memory', () => {
     const pool = createBufferPool({ maxSize: 256 * KB, maxFreeBytes: MB });
-    const a = pool.take(5_000);
-    expect(a.buf.length).toBe(5_000);
-    expect(a.buf.buffer.byteLength).toBe(8 * KB);
+    const a = pool.take(20_000);
+    expect(a.buf.length).toBe(20_000);
+    expect(a.buf.buffer.byteLength).toBe(32 * KB);
     a.release?.();
-    const b = pool.take(7_000);
+    const b = pool.take(30_000);
     expect(b.buf.buffer).toBe(a.buf.buffer);
     // Another class: new memory.
-    const c = pool.take(9_000);
+    const c = pool.take(40_000);
     expect(c.buf.buffer).not.toBe(a.buf.buffer);
-    expect(c.buf.buffer.byteLength).toBe(16 * KB);
+    expect(c.buf.buffer.byteLength).toBe(64 * KB);
     expect(pool.stats()).toMatchObject({ allocated: 2, reused: 1, returned: 1 });
   });
 
