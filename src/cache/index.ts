@@ -68,7 +68,7 @@ export interface ImageCache {
    * L1 off, an L2 hit read by this lookup alone; called once nothing uses `image.data` any more,
    * it gives the read's buffer back for reuse (src/buffer-pool.ts). Not calling it is safe.
    */
-  lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit; release?: () => void } | null>;
+  lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit; release?: (() => void) | undefined } | null>;
   /**
    * Before the response; never throws, never rejects unhandled. `ttlMs` shortens this entry's
    * life in both layers (a fallback answer lives as long as its max-age). False when a purge
@@ -262,8 +262,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
               migrate: true,
             },
       );
-      if (hit === null) return null;
-      return hit.release !== undefined ? { image: hit.value, layer: hit.layer, release: hit.release } : { image: hit.value, layer: hit.layer };
+      return hit && { image: hit.value, layer: hit.layer, release: hit.release };
     },
 
     store(key, input, ttlMs) {

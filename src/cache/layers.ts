@@ -73,7 +73,7 @@ export interface StoreLife {
 export interface LayerHit<V> {
   value: V;
   layer: CacheLayerHit;
-  release?: () => void;
+  release?: (() => void) | undefined;
 }
 
 export interface Layer<V extends LayerEntry> {
@@ -325,7 +325,7 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
         return since === undefined ? null : { value: since, layer: 'HIT-L1' };
       }
       promote(key, value);
-      return release !== undefined ? { value, layer: 'HIT-L2', release } : { value, layer: 'HIT-L2' };
+      return { value, layer: 'HIT-L2', release };
     },
 
     async readShared(key) {

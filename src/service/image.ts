@@ -48,7 +48,7 @@ export interface ImageResult {
    * A fresh L2 hit whose bytes nobody else holds (ImageCache.lookup): called once the response
    * has gone out (or will not use `image.data`), it gives the read's buffer back for reuse.
    */
-  release?: () => void;
+  release?: (() => void) | undefined;
 }
 
 /** The origin answered the client's own conditional headers with 304: its headers. */
@@ -235,7 +235,7 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
       if (hit) {
         const state = hit.image.freshness ? staleness(hit.image.freshness, Date.now()) : 'fresh';
         // A stale hit's bytes may go on to its refresh (a 304 stores them again): never given back.
-        if (state === 'fresh') return hit.release !== undefined ? { image: hit.image, outcome: hit.layer, joined: false, release: hit.release } : { image: hit.image, outcome: hit.layer, joined: false };
+        if (state === 'fresh') return { image: hit.image, outcome: hit.layer, joined: false, release: hit.release };
         if (state === 'revalidate') {
           // RFC 5861 §3: answered at once; the refresh (shared by every stale hit) runs behind.
           refresh(request, key, hit.image).catch(() => undefined);

@@ -184,7 +184,7 @@ function createFsStore(dir: string, opts: FsBackendOptions, openFiles: OpenFiles
           return (body ??= Readable.from([data]));
         },
         data,
-        ...(loaded.release !== undefined ? { release: loaded.release } : {}),
+        release: loaded.release,
       };
     } finally {
       reader.release(loaded, touch, served);

@@ -45,7 +45,7 @@ export interface BlobEntry {
    * `data`, calls it once nothing uses those bytes any more (src/buffer-pool.ts). Whoever keeps
    * or shares the bytes drops it instead; not calling it is always safe.
    */
-  release?: () => void;
+  release?: (() => void) | undefined;
 }
 
 export interface GetOptions {

@@ -3,6 +3,7 @@
  * app (createApp, never listening) against real loopback origins. Misses, hits and joins;
  * a caller that leaves or times out stops its download; a download holds no worker.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,37 @@ describe('image service', () => {
     expect([res.outcome, res.joined]).toEqual(['MISS', true]);
     expect((await sharp(res.image.data).metadata()).width).toBe(64);
     expect(origin.count('/slow.jpg') - before).toBe(1);
+  });
+
+  it("with L1 off a fresh L2 hit hands over its read buffer's release; a stale hit, whose bytes its refresh may keep, does not", async () => {
+    // Noise keeps the PNG result above the pool's 16 KB floor.
+    const noise = await sharp(randomBytes(120 * 120 * 3), { raw: { width: 120, height: 120, channels: 3 } }).png().toBuffer();
+    origin.files.set('/swr.png', { body: noise, contentType: 'image/png', headers: { 'Cache-Control': 'max-age=1, stale-while-revalidate=60' } });
+    const noL1 = await createApp(
+      loadConfig({ IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: 'true', PP_CACHE_DIR: dir, PP_CACHE_CLEANUP_INTERVAL_SECS: '0', PP_CACHE_MEMORY_MAX_MB: '0' }),
+      { logger: silentLogger(), defaultMetrics: false },
+    );
+    try {
+      const r = noL1.ctx.dialect.parseImage(`/insecure/plain/${origin.url}/swr.png@png`, {});
+      const key = noL1.ctx.cache.key(r, {});
+      const miss = await noL1.ctx.images.getImage(r, key);
+      expect(miss.outcome).toBe('MISS');
+      expect(miss.image.data.length).toBeGreaterThan(16 * 1024);
+      expect(miss.release).toBeUndefined();
+      await noL1.ctx.cache.flush();
+      const fresh = await noL1.ctx.images.getImage(r, key);
+      expect(fresh.outcome).toBe('HIT-L2');
+      expect(fresh.release).toBeTypeOf('function');
+      fresh.release?.();
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      const stale = await noL1.ctx.images.getImage(r, key);
+      expect(stale.outcome).toBe('STALE');
+      expect(stale.image.data.equals(miss.image.data)).toBe(true);
+      expect(stale.release).toBeUndefined();
+      await noL1.ctx.cache.flush();
+    } finally {
+      await noL1.close();
+    }
   });
 });
 
