@@ -14,6 +14,10 @@
  * before; a key seen once in a long while is answered from the slower path and its objects die
  * young.
  *
+ * A value looked up goes to the recent end only when it has not been moved in the last quarter
+ * of `max` lookups: the hot set of a cache hit is looked up on every request, and two Map
+ * operations less per lookup are worth an order that is exact only to that quarter.
+ *
  * Time is counted in lookups (`clock`), not milliseconds: a busy and a quiet process judge the
  * same traffic the same way, and tests need no clock.
  */
@@ -36,31 +40,41 @@ export interface HotTier<K, V> {
   readonly size: number;
 }
 
+/** A value and the lookup count at which it last went to the recent end. */
+interface Slot<V> {
+  readonly value: V;
+  movedAt: number;
+}
+
 export function createHotTier<K, V>(max: number): HotTier<K, V> {
-  const values = new Map<K, V>();
+  const values = new Map<K, Slot<V>>();
   const reach = REACH * max;
+  const settle = Math.max(1, max >> 2);
   let clock = 0;
 
   return {
     get(key) {
       clock++;
-      const value = values.get(key);
-      if (value === undefined) return undefined;
-      values.delete(key);
-      values.set(key, value);
-      return value;
+      const slot = values.get(key);
+      if (slot === undefined) return undefined;
+      if (clock - slot.movedAt >= settle) {
+        values.delete(key);
+        values.set(key, slot);
+        slot.movedAt = clock;
+      }
+      return slot.value;
     },
 
     offer(key, value, seenAt) {
       if (max <= 0) return false;
       if (values.delete(key) || values.size < max) {
-        values.set(key, value);
+        values.set(key, { value, movedAt: clock });
         return true;
       }
       if (seenAt === undefined || clock - seenAt > reach) return false;
       const oldest = values.keys().next();
       if (!oldest.done) values.delete(oldest.value);
-      values.set(key, value);
+      values.set(key, { value, movedAt: clock });
       return true;
     },
 

@@ -70,6 +70,11 @@ export interface ImageCache {
    */
   lookup(key: string): Promise<{ image: CachedImage; layer: CacheLayerHit; release?: (() => void) | undefined } | null>;
   /**
+   * The L1 entry of `key` when `accept` takes it, at once (no promise: most of the traffic is
+   * this); counted as an L1 hit only then. Undefined otherwise: lookup() does the rest.
+   */
+  l1Hit(key: string, accept: (image: CachedImage) => boolean): CachedImage | undefined;
+  /**
    * Before the response; never throws, never rejects unhandled. `ttlMs` shortens this entry's
    * life in both layers (a fallback answer lives as long as its max-age). False when a purge
    * since the computation began retires the result (it is not stored).
@@ -192,7 +197,7 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
    * third of the key's cost (legacyKey 2 % of the main thread on its own in the 100,000-entry
    * L2-hit profile), paid on every hit for a read that only a miss makes.
    */
-  const legacyKeys = c.readLayout1 && l2 ? new LRUCache<string, () => string>({ max: 10_000 }) : null;
+  const legacyKeys = c.readLayout1 && l2 ? new LRUCache<string, { readonly key: string; migrate: boolean }>({ max: 10_000 }) : null;
   /** The request headers a layout-1 key reads (key.ts keyInputs): all that is kept of them. */
   const legacyHeaderNames = [...c.keyHeaders.map((h) => h.toLowerCase()), ...(c.keyCookies.length > 0 ? ['cookie'] : [])];
   let closed = false;
@@ -243,27 +248,23 @@ export function createImageCache(deps: ImageCacheDeps): ImageCache {
         const kept: IncomingHttpHeaders = {};
         for (const name of legacyHeaderNames) if (headers[name] !== undefined) kept[name] = headers[name];
         let legacy: string | undefined;
-        legacyKeys.set(key, () => (legacy ??= legacyKey(req, kept, c)));
+        // A getter: the layer reads the layout-1 key only when the grouped key missed.
+        legacyKeys.set(key, {
+          get key() {
+            return (legacy ??= legacyKey(req, kept, c));
+          },
+          migrate: true,
+        });
       }
       return key;
     },
 
     async lookup(key) {
-      const legacy = legacyKeys?.get(key);
-      // A getter: the layer reads the layout-1 key only when the grouped key missed.
-      const hit = await images.lookup(
-        key,
-        legacy === undefined
-          ? undefined
-          : {
-              get key() {
-                return legacy();
-              },
-              migrate: true,
-            },
-      );
+      const hit = await images.lookup(key, legacyKeys?.get(key));
       return hit && { image: hit.value, layer: hit.layer, release: hit.release };
     },
+
+    l1Hit: (key, accept) => images.l1Hit(key, accept),
 
     store(key, input, ttlMs) {
       if (closed) return false;

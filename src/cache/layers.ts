@@ -77,6 +77,11 @@ export interface LayerHit<V> {
 }
 
 export interface Layer<V extends LayerEntry> {
+  /**
+   * The L1 entry of `key`, when `accept` takes it (counted as an L1 hit then, and nothing
+   * counted otherwise: the caller's lookup() counts its own): a hit without a promise.
+   */
+  l1Hit(key: string, accept: (value: V) => boolean): V | undefined;
   /** L1 → L2 (→ the layout-1 key `legacy`, when given); never rejects: errors are misses. */
   lookup(key: string, legacy?: { key: string; migrate: boolean }): Promise<LayerHit<V> | null>;
   /** False when a purge since its computation began retires it (not stored). Never throws. */
@@ -293,12 +298,20 @@ export function createLayer<V extends LayerEntry>(deps: LayerDeps<V>): Layer<V> 
   }
 
   return {
+    l1Hit(key, accept) {
+      const hit = l1?.get(key);
+      if (hit === undefined || !accept(hit)) return undefined;
+      l1Lookups.count(true);
+      // A use all the same: the disk LRU must not evict what L1 keeps serving.
+      budget?.noteUse('l2', key);
+      return hit;
+    },
+
     async lookup(key, legacy) {
       if (l1) {
         const hit = l1.get(key);
         l1Lookups.count(hit !== undefined);
         if (hit) {
-          // A use all the same: the disk LRU must not evict what L1 keeps serving.
           budget?.noteUse('l2', key);
           return { value: hit, layer: 'HIT-L1' };
         }

@@ -35,8 +35,12 @@ import type { Resolved } from './resolve.js';
  * `head`: the router's headers for this response as a flat name/value list, the request id
  * first (X-Request-ID, Server, CORS). The router sets none on `res` before an image answer,
  * so the handler writes them all in one writeHead.
+ *
+ * A fresh L1 hit is answered before the handler returns, which then returns undefined (no
+ * promise on most of the traffic); anything else returns the promise of its answer. Either
+ * may throw or reject with the error the router answers.
  */
-export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog, head: readonly string[]) => Promise<void>;
+export type ImageHandler = (req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog, head: readonly string[]) => Promise<void> | undefined;
 
 /** Same route headers, the id (the first pair) aside. */
 function sameRouteHeaders(a: readonly string[], b: readonly string[]): boolean {
@@ -46,7 +50,7 @@ function sameRouteHeaders(a: readonly string[], b: readonly string[]): boolean {
 }
 
 export interface ImageHandlerDeps {
-  readonly images: Pick<ImageService, 'getImage'>;
+  readonly images: Pick<ImageService, 'getImage' | 'hit'>;
   readonly config: Config;
   /** The dialects' fallback TTLs (the max-age of a fallback answer). */
   readonly policies?: DialectPolicies;
@@ -203,10 +207,9 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     res.end(image.data);
   }
 
-  return async (req, res, resolved, log, head) => {
+  /** Everything but a fresh L1 hit: the service's lookup, computation or the origin's 304. */
+  async function answer(req: IncomingMessage, res: ServerResponse, resolved: Resolved, log: RequestLog, head: readonly string[], inm: string | undefined, ims: string | undefined): Promise<void> {
     const { request, key } = resolved;
-    const inm = headerValue(req.headers['if-none-match']);
-    const ims = headerValue(req.headers['if-modified-since']);
     // Only imgproxy forwards the client's validators; PreviewProxy's are answered locally.
     const forwarded = request.dialect === 'previewproxy' || (inm === undefined && ims === undefined) ? undefined : originConditionals(conditional, inm, ims);
     // The client's signal is made only on a miss (a hit has no work to stop).
@@ -219,5 +222,15 @@ export function createImageHandler(deps: ImageHandlerDeps): ImageHandler {
     }
     log.cache = result.outcome;
     send(res, resolved, result, head, inm, ims);
+  }
+
+  return (req, res, resolved, log, head) => {
+    const inm = headerValue(req.headers['if-none-match']);
+    const ims = headerValue(req.headers['if-modified-since']);
+    const hit = deps.images.hit(resolved.request, resolved.key);
+    if (hit === null) return answer(req, res, resolved, log, head, inm, ims);
+    log.cache = hit.outcome;
+    send(res, resolved, hit, head, inm, ims);
+    return undefined;
   };
 }

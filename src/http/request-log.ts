@@ -25,7 +25,7 @@ export interface RequestLog {
 export function goDuration(ms: number): string {
   const ns = Math.round(ms * 1e6);
   if (ns === 0) return '0s';
-  const trim = (v: number, digits: number): string => v.toFixed(digits).replace(/\.?0+$/, '');
+  const trim = (v: number, digits: number): string => trimZeros(v.toFixed(digits));
   if (ns < 1e3) return `${ns}ns`;
   if (ns < 1e6) return `${trim(ns / 1e3, 3)}µs`;
   if (ns < 1e9) return `${trim(ns / 1e6, 6)}ms`;
@@ -34,6 +34,15 @@ export function goDuration(ms: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return `${h > 0 ? `${h}h` : ''}${m}m${trim(s % 60, 9)}s`;
+}
+
+/** `1.500` → `1.5`, `2.000` → `2` (a fixed-point number's trailing zeros; by hand: this runs per request). */
+function trimZeros(s: string): string {
+  if (!s.includes('.')) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 const first = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);

@@ -177,7 +177,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
           useBase();
           if (deps.steps) onResponseClose(res, deps.steps('streaming'));
           deps.raw(req, res, resolved.request, log).catch(fail);
-        } else deps.image(req, res, resolved, log, head).catch(fail);
+        } else deps.image(req, res, resolved, log, head)?.catch(fail);
       } catch (err) {
         fail(err);
       }

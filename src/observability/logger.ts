@@ -18,6 +18,21 @@ import { syslogSeverity, type SyslogWriter } from './syslog.js';
 export type { Logger } from 'pino';
 export type { LogFormat } from './log-format.js';
 
+/** pino's `time` field, RFC 3339 to the second: formatted once a second, not once a line. */
+function secondStamp(): () => string {
+  let second = Number.NaN;
+  let stamp = '';
+  return () => {
+    const now = Date.now();
+    const s = Math.floor(now / 1000);
+    if (s !== second) {
+      second = s;
+      stamp = `,"time":"${rfc3339(new Date(now))}"`;
+    }
+    return stamp;
+  };
+}
+
 /** pino's options for imgproxy's format: level names, RFC 3339 time, no pid/hostname. */
 function formatOptions(format: LogFormat): LoggerOptions {
   const gcp = format === 'gcp';
@@ -25,7 +40,7 @@ function formatOptions(format: LogFormat): LoggerOptions {
   const opts: LoggerOptions = {
     base: undefined,
     messageKey: gcp ? 'message' : 'msg',
-    timestamp: () => `,"time":"${rfc3339(new Date())}"`,
+    timestamp: secondStamp(),
     formatters: { level: (label) => ({ [levelKey]: LEVEL_NAMES[label] ?? label.toUpperCase() }) },
   };
   if (format === 'structured' || format === 'pretty') opts.hooks = { streamWrite: (line) => renderText(line, format) };

@@ -82,10 +82,15 @@ export interface ImageService {
    */
   getImage(request: ImageRequest, key: string, signal?: ClientSignal): Promise<ImageResult>;
   getImage(request: ImageRequest, key: string, signal: ClientSignal | undefined, conditional: ConditionalHeaders | undefined): Promise<ImageResult | NotModifiedResult>;
+  /**
+   * A fresh L1 hit of `key`, at once: what getImage would answer, without its promises. Null
+   * when there is none (a bypass, a miss, a stale entry): getImage then does the rest.
+   */
+  hit(request: ImageRequest, key: string): ImageResult | null;
 }
 
 export interface ImageServiceDeps {
-  readonly cache: Pick<ImageCache, 'lookup' | 'store' | 'lease'>;
+  readonly cache: Pick<ImageCache, 'lookup' | 'l1Hit' | 'store' | 'lease'>;
   /** Built over the cache's own single-flight, which its lookup consults. */
   readonly flow: Flow;
   readonly process: Processor;
@@ -223,7 +228,15 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
     });
   }
 
+  const fresh = (image: CachedImage): boolean => !image.freshness || staleness(image.freshness, Date.now()) === 'fresh';
+
   return {
+    hit(request, key) {
+      if (request.options.bypassCache) return null;
+      const image = cache.l1Hit(key, fresh);
+      return image === undefined ? null : { image, outcome: 'HIT-L1', joined: false };
+    },
+
     getImage: (async (request: ImageRequest, key: string, clientSignal?: ClientSignal, conditional?: ConditionalHeaders): Promise<ImageResult | NotModifiedResult> => {
       // Made only where the caller waits for work: a fresh or revalidating hit allocates none.
       const signalOf = (): AbortSignal | undefined => (typeof clientSignal === 'function' ? clientSignal() : clientSignal);

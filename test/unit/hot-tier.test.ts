@@ -71,6 +71,20 @@ describe('hot tier', () => {
     expect(hotHits).toBeGreaterThan(22_000);
   });
 
+  it('moves a value looked up to the recent end only when it was not moved in the last quarter of max lookups', () => {
+    const tier = createHotTier<string, number>(8);
+    for (const [i, k] of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].entries()) tier.offer(k, i, undefined);
+    // One lookup after it went in: it stays the least recent.
+    tier.get('a');
+    expect(tier.offer('i', 8, tier.clock)).toBe(true);
+    expect(tier.get('a')).toBeUndefined();
+    // Two lookups (a quarter of 8) after it went in: b moves.
+    tier.get('b');
+    expect(tier.offer('j', 9, tier.clock)).toBe(true);
+    expect(tier.get('c')).toBeUndefined();
+    expect(tier.get('b')).toBe(1);
+  });
+
   it('holds nothing with max 0', () => {
     const tier = createHotTier<string, number>(0);
     expect(tier.offer('a', 1, tier.clock)).toBe(false);

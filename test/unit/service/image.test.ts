@@ -118,6 +118,27 @@ describe('image service', () => {
     expect(origin.count('/slow.jpg') - before).toBe(1);
   });
 
+  it('hit() answers a fresh L1 entry at once (counted as an L1 hit), and nothing for a miss, a bypass or a stale entry, which getImage answers', async () => {
+    const l1Hits = async (): Promise<number> => (await app.ctx.metrics.registry.getSingleMetric('cache_lookups_total')?.get())?.values.find((v) => v.labels.layer === 'memory' && v.labels.outcome === 'hit')?.value ?? 0;
+    origin.files.set('/swr-l1.jpg', { body: photo, contentType: 'image/jpeg', headers: { 'Cache-Control': 'max-age=1, stale-while-revalidate=60' } });
+    const { request: r, key } = request(`/insecure/w:64/plain/${origin.url}/swr-l1.jpg`);
+    expect(app.ctx.images.hit(r, key)).toBeNull();
+    const miss = await app.ctx.images.getImage(r, key);
+    expect(miss.outcome).toBe('MISS');
+    const before = await l1Hits();
+    const hit = app.ctx.images.hit(r, key);
+    expect(hit?.outcome).toBe('HIT-L1');
+    expect(hit?.image.etag).toBe(miss.image.etag);
+    expect(await l1Hits()).toBe(before + 1);
+    // bypass_cache (behind IMGPROXY_ALLOW_BYPASS_CACHE) recomputes whatever the cache holds.
+    expect(app.ctx.images.hit({ ...r, options: { ...r.options, bypassCache: true } }, key)).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(app.ctx.images.hit(r, key)).toBeNull();
+    expect(await l1Hits()).toBe(before + 1);
+    expect((await app.ctx.images.getImage(r, key)).outcome).toBe('STALE');
+    await app.ctx.cache.flush();
+  });
+
   it("with L1 off a fresh L2 hit hands over its read buffer's release; a stale hit, whose bytes its refresh may keep, does not", async () => {
     // Noise keeps the PNG result above the pool's 16 KB floor.
     const noise = await sharp(randomBytes(120 * 120 * 3), { raw: { width: 120, height: 120, channels: 3 } }).png().toBuffer();
