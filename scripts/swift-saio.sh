@@ -72,6 +72,15 @@ use = egg:swift#healthcheck
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:$MPORT
+# Swift's defaults (2 connections, 0.3 s to connect, 1 s to get one from the pool, and memcached
+# taken for dead for 60 s after 10 errors in 60 s) fail a loaded test machine: a burst of
+# concurrent requests timed out on the pool, memcached was then "dead" and every token request
+# answered 503 for a minute (tempauth keeps its tokens there).
+memcache_max_connections = 32
+connect_timeout = 5
+pool_timeout = 30
+io_timeout = 30
+error_suppression_limit = 100000
 [filter:catch_errors]
 use = egg:swift#catch_errors
 [filter:gatekeeper]

@@ -31,10 +31,13 @@ import { isNoEnt, type Location } from './fs-layout.js';
 import type { OpenFiles } from './fs-open-files.js';
 import { createSyncGate } from './fs-sync-gate.js';
 import { createRecencyJournal, type RecencyJournal } from './fs-recency.js';
+import { createVerifiedFiles, type Verified } from './fs-verified.js';
 import { createHotTier } from '../hot-tier.js';
 import type { BufferPool, Taken } from '../buffer-pool.js';
 import type { FsBackendOptions } from './fs-types.js';
 import type { BlobMeta } from './types.js';
+
+export type { Verified } from './fs-verified.js';
 
 /**
  * See `syncReadMaxBytes`: a file used within this long is read on the sync path. Long enough
@@ -57,22 +60,6 @@ const O_NOATIME = fsConstants.O_NOATIME ?? 0;
  * changes the inode, a truncation or append the size, a write in place the mtime (which holds
  * the expiry, set by us; rounded to the ms since an atime refresh re-sets it through a double).
  */
-export interface Verified {
-  dev: number;
-  ino: number;
-  size: number;
-  mtime: number;
-  verifiedAt: number;
-  /** Last use by this process (get or put), Unix ms: the atime throttle and the sync-read heuristic. */
-  lastUse: number;
-  /** The header memo's clock when this file's header was last parsed: whether it joins the memo. */
-  headerSeenAt: number | undefined;
-}
-
-function sameFile(v: Verified, st: Stats): boolean {
-  return v.ino === st.ino && v.dev === st.dev && v.size === st.size && v.mtime === Math.round(st.mtimeMs);
-}
-
 /** An open entry file, read whole. */
 export interface Loaded {
   buf: Buffer;
@@ -203,11 +190,11 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
   const atimeThrottleMs = opts.atimeThrottleMs ?? 60_000;
   const recency = createRecencyJournal(opts.recencyWriteBackMs !== undefined ? { intervalMs: opts.recencyWriteBackMs } : {});
   /** Files whose content this process checked (or wrote), by file name; oldest use first. */
-  const verified = new Map<string, Verified>();
+  // ~150 bytes each (the name, its Map slot, 56 bytes of columns): 20 MB at most, and a hit on a
+  // store of 100,000 entries checks each body once.
+  const verified = createVerifiedFiles(opts.verifiedEntries ?? 131_072);
   /** By file name: valid while its `v` is the file's current verification (remember() makes a new one). */
   const headers = createHotTier<string, { v: Verified; header: EntryHeader }>(HEADER_MEMO_ENTRIES);
-  // ~250 bytes each: 32 MB at most, and a hit on a store of 100,000 entries checks each body once.
-  const maxVerified = opts.verifiedEntries ?? 131_072;
   const reverifyAfterMs = opts.reverifyAfterMs ?? 10 * 60_000;
   const syncReadMax = opts.syncReadMaxBytes ?? 256 * 1024;
   /** The store stopped: a read still in flight closes its descriptor instead of keeping it. */
@@ -239,15 +226,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
   }
 
   function remember(name: string, st: Stats, now: number): Verified | undefined {
-    if (maxVerified <= 0) return undefined;
-    const v: Verified = { dev: st.dev, ino: st.ino, size: st.size, mtime: Math.round(st.mtimeMs), verifiedAt: now, lastUse: now, headerSeenAt: undefined };
-    verified.delete(name);
-    verified.set(name, v);
-    if (verified.size > maxVerified) {
-      const oldest = verified.keys().next();
-      if (!oldest.done) verified.delete(oldest.value);
-    }
-    return v;
+    return verified.remember(name, st, now);
   }
 
   /**
@@ -256,7 +235,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
    */
   function keepHeader(name: string, v: Verified, parsed: ParsedHeader, seenAt: number | undefined): EntryHeader {
     const header: EntryHeader = { meta: freezeMeta(parsed.meta), bodyOffset: parsed.bodyOffset };
-    v.headerSeenAt = headers.clock;
+    verified.setHeaderSeenAt(v, headers.clock);
     headers.offer(name, { v, header }, seenAt);
     return header;
   }
@@ -281,7 +260,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
     hot(loc, now, reuse) {
       if (syncReadMax <= 0 || !syncGate.open(now)) return undefined;
       const v = verified.get(loc.name);
-      if (v === undefined || v.size > syncReadMax || now - v.lastUse > SYNC_HOT_MS || now - v.verifiedAt > reverifyAfterMs) return undefined;
+      if (v === undefined || verified.size(v) > syncReadMax || now - verified.lastUse(v) > SYNC_HOT_MS || now - verified.verifiedAt(v) > reverifyAfterMs) return undefined;
       // Time spent in the system calls only: the buffer allocation (which may run a GC) is left out.
       let t = performance.now();
       let spent = 0;
@@ -292,7 +271,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
         if (fd !== undefined) {
           // A kept descriptor: still the file the path names (nlink 1) and the one verified?
           st = fstatSync(fd);
-          if (st.nlink !== 1 || !sameFile(v, st)) {
+          if (st.nlink !== 1 || !verified.same(v, st)) {
             closeQuietly(fd);
             fd = undefined;
           }
@@ -301,7 +280,7 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
           fd = openSyncForRead(loc.file);
           st = fstatSync(fd);
         }
-        if (st !== undefined && sameFile(v, st)) {
+        if (st !== undefined && verified.same(v, st)) {
           const taken = bufferFor(st.size, reuse);
           spent += performance.now() - t;
           t = performance.now();
@@ -319,13 +298,16 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
 
     async cold(loc, reuse) {
       const v = verified.get(loc.name);
+      // Read now: the record may be gone once the reads below are done.
+      const size = v === undefined ? undefined : verified.size(v);
       // A kept descriptor of the file verified: fstat and the read of its size side by side.
       const kept = openFiles.take(loc.file);
       if (kept !== undefined) {
         try {
-          if (v !== undefined) {
-            const [st, { buf, release }] = await Promise.all([fstatAsync(kept), readFull(kept, v.size, bufferFor(v.size, reuse))]);
-            if (st.nlink === 1 && sameFile(v, st) && buf.length === v.size) return { buf, release, st, fd: kept, file: loc.file };
+          if (v !== undefined && size !== undefined) {
+            const [st, { buf, release }] = await Promise.all([fstatAsync(kept), readFull(kept, size, bufferFor(size, reuse))]);
+            if (st.nlink === 1 && verified.same(v, st) && buf.length === size) return { buf, release, st, fd: kept, file: loc.file };
+            release?.();
           }
         } catch {
           // read it from its path below
@@ -340,10 +322,10 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
         throw err;
       }
       try {
-        if (v !== undefined) {
+        if (size !== undefined) {
           // The size this process last saw: read it while fstat runs; used only if fstat agrees.
-          const [st, guess] = await Promise.all([fstatAsync(fd), readFull(fd, v.size, bufferFor(v.size, reuse))]);
-          if (st.size === v.size && guess.buf.length === v.size) return { ...guess, st, fd, file: loc.file };
+          const [st, guess] = await Promise.all([fstatAsync(fd), readFull(fd, size, bufferFor(size, reuse))]);
+          if (st.size === size && guess.buf.length === size) return { ...guess, st, fd, file: loc.file };
           // Nobody saw the guess's buffer: it can go back.
           guess.release?.();
           return { ...(await readFull(fd, st.size, bufferFor(st.size, reuse))), st, fd, file: loc.file };
@@ -359,20 +341,19 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
     trusted(name, st, now) {
       const v = verified.get(name);
       if (v === undefined) return undefined;
-      if (!sameFile(v, st) || now - v.verifiedAt > reverifyAfterMs) {
-        verified.delete(name);
+      if (!verified.same(v, st) || now - verified.verifiedAt(v) > reverifyAfterMs) {
+        verified.forget(name);
         return undefined;
       }
       // Most recently used last (eviction takes the first).
-      verified.delete(name);
-      verified.set(name, v);
+      verified.touch(name);
       return v;
     },
 
     header(name, buf, v) {
       const known = headers.get(name);
-      if (known !== undefined && known.v === v && buf.length === v.size) return known.header;
-      return keepHeader(name, v, parseHeader(buf, buf.length), v.headerSeenAt);
+      if (known !== undefined && known.v === v && buf.length === verified.size(v)) return known.header;
+      return keepHeader(name, v, parseHeader(buf, buf.length), verified.headerSeenAt(v));
     },
 
     async verify(name, loaded, parsed, now) {
@@ -387,15 +368,15 @@ export function createEntryReader(opts: FsBackendOptions, openFiles: OpenFiles, 
     recency,
 
     forget(loc) {
-      verified.delete(loc.name);
+      verified.forget(loc.name);
       headers.delete(loc.name);
       openFiles.drop(loc.file);
     },
 
     touchDue(v, st, now) {
       // Decided from this process's own last use when it has one.
-      const last = Math.max(v?.lastUse ?? 0, st.atimeMs);
-      if (v !== undefined) v.lastUse = now;
+      const last = Math.max(v === undefined ? 0 : verified.lastUse(v), st.atimeMs);
+      if (v !== undefined) verified.setLastUse(v, now);
       return now - last >= atimeThrottleMs ? now : undefined;
     },
 
