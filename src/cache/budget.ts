@@ -7,7 +7,7 @@
  * cleanup task scans and evicts stale entries"), https://github.com/ViGrise/previewproxy/blob/main/.env.sample.
  * Where PreviewProxy evicts the oldest-created first, in a cleanup task that reads every meta
  * file, and leaves the origin store unbounded (src/modules/cache/disk.rs), this keeps an
- * in-memory index id → {size, lastUse} whose Map order is recency (oldest first):
+ * in-memory index id → size whose Map order is recency (oldest first):
  *
  * - startup returns at once; the index is rebuilt in the background from `stat` alone
  *   (size = allocated blocks, lastUse = atime, expiry = mtime — see storage/fs-walk.ts), never
@@ -27,6 +27,11 @@
  * (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_cache_path): a 300-byte
  * entry takes a 4 KiB block, and its shard directory another. Directories are not evicted
  * themselves: the stores remove a shard as soon as it is empty.
+ *
+ * The index holds a number per entry, not an object: an id (`<layer>:<key>`, from which the
+ * layer and the key are read back) → its size in a Map. At 100,000 entries the objects
+ * `{layer, key, size, lastUse}` and the boxed doubles of their fields were 300,000 of the ~2.5
+ * million objects on the heap, walked by every mark-compact.
  */
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -35,12 +40,16 @@ import { markedKey } from './key.js';
 
 export type DiskLayer = 'l2' | 'origin';
 
-interface Item {
-  layer: DiskLayer;
-  key: string;
+/** What the rebuild found and has not merged yet (the atime orders it in). */
+interface Found {
   size: number;
   lastUse: number;
 }
+
+const LAYERS: readonly DiskLayer[] = ['l2', 'origin'];
+const idOf = (layer: DiskLayer, key: string): string => `${layer}:${key}`;
+const layerOf = (id: string): DiskLayer => (id.startsWith('l2:') ? 'l2' : 'origin');
+const keyOf = (id: string): string => id.slice(id.indexOf(':') + 1);
 
 export interface DiskBudgetOptions {
   /** Bytes; undefined = unbounded (a warning is logged at start). */
@@ -91,21 +100,21 @@ export interface DiskBudget {
 export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
   const { maxBytes, logger, metrics } = opts;
   const stores = new Map<DiskLayer, FsBlobStore>();
-  /** Counted entries; insertion order = recency, oldest first. */
-  let items = new Map<string, Item>();
-  /** Counted tag index markers, by id (never eviction victims). */
-  const markers = new Map<string, Item>();
+  /** Counted entries, id → size; insertion order = recency, oldest first. */
+  let items = new Map<string, number>();
+  /** Counted tag index markers, id → size (never eviction victims). */
+  const markers = new Map<string, number>();
   /** The markers of each indexed entry, by the entry's id. */
   const markersOf = new Map<string, Set<string>>();
   /** Bytes of `items` (the found-but-unmerged files are not in it). */
   let liveBytes = 0;
   /** Found by the rebuild, not yet merged (their atime order is sorted in at the end). */
-  const found = new Map<string, Item>();
+  const found = new Map<string, Found>();
   /** Removed while the rebuild runs: a late discovery of these must not be counted. */
   const removedDuringScan = new Set<string>();
   const layers: DiskTotals['layers'] = { l2: { bytes: 0, entries: 0 }, origin: { bytes: 0, entries: 0 } };
-  /** Shard directories by path (not in the LRU: they go when their last entry goes). */
-  const dirs = new Map<string, { layer: DiskLayer; size: number }>();
+  /** Shard directories, path → size, by layer (not in the LRU: they go when their last entry goes). */
+  const dirs: Record<DiskLayer, Map<string, number>> = { l2: new Map(), origin: new Map() };
   let counting = false;
   let started = false;
   let closed = false;
@@ -117,8 +126,6 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     resolveScanned = r;
   });
   let scanTask: Promise<void> = Promise.resolve();
-
-  const idOf = (layer: DiskLayer, key: string): string => `${layer}:${key}`;
 
   function account(layer: DiskLayer, dBytes: number, dEntries: number): void {
     const l = layers[layer];
@@ -132,48 +139,48 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     return layers.l2.bytes + layers.origin.bytes;
   }
 
-  function forget(id: string): Item | undefined {
-    const it = items.get(id) ?? found.get(id) ?? markers.get(id);
-    if (!it) return undefined;
-    if (items.delete(id) || markers.delete(id)) liveBytes -= it.size;
+  function forget(id: string): void {
+    const size = items.get(id) ?? found.get(id)?.size ?? markers.get(id);
+    if (size === undefined) return;
+    if (items.delete(id) || markers.delete(id)) liveBytes -= size;
     found.delete(id);
-    account(it.layer, -it.size, -1);
-    const owner = markedKey(it.key);
-    if (owner !== null) markersOf.get(idOf(it.layer, owner))?.delete(id);
-    return it;
+    const layer = layerOf(id);
+    account(layer, -size, -1);
+    const owner = markedKey(keyOf(id));
+    if (owner !== null) markersOf.get(idOf(layer, owner))?.delete(id);
   }
 
   /** Counts a marker (always live: it is written, never evicted on its own). */
-  function addMarker(it: Item, owner: string): void {
-    const id = idOf(it.layer, it.key);
-    markers.set(id, it);
-    liveBytes += it.size;
-    account(it.layer, it.size, 1);
-    const ownerId = idOf(it.layer, owner);
+  function addMarker(layer: DiskLayer, key: string, size: number, owner: string): void {
+    const id = idOf(layer, key);
+    markers.set(id, size);
+    liveBytes += size;
+    account(layer, size, 1);
+    const ownerId = idOf(layer, owner);
     let set = markersOf.get(ownerId);
     if (!set) markersOf.set(ownerId, (set = new Set()));
     set.add(id);
   }
 
   function addDir(layer: DiskLayer, path: string, size: number): void {
-    dropDir(path);
-    dirs.set(path, { layer, size });
+    dropDir(layer, path);
+    dirs[layer].set(path, size);
     account(layer, size, 0);
   }
 
-  function dropDir(path: string): void {
-    const d = dirs.get(path);
-    if (!d) return;
-    dirs.delete(path);
-    account(d.layer, -d.size, 0);
+  function dropDir(layer: DiskLayer, path: string): void {
+    const size = dirs[layer].get(path);
+    if (size === undefined) return;
+    dirs[layer].delete(path);
+    account(layer, -size, 0);
   }
 
-  function touch(layer: DiskLayer, key: string, size: number, lastUse: number): void {
+  function touch(layer: DiskLayer, key: string, size: number): void {
     const id = idOf(layer, key);
     forget(id);
     const owner = markedKey(key);
-    if (owner !== null) return addMarker({ layer, key, size, lastUse }, owner);
-    items.set(id, { layer, key, size, lastUse });
+    if (owner !== null) return addMarker(layer, key, size, owner);
+    items.set(id, size);
     liveBytes += size;
     account(layer, size, 1);
   }
@@ -197,21 +204,21 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     if (maxBytes === undefined || closed || overBy(room) <= 0) return Promise.resolve();
     const run = evicting.then(async () => {
       while (!closed && overBy(room) > 0) {
-        let victim: Item | undefined;
-        for (const [id, it] of items) {
+        let victimId: string | undefined;
+        for (const id of items.keys()) {
           if (id === keep) continue;
-          victim = it;
+          victimId = id;
           break;
         }
-        if (victim === undefined) return;
-        const victimId = idOf(victim.layer, victim.key);
-        const its = [...(markersOf.get(victimId) ?? [])].map((id) => markers.get(id)).filter((m): m is Item => m !== undefined);
+        if (victimId === undefined) return;
+        const layer = layerOf(victimId);
+        const its = [...(markersOf.get(victimId) ?? [])].filter((id) => markers.has(id));
         markersOf.delete(victimId);
-        for (const it of [victim, ...its]) forget(idOf(it.layer, it.key));
+        for (const id of [victimId, ...its]) forget(id);
         try {
-          await stores.get(victim.layer)?.delete(victim.key);
-          metrics?.cacheEvictions.inc({ layer: victim.layer });
-          for (const m of its) await stores.get(m.layer)?.delete(m.key);
+          await stores.get(layer)?.delete(keyOf(victimId));
+          metrics?.cacheEvictions.inc({ layer });
+          for (const id of its) await stores.get(layerOf(id))?.delete(keyOf(id));
         } catch (err) {
           opts.onError?.('evict', err);
         }
@@ -225,25 +232,23 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     return {
       beforePut(key, bytes) {
         const id = idOf(layer, key);
-        const existing = items.get(id)?.size ?? found.get(id)?.size ?? 0;
+        const existing = items.get(id) ?? found.get(id)?.size ?? 0;
         return evict(bytes - existing, id);
       },
       written(key, bytes) {
-        touch(layer, key, bytes, Date.now());
+        touch(layer, key, bytes);
         void evict(0, idOf(layer, key));
       },
       used(key, bytes) {
         // Every fs hit: an entry already counted at this size only moves to the recent end (no
         // accounting, no gauge update); anything else is counted afresh.
         const id = idOf(layer, key);
-        const it = items.get(id);
-        if (it !== undefined && it.size === bytes) {
+        if (items.get(id) === bytes) {
           items.delete(id);
-          it.lastUse = Date.now();
-          items.set(id, it);
+          items.set(id, bytes);
           return;
         }
-        touch(layer, key, bytes, Date.now());
+        touch(layer, key, bytes);
       },
       removed(key) {
         const id = idOf(layer, key);
@@ -255,7 +260,7 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
         void evict(0);
       },
       dirRemoved(path) {
-        dropDir(path);
+        dropDir(layer, path);
         if (counting) removedDuringScan.add(`dir:${path}`);
       },
     };
@@ -267,7 +272,7 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
       for await (const e of store.scan({ batch: opts.sweep?.batch ?? 256 })) {
         if (closed) return;
         if (e.kind === 'dir') {
-          if (!dirs.has(e.path) && !removedDuringScan.has(`dir:${e.path}`)) addDir(layer, e.path, e.size);
+          if (!dirs[layer].has(e.path) && !removedDuringScan.has(`dir:${e.path}`)) addDir(layer, e.path, e.size);
           continue;
         }
         const id = idOf(layer, e.key);
@@ -279,10 +284,10 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
         }
         const owner = markedKey(e.key);
         if (owner !== null) {
-          addMarker({ layer, key: e.key, size: e.size, lastUse: e.lastUse }, owner);
+          addMarker(layer, e.key, e.size, owner);
           continue;
         }
-        found.set(id, { layer, key: e.key, size: e.size, lastUse: e.lastUse });
+        found.set(id, { size: e.size, lastUse: e.lastUse });
         account(layer, e.size, 1);
       }
     }
@@ -290,12 +295,12 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
 
   /** Files found on disk are older than anything touched since start: they go first, by atime. */
   function merge(): void {
-    const merged = new Map<string, Item>();
-    for (const it of [...found.values()].sort((a, b) => a.lastUse - b.lastUse)) merged.set(idOf(it.layer, it.key), it);
+    const merged = new Map<string, number>();
+    for (const [id, f] of [...found].sort((a, b) => a[1].lastUse - b[1].lastUse)) merged.set(id, f.size);
     found.clear();
-    for (const [id, it] of items) {
+    for (const [id, size] of items) {
       merged.delete(id);
-      merged.set(id, it);
+      merged.set(id, size);
     }
     items = merged;
     liveBytes = total();
@@ -368,18 +373,17 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     totals: totalsOf,
     noteUse(layer, key) {
       const id = idOf(layer, key);
-      let it = items.get(id);
-      if (it) {
+      let size = items.get(id);
+      if (size !== undefined) {
         items.delete(id);
       } else {
         // Found by the rebuild, not merged yet: it joins the ordered (counted) entries.
-        it = found.get(id);
-        if (!it) return;
+        size = found.get(id)?.size;
+        if (size === undefined) return;
         found.delete(id);
-        liveBytes += it.size;
+        liveBytes += size;
       }
-      it.lastUse = Date.now();
-      items.set(id, it);
+      items.set(id, size);
     },
     sweep,
     async settled() {
@@ -402,7 +406,7 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     return {
       bytes: total(),
       entries: layers.l2.entries + layers.origin.entries,
-      dirs: dirs.size,
+      dirs: LAYERS.reduce((n, l) => n + dirs[l].size, 0),
       layers: { l2: { ...layers.l2 }, origin: { ...layers.origin } },
     };
   }

@@ -17,6 +17,11 @@
  * back 65,536 notes one by one took longer than the grace period (the process was killed). A
  * pass writes at most `perPass` notes (the oldest; the rest wait for the next pass), and the
  * flush of a stop gives up after `flushBudgetMs`.
+ *
+ * Under such traffic the journal sits at `max` notes, so they are kept in typed columns (a
+ * slot per note, the file name → slot in a Map), not an object per note: as objects, the
+ * 65,536 notes and the boxed doubles of their four fields were ~330,000 of the ~2.5 million
+ * objects the collector walked at 100,000 entries.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -31,6 +36,13 @@ interface Note {
   atime: number;
 }
 
+/** A note's columns: device, inode, mtime (rounded to the ms, as the read saw it), atime. */
+const FIELDS = 4;
+const DEV = 0;
+const INO = 1;
+const MTIME = 2;
+const ATIME = 3;
+
 export interface RecencyJournal {
   /** A read of `file` (described by `st`) at `atime` (Unix ms), to write back later. */
   note(file: string, st: Stats, atime: number): void;
@@ -44,7 +56,7 @@ export interface RecencyJournal {
 export interface RecencyOptions {
   /** Time between two write-back passes; 0 = a pass right after each note (tests). Default 5 s. */
   intervalMs?: number;
-  /** Notes kept at most (~120 bytes each). Default 65,536. */
+  /** Notes kept at most (32 bytes each in columns allocated up front, and the file name). Default 65,536. */
   max?: number;
   /** Notes written back per pass at most (the oldest first). Default 500 (100 a second at the default interval). */
   perPass?: number;
@@ -54,7 +66,11 @@ export function createRecencyJournal(opts: RecencyOptions = {}): RecencyJournal 
   const intervalMs = opts.intervalMs ?? 5_000;
   const max = opts.max ?? 65_536;
   const perPass = opts.perPass ?? 500;
-  const notes = new Map<string, Note>();
+  /** File → its note's slot, oldest note first. */
+  const notes = new Map<string, number>();
+  const columns = new Float64Array(Math.max(0, max) * FIELDS);
+  const free: number[] = [];
+  let used = 0;
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -87,8 +103,11 @@ export function createRecencyJournal(opts: RecencyOptions = {}): RecencyJournal 
     while (notes.size > 0 && !stopped && written < limit && performance.now() < until) {
       const first = notes.entries().next();
       if (first.done) break;
-      const [file, n] = first.value;
+      const [file, slot] = first.value;
       notes.delete(file);
+      const at = slot * FIELDS;
+      const n: Note = { dev: columns[at + DEV] ?? 0, ino: columns[at + INO] ?? 0, mtime: columns[at + MTIME] ?? 0, atime: columns[at + ATIME] ?? 0 };
+      free.push(slot);
       await writeBack(file, n);
       written++;
     }
@@ -119,9 +138,18 @@ export function createRecencyJournal(opts: RecencyOptions = {}): RecencyJournal 
   return {
     note(file, st, atime) {
       if (stopped) return;
-      const known = notes.get(file);
-      if (known === undefined && notes.size >= max) return;
-      notes.set(file, { dev: st.dev, ino: st.ino, mtime: Math.round(st.mtimeMs), atime: Math.max(atime, known?.atime ?? 0) });
+      let slot = notes.get(file);
+      if (slot === undefined) {
+        if (notes.size >= max) return;
+        slot = free.pop() ?? used++;
+        notes.set(file, slot);
+        columns[slot * FIELDS + ATIME] = 0;
+      }
+      const at = slot * FIELDS;
+      columns[at + DEV] = st.dev;
+      columns[at + INO] = st.ino;
+      columns[at + MTIME] = Math.round(st.mtimeMs);
+      columns[at + ATIME] = Math.max(atime, columns[at + ATIME] ?? 0);
       schedule();
     },
     async flush(budgetMs) {
@@ -137,6 +165,8 @@ export function createRecencyJournal(opts: RecencyOptions = {}): RecencyJournal 
       if (timer !== null) clearTimeout(timer);
       timer = null;
       notes.clear();
+      free.length = 0;
+      used = 0;
     },
   };
 }

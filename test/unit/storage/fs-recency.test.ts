@@ -77,6 +77,31 @@ describe('recency journal', () => {
     }
   });
 
+  it('a note whose slot held another file\'s writes back its own file\'s times; a later read of a noted file keeps the latest atime', async () => {
+    const journal = createRecencyJournal({ intervalMs: 60_000, max: 1 });
+    try {
+      const soon = Date.now() + 3_600_000;
+      const later = Date.now() + 7_200_000;
+      const a = await entry('r1', soon);
+      const b = await entry('r2', later);
+      const t = Date.now() + 10_000;
+      journal.note(a, await stat(a), t);
+      journal.note(a, await stat(a), t - 5_000);
+      await journal.flush();
+      expect(Math.round((await stat(a)).atimeMs)).toBe(t);
+      // The one slot now goes to b: b's identity and expiry, not a's.
+      const bSt = await stat(b);
+      journal.note(b, bSt, t + 1_000);
+      await journal.flush();
+      const after = await stat(b);
+      expect(Math.round(after.atimeMs)).toBe(t + 1_000);
+      expect(Math.round(after.mtimeMs)).toBe(Math.round(bSt.mtimeMs));
+      expect(Math.round((await stat(a)).mtimeMs)).toBe(Math.round(soon));
+    } finally {
+      journal.stop();
+    }
+  });
+
   it('writes at most `perPass` notes a pass, the oldest first; the rest wait for the next pass', async () => {
     const journal = createRecencyJournal({ intervalMs: 300, perPass: 2 });
     try {
