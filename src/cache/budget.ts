@@ -28,8 +28,8 @@
  * entry takes a 4 KiB block, and its shard directory another. Directories are not evicted
  * themselves: the stores remove a shard as soon as it is empty.
  *
- * The index holds a number per entry, not an object: an id (`<layer>:<key>`, from which the
- * layer and the key are read back) → its size in a Map. At 100,000 entries the objects
+ * The index holds a number per entry, not an object: an id (the key, `o:<key>` for an origin
+ * entry; the layer and the key are read back from it) → its size in a Map. At 100,000 entries the objects
  * `{layer, key, size, lastUse}` and the boxed doubles of their fields were 300,000 of the ~2.5
  * million objects on the heap, walked by every mark-compact.
  */
@@ -47,9 +47,16 @@ interface Found {
 }
 
 const LAYERS: readonly DiskLayer[] = ['l2', 'origin'];
-const idOf = (layer: DiskLayer, key: string): string => `${layer}:${key}`;
-const layerOf = (id: string): DiskLayer => (id.startsWith('l2:') ? 'l2' : 'origin');
-const keyOf = (id: string): string => id.slice(id.indexOf(':') + 1);
+/**
+ * An entry's id in the index: a transformed entry's key itself, an origin entry's key after
+ * `o:`. The transformed store's keys are hex digits and `_` (cache/key.ts: `…_r…`, `…_i…`,
+ * markers `…_t…`, layout-1 digests), never a colon, so the two never meet; and the id of the
+ * entry on the hot path (an L1 or L2 hit, `noteUse`/`used`) is the very key string the request
+ * carries, its hash already computed, not a concatenation built and hashed per hit.
+ */
+const idOf = (layer: DiskLayer, key: string): string => (layer === 'l2' ? key : `o:${key}`);
+const layerOf = (id: string): DiskLayer => (id.startsWith('o:') ? 'origin' : 'l2');
+const keyOf = (id: string): string => (id.startsWith('o:') ? id.slice(2) : id);
 
 export interface DiskBudgetOptions {
   /** Bytes; undefined = unbounded (a warning is logged at start). */

@@ -130,6 +130,27 @@ describe('disk budget: LRU by use', () => {
     expect(b.totals().layers.origin.entries).toBeGreaterThan(0);
   });
 
+  it('the same key in both stores is two entries, evicted from its own store in the order of use', async () => {
+    const s = stores();
+    const { size, dirs } = await probe(s.l2);
+    const b = budgetFor(s, 3 * size + 2 * dirs + size / 2);
+    await b.scanned;
+    await s.l2.put(sk(1), Buffer.alloc(BODY), {});
+    await s.origin.put(sk(1), Buffer.alloc(BODY), {});
+    await s.l2.put(sk(2), Buffer.alloc(BODY), {});
+    await b.settled();
+    expect(b.totals().layers).toEqual({ l2: { bytes: 2 * size + dirs, entries: 2 }, origin: { bytes: size + dirs, entries: 1 } });
+    // The transformed sk(1) becomes the most recent: the origin sk(1) is now the oldest.
+    b.noteUse('l2', sk(1));
+    await s.origin.put(sk(3), Buffer.alloc(BODY), {});
+    await b.settled();
+    expect(await has(s.origin, sk(1))).toBe(false);
+    expect(await has(s.l2, sk(1))).toBe(true);
+    expect(await has(s.l2, sk(2))).toBe(true);
+    expect(await has(s.origin, sk(3))).toBe(true);
+    expect(b.totals().entries).toBe(3);
+  });
+
   it('recency survives a restart (atime): after a restart the entry read before it is still preferred', async () => {
     const s = stores(0);
     const { size, dirs } = await probe(s.l2);
