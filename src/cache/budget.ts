@@ -46,7 +46,6 @@ interface Found {
   lastUse: number;
 }
 
-const LAYERS: readonly DiskLayer[] = ['l2', 'origin'];
 /**
  * An entry's id in the index: a transformed entry's key itself, an origin entry's key after
  * `o:`. The transformed store's keys are hex digits and `_` (cache/key.ts: `…_r…`, `…_i…`,
@@ -413,7 +412,7 @@ export function createDiskBudget(opts: DiskBudgetOptions): DiskBudget {
     return {
       bytes: total(),
       entries: layers.l2.entries + layers.origin.entries,
-      dirs: LAYERS.reduce((n, l) => n + dirs[l].size, 0),
+      dirs: dirs.l2.size + dirs.origin.size,
       layers: { l2: { ...layers.l2 }, origin: { ...layers.origin } },
     };
   }

@@ -165,8 +165,6 @@ export function createRecencyJournal(opts: RecencyOptions = {}): RecencyJournal 
       if (timer !== null) clearTimeout(timer);
       timer = null;
       notes.clear();
-      free.length = 0;
-      used = 0;
     },
   };
 }
