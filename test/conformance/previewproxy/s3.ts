@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { knownVariables } from '../../../src/config/index.js';
-import { createS3Bucket, requireOrSkip, startSwift, type SwiftServer } from '../../integration/storage/servers.js';
+import { createS3Bucket, requireOrSkip, retrying, startSwift, type SwiftServer } from '../../integration/storage/servers.js';
 
 export const s3Skip = requireOrSkip('swift');
 const S3_READ = knownVariables().includes('PP_S3_ENABLED');
@@ -45,7 +45,8 @@ export function ppS3(bucket = 'pp-bucket'): PpS3 {
       const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
       const c = new S3Client({ endpoint: swift.endpoint, region: swift.s3.region, forcePathStyle: true, credentials: swift.s3, requestChecksumCalculation: 'WHEN_REQUIRED' });
       try {
-        await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(contentType ? { ContentType: contentType } : {}) }));
+        // Swift's s3api answers 503 ("Please reduce your request rate") while its servers are loaded.
+        await retrying(`put ${key}`, () => c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(contentType ? { ContentType: contentType } : {}) })));
       } finally {
         c.destroy();
       }

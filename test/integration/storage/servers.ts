@@ -170,8 +170,8 @@ export async function createSwiftContainer(s: SwiftServer, container: string, he
   });
 }
 
-/** Test set-up only: a fresh SAIO sometimes answers 503 while its account is autocreated. */
-async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** Test set-up only: `fn` until it succeeds, up to 21 tries 250 ms apart (a fresh or loaded SAIO answers 503 for a while, e.g. while its account is autocreated). */
+export async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await fn();
