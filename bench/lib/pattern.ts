@@ -2,8 +2,10 @@
  * Request paths generated from a pattern, identical to what bench/lua/pattern.lua does
  * inside wrk, so the driver can warm up or pre-fill exactly the paths wrk will ask for.
  *
- * Placeholders: {n} request number, {w} {h} a (w, h) pair unique per n, {src} {ext} the
- * source picked by n (round robin over the list), {i} the index of that source.
+ * Placeholders: {n} request number, {w} {h} a square box of 100–999 px picked by n mod 900,
+ * {src} {ext} the source picked by n (round robin over the list), {i} the index of that source.
+ * The box is not unique per n: a pattern that must not repeat a result puts {n} in the source
+ * URL or in a no-op option (imgproxy's `cb:{n}`).
  */
 export interface Source {
   /** File name at the origin, e.g. big.jpg. */
@@ -19,7 +21,7 @@ export function expand(pattern: string, n: number, sources: readonly Source[]): 
   const i = sources.length > 0 ? n % sources.length : 0;
   const src = sources[i] ?? { name: '', ext: '' };
   const w = 100 + (n % 900);
-  const h = 100 + Math.floor(n / 900);
+  const h = w;
   return pattern
     .replaceAll('{n}', String(n))
     .replaceAll('{w}', String(w))
@@ -35,10 +37,15 @@ export function sourcesArg(sources: readonly Source[]): string {
 
 /**
  * Per-run base for `seq` mode so that no two wrk runs of one bench process produce the same
- * n. Threads add tid * 50,000; n stays below 10^7, which keeps {h} below ~11,200 px.
+ * n (threads add tid * 50,000). A multiple of 900 and of every source-list length up to 6, so
+ * that every run — whichever server it measures — asks for the same boxes of the same sources
+ * in the same order: the cost of a resize grows with its width (a 900 px fit of the 12 MP JPEG
+ * takes twice as long as a 150 px one), and with bases that shifted n mod 900 from one run to
+ * the next, each server was measured on a different window of widths.
  */
+export const SEQ_BASE_STEP = 225_000;
 let runCounter = 0;
 export function nextSeqBase(): number {
   runCounter += 1;
-  return runCounter * 200_000;
+  return runCounter * SEQ_BASE_STEP;
 }

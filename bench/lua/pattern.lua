@@ -3,7 +3,8 @@
 --   seq:   n = base + tid * 50000 + counter   (every request a new, unique n)
 --   cycle: n = counter % k
 --   rand:  n = uniform random in [0, k)
--- Placeholders: {n} {w} {h} {src} {ext} {i}.
+-- Placeholders: {n} {w} {h} {src} {ext} {i}; {w} = {h} = 100 + n % 900 (a square box, not
+-- unique per n: the driver's seq bases are multiples of 900, so every run gets the same boxes).
 
 local threads = {}
 
@@ -35,7 +36,7 @@ local function expand(n)
   local p = pattern
   p = string.gsub(p, "{n}", tostring(n))
   p = string.gsub(p, "{w}", tostring(100 + n % 900))
-  p = string.gsub(p, "{h}", tostring(100 + math.floor(n / 900)))
+  p = string.gsub(p, "{h}", tostring(100 + n % 900))
   p = string.gsub(p, "{src}", s.name)
   p = string.gsub(p, "{ext}", s.ext)
   p = string.gsub(p, "{i}", tostring(i))

@@ -21,7 +21,7 @@ export async function missScenario(ctx: Ctx): Promise<ScenarioResult> {
   const result = emptyResult(
     'miss',
     'miss — fetch + transform + store, every request new',
-    `Each request a distinct variant (unique width/height) of a distinct source URL; ${MISS_CONNECTIONS} in flight. Baselines: sharp on bytes in memory (physical limit) and ipx (fetches from the same origin).`,
+    `Each request a distinct source URL, at the same sequence of sizes for every server; ${MISS_CONNECTIONS} in flight. Baselines: sharp on bytes in memory (physical limit) and ipx (fetches from the same origin).`,
   );
   const o = originBase(ctx);
   const servers: Server[] = [];

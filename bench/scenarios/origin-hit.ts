@@ -1,7 +1,7 @@
 /**
- * origin hit: new variants (unique width/height) of sources pixproxy has already fetched, so
- * the source comes from the origin sub-store instead of the network; only the transform
- * remains. Baseline: the same transforms in the bare sharp server.
+ * origin hit: new variants (a new `cb:{n}` each, at the sizes every server gets) of sources
+ * pixproxy has already fetched, so the source comes from the origin sub-store instead of the
+ * network; only the transform remains. Baseline: the same transforms in the bare sharp server.
  */
 import { emptyResult, fmtRatio, ratio, type ScenarioResult } from '../report.js';
 import { startBaseline, startPixproxy, type Server } from '../servers.js';
@@ -25,7 +25,7 @@ export async function originHitScenario(ctx: Ctx): Promise<ScenarioResult> {
     // Fetch every source once so that the measured requests find it in the origin sub-store.
     for (const s of MIX) await warm(pix, `/insecure/rs:fit:64:64/plain/${o}/${s.name}@${s.ext}`);
     const specs: MeasureSpec[] = [
-      { server: pix, kind: 'pixproxy', pattern: `/insecure/rs:fit:{w}:{h}/plain/${o}/{src}@{ext}`, mode: 'seq', sources: MIX },
+      { server: pix, kind: 'pixproxy', pattern: `/insecure/rs:fit:{w}:{h}/cb:{n}/plain/${o}/{src}@{ext}`, mode: 'seq', sources: MIX },
       { server: sharpSrv, kind: 'baseline', pattern: '/{src}?w={w}&h={h}&f={ext}', mode: 'seq', sources: MIX },
     ];
     await warmSpecs(specs, 3);
