@@ -43,7 +43,7 @@ export function sourcesArg(sources: readonly Source[]): string {
  * takes twice as long as a 150 px one), and with bases that shifted n mod 900 from one run to
  * the next, each server was measured on a different window of widths.
  */
-export const SEQ_BASE_STEP = 225_000;
+const SEQ_BASE_STEP = 225_000;
 let runCounter = 0;
 export function nextSeqBase(): number {
   runCounter += 1;

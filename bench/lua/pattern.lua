@@ -35,8 +35,9 @@ local function expand(n)
   local s = sources[i + 1]
   local p = pattern
   p = string.gsub(p, "{n}", tostring(n))
-  p = string.gsub(p, "{w}", tostring(100 + n % 900))
-  p = string.gsub(p, "{h}", tostring(100 + n % 900))
+  local box = tostring(100 + n % 900)
+  p = string.gsub(p, "{w}", box)
+  p = string.gsub(p, "{h}", box)
   p = string.gsub(p, "{src}", s.name)
   p = string.gsub(p, "{ext}", s.ext)
   p = string.gsub(p, "{i}", tostring(i))
